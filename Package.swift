@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+import PackageDescription
+import Foundation
+
+// Release kernels are compiled for the build machine's CPU (AVX2/FMA here) unless
+// UPSCALE_PORTABLE=1 is set in the environment of `swift build`: see README, "Portable builds".
+let portable = ProcessInfo.processInfo.environment["UPSCALE_PORTABLE"] == "1"
+let cpuFlags: [String] = portable ? [] : ["-target-cpu", "native"]
+
+// The engine is always optimised, also in debug builds: `swift test` exercises the same
+// SIMD kernels users run, and unoptimised generic SIMD code is ~100x slower.
+let engineSettings: [SwiftSetting] = [.unsafeFlags(["-O"] + cpuFlags)]
+
+let package = Package(
+    name: "upscale",
+    products: [
+        .library(name: "UpscaleKit", targets: ["UpscaleKit"]),
+        .executable(name: "upscale", targets: ["upscale"]),
+        .executable(name: "upscale-bench", targets: ["upscale-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        .target(
+            name: "UpscaleKit",
+            dependencies: ["CPNG", "CJPEG"],
+            swiftSettings: engineSettings
+        ),
+        .executableTarget(
+            name: "upscale",
+            dependencies: [
+                "UpscaleKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: engineSettings
+        ),
+        .executableTarget(
+            name: "upscale-bench",
+            dependencies: ["UpscaleKit"],
+            swiftSettings: engineSettings
+        ),
+        .testTarget(
+            name: "UpscaleKitTests",
+            dependencies: ["UpscaleKit"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "UpscaleCLITests",
+            dependencies: ["UpscaleKit"]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

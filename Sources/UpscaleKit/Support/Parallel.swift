@@ -1,0 +1,51 @@
+import Dispatch
+import Foundation
+
+/// How many worker threads the engine uses when a caller does not say: every core.
+public enum Threading {
+    /// The number of cores the process may use.
+    public static var coreCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// Engine-wide default worker count; `convTranspose2d` and the runner use it when not told.
+    /// Results never depend on it: every output element is computed in one fixed order.
+    nonisolated(unsafe) public static var defaultThreads: Int = coreCount
+}
+
+/// Runs `body(item)` for every item in `0..<count` on up to `threads` workers.
+///
+/// This is the one parallel-for of the engine. Items are handed out one at a time from a
+/// shared counter (dynamic scheduling, so uneven items balance), and each item is done by
+/// exactly one worker. Callers must make items write disjoint memory; then the result does
+/// not depend on the number of threads or on which worker took which item.
+public func parallelFor(_ count: Int, threads: Int = Threading.defaultThreads, _ body: (Int) -> Void) {
+    guard count > 0 else { return }
+    let workers = min(max(1, threads), count)
+    if workers == 1 {
+        for item in 0..<count { body(item) }
+        return
+    }
+    let next = ItemCounter()
+    withoutActuallyEscaping(body) { body in
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let item = next.take()
+                if item >= count { break }
+                body(item)
+            }
+        }
+    }
+}
+
+/// A lock-protected counter handing out item numbers.
+private final class ItemCounter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+
+    func take() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        let item = value
+        value += 1
+        return item
+    }
+}

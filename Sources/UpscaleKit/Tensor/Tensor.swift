@@ -1,0 +1,58 @@
+/// A dense float32 tensor, row-major and contiguous.
+///
+/// Images travel through the engine as NCHW tensors: `(n, c, h, w)`, or `(c, h, w)` unbatched.
+public struct Tensor: Sendable, Equatable {
+    public private(set) var shape: [Int]
+    public internal(set) var data: [Float]
+
+    /// - Precondition: `data.count` equals the product of `shape`, and no dimension is negative.
+    public init(shape: [Int], data: [Float]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor shape \(shape) has a negative dimension")
+        precondition(data.count == Tensor.elementCount(shape),
+                     "Tensor data has \(data.count) elements, shape \(shape) needs \(Tensor.elementCount(shape))")
+        self.shape = shape
+        self.data = data
+    }
+
+    /// A tensor of zeros.
+    public init(zeros shape: [Int]) {
+        self.init(shape: shape, data: [Float](repeating: 0, count: Tensor.elementCount(shape)))
+    }
+
+    public var rank: Int { shape.count }
+    public var count: Int { data.count }
+
+    /// Product of the dimensions (1 for a scalar shape `[]`).
+    public static func elementCount(_ shape: [Int]) -> Int {
+        shape.reduce(1, *)
+    }
+
+    /// Product of the dimensions, or nil when it does not fit in an `Int`.
+    public static func checkedElementCount(_ shape: [Int]) -> Int? {
+        var total = 1
+        for dim in shape {
+            guard dim >= 0 else { return nil }
+            let (product, overflow) = total.multipliedReportingOverflow(by: dim)
+            if overflow { return nil }
+            total = product
+        }
+        return total
+    }
+
+    /// The same data seen with another shape of the same element count.
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        Tensor(shape: newShape, data: data)
+    }
+
+    /// Mutable access to the storage, for kernels.
+    public mutating func withUnsafeMutableBufferPointer<R>(
+        _ body: (inout UnsafeMutableBufferPointer<Float>) throws -> R
+    ) rethrows -> R {
+        try data.withUnsafeMutableBufferPointer(body)
+    }
+
+    /// Read access to the storage, for kernels.
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try data.withUnsafeBufferPointer(body)
+    }
+}

@@ -1,0 +1,2 @@
+import UpscaleKit
+print("upscale-bench: not yet")
