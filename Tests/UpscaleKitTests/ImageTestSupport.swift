@@ -108,7 +108,7 @@ struct PNGFixture {
                 }
             }
         }
-        guard ok else { throw ImageIOError(path: path, message: "fixture: libpng failed: \(PNGRowWriter.message(writer))") }
+        guard ok else { throw ImageIOError(path: path, message: "fixture: libpng failed: \(cText(&writer.pointee.error.message, orElse: "?"))") }
     }
 }
 

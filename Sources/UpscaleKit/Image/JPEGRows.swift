@@ -19,23 +19,17 @@ public final class JPEGRowReader: ImageRowReader {
     public private(set) var rowsRead = 0
 
     private let path: String
-    private let source: InputSource
-    private let reader: UnsafeMutablePointer<cjpeg_reader>
+    private let handle: JPEGReadHandle
+    private var reader: UnsafeMutablePointer<cjpeg_reader> { handle.pointer }
     private var failed = false
 
     init(source: InputSource, options: DecodeOptions, headerOnly: Bool = false) throws {
         path = source.name
-        self.source = source
-        let file = source.takeFile()
-        guard let reader = cjpeg_reader_create(file) else {
-            source.giveBack(file)
-            throw ImageIOError(path: path, message: "cannot initialise libjpeg (out of memory?)")
-        }
-        self.reader = reader
+        let handle = try JPEGReadHandle(source: source)
+        self.handle = handle
+        let reader = handle.pointer
         guard cjpeg_read_header(reader) != 0 else {
-            let message = Self.message(reader)
-            cjpeg_reader_destroy(reader)
-            throw ImageIOError(path: path, message: "JPEG header: \(message)")
+            throw ImageIOError(path: path, message: "JPEG header: \(handle.message)")
         }
         let cinfo = reader.pointee.cinfo
         width = Int(cinfo.image_width)
@@ -46,7 +40,6 @@ public final class JPEGRowReader: ImageRowReader {
         case (1, _): colorChannels = 1
         case (3, JCS_YCbCr), (3, JCS_RGB): colorChannels = 3
         default:
-            cjpeg_reader_destroy(reader)
             let kind = colorSpace == JCS_CMYK ? "CMYK" : colorSpace == JCS_YCCK ? "YCCK" : "\(cinfo.num_components)-component"
             throw ImageIOError(path: path, message: "\(kind) JPEG is not supported; convert it to RGB first")
         }
@@ -60,53 +53,34 @@ public final class JPEGRowReader: ImageRowReader {
         var icc: UnsafeMutablePointer<JOCTET>?
         var iccLength: UInt32 = 0
         guard cjpeg_read_icc(reader, &icc, &iccLength) != 0 else {
-            let message = Self.message(reader)
-            cjpeg_reader_destroy(reader)
-            throw ImageIOError(path: path, message: "JPEG ICC profile: \(message)")
+            throw ImageIOError(path: path, message: "JPEG ICC profile: \(handle.message)")
         }
         if let icc {
             metadata.iccProfile = Array(UnsafeBufferPointer(start: icc, count: Int(iccLength)))
             free(icc)
         }
         self.metadata = metadata
-        do {
-            try ImageLimits.check(width: width, height: height, options: options, path: path)
-        } catch {
-            cjpeg_reader_destroy(reader)
-            throw error
+        try ImageLimits.check(width: width, height: height, options: options, path: path)
+        if headerOnly {
+            failed = true  // never started: no rows to read
+            return
         }
-        if headerOnly { return }
         guard cjpeg_start(reader, colorChannels == 1 ? JCS_GRAYSCALE : JCS_RGB) != 0 else {
-            let message = Self.message(reader)
-            cjpeg_reader_destroy(reader)
-            throw ImageIOError(path: path, message: "JPEG: \(message)")
+            throw ImageIOError(path: path, message: "JPEG: \(handle.message)")
         }
-    }
-
-    deinit { cjpeg_reader_destroy(reader) }
-
-    static func message(_ reader: UnsafeMutablePointer<cjpeg_reader>) -> String {
-        let text = withUnsafePointer(to: &reader.pointee.error.message) {
-            String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
-        }
-        return text.isEmpty ? "unknown libjpeg error" : text
     }
 
     /// libjpeg warnings so far (corrupt-data notices that did not stop decoding).
-    public var warnings: String {
-        withUnsafePointer(to: &reader.pointee.error.warnings) {
-            String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
-        }
-    }
+    public var warnings: String { handle.warnings }
 
     private func fail(_ what: String) -> ImageIOError {
         failed = true
-        return ImageIOError(path: path, message: "\(what): \(Self.message(reader))")
+        return ImageIOError(path: path, message: "\(what): \(handle.message)")
     }
 
     public func readBand(maxRows: Int) throws -> ImageBand? {
         precondition(maxRows > 0, "readBand needs maxRows > 0")
-        guard !failed else { throw ImageIOError(path: path, message: "JPEG reader already failed") }
+        guard !failed else { throw ImageIOError(path: path, message: "JPEG reader already failed (or was opened for the header only)") }
         guard rowsRead < height else { return nil }
         let rows = min(maxRows, height - rowsRead)
         let rowBytes = width * colorChannels
@@ -136,7 +110,8 @@ public final class JPEGRowWriter: ImageRowWriter {
     public private(set) var rowsWritten = 0
 
     private let sink: OutputSink
-    private let writer: UnsafeMutablePointer<cjpeg_writer>
+    private let handle: JPEGWriteHandle
+    private var writer: UnsafeMutablePointer<cjpeg_writer> { handle.pointer }
     private var notes: [String]
     private var failed = false
     private var finished = false
@@ -156,12 +131,16 @@ public final class JPEGRowWriter: ImageRowWriter {
             sink.discard()
             throw ImageIOError(path: path, message: "JPEG cannot hold a \(width)×\(height) image (65500 pixels per side at most)")
         }
-        guard let writer = cjpeg_writer_create(sink.file) else {
+        let handle: JPEGWriteHandle
+        do {
+            handle = try JPEGWriteHandle(file: sink.file, name: path)
+        } catch {
             sink.discard()
-            throw ImageIOError(path: path, message: "cannot initialise libjpeg (out of memory?)")
+            throw error
         }
+        let writer = handle.pointer
         self.sink = sink
-        self.writer = writer
+        self.handle = handle
         self.width = width
         self.height = height
         self.colorChannels = colorChannels
@@ -180,29 +159,19 @@ public final class JPEGRowWriter: ImageRowWriter {
             return cjpeg_start_compress(writer, &params) != 0
         }
         guard ok else {
-            let error = ImageIOError(path: path, message: "JPEG setup: \(Self.message(writer))")
-            cjpeg_writer_destroy(writer)
             sink.discard()
-            throw error
+            throw ImageIOError(path: path, message: "JPEG setup: \(handle.message)")
         }
     }
 
     deinit {
-        cjpeg_writer_destroy(writer)
         if !finished { sink.discard() }
-    }
-
-    static func message(_ writer: UnsafeMutablePointer<cjpeg_writer>) -> String {
-        let text = withUnsafePointer(to: &writer.pointee.error.message) {
-            String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
-        }
-        return text.isEmpty ? "unknown libjpeg error" : text
     }
 
     private func fail(_ what: String) -> ImageIOError {
         failed = true
         sink.discard()
-        return ImageIOError(path: sink.name, message: "\(what): \(Self.message(writer))")
+        return ImageIOError(path: sink.name, message: "\(what): \(handle.message)")
     }
 
     public func write(_ band: ImageBand) throws {
@@ -232,9 +201,7 @@ public final class JPEGRowWriter: ImageRowWriter {
         guard cjpeg_finish_compress(writer) != 0 else { throw fail("JPEG end") }
         finished = true
         try sink.commit()
-        let warnings = withUnsafePointer(to: &writer.pointee.error.warnings) {
-            String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
-        }
+        let warnings = handle.warnings
         return notes + (warnings.isEmpty ? [] : ["libjpeg: \(warnings)"])
     }
 

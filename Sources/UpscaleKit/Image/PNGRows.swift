@@ -19,12 +19,11 @@ public final class PNGRowReader: ImageRowReader {
     public let streamable: Bool
     public private(set) var rowsRead = 0
     /// libpng warnings so far.
-    public var warnings: String { String(cString: withUnsafePointer(to: &reader.pointee.error.warnings) {
-        UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }) }
+    public var warnings: String { handle.warnings }
 
     private let path: String
-    private let source: InputSource       // keeps the fmemopen buffer alive until after `reader`
-    private let reader: UnsafeMutablePointer<cpng_reader>
+    private let handle: PNGReadHandle
+    private var reader: UnsafeMutablePointer<cpng_reader> { handle.pointer }
     private let channels: Int             // interleaved samples per pixel, alpha included
     private let rowBytes: Int
     private var wholeImage: [UInt8]?      // Adam7 only: (H, rowBytes), filled at the first band
@@ -32,31 +31,17 @@ public final class PNGRowReader: ImageRowReader {
 
     init(source: InputSource, options: DecodeOptions) throws {
         path = source.name
-        self.source = source
-        let file = source.takeFile()
-        guard let reader = cpng_reader_create(file) else {
-            source.giveBack(file)
-            throw ImageIOError(path: path, message: "cannot initialise libpng (out of memory?)")
-        }
-        self.reader = reader
+        let handle = try PNGReadHandle(source: source)
+        self.handle = handle
         var header = cpng_header()
-        guard cpng_read_header(reader, &header) != 0 else {
-            let message = Self.message(reader)
-            cpng_reader_destroy(reader)
-            throw ImageIOError(path: path, message: "PNG header: \(message)")
+        guard cpng_read_header(handle.pointer, &header) != 0 else {
+            throw ImageIOError(path: path, message: "PNG header: \(handle.message)")
         }
         width = Int(header.width)
         height = Int(header.height)
-        do {
-            try ImageLimits.check(width: width, height: height, options: options, path: path)
-        } catch {
-            cpng_reader_destroy(reader)
-            throw error
-        }
-        guard cpng_start_rows(reader, &header) != 0 else {
-            let message = Self.message(reader)
-            cpng_reader_destroy(reader)
-            throw ImageIOError(path: path, message: "PNG: \(message)")
+        try ImageLimits.check(width: width, height: height, options: options, path: path)
+        guard cpng_start_rows(handle.pointer, &header) != 0 else {
+            throw ImageIOError(path: path, message: "PNG: \(handle.message)")
         }
         channels = Int(header.channels)
         colorChannels = channels >= 3 ? 3 : 1
@@ -76,18 +61,9 @@ public final class PNGRowReader: ImageRowReader {
         self.metadata = metadata
     }
 
-    deinit { cpng_reader_destroy(reader) }
-
-    static func message(_ reader: UnsafeMutablePointer<cpng_reader>) -> String {
-        let text = withUnsafePointer(to: &reader.pointee.error.message) {
-            String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
-        }
-        return text.isEmpty ? "unknown libpng error" : text
-    }
-
     private func fail(_ what: String) -> ImageIOError {
         failed = true
-        return ImageIOError(path: path, message: "\(what): \(Self.message(reader))")
+        return ImageIOError(path: path, message: "\(what): \(handle.message)")
     }
 
     public func readBand(maxRows: Int) throws -> ImageBand? {
@@ -141,7 +117,8 @@ public final class PNGRowWriter: ImageRowWriter {
     public private(set) var rowsWritten = 0
 
     private let sink: OutputSink
-    private let writer: UnsafeMutablePointer<cpng_writer>
+    private let handle: PNGWriteHandle
+    private var writer: UnsafeMutablePointer<cpng_writer> { handle.pointer }
     private var notes: [String]
     private var failed = false
     private var finished = false
@@ -165,12 +142,16 @@ public final class PNGRowWriter: ImageRowWriter {
             sink.discard()
             throw ImageIOError(path: path, message: "cannot write a \(width)×\(height) image")
         }
-        guard let writer = cpng_writer_create(sink.file) else {
+        let handle: PNGWriteHandle
+        do {
+            handle = try PNGWriteHandle(file: sink.file, name: path)
+        } catch {
             sink.discard()
-            throw ImageIOError(path: path, message: "cannot initialise libpng (out of memory?)")
+            throw error
         }
+        let writer = handle.pointer
         self.sink = sink
-        self.writer = writer
+        self.handle = handle
         self.width = width
         self.height = height
         self.colorChannels = colorChannels
@@ -201,29 +182,19 @@ public final class PNGRowWriter: ImageRowWriter {
             }
         }
         guard ok else {
-            let error = ImageIOError(path: path, message: "PNG header: \(Self.message(writer))")
-            cpng_writer_destroy(writer)
             sink.discard()
-            throw error
+            throw ImageIOError(path: path, message: "PNG header: \(handle.message)")
         }
     }
 
     deinit {
-        cpng_writer_destroy(writer)
         if !finished { sink.discard() }
-    }
-
-    static func message(_ writer: UnsafeMutablePointer<cpng_writer>) -> String {
-        let text = withUnsafePointer(to: &writer.pointee.error.message) {
-            String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
-        }
-        return text.isEmpty ? "unknown libpng error" : text
     }
 
     private func fail(_ what: String) -> ImageIOError {
         failed = true
         sink.discard()
-        return ImageIOError(path: sink.name, message: "\(what): \(Self.message(writer))")
+        return ImageIOError(path: sink.name, message: "\(what): \(handle.message)")
     }
 
     public func write(_ band: ImageBand) throws {
@@ -254,9 +225,7 @@ public final class PNGRowWriter: ImageRowWriter {
         guard cpng_write_end(writer) != 0 else { throw fail("PNG end") }
         finished = true
         try sink.commit()
-        let warnings = withUnsafePointer(to: &writer.pointee.error.warnings) {
-            String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
-        }
+        let warnings = handle.warnings
         return notes + (warnings.isEmpty ? [] : ["libpng: \(warnings)"])
     }
 
