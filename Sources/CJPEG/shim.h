@@ -169,7 +169,7 @@ typedef struct cjpeg_writer {
 
 typedef struct cjpeg_write_params {
     JDIMENSION width, height;
-    int components;    // 1 gray or 3 RGB
+    int components;    // 1 gray or 3 RGB (4 CMYK: only the tests write it, to check it is refused)
     int quality;       // 1...100
     int chroma_420;    // 1: 4:2:0 subsampling, 0: 4:4:4
     int progressive;
@@ -207,7 +207,7 @@ static inline int cjpeg_start_compress(cjpeg_writer *writer, const cjpeg_write_p
     cinfo->image_width = params->width;
     cinfo->image_height = params->height;
     cinfo->input_components = params->components;
-    cinfo->in_color_space = params->components == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    cinfo->in_color_space = params->components == 1 ? JCS_GRAYSCALE : params->components == 4 ? JCS_CMYK : JCS_RGB;
     jpeg_set_defaults(cinfo);
     jpeg_set_quality(cinfo, params->quality, TRUE);
     cinfo->optimize_coding = TRUE;

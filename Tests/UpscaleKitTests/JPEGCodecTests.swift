@@ -1,6 +1,10 @@
 // JPEG: decode of files the tests encode (baseline, progressive, 4:2:0, gray), EXIF orientation
 // 1–8 from a test-written APP1 segment, ICC profiles carried byte-exact.
+import CJPEG
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import UpscaleKit
 
 /// A smooth RGB test image (1, 3, H, W): JPEG reproduces it closely.
@@ -178,4 +182,26 @@ func jpegAppliesExifOrientation(_ orientation: Int) throws {
     var far = good
     far[10] = 0x7F
     #expect(ExifOrientation.parse(far) == 1)
+}
+
+@Test func cmykJPEGIsRefusedWithAClearMessage() throws {
+    // libjpeg writes the CMYK file (our encoder never does).
+    let dir = ScratchDir("cmyk")
+    defer { dir.remove() }
+    let path = dir.file("cmyk.jpg")
+    guard let file = fopen(path, "wb") else { Issue.record("cannot create \(path)"); return }
+    guard let writer = cjpeg_writer_create(file) else { fclose(file); Issue.record("no libjpeg writer"); return }
+    var params = cjpeg_write_params()
+    (params.width, params.height, params.components, params.quality) = (8, 8, 4, 90)
+    var samples = [UInt8](repeating: 128, count: 8 * 8 * 4)  // (8, 8, CMYK)
+    let ok = samples.withUnsafeMutableBufferPointer { bytes -> Bool in
+        var rows: [UnsafeMutablePointer<JSAMPLE>?] = (0..<8).map { bytes.baseAddress! + $0 * 32 }
+        return cjpeg_start_compress(writer, &params) != 0 && cjpeg_write_rows(writer, &rows, 8) != 0
+            && cjpeg_finish_compress(writer) != 0
+    }
+    cjpeg_writer_destroy(writer)
+    fclose(file)
+    #expect(ok)
+    #expect { _ = try ImageCodec.decode(path: path) }
+        throws: { ($0 as? ImageIOError)?.message.contains("CMYK JPEG is not supported") == true }
 }

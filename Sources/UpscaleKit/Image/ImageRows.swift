@@ -21,6 +21,8 @@ public protocol ImageRowReader: AnyObject {
     /// coefficients).
     var streamable: Bool { get }
     var rowsRead: Int { get }
+    /// Library warnings so far, "; "-joined (empty when none): data libpng/libjpeg tolerated.
+    var warnings: String { get }
     /// The next band of up to `maxRows` rows: color (1, C, rows, W), alpha (1, 1, rows, W);
     /// nil when every row has been read (the file's tail is checked before the last band returns).
     func readBand(maxRows: Int) throws -> ImageBand?
