@@ -19,7 +19,7 @@ public enum ModelLimits {
     public static let maxHeaderBytes = 100 << 20
 }
 
-public final class Model {
+public final class Model: Sendable {
     public let scale: Int
     public let channels: ModelChannels
     public let residual: ModelResidual

@@ -13,7 +13,7 @@ public enum ModelResidual: String, Sendable {
 }
 
 /// One layer: `conv_transpose2d` (PyTorch semantics, see Ops/ConvTranspose2D.swift) then an activation.
-public struct ModelLayer {
+public struct ModelLayer: Sendable {
     public var weight: Tensor            // (Cin, Cout/groups, kH, kW), PyTorch's layout
     public var bias: Tensor?             // (Cout)
     public var stride: (Int, Int)
