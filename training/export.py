@@ -111,6 +111,52 @@ def export_model(seq: nn.Sequential, path, *, scale, channels, residual="none", 
     save_file(tensors, path, metadata=metadata)
 
 
+def run_file(path, x):
+    """Runs the stack stored in `path` on x (N, C, H, W) with torch.nn.functional, from the file alone:
+    an independent reading of what export_model wrote."""
+    import torch.nn.functional as F
+    from safetensors import safe_open
+
+    with safe_open(path, "pt") as f:
+        meta = f.metadata()
+        tensors = {k: f.get_tensor(k).float() for k in f.keys()}
+    assert meta["format"] == FORMAT, meta["format"]
+    for i, spec in enumerate(json.loads(meta["layers"])):
+        x = F.conv_transpose2d(x, tensors[f"layers.{i}.weight"], tensors.get(f"layers.{i}.bias"),
+                               stride=spec["stride"], padding=spec["padding"],
+                               output_padding=spec["output_padding"], groups=spec["groups"],
+                               dilation=spec["dilation"])
+        act = spec["activation"]
+        if act == "relu":
+            x = F.relu(x)
+        elif isinstance(act, dict):
+            x = F.leaky_relu(x, act["leaky_relu"])
+        elif act == "prelu":
+            x = F.prelu(x, tensors[f"layers.{i}.prelu"])
+        elif act == "sigmoid":
+            x = torch.sigmoid(x)
+        elif act == "tanh":
+            x = torch.tanh(x)
+        elif act == "silu":
+            x = F.silu(x)
+    return x
+
+
+def verify_export(seq, path, channels, size=(11, 13), atol=1e-4):
+    """Checks that the file computes seq's forward on a random input (max |diff| ≤ atol; use a larger
+    atol for F16/BF16 files of unrounded weights). Returns the max |diff|."""
+    generator = torch.Generator().manual_seed(0)  # leaves the global RNG alone
+    x = torch.rand(1, 3 if channels == "rgb" else 1, *size, generator=generator)
+    with torch.no_grad():
+        want = seq(x)
+        got = run_file(path, x)
+    diff = (want - got).abs().max().item()
+    if not (got.shape == want.shape and diff <= atol):
+        raise AssertionError(f"{path}: the exported stack differs from PyTorch's forward "
+                             f"(shape {tuple(got.shape)} vs {tuple(want.shape)}, max |diff| {diff})")
+    return diff
+
+
 def export_checkpoint(checkpoint, out, dtype="f32"):
     """A training checkpoint ({'model': ResidualSR state_dict, 'config': {...}}) → model file."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -127,6 +173,7 @@ def export_checkpoint(checkpoint, out, dtype="f32"):
                  description=(f"FSRCNN-style x{scale} super-resolution on luma (d={cfg['width']}, "
                               f"s={cfg['shrink']}, m={cfg['maps']}), residual over bicubic"),
                  license="CC0-1.0", trained_on="T91 + BSD200")
+    return verify_export(stack, out, "y", atol=1e-4 if dtype == "f32" else 1e-2)
 
 
 def make_fixtures(folder):
@@ -162,6 +209,7 @@ def make_fixtures(folder):
         export_model(seq, os.path.join(folder, f"{name}.bin"), scale=opts["scale"], channels=opts["channels"],
                      residual="none", dtype=opts["dtype"], name=name, license="CC0-1.0",
                      description="random test stack made by training/export.py --make-fixtures")
+        verify_export(seq, os.path.join(folder, f"{name}.bin"), opts["channels"])
         save_file({"input": x.contiguous(), "output": y.contiguous()}, os.path.join(folder, f"{name}.io.safetensors"))
         print(f"{name}: {tuple(x.shape)} -> {tuple(y.shape)}")
 
@@ -176,8 +224,8 @@ def main():
     if args.make_fixtures:
         make_fixtures(args.make_fixtures)
     elif args.checkpoint and args.out:
-        export_checkpoint(args.checkpoint, args.out, args.dtype)
-        print(f"wrote {args.out}")
+        diff = export_checkpoint(args.checkpoint, args.out, args.dtype)
+        print(f"wrote {args.out} (matches PyTorch's forward, max |diff| {diff:.2e})")
     else:
         ap.error("give --checkpoint and --out, or --make-fixtures")
 
