@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import UpscaleKit
 
@@ -102,6 +103,28 @@ import Testing
                 options.tileSize = tileSize
                 options.threads = 3
                 #expect(try model.runStack(input, options: options).data == expected.data, "scale \(scale) tile \(tileSize)")
+            }
+        }
+    }
+}
+
+@Suite struct ShippedModelTilingTests {
+    /// Every model file shipped in models/ runs tiled bit-identically to the whole image.
+    @Test func shippedModelsTiledEqualsWholeImage() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let folder = root.appendingPathComponent("models").path
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".bin") }.sorted()
+        var rng = SeededRandom(seed: 99)
+        for file in files {
+            let model = try Model.load(path: folder + "/" + file)
+            let c = model.channels.count
+            let input = Tensor(shape: [1, c, 13, 10], data: rng.floats(c * 130, 0...1))
+            let expected = try wholeImageStack(model.layers, input)
+            for tileSize in [3, 8] {
+                var options = RunOptions()
+                options.tileSize = tileSize
+                options.threads = 2
+                #expect(try model.runStack(input, options: options).data == expected.data, "\(file) tile \(tileSize)")
             }
         }
     }
