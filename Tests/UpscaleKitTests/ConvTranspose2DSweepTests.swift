@@ -1,22 +1,6 @@
 import Testing
 @testable import UpscaleKit
 
-/// SplitMix64: a tiny seeded generator, so a failing case can be replayed from its seed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func floats(_ count: Int) -> [Float] {
-        (0..<count).map { _ in Float.random(in: -1...1, using: &self) }
-    }
-}
-
 /// One conv_transpose2d call: every parameter, printable as a whole for failure messages.
 struct ConvTCase: CustomStringConvertible {
     var inputShape: [Int]
