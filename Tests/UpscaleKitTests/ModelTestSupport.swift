@@ -1,22 +1,6 @@
 import Foundation
 @testable import UpscaleKit
 
-/// A seeded generator (SplitMix64) so every random case is reproducible from its seed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func floats(_ n: Int, _ range: ClosedRange<Float> = -1...1) -> [Float] {
-        (0..<n).map { _ in Float.random(in: range, using: &self) }
-    }
-}
-
 /// One axis of a random layer whose size map is n ↦ stride·n: 2p = d(k − 1) + op + 1 − s.
 func randomAxis(_ rng: inout SeededRandom, stride s: Int) -> (k: Int, p: Int, op: Int, d: Int) {
     while true {
