@@ -26,6 +26,9 @@ public final class Model: Sendable {
     public let layers: [ModelLayer]
     /// Free-form descriptive entries: `name`, `description`, `license`, `trained_on`, …
     public let metadata: [String: String]
+    /// One conv plan per layer, weights repacked once: unpadded (the tiled runner crops), with the
+    /// activation fused into the store when the kernel can (`fusedEpilogue`).
+    let plans: [ConvTranspose2DPlan]
 
     /// Builds a model from layers, checking that they chain, that the geometry is exactly `scale ×`,
     /// and that sizes are within `ModelLimits`.
@@ -40,10 +43,31 @@ public final class Model: Sendable {
          metadata: [String: String], source: String) throws {
         try Model.validate(layers: layers, scale: scale, channels: channels, metadata: metadata, source: source)
         self.layers = layers
+        do {
+            self.plans = try layers.map { layer in
+                try ConvTranspose2DPlan(weight: layer.weight, bias: layer.bias, stride: layer.stride,
+                                        padding: (0, 0), outputPadding: (0, 0), groups: layer.groups,
+                                        dilation: layer.dilation,
+                                        epilogue: Model.fusedEpilogue(layer.activation) ?? .none)
+            }
+        } catch {
+            throw ModelError("\(source): \(error)")
+        }
         self.scale = scale
         self.channels = channels
         self.residual = residual
         self.metadata = metadata
+    }
+
+    /// The conv kernel's fused form of `activation`, or nil when it is applied separately.
+    static func fusedEpilogue(_ activation: Activation) -> ConvTranspose2DEpilogue? {
+        switch activation {
+        case .none: return ConvTranspose2DEpilogue.none
+        case .relu: return .relu
+        case .leakyReLU(let slope): return .leakyReLU(slope)
+        case .prelu(let slopes): return .prelu(slopes)
+        case .sigmoid, .tanh, .silu: return nil
+        }
     }
 
     /// Keys of `__metadata__` that the format itself defines (not free-form metadata).

@@ -2,7 +2,8 @@
 //
 // For each tile and layer l, the layer runs on exactly the part of its input the tile needs
 // (`regions[l]`, clipped to the feature map's true extent) and keeps exactly the part of its output
-// the next layer needs (`regions[l + 1]`). The conv runs unpadded (padding 0, output_padding 0), so
+// the next layer needs (`regions[l + 1]`). The conv (a ConvTranspose2DPlan per layer, built once by the
+// model, activation fused when possible) runs unpadded (padding 0, output_padding 0), so
 // its output covers every position the tile's inputs reach; the crop then takes `regions[l + 1]`
 // from it, and a position no tile input reaches gets the bias alone, as in the whole-image run.
 // Each output element therefore sums the same products as the whole-image run, and the conv
@@ -113,36 +114,46 @@ extension Model {
     func runLayer(_ l: Int, _ x: Tensor, from: TileRect, to: TileRect, threads: Int) throws -> Tensor {
         let layer = layers[l]
         let cOut = layer.outChannels
+        let fused = Model.fusedEpilogue(layer.activation)
+        // A position no input of the tile reaches holds the bias alone (then the activation), as in
+        // the whole-image run; with a fused epilogue the plan's output already carries it.
+        let fill: [Float] = (0..<cOut).map { c in
+            let b = layer.bias?.data[c] ?? 0
+            switch fused {
+            case .relu?: return max(b, 0)
+            case .leakyReLU(let slope)?: return b < 0 ? b * slope : b
+            case .prelu(let slopes)?: return b < 0 ? b * (slopes.count == 1 ? slopes[0] : slopes[c]) : b
+            default: return b
+            }
+        }
         var y = Tensor(zeros: [1, cOut, to.height, to.width])
         if !from.isEmpty && !to.isEmpty {
-            let full = try convTranspose2d(x, weight: layer.weight, bias: layer.bias, stride: layer.stride,
-                                           padding: (0, 0), outputPadding: (0, 0), groups: layer.groups,
-                                           dilation: layer.dilation, threads: threads)  // (1, Cout, fullH, fullW)
+            let full = try plans[l].run(x, threads: threads)  // (1, Cout, fullH, fullW), unpadded
             // full[.., i, j] is the layer's output at (rowOrigin + i, colOrigin + j).
             let rowOrigin = from.rows.lowerBound * layer.stride.0 - layer.padding.0
             let colOrigin = from.cols.lowerBound * layer.stride.1 - layer.padding.1
             let (fullH, fullW) = (full.shape[2], full.shape[3])
-            y.withUnsafeMutableBufferPointer { dst in
-                for c in 0..<cOut {
-                    let fill = layer.bias?.data[c] ?? 0
-                    for row in 0..<to.height {
-                        let i = to.rows.lowerBound + row - rowOrigin
-                        for col in 0..<to.width {
-                            let j = to.cols.lowerBound + col - colOrigin
-                            let inside = i >= 0 && i < fullH && j >= 0 && j < fullW
-                            dst[(c * to.height + row) * to.width + col] = inside ? full.data[(c * fullH + i) * fullW + j] : fill
+            full.withUnsafeBufferPointer { src in
+                y.withUnsafeMutableBufferPointer { dst in
+                    for c in 0..<cOut {
+                        for row in 0..<to.height {
+                            let i = to.rows.lowerBound + row - rowOrigin
+                            for col in 0..<to.width {
+                                let j = to.cols.lowerBound + col - colOrigin
+                                let inside = i >= 0 && i < fullH && j >= 0 && j < fullW
+                                dst[(c * to.height + row) * to.width + col] = inside ? src[(c * fullH + i) * fullW + j] : fill[c]
+                            }
                         }
                     }
                 }
             }
-        } else if let bias = layer.bias {
-            // No input of the tile reaches these outputs: the bias alone, as in the whole-image run.
+        } else {
             y.withUnsafeMutableBufferPointer { dst in
                 let plane = to.height * to.width
-                for c in 0..<cOut { for i in 0..<plane { dst[c * plane + i] = bias.data[c] } }
+                for c in 0..<cOut { for i in 0..<plane { dst[c * plane + i] = fill[c] } }
             }
         }
-        layer.activation.apply(&y)
+        if fused == nil { layer.activation.apply(&y) }
         return y
     }
 
