@@ -29,6 +29,8 @@ public final class Model: Sendable {
     /// One conv plan per layer, weights repacked once: unpadded (the tiled runner crops), with the
     /// activation fused into the store when the kernel can (`fusedEpilogue`).
     let plans: [ConvTranspose2DPlan]
+    /// The same with the layer's own padding, for a tile that covers a whole feature map (no crop needed).
+    let paddedPlans: [ConvTranspose2DPlan]
 
     /// Builds a model from layers, checking that they chain, that the geometry is exactly `scale ×`,
     /// and that sizes are within `ModelLimits`.
@@ -44,12 +46,15 @@ public final class Model: Sendable {
         try Model.validate(layers: layers, scale: scale, channels: channels, metadata: metadata, source: source)
         self.layers = layers
         do {
-            self.plans = try layers.map { layer in
+            func plan(_ layer: ModelLayer, padded: Bool) throws -> ConvTranspose2DPlan {
                 try ConvTranspose2DPlan(weight: layer.weight, bias: layer.bias, stride: layer.stride,
-                                        padding: (0, 0), outputPadding: (0, 0), groups: layer.groups,
-                                        dilation: layer.dilation,
+                                        padding: padded ? layer.padding : (0, 0),
+                                        outputPadding: padded ? layer.outputPadding : (0, 0),
+                                        groups: layer.groups, dilation: layer.dilation,
                                         epilogue: Model.fusedEpilogue(layer.activation) ?? .none)
             }
+            self.plans = try layers.map { try plan($0, padded: false) }
+            self.paddedPlans = try layers.map { try plan($0, padded: true) }
         } catch {
             throw ModelError("\(source): \(error)")
         }

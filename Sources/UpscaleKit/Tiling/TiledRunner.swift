@@ -80,7 +80,7 @@ extension Model {
                 if failure.isSet || tracker.shouldStop() { return }
                 do {
                     let tile = plan.tiles[t]
-                    let y = try runTile(tile, image: input, threads: convThreads)  // (1, Cout, th, tw)
+                    let y = try runTile(tile, sizes: plan.sizes, image: input, threads: convThreads)  // (1, Cout, th, tw)
                     let r = tile.output
                     for c in 0..<cOut {
                         for row in 0..<r.height {
@@ -101,20 +101,29 @@ extension Model {
     }
 
     /// One tile through every layer: image region `tile.regions[0]` → output region `tile.output`.
-    func runTile(_ tile: Tile, image: Tensor, threads: Int) throws -> Tensor {
+    /// `sizes[l]` is layer l's whole input extent (the tile plan's `sizes`).
+    func runTile(_ tile: Tile, sizes: [(Int, Int)], image: Tensor, threads: Int) throws -> Tensor {
         var x = crop(image, tile.regions[0])  // (1, C0, h0, w0)
         for l in 0..<layers.count {
-            x = try runLayer(l, x, from: tile.regions[l], to: tile.regions[l + 1], threads: threads)
+            let whole = tile.regions[l] == TileRect(rows: 0..<sizes[l].0, cols: 0..<sizes[l].1)
+                && tile.regions[l + 1] == TileRect(rows: 0..<sizes[l + 1].0, cols: 0..<sizes[l + 1].1)
+            x = try runLayer(l, x, from: tile.regions[l], to: tile.regions[l + 1], whole: whole, threads: threads)
         }
         return x
     }
 
     /// Layer l on feature-map region `from` (x: (1, Cin, from.height, from.width)) → region `to` of its
-    /// output (1, Cout, to.height, to.width). The one place the conv is called.
-    func runLayer(_ l: Int, _ x: Tensor, from: TileRect, to: TileRect, threads: Int) throws -> Tensor {
+    /// output (1, Cout, to.height, to.width). The one place the conv is called. `whole`: `from` and `to`
+    /// are the whole feature maps, so the padded conv gives `to` directly (same values, no crop).
+    func runLayer(_ l: Int, _ x: Tensor, from: TileRect, to: TileRect, whole: Bool, threads: Int) throws -> Tensor {
         let layer = layers[l]
         let cOut = layer.outChannels
         let fused = Model.fusedEpilogue(layer.activation)
+        if whole {
+            var y = try paddedPlans[l].run(x, threads: threads)  // (1, Cout, to.height, to.width)
+            if fused == nil { layer.activation.apply(&y) }
+            return y
+        }
         // A position no input of the tile reaches holds the bias alone (then the activation), as in
         // the whole-image run; with a fused epilogue the plan's output already carries it.
         let fill: [Float] = (0..<cOut).map { c in
@@ -133,16 +142,24 @@ extension Model {
             let rowOrigin = from.rows.lowerBound * layer.stride.0 - layer.padding.0
             let colOrigin = from.cols.lowerBound * layer.stride.1 - layer.padding.1
             let (fullH, fullW) = (full.shape[2], full.shape[3])
+            // Columns of `to` that `full` covers: [jLo, jHi) in `to`'s coordinates; the rest is fill.
+            let jLo = min(max(colOrigin - to.cols.lowerBound, 0), to.width)
+            let jHi = max(min(colOrigin + fullW - to.cols.lowerBound, to.width), jLo)
             full.withUnsafeBufferPointer { src in
                 y.withUnsafeMutableBufferPointer { dst in
+                    guard let srcBase = src.baseAddress, let dstBase = dst.baseAddress else { return }
                     for c in 0..<cOut {
                         for row in 0..<to.height {
+                            let out = dstBase + (c * to.height + row) * to.width
                             let i = to.rows.lowerBound + row - rowOrigin
-                            for col in 0..<to.width {
-                                let j = to.cols.lowerBound + col - colOrigin
-                                let inside = i >= 0 && i < fullH && j >= 0 && j < fullW
-                                dst[(c * to.height + row) * to.width + col] = inside ? src[(c * fullH + i) * fullW + j] : fill[c]
+                            guard i >= 0 && i < fullH else {
+                                out.update(repeating: fill[c], count: to.width)
+                                continue
                             }
+                            out.update(repeating: fill[c], count: jLo)
+                            let j0 = to.cols.lowerBound + jLo - colOrigin
+                            (out + jLo).update(from: srcBase + (c * fullH + i) * fullW + j0, count: jHi - jLo)
+                            (out + jHi).update(repeating: fill[c], count: to.width - jHi)
                         }
                     }
                 }
