@@ -58,13 +58,17 @@ public struct Tile: Equatable, Sendable {
 }
 
 /// The tiles of one run: output tiles partition the output; each carries its per-layer regions.
+/// Tiles are the product of a row plan and a column plan, made on demand (`tile(_:)`), so the plan
+/// itself is small for any image and tile size.
 public struct TilePlan: Equatable, Sendable {
     /// `sizes[l]` = (height, width) of layer l's input; `sizes.last` = the output.
     public let sizes: [(Int, Int)]
-    public let tiles: [Tile]
+    /// Per tile row: the per-layer row ranges (index 0: input, last: output). Likewise columns.
+    public let rowPlans: [[Range<Int>]]
+    public let colPlans: [[Range<Int>]]
 
     public static func == (a: TilePlan, b: TilePlan) -> Bool {
-        a.tiles == b.tiles && a.sizes.map { [$0.0, $0.1] } == b.sizes.map { [$0.0, $0.1] }
+        a.rowPlans == b.rowPlans && a.colPlans == b.colPlans && a.sizes.map { [$0.0, $0.1] } == b.sizes.map { [$0.0, $0.1] }
     }
 
     /// - Parameters:
@@ -81,17 +85,21 @@ public struct TilePlan: Equatable, Sendable {
             precondition(sizes[l + 1].0 > 0 && sizes[l + 1].1 > 0, "layer \(l) output is empty")
         }
         self.sizes = sizes
-        let rowPlans = TilePlan.axisPlan(length: height, tileSize: tileSize, layers: rows)
-        let colPlans = TilePlan.axisPlan(length: width, tileSize: tileSize, layers: cols)
-        var tiles: [Tile] = []
-        tiles.reserveCapacity(rowPlans.count * colPlans.count)
-        for r in rowPlans {
-            for c in colPlans {
-                tiles.append(Tile(regions: zip(r, c).map { TileRect(rows: $0, cols: $1) }))
-            }
-        }
-        self.tiles = tiles
+        rowPlans = TilePlan.axisPlan(length: height, tileSize: tileSize, layers: rows)
+        colPlans = TilePlan.axisPlan(length: width, tileSize: tileSize, layers: cols)
     }
+
+    /// Number of tiles (row-major: tile i is row i / colPlans.count, column i % colPlans.count).
+    public var count: Int { rowPlans.count * colPlans.count }
+
+    /// Tile i, row-major.
+    public func tile(_ i: Int) -> Tile {
+        let (r, c) = (rowPlans[i / colPlans.count], colPlans[i % colPlans.count])
+        return Tile(regions: zip(r, c).map { TileRect(rows: $0, cols: $1) })
+    }
+
+    /// All tiles, row-major (for inspection; the runner makes them one at a time).
+    public var tiles: [Tile] { (0..<count).map(tile) }
 
     /// For each tile along one axis, the per-layer ranges (index 0: input, last: output).
     static func axisPlan(length: Int, tileSize: Int, layers: [AxisGeometry]) -> [[Range<Int>]] {

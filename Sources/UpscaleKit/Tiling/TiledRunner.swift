@@ -70,16 +70,16 @@ extension Model {
         let (outH, outW) = plan.sizes[plan.sizes.count - 1]
         let cOut = layers[layers.count - 1].outChannels
         let threads = max(1, options.threads)
-        let tileWorkers = min(threads, plan.tiles.count)
+        let tileWorkers = min(threads, plan.count)
         let convThreads = max(1, threads / tileWorkers)
         let failure = FirstError()
         var output = [Float](repeating: 0, count: cOut * outH * outW)  // (1, Cout, outH, outW)
         output.withUnsafeMutableBufferPointer { out in
-            // Worker for item t owns output rectangle plan.tiles[t].output (the tiles partition the output).
-            parallelFor(plan.tiles.count, threads: tileWorkers) { t in
+            // Worker for item t owns output rectangle plan.tile(t).output (the tiles partition the output).
+            parallelFor(plan.count, threads: tileWorkers) { t in
                 if failure.isSet || tracker.shouldStop() { return }
                 do {
-                    let tile = plan.tiles[t]
+                    let tile = plan.tile(t)
                     let y = try runTile(tile, sizes: plan.sizes, image: input, threads: convThreads)  // (1, Cout, th, tw)
                     let r = tile.output
                     for c in 0..<cOut {
