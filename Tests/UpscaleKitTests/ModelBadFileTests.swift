@@ -199,3 +199,15 @@ enum BadFile: String, CaseIterable, Sendable {
         _ = try Model(layers: [ModelLayer(weight: w, padding: (1, 1))], scale: 1, channels: .y, residual: .none, metadata: [:])
     }
 }
+
+@Suite struct ModelBuilderLimitTests {
+    @Test func absurdParametersAreRefusedWithoutOverflow() throws {
+        let w = Tensor(shape: [2, 1, 1, 1], data: [1, 1])
+        for layer in [ModelLayer(weight: w, groups: Int.max), ModelLayer(weight: w, stride: (Int.max, 1)),
+                      ModelLayer(weight: w, padding: (Int.min, 0)), ModelLayer(weight: w, dilation: (1, Int.max))] {
+            #expect(throws: ModelError.self) {
+                try Model(layers: [layer], scale: 1, channels: .y, residual: .none, metadata: [:])
+            }
+        }
+    }
+}

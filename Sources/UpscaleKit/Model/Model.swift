@@ -182,13 +182,13 @@ public final class Model: Sendable {
         let w = layer.weight.shape
         guard w.count == 4 else { throw fail("weight has shape \(w), expected 4 dims (Cin, Cout/groups, kH, kW)") }
         guard w.allSatisfy({ $0 >= 1 }) else { throw fail("weight has an empty dimension: shape \(w)") }
-        guard w[0] <= ModelLimits.maxChannels, w[1] * max(1, layer.groups) <= ModelLimits.maxChannels else {
+        guard (1...ModelLimits.maxGroups).contains(layer.groups) else { throw fail("groups \(layer.groups) must be between 1 and \(ModelLimits.maxGroups)") }
+        guard w[0] <= ModelLimits.maxChannels, w[1] * layer.groups <= ModelLimits.maxChannels else {
             throw fail("weight shape \(w) has more than \(ModelLimits.maxChannels) channels")
         }
         guard w[2] <= ModelLimits.maxKernel, w[3] <= ModelLimits.maxKernel else {
             throw fail("kernel \(w[2])×\(w[3]) is larger than the limit of \(ModelLimits.maxKernel)")
         }
-        guard (1...ModelLimits.maxGroups).contains(layer.groups) else { throw fail("groups \(layer.groups) must be between 1 and \(ModelLimits.maxGroups)") }
         guard w[0] % layer.groups == 0 else {
             throw fail("weight dim 0 (Cin = \(w[0])) is not divisible by groups \(layer.groups)")
         }
