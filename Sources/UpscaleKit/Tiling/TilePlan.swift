@@ -32,11 +32,6 @@ public struct AxisGeometry: Equatable, Sendable {
         let hi = floorDiv(output.upperBound - 1 + padding, stride) + 1
         return lo..<max(lo, hi)
     }
-
-    /// The outputs (unclipped) that input `input` reaches, from the first to past the last tap.
-    public func outputReach(ofInput input: Range<Int>) -> Range<Int> {
-        (input.lowerBound * stride - padding)..<((input.upperBound - 1) * stride - padding + dilation * (kernel - 1) + 1)
-    }
 }
 
 /// A half-open rectangle `[y0, y1) × [x0, x1)` in one layer's coordinates.
