@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+@testable import UpscaleKit
+
+/// Models exported by training/export.py --make-fixtures from random PyTorch stacks (Conv2d converted,
+/// ConvTranspose2d with stride/groups/dilation, PReLU, LeakyReLU, Tanh, SiLU, Sigmoid, ReLU), with
+/// PyTorch's forward output on a random input.
+@Suite struct ModelPyTorchTests {
+    static func fixture(_ name: String) throws -> String {
+        let folder = try #require(Bundle.module.path(forResource: "Fixtures", ofType: nil), "Fixtures not bundled")
+        return folder + "/model/" + name
+    }
+
+    /// The `input` and `output` F32 tensors of a `.io.safetensors` file.
+    static func io(_ path: String) throws -> (input: Tensor, output: Tensor) {
+        let parts = FileParts([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+        func tensor(_ name: String) throws -> Tensor {
+            let entry = parts.tensor(name)
+            let shape = try #require(entry["shape"] as? [Int])
+            let offsets = try #require(entry["data_offsets"] as? [Int])
+            let values = stride(from: offsets[0], to: offsets[1], by: 4).map { p in
+                Float(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(parts.data[p + $1]) << (8 * UInt32($1)) })
+            }
+            return Tensor(shape: shape, data: values)
+        }
+        return (try tensor("input"), try tensor("output"))
+    }
+
+    @Test(arguments: ["mixed_rgb_x2_f32", "mixed_y_x3_f16"])
+    func runStackMatchesPyTorch(name: String) throws {
+        let model = try Model.load(path: try Self.fixture(name + ".bin"))
+        let (input, expected) = try Self.io(try Self.fixture(name + ".io.safetensors"))
+        #expect(model.metadata["name"] == name)
+        for tileSize in [2, 256] {
+            var options = RunOptions()
+            options.tileSize = tileSize
+            options.threads = 2
+            let got = try model.runStack(input, options: options)
+            #expect(got.shape == expected.shape)
+            let check = allClose(got.data, expected.data, rtol: 1e-4, atol: 1e-4)
+            #expect(check.ok, "\(name) tile \(tileSize): max |diff| \(check.maxDiff)")
+        }
+    }
+
+    @Test func fixturesHaveTheDtypesAndLayersTheyClaim() throws {
+        let f32 = FileParts([UInt8](try Data(contentsOf: URL(fileURLWithPath: try Self.fixture("mixed_rgb_x2_f32.bin")))))
+        let f16 = FileParts([UInt8](try Data(contentsOf: URL(fileURLWithPath: try Self.fixture("mixed_y_x3_f16.bin")))))
+        #expect(f32.tensor("layers.0.weight")["dtype"] as? String == "F32")
+        #expect(f16.tensor("layers.0.weight")["dtype"] as? String == "F16")
+        let model = try Model.load(path: try Self.fixture("mixed_rgb_x2_f32.bin"))
+        #expect(model.layers.map(\.groups) == [1, 2, 3, 1, 1])
+        #expect(model.layers[1].dilation == (2, 2) && model.layers[3].stride == (2, 2))
+        #expect(model.layers[1].activation == .leakyReLU(0.2))
+    }
+}
