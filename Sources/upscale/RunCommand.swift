@@ -1,0 +1,172 @@
+import ArgumentParser
+import Foundation
+import UpscaleKit
+
+/// `upscale [run] INPUT... [-o OUTPUT]`: the default subcommand.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Upscale image files and folders (the default subcommand).",
+        discussion: """
+        One file is written to -o FILE, or beside the input as NAME_x2.EXT. Several inputs or a \
+        folder are written into the folder -o names, keeping their names (and, with -r, their \
+        subfolders). Existing outputs are refused unless --overwrite or --skip-existing is given.
+
+        Examples:
+          upscale photo.png                       writes photo_x2.png
+          upscale photo.jpg -m x4 -o big.png      4x, written as PNG
+          upscale a.png b.jpg -o out/             into out/a.png, out/b.jpg
+          upscale photos/ -r -o out/ --skip-existing
+          upscale photos/ -o out/ --shard 2/4 --json > part2.json
+          upscale - -f png < small.png > big.png
+        """
+    )
+
+    @Argument(help: ArgumentHelp("Image files (.png, .jpg, .jpeg) or folders; - reads one image from stdin.",
+                                 valueName: "input"))
+    var inputs: [String] = []
+
+    @OptionGroup(title: "Model") var model: ModelOptions
+    @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Input") var input: InputOptions
+    @OptionGroup(title: "Engine") var engine: EngineOptions
+    @OptionGroup(title: "Reporting") var reporting: ReportOptions
+
+    func validate() throws {
+        if inputs.isEmpty {
+            throw ValidationError("Give at least one input file or folder, or - to read stdin.")
+        }
+        if reporting.json && output.output == "-" {
+            throw ValidationError("--json and -o - both write to stdout; write the image to a file instead.")
+        }
+        if inputs.filter({ $0 == "-" }).count > 0 && inputs.count > 1 {
+            throw ValidationError("Stdin (-) can only be read on its own; pass it as the only input.")
+        }
+    }
+
+    func run() throws {
+        let console = Console(level: reporting.quiet ? .quiet : reporting.verbose ? .verbose : .normal)
+        Interruption.install()
+        let started = Date()
+
+        // load model
+        let source: ModelSource
+        do {
+            source = try ModelSource.resolve(model: model.model, scale: model.scale, builtinNames: BuiltinModels.names)
+        } catch {
+            console.error(describe(error, path: model.model ?? ""))
+            throw ExitCode.validationFailure
+        }
+        let net: Model
+        do {
+            net = try Engine.loadModel(source)
+        } catch {
+            console.error(describe(error, path: source.displayName) + " Run `upscale info FILE` to inspect a weights file.")
+            throw ExitCode.failure
+        }
+        if let scale = model.scale, net.scale != scale {
+            console.error("\(source.displayName): this model upscales by \(net.scale), not \(scale); drop -s or pick another model.")
+            throw ExitCode.validationFailure
+        }
+        console.detail("model \(source.displayName): x\(net.scale), \(net.parameterCount) parameters")
+
+        // find inputs, plan outputs, take this shard
+        let found = InputDiscovery.discover(inputs, recursive: input.recursive,
+                                            excluding: output.output.map { [$0] } ?? [])
+        found.notes.forEach(console.detail)
+        let planner = OutputPlanner(scale: net.scale, outputArgument: output.output, format: output.formatName,
+                                    existing: output.existingPolicy)
+        var jobs: [BatchJob]
+        do {
+            jobs = try planner.plan(found.inputs, batch: OutputPlanner.isBatch(
+                inputCount: found.inputs.count + found.errors.count, sawFolder: found.sawFolder))
+        } catch {
+            console.error(describe(error, path: ""))
+            throw ExitCode.validationFailure
+        }
+        var reports = found.errors.map {
+            FileReport(input: $0.path, output: "", status: .failed, message: $0.description)
+        }
+        found.errors.forEach { console.error($0.description) }
+        if let shard = input.parsedShard {
+            jobs = shard.select(jobs)
+            console.detail("shard \(shard): \(jobs.count) of \(found.inputs.count) inputs")
+        }
+        if found.inputs.isEmpty && found.errors.isEmpty {
+            console.info("No .png, .jpg or .jpeg files found in \(inputs.joined(separator: ", ")); nothing to do.")
+        }
+
+        // run each file
+        let settings = Engine.Settings(tileSize: engine.tile, threads: engine.threads, tta: engine.tta,
+                                       applyOrientation: !input.noOrient, maxPixels: input.maxPixels,
+                                       jpegQuality: output.quality, overwrite: output.overwrite)
+        if let threads = engine.threads { Threading.defaultThreads = threads }
+        var interrupted = false
+        for (k, job) in jobs.enumerated() {
+            var report = FileReport(input: job.input.path, output: job.output, status: .done)
+            if interrupted || Interruption.isCancelled {
+                interrupted = true
+                report.status = .cancelled
+                report.message = "not started: the run was interrupted."
+                reports.append(report)
+                continue
+            }
+            if let refusal = job.refusal {
+                report.status = .failed
+                report.message = refusal
+                console.error(refusal)
+            } else if job.skip {
+                report.status = .skipped
+                report.message = "\(job.output) already exists (--skip-existing)."
+                console.detail("skipped \(job.input.path): \(job.output) exists")
+            } else if reporting.dryRun {
+                report.status = .planned
+                if !reporting.json { print("\(job.input.path)\t\(job.output)") }
+            } else {
+                let fileStart = Date()
+                let name = job.input.isStdin ? "stdin" : job.input.relativePath
+                console.progress(ProgressState(fileIndex: k, fileCount: jobs.count, fileName: name, tilesDone: 0,
+                                               tilesTotal: 0, elapsed: Date().timeIntervalSince(started)), force: true)
+                do {
+                    try Engine.run(job, model: net, settings: settings, report: &report, progress: { done, total in
+                        console.progress(ProgressState(fileIndex: k, fileCount: jobs.count, fileName: name,
+                                                       tilesDone: done, tilesTotal: total,
+                                                       elapsed: Date().timeIntervalSince(started)))
+                    }, isCancelled: { Interruption.isCancelled })
+                    report.seconds = Date().timeIntervalSince(fileStart)
+                    let line = "done \(job.input.path) -> \(job.output) (\(BatchReport.formatSeconds(report.seconds)))"
+                    if console.isTerminal { console.detail(line) } else { console.info(line) }
+                } catch {
+                    report.seconds = Date().timeIntervalSince(fileStart)
+                    if error is Engine.Cancelled || Interruption.isCancelled {
+                        interrupted = true
+                        report.status = .cancelled
+                        report.message = "interrupted; no output was written."
+                    } else {
+                        report.status = .failed
+                        report.message = describe(error, path: job.input.path)
+                        console.error(report.message ?? "")
+                    }
+                }
+            }
+            reports.append(report)
+        }
+        console.finishProgress()
+        if interrupted { Engine.removeTemporaryFiles() }
+
+        // report
+        let summary = BatchReport(model: source.displayName, scale: net.scale, shard: input.parsedShard?.description,
+                                  interrupted: interrupted, files: reports,
+                                  seconds: Date().timeIntervalSince(started))
+        if reporting.json { print(try summary.json(), terminator: "") }
+        if !reporting.dryRun || reporting.verbose { console.info(summary.summary) }
+        if interrupted { console.error("interrupted; finished outputs are kept, unfinished ones removed. Rerun with --skip-existing to resume.") }
+        if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
+    }
+
+    /// The error's message, prefixed with `path` unless it already names it.
+    private func describe(_ error: Error, path: String) -> String {
+        let text = String(describing: error)
+        return path.isEmpty || text.contains(path) ? text : "\(path): \(text)"
+    }
+}
