@@ -126,7 +126,7 @@ struct RunCommand: ParsableCommand {
                 let fileStart = Date()
                 let name = job.input.isStdin ? "stdin" : job.input.relativePath
                 console.progress(ProgressState(fileIndex: k, fileCount: jobs.count, fileName: name, tilesDone: 0,
-                                               tilesTotal: 0, elapsed: Date().timeIntervalSince(started)), force: true)
+                                               tilesTotal: 0, elapsed: Date().timeIntervalSince(started)), force: console.isTerminal)
                 do {
                     try Engine.run(job, model: net, settings: settings, report: &report, progress: { done, total in
                         console.progress(ProgressState(fileIndex: k, fileCount: jobs.count, fileName: name,
