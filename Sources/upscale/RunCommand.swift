@@ -48,8 +48,17 @@ struct RunCommand: ParsableCommand {
         let console = Console(level: reporting.quiet ? .quiet : reporting.verbose ? .verbose : .normal)
         Interruption.install()
         let started = Date()
+        let (source, net) = try loadModel(console)
+        let (jobs, failedArguments) = try planJobs(scale: net.scale, console)
+        let (reports, interrupted) = runJobs(jobs, model: net, started: started, console)
+        let report = BatchReport(model: source.displayName, scale: net.scale, shard: input.parsedShard?.description,
+                                 interrupted: interrupted, files: failedArguments + reports,
+                                 seconds: Date().timeIntervalSince(started))
+        try finish(report, console)
+    }
 
-        // load model
+    /// Resolves `-m`/`-s` and loads the weights; a bad model ends the run before any input is read.
+    private func loadModel(_ console: Console) throws -> (ModelSource, Model) {
         let source: ModelSource
         do {
             source = try ModelSource.resolve(model: model.model, scale: model.scale, builtinNames: BuiltinModels.names)
@@ -69,12 +78,17 @@ struct RunCommand: ParsableCommand {
             throw ExitCode.validationFailure
         }
         console.detail("model \(source.displayName): x\(net.scale), \(net.parameterCount) parameters")
+        return (source, net)
+    }
 
-        // find inputs, plan outputs, take this shard
+    /// Finds the inputs, names every output, takes this run's shard. Arguments that could not be
+    /// used come back as failed reports; a plan that cannot work at all is a usage error.
+    private func planJobs(scale: Int, _ console: Console) throws -> ([BatchJob], [FileReport]) {
         let found = InputDiscovery.discover(inputs, recursive: input.recursive,
                                             excluding: output.output.map { [$0] } ?? [])
         found.notes.forEach(console.detail)
-        let planner = OutputPlanner(scale: net.scale, outputArgument: output.output, format: output.formatName,
+        found.errors.forEach { console.error($0.description) }
+        let planner = OutputPlanner(scale: scale, outputArgument: output.output, format: output.formatName,
                                     existing: output.existingPolicy)
         var jobs: [BatchJob]
         do {
@@ -84,10 +98,6 @@ struct RunCommand: ParsableCommand {
             console.error(describe(error, path: ""))
             throw ExitCode.validationFailure
         }
-        var reports = found.errors.map {
-            FileReport(input: $0.path, output: "", status: .failed, message: $0.description)
-        }
-        found.errors.forEach { console.error($0.description) }
         if let shard = input.parsedShard {
             jobs = shard.select(jobs)
             console.detail("shard \(shard): \(jobs.count) of \(found.inputs.count) inputs")
@@ -95,12 +105,18 @@ struct RunCommand: ParsableCommand {
         if found.inputs.isEmpty && found.errors.isEmpty {
             console.info("No .png, .jpg or .jpeg files found in \(inputs.joined(separator: ", ")); nothing to do.")
         }
+        let failed = found.errors.map { FileReport(input: $0.path, output: "", status: .failed, message: $0.description) }
+        return (jobs, failed)
+    }
 
-        // run each file
+    /// Runs every job in order, going on after failures; stops starting new ones once interrupted.
+    private func runJobs(_ jobs: [BatchJob], model net: Model, started: Date,
+                         _ console: Console) -> ([FileReport], interrupted: Bool) {
         let settings = Engine.Settings(tileSize: engine.tile, threads: engine.threads, tta: engine.tta,
                                        applyOrientation: !input.noOrient, maxPixels: input.maxPixels,
                                        jpegQuality: output.quality, overwrite: output.overwrite)
         if let threads = engine.threads { Threading.defaultThreads = threads }
+        var reports: [FileReport] = []
         var interrupted = false
         for (k, job) in jobs.enumerated() {
             var report = FileReport(input: job.input.path, output: job.output, status: .done)
@@ -108,10 +124,7 @@ struct RunCommand: ParsableCommand {
                 interrupted = true
                 report.status = .cancelled
                 report.message = "not started: the run was interrupted."
-                reports.append(report)
-                continue
-            }
-            if let refusal = job.refusal {
+            } else if let refusal = job.refusal {
                 report.status = .failed
                 report.message = refusal
                 console.error(refusal)
@@ -123,16 +136,17 @@ struct RunCommand: ParsableCommand {
                 report.status = .planned
                 if !reporting.json { print("\(job.input.path)\t\(job.output)") }
             } else {
-                let fileStart = Date()
                 let name = job.input.isStdin ? "stdin" : job.input.relativePath
-                console.progress(ProgressState(fileIndex: k, fileCount: jobs.count, fileName: name, tilesDone: 0,
-                                               tilesTotal: 0, elapsed: Date().timeIntervalSince(started)), force: console.isTerminal)
+                func state(_ done: Int, _ total: Int) -> ProgressState {
+                    ProgressState(fileIndex: k, fileCount: jobs.count, fileName: name, tilesDone: done,
+                                  tilesTotal: total, elapsed: Date().timeIntervalSince(started))
+                }
+                console.progress(state(0, 0), force: console.isTerminal)
+                let fileStart = Date()
                 do {
-                    try Engine.run(job, model: net, settings: settings, report: &report, progress: { done, total in
-                        console.progress(ProgressState(fileIndex: k, fileCount: jobs.count, fileName: name,
-                                                       tilesDone: done, tilesTotal: total,
-                                                       elapsed: Date().timeIntervalSince(started)))
-                    }, isCancelled: { Interruption.isCancelled })
+                    try Engine.run(job, model: net, settings: settings, report: &report,
+                                   progress: { console.progress(state($0, $1)) },
+                                   isCancelled: { Interruption.isCancelled })
                     report.seconds = Date().timeIntervalSince(fileStart)
                     let line = "done \(job.input.path) -> \(job.output) (\(BatchReport.formatSeconds(report.seconds)))"
                     if console.isTerminal { console.detail(line) } else { console.info(line) }
@@ -153,15 +167,17 @@ struct RunCommand: ParsableCommand {
         }
         console.finishProgress()
         if interrupted { Engine.removeTemporaryFiles() }
+        return (reports, interrupted)
+    }
 
-        // report
-        let summary = BatchReport(model: source.displayName, scale: net.scale, shard: input.parsedShard?.description,
-                                  interrupted: interrupted, files: reports,
-                                  seconds: Date().timeIntervalSince(started))
-        if reporting.json { print(try summary.json(), terminator: "") }
-        if !reporting.dryRun || reporting.verbose { console.info(summary.summary) }
-        if interrupted { console.error("interrupted; finished outputs are kept, unfinished ones removed. Rerun with --skip-existing to resume.") }
-        if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
+    /// Prints the JSON report and the summary, and turns the outcome into the exit status.
+    private func finish(_ report: BatchReport, _ console: Console) throws {
+        if reporting.json { print(try report.json(), terminator: "") }
+        if !reporting.dryRun || reporting.verbose { console.info(report.summary) }
+        if report.interrupted {
+            console.error("interrupted; finished outputs are kept, unfinished ones removed. Rerun with --skip-existing to resume.")
+        }
+        if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
     }
 
     /// The error's message, prefixed with `path` unless it already names it.
