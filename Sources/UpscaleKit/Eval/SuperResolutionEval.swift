@@ -1,0 +1,50 @@
+// The literature's super-resolution protocol for one HR image at scale s:
+//   HR  cropped to a multiple of s (top-left kept)
+//   LR  = imresize(HR, 1/s, 'bicubic') on 8-bit RGB (rounded per pass, as MATLAB does for uint8)
+//   SR  = the upscaler applied to LR, rounded to 8 bits — what the tool writes to disk
+//   BIC = imresize(LR, s, 'bicubic'), rounded to 8 bits — the baseline
+//   scores: PSNR and SSIM of luma against HR with s border pixels shaved (Quality.swift).
+
+/// PSNR/SSIM of the upscaler and of bicubic on one image.
+public struct SuperResolutionScore: Sendable, Equatable {
+    public var psnr: Double, ssim: Double
+    public var bicubicPSNR: Double, bicubicSSIM: Double
+}
+
+public enum SuperResolutionEval {
+    /// Rounds every value of `t` to the nearest of 256 levels in [0, 1] (clamping first).
+    public static func quantize8Bit(_ t: Tensor) -> Tensor {
+        Tensor(shape: t.shape, data: t.data.map { (min(max($0, 0), 1) * 255).rounded(.toNearestOrAwayFromZero) / 255 })
+    }
+
+    /// HR (1, C, H, W), cropped to a multiple of `scale`, and its 8-bit MATLAB-bicubic LR (1, C, H/s, W/s).
+    public static func degrade(_ hr: Tensor, scale: Int) -> (hr: Tensor, lr: Tensor) {
+        let (c, h, w) = (hr.shape[1], hr.shape[2] / scale * scale, hr.shape[3] / scale * scale)
+        var cropped = [Float]()
+        cropped.reserveCapacity(c * h * w)
+        for ch in 0..<c {
+            for y in 0..<h {
+                let row = (ch * hr.shape[2] + y) * hr.shape[3]
+                cropped.append(contentsOf: hr.data[row..<(row + w)])
+            }
+        }
+        let hrCropped = quantize8Bit(Tensor(shape: [1, c, h, w], data: cropped))
+        let lr = Resize.bicubic(hrCropped, height: h / scale, width: w / scale, quantize8Bit: true)
+        return (hrCropped, lr)
+    }
+
+    /// Scores `upscale` (LR (1, C, h, w) → (1, C, s·h, s·w)) against bicubic on one HR image.
+    public static func evaluate(hr: Tensor, scale: Int, upscale: (Tensor) throws -> Tensor) rethrows -> SuperResolutionScore {
+        let (hrCropped, lr) = degrade(hr, scale: scale)
+        let sr = quantize8Bit(try upscale(lr))
+        let bicubic = Resize.bicubic(lr, height: hrCropped.shape[2], width: hrCropped.shape[3], quantize8Bit: true)
+        let truth = Quality.lumaPlane(hrCropped, shave: scale)
+        let srY = Quality.lumaPlane(sr, shave: scale).plane
+        let bicY = Quality.lumaPlane(bicubic, shave: scale).plane
+        return SuperResolutionScore(
+            psnr: Quality.psnr(srY, truth.plane),
+            ssim: Quality.ssim(srY, truth.plane, height: truth.height, width: truth.width),
+            bicubicPSNR: Quality.psnr(bicY, truth.plane),
+            bicubicSSIM: Quality.ssim(bicY, truth.plane, height: truth.height, width: truth.width))
+    }
+}

@@ -1,0 +1,147 @@
+// Whole-image decode/encode and the entry points that open band readers and writers.
+// decode = open a band reader, read one band of full height, apply EXIF orientation.
+// encode = open a band writer, write one band of full height, finish (atomic commit).
+
+public enum ImageCodec {
+    // MARK: Reading
+
+    /// A band reader for a PNG or JPEG file (format from the file's first bytes).
+    public static func openReader(path: String, options: DecodeOptions = .init()) throws -> any ImageRowReader {
+        try openReader(source: InputSource.open(path: path), options: options, headerOnly: false)
+    }
+
+    /// A band reader over bytes in memory; `name` is used in error messages.
+    public static func openReader(bytes: [UInt8], name: String, options: DecodeOptions = .init()) throws -> any ImageRowReader {
+        try openReader(source: InputSource.memory(bytes, name: name), options: options, headerOnly: false)
+    }
+
+    static func openReader(source: InputSource, options: DecodeOptions, headerOnly: Bool) throws -> any ImageRowReader {
+        switch ImageFormat.sniff(source.head) {
+        case .png: return try PNGRowReader(source: source, options: options)
+        case .jpeg: return try JPEGRowReader(source: source, options: options, headerOnly: headerOnly)
+        case nil:
+            throw ImageIOError(path: source.name, message: source.head.count < 3
+                ? "file too short to be an image (\(source.head.count) bytes)"
+                : "not a PNG or JPEG file (unrecognised signature)")
+        }
+    }
+
+    /// Reads the header only (no pixel allocation): size as decoded with `options`
+    /// (orientation applied), channels, and whether bands can stream.
+    public static func probe(path: String, options: DecodeOptions = .init()) throws -> ImageInfo {
+        let reader = try openReader(source: InputSource.open(path: path), options: options, headerOnly: true)
+        let orientation = options.applyOrientation ? reader.orientation : 1
+        let swaps = orientation >= 5
+        return ImageInfo(format: reader.format,
+                         width: swaps ? reader.height : reader.width,
+                         height: swaps ? reader.width : reader.height,
+                         channels: reader.colorChannels + (reader.hasAlpha ? 1 : 0),
+                         streamable: reader.streamable && orientation == 1,
+                         bitDepth: reader.bitDepth,
+                         orientation: reader.orientation)
+    }
+
+    /// Decodes a whole PNG or JPEG file.
+    public static func decode(path: String, options: DecodeOptions = .init()) throws -> RasterImage {
+        try decodeAll(openReader(path: path, options: options), options: options)
+    }
+
+    /// Decodes a whole PNG or JPEG from memory; `name` is used in error messages.
+    public static func decode(bytes: [UInt8], name: String, options: DecodeOptions = .init()) throws -> RasterImage {
+        try decodeAll(openReader(bytes: bytes, name: name, options: options), options: options)
+    }
+
+    private static func decodeAll(_ reader: any ImageRowReader, options: DecodeOptions) throws -> RasterImage {
+        guard let band = try reader.readBand(maxRows: reader.height) else {
+            preconditionFailure("a reader with height > 0 returned no band")
+        }
+        _ = try reader.readBand(maxRows: 1)  // nil; the tail was checked with the band
+        let orientation = options.applyOrientation ? reader.orientation : 1
+        return RasterImage(color: ExifOrientation.apply(orientation, to: band.color),
+                           alpha: band.alpha.map { ExifOrientation.apply(orientation, to: $0) },
+                           bitDepth: reader.bitDepth, metadata: reader.metadata)
+    }
+
+    // MARK: Writing
+
+    /// The format for an output path: `options.format`, else the extension.
+    public static func outputFormat(path: String, options: EncodeOptions) throws -> ImageFormat {
+        if let format = options.format { return format }
+        guard let format = ImageFormat(path: path) else {
+            throw ImageIOError(path: path, message: "cannot tell the output format from the extension; use .png, .jpg or .jpeg")
+        }
+        return format
+    }
+
+    /// A band writer for `path` (format from `options.format` or the extension). Nothing
+    /// appears at `path` until `finish()`; refuses an existing file unless `options.overwrite`.
+    /// Alpha is dropped for JPEG (noted in `finish()`'s result).
+    public static func openWriter(path: String, width: Int, height: Int, colorChannels: Int, hasAlpha: Bool,
+                                  bitDepth: Int = 8, metadata: ImageMetadata = .init(),
+                                  options: EncodeOptions = .init()) throws -> any ImageRowWriter {
+        let format = try outputFormat(path: path, options: options)
+        return try openWriter(sink: AtomicWrite(path: path, overwrite: options.overwrite), format: format,
+                              width: width, height: height, colorChannels: colorChannels, hasAlpha: hasAlpha,
+                              bitDepth: bitDepth, metadata: metadata, options: options)
+    }
+
+    static func openWriter(sink: OutputSink, format: ImageFormat, width: Int, height: Int, colorChannels: Int,
+                           hasAlpha: Bool, bitDepth: Int, metadata: ImageMetadata,
+                           options: EncodeOptions) throws -> any ImageRowWriter {
+        switch format {
+        case .png:
+            return try PNGRowWriter(sink: sink, width: width, height: height, colorChannels: colorChannels,
+                                    hasAlpha: hasAlpha, bitDepth: options.pngBitDepth ?? bitDepth, metadata: metadata,
+                                    compressionLevel: options.pngCompressionLevel)
+        case .jpeg:
+            var notes: [String] = []
+            if hasAlpha { notes.append("alpha dropped: JPEG has no alpha channel") }
+            if bitDepth == 16 { notes.append("16-bit samples reduced to 8 bits: JPEG is 8-bit") }
+            return try JPEGRowWriter(sink: sink, width: width, height: height, colorChannels: colorChannels,
+                                     metadata: metadata, options: options, notes: notes)
+        }
+    }
+
+    /// Writes a whole image to `path` atomically; returns notes such as
+    /// "alpha dropped: JPEG has no alpha channel".
+    @discardableResult
+    public static func encode(_ image: RasterImage, to path: String, options: EncodeOptions = .init()) throws -> [String] {
+        try check(image, name: path)
+        let writer = try openWriter(path: path, width: image.width, height: image.height,
+                                    colorChannels: image.channels, hasAlpha: image.alpha != nil,
+                                    bitDepth: image.bitDepth, metadata: image.metadata, options: options)
+        return try writeAll(image, to: writer)
+    }
+
+    /// Encodes a whole image to bytes in memory.
+    public static func encode(_ image: RasterImage, format: ImageFormat, options: EncodeOptions = .init()) throws -> [UInt8] {
+        let name = "<\(format.rawValue) in memory>"
+        try check(image, name: name)
+        let sink = try MemoryOutput(name: name)
+        let writer = try openWriter(sink: sink, format: format, width: image.width, height: image.height,
+                                    colorChannels: image.channels, hasAlpha: image.alpha != nil,
+                                    bitDepth: image.bitDepth, metadata: image.metadata, options: options)
+        _ = try writeAll(image, to: writer)
+        return sink.bytes
+    }
+
+    private static func writeAll(_ image: RasterImage, to writer: any ImageRowWriter) throws -> [String] {
+        do {
+            try writer.write(ImageBand(color: image.color, alpha: image.alpha))
+            return try writer.finish()
+        } catch {
+            writer.abort()
+            throw error
+        }
+    }
+
+    private static func check(_ image: RasterImage, name: String) throws {
+        let shape = image.color.shape
+        guard shape.count == 4, shape[0] == 1, shape[1] == 1 || shape[1] == 3, shape[2] > 0, shape[3] > 0 else {
+            throw ImageIOError(path: name, message: "image tensor has shape \(shape), expected (1, 1 or 3, H, W)")
+        }
+        if let alpha = image.alpha, alpha.shape != [1, 1, shape[2], shape[3]] {
+            throw ImageIOError(path: name, message: "alpha has shape \(alpha.shape), expected (1, 1, \(shape[2]), \(shape[3]))")
+        }
+    }
+}

@@ -1,0 +1,77 @@
+// Row (band) access: the shared interface of the PNG and JPEG band readers and writers.
+// Whole-image decode and encode are one band of full height through the same code.
+
+/// Reads an image top to bottom in bands of rows. Orientation is not applied here (see
+/// `orientation`); `ImageCodec.decode` applies it to whole images.
+public protocol ImageRowReader: AnyObject {
+    var format: ImageFormat { get }
+    /// Stored size, before any EXIF orientation.
+    var width: Int { get }
+    var height: Int { get }
+    /// 1 gray or 3 RGB.
+    var colorChannels: Int { get }
+    var hasAlpha: Bool { get }
+    /// 8 or 16.
+    var bitDepth: Int { get }
+    var metadata: ImageMetadata { get }
+    /// EXIF orientation 1...8 (1 when absent or for PNG).
+    var orientation: Int { get }
+    /// Bands are decoded incrementally with bounded memory. False for interlaced PNG (the
+    /// whole image is decoded at the first band) and progressive JPEG (libjpeg buffers all
+    /// coefficients).
+    var streamable: Bool { get }
+    var rowsRead: Int { get }
+    /// The next band of up to `maxRows` rows: color (1, C, rows, W), alpha (1, 1, rows, W);
+    /// nil when every row has been read (the file's tail is checked before the last band returns).
+    func readBand(maxRows: Int) throws -> ImageBand?
+}
+
+/// Writes an image top to bottom in bands of rows; the file appears (atomically) at `finish()`.
+public protocol ImageRowWriter: AnyObject {
+    var rowsWritten: Int { get }
+    /// A band (1, C, rows, W) (+ alpha (1, 1, rows, W) when the writer was opened with alpha).
+    func write(_ band: ImageBand) throws
+    /// Completes the file and commits it; returns notes (dropped alpha, library warnings).
+    func finish() throws -> [String]
+    /// Drops the output: the temporary file is removed, the target is untouched.
+    func abort()
+}
+
+/// Pixel-count and per-side limits, checked from the header before any allocation.
+enum ImageLimits {
+    static let maxSide = 65535
+
+    static func check(width: Int, height: Int, options: DecodeOptions, path: String) throws {
+        guard width > 0 && height > 0 else {
+            throw ImageIOError(path: path, message: "image has no pixels (\(width)×\(height))")
+        }
+        guard width <= maxSide && height <= maxSide else {
+            throw ImageIOError(path: path,
+                               message: "image is \(width)×\(height); each side must be at most \(maxSide) pixels")
+        }
+        let pixels = width * height
+        guard pixels <= options.maxPixels else {
+            throw ImageIOError(path: path, message: "image is \(width)×\(height) = \(pixels) pixels, over the "
+                + "budget of \(options.maxPixels) pixels; raise the pixel limit to decode it")
+        }
+    }
+}
+
+/// Band geometry checks shared by the writers.
+enum BandCheck {
+    static func validate(_ band: ImageBand, width: Int, colorChannels: Int, alphaNeeded: Bool,
+                         rowsLeft: Int, path: String) throws {
+        let shape = band.color.shape
+        guard shape.count == 4, shape[0] == 1, shape[1] == colorChannels, shape[3] == width else {
+            throw ImageIOError(path: path, message: "band has shape \(shape), expected (1, \(colorChannels), rows, \(width))")
+        }
+        guard shape[2] <= rowsLeft else {
+            throw ImageIOError(path: path, message: "band of \(shape[2]) rows overruns the image (\(rowsLeft) rows left)")
+        }
+        if alphaNeeded, let alpha = band.alpha {
+            guard alpha.shape == [1, 1, shape[2], width] else {
+                throw ImageIOError(path: path, message: "alpha band has shape \(alpha.shape), expected (1, 1, \(shape[2]), \(width))")
+            }
+        }
+    }
+}

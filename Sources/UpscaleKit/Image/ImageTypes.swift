@@ -1,0 +1,141 @@
+// The value types of image I/O: formats, decoded rasters, options and errors.
+
+/// An image file format we read and write.
+public enum ImageFormat: String, Sendable {
+    case png, jpeg
+
+    /// The format a file extension names (`png`, `jpg`, `jpeg`, any case), or nil.
+    public init?(pathExtension: String) {
+        switch pathExtension.lowercased() {
+        case "png": self = .png
+        case "jpg", "jpeg": self = .jpeg
+        default: return nil
+        }
+    }
+
+    /// The format of a path's extension, or nil.
+    public init?(path: String) {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return nil }
+        self.init(pathExtension: String(name[name.index(after: dot)...]))
+    }
+
+    /// The format the first bytes of a file announce (PNG signature, JPEG SOI marker), or nil.
+    public static func sniff(_ bytes: [UInt8]) -> ImageFormat? {
+        if bytes.count >= 8 && Array(bytes[0..<8]) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] { return .png }
+        if bytes.count >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF { return .jpeg }
+        return nil
+    }
+}
+
+/// Colour information carried from input to output unchanged.
+public struct ImageMetadata: Sendable, Equatable {
+    /// The embedded ICC profile, byte for byte (PNG iCCP, JPEG APP2).
+    public var iccProfile: [UInt8]?
+    /// The profile's name from a PNG iCCP chunk.
+    public var iccName: String?
+    /// PNG sRGB chunk's rendering intent (0...3).
+    public var srgbIntent: Int?
+    /// PNG gAMA chunk's file gamma (e.g. 0.45455).
+    public var gamma: Double?
+
+    public init(iccProfile: [UInt8]? = nil, iccName: String? = nil, srgbIntent: Int? = nil, gamma: Double? = nil) {
+        self.iccProfile = iccProfile
+        self.iccName = iccName
+        self.srgbIntent = srgbIntent
+        self.gamma = gamma
+    }
+}
+
+/// A decoded image: planar float samples in [0, 1], exactly the stored values scaled
+/// (8-bit /255, 16-bit /65535; no gamma or colour conversion).
+public struct RasterImage: Sendable {
+    public var color: Tensor      // (1, 1 or 3, H, W) in [0, 1]: gray or RGB
+    public var alpha: Tensor?     // (1, 1, H, W) in [0, 1], nil when none
+    public var bitDepth: Int      // 8 or 16 (1/2/4-bit and palette count as 8)
+    public var metadata: ImageMetadata
+
+    public var width: Int { color.shape[3] }
+    public var height: Int { color.shape[2] }
+    public var channels: Int { color.shape[1] }
+
+    public init(color: Tensor, alpha: Tensor?, bitDepth: Int = 8, metadata: ImageMetadata = .init()) {
+        self.color = color
+        self.alpha = alpha
+        self.bitDepth = bitDepth
+        self.metadata = metadata
+    }
+}
+
+/// How to decode.
+public struct DecodeOptions: Sendable {
+    /// Rotate/flip JPEGs as their EXIF orientation tag says.
+    public var applyOrientation = true
+    /// Refuse images with more pixels than this, before allocating anything.
+    public var maxPixels = 1 << 30
+    public init() {}
+}
+
+/// JPEG chroma subsampling.
+public enum JPEGChroma: String, Sendable {
+    case yuv444, yuv420
+}
+
+/// How to encode.
+public struct EncodeOptions: Sendable {
+    /// The output format; nil: from the output path's extension.
+    public var format: ImageFormat?
+    /// 8 or 16; nil: the image's own bit depth.
+    public var pngBitDepth: Int?
+    /// zlib level 0...9.
+    public var pngCompressionLevel = 6
+    /// 1...100.
+    public var jpegQuality = 95
+    public var jpegChroma: JPEGChroma = .yuv444
+    public var jpegProgressive = false
+    /// Replace an existing file at the output path.
+    public var overwrite = false
+    public init() {}
+}
+
+/// A failed read or write, naming the file.
+public struct ImageIOError: Error, CustomStringConvertible {
+    public let path: String
+    public let message: String
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String { "\(path): \(message)" }
+}
+
+/// What a file's header says, read without decoding pixels.
+public struct ImageInfo: Sendable {
+    public var format: ImageFormat
+    /// Size as decoded: after the EXIF orientation when `DecodeOptions.applyOrientation` is on.
+    public var width: Int
+    public var height: Int
+    /// Samples per pixel as decoded, alpha included: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA.
+    public var channels: Int
+    /// Rows can be read in bands with bounded memory (non-interlaced PNG, baseline JPEG
+    /// that needs no rotation).
+    public var streamable: Bool
+    /// 8 or 16.
+    public var bitDepth: Int = 8
+    /// EXIF orientation 1...8 as stored (1 for PNG and when absent).
+    public var orientation: Int = 1
+}
+
+/// A horizontal strip of an image: rows `firstRow ..< firstRow + rows`.
+public struct ImageBand: Sendable {
+    public var color: Tensor   // (1, C, rows, W), C = 1 or 3
+    public var alpha: Tensor?  // (1, 1, rows, W)
+    public var rows: Int { color.shape[2] }
+
+    public init(color: Tensor, alpha: Tensor?) {
+        self.color = color
+        self.alpha = alpha
+    }
+}

@@ -1,0 +1,245 @@
+// JPEG band reader and writer over libjpeg's scanline API (through the cjpeg_* setjmp shims).
+import CJPEG
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads a JPEG (baseline or progressive, grayscale or YCbCr) in bands of 8-bit gray or RGB rows.
+/// CMYK/YCCK files are refused.
+public final class JPEGRowReader: ImageRowReader {
+    public let format = ImageFormat.jpeg
+    public let width: Int
+    public let height: Int
+    public let colorChannels: Int
+    public let hasAlpha = false
+    public let bitDepth = 8
+    public let metadata: ImageMetadata
+    public let orientation: Int
+    public let streamable: Bool
+    public private(set) var rowsRead = 0
+
+    private let path: String
+    private let source: InputSource
+    private let reader: UnsafeMutablePointer<cjpeg_reader>
+    private var failed = false
+
+    init(source: InputSource, options: DecodeOptions, headerOnly: Bool = false) throws {
+        path = source.name
+        self.source = source
+        let file = source.takeFile()
+        guard let reader = cjpeg_reader_create(file) else {
+            source.giveBack(file)
+            throw ImageIOError(path: path, message: "cannot initialise libjpeg (out of memory?)")
+        }
+        self.reader = reader
+        guard cjpeg_read_header(reader) != 0 else {
+            let message = Self.message(reader)
+            cjpeg_reader_destroy(reader)
+            throw ImageIOError(path: path, message: "JPEG header: \(message)")
+        }
+        let cinfo = reader.pointee.cinfo
+        width = Int(cinfo.image_width)
+        height = Int(cinfo.image_height)
+        streamable = cinfo.progressive_mode == 0
+        let colorSpace = cinfo.jpeg_color_space
+        switch (Int(cinfo.num_components), colorSpace) {
+        case (1, _): colorChannels = 1
+        case (3, JCS_YCbCr), (3, JCS_RGB): colorChannels = 3
+        default:
+            cjpeg_reader_destroy(reader)
+            let kind = colorSpace == JCS_CMYK ? "CMYK" : colorSpace == JCS_YCCK ? "YCCK" : "\(cinfo.num_components)-component"
+            throw ImageIOError(path: path, message: "\(kind) JPEG is not supported; convert it to RGB first")
+        }
+        var exifLength: UInt32 = 0
+        if let exif = cjpeg_exif(reader, &exifLength) {
+            orientation = ExifOrientation.parse(Array(UnsafeBufferPointer(start: exif, count: Int(exifLength))))
+        } else {
+            orientation = 1
+        }
+        var metadata = ImageMetadata()
+        var icc: UnsafeMutablePointer<JOCTET>?
+        var iccLength: UInt32 = 0
+        guard cjpeg_read_icc(reader, &icc, &iccLength) != 0 else {
+            let message = Self.message(reader)
+            cjpeg_reader_destroy(reader)
+            throw ImageIOError(path: path, message: "JPEG ICC profile: \(message)")
+        }
+        if let icc {
+            metadata.iccProfile = Array(UnsafeBufferPointer(start: icc, count: Int(iccLength)))
+            free(icc)
+        }
+        self.metadata = metadata
+        do {
+            try ImageLimits.check(width: width, height: height, options: options, path: path)
+        } catch {
+            cjpeg_reader_destroy(reader)
+            throw error
+        }
+        if headerOnly { return }
+        guard cjpeg_start(reader, colorChannels == 1 ? JCS_GRAYSCALE : JCS_RGB) != 0 else {
+            let message = Self.message(reader)
+            cjpeg_reader_destroy(reader)
+            throw ImageIOError(path: path, message: "JPEG: \(message)")
+        }
+    }
+
+    deinit { cjpeg_reader_destroy(reader) }
+
+    static func message(_ reader: UnsafeMutablePointer<cjpeg_reader>) -> String {
+        let text = withUnsafePointer(to: &reader.pointee.error.message) {
+            String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+        }
+        return text.isEmpty ? "unknown libjpeg error" : text
+    }
+
+    /// libjpeg warnings so far (corrupt-data notices that did not stop decoding).
+    public var warnings: String {
+        withUnsafePointer(to: &reader.pointee.error.warnings) {
+            String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+        }
+    }
+
+    private func fail(_ what: String) -> ImageIOError {
+        failed = true
+        return ImageIOError(path: path, message: "\(what): \(Self.message(reader))")
+    }
+
+    public func readBand(maxRows: Int) throws -> ImageBand? {
+        precondition(maxRows > 0, "readBand needs maxRows > 0")
+        guard !failed else { throw ImageIOError(path: path, message: "JPEG reader already failed") }
+        guard rowsRead < height else { return nil }
+        let rows = min(maxRows, height - rowsRead)
+        let rowBytes = width * colorChannels
+        var buffer = [UInt8](repeating: 0, count: rows * rowBytes)  // (rows, W, C) samples
+        let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in
+            var pointers: [UnsafeMutablePointer<JSAMPLE>?] = (0..<rows).map { bytes.baseAddress! + $0 * rowBytes }
+            return cjpeg_read_rows(reader, &pointers, JDIMENSION(rows)) != 0
+        }
+        guard ok else { throw fail("JPEG data at row \(rowsRead)") }
+        let band = buffer.withUnsafeBufferPointer {
+            PixelPacking.deinterleave($0.baseAddress!, rows: rows, width: width, channels: colorChannels, sampleBits: 8)
+        }
+        rowsRead += rows
+        if rowsRead == height {
+            guard cjpeg_finish(reader) != 0 else { throw fail("JPEG end") }
+        }
+        return band
+    }
+}
+
+/// Writes a JPEG in bands: 8-bit gray or RGB, optimized Huffman tables, 4:4:4 or 4:2:0,
+/// optionally progressive, ICC profile in APP2 markers.
+public final class JPEGRowWriter: ImageRowWriter {
+    public let width: Int
+    public let height: Int
+    public let colorChannels: Int
+    public private(set) var rowsWritten = 0
+
+    private let sink: OutputSink
+    private let writer: UnsafeMutablePointer<cjpeg_writer>
+    private var notes: [String]
+    private var failed = false
+    private var finished = false
+
+    init(sink: OutputSink, width: Int, height: Int, colorChannels: Int, metadata: ImageMetadata,
+         options: EncodeOptions, notes: [String] = []) throws {
+        let path = sink.name
+        guard colorChannels == 1 || colorChannels == 3 else {
+            sink.discard()
+            throw ImageIOError(path: path, message: "JPEG output needs 1 or 3 colour channels, got \(colorChannels)")
+        }
+        guard (1...100).contains(options.jpegQuality) else {
+            sink.discard()
+            throw ImageIOError(path: path, message: "JPEG quality must be 1...100, got \(options.jpegQuality)")
+        }
+        guard (1...65500).contains(width), (1...65500).contains(height) else {
+            sink.discard()
+            throw ImageIOError(path: path, message: "JPEG cannot hold a \(width)×\(height) image (65500 pixels per side at most)")
+        }
+        guard let writer = cjpeg_writer_create(sink.file) else {
+            sink.discard()
+            throw ImageIOError(path: path, message: "cannot initialise libjpeg (out of memory?)")
+        }
+        self.sink = sink
+        self.writer = writer
+        self.width = width
+        self.height = height
+        self.colorChannels = colorChannels
+        self.notes = notes
+        let icc = metadata.iccProfile ?? []
+        let ok = icc.withUnsafeBufferPointer { iccBytes in
+            var params = cjpeg_write_params()
+            params.width = JDIMENSION(width)
+            params.height = JDIMENSION(height)
+            params.components = Int32(colorChannels)
+            params.quality = Int32(options.jpegQuality)
+            params.chroma_420 = options.jpegChroma == .yuv420 ? 1 : 0
+            params.progressive = options.jpegProgressive ? 1 : 0
+            params.icc = icc.isEmpty ? nil : iccBytes.baseAddress
+            params.icc_length = UInt32(icc.count)
+            return cjpeg_start_compress(writer, &params) != 0
+        }
+        guard ok else {
+            let error = ImageIOError(path: path, message: "JPEG setup: \(Self.message(writer))")
+            cjpeg_writer_destroy(writer)
+            sink.discard()
+            throw error
+        }
+    }
+
+    deinit {
+        cjpeg_writer_destroy(writer)
+        if !finished { sink.discard() }
+    }
+
+    static func message(_ writer: UnsafeMutablePointer<cjpeg_writer>) -> String {
+        let text = withUnsafePointer(to: &writer.pointee.error.message) {
+            String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+        }
+        return text.isEmpty ? "unknown libjpeg error" : text
+    }
+
+    private func fail(_ what: String) -> ImageIOError {
+        failed = true
+        sink.discard()
+        return ImageIOError(path: sink.name, message: "\(what): \(Self.message(writer))")
+    }
+
+    public func write(_ band: ImageBand) throws {
+        guard !failed && !finished else { throw ImageIOError(path: sink.name, message: "JPEG writer is closed") }
+        try BandCheck.validate(band, width: width, colorChannels: colorChannels, alphaNeeded: false,
+                               rowsLeft: height - rowsWritten, path: sink.name)
+        let rows = band.rows
+        guard rows > 0 else { return }
+        let rowBytes = width * colorChannels
+        var buffer = [UInt8](repeating: 0, count: rows * rowBytes)  // (rows, W, C) samples
+        let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in
+            PixelPacking.interleave(band, withAlpha: false, sampleBits: 8, into: bytes.baseAddress!)
+            var pointers: [UnsafeMutablePointer<JSAMPLE>?] = (0..<rows).map { bytes.baseAddress! + $0 * rowBytes }
+            return cjpeg_write_rows(writer, &pointers, JDIMENSION(rows)) != 0
+        }
+        guard ok else { throw fail("JPEG write") }
+        rowsWritten += rows
+    }
+
+    public func finish() throws -> [String] {
+        guard !failed && !finished else { throw ImageIOError(path: sink.name, message: "JPEG writer is closed") }
+        guard rowsWritten == height else {
+            failed = true
+            sink.discard()
+            throw ImageIOError(path: sink.name, message: "only \(rowsWritten) of \(height) rows were written")
+        }
+        guard cjpeg_finish_compress(writer) != 0 else { throw fail("JPEG end") }
+        finished = true
+        try sink.commit()
+        let warnings = withUnsafePointer(to: &writer.pointee.error.warnings) {
+            String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+        }
+        return notes + (warnings.isEmpty ? [] : ["libjpeg: \(warnings)"])
+    }
+
+    public func abort() {
+        failed = true
+        sink.discard()
+    }
+}

@@ -1,0 +1,267 @@
+// PNG band reader and writer over libpng's row API (through the cpng_* setjmp shims).
+// Non-interlaced files stream row by row; Adam7 files are decoded whole at the first band.
+import CPNG
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads a PNG in bands: every colour type and bit depth, expanded to 8- or 16-bit gray,
+/// gray+alpha, RGB or RGBA (palette → RGB, tRNS → alpha).
+public final class PNGRowReader: ImageRowReader {
+    public let format = ImageFormat.png
+    public let width: Int
+    public let height: Int
+    public let colorChannels: Int
+    public let hasAlpha: Bool
+    public let bitDepth: Int
+    public let metadata: ImageMetadata
+    public let orientation = 1
+    public let streamable: Bool
+    public private(set) var rowsRead = 0
+    /// libpng warnings so far.
+    public var warnings: String { String(cString: withUnsafePointer(to: &reader.pointee.error.warnings) {
+        UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }) }
+
+    private let path: String
+    private let source: InputSource       // keeps the fmemopen buffer alive until after `reader`
+    private let reader: UnsafeMutablePointer<cpng_reader>
+    private let channels: Int             // interleaved samples per pixel, alpha included
+    private let rowBytes: Int
+    private var wholeImage: [UInt8]?      // Adam7 only: (H, rowBytes), filled at the first band
+    private var failed = false
+
+    init(source: InputSource, options: DecodeOptions) throws {
+        path = source.name
+        self.source = source
+        let file = source.takeFile()
+        guard let reader = cpng_reader_create(file) else {
+            source.giveBack(file)
+            throw ImageIOError(path: path, message: "cannot initialise libpng (out of memory?)")
+        }
+        self.reader = reader
+        var header = cpng_header()
+        guard cpng_read_header(reader, &header) != 0 else {
+            let message = Self.message(reader)
+            cpng_reader_destroy(reader)
+            throw ImageIOError(path: path, message: "PNG header: \(message)")
+        }
+        width = Int(header.width)
+        height = Int(header.height)
+        do {
+            try ImageLimits.check(width: width, height: height, options: options, path: path)
+        } catch {
+            cpng_reader_destroy(reader)
+            throw error
+        }
+        guard cpng_start_rows(reader, &header) != 0 else {
+            let message = Self.message(reader)
+            cpng_reader_destroy(reader)
+            throw ImageIOError(path: path, message: "PNG: \(message)")
+        }
+        channels = Int(header.channels)
+        colorChannels = channels >= 3 ? 3 : 1
+        hasAlpha = channels == 2 || channels == 4
+        bitDepth = header.sample_bits == 16 ? 16 : 8
+        rowBytes = header.row_bytes
+        streamable = header.interlaced == 0
+        var metadata = ImageMetadata()
+        if let icc = header.icc, header.icc_length > 0 {
+            metadata.iccProfile = Array(UnsafeBufferPointer(start: icc, count: Int(header.icc_length)))
+            metadata.iccName = withUnsafePointer(to: &header.icc_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }
+        }
+        if header.srgb_intent >= 0 { metadata.srgbIntent = Int(header.srgb_intent) }
+        if header.gamma > 0 { metadata.gamma = header.gamma }
+        self.metadata = metadata
+    }
+
+    deinit { cpng_reader_destroy(reader) }
+
+    static func message(_ reader: UnsafeMutablePointer<cpng_reader>) -> String {
+        let text = withUnsafePointer(to: &reader.pointee.error.message) {
+            String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+        }
+        return text.isEmpty ? "unknown libpng error" : text
+    }
+
+    private func fail(_ what: String) -> ImageIOError {
+        failed = true
+        return ImageIOError(path: path, message: "\(what): \(Self.message(reader))")
+    }
+
+    public func readBand(maxRows: Int) throws -> ImageBand? {
+        precondition(maxRows > 0, "readBand needs maxRows > 0")
+        guard !failed else { throw ImageIOError(path: path, message: "PNG reader already failed") }
+        guard rowsRead < height else { return nil }
+        let rows = min(maxRows, height - rowsRead)
+        var band: ImageBand
+        if streamable {
+            var buffer = [UInt8](repeating: 0, count: rows * rowBytes)  // (rows, rowBytes)
+            let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in
+                var pointers: [UnsafeMutablePointer<UInt8>?] = (0..<rows).map { bytes.baseAddress! + $0 * rowBytes }
+                return cpng_read_rows(reader, &pointers, png_uint_32(rows)) != 0
+            }
+            guard ok else { throw fail("PNG data at row \(rowsRead)") }
+            band = buffer.withUnsafeBufferPointer {
+                PixelPacking.deinterleave($0.baseAddress!, rows: rows, width: width, channels: channels,
+                                          sampleBits: bitDepth)
+            }
+        } else {
+            if wholeImage == nil {
+                var buffer = [UInt8](repeating: 0, count: height * rowBytes)  // (H, rowBytes)
+                let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in
+                    var pointers: [UnsafeMutablePointer<UInt8>?] = (0..<height).map { bytes.baseAddress! + $0 * rowBytes }
+                    return cpng_read_image(reader, &pointers) != 0
+                }
+                guard ok else { throw fail("PNG data (interlaced)") }
+                wholeImage = buffer
+            }
+            band = wholeImage!.withUnsafeBufferPointer {
+                PixelPacking.deinterleave($0.baseAddress! + rowsRead * rowBytes, rows: rows, width: width,
+                                          channels: channels, sampleBits: bitDepth)
+            }
+        }
+        rowsRead += rows
+        if rowsRead == height {
+            wholeImage = nil
+            guard cpng_read_end(reader) != 0 else { throw fail("PNG end") }
+        }
+        return band
+    }
+}
+
+/// Writes a non-interlaced PNG in bands: gray, gray+alpha, RGB or RGBA at 8 or 16 bits.
+public final class PNGRowWriter: ImageRowWriter {
+    public let width: Int
+    public let height: Int
+    public let colorChannels: Int
+    public let hasAlpha: Bool
+    public let bitDepth: Int
+    public private(set) var rowsWritten = 0
+
+    private let sink: OutputSink
+    private let writer: UnsafeMutablePointer<cpng_writer>
+    private var notes: [String]
+    private var failed = false
+    private var finished = false
+
+    init(sink: OutputSink, width: Int, height: Int, colorChannels: Int, hasAlpha: Bool, bitDepth: Int,
+         metadata: ImageMetadata, compressionLevel: Int, notes: [String] = []) throws {
+        let path = sink.name
+        guard colorChannels == 1 || colorChannels == 3 else {
+            sink.discard()
+            throw ImageIOError(path: path, message: "PNG output needs 1 or 3 colour channels, got \(colorChannels)")
+        }
+        guard bitDepth == 8 || bitDepth == 16 else {
+            sink.discard()
+            throw ImageIOError(path: path, message: "PNG bit depth must be 8 or 16, got \(bitDepth)")
+        }
+        guard (0...9).contains(compressionLevel) else {
+            sink.discard()
+            throw ImageIOError(path: path, message: "PNG compression level must be 0...9, got \(compressionLevel)")
+        }
+        guard (1...Int(UInt32.max >> 1)).contains(width), (1...Int(UInt32.max >> 1)).contains(height) else {
+            sink.discard()
+            throw ImageIOError(path: path, message: "cannot write a \(width)×\(height) image")
+        }
+        guard let writer = cpng_writer_create(sink.file) else {
+            sink.discard()
+            throw ImageIOError(path: path, message: "cannot initialise libpng (out of memory?)")
+        }
+        self.sink = sink
+        self.writer = writer
+        self.width = width
+        self.height = height
+        self.colorChannels = colorChannels
+        self.hasAlpha = hasAlpha
+        self.bitDepth = bitDepth
+        self.notes = notes
+        let colorType: Int32 = switch (colorChannels, hasAlpha) {
+        case (1, false): PNG_COLOR_TYPE_GRAY
+        case (1, true): PNG_COLOR_TYPE_GRAY_ALPHA
+        case (_, false): PNG_COLOR_TYPE_RGB
+        default: PNG_COLOR_TYPE_RGB_ALPHA
+        }
+        let icc = metadata.iccProfile ?? []
+        let ok = icc.withUnsafeBufferPointer { iccBytes in
+            (metadata.iccName ?? "").withCString { iccName in
+                var params = cpng_write_params()
+                params.width = png_uint_32(width)
+                params.height = png_uint_32(height)
+                params.bit_depth = Int32(bitDepth)
+                params.color_type = colorType
+                params.compression_level = Int32(compressionLevel)
+                params.icc = icc.isEmpty ? nil : iccBytes.baseAddress
+                params.icc_length = png_uint_32(icc.count)
+                params.icc_name = iccName
+                params.srgb_intent = Int32(metadata.srgbIntent ?? -1)
+                params.gamma = metadata.gamma ?? 0
+                return cpng_write_header(writer, &params) != 0
+            }
+        }
+        guard ok else {
+            let error = ImageIOError(path: path, message: "PNG header: \(Self.message(writer))")
+            cpng_writer_destroy(writer)
+            sink.discard()
+            throw error
+        }
+    }
+
+    deinit {
+        cpng_writer_destroy(writer)
+        if !finished { sink.discard() }
+    }
+
+    static func message(_ writer: UnsafeMutablePointer<cpng_writer>) -> String {
+        let text = withUnsafePointer(to: &writer.pointee.error.message) {
+            String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+        }
+        return text.isEmpty ? "unknown libpng error" : text
+    }
+
+    private func fail(_ what: String) -> ImageIOError {
+        failed = true
+        sink.discard()
+        return ImageIOError(path: sink.name, message: "\(what): \(Self.message(writer))")
+    }
+
+    public func write(_ band: ImageBand) throws {
+        guard !failed && !finished else { throw ImageIOError(path: sink.name, message: "PNG writer is closed") }
+        try BandCheck.validate(band, width: width, colorChannels: colorChannels, alphaNeeded: hasAlpha,
+                               rowsLeft: height - rowsWritten, path: sink.name)
+        let rows = band.rows
+        guard rows > 0 else { return }
+        let channels = colorChannels + (hasAlpha ? 1 : 0)
+        let rowBytes = width * channels * bitDepth / 8
+        var buffer = [UInt8](repeating: 0, count: rows * rowBytes)  // (rows, W, channels) samples
+        let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in
+            PixelPacking.interleave(band, withAlpha: hasAlpha, sampleBits: bitDepth, into: bytes.baseAddress!)
+            var pointers: [UnsafeMutablePointer<UInt8>?] = (0..<rows).map { bytes.baseAddress! + $0 * rowBytes }
+            return cpng_write_rows(writer, &pointers, png_uint_32(rows)) != 0
+        }
+        guard ok else { throw fail("PNG write") }
+        rowsWritten += rows
+    }
+
+    public func finish() throws -> [String] {
+        guard !failed && !finished else { throw ImageIOError(path: sink.name, message: "PNG writer is closed") }
+        guard rowsWritten == height else {
+            failed = true
+            sink.discard()
+            throw ImageIOError(path: sink.name, message: "only \(rowsWritten) of \(height) rows were written")
+        }
+        guard cpng_write_end(writer) != 0 else { throw fail("PNG end") }
+        finished = true
+        try sink.commit()
+        let warnings = withUnsafePointer(to: &writer.pointee.error.warnings) {
+            String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+        }
+        return notes + (warnings.isEmpty ? [] : ["libpng: \(warnings)"])
+    }
+
+    public func abort() {
+        failed = true
+        sink.discard()
+    }
+}

@@ -1,0 +1,66 @@
+// The activations a model layer may end with, applied element-wise over an NCHW tensor.
+//
+//   none          y = x
+//   relu          y = max(x, 0)
+//   leakyReLU(a)  y = x ≥ 0 ? x : a·x
+//   prelu(a[c])   y = x ≥ 0 ? x : a[c]·x      a has 1 entry (shared) or one per channel c
+//   sigmoid       y = 1 / (1 + e^−x)
+//   tanh          y = tanh(x)
+//   silu          y = x · sigmoid(x)
+//
+// Each element's value depends only on itself (and its channel's slope), so applying an
+// activation to a tile gives bit-for-bit the values of applying it to the whole image.
+
+import Foundation
+
+public enum Activation: Equatable, Sendable {
+    case none
+    case relu
+    case leakyReLU(Float)
+    case prelu([Float])
+    case sigmoid
+    case tanh
+    case silu
+
+    /// Applies the activation in place to `t` (N, C, H, W). For `.prelu`, the slope count is 1 or C.
+    public func apply(_ t: inout Tensor) {
+        precondition(t.rank == 4, "Activation.apply needs an (N, C, H, W) tensor, got \(t.shape)")
+        let (n, c, plane) = (t.shape[0], t.shape[1], t.shape[2] * t.shape[3])
+        switch self {
+        case .none:
+            return
+        case .relu:
+            t.withUnsafeMutableBufferPointer { x in
+                for i in 0..<x.count { x[i] = max(x[i], 0) }
+            }
+        case .leakyReLU(let slope):
+            t.withUnsafeMutableBufferPointer { x in
+                for i in 0..<x.count where !(x[i] >= 0) { x[i] = slope * x[i] }
+            }
+        case .prelu(let slopes):
+            precondition(slopes.count == 1 || slopes.count == c,
+                         "PReLU has \(slopes.count) slopes for \(c) channels")
+            t.withUnsafeMutableBufferPointer { x in
+                for b in 0..<n {
+                    for ch in 0..<c {
+                        let slope = slopes.count == 1 ? slopes[0] : slopes[ch]
+                        let base = (b * c + ch) * plane
+                        for i in base..<(base + plane) where !(x[i] >= 0) { x[i] = slope * x[i] }
+                    }
+                }
+            }
+        case .sigmoid:
+            t.withUnsafeMutableBufferPointer { x in
+                for i in 0..<x.count { x[i] = 1 / (1 + Foundation.exp(-x[i])) }
+            }
+        case .tanh:
+            t.withUnsafeMutableBufferPointer { x in
+                for i in 0..<x.count { x[i] = Foundation.tanh(x[i]) }
+            }
+        case .silu:
+            t.withUnsafeMutableBufferPointer { x in
+                for i in 0..<x.count { x[i] = x[i] / (1 + Foundation.exp(-x[i])) }
+            }
+        }
+    }
+}

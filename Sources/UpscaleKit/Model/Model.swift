@@ -1,0 +1,201 @@
+// A pretrained super-resolution model: a stack of conv_transpose2d layers, each followed by an
+// activation, mapping a (1, C, H, W) image to (1, C, scale·H, scale·W).
+//
+// The file format (safetensors, see docs/model-format.md) is read by Model+Safetensors.swift and
+// written by Model+Writer.swift; the tiled runner is in Tiling/TiledRunner.swift, the colour
+// handling in Model+Upscale.swift. Every model, however built, passes `Model.validate`.
+
+/// Limits past which a model is refused (before anything is allocated for it).
+public enum ModelLimits {
+    public static let maxLayers = 64
+    public static let maxKernel = 32
+    public static let maxChannels = 4096
+    public static let maxStride = 32
+    public static let maxDilation = 32
+    public static let maxPadding = 1024
+    public static let maxGroups = 4096
+    public static let maxScale = 16
+    public static let maxFileBytes = 1 << 30
+    public static let maxHeaderBytes = 100 << 20
+}
+
+public final class Model {
+    public let scale: Int
+    public let channels: ModelChannels
+    public let residual: ModelResidual
+    public let layers: [ModelLayer]
+    /// Free-form descriptive entries: `name`, `description`, `license`, `trained_on`, …
+    public let metadata: [String: String]
+
+    /// Builds a model from layers, checking that they chain, that the geometry is exactly `scale ×`,
+    /// and that sizes are within `ModelLimits`.
+    /// - Throws: `ModelError` naming the layer and the problem.
+    public convenience init(layers: [ModelLayer], scale: Int, channels: ModelChannels, residual: ModelResidual,
+                            metadata: [String: String]) throws {
+        try self.init(layers: layers, scale: scale, channels: channels, residual: residual, metadata: metadata,
+                      source: metadata["name"] ?? "<model>")
+    }
+
+    init(layers: [ModelLayer], scale: Int, channels: ModelChannels, residual: ModelResidual,
+         metadata: [String: String], source: String) throws {
+        try Model.validate(layers: layers, scale: scale, channels: channels, metadata: metadata, source: source)
+        self.layers = layers
+        self.scale = scale
+        self.channels = channels
+        self.residual = residual
+        self.metadata = metadata
+    }
+
+    /// Keys of `__metadata__` that the format itself defines (not free-form metadata).
+    static let structuralKeys: Set<String> = ["format", "scale", "channels", "residual", "layers"]
+
+    /// Number of learned values (weights, biases, PReLU slopes).
+    public var parameterCount: Int {
+        layers.reduce(0) { total, layer in
+            var n = layer.weight.count + (layer.bias?.count ?? 0)
+            if case .prelu(let slopes) = layer.activation { n += slopes.count }
+            return total + n
+        }
+    }
+
+    /// Multiply-accumulates per output pixel (for large images; FLOPs = 2·MACs).
+    public var macsPerOutputPixel: Double {
+        // Layer l runs on (Π_{j<l} s_j)² pixels per input pixel; the output has scale² per input pixel.
+        var pixelsH = 1.0, pixelsW = 1.0
+        var macs = 0.0
+        for layer in layers {
+            let (kH, kW) = layer.kernel
+            macs += pixelsH * pixelsW * Double(layer.inChannels * layer.weight.shape[1] * kH * kW)
+            pixelsH *= Double(layer.stride.0)
+            pixelsW *= Double(layer.stride.1)
+        }
+        return macs / (Double(scale) * Double(scale))
+    }
+
+    /// Input pixels of context, on each side, that one output pixel needs (the tile halo).
+    public var receptiveHalo: Int {
+        TilePlan.halo(rows: rowGeometry, cols: colGeometry)
+    }
+
+    var rowGeometry: [AxisGeometry] {
+        layers.map { AxisGeometry(kernel: $0.kernel.0, stride: $0.stride.0, padding: $0.padding.0,
+                                  outputPadding: $0.outputPadding.0, dilation: $0.dilation.0) }
+    }
+
+    var colGeometry: [AxisGeometry] {
+        layers.map { AxisGeometry(kernel: $0.kernel.1, stride: $0.stride.1, padding: $0.padding.1,
+                                  outputPadding: $0.outputPadding.1, dilation: $0.dilation.1) }
+    }
+
+    // MARK: - Validation
+
+    static func validate(layers: [ModelLayer], scale: Int, channels: ModelChannels,
+                         metadata: [String: String], source: String) throws {
+        func fail(_ what: String) -> ModelError { ModelError("\(source): \(what)") }
+        guard (1...ModelLimits.maxScale).contains(scale) else {
+            throw fail("scale \(scale) is not between 1 and \(ModelLimits.maxScale)")
+        }
+        guard !layers.isEmpty else { throw fail("the model has no layers") }
+        guard layers.count <= ModelLimits.maxLayers else {
+            throw fail("\(layers.count) layers is more than the limit of \(ModelLimits.maxLayers)")
+        }
+        for key in metadata.keys where structuralKeys.contains(key) {
+            throw fail("metadata key \"\(key)\" is reserved for the format")
+        }
+        for (i, layer) in layers.enumerated() {
+            try validate(layer: layer, index: i, source: source)
+            if i > 0, layers[i - 1].outChannels != layer.inChannels {
+                throw fail("layer \(i) (layers.\(i).weight) expects \(layer.inChannels) input channels (weight dim 0), but layer \(i - 1) outputs \(layers[i - 1].outChannels)")
+            }
+        }
+        guard layers[0].inChannels == channels.count else {
+            throw fail("layer 0 (layers.0.weight) reads \(layers[0].inChannels) channels, but a \"\(channels.rawValue)\" model reads \(channels.count)")
+        }
+        let last = layers.count - 1
+        guard layers[last].outChannels == channels.count else {
+            throw fail("layer \(last) (the last) writes \(layers[last].outChannels) channels, but a \"\(channels.rawValue)\" model writes \(channels.count)")
+        }
+        // Geometry: each layer maps n ↦ s·n + c, so the stack maps n ↦ S·n + C. Require S = scale,
+        // C = 0, and no layer empty at n = 1 (then none is at any n ≥ 1: sizes only grow with n).
+        for (axis, geometry) in [("height", layersAxis(layers, 0)), ("width", layersAxis(layers, 1))] {
+            var slope = 1, offset = 0, sizeAtOne = 1
+            for (i, g) in geometry.enumerated() {
+                let c = g.dilation * (g.kernel - 1) + g.outputPadding + 1 - g.stride - 2 * g.padding
+                slope *= g.stride
+                offset = offset * g.stride + c
+                sizeAtOne = g.outputSize(sizeAtOne)
+                guard sizeAtOne >= 1 else {
+                    throw fail("layer \(i) gives an empty \(axis) for a 1-pixel input (padding \(g.padding) is too large for kernel \(g.kernel), stride \(g.stride), dilation \(g.dilation))")
+                }
+                guard slope <= ModelLimits.maxScale else {
+                    throw fail("the product of strides along the \(axis) reaches \(slope) at layer \(i), more than the limit of \(ModelLimits.maxScale)")
+                }
+            }
+            guard slope == scale, offset == 0 else {
+                let formula = offset == 0 ? "\(slope)·n" : (offset > 0 ? "\(slope)·n + \(offset)" : "\(slope)·n − \(-offset)")
+                throw fail("the layers map an input \(axis) n to \(formula), not \(scale)·n (scale \(scale)): check the strides, padding and output_padding")
+            }
+        }
+    }
+
+    static func layersAxis(_ layers: [ModelLayer], _ axis: Int) -> [AxisGeometry] {
+        layers.map { l in
+            axis == 0
+                ? AxisGeometry(kernel: l.kernel.0, stride: l.stride.0, padding: l.padding.0,
+                               outputPadding: l.outputPadding.0, dilation: l.dilation.0)
+                : AxisGeometry(kernel: l.kernel.1, stride: l.stride.1, padding: l.padding.1,
+                               outputPadding: l.outputPadding.1, dilation: l.dilation.1)
+        }
+    }
+
+    static func validate(layer: ModelLayer, index i: Int, source: String) throws {
+        func fail(_ what: String) -> ModelError { ModelError("\(source): layer \(i) (layers.\(i)): \(what)") }
+        let w = layer.weight.shape
+        guard w.count == 4 else { throw fail("weight has shape \(w), expected 4 dims (Cin, Cout/groups, kH, kW)") }
+        guard w.allSatisfy({ $0 >= 1 }) else { throw fail("weight has an empty dimension: shape \(w)") }
+        guard w[0] <= ModelLimits.maxChannels, w[1] * max(1, layer.groups) <= ModelLimits.maxChannels else {
+            throw fail("weight shape \(w) has more than \(ModelLimits.maxChannels) channels")
+        }
+        guard w[2] <= ModelLimits.maxKernel, w[3] <= ModelLimits.maxKernel else {
+            throw fail("kernel \(w[2])×\(w[3]) is larger than the limit of \(ModelLimits.maxKernel)")
+        }
+        guard (1...ModelLimits.maxGroups).contains(layer.groups) else { throw fail("groups \(layer.groups) must be between 1 and \(ModelLimits.maxGroups)") }
+        guard w[0] % layer.groups == 0 else {
+            throw fail("weight dim 0 (Cin = \(w[0])) is not divisible by groups \(layer.groups)")
+        }
+        let pairs = [("stride", layer.stride, 1, ModelLimits.maxStride),
+                     ("dilation", layer.dilation, 1, ModelLimits.maxDilation),
+                     ("padding", layer.padding, 0, ModelLimits.maxPadding),
+                     ("output_padding", layer.outputPadding, 0, ModelLimits.maxStride)]
+        for (name, v, lo, hi) in pairs {
+            guard (lo...hi).contains(v.0), (lo...hi).contains(v.1) else {
+                throw fail("\(name) [\(v.0), \(v.1)] must be between \(lo) and \(hi)")
+            }
+        }
+        guard layer.outputPadding.0 < max(layer.stride.0, layer.dilation.0),
+              layer.outputPadding.1 < max(layer.stride.1, layer.dilation.1) else {
+            throw fail("output_padding [\(layer.outputPadding.0), \(layer.outputPadding.1)] must be smaller than stride or dilation")
+        }
+        let cOut = layer.outChannels
+        if let bias = layer.bias, bias.shape != [cOut] {
+            throw fail("bias has shape \(bias.shape), expected [\(cOut)] (Cout)")
+        }
+        switch layer.activation {
+        case .prelu(let slopes):
+            guard slopes.count == 1 || slopes.count == cOut else {
+                throw fail("prelu has \(slopes.count) slopes, expected 1 or \(cOut) (Cout)")
+            }
+            guard slopes.allSatisfy({ $0.isFinite }) else { throw fail("prelu has a NaN or infinite slope") }
+        case .leakyReLU(let slope):
+            guard slope.isFinite else { throw fail("leaky_relu slope \(slope) is not finite") }
+        default:
+            break
+        }
+        if let bad = layer.weight.data.firstIndex(where: { !$0.isFinite }) {
+            throw fail("weight has a NaN or infinite value (\(layer.weight.data[bad]) at flat index \(bad))")
+        }
+        if let bias = layer.bias, let bad = bias.data.firstIndex(where: { !$0.isFinite }) {
+            throw fail("bias has a NaN or infinite value (\(bias.data[bad]) at index \(bad))")
+        }
+    }
+}

@@ -1,0 +1,152 @@
+// Tile geometry of a conv_transpose2d stack: pure integer code, no tensors.
+//
+// Per layer and axis (kernel k, stride s, padding p, output padding op, dilation d):
+//   out = (in − 1)·s − 2p + d·(k − 1) + op + 1                       = s·in + (d·(k − 1) + op + 1 − s − 2p)
+//   input i reaches outputs  i·s − p + j·d  for j in 0..<k
+//   so outputs [o0, o1) need inputs [ceil((o0 + p − d·(k − 1)) / s), floor((o1 − 1 + p) / s) + 1)
+//
+// A tile plan splits the stack's final output into tiles (the images of tileSize × tileSize input
+// blocks) and, walking the layers backwards, finds for every tile the region of each layer's input
+// it needs: the region the next layer needs, grown by this layer's reach, clipped to the layer's
+// true extent [0, size). Clipping is what makes tiles seamless: a tile sees exactly the values the
+// whole-image run sees at those positions, never a value from outside the image, and zeros only
+// where the whole-image run has them too (at the true border, where the kernel drops the taps).
+
+/// One axis of one layer's geometry.
+public struct AxisGeometry: Equatable, Sendable {
+    public var kernel: Int, stride: Int, padding: Int, outputPadding: Int, dilation: Int
+
+    public init(kernel: Int, stride: Int = 1, padding: Int = 0, outputPadding: Int = 0, dilation: Int = 1) {
+        self.kernel = kernel; self.stride = stride; self.padding = padding
+        self.outputPadding = outputPadding; self.dilation = dilation
+    }
+
+    /// Output length for an input of length `input`.
+    public func outputSize(_ input: Int) -> Int {
+        (input - 1) * stride - 2 * padding + dilation * (kernel - 1) + outputPadding + 1
+    }
+
+    /// The inputs (unclipped, possibly empty) whose taps land in outputs `output`.
+    public func inputRange(forOutput output: Range<Int>) -> Range<Int> {
+        let lo = ceilDiv(output.lowerBound + padding - dilation * (kernel - 1), stride)
+        let hi = floorDiv(output.upperBound - 1 + padding, stride) + 1
+        return lo..<max(lo, hi)
+    }
+
+    /// The outputs (unclipped) that input `input` reaches, from the first to past the last tap.
+    public func outputReach(ofInput input: Range<Int>) -> Range<Int> {
+        (input.lowerBound * stride - padding)..<((input.upperBound - 1) * stride - padding + dilation * (kernel - 1) + 1)
+    }
+}
+
+/// A half-open rectangle `[y0, y1) × [x0, x1)` in one layer's coordinates.
+public struct TileRect: Equatable, Sendable {
+    public var rows: Range<Int>
+    public var cols: Range<Int>
+    public init(rows: Range<Int>, cols: Range<Int>) { self.rows = rows; self.cols = cols }
+    public var height: Int { rows.count }
+    public var width: Int { cols.count }
+    public var isEmpty: Bool { rows.isEmpty || cols.isEmpty }
+}
+
+/// One tile: `regions[0]` is the part of the image it reads, `regions[l]` the part of layer l's
+/// input it computes, `regions.last` (= `output`) the part of the final output it owns.
+public struct Tile: Equatable, Sendable {
+    public var regions: [TileRect]
+    public var output: TileRect { regions[regions.count - 1] }
+    public var input: TileRect { regions[0] }
+}
+
+/// The tiles of one run: output tiles partition the output; each carries its per-layer regions.
+public struct TilePlan: Equatable, Sendable {
+    /// `sizes[l]` = (height, width) of layer l's input; `sizes.last` = the output.
+    public let sizes: [(Int, Int)]
+    public let tiles: [Tile]
+
+    public static func == (a: TilePlan, b: TilePlan) -> Bool {
+        a.tiles == b.tiles && a.sizes.map { [$0.0, $0.1] } == b.sizes.map { [$0.0, $0.1] }
+    }
+
+    /// - Parameters:
+    ///   - rows, cols: per-layer geometry of each axis (same count, at least one layer).
+    ///   - tileSize: input pixels per tile side (≥ 1); the output tile is the image of that block.
+    /// - Precondition: every layer's output is at least 1 long (the model validates this) and the
+    ///   stack maps n to scale·n (output tiles are then exactly `scale·tileSize` wide).
+    public init(height: Int, width: Int, tileSize: Int, rows: [AxisGeometry], cols: [AxisGeometry]) {
+        precondition(height > 0 && width > 0 && tileSize > 0 && rows.count == cols.count && !rows.isEmpty)
+        var sizes = [(height, width)]
+        for l in 0..<rows.count {
+            let (h, w) = sizes[l]
+            sizes.append((rows[l].outputSize(h), cols[l].outputSize(w)))
+            precondition(sizes[l + 1].0 > 0 && sizes[l + 1].1 > 0, "layer \(l) output is empty")
+        }
+        self.sizes = sizes
+        let rowPlans = TilePlan.axisPlan(length: height, tileSize: tileSize, layers: rows)
+        let colPlans = TilePlan.axisPlan(length: width, tileSize: tileSize, layers: cols)
+        var tiles: [Tile] = []
+        tiles.reserveCapacity(rowPlans.count * colPlans.count)
+        for r in rowPlans {
+            for c in colPlans {
+                tiles.append(Tile(regions: zip(r, c).map { TileRect(rows: $0, cols: $1) }))
+            }
+        }
+        self.tiles = tiles
+    }
+
+    /// For each tile along one axis, the per-layer ranges (index 0: input, last: output).
+    static func axisPlan(length: Int, tileSize: Int, layers: [AxisGeometry]) -> [[Range<Int>]] {
+        var sizes = [length]
+        for g in layers { sizes.append(g.outputSize(sizes[sizes.count - 1])) }
+        let scale = layers.reduce(1) { $0 * $1.stride }
+        var plans: [[Range<Int>]] = []
+        var start = 0
+        while start < length {
+            let end = min(length, start + tileSize)
+            // The output this tile owns: the image of input block [start, end) (the stack is n ↦ scale·n).
+            let owned = (start * scale)..<(end == length ? sizes[layers.count] : end * scale)
+            var ranges = [owned]
+            for l in stride(from: layers.count - 1, through: 0, by: -1) {
+                let need = layers[l].inputRange(forOutput: ranges[0])
+                ranges.insert(clip(need, to: sizes[l]), at: 0)
+            }
+            plans.append(ranges)
+            start = end
+        }
+        return plans
+    }
+
+    /// Input pixels of context beyond its own block that one input pixel's output block needs,
+    /// on the worse side and axis (the block [t, t+1) of an unbounded image maps to [scale·t, scale·t + scale)).
+    public static func halo(rows: [AxisGeometry], cols: [AxisGeometry]) -> Int {
+        func axisHalo(_ layers: [AxisGeometry]) -> Int {
+            let scale = layers.reduce(1) { $0 * $1.stride }
+            // The backward map is periodic with period `scale` in the output (the product of
+            // strides), so one block far from the border tells all.
+            let t = 1 << 20
+            var range = (t * scale)..<(t * scale + scale)
+            for g in layers.reversed() {
+                let need = g.inputRange(forOutput: range)
+                range = need.isEmpty ? range.lowerBound..<range.lowerBound : need
+                if need.isEmpty { return 0 }
+            }
+            return max(0, t - range.lowerBound, range.upperBound - (t + 1))
+        }
+        return max(axisHalo(rows), axisHalo(cols))
+    }
+
+    static func clip(_ r: Range<Int>, to length: Int) -> Range<Int> {
+        let lo = min(max(r.lowerBound, 0), length)
+        let hi = min(max(r.upperBound, lo), length)
+        return lo..<hi
+    }
+}
+
+/// ⌊a / b⌋ for b > 0.
+@inline(__always) func floorDiv(_ a: Int, _ b: Int) -> Int {
+    a >= 0 ? a / b : -((-a + b - 1) / b)
+}
+
+/// ⌈a / b⌉ for b > 0.
+@inline(__always) func ceilDiv(_ a: Int, _ b: Int) -> Int {
+    -floorDiv(-a, b)
+}

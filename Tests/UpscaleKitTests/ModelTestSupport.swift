@@ -1,0 +1,56 @@
+import Foundation
+@testable import UpscaleKit
+
+/// One axis of a random layer whose size map is n ↦ stride·n: 2p = d(k − 1) + op + 1 − s.
+func randomAxis(_ rng: inout SeededRandom, stride s: Int) -> (k: Int, p: Int, op: Int, d: Int) {
+    while true {
+        let k = Int.random(in: 1...5, using: &rng)
+        let d = Int.random(in: 1...2, using: &rng)
+        let op = Int.random(in: 0..<max(s, d), using: &rng)
+        let twoP = d * (k - 1) + op + 1 - s
+        if twoP >= 0 && twoP % 2 == 0 { return (k, twoP / 2, op, d) }
+    }
+}
+
+/// A random stack (strides, dilations, groups, every activation) mapping n ↦ scale·n.
+func randomLayers(_ rng: inout SeededRandom, channels: Int, scale: Int, depth: Int) -> [ModelLayer] {
+    // Put the whole scale on one random layer (2 or 3 allowed; 4 as 2·2 on two layers).
+    var strides = [Int](repeating: 1, count: depth)
+    if scale == 4 && depth >= 2 { strides[0] = 2; strides[depth - 1] = 2 } else { strides[Int.random(in: 0..<depth, using: &rng)] = scale }
+    let activations: [Activation] = [.none, .relu, .leakyReLU(0.1), .prelu([]), .sigmoid, .tanh, .silu]
+    var layers: [ModelLayer] = []
+    var cIn = channels
+    for l in 0..<depth {
+        let groups = (l > 0 && l < depth - 1 && cIn % 2 == 0) ? [1, 2].randomElement(using: &rng)! : 1
+        let cOut = l == depth - 1 ? channels : 2 * Int.random(in: 1...3, using: &rng)
+        let (row, col) = (randomAxis(&rng, stride: strides[l]), randomAxis(&rng, stride: strides[l]))
+        let weightShape = [cIn, cOut / groups, row.k, col.k]
+        let fan = Float(cIn * row.k * col.k)
+        let weight = Tensor(shape: weightShape, data: rng.floats(Tensor.elementCount(weightShape), -1...1).map { $0 / fan.squareRoot() })
+        let bias = Bool.random(using: &rng) ? Tensor(shape: [cOut], data: rng.floats(cOut, -0.2...0.2)) : nil
+        var activation = l == depth - 1 ? Activation.none : activations.randomElement(using: &rng)!
+        if case .prelu = activation { activation = .prelu(rng.floats(Bool.random(using: &rng) ? 1 : cOut, 0...0.5)) }
+        layers.append(ModelLayer(weight: weight, bias: bias, stride: (strides[l], strides[l]), padding: (row.p, col.p),
+                                 outputPadding: (row.op, col.op), dilation: (row.d, col.d), groups: groups,
+                                 activation: activation))
+        cIn = cOut
+    }
+    return layers
+}
+
+/// The oracle for the tiled runner: each layer on the whole feature map at once, with its real padding.
+func wholeImageStack(_ layers: [ModelLayer], _ input: Tensor) throws -> Tensor {
+    var x = input
+    for layer in layers {
+        x = try convTranspose2d(x, weight: layer.weight, bias: layer.bias, stride: layer.stride, padding: layer.padding,
+                                outputPadding: layer.outputPadding, groups: layer.groups, dilation: layer.dilation,
+                                threads: 1)
+        layer.activation.apply(&x)
+    }
+    return x
+}
+
+/// A unique temporary path for a file a test writes.
+func temporaryModelPath(_ name: String) -> String {
+    NSTemporaryDirectory() + "upscale-test-\(UUID().uuidString)-\(name)"
+}
