@@ -2,7 +2,7 @@ import Foundation
 import UpscaleKit
 
 /// The CLI's only contact with the engine and the codecs: load a model, upscale one file.
-/// Each step is one library call; everything here is glue that turns options into library options.
+/// Each step is one library call; everything here turns options into library options.
 enum Engine {
     struct Settings {
         var tileSize: Int?
@@ -13,9 +13,6 @@ enum Engine {
         var jpegQuality: Int
         var overwrite: Bool
     }
-
-    /// Thrown when the run was interrupted while a file was in progress.
-    struct Cancelled: Error {}
 
     static func loadModel(_ source: ModelSource) throws -> Model {
         switch source {
@@ -29,7 +26,8 @@ enum Engine {
         }
     }
 
-    /// Reads `job.input`, upscales it, writes `job.output`; fills the report's sizes.
+    /// Reads `job.input`, upscales it, writes `job.output` (atomically); fills the report's sizes.
+    /// - Throws: `CancellationError` when `isCancelled` turned true; codec and model errors otherwise.
     static func run(_ job: BatchJob, model: Model, settings: Settings, report: inout FileReport,
                     progress: @escaping (Int, Int) -> Void, isCancelled: @escaping () -> Bool) throws {
         var decode = DecodeOptions()
@@ -38,14 +36,17 @@ enum Engine {
 
         // open input
         let image: RasterImage
+        var inputFormat = ImageFormat(path: job.input.path)
         if job.input.isStdin {
-            image = try ImageCodec.decode(bytes: readAllStdin(), name: "stdin", options: decode)
+            let bytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+            inputFormat = ImageFormat.sniff(bytes)
+            image = try ImageCodec.decode(bytes: bytes, name: "stdin", options: decode)
         } else {
             image = try ImageCodec.decode(path: job.input.path, options: decode)
         }
         report.inputWidth = image.width
         report.inputHeight = image.height
-        if isCancelled() { throw Cancelled() }
+        if isCancelled() { throw CancellationError() }
 
         // run
         var run = RunOptions()
@@ -55,32 +56,27 @@ enum Engine {
         run.progress = progress
         run.isCancelled = isCancelled
         let (color, alpha) = try model.upscale(color: image.color, alpha: image.alpha, options: run)
-        if isCancelled() { throw Cancelled() }
-        var result = image
-        result.color = color
-        result.alpha = alpha
-        result.width = image.width * model.scale
-        result.height = image.height * model.scale
+        let result = RasterImage(color: color, alpha: alpha, bitDepth: image.bitDepth, metadata: image.metadata)
         report.outputWidth = result.width
         report.outputHeight = result.height
+        if isCancelled() { throw CancellationError() }
 
         // write
         var encode = EncodeOptions()
-        encode.format = job.format.map(imageFormat)
+        encode.format = job.format ?? inputFormat
         encode.jpegQuality = settings.jpegQuality
         encode.overwrite = settings.overwrite
         if job.output == "-" {
-            let format = job.format.map(imageFormat) ?? .png
-            let bytes = try ImageCodec.encode(result, format: format, options: encode)
+            let bytes = try ImageCodec.encode(result, format: encode.format ?? .png, options: encode)
             FileHandle.standardOutput.write(Data(bytes))
             report.bytes = bytes.count
         } else {
-            let dir = (job.output as NSString).deletingLastPathComponent
-            if !dir.isEmpty {
+            let folder = (job.output as NSString).deletingLastPathComponent
+            if !folder.isEmpty && !FileManager.default.fileExists(atPath: folder) {
                 do {
-                    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
                 } catch {
-                    throw BatchError(path: dir, message: "cannot create the output folder; check its permissions.")
+                    throw BatchError(path: folder, message: "cannot create the output folder; check the path and its permissions.")
                 }
             }
             let notes = try ImageCodec.encode(result, to: job.output, options: encode)
@@ -88,17 +84,6 @@ enum Engine {
             let size = (try? FileManager.default.attributesOfItem(atPath: job.output)[.size]) as? NSNumber
             report.bytes = size?.intValue
         }
-    }
-
-    static func imageFormat(_ name: OutputFormatName) -> ImageFormat {
-        switch name {
-        case .png: return .png
-        case .jpeg: return .jpeg
-        }
-    }
-
-    static func readAllStdin() -> [UInt8] {
-        [UInt8](FileHandle.standardInput.readDataToEndOfFile())
     }
 
     /// Removes the temporary files of outputs being written right now.

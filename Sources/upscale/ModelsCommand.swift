@@ -18,7 +18,7 @@ struct ModelsCommand: ParsableCommand {
             guard let bytes = BuiltinModels.bytes(named: name) else { continue }
             do {
                 let model = try Model(bytes: bytes, name: name)
-                rows.append([name, "x\(model.scale)", "\(model.channels)", "\(model.parameterCount)",
+                rows.append([name, "x\(model.scale)", model.channels.rawValue, "\(model.parameterCount)",
                              formatFlops(2 * model.macsPerOutputPixel), quality(model.metadata)])
             } catch {
                 FileHandle.standardError.write(Data("error: built-in model \(name): \(error); rebuild the binary.\n".utf8))

@@ -37,12 +37,12 @@ struct OutputOptions: ParsableArguments {
     @Flag(help: "Leave inputs whose output already exists alone (resumes a stopped batch).")
     var skipExisting = false
 
-    var formatName: OutputFormatName? { format.flatMap(OutputFormatName.init(fileExtension:)) }
+    var formatName: ImageFormat? { format.flatMap(ImageFormat.init(pathExtension:)) }
 
     var existingPolicy: ExistingOutputPolicy { overwrite ? .overwrite : skipExisting ? .skip : .refuse }
 
     func validate() throws {
-        if let format, OutputFormatName(fileExtension: format) == nil {
+        if let format, ImageFormat(pathExtension: format) == nil {
             throw ValidationError("The format must be png or jpg, not '\(format)'.")
         }
         if !(1...100).contains(quality) {

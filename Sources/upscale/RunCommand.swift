@@ -152,13 +152,13 @@ struct RunCommand: ParsableCommand {
                     if console.isTerminal { console.detail(line) } else { console.info(line) }
                 } catch {
                     report.seconds = Date().timeIntervalSince(fileStart)
-                    if error is Engine.Cancelled || Interruption.isCancelled {
+                    if error is CancellationError || Interruption.isCancelled {
                         interrupted = true
                         report.status = .cancelled
                         report.message = "interrupted; no output was written."
                     } else {
                         report.status = .failed
-                        report.message = describe(error, path: job.input.path)
+                        report.message = describe(error, path: job.input.path) + hint(for: error, job: job)
                         console.error(report.message ?? "")
                     }
                 }
@@ -178,6 +178,16 @@ struct RunCommand: ParsableCommand {
             console.error("interrupted; finished outputs are kept, unfinished ones removed. Rerun with --skip-existing to resume.")
         }
         if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
+    }
+
+    /// What to do about a file that failed, when the library's message does not say.
+    private func hint(for error: Error, job: BatchJob) -> String {
+        guard let error = error as? ImageIOError else { return "" }
+        if error.path == job.output || error.path.hasPrefix("<") {
+            return ". Check that the output folder is writable and has free space."
+        }
+        if error.message.contains("budget") { return " (pass --max-pixels N to raise the limit when the machine has the memory)." }
+        return ". Check that it is a complete PNG or JPEG file, or leave it out; the other inputs were still processed."
     }
 
     /// The error's message, prefixed with `path` unless it already names it.

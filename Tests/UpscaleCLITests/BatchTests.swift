@@ -57,7 +57,7 @@ func makeTree(_ files: [String], contents: String = "x") throws -> String {
     func input(_ path: String, _ rel: String? = nil, folder: Bool = false) -> BatchInput {
         BatchInput(path: path, relativePath: rel ?? (path as NSString).lastPathComponent, fromFolder: folder)
     }
-    func planner(_ out: String?, format: OutputFormatName? = nil, existing: ExistingOutputPolicy = .refuse,
+    func planner(_ out: String?, format: ImageFormat? = nil, existing: ExistingOutputPolicy = .refuse,
                  present: Set<String> = [], dirs: Set<String> = []) -> OutputPlanner {
         OutputPlanner(scale: 3, outputArgument: out, format: format, existing: existing,
                       fileExists: { present.contains($0) || dirs.contains($0) }, isDirectory: { dirs.contains($0) })

@@ -79,7 +79,7 @@ public struct BatchReport: Codable, Sendable, Equatable {
     /// `3 done, 1 skipped, 1 failed in 2.4 s (5.1 MP/s)`.
     public var summary: String {
         var parts = ["\(totals.done) done", "\(totals.skipped) skipped", "\(totals.failed) failed"]
-        if totals.cancelled > 0 { parts.append("\(totals.cancelled) not started (interrupted)") }
+        if totals.cancelled > 0 { parts.append("\(totals.cancelled) cancelled") }
         return parts.joined(separator: ", ")
             + " in \(Self.formatSeconds(totals.seconds)) (\(String(format: "%.2f", totals.megapixelsPerSecond)) MP/s)"
     }

@@ -1,19 +1,7 @@
 import Foundation
 
-/// An output image format the CLI can be asked for; mirrors the codec's formats by name.
-public enum OutputFormatName: String, Sendable, CaseIterable {
-    case png
-    case jpeg
-
-    /// `png`, `jpg`, `jpeg` in any case; nil otherwise.
-    public init?(fileExtension ext: String) {
-        switch ext.lowercased() {
-        case "png": self = .png
-        case "jpg", "jpeg": self = .jpeg
-        default: return nil
-        }
-    }
-
+extension ImageFormat {
+    /// The extension given to outputs written in this format.
     public var preferredExtension: String { self == .png ? "png" : "jpg" }
 }
 
@@ -27,13 +15,13 @@ public struct BatchJob: Sendable, Equatable {
     public var input: BatchInput
     public var output: String
     /// The format to write; nil means "the input's format" (known only after reading stdin).
-    public var format: OutputFormatName?
+    public var format: ImageFormat?
     /// Set when planning already knows this job must not run; the text is the user-facing reason.
     public var refusal: String?
     /// Set when the output exists and `--skip-existing` was given.
     public var skip: Bool
 
-    public init(input: BatchInput, output: String, format: OutputFormatName?, refusal: String? = nil, skip: Bool = false) {
+    public init(input: BatchInput, output: String, format: ImageFormat?, refusal: String? = nil, skip: Bool = false) {
         self.input = input
         self.output = output
         self.format = format
@@ -56,12 +44,12 @@ public struct BatchJob: Sendable, Equatable {
 public struct OutputPlanner: Sendable {
     public var scale: Int
     public var outputArgument: String?
-    public var format: OutputFormatName?
+    public var format: ImageFormat?
     public var existing: ExistingOutputPolicy
     public var fileExists: @Sendable (String) -> Bool
     public var isDirectory: @Sendable (String) -> Bool
 
-    public init(scale: Int, outputArgument: String?, format: OutputFormatName?, existing: ExistingOutputPolicy,
+    public init(scale: Int, outputArgument: String?, format: ImageFormat?, existing: ExistingOutputPolicy,
                 fileExists: @escaping @Sendable (String) -> Bool = { FileManager.default.fileExists(atPath: $0) },
                 isDirectory: @escaping @Sendable (String) -> Bool = { path in
                     var isDir: ObjCBool = false
@@ -114,30 +102,30 @@ public struct OutputPlanner: Sendable {
     private func planSingle(_ input: BatchInput) throws -> BatchJob {
         if input.isStdin {
             return BatchJob(input: input, output: outputArgument ?? "-", format: format ?? outputArgument.flatMap {
-                OutputFormatName(fileExtension: ($0 as NSString).pathExtension)
+                ImageFormat(pathExtension: ($0 as NSString).pathExtension)
             })
         }
         guard let out = outputArgument else {
             let dir = (input.path as NSString).deletingLastPathComponent
             let name = defaultName(for: (input.path as NSString).lastPathComponent)
             return BatchJob(input: input, output: dir.isEmpty ? name : (dir as NSString).appendingPathComponent(name),
-                            format: format ?? OutputFormatName(fileExtension: (name as NSString).pathExtension))
+                            format: format ?? ImageFormat(pathExtension: (name as NSString).pathExtension))
         }
         if out == "-" {
             return BatchJob(input: input, output: "-",
-                            format: format ?? OutputFormatName(fileExtension: (input.path as NSString).pathExtension))
+                            format: format ?? ImageFormat(pathExtension: (input.path as NSString).pathExtension))
         }
         if isDirectory(out) || out.hasSuffix("/") {
             let name = defaultName(for: (input.path as NSString).lastPathComponent)
             return BatchJob(input: input, output: (out as NSString).appendingPathComponent(name),
-                            format: format ?? OutputFormatName(fileExtension: (name as NSString).pathExtension))
+                            format: format ?? ImageFormat(pathExtension: (name as NSString).pathExtension))
         }
         let outExt = (out as NSString).pathExtension
         if let format { return BatchJob(input: input, output: out, format: format) }
-        if let fromOutput = OutputFormatName(fileExtension: outExt) {
+        if let fromOutput = ImageFormat(pathExtension: outExt) {
             return BatchJob(input: input, output: out, format: fromOutput)
         }
-        if outExt.isEmpty, let fromInput = OutputFormatName(fileExtension: (input.path as NSString).pathExtension) {
+        if outExt.isEmpty, let fromInput = ImageFormat(pathExtension: (input.path as NSString).pathExtension) {
             return BatchJob(input: input, output: out, format: fromInput)
         }
         throw BatchError(path: out, message: "cannot tell the output format from the extension '.\(outExt)'; name the file .png or .jpg, or pass -f png|jpg.")
@@ -166,7 +154,7 @@ public struct OutputPlanner: Sendable {
                 target = (rel as NSString).deletingPathExtension + "." + format.preferredExtension
             }
             return BatchJob(input: input, output: (out as NSString).appendingPathComponent(target),
-                            format: format ?? OutputFormatName(fileExtension: (rel as NSString).pathExtension))
+                            format: format ?? ImageFormat(pathExtension: (rel as NSString).pathExtension))
         }
     }
 
