@@ -197,6 +197,33 @@ import UpscaleKit
         #expect(TinyPNG.size(result.stdout).map { [$0.width, $0.height] } == [8, 4])
     }
 
+    @Test func dryRunPlansWithoutWriting() throws {
+        let ws = try Workspace(["in/a.png": (4, 4), "in/sub/b.jpg": (4, 4)])
+        defer { ws.remove() }
+        let result = try ws.run(["in", "-r", "-o", "out", "-f", "png", "--dry-run"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutText == "in/a.png\tout/a.png\nin/sub/b.jpg\tout/sub/b.png\n")
+        #expect(!ws.exists("out"))
+    }
+
+    @Test func infoShowsTheLayerTableAndMetadata() throws {
+        let ws = try Workspace()
+        defer { ws.remove() }
+        let result = try CLI.run(["info", ws.model])
+        #expect(result.status == 0, "\(result.stderr)")
+        let text = result.stdoutText
+        #expect(text.contains("scale       x2") && text.contains("parameters  12"))
+        #expect(text.contains("set5_psnr  12.34") && text.contains("test-nearest-x2"))
+        #expect(text.contains("0  3   3    2x2     2,2     0,0      0,0     1,1       3       no    none"), "\(text)")
+    }
+
+    @Test func modelsListsExactlyTheEmbeddedModels() throws {
+        let result = try CLI.run(["models", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String: String]])
+        #expect(rows.compactMap { $0["name"] } == BuiltinModels.names)
+    }
+
     @Test func missingInputFailsButOthersAreDone() throws {
         let ws = try Workspace(["a.png": (4, 4)])
         defer { ws.remove() }
