@@ -12,7 +12,11 @@ import UpscaleKit
             "models/ and BuiltinModels.swift differ; run tools/embed_models.sh")
     for file in files {
         let onDisk = [UInt8](try Data(contentsOf: models.appendingPathComponent(file)))
-        #expect(BuiltinModels.bytes(named: String(file.dropLast(4))) == onDisk, "\(file) drifted; run tools/embed_models.sh")
+        let embedded = try #require(BuiltinModels.bytes(named: String(file.dropLast(4))))
+        // Compared without printing the arrays: a model is megabytes.
+        let firstDifference = zip(embedded, onDisk).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        #expect(embedded.count == onDisk.count && firstDifference == nil,
+                "\(file) drifted (embedded \(embedded.count) bytes, on disk \(onDisk.count), first difference at \(firstDifference.map(String.init) ?? "-")); run tools/embed_models.sh")
     }
     #expect(BuiltinModels.bytes(named: "no-such-model") == nil)
 }
