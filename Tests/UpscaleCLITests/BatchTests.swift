@@ -43,6 +43,16 @@ func makeTree(_ files: [String], contents: String = "x") throws -> String {
         #expect(found.inputs.map(\.relativePath) == ["a.png"])
     }
 
+    @Test func outputFolderEqualToTheInputIsReadAndEachOutputRefused() throws {
+        let root = try makeTree(["a.png"])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let found = InputDiscovery.discover([root], recursive: true, excluding: [root])
+        #expect(found.inputs.map(\.relativePath) == ["a.png"])
+        let jobs = try OutputPlanner(scale: 2, outputArgument: root, format: nil, existing: .overwrite)
+            .plan(found.inputs, batch: true)
+        #expect(jobs[0].refusal?.contains("is the input itself") == true, "\(jobs)")
+    }
+
     @Test func missingArgumentIsAnErrorAndTheRestGoesOn() throws {
         let root = try makeTree(["a.png"])
         defer { try? FileManager.default.removeItem(atPath: root) }

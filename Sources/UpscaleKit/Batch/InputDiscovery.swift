@@ -36,7 +36,7 @@ public struct BatchError: Error, CustomStringConvertible, Equatable {
 /// read them); folders contribute their `.png`, `.jpg`, `.jpeg` files (any case), other files are
 /// skipped with a note; `recursive` walks subfolders, following symbolic links but never entering a
 /// folder twice (so link loops end); a folder listed in `excluding` (the run's output folder) is never
-/// entered, so a run never reads its own outputs. The result is sorted by path (byte order) with
+/// entered below an input folder, so a run never reads its own outputs. The result is sorted by path (byte order) with
 /// duplicates removed, so every machine given the same arguments sees the same list.
 public enum InputDiscovery {
     public static let imageExtensions: Set<String> = ["png", "jpg", "jpeg"]
@@ -100,7 +100,9 @@ public enum InputDiscovery {
             notes.append("\(folder): skipped, cannot resolve the folder.")
             return
         }
-        if excluded.contains(real) {
+        // The output folder is passed over when met inside an input folder; named as the input
+        // itself, it is read (its outputs then collide with their inputs and are refused).
+        if !relative.isEmpty && excluded.contains(real) {
             notes.append("\(folder): skipped, it is the output folder.")
             return
         }
