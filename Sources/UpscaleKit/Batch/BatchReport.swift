@@ -1,0 +1,99 @@
+import Foundation
+
+/// What happened to one input; encoded as one entry of the `--json` report.
+public struct FileReport: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable { case done, skipped, failed, cancelled
+        /// Listed by `--dry-run`: would be processed.
+        case planned
+    }
+
+    public var input: String
+    public var output: String
+    public var status: Status
+    /// The user-facing error or skip reason; nil when done.
+    public var message: String?
+    public var seconds: Double
+    public var inputWidth: Int?
+    public var inputHeight: Int?
+    public var outputWidth: Int?
+    public var outputHeight: Int?
+    /// Size of the written file in bytes.
+    public var bytes: Int?
+    /// Notes from the encoder (e.g. a 16-bit input written as 8-bit JPEG).
+    public var notes: [String]?
+
+    public init(input: String, output: String, status: Status, message: String? = nil, seconds: Double = 0) {
+        self.input = input
+        self.output = output
+        self.status = status
+        self.message = message
+        self.seconds = seconds
+    }
+}
+
+/// The whole run: the `--json` document and the summary line.
+public struct BatchReport: Codable, Sendable, Equatable {
+    public struct Totals: Codable, Sendable, Equatable {
+        public var files: Int
+        public var done: Int
+        public var skipped: Int
+        public var failed: Int
+        public var cancelled: Int
+        public var seconds: Double
+        /// Output megapixels written, divided by wall seconds.
+        public var megapixelsPerSecond: Double
+    }
+
+    public var version = 1
+    public var model: String
+    public var scale: Int
+    public var shard: String?
+    public var interrupted: Bool
+    public var files: [FileReport]
+    public var totals: Totals
+
+    public init(model: String, scale: Int, shard: String?, interrupted: Bool, files: [FileReport], seconds: Double) {
+        self.model = model
+        self.scale = scale
+        self.shard = shard
+        self.interrupted = interrupted
+        self.files = files
+        let outputPixels = files.filter { $0.status == .done }
+            .reduce(0.0) { $0 + Double(($1.outputWidth ?? 0) * ($1.outputHeight ?? 0)) }
+        totals = Totals(files: files.count,
+                        done: files.count { $0.status == .done },
+                        skipped: files.count { $0.status == .skipped },
+                        failed: files.count { $0.status == .failed },
+                        cancelled: files.count { $0.status == .cancelled },
+                        seconds: seconds,
+                        megapixelsPerSecond: seconds > 0 ? outputPixels / 1e6 / seconds : 0)
+    }
+
+    /// Pretty, key-sorted JSON with a trailing newline.
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
+    }
+
+    /// `3 done, 1 skipped, 1 failed in 2.4 s (5.1 MP/s)`.
+    public var summary: String {
+        var parts = ["\(totals.done) done", "\(totals.skipped) skipped", "\(totals.failed) failed"]
+        if totals.cancelled > 0 { parts.append("\(totals.cancelled) cancelled") }
+        return parts.joined(separator: ", ")
+            + " in \(Self.formatSeconds(totals.seconds)) (\(String(format: "%.2f", totals.megapixelsPerSecond)) MP/s)"
+    }
+
+    /// The process exit status of this run: 130 interrupted, 1 any failure, else 0.
+    public var exitStatus: Int32 {
+        if interrupted { return 130 }
+        return totals.failed > 0 ? 1 : 0
+    }
+
+    public static func formatSeconds(_ s: Double) -> String {
+        if s < 60 { return String(format: "%.1f s", s) }
+        let total = Int(s.rounded())
+        if total < 3600 { return String(format: "%d:%02d", total / 60, total % 60) }
+        return String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// Where the weights of a run come from, decided from `-m` and `-s` before anything is loaded.
+public enum ModelSource: Sendable, Equatable {
+    /// A model embedded in the binary, by name (`x2`).
+    case builtin(String)
+    /// A weights file on disk.
+    case file(String)
+
+    /// Resolves `-m NAME|PATH` and `-s SCALE`.
+    ///
+    /// - `-m` naming an existing file wins: that file.
+    /// - `-m x2` or `-m x2.bin` with no such file: the built-in model of that name.
+    /// - `-s N` alone: the built-in `xN`. Neither: the built-in `x2`.
+    /// - `-m` and `-s` together must agree; the model's real scale is checked again after loading.
+    public static func resolve(model: String?, scale: Int?, builtinNames: [String],
+                               fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) throws -> ModelSource {
+        guard let model else {
+            let name = "x\(scale ?? 2)"
+            guard builtinNames.contains(name) else {
+                throw BatchError(path: name, message: "no built-in model for scale \(scale ?? 2); "
+                    + Self.availableText(builtinNames) + " Pass -m PATH to use a weights file.")
+            }
+            return .builtin(name)
+        }
+        if fileExists(model) { return .file(model) }
+        let name = model.hasSuffix(".bin") ? String(model.dropLast(4)) : model
+        if !model.contains("/"), builtinNames.contains(name) {
+            if let scale, name != "x\(scale)" {
+                throw BatchError(path: model, message: "the built-in model \(name) does not upscale by \(scale); drop -s or pick -m x\(scale).")
+            }
+            return .builtin(name)
+        }
+        throw BatchError(path: model, message: "no such weights file, and no built-in model of that name; "
+            + Self.availableText(builtinNames) + " Check the path.")
+    }
+
+    static func availableText(_ names: [String]) -> String {
+        names.isEmpty ? "this binary has no built-in models." : "built-in models: \(names.joined(separator: ", "))."
+    }
+
+    public var displayName: String {
+        switch self {
+        case .builtin(let name): return name
+        case .file(let path): return path
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+
+extension ImageFormat {
+    /// The extension given to outputs written in this format.
+    public var preferredExtension: String { self == .png ? "png" : "jpg" }
+}
+
+/// What to do when an output file is already there.
+public enum ExistingOutputPolicy: String, Sendable {
+    case refuse, overwrite, skip
+}
+
+/// One planned unit of work: read `input`, write `output` (a path, or `-` for stdout).
+public struct BatchJob: Sendable, Equatable {
+    public var input: BatchInput
+    public var output: String
+    /// The format to write; nil means "the input's format" (known only after reading stdin).
+    public var format: ImageFormat?
+    /// Set when planning already knows this job must not run; the text is the user-facing reason.
+    public var refusal: String?
+    /// Set when the output exists and `--skip-existing` was given.
+    public var skip: Bool
+
+    public init(input: BatchInput, output: String, format: ImageFormat?, refusal: String? = nil, skip: Bool = false) {
+        self.input = input
+        self.output = output
+        self.format = format
+        self.refusal = refusal
+        self.skip = skip
+    }
+}
+
+/// Decides every output path of a run, before any pixel is read.
+///
+/// Naming rules (see docs/cli.md):
+/// - One file input, no `-o`: `<dir>/<name>_x<scale>.<ext>` beside the input.
+/// - One file input, `-o FILE`: that file; `-o` naming an existing folder puts the default name in it.
+/// - Several inputs or any folder input, `-o FOLDER`: `FOLDER/<relative path>` with the input's name,
+///   the extension replaced when `-f` asks for another format; folder inputs are mirrored below it.
+/// - Several file inputs, no `-o`: each beside its input with the default name. Folder inputs need `-o`.
+/// - Format: `-f`, else the output's extension (single file), else the input's.
+/// - Two inputs mapping to one output (`a.jpg`, `a.png` with `-f png`) are both refused with a message
+///   naming both; nothing is silently renamed.
+public struct OutputPlanner: Sendable {
+    public var scale: Int
+    public var outputArgument: String?
+    public var format: ImageFormat?
+    public var existing: ExistingOutputPolicy
+    public var fileExists: @Sendable (String) -> Bool
+    public var isDirectory: @Sendable (String) -> Bool
+
+    public init(scale: Int, outputArgument: String?, format: ImageFormat?, existing: ExistingOutputPolicy,
+                fileExists: @escaping @Sendable (String) -> Bool = { FileManager.default.fileExists(atPath: $0) },
+                isDirectory: @escaping @Sendable (String) -> Bool = { path in
+                    var isDir: ObjCBool = false
+                    return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
+                }) {
+        self.scale = scale
+        self.outputArgument = outputArgument
+        self.format = format
+        self.existing = existing
+        self.fileExists = fileExists
+        self.isDirectory = isDirectory
+    }
+
+    /// True when `-o` is (or will be) a folder: several inputs, or a folder among the arguments.
+    public static func isBatch(inputCount: Int, sawFolder: Bool) -> Bool {
+        inputCount > 1 || sawFolder
+    }
+
+    /// The default output name `<name>_x<scale>.<ext>`.
+    public func defaultName(for fileName: String) -> String {
+        let stem = (fileName as NSString).deletingPathExtension
+        return "\(stem)_x\(scale).\(extensionFor(inputName: fileName))"
+    }
+
+    private func extensionFor(inputName: String) -> String {
+        if let format { return format.preferredExtension }
+        let ext = (inputName as NSString).pathExtension
+        return ext.isEmpty ? "png" : ext
+    }
+
+    public func plan(_ inputs: [BatchInput], batch: Bool) throws -> [BatchJob] {
+        var jobs = try batch ? planBatch(inputs) : inputs.map(planSingle)
+        markCollisions(&jobs)
+        for k in jobs.indices where jobs[k].refusal == nil && !jobs[k].input.isStdin && jobs[k].output != "-" {
+            if let a = InputDiscovery.realPath(jobs[k].input.path), a == InputDiscovery.realPath(jobs[k].output) {
+                jobs[k].refusal = "\(jobs[k].output) is the input itself; pass -o to write somewhere else."
+            }
+        }
+        for k in jobs.indices where jobs[k].refusal == nil && jobs[k].output != "-" && fileExists(jobs[k].output) {
+            switch existing {
+            case .overwrite: break
+            case .skip: jobs[k].skip = true
+            case .refuse:
+                jobs[k].refusal = "\(jobs[k].output) already exists; pass --overwrite to replace it or --skip-existing to keep it."
+            }
+        }
+        return jobs
+    }
+
+    private func planSingle(_ input: BatchInput) throws -> BatchJob {
+        if input.isStdin {
+            return BatchJob(input: input, output: outputArgument ?? "-", format: format ?? outputArgument.flatMap {
+                ImageFormat(pathExtension: ($0 as NSString).pathExtension)
+            })
+        }
+        guard let out = outputArgument else {
+            let dir = (input.path as NSString).deletingLastPathComponent
+            let name = defaultName(for: (input.path as NSString).lastPathComponent)
+            return BatchJob(input: input, output: dir.isEmpty ? name : (dir as NSString).appendingPathComponent(name),
+                            format: format ?? ImageFormat(pathExtension: (name as NSString).pathExtension))
+        }
+        if out == "-" {
+            return BatchJob(input: input, output: "-",
+                            format: format ?? ImageFormat(pathExtension: (input.path as NSString).pathExtension))
+        }
+        if isDirectory(out) || out.hasSuffix("/") {
+            let name = defaultName(for: (input.path as NSString).lastPathComponent)
+            return BatchJob(input: input, output: (out as NSString).appendingPathComponent(name),
+                            format: format ?? ImageFormat(pathExtension: (name as NSString).pathExtension))
+        }
+        let outExt = (out as NSString).pathExtension
+        if let format { return BatchJob(input: input, output: out, format: format) }
+        if let fromOutput = ImageFormat(pathExtension: outExt) {
+            return BatchJob(input: input, output: out, format: fromOutput)
+        }
+        if outExt.isEmpty, let fromInput = ImageFormat(pathExtension: (input.path as NSString).pathExtension) {
+            return BatchJob(input: input, output: out, format: fromInput)
+        }
+        throw BatchError(path: out, message: "cannot tell the output format from the extension '.\(outExt)'; name the file .png or .jpg, or pass -f png|jpg.")
+    }
+
+    private func planBatch(_ inputs: [BatchInput]) throws -> [BatchJob] {
+        if inputs.contains(where: \.isStdin) {
+            throw BatchError(path: "-", message: "stdin (-) can only be read on its own; pass it as the only input.")
+        }
+        if outputArgument == "-" {
+            throw BatchError(path: "-", message: "several inputs cannot all be written to stdout; pass -o FOLDER.")
+        }
+        if let out = outputArgument, fileExists(out), !isDirectory(out) {
+            throw BatchError(path: out, message: "is a file, but several inputs need an output folder; pass -o FOLDER.")
+        }
+        return try inputs.map { input in
+            guard let out = outputArgument else {
+                if input.fromFolder {
+                    throw BatchError(path: input.path, message: "folder inputs need an output folder; pass -o FOLDER.")
+                }
+                return try planSingle(input)
+            }
+            let rel = input.relativePath
+            var target = rel
+            if let format {
+                target = (rel as NSString).deletingPathExtension + "." + format.preferredExtension
+            }
+            return BatchJob(input: input, output: (out as NSString).appendingPathComponent(target),
+                            format: format ?? ImageFormat(pathExtension: (rel as NSString).pathExtension))
+        }
+    }
+
+    /// Refuses every job whose output path another job also writes.
+    private func markCollisions(_ jobs: inout [BatchJob]) {
+        var byOutput: [String: [Int]] = [:]
+        for (k, job) in jobs.enumerated() where job.output != "-" {
+            byOutput[(job.output as NSString).standardizingPath, default: []].append(k)
+        }
+        for (output, indices) in byOutput where indices.count > 1 {
+            let names = indices.map { jobs[$0].input.path }.joined(separator: ", ")
+            for k in indices {
+                jobs[k].refusal = "\(names) would all write \(output); rename one of them or run them separately."
+            }
+        }
+    }
+}

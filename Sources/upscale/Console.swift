@@ -1,0 +1,82 @@
+import Foundation
+import UpscaleKit
+
+/// Everything the CLI says on stderr: progress (bar on a terminal, plain lines otherwise), notes, errors.
+final class Console: @unchecked Sendable {
+    enum Level { case quiet, normal, verbose }
+
+    let level: Level
+    let isTerminal: Bool
+    let useColor: Bool
+    private let lock = NSLock()
+    private var barShown = false
+    private var lastPlainLine = Date.distantPast
+    private var lastBar = Date.distantPast
+    static let plainInterval = 5.0
+
+    init(level: Level) {
+        self.level = level
+        isTerminal = isatty(STDERR_FILENO) == 1
+        // https://no-color.org: any non-empty NO_COLOR turns colour off.
+        let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+        useColor = isTerminal && !noColor && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+    }
+
+    private func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    private func clearBar() {
+        if barShown { write("\r\u{1B}[K"); barShown = false }
+    }
+
+    /// An error: always shown, names the file and what to do.
+    func error(_ message: String) {
+        lock.withLock {
+            clearBar()
+            let prefix = useColor ? "\u{1B}[31merror:\u{1B}[0m " : "error: "
+            write(prefix + message + "\n")
+        }
+    }
+
+    /// A normal message (summary, per-file result on non-terminals).
+    func info(_ message: String) {
+        guard level != .quiet else { return }
+        lock.withLock { clearBar(); write(message + "\n") }
+    }
+
+    /// A message shown only with --verbose.
+    func detail(_ message: String) {
+        guard level == .verbose else { return }
+        lock.withLock { clearBar(); write(message + "\n") }
+    }
+
+    /// Progress: redraws the bar at most 10 times a second on a terminal; a plain line every
+    /// `plainInterval` seconds otherwise; nothing with --quiet.
+    func progress(_ state: ProgressState, force: Bool = false) {
+        guard level != .quiet else { return }
+        lock.withLock {
+            let now = Date()
+            if isTerminal {
+                guard force || now.timeIntervalSince(lastBar) >= 0.1 else { return }
+                lastBar = now
+                write("\r\u{1B}[K" + state.bar(width: terminalWidth()))
+                barShown = true
+            } else {
+                guard force || now.timeIntervalSince(lastPlainLine) >= Self.plainInterval else { return }
+                lastPlainLine = now
+                write(state.plainLine + "\n")
+            }
+        }
+    }
+
+    func finishProgress() {
+        lock.withLock { clearBar() }
+    }
+
+    private func terminalWidth() -> Int {
+        var size = winsize()
+        if ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return 80
+    }
+}

@@ -1,0 +1,130 @@
+import ArgumentParser
+import UpscaleKit
+
+/// `-m`, `-s`: which weights to run.
+struct ModelOptions: ParsableArguments {
+    @Option(name: [.short, .long], help: ArgumentHelp(
+        "A built-in model (x2, x3, x4) or a weights file; default x2.", valueName: "name|path"))
+    var model: String?
+
+    @Option(name: [.short, .long], help: ArgumentHelp("Use the built-in model for this scale (2, 3 or 4).", valueName: "n"))
+    var scale: Int?
+
+    func validate() throws {
+        if let scale, ![2, 3, 4].contains(scale) {
+            throw ValidationError("The scale must be 2, 3 or 4, not \(scale); pass -m PATH for another model.")
+        }
+    }
+}
+
+/// `-o`, `-f`, `-q`, existing-output policy: where and how results are written.
+struct OutputOptions: ParsableArguments {
+    @Option(name: [.short, .long], help: ArgumentHelp(
+        "The output file for one input, or the output folder for several (created if missing); - is stdout.",
+        valueName: "path"))
+    var output: String?
+
+    @Option(name: [.short, .long], help: ArgumentHelp(
+        "The output format, png or jpg; default the output's extension, else the input's.", valueName: "png|jpg"))
+    var format: String?
+
+    @Option(name: [.short, .long], help: ArgumentHelp("JPEG quality from 1 to 100.", valueName: "1-100"))
+    var quality: Int = 95
+
+    @Flag(help: "Replace outputs that already exist.")
+    var overwrite = false
+
+    @Flag(help: "Leave inputs whose output already exists alone (resumes a stopped batch).")
+    var skipExisting = false
+
+    var formatName: ImageFormat? { format.flatMap(ImageFormat.init(pathExtension:)) }
+
+    var existingPolicy: ExistingOutputPolicy { overwrite ? .overwrite : skipExisting ? .skip : .refuse }
+
+    func validate() throws {
+        if let format, ImageFormat(pathExtension: format) == nil {
+            throw ValidationError("The format must be png or jpg, not '\(format)'.")
+        }
+        if !(1...100).contains(quality) {
+            throw ValidationError("The JPEG quality must be between 1 and 100, not \(quality).")
+        }
+        if overwrite && skipExisting {
+            throw ValidationError("Pass either --overwrite or --skip-existing, not both.")
+        }
+    }
+}
+
+/// `-t`, `-j`, `--tta`: how the engine runs.
+struct EngineOptions: ParsableArguments {
+    @Option(name: [.customShort("t"), .long], help: ArgumentHelp(
+        "The tile edge in input pixels; smaller tiles use less memory (default 256).", valueName: "n"))
+    var tile: Int?
+
+    @Option(name: [.customShort("j"), .long], help: ArgumentHelp(
+        "The number of worker threads (default: all cores).", valueName: "n"))
+    var threads: Int?
+
+    @Flag(help: "Average 8 flipped and rotated runs: slightly better, 8 times slower.")
+    var tta = false
+
+    func validate() throws {
+        if let tile, tile < 16 {
+            throw ValidationError("The tile size must be at least 16 pixels, not \(tile).")
+        }
+        if let threads, threads < 1 {
+            throw ValidationError("The number of threads must be at least 1, not \(threads).")
+        }
+    }
+}
+
+/// `-r`, `--no-orient`, `--max-pixels`, `--shard`: which inputs, and how they are read.
+struct InputOptions: ParsableArguments {
+    @Flag(name: [.short, .long], help: "Walk subfolders of folder inputs and mirror them in the output folder.")
+    var recursive = false
+
+    @Flag(name: .customLong("no-orient"), help: "Ignore the EXIF orientation of JPEG inputs.")
+    var noOrient = false
+
+    @Option(help: ArgumentHelp("Refuse inputs with more pixels than this (default 1073741824).", valueName: "n"))
+    var maxPixels: Int?
+
+    @Option(help: ArgumentHelp(
+        "Process only part I of N of the sorted input list, 1 <= I <= N (for job arrays).", valueName: "I/N"))
+    var shard: String?
+
+    var parsedShard: Shard? { shard.flatMap { try? Shard(parsing: $0) } }
+
+    func validate() throws {
+        if let maxPixels, maxPixels < 1 {
+            throw ValidationError("--max-pixels must be at least 1, not \(maxPixels).")
+        }
+        if let shard {
+            do { _ = try Shard(parsing: shard) } catch let error as BatchError {
+                throw ValidationError(Self.sentence(error.message))
+            }
+        }
+    }
+
+    static func sentence(_ text: String) -> String { text.prefix(1).uppercased() + text.dropFirst() }
+}
+
+/// `--quiet`, `--verbose`, `--json`: what is said, and where.
+struct ReportOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print nothing but errors.")
+    var quiet = false
+
+    @Flag(name: .long, help: "Print skipped files, the model, and one line per file.")
+    var verbose = false
+
+    @Flag(name: .long, help: "Print a JSON report of every file and the totals on stdout.")
+    var json = false
+
+    @Flag(name: .long, help: "Print the planned input and output paths and exit without reading any image.")
+    var dryRun = false
+
+    func validate() throws {
+        if quiet && verbose {
+            throw ValidationError("Pass either --quiet or --verbose, not both.")
+        }
+    }
+}

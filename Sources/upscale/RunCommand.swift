@@ -1,0 +1,198 @@
+import ArgumentParser
+import Foundation
+import UpscaleKit
+
+/// `upscale [run] INPUT... [-o OUTPUT]`: the default subcommand.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Upscale image files and folders (the default subcommand).",
+        discussion: """
+        One file is written to -o FILE, or beside the input as NAME_x2.EXT. Several inputs or a \
+        folder are written into the folder -o names, keeping their names (and, with -r, their \
+        subfolders). Existing outputs are refused unless --overwrite or --skip-existing is given.
+
+        Examples:
+          upscale photo.png                       writes photo_x2.png
+          upscale photo.jpg -m x4 -o big.png      4x, written as PNG
+          upscale a.png b.jpg -o out/             into out/a.png, out/b.jpg
+          upscale photos/ -r -o out/ --skip-existing
+          upscale photos/ -o out/ --shard 2/4 --json > part2.json
+          upscale - -f png < small.png > big.png
+        """
+    )
+
+    @Argument(help: ArgumentHelp("Image files (.png, .jpg, .jpeg) or folders; - reads one image from stdin.",
+                                 valueName: "input"))
+    var inputs: [String] = []
+
+    @OptionGroup(title: "Model") var model: ModelOptions
+    @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Input") var input: InputOptions
+    @OptionGroup(title: "Engine") var engine: EngineOptions
+    @OptionGroup(title: "Reporting") var reporting: ReportOptions
+
+    func validate() throws {
+        if inputs.isEmpty {
+            throw ValidationError("Give at least one input file or folder, or - to read stdin.")
+        }
+        if reporting.json && output.output == "-" {
+            throw ValidationError("--json and -o - both write to stdout; write the image to a file instead.")
+        }
+        if inputs.filter({ $0 == "-" }).count > 0 && inputs.count > 1 {
+            throw ValidationError("Stdin (-) can only be read on its own; pass it as the only input.")
+        }
+    }
+
+    func run() throws {
+        let console = Console(level: reporting.quiet ? .quiet : reporting.verbose ? .verbose : .normal)
+        Interruption.install()
+        let started = Date()
+        let (source, net) = try loadModel(console)
+        let (jobs, failedArguments) = try planJobs(scale: net.scale, console)
+        let (reports, interrupted) = runJobs(jobs, model: net, started: started, console)
+        let report = BatchReport(model: source.displayName, scale: net.scale, shard: input.parsedShard?.description,
+                                 interrupted: interrupted, files: failedArguments + reports,
+                                 seconds: Date().timeIntervalSince(started))
+        try finish(report, console)
+    }
+
+    /// Resolves `-m`/`-s` and loads the weights; a bad model ends the run before any input is read.
+    private func loadModel(_ console: Console) throws -> (ModelSource, Model) {
+        let source: ModelSource
+        do {
+            source = try ModelSource.resolve(model: model.model, scale: model.scale, builtinNames: BuiltinModels.names)
+        } catch {
+            console.error(describe(error, path: model.model ?? ""))
+            throw ExitCode.validationFailure
+        }
+        let net: Model
+        do {
+            net = try Engine.loadModel(source)
+        } catch {
+            console.error(describe(error, path: source.displayName) + " Run `upscale info FILE` to inspect a weights file.")
+            throw ExitCode.failure
+        }
+        if let scale = model.scale, net.scale != scale {
+            console.error("\(source.displayName): this model upscales by \(net.scale), not \(scale); drop -s or pick another model.")
+            throw ExitCode.validationFailure
+        }
+        console.detail("model \(source.displayName): x\(net.scale), \(net.parameterCount) parameters")
+        return (source, net)
+    }
+
+    /// Finds the inputs, names every output, takes this run's shard. Arguments that could not be
+    /// used come back as failed reports; a plan that cannot work at all is a usage error.
+    private func planJobs(scale: Int, _ console: Console) throws -> ([BatchJob], [FileReport]) {
+        let found = InputDiscovery.discover(inputs, recursive: input.recursive,
+                                            excluding: output.output.map { [$0] } ?? [])
+        found.notes.forEach(console.detail)
+        found.errors.forEach { console.error($0.description) }
+        let planner = OutputPlanner(scale: scale, outputArgument: output.output, format: output.formatName,
+                                    existing: output.existingPolicy)
+        var jobs: [BatchJob]
+        do {
+            jobs = try planner.plan(found.inputs, batch: OutputPlanner.isBatch(
+                inputCount: found.inputs.count + found.errors.count, sawFolder: found.sawFolder))
+        } catch {
+            console.error(describe(error, path: ""))
+            throw ExitCode.validationFailure
+        }
+        if let shard = input.parsedShard {
+            jobs = shard.select(jobs)
+            console.detail("shard \(shard): \(jobs.count) of \(found.inputs.count) inputs")
+        }
+        if found.inputs.isEmpty && found.errors.isEmpty {
+            console.info("No .png, .jpg or .jpeg files found in \(inputs.joined(separator: ", ")); nothing to do.")
+        }
+        let failed = found.errors.map { FileReport(input: $0.path, output: "", status: .failed, message: $0.description) }
+        return (jobs, failed)
+    }
+
+    /// Runs every job in order, going on after failures; stops starting new ones once interrupted.
+    private func runJobs(_ jobs: [BatchJob], model net: Model, started: Date,
+                         _ console: Console) -> ([FileReport], interrupted: Bool) {
+        let settings = Engine.Settings(tileSize: engine.tile, threads: engine.threads, tta: engine.tta,
+                                       applyOrientation: !input.noOrient, maxPixels: input.maxPixels,
+                                       jpegQuality: output.quality, overwrite: output.overwrite)
+        if let threads = engine.threads { Threading.defaultThreads = threads }
+        var reports: [FileReport] = []
+        var interrupted = false
+        for (k, job) in jobs.enumerated() {
+            var report = FileReport(input: job.input.path, output: job.output, status: .done)
+            if interrupted || Interruption.isCancelled {
+                interrupted = true
+                report.status = .cancelled
+                report.message = "not started: the run was interrupted."
+            } else if let refusal = job.refusal {
+                report.status = .failed
+                report.message = refusal
+                console.error(refusal)
+            } else if job.skip {
+                report.status = .skipped
+                report.message = "\(job.output) already exists (--skip-existing)."
+                console.detail("skipped \(job.input.path): \(job.output) exists")
+            } else if reporting.dryRun {
+                report.status = .planned
+                if !reporting.json { print("\(job.input.path)\t\(job.output)") }
+            } else {
+                let name = job.input.isStdin ? "stdin" : job.input.relativePath
+                func state(_ done: Int, _ total: Int) -> ProgressState {
+                    ProgressState(fileIndex: k, fileCount: jobs.count, fileName: name, tilesDone: done,
+                                  tilesTotal: total, elapsed: Date().timeIntervalSince(started))
+                }
+                console.progress(state(0, 0), force: console.isTerminal)
+                let fileStart = Date()
+                do {
+                    try Engine.run(job, model: net, settings: settings, report: &report,
+                                   progress: { console.progress(state($0, $1)) },
+                                   isCancelled: { Interruption.isCancelled })
+                    report.seconds = Date().timeIntervalSince(fileStart)
+                    let line = "done \(job.input.path) -> \(job.output) (\(BatchReport.formatSeconds(report.seconds)))"
+                    if console.isTerminal { console.detail(line) } else { console.info(line) }
+                } catch {
+                    report.seconds = Date().timeIntervalSince(fileStart)
+                    if error is CancellationError || Interruption.isCancelled {
+                        interrupted = true
+                        report.status = .cancelled
+                        report.message = "interrupted; no output was written."
+                    } else {
+                        report.status = .failed
+                        report.message = describe(error, path: job.input.path) + hint(for: error, job: job)
+                        console.error(report.message ?? "")
+                    }
+                }
+            }
+            reports.append(report)
+        }
+        console.finishProgress()
+        if interrupted { Engine.removeTemporaryFiles() }
+        return (reports, interrupted)
+    }
+
+    /// Prints the JSON report and the summary, and turns the outcome into the exit status.
+    private func finish(_ report: BatchReport, _ console: Console) throws {
+        if reporting.json { print(try report.json(), terminator: "") }
+        if !reporting.dryRun || reporting.verbose { console.info(report.summary) }
+        if report.interrupted {
+            console.error("interrupted; finished outputs are kept, unfinished ones removed. Rerun with --skip-existing to resume.")
+        }
+        if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
+    }
+
+    /// What to do about a file that failed, when the library's message does not say.
+    private func hint(for error: Error, job: BatchJob) -> String {
+        guard let error = error as? ImageIOError else { return "" }
+        if error.path == job.output || error.path.hasPrefix("<") {
+            return ". Check that the output folder is writable and has free space."
+        }
+        if error.message.contains("budget") { return " (pass --max-pixels N to raise the limit when the machine has the memory)." }
+        return ". Check that it is a complete PNG or JPEG file, or leave it out; the other inputs were still processed."
+    }
+
+    /// The error's message, prefixed with `path` unless it already names it.
+    private func describe(_ error: Error, path: String) -> String {
+        let text = String(describing: error)
+        return path.isEmpty || text.contains(path) ? text : "\(path): \(text)"
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import Testing
+@testable import UpscaleKit
+
+/// A fresh temporary folder with the given files (relative paths; folders made as needed).
+func makeTree(_ files: [String], contents: String = "x") throws -> String {
+    let root = NSTemporaryDirectory() + "upscale-batch-\(UUID().uuidString)"
+    for file in files {
+        let path = root + "/" + file
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        try Data(contents.utf8).write(to: URL(fileURLWithPath: path))
+    }
+    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    return root
+}
+
+@Suite struct InputDiscoveryTests {
+    @Test func folderTakesImagesOfAnyCaseSortedAndNotesTheRest() throws {
+        let root = try makeTree(["a.png", "B.JPG", "c.jpeg", "d.txt", "sub/e.png", ".hidden.png"])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let found = InputDiscovery.discover([root], recursive: false)
+        #expect(found.inputs.map(\.relativePath) == ["B.JPG", "a.png", "c.jpeg"])  // byte order: B < a
+        #expect(found.inputs.allSatisfy { $0.fromFolder })
+        #expect(found.notes.contains { $0.contains("d.txt") })
+        #expect(found.notes.contains { $0.contains("sub") && $0.contains("-r") })
+        #expect(found.sawFolder && found.errors.isEmpty)
+    }
+
+    @Test func recursiveWalksSubfoldersAndSurvivesSymlinkLoops() throws {
+        let root = try makeTree(["a.png", "sub/e.png", "sub/deeper/f.jpg"])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createSymbolicLink(atPath: root + "/sub/loop", withDestinationPath: root)
+        let found = InputDiscovery.discover([root], recursive: true)
+        #expect(found.inputs.map(\.relativePath) == ["a.png", "sub/deeper/f.jpg", "sub/e.png"])
+        #expect(found.notes.contains { $0.contains("loop") })
+    }
+
+    @Test func outputFolderInsideInputIsNeverRead() throws {
+        let root = try makeTree(["a.png", "out/a.png", "out/sub/b.png"])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let found = InputDiscovery.discover([root], recursive: true, excluding: [root + "/out/"])
+        #expect(found.inputs.map(\.relativePath) == ["a.png"])
+    }
+
+    @Test func outputFolderEqualToTheInputIsReadAndEachOutputRefused() throws {
+        let root = try makeTree(["a.png"])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let found = InputDiscovery.discover([root], recursive: true, excluding: [root])
+        #expect(found.inputs.map(\.relativePath) == ["a.png"])
+        let jobs = try OutputPlanner(scale: 2, outputArgument: root, format: nil, existing: .overwrite)
+            .plan(found.inputs, batch: true)
+        #expect(jobs[0].refusal?.contains("is the input itself") == true, "\(jobs)")
+    }
+
+    @Test func missingArgumentIsAnErrorAndTheRestGoesOn() throws {
+        let root = try makeTree(["a.png"])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let found = InputDiscovery.discover([root + "/nope.png", root + "/a.png", root + "/a.png"], recursive: false)
+        #expect(found.inputs.map(\.path) == [root + "/a.png"])  // duplicates dropped
+        #expect(found.errors.count == 1 && found.errors[0].description.contains("nope.png"))
+        #expect(!found.sawFolder)
+    }
+}
+
+@Suite struct OutputPlannerTests {
+    func input(_ path: String, _ rel: String? = nil, folder: Bool = false) -> BatchInput {
+        BatchInput(path: path, relativePath: rel ?? (path as NSString).lastPathComponent, fromFolder: folder)
+    }
+    func planner(_ out: String?, format: ImageFormat? = nil, existing: ExistingOutputPolicy = .refuse,
+                 present: Set<String> = [], dirs: Set<String> = []) -> OutputPlanner {
+        OutputPlanner(scale: 3, outputArgument: out, format: format, existing: existing,
+                      fileExists: { present.contains($0) || dirs.contains($0) }, isDirectory: { dirs.contains($0) })
+    }
+
+    @Test func singleFileDefaultNameIsBesideTheInput() throws {
+        let jobs = try planner(nil).plan([input("pics/cat.JPG")], batch: false)
+        #expect(jobs == [BatchJob(input: input("pics/cat.JPG"), output: "pics/cat_x3.JPG", format: .jpeg)])
+        let bare = try planner(nil, format: .png).plan([input("cat.jpg")], batch: false)
+        #expect(bare[0].output == "cat_x3.png" && bare[0].format == .png)
+    }
+
+    @Test func singleFileFormatComesFromFlagThenOutputThenInput() throws {
+        #expect(try planner("big.jpg").plan([input("a.png")], batch: false)[0].format == .jpeg)
+        #expect(try planner("big.jpg", format: .png).plan([input("a.png")], batch: false)[0].format == .png)
+        #expect(try planner("big").plan([input("a.png")], batch: false)[0].format == .png)
+        #expect(try planner("outdir", dirs: ["outdir"]).plan([input("a.png")], batch: false)[0].output == "outdir/a_x3.png")
+        #expect(throws: BatchError.self) { try planner("big.webp").plan([input("a.png")], batch: false) }
+    }
+
+    @Test func batchMirrorsRelativePathsAndRequiresAFolderForFolders() throws {
+        let jobs = try planner("out", format: .png).plan(
+            [input("in/sub/a.jpg", "sub/a.jpg", folder: true), input("b.png")], batch: true)
+        #expect(jobs.map(\.output) == ["out/sub/a.png", "out/b.png"])
+        #expect(throws: BatchError.self) {
+            try planner(nil).plan([input("in/a.png", "a.png", folder: true)], batch: true)
+        }
+        #expect(throws: BatchError.self) {
+            try planner("file.png", present: ["file.png"]).plan([input("a.png"), input("b.png")], batch: true)
+        }
+        // Several files without -o: each beside its input.
+        #expect(try planner(nil).plan([input("x/a.png"), input("y/b.png")], batch: true).map(\.output)
+                == ["x/a_x3.png", "y/b_x3.png"])
+    }
+
+    @Test func twoInputsWritingOneOutputAreBothRefusedByName() throws {
+        let jobs = try planner("out", format: .png).plan([input("d/a.jpg"), input("d/a.png"), input("d/b.png")], batch: true)
+        #expect(jobs[0].refusal != nil && jobs[1].refusal != nil && jobs[2].refusal == nil)
+        let message = try #require(jobs[0].refusal)
+        #expect(message.contains("d/a.jpg") && message.contains("d/a.png") && message.contains("out/a.png"))
+    }
+
+    @Test(arguments: [ExistingOutputPolicy.refuse, .skip, .overwrite])
+    func existingOutputFollowsThePolicy(policy: ExistingOutputPolicy) throws {
+        let job = try planner("big.png", existing: policy, present: ["big.png"]).plan([input("a.png")], batch: false)[0]
+        switch policy {
+        case .refuse:
+            let message = try #require(job.refusal)
+            #expect(message.contains("big.png") && message.contains("--overwrite") && message.contains("--skip-existing"))
+        case .skip: #expect(job.skip && job.refusal == nil)
+        case .overwrite: #expect(!job.skip && job.refusal == nil)
+        }
+    }
+
+    @Test func stdinGoesToStdoutUnlessToldOtherwise() throws {
+        let job = try planner(nil, format: .jpeg).plan([input("-")], batch: false)[0]
+        #expect(job.output == "-" && job.format == .jpeg)
+        #expect(try planner(nil).plan([input("-")], batch: false)[0].format == nil)  // sniffed later
+        #expect(throws: BatchError.self) { try planner("out").plan([input("-"), input("a.png")], batch: true) }
+    }
+}
+
+@Suite struct ShardTests {
+    @Test(arguments: [0, 1, 2, 5, 7, 23])
+    func partsCoverEveryItemExactlyOnceAndStayBalanced(itemCount: Int) throws {
+        let items = Array(0..<itemCount)
+        for n in 1...6 {
+            let parts = try (1...n).map { try Shard(index: $0, count: n).select(items) }
+            #expect(parts.flatMap { $0 }.sorted() == items, "n=\(n)")
+            let sizes = parts.map(\.count)
+            #expect((sizes.max() ?? 0) - (sizes.min() ?? 0) <= 1, "n=\(n) sizes=\(sizes)")
+        }
+    }
+
+    @Test func parsingAcceptsOneBasedAndRejectsTheRest() throws {
+        #expect(try Shard(parsing: "2/8") == Shard(index: 2, count: 8))
+        for bad in ["0/3", "4/3", "1/0", "x", "1/2/3", "/3", "-1/3"] {
+            #expect(throws: BatchError.self, "\(bad)") { try Shard(parsing: bad) }
+        }
+    }
+}
+
+@Suite struct ModelSourceTests {
+    let names = ["x2", "x3", "x4"]
+
+    @Test func resolvesNamesFilesAndScales() throws {
+        #expect(try ModelSource.resolve(model: nil, scale: nil, builtinNames: names, fileExists: { _ in false }) == .builtin("x2"))
+        #expect(try ModelSource.resolve(model: nil, scale: 4, builtinNames: names, fileExists: { _ in false }) == .builtin("x4"))
+        #expect(try ModelSource.resolve(model: "x3.bin", scale: nil, builtinNames: names, fileExists: { _ in false }) == .builtin("x3"))
+        #expect(try ModelSource.resolve(model: "x3.bin", scale: nil, builtinNames: names, fileExists: { $0 == "x3.bin" }) == .file("x3.bin"))
+        #expect(throws: BatchError.self) { try ModelSource.resolve(model: "x3", scale: 2, builtinNames: names, fileExists: { _ in false }) }
+        #expect(throws: BatchError.self) { try ModelSource.resolve(model: "dir/x3.bin", scale: nil, builtinNames: names, fileExists: { _ in false }) }
+        #expect(throws: BatchError.self) { try ModelSource.resolve(model: nil, scale: 3, builtinNames: [], fileExists: { _ in false }) }
+    }
+}
+
+@Suite struct ReportTests {
+    @Test func totalsExitStatusAndJSONRoundTrip() throws {
+        var done = FileReport(input: "a.png", output: "o/a.png", status: .done, seconds: 1)
+        done.outputWidth = 1000
+        done.outputHeight = 2000
+        let files = [done, FileReport(input: "b.png", output: "o/b.png", status: .skipped),
+                     FileReport(input: "c.png", output: "o/c.png", status: .failed, message: "c.png: broken")]
+        let report = BatchReport(model: "x2", scale: 2, shard: "1/2", interrupted: false, files: files, seconds: 4)
+        #expect(report.totals.done == 1 && report.totals.skipped == 1 && report.totals.failed == 1)
+        #expect(abs(report.totals.megapixelsPerSecond - 0.5) < 1e-12)
+        #expect(report.exitStatus == 1)
+        #expect(report.summary.hasPrefix("1 done, 1 skipped, 1 failed in 4.0 s"))
+        let decoded = try JSONDecoder().decode(BatchReport.self, from: Data(try report.json().utf8))
+        #expect(decoded == report)
+        #expect(BatchReport(model: "x2", scale: 2, shard: nil, interrupted: true, files: [], seconds: 0).exitStatus == 130)
+        #expect(BatchReport(model: "x2", scale: 2, shard: nil, interrupted: false, files: [], seconds: 0).exitStatus == 0)
+    }
+
+    @Test func progressFractionEtaAndBarWidth() {
+        let state = ProgressState(fileIndex: 1, fileCount: 4, fileName: "a.png", tilesDone: 2, tilesTotal: 4, elapsed: 10)
+        #expect(state.fraction == 0.375)
+        #expect(abs((state.eta ?? 0) - 10 * 0.625 / 0.375) < 1e-9)
+        #expect(state.bar(width: 30).count == 30)
+        #expect(state.bar(width: 200).contains("2/4 files") && state.bar(width: 200).contains("tile 2/4"))
+        #expect(state.plainLine == "progress 2/4 files, tile 2/4 of a.png, 38%, ETA 16.7 s")
+        #expect(BatchReport.formatSeconds(3725) == "1:02:05" && BatchReport.formatSeconds(75) == "1:15")
+    }
+}
