@@ -21,7 +21,7 @@ struct Upscale: ParsableCommand {
         Exit status: 0 all inputs done or skipped, 1 any input failed, 64 bad usage, 130 interrupted.
         """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, ModelsCommand.self, InfoCommand.self],
+        subcommands: [RunCommand.self, ModelsCommand.self, InfoCommand.self, EvalCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

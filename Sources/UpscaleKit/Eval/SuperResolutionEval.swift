@@ -9,6 +9,10 @@
 public struct SuperResolutionScore: Sendable, Equatable {
     public var psnr: Double, ssim: Double
     public var bicubicPSNR: Double, bicubicSSIM: Double
+
+    public init(psnr: Double, ssim: Double, bicubicPSNR: Double, bicubicSSIM: Double) {
+        (self.psnr, self.ssim, self.bicubicPSNR, self.bicubicSSIM) = (psnr, ssim, bicubicPSNR, bicubicSSIM)
+    }
 }
 
 public enum SuperResolutionEval {
