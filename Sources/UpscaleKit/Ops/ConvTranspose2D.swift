@@ -156,12 +156,13 @@ public func convTranspose2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil
                             stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
                             outputPadding: (Int, Int) = (0, 0), groups: Int = 1,
                             dilation: (Int, Int) = (1, 1), threads: Int) throws -> Tensor {
-    let geometry = try ConvTranspose2DGeometry(
+    // Validate against the real input first, so errors name the input as PyTorch's do.
+    _ = try ConvTranspose2DGeometry(
         inputShape: input.shape, weightShape: weight.shape, biasShape: bias?.shape,
         stride: stride, padding: padding, outputPadding: outputPadding, groups: groups, dilation: dilation)
-    let data = ConvTranspose2DFast.run(geometry, input: input.data, weight: weight.data,
-                                       bias: bias?.data, threads: threads)
-    return Tensor(shape: outputShape(geometry, batched: input.rank == 4), data: data)
+    let plan = try ConvTranspose2DPlan(weight: weight, bias: bias, stride: stride, padding: padding,
+                                       outputPadding: outputPadding, groups: groups, dilation: dilation)
+    return try plan.run(input, threads: threads)
 }
 
 /// The plain scatter definition: the oracle the fast kernel is tested against.

@@ -1,0 +1,231 @@
+// A reusable conv_transpose2d: weights repacked once for the fast kernel, then `run` on any
+// number of inputs or tiles. The math is in ConvTranspose2D.swift, the phase geometry in
+// ConvTranspose2D+Phases.swift, the kernel in ConvTranspose2D+Fast.swift.
+//
+//   out[n, g·cOutG + co, oh, ow] = act( bias[co'] + Σ_ci Σ_(a, b) x[n, g·cInG + ci, q + offH[a], r + offW[b]] · W[ci', co, kh[a], kw[b]] )
+//
+// where (oh, ow) = (q·sH + ph − pH, r·sW + pw − pW) and (a, b) run over the taps of phase (ph, pw).
+//
+// Determinism: each output element is acc = bias; then for ci ascending, for a, for b (canonical tap
+// order, see +Phases): acc = fma(x, w, acc); then the activation. Taps whose input lies outside the
+// image read an exact zero. This order depends only on the layer parameters, never on the image
+// size, the element's position, the tile, the thread count or the blocking.
+
+/// The activation applied to every output element as it is stored (fused into the kernel).
+public enum ConvTranspose2DEpilogue: Sendable, Equatable {
+    /// y = x.
+    case none
+    /// y = x < 0 ? 0 : x.
+    case relu
+    /// y = x < 0 ? slope·x : x.
+    case leakyReLU(Float)
+    /// y = x < 0 ? slope[c]·x : x, with one slope per output channel c, or one shared slope.
+    case prelu([Float])
+}
+
+/// conv_transpose2d with its weights repacked once; `run` it on inputs of any size.
+///
+/// Immutable and `Sendable`: one plan may run on several inputs at the same time.
+public struct ConvTranspose2DPlan: Sendable {
+    public typealias Epilogue = ConvTranspose2DEpilogue
+
+    public let inChannels: Int
+    public let outChannels: Int
+    public let groups: Int
+    public let kernelSize: (height: Int, width: Int)
+    public let stride: (Int, Int)
+    public let padding: (Int, Int)
+    public let outputPadding: (Int, Int)
+    public let dilation: (Int, Int)
+    public let epilogue: Epilogue
+
+    let weightShape: [Int]             // (Cin, Cout/g, kH, kW)
+    let hasBias: Bool
+    let biasValues: [Float]            // (Cout), zeros without bias
+    let slopes: [Float]                // (Cout), negative-side slopes for .leakyReLU / .prelu
+    let activation: ConvTransposeActivationMode
+    let phasesH: [ConvTransposeAxisPhase]   // sH phases
+    let phasesW: [ConvTransposeAxisPhase]   // sW phases
+    let blocks: [ConvTransposeChannelBlock] // output channels of a group, in kernel-sized blocks
+    let rowTables: [[ConvTransposeRowTable]] // [ph][rows index], rows ∈ ConvTransposeKernelShape.rowChoices
+    let packed: [Float]                // (g, block, ph, pw, ci, a, b, c); see `pack`
+    let packedOffsets: [Int]           // (g, block, ph, pw) -> start in `packed`
+
+    /// Validates the layer parameters as PyTorch does and repacks `weight` for the fast kernel.
+    ///
+    /// - Parameters:
+    ///   - weight: `(Cin, Cout/groups, kH, kW)`, PyTorch's layout.
+    ///   - bias: `(Cout)` or nil.
+    ///   - epilogue: activation fused into the store (`.prelu` takes 1 or Cout slopes).
+    /// - Throws: `ConvTransposeError` naming the offending parameter.
+    public init(weight: Tensor, bias: Tensor? = nil,
+                stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+                outputPadding: (Int, Int) = (0, 0), groups: Int = 1,
+                dilation: (Int, Int) = (1, 1), epilogue: Epilogue = .none) throws {
+        guard weight.rank == 4 else {
+            throw ConvTransposeError("conv_transpose2d: expected a 4D weight (Cin, Cout/groups, kH, kW), but got weight of size \(weight.shape)")
+        }
+        // Everything that does not depend on the image is checked with a probe input of
+        // 2·pad + 1 pixels (always a positive output size); `run` re-validates against the real input.
+        let geometry = try ConvTranspose2DGeometry(
+            inputShape: [1, weight.shape[0], 2 * padding.0 + 1, 2 * padding.1 + 1],
+            weightShape: weight.shape, biasShape: bias?.shape, stride: stride, padding: padding,
+            outputPadding: outputPadding, groups: groups, dilation: dilation)
+        let cOut = geometry.outChannels
+        var slopes = [Float](repeating: 0, count: cOut)
+        var activation = ConvTransposeActivationMode.identity
+        switch epilogue {
+        case .none: break
+        case .relu: activation = .relu
+        case .leakyReLU(let slope):
+            slopes = [Float](repeating: slope, count: cOut)
+            activation = .slopes
+        case .prelu(let values):
+            guard values.count == 1 || values.count == cOut else {
+                throw ConvTransposeError("conv_transpose2d: prelu epilogue needs 1 or \(cOut) (Cout) slopes, but got \(values.count)")
+            }
+            slopes = values.count == 1 ? [Float](repeating: values[0], count: cOut) : values
+            activation = .slopes
+        }
+        self.inChannels = geometry.inChannels
+        self.outChannels = cOut
+        self.groups = groups
+        self.kernelSize = (geometry.kernelHeight, geometry.kernelWidth)
+        self.stride = stride
+        self.padding = padding
+        self.outputPadding = outputPadding
+        self.dilation = dilation
+        self.epilogue = epilogue
+        self.weightShape = weight.shape
+        self.hasBias = bias != nil
+        self.biasValues = bias?.data ?? [Float](repeating: 0, count: cOut)
+        self.slopes = slopes
+        self.activation = activation
+        let phasesH = ConvTransposeAxisPhase.phases(kernel: geometry.kernelHeight, stride: stride.0, dilation: dilation.0)
+        let phasesW = ConvTransposeAxisPhase.phases(kernel: geometry.kernelWidth, stride: stride.1, dilation: dilation.1)
+        self.phasesH = phasesH
+        self.phasesW = phasesW
+        self.rowTables = phasesH.map { phase in
+            ConvTransposeKernelShape.rowChoices.map { ConvTransposeRowTable(phase, rows: $0) }
+        }
+        self.blocks = ConvTransposeChannelBlock.split(geometry.outChannelsPerGroup)
+        (self.packed, self.packedOffsets) = Self.pack(weight.data, geometry, blocks, phasesH, phasesW)
+    }
+
+    /// The shape `run` returns for an input of shape `inputShape`.
+    public func outputShape(forInput inputShape: [Int]) throws -> [Int] {
+        let g = try geometry(for: inputShape)
+        return inputShape.count == 4 ? [g.batch, g.outChannels, g.outHeight, g.outWidth]
+                                     : [g.outChannels, g.outHeight, g.outWidth]
+    }
+
+    /// Runs the layer on `input` (`(N, Cin, H, W)` or unbatched `(Cin, H, W)`) on up to `threads`
+    /// workers. The result is bit-identical for every `threads`.
+    /// - Throws: `ConvTransposeError` when the input does not fit the layer.
+    public func run(_ input: Tensor, threads: Int = Threading.defaultThreads) throws -> Tensor {
+        let g = try geometry(for: input.shape)
+        var out = [Float](repeating: 0, count: g.batch * g.outChannels * g.outHeight * g.outWidth)
+        input.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer { y in
+                ConvTranspose2DFast.run(self, g, input: x, output: y, threads: threads)
+            }
+        }
+        return Tensor(shape: try outputShape(forInput: input.shape), data: out)
+    }
+
+    /// The validated geometry of this layer on an input of shape `inputShape`.
+    public func geometry(for inputShape: [Int]) throws -> ConvTranspose2DGeometry {
+        try ConvTranspose2DGeometry(
+            inputShape: inputShape, weightShape: weightShape, biasShape: hasBias ? [outChannels] : nil,
+            stride: stride, padding: padding, outputPadding: outputPadding,
+            groups: groups, dilation: dilation)
+    }
+
+    // src = weight (Cin, Cout/g, kH, kW), PyTorch's layout
+    // dst = packed (g, block, ph, pw, ci, a, b, c): for each group, block of output channels and
+    //       phase, the taps of that phase in canonical order, the block's channels innermost (what
+    //       the kernel broadcasts one after another).
+    static func pack(_ w: [Float], _ g: ConvTranspose2DGeometry, _ blocks: [ConvTransposeChannelBlock],
+                     _ phasesH: [ConvTransposeAxisPhase], _ phasesW: [ConvTransposeAxisPhase]) -> ([Float], [Int]) {
+        let (cInG, cOutG, kH, kW) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.kernelHeight, g.kernelWidth)
+        var packed: [Float] = []
+        packed.reserveCapacity(g.inChannels * cOutG * kH * kW)
+        var offsets: [Int] = []
+        for grp in 0..<g.groups {
+            for block in blocks {
+                for ph in phasesH {
+                    for pw in phasesW {
+                        offsets.append(packed.count)
+                        for ci in 0..<cInG {
+                            for kh in ph.taps {
+                                for kw in pw.taps {
+                                    for c in 0..<block.count {
+                                        let co = block.start + c
+                                        packed.append(w[(((grp * cInG + ci) * cOutG + co) * kH + kh) * kW + kw])
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (packed, offsets)
+    }
+
+    func packedOffset(group: Int, block: Int, ph: Int, pw: Int) -> Int {
+        packedOffsets[((group * blocks.count + block) * phasesH.count + ph) * phasesW.count + pw]
+    }
+}
+
+/// How the epilogue treats an accumulated value (slopes come from the plan, per channel).
+enum ConvTransposeActivationMode: Sendable {
+    case identity, relu, slopes
+}
+
+/// A run of output channels of one group that one kernel call accumulates together.
+struct ConvTransposeChannelBlock: Equatable, Sendable {
+    var start: Int
+    var count: Int
+    var shape: ConvTransposeKernelShape
+
+    /// Blocks of 4 channels, then one block for the remaining 1–3.
+    static func split(_ cOutG: Int) -> [ConvTransposeChannelBlock] {
+        var blocks: [ConvTransposeChannelBlock] = []
+        var start = 0
+        while cOutG - start >= 4 {
+            blocks.append(.init(start: start, count: 4, shape: .channels4))
+            start += 4
+        }
+        switch cOutG - start {
+        case 3: blocks.append(.init(start: start, count: 3, shape: .channels3))
+        case 2: blocks.append(.init(start: start, count: 2, shape: .channels2))
+        case 1: blocks.append(.init(start: start, count: 1, shape: .channels1))
+        default: break
+        }
+        return blocks
+    }
+}
+
+/// The register tiles of the kernel: output channels × output rows × SIMD8 vectors of pixels.
+enum ConvTransposeKernelShape: Sendable {
+    case channels4   // 4 channels × 1 row × 3 vectors
+    case channels3   // 3 channels × 1 row × 3 vectors
+    case channels2   // 2 channels × 2 rows × 3 vectors
+    case channels1   // 1 channel  × 4 rows × 3 vectors
+
+    /// Pixels per row of every tile (3 SIMD8 vectors).
+    static let pixels = 24
+    /// Output rows of a block of work; every tile's row count divides it.
+    static let blockRows = 4
+    static let rowChoices = [1, 2, 4]
+
+    var rows: Int {
+        switch self {
+        case .channels4, .channels3: return 1
+        case .channels2: return 2
+        case .channels1: return 4
+        }
+    }
+    var rowChoiceIndex: Int { rows == 1 ? 0 : rows == 2 ? 1 : 2 }
+}
