@@ -1,21 +1,25 @@
 // The fast conv_transpose2d: sub-pixel phases, register tiles of SIMD8 accumulators, fused epilogue.
 //
-// Work is cut into blocks of 4 phase rows q × 24 phase columns r (`ConvTransposeKernelShape`).
-// For each block the input window that all phases of the block read (every input channel of the
-// group) is copied into a small zero-padded patch; then, for each phase (ph, pw) and block of
-// output channels, one kernel call accumulates a register tile of CB channels × R rows × 3 SIMD8
-// vectors over all input channels and all taps of the phase, applies the activation and stores the
-// valid pixels.
+// A work item is 8 phase rows q of one image and group. It walks the columns in chunks: for each
+// chunk it copies the input window that all phases of those rows and columns read (every input
+// channel of the group) into a zero-padded band small enough for the L2 cache, then cuts the chunk
+// into blocks of 4 phase rows × 24 phase columns (`ConvTransposeKernelShape`). For each block,
+// phase (ph, pw) and block of output channels, one kernel call accumulates a register tile of
+// CB channels × R rows × 3 SIMD8 vectors over all input channels and all taps of the phase,
+// applies the activation and stores the valid pixels.
 //
-// Every block reads from such a patch, interior or border, whole or partial: taps outside the
+// Every block reads from such a band, interior or border, whole or partial: taps outside the
 // image read zeros, and every element is computed by the same instructions in the same order (see
 // ConvTranspose2D+Plan.swift, "Determinism"). There is no scalar tail: a partial block runs the
-// same SIMD code and stores only its valid lanes. The patch also makes the kernel's reads dense
-// (NCHW planes of power-of-two size would otherwise alias in the caches).
+// same SIMD code and stores only its valid lanes. The band also makes the kernel's reads dense:
+// reading NCHW planes in place measured slower, much slower for power-of-two planes (cache aliasing).
 
 enum ConvTranspose2DFast {
     /// Phase rows q per work item (a multiple of `ConvTransposeKernelShape.blockRows`).
     static let itemRows = 8
+    /// Size budget of a worker's input band. Measured on Zen 3 (512 KiB L2): 32–128 KiB alike,
+    /// 256 KiB and more slower (conv64 66% → 57% of peak).
+    static let bandBytes = 64 * 1024
 
     /// input (N, Cin, H, W), output (N, Cout, Hout, Wout) for the geometry `g` of `plan`.
     /// Writes every output element exactly once.
@@ -56,8 +60,10 @@ struct ConvTransposeRunContext: @unchecked Sendable {
     let g: ConvTranspose2DGeometry
     let itemsPerImage: Int
     let qMin: Int, qMax: Int, rMin: Int, rMax: Int
-    let minOffsetH: Int, minOffsetW: Int         // over all phases: the patch starts there
-    let patchRows: Int, patchColumns: Int         // (4 + spanH) × (24 + spanW)
+    let minOffsetH: Int, minOffsetW: Int         // over all phases: the band starts there
+    let bandRows: Int                             // itemRows + spanH
+    let chunkPixels: Int                          // phase columns per band, a multiple of 24
+    let bandColumns: Int                          // chunkPixels + spanW
     let maxInputRows: Int
     let phasesH: UnsafeMutablePointer<ConvTransposePhaseRun>   // (sH)
     let phasesW: UnsafeMutablePointer<ConvTransposePhaseRun>   // (sW)
@@ -75,7 +81,7 @@ struct ConvTransposeRunContext: @unchecked Sendable {
     init(_ plan: ConvTranspose2DPlan, _ g: ConvTranspose2DGeometry,
          packed: UnsafePointer<Float>, bias: UnsafePointer<Float>, slopes: UnsafePointer<Float>) {
         self.g = g
-        let tilePixels = ConvTransposeKernelShape.pixels, blockRows = ConvTransposeKernelShape.blockRows
+        let tilePixels = ConvTransposeKernelShape.pixels
         let rangesH = plan.phasesH.map { $0.outputRange(stride: g.strideH, padding: g.padH, outSize: g.outHeight) }
         let rangesW = plan.phasesW.map { $0.outputRange(stride: g.strideW, padding: g.padW, outSize: g.outWidth) }
         qMin = rangesH.map(\.lowerBound).min() ?? 0
@@ -86,8 +92,13 @@ struct ConvTransposeRunContext: @unchecked Sendable {
         let withTapsH = plan.phasesH.filter { !$0.taps.isEmpty }, withTapsW = plan.phasesW.filter { !$0.taps.isEmpty }
         minOffsetH = withTapsH.map(\.minOffset).min() ?? 0
         minOffsetW = withTapsW.map(\.minOffset).min() ?? 0
-        patchRows = (withTapsH.map(\.maxOffset).max() ?? 0) - minOffsetH + blockRows
-        patchColumns = (withTapsW.map(\.maxOffset).max() ?? 0) - minOffsetW + tilePixels
+        bandRows = (withTapsH.map(\.maxOffset).max() ?? 0) - minOffsetH + ConvTranspose2DFast.itemRows
+        let spanW = (withTapsW.map(\.maxOffset).max() ?? 0) - minOffsetW
+        // Chunks as wide as keep the band within `bandBytes`, at least one block, at most the row.
+        let pixelBlocks = (rMax - rMin + tilePixels - 1) / tilePixels
+        let fit = ConvTranspose2DFast.bandBytes / (MemoryLayout<Float>.size * g.inChannelsPerGroup * bandRows) - spanW
+        chunkPixels = min(max(1, fit / tilePixels), max(1, pixelBlocks)) * tilePixels
+        bandColumns = chunkPixels + spanW
         maxInputRows = plan.rowTables.flatMap { $0.map(\.inputRows.count) }.max() ?? 0
 
         func copy<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
@@ -132,56 +143,58 @@ struct ConvTransposeRunContext: @unchecked Sendable {
         let qStart = qMin + (item % itemsPerImage) * ConvTranspose2DFast.itemRows
         let qEnd = min(qStart + ConvTranspose2DFast.itemRows, qMax)
         let inputPlane = x + (n * g.inChannels + grp * cInG) * H * W   // (cInG, H, W)
-        // patch (cInG, patchRows, patchColumns): input rows qs + minOffsetH …, columns r0 + minOffsetW …
-        let patch = UnsafeMutablePointer<Float>.allocate(capacity: cInG * patchRows * patchColumns)
+        // band (cInG, bandRows, bandColumns): input rows qStart + minOffsetH …, columns chunk + minOffsetW …
+        let band = UnsafeMutablePointer<Float>.allocate(capacity: cInG * bandRows * bandColumns)
         let rowOffsets = UnsafeMutablePointer<Int>.allocate(capacity: max(1, maxInputRows))
-        defer { patch.deallocate(); rowOffsets.deallocate() }
-        let pixelBlocks = (rMax - rMin + tilePixels - 1) / tilePixels
+        defer { band.deallocate(); rowOffsets.deallocate() }
         let rowChoices = ConvTransposeKernelShape.rowChoices.count
 
-        for qs in stride(from: qStart, to: qEnd, by: blockRows) {
-            for k in 0..<pixelBlocks {
-                let r0 = rMin + k * tilePixels
-                ConvTranspose2DFast.fillPatch(patch, from: inputPlane, channels: cInG, height: H, width: W,
-                                              firstRow: qs + minOffsetH, rows: patchRows,
-                                              firstColumn: r0 + minOffsetW, columns: patchColumns)
-                for phIndex in 0..<sH {
-                    let ph = phasesH[phIndex]
-                    let rowLo = max(0, ph.qLo - qs), rowHi = min(blockRows, ph.qHi - qs, qEnd - qs)
-                    if rowLo >= rowHi { continue }
-                    for pwIndex in 0..<sW {
-                        let pw = phasesW[pwIndex]
-                        let laneLo = max(0, pw.qLo - r0), laneHi = min(tilePixels, pw.qHi - r0)
-                        if laneLo >= laneHi { continue }
-                        let readsInput = ph.taps > 0 && pw.taps > 0
-                        let oh0 = qs * sH + ph.phase - pH, ow0 = r0 * sW + pw.phase - pW
-                        for blockIndex in 0..<blockCount {
-                            let shape = blockShape[blockIndex]
-                            let R = shape.rows
-                            let table = phIndex * rowChoices + shape.rowChoiceIndex
-                            let co = grp * cOutG + blockStart[blockIndex]
-                            let packedOffset = packedOffsets[((grp * blockCount + blockIndex) * sH + phIndex) * sW + pwIndex]
-                            for rr in stride(from: 0, to: blockRows, by: R) {
-                                let lo = max(rowLo - rr, 0), hi = min(rowHi - rr, R)
-                                if lo >= hi { continue }
-                                let rows = readsInput ? inputRowCount[table] : 0
-                                for j in 0..<rows {
-                                    rowOffsets[j] = (rr + inputRows[table][j] - minOffsetH) * patchColumns
-                                }
-                                let args = ConvTransposeKernelArgs(
-                                    src: UnsafePointer(patch) - minOffsetW, channelStride: patchRows * patchColumns,
-                                    channels: cInG, rowOffsets: rowOffsets, inputRows: rows,
-                                    tapOfRow: tapOfRow[table], columnOffsets: columnOffsets[pwIndex],
-                                    tapsH: ph.taps, tapsW: pw.taps, weights: packed + packedOffset,
-                                    bias: bias + co, slopes: slopes + co, activation: activation, out: y,
-                                    outOffset: ((n * g.outChannels + co) * oH + oh0 + rr * sH) * oW + ow0,
-                                    outChannelStride: oH * oW, outRowStride: sH * oW, outColumnStride: sW,
-                                    rowLo: lo, rowHi: hi, laneLo: laneLo, laneHi: laneHi)
-                                switch shape {
-                                case .channels4: ConvTransposeMicroKernel<4, 1, 3>.run(args)
-                                case .channels3: ConvTransposeMicroKernel<3, 1, 3>.run(args)
-                                case .channels2: ConvTransposeMicroKernel<2, 2, 3>.run(args)
-                                case .channels1: ConvTransposeMicroKernel<1, 4, 3>.run(args)
+        for chunk in stride(from: rMin, to: rMax, by: chunkPixels) {
+            ConvTranspose2DFast.fillPatch(band, from: inputPlane, channels: cInG, height: H, width: W,
+                                          firstRow: qStart + minOffsetH, rows: bandRows,
+                                          firstColumn: chunk + minOffsetW, columns: bandColumns)
+            for qs in stride(from: qStart, to: qEnd, by: blockRows) {
+                for r0 in stride(from: chunk, to: min(chunk + chunkPixels, rMax), by: tilePixels) {
+                    // The band column of lane 0 of this block.
+                    let src = UnsafePointer(band) + (r0 - chunk - minOffsetW)
+                    for phIndex in 0..<sH {
+                        let ph = phasesH[phIndex]
+                        let rowLo = max(0, ph.qLo - qs), rowHi = min(blockRows, ph.qHi - qs, qEnd - qs)
+                        if rowLo >= rowHi { continue }
+                        for pwIndex in 0..<sW {
+                            let pw = phasesW[pwIndex]
+                            let laneLo = max(0, pw.qLo - r0), laneHi = min(tilePixels, pw.qHi - r0)
+                            if laneLo >= laneHi { continue }
+                            let readsInput = ph.taps > 0 && pw.taps > 0
+                            let oh0 = qs * sH + ph.phase - pH, ow0 = r0 * sW + pw.phase - pW
+                            for blockIndex in 0..<blockCount {
+                                let shape = blockShape[blockIndex]
+                                let R = shape.rows
+                                let table = phIndex * rowChoices + shape.rowChoiceIndex
+                                let co = grp * cOutG + blockStart[blockIndex]
+                                let packedOffset = packedOffsets[((grp * blockCount + blockIndex) * sH + phIndex) * sW + pwIndex]
+                                for rr in stride(from: 0, to: blockRows, by: R) {
+                                    let lo = max(rowLo - rr, 0), hi = min(rowHi - rr, R)
+                                    if lo >= hi { continue }
+                                    let rows = readsInput ? inputRowCount[table] : 0
+                                    for j in 0..<rows {
+                                        rowOffsets[j] = (qs - qStart + rr + inputRows[table][j] - minOffsetH) * bandColumns
+                                    }
+                                    let args = ConvTransposeKernelArgs(
+                                        src: src, channelStride: bandRows * bandColumns,
+                                        channels: cInG, rowOffsets: rowOffsets, inputRows: rows,
+                                        tapOfRow: tapOfRow[table], columnOffsets: columnOffsets[pwIndex],
+                                        tapsH: ph.taps, tapsW: pw.taps, weights: packed + packedOffset,
+                                        bias: bias + co, slopes: slopes + co, activation: activation, out: y,
+                                        outOffset: ((n * g.outChannels + co) * oH + oh0 + rr * sH) * oW + ow0,
+                                        outChannelStride: oH * oW, outRowStride: sH * oW, outColumnStride: sW,
+                                        rowLo: lo, rowHi: hi, laneLo: laneLo, laneHi: laneHi)
+                                    switch shape {
+                                    case .channels4: ConvTransposeMicroKernel<4, 1, 3>.run(args)
+                                    case .channels3: ConvTransposeMicroKernel<3, 1, 3>.run(args)
+                                    case .channels2: ConvTransposeMicroKernel<2, 2, 3>.run(args)
+                                    case .channels1: ConvTransposeMicroKernel<1, 4, 3>.run(args)
+                                    }
                                 }
                             }
                         }
@@ -266,24 +279,59 @@ enum ConvTransposeMicroKernel<let CB: Int, let R: Int, let V: Int> {
             for j in 0..<k.inputRows {
                 let xr = xc + k.rowOffsets[j]
                 let taps = k.tapOfRow + j &* R
-                for b in 0..<k.tapsW {
-                    let xp = UnsafeRawPointer(xr + k.columnOffsets[b])
-                    var xv = InlineArray<V, Vector>(repeating: Vector())
-                    for v in 0..<V { xv[v] = xp.loadUnaligned(fromByteOffset: v &* 32, as: Vector.self) }
-                    for r in 0..<R {
-                        let a = R == 1 ? j : Int(taps[r])   // one row: every input row is a tap
-                        if a >= 0 {
-                            let wp = wc + (a &* k.tapsW &+ b) &* CB
-                            for c in 0..<CB {
-                                let w = Vector(repeating: wp[c])
-                                for v in 0..<V { acc[c][r][v].addProduct(xv[v], w) }
-                            }
-                        }
-                    }
+                if R == 1 {   // one row: every input row is a tap, a = j
+                    accumulate(&acc, mask: 1, taps: taps, j: j, xr: xr, wc: wc, k)
+                    continue
+                }
+                // Which rows of the tile read input row j, as a constant for each case, so that the
+                // tile's rows stay in registers and the column loop has no branches.
+                var mask = 0
+                for r in 0..<R where taps[r] >= 0 { mask |= 1 << r }
+                switch mask {
+                case 1: accumulate(&acc, mask: 1, taps: taps, j: j, xr: xr, wc: wc, k)
+                case 2: accumulate(&acc, mask: 2, taps: taps, j: j, xr: xr, wc: wc, k)
+                case 3: accumulate(&acc, mask: 3, taps: taps, j: j, xr: xr, wc: wc, k)
+                case 4: accumulate(&acc, mask: 4, taps: taps, j: j, xr: xr, wc: wc, k)
+                case 5: accumulate(&acc, mask: 5, taps: taps, j: j, xr: xr, wc: wc, k)
+                case 6: accumulate(&acc, mask: 6, taps: taps, j: j, xr: xr, wc: wc, k)
+                case 7: accumulate(&acc, mask: 7, taps: taps, j: j, xr: xr, wc: wc, k)
+                case 8: accumulate(&acc, mask: 8, taps: taps, j: j, xr: xr, wc: wc, k)
+                case 9: accumulate(&acc, mask: 9, taps: taps, j: j, xr: xr, wc: wc, k)
+                case 10: accumulate(&acc, mask: 10, taps: taps, j: j, xr: xr, wc: wc, k)
+                case 11: accumulate(&acc, mask: 11, taps: taps, j: j, xr: xr, wc: wc, k)
+                case 12: accumulate(&acc, mask: 12, taps: taps, j: j, xr: xr, wc: wc, k)
+                case 13: accumulate(&acc, mask: 13, taps: taps, j: j, xr: xr, wc: wc, k)
+                case 14: accumulate(&acc, mask: 14, taps: taps, j: j, xr: xr, wc: wc, k)
+                case 15: accumulate(&acc, mask: 15, taps: taps, j: j, xr: xr, wc: wc, k)
+                default: preconditionFailure("row mask \(mask) for a tile of \(R) rows")
                 }
             }
         }
         store(acc, k)
+    }
+
+    /// acc[c][r] += x[j, b + lanes] · w[ci, a(j, r), b, c] for every column tap b, every row r in
+    /// `mask` (a constant once inlined) and every channel c.
+    @inline(__always)
+    static func accumulate(_ acc: inout InlineArray<CB, InlineArray<R, InlineArray<V, Vector>>>, mask: Int,
+                           taps: UnsafePointer<Int32>, j: Int, xr: UnsafePointer<Float>,
+                           wc: UnsafePointer<Float>, _ k: ConvTransposeKernelArgs) {
+        var rowWeights = InlineArray<R, UnsafePointer<Float>>(repeating: wc)
+        for r in 0..<R where mask & (1 << r) != 0 {
+            rowWeights[r] = wc + (R == 1 ? j : Int(taps[r])) &* k.tapsW &* CB
+        }
+        for b in 0..<k.tapsW {
+            let xp = UnsafeRawPointer(xr + k.columnOffsets[b])
+            var xv = InlineArray<V, Vector>(repeating: Vector())
+            for v in 0..<V { xv[v] = xp.loadUnaligned(fromByteOffset: v &* 32, as: Vector.self) }
+            for r in 0..<R where mask & (1 << r) != 0 {
+                let wp = rowWeights[r] + b &* CB
+                for c in 0..<CB {
+                    let w = Vector(repeating: wp[c])
+                    for v in 0..<V { acc[c][r][v].addProduct(xv[v], w) }
+                }
+            }
+        }
     }
 
     /// Epilogue: activation, then the valid rows and lanes to the output. The tile is first
