@@ -222,9 +222,25 @@ extension ConvTranspose2DFast {
                 }
                 let left = c0 - firstColumn, inside = c1 - c0
                 if left > 0 { dst.update(repeating: 0, count: left) }
-                (dst + left).update(from: plane + (ci * height + h) * width + c0, count: inside)
+                copy(plane + (ci * height + h) * width + c0, to: dst + left, count: inside)
                 if columns > left + inside { (dst + left + inside).update(repeating: 0, count: columns - left - inside) }
             }
+        }
+    }
+
+    /// `dst[0..<count] = src[0..<count]` with SIMD8 moves: most rows of a band are a few dozen
+    /// floats, where a call to memmove costs more than the copy.
+    @inline(__always)
+    static func copy(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i &+ 8 <= count {
+            UnsafeMutableRawPointer(dst + i).storeBytes(
+                of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+            i &+= 8
+        }
+        while i < count {
+            dst[i] = src[i]
+            i &+= 1
         }
     }
 }
@@ -240,7 +256,7 @@ struct ConvTransposeKernelArgs {
     var columnOffsets: UnsafePointer<Int>  // (tapsW): column offset of each column tap
     var tapsH: Int
     var tapsW: Int
-    var weights: UnsafePointer<Float>      // (channels, tapsH, tapsW, CB)
+    var weights: UnsafePointer<Float>      // (tapsH, channels, tapsW, CB)
     var bias: UnsafePointer<Float>         // (CB)
     var slopes: UnsafePointer<Float>       // (CB)
     var activation: ConvTransposeActivationMode
@@ -256,9 +272,11 @@ struct ConvTransposeKernelArgs {
 /// The register tile: CB output channels × R output rows × V SIMD8 vectors of consecutive phase
 /// columns, accumulated in registers over all input channels and taps (CB·R·V ≤ 12 of the 16 ymm).
 ///
-/// Loop order: ci, input row j, column tap b, then for every output row r that uses row j (through
-/// its row tap a) and every channel c: acc[c][r] += x[j, b + lanes] · w[ci, a, b, c]. Input vectors
-/// are loaded once per (ci, j, b) and shared by all rows and channels of the tile.
+/// Loop order: input row j, input channel ci, column tap b, then for every output row r that uses
+/// row j (through its row tap a) and every channel c: acc[c][r] += x[ci, j, b + lanes] · w[ci, a, b, c].
+/// Input vectors are loaded once per (j, ci, b) and shared by all rows and channels of the tile.
+/// For one output element this is the canonical order (row tap a, ci, column tap b) whatever R is,
+/// since input rows ascend with a for every row r.
 enum ConvTransposeMicroKernel<let CB: Int, let R: Int, let V: Int> {
     typealias Vector = SIMD8<Float>
 
@@ -272,65 +290,66 @@ enum ConvTransposeMicroKernel<let CB: Int, let R: Int, let V: Int> {
         }
         // Index arithmetic wraps (&+, &*): the driver keeps every index inside its buffer, and
         // overflow checks in the innermost loops cost more than the loads.
-        let weightsPerChannel = k.tapsH &* k.tapsW &* CB
-        for ci in 0..<k.channels {
-            let xc = k.src + ci &* k.channelStride
-            let wc = k.weights + ci &* weightsPerChannel
-            for j in 0..<k.inputRows {
-                let xr = xc + k.rowOffsets[j]
-                let taps = k.tapOfRow + j &* R
-                if R == 1 {   // one row: every input row is a tap, a = j
-                    accumulate(&acc, mask: 1, taps: taps, j: j, xr: xr, wc: wc, k)
-                    continue
-                }
-                // Which rows of the tile read input row j, as a constant for each case, so that the
-                // tile's rows stay in registers and the column loop has no branches.
-                var mask = 0
-                for r in 0..<R where taps[r] >= 0 { mask |= 1 << r }
-                switch mask {
-                case 1: accumulate(&acc, mask: 1, taps: taps, j: j, xr: xr, wc: wc, k)
-                case 2: accumulate(&acc, mask: 2, taps: taps, j: j, xr: xr, wc: wc, k)
-                case 3: accumulate(&acc, mask: 3, taps: taps, j: j, xr: xr, wc: wc, k)
-                case 4: accumulate(&acc, mask: 4, taps: taps, j: j, xr: xr, wc: wc, k)
-                case 5: accumulate(&acc, mask: 5, taps: taps, j: j, xr: xr, wc: wc, k)
-                case 6: accumulate(&acc, mask: 6, taps: taps, j: j, xr: xr, wc: wc, k)
-                case 7: accumulate(&acc, mask: 7, taps: taps, j: j, xr: xr, wc: wc, k)
-                case 8: accumulate(&acc, mask: 8, taps: taps, j: j, xr: xr, wc: wc, k)
-                case 9: accumulate(&acc, mask: 9, taps: taps, j: j, xr: xr, wc: wc, k)
-                case 10: accumulate(&acc, mask: 10, taps: taps, j: j, xr: xr, wc: wc, k)
-                case 11: accumulate(&acc, mask: 11, taps: taps, j: j, xr: xr, wc: wc, k)
-                case 12: accumulate(&acc, mask: 12, taps: taps, j: j, xr: xr, wc: wc, k)
-                case 13: accumulate(&acc, mask: 13, taps: taps, j: j, xr: xr, wc: wc, k)
-                case 14: accumulate(&acc, mask: 14, taps: taps, j: j, xr: xr, wc: wc, k)
-                case 15: accumulate(&acc, mask: 15, taps: taps, j: j, xr: xr, wc: wc, k)
-                default: preconditionFailure("row mask \(mask) for a tile of \(R) rows")
-                }
+        for j in 0..<k.inputRows {
+            let taps = k.tapOfRow + j &* R
+            if R == 1 {   // one row: every input row is a tap, a = j
+                accumulate(&acc, mask: 1, taps: taps, j: j, k)
+                continue
+            }
+            // Which rows of the tile read input row j, as a constant in each case, so that the
+            // tile stays in registers and the channel and column loops have no branches.
+            var mask = 0
+            for r in 0..<R where taps[r] >= 0 { mask |= 1 << r }
+            switch mask {
+            case 1: accumulate(&acc, mask: 1, taps: taps, j: j, k)
+            case 2: accumulate(&acc, mask: 2, taps: taps, j: j, k)
+            case 3: accumulate(&acc, mask: 3, taps: taps, j: j, k)
+            case 4: accumulate(&acc, mask: 4, taps: taps, j: j, k)
+            case 5: accumulate(&acc, mask: 5, taps: taps, j: j, k)
+            case 6: accumulate(&acc, mask: 6, taps: taps, j: j, k)
+            case 7: accumulate(&acc, mask: 7, taps: taps, j: j, k)
+            case 8: accumulate(&acc, mask: 8, taps: taps, j: j, k)
+            case 9: accumulate(&acc, mask: 9, taps: taps, j: j, k)
+            case 10: accumulate(&acc, mask: 10, taps: taps, j: j, k)
+            case 11: accumulate(&acc, mask: 11, taps: taps, j: j, k)
+            case 12: accumulate(&acc, mask: 12, taps: taps, j: j, k)
+            case 13: accumulate(&acc, mask: 13, taps: taps, j: j, k)
+            case 14: accumulate(&acc, mask: 14, taps: taps, j: j, k)
+            case 15: accumulate(&acc, mask: 15, taps: taps, j: j, k)
+            default: preconditionFailure("row mask \(mask) for a tile of \(R) rows")
             }
         }
         store(acc, k)
     }
 
-    /// acc[c][r] += x[j, b + lanes] · w[ci, a(j, r), b, c] for every column tap b, every row r in
-    /// `mask` (a constant once inlined) and every channel c.
+    /// For input row j: acc[c][r] += x[ci, j, b + lanes] · w[ci, a(j, r), b, c] for every input
+    /// channel ci, column tap b, row r in `mask` (a constant once inlined) and channel c.
     @inline(__always)
     static func accumulate(_ acc: inout InlineArray<CB, InlineArray<R, InlineArray<V, Vector>>>, mask: Int,
-                           taps: UnsafePointer<Int32>, j: Int, xr: UnsafePointer<Float>,
-                           wc: UnsafePointer<Float>, _ k: ConvTransposeKernelArgs) {
-        var rowWeights = InlineArray<R, UnsafePointer<Float>>(repeating: wc)
+                           taps: UnsafePointer<Int32>, j: Int, _ k: ConvTransposeKernelArgs) {
+        // weights (tapsH, channels, tapsW, CB): row r's tap a starts at a·channels·tapsW·CB.
+        let weightsPerChannel = k.tapsW &* CB
+        var tapOffset = InlineArray<R, Int>(repeating: 0)
         for r in 0..<R where mask & (1 << r) != 0 {
-            rowWeights[r] = wc + (R == 1 ? j : Int(taps[r])) &* k.tapsW &* CB
+            tapOffset[r] = (R == 1 ? j : Int(taps[r])) &* k.channels &* weightsPerChannel
         }
-        for b in 0..<k.tapsW {
-            let xp = UnsafeRawPointer(xr + k.columnOffsets[b])
-            var xv = InlineArray<V, Vector>(repeating: Vector())
-            for v in 0..<V { xv[v] = xp.loadUnaligned(fromByteOffset: v &* 32, as: Vector.self) }
-            for r in 0..<R where mask & (1 << r) != 0 {
-                let wp = rowWeights[r] + b &* CB
-                for c in 0..<CB {
-                    let w = Vector(repeating: wp[c])
-                    for v in 0..<V { acc[c][r][v].addProduct(xv[v], w) }
+        var xr = k.src + k.rowOffsets[j]
+        var wc = k.weights
+        for _ in 0..<k.channels {
+            for b in 0..<k.tapsW {
+                let xp = UnsafeRawPointer(xr + k.columnOffsets[b])
+                var xv = InlineArray<V, Vector>(repeating: Vector())
+                for v in 0..<V { xv[v] = xp.loadUnaligned(fromByteOffset: v &* 32, as: Vector.self) }
+                for r in 0..<R where mask & (1 << r) != 0 {
+                    let wp = wc + (tapOffset[r] &+ b &* CB)
+                    for c in 0..<CB {
+                        let w = Vector(repeating: wp[c])
+                        for v in 0..<V { acc[c][r][v].addProduct(xv[v], w) }
+                    }
                 }
             }
+            xr += k.channelStride
+            wc += weightsPerChannel
         }
     }
 

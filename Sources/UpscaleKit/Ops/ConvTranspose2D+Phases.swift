@@ -10,7 +10,7 @@
 // 0, −d, −2d, … : correlation with the flipped kernel.
 //
 // The canonical order of a phase's taps is input offset ascending (kernel index descending). Every
-// code path accumulates one output element over (ci, row tap, column tap) in that order.
+// code path accumulates one output element over (row tap, input channel, column tap) in that order.
 
 /// The taps of one kernel axis that reach the outputs of one phase.
 struct ConvTransposeAxisPhase: Equatable, Sendable {

@@ -6,8 +6,9 @@
 //
 // where (oh, ow) = (q·sH + ph − pH, r·sW + pw − pW) and (a, b) run over the taps of phase (ph, pw).
 //
-// Determinism: each output element is acc = bias; then for ci ascending, for a, for b (canonical tap
-// order, see +Phases): acc = fma(x, w, acc); then the activation. Taps whose input lies outside the
+// Determinism: each output element is acc = bias; then for its phase's row taps a, for ci ascending,
+// for its column taps b (taps in canonical order, see +Phases): acc = fma(x, w, acc); then the
+// activation. Taps whose input lies outside the
 // image read an exact zero. This order depends only on the layer parameters, never on the image
 // size, the element's position, the tile, the thread count or the blocking.
 
@@ -48,7 +49,7 @@ public struct ConvTranspose2DPlan: Sendable {
     let phasesW: [ConvTransposeAxisPhase]   // sW phases
     let blocks: [ConvTransposeChannelBlock] // output channels of a group, in kernel-sized blocks
     let rowTables: [[ConvTransposeRowTable]] // [ph][rows index], rows ∈ ConvTransposeKernelShape.rowChoices
-    let packed: [Float]                // (g, block, ph, pw, ci, a, b, c); see `pack`
+    let packed: [Float]                // (g, block, ph, pw, a, ci, b, c); see `pack`
     let packedOffsets: [Int]           // (g, block, ph, pw) -> start in `packed`
 
     /// Validates the layer parameters as PyTorch does and repacks `weight` for the fast kernel.
@@ -144,9 +145,10 @@ public struct ConvTranspose2DPlan: Sendable {
     }
 
     // src = weight (Cin, Cout/g, kH, kW), PyTorch's layout
-    // dst = packed (g, block, ph, pw, ci, a, b, c): for each group, block of output channels and
-    //       phase, the taps of that phase in canonical order, the block's channels innermost (what
-    //       the kernel broadcasts one after another).
+    // dst = packed (g, block, ph, pw, a, ci, b, c): for each group, block of output channels and
+    //       phase: row tap a, input channel, column tap b (taps in canonical order), the block's
+    //       channels innermost (what the kernel broadcasts one after another): the order in which
+    //       the kernel walks them.
     static func pack(_ w: [Float], _ g: ConvTranspose2DGeometry, _ blocks: [ConvTransposeChannelBlock],
                      _ phasesH: [ConvTransposeAxisPhase], _ phasesW: [ConvTransposeAxisPhase]) -> ([Float], [Int]) {
         let (cInG, cOutG, kH, kW) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.kernelHeight, g.kernelWidth)
@@ -158,8 +160,8 @@ public struct ConvTranspose2DPlan: Sendable {
                 for ph in phasesH {
                     for pw in phasesW {
                         offsets.append(packed.count)
-                        for ci in 0..<cInG {
-                            for kh in ph.taps {
+                        for kh in ph.taps {
+                            for ci in 0..<cInG {
                                 for kw in pw.taps {
                                     for c in 0..<block.count {
                                         let co = block.start + c
