@@ -1,3 +1,4 @@
+import Foundation
 // The fast conv_transpose2d: sub-pixel phases, register tiles of SIMD8 accumulators, fused epilogue.
 //
 // A work item is 8 phase rows q of one image and group. It walks the columns in chunks: for each
@@ -19,7 +20,7 @@ enum ConvTranspose2DFast {
     static let itemRows = 8
     /// Size budget of a worker's input band. Measured on Zen 3 (512 KiB L2): 32–128 KiB alike,
     /// 256 KiB and more slower (conv64 66% → 57% of peak).
-    static let bandBytes = 64 * 1024
+    static let bandBytes = Int(ProcessInfo.processInfo.environment["UPSCALE_BAND_KB"] ?? "64")! * 1024
 
     /// input (N, Cin, H, W), output (N, Cout, Hout, Wout) for the geometry `g` of `plan`.
     /// Writes every output element exactly once.
@@ -353,10 +354,24 @@ enum ConvTransposeMicroKernel<let CB: Int, let R: Int, let V: Int> {
         }
     }
 
-    /// Epilogue: activation, then the valid rows and lanes to the output. The tile is first
-    /// written to a stack buffer with static indices only, which keeps `acc` in registers above.
+    /// Epilogue: activation, then the valid rows and lanes to the output. A whole tile of
+    /// contiguous pixels is stored straight from the registers; a partial or strided one goes
+    /// through a stack buffer (indexing `acc` with run-time rows or lanes would move it to memory).
     @inline(__always)
     static func store(_ acc: InlineArray<CB, InlineArray<R, InlineArray<V, Vector>>>, _ k: ConvTransposeKernelArgs) {
+        if k.rowLo == 0 && k.rowHi == R && k.outColumnStride == 1 && k.laneLo == 0 && k.laneHi == V * 8 {
+            for c in 0..<CB {
+                let slope = Vector(repeating: k.slopes[c])
+                for r in 0..<R {
+                    let row = k.out + (k.outOffset &+ c &* k.outChannelStride &+ r &* k.outRowStride)
+                    for v in 0..<V {
+                        UnsafeMutableRawPointer(row + v &* 8).storeBytes(
+                            of: activate(acc[c][r][v], k.activation, slope), as: Vector.self)
+                    }
+                }
+            }
+            return
+        }
         withUnsafeTemporaryAllocation(of: Vector.self, capacity: CB * R * V) { tile in
             for c in 0..<CB { for r in 0..<R { for v in 0..<V { tile[(c * R + r) * V + v] = acc[c][r][v] } } }
             let contiguous = k.outColumnStride == 1 && k.laneLo == 0 && k.laneHi == V * 8
@@ -365,12 +380,7 @@ enum ConvTransposeMicroKernel<let CB: Int, let R: Int, let V: Int> {
                 for r in k.rowLo..<k.rowHi {
                     let rowStart = k.outOffset + c * k.outChannelStride + r * k.outRowStride
                     for v in 0..<V {
-                        var value = tile[(c * R + r) * V + v]
-                        switch k.activation {
-                        case .identity: break
-                        case .relu: value.replace(with: 0, where: value .< 0)
-                        case .slopes: value.replace(with: value * slope, where: value .< 0)
-                        }
+                        let value = activate(tile[(c * R + r) * V + v], k.activation, slope)
                         if contiguous {
                             UnsafeMutableRawPointer(k.out + rowStart + v * 8).storeBytes(of: value, as: Vector.self)
                         } else {
@@ -382,6 +392,15 @@ enum ConvTransposeMicroKernel<let CB: Int, let R: Int, let V: Int> {
                     }
                 }
             }
+        }
+    }
+
+    @inline(__always)
+    static func activate(_ x: Vector, _ mode: ConvTransposeActivationMode, _ slope: Vector) -> Vector {
+        switch mode {
+        case .identity: return x
+        case .relu: return x.replacing(with: 0, where: x .< 0)
+        case .slopes: return x.replacing(with: x * slope, where: x .< 0)
         }
     }
 }

@@ -12,6 +12,8 @@
 // image read an exact zero. This order depends only on the layer parameters, never on the image
 // size, the element's position, the tile, the thread count or the blocking.
 
+import Foundation
+
 /// The activation applied to every output element as it is stored (fused into the kernel).
 public enum ConvTranspose2DEpilogue: Sendable, Equatable {
     /// y = x.
@@ -128,6 +130,7 @@ public struct ConvTranspose2DPlan: Sendable {
         let count = g.batch * g.outChannels * g.outHeight * g.outWidth
         // The kernel writes every element exactly once, so the storage starts uninitialised.
         let out = [Float](unsafeUninitializedCapacity: count) { y, initialized in
+            adviseHugePages(UnsafeMutableRawBufferPointer(y))
             input.withUnsafeBufferPointer { x in
                 ConvTranspose2DFast.run(self, g, input: x, output: y, threads: threads)
             }
@@ -232,4 +235,20 @@ enum ConvTransposeKernelShape: Sendable {
         }
     }
     var rowChoiceIndex: Int { rows == 1 ? 0 : rows == 2 ? 1 : 2 }
+}
+
+/// Asks the kernel to back the untouched buffer `memory` with 2 MiB pages where it can
+/// (transparent huge pages in "madvise" mode): a freshly allocated output of tens of MiB otherwise
+/// costs one page fault per 4 KiB when the kernel first writes it, which measured more than the
+/// arithmetic of small layers (fsrcnn_first: 116 MiB of output). A hint only; failures are ignored.
+func adviseHugePages(_ memory: UnsafeMutableRawBufferPointer) {
+    #if os(Linux)
+    let hugePage = 2 << 20
+    guard memory.count >= 2 * hugePage, let base = memory.baseAddress else { return }
+    let start = (Int(bitPattern: base) + hugePage - 1) & ~(hugePage - 1)
+    let end = (Int(bitPattern: base) + memory.count) & ~(hugePage - 1)
+    if end > start, let aligned = UnsafeMutableRawPointer(bitPattern: start) {
+        _ = madvise(aligned, end - start, MADV_HUGEPAGE)
+    }
+    #endif
 }
