@@ -17,10 +17,10 @@ import Foundation
 
 enum ConvTranspose2DFast {
     /// Phase rows q per work item (a multiple of `ConvTransposeKernelShape.blockRows`).
-    static let itemRows = 8
+    static let itemRows = Int(ProcessInfo.processInfo.environment["UPSCALE_ITEM_ROWS"] ?? "8")!
     /// Size budget of a worker's input band. Measured on Zen 3 (512 KiB L2): 32–128 KiB alike,
     /// 256 KiB and more slower (conv64 66% → 57% of peak).
-    static let bandBytes = Int(ProcessInfo.processInfo.environment["UPSCALE_BAND_KB"] ?? "64")! * 1024
+    static let bandBytes = Int(ProcessInfo.processInfo.environment["UPSCALE_BAND_KB"] ?? "192")! * 1024
 
     /// input (N, Cin, H, W), output (N, Cout, Hout, Wout) for the geometry `g` of `plan`.
     /// Writes every output element exactly once.
@@ -153,7 +153,8 @@ struct ConvTransposeRunContext: @unchecked Sendable {
         for chunk in stride(from: rMin, to: rMax, by: chunkPixels) {
             ConvTranspose2DFast.fillPatch(band, from: inputPlane, channels: cInG, height: H, width: W,
                                           firstRow: qStart + minOffsetH, rows: bandRows,
-                                          firstColumn: chunk + minOffsetW, columns: bandColumns)
+                                          firstColumn: chunk + minOffsetW, columns: bandColumns,
+                                          prefetchColumns: chunk + chunkPixels < rMax ? chunkPixels : 0)
             for qs in stride(from: qStart, to: qEnd, by: blockRows) {
                 for r0 in stride(from: chunk, to: min(chunk + chunkPixels, rMax), by: tilePixels) {
                     // The band column of lane 0 of this block.
@@ -209,9 +210,13 @@ struct ConvTransposeRunContext: @unchecked Sendable {
 extension ConvTranspose2DFast {
     /// Copies `rows` input rows from `firstRow` × `columns` columns from `firstColumn` of every
     /// channel into `patch` (channels, rows, columns), with zeros where the window leaves the image.
+    ///
+    /// `prefetchColumns` more columns after the window are prefetched into L2 for the next chunk:
+    /// the band holds short pieces of many rows, too short for the hardware prefetchers, and
+    /// copying them measured bound by memory latency.
     static func fillPatch(_ patch: UnsafeMutablePointer<Float>, from plane: UnsafePointer<Float>,
                           channels: Int, height: Int, width: Int,
-                          firstRow: Int, rows: Int, firstColumn: Int, columns: Int) {
+                          firstRow: Int, rows: Int, firstColumn: Int, columns: Int, prefetchColumns: Int = 0) {
         let c0 = max(0, firstColumn), c1 = min(width, firstColumn + columns)   // [c0, c1) inside
         for ci in 0..<channels {
             for i in 0..<rows {
@@ -223,7 +228,15 @@ extension ConvTranspose2DFast {
                 }
                 let left = c0 - firstColumn, inside = c1 - c0
                 if left > 0 { dst.update(repeating: 0, count: left) }
-                copy(plane + (ci * height + h) * width + c0, to: dst + left, count: inside)
+                let src = plane + (ci * height + h) * width + c0
+                copy(src, to: dst + left, count: inside)
+                let ahead = min(prefetchColumns, width - c1)
+                if ahead > 0 {
+                    let next = UnsafeRawPointer(src + inside)
+                    for byte in stride(from: 0, to: ahead * MemoryLayout<Float>.size, by: 64) {
+                        llvmPrefetch(next + byte, 0, 2, 1)
+                    }
+                }
                 if columns > left + inside { (dst + left + inside).update(repeating: 0, count: columns - left - inside) }
             }
         }
@@ -404,3 +417,8 @@ enum ConvTransposeMicroKernel<let CB: Int, let R: Int, let V: Int> {
         }
     }
 }
+
+/// LLVM's prefetch intrinsic (address, 0 = read, locality 0–3, 1 = data cache): Swift has no
+/// spelling for a software prefetch, and a function named `llvm.*` is the intrinsic itself.
+@_silgen_name("llvm.prefetch.p0")
+func llvmPrefetch(_ address: UnsafeRawPointer, _ readWrite: Int32, _ locality: Int32, _ cacheType: Int32)
