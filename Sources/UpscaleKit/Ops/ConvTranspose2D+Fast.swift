@@ -71,9 +71,15 @@ struct ConvTransposeRunContext: @unchecked Sendable {
     let blockCount: Int
     let blockStart: UnsafeMutablePointer<Int>                  // (blocks)
     let blockShape: UnsafeMutablePointer<ConvTransposeKernelShape>
-    let inputRowCount: UnsafeMutablePointer<Int>               // (sH, rowChoices)
-    let inputRows: UnsafeMutablePointer<UnsafeMutablePointer<Int>>      // (sH, rowChoices) -> (count)
-    let tapOfRow: UnsafeMutablePointer<UnsafeMutablePointer<Int32>>     // (sH, rowChoices) -> (count, R)
+    // Slot tables, flattened: table t = tableStart[rowChoice] + group.
+    let tableStart: UnsafeMutablePointer<Int>                  // (rowChoices + 1)
+    let phaseRows: UnsafeMutablePointer<Int>                   // (tables)
+    let inputRowCount: UnsafeMutablePointer<Int>               // (tables)
+    let inputRows: UnsafeMutablePointer<UnsafeMutablePointer<Int>>      // (tables) -> (count)
+    let tapOfRow: UnsafeMutablePointer<UnsafeMutablePointer<Int32>>     // (tables) -> (count, R)
+    let slotPhase: UnsafeMutablePointer<UnsafeMutablePointer<Int>>      // (tables) -> (R)
+    let slotRow: UnsafeMutablePointer<UnsafeMutablePointer<Int>>        // (tables) -> (R)
+    let tableCount: Int
     let columnOffsets: UnsafeMutablePointer<UnsafeMutablePointer<Int>>  // (sW) -> (taps)
     let packedOffsets: UnsafeMutablePointer<Int>               // (g, block, ph, pw)
     let packed: UnsafePointer<Float>, bias: UnsafePointer<Float>, slopes: UnsafePointer<Float>
@@ -100,7 +106,7 @@ struct ConvTransposeRunContext: @unchecked Sendable {
         let fit = ConvTranspose2DFast.bandBytes / (MemoryLayout<Float>.size * g.inChannelsPerGroup * bandRows) - spanW
         chunkPixels = min(max(1, fit / tilePixels), max(1, pixelBlocks)) * tilePixels
         bandColumns = chunkPixels + spanW
-        maxInputRows = plan.rowTables.flatMap { $0.map(\.inputRows.count) }.max() ?? 0
+        maxInputRows = plan.slotTables.flatMap { $0.map(\.inputRows.count) }.max() ?? 0
 
         func copy<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
             let p = UnsafeMutablePointer<T>.allocate(capacity: max(1, values.count))
@@ -112,10 +118,15 @@ struct ConvTransposeRunContext: @unchecked Sendable {
         blockCount = plan.blocks.count
         blockStart = copy(plan.blocks.map(\.start))
         blockShape = copy(plan.blocks.map(\.shape))
-        let tables = plan.rowTables.flatMap { $0 }
+        let tables = plan.slotTables.flatMap { $0 }
+        tableCount = tables.count
+        tableStart = copy(plan.slotTables.reduce(into: [0]) { $0.append($0.last! + $1.count) })
+        phaseRows = copy(tables.map(\.phaseRows))
         inputRowCount = copy(tables.map(\.inputRows.count))
         inputRows = copy(tables.map { copy($0.inputRows) })
         tapOfRow = copy(tables.map { copy($0.tapOfRow) })
+        slotPhase = copy(tables.map { copy($0.slots.map(\.phase)) })
+        slotRow = copy(tables.map { copy($0.slots.map(\.row)) })
         columnOffsets = copy(plan.phasesW.map { copy($0.offsets) })
         packedOffsets = copy(plan.packedOffsets)
         self.packed = packed
@@ -125,11 +136,13 @@ struct ConvTransposeRunContext: @unchecked Sendable {
     }
 
     func deallocate() {
-        let tables = g.strideH * ConvTransposeKernelShape.rowChoices.count
-        for i in 0..<tables { inputRows[i].deallocate(); tapOfRow[i].deallocate() }
+        for t in 0..<tableCount {
+            inputRows[t].deallocate(); tapOfRow[t].deallocate(); slotPhase[t].deallocate(); slotRow[t].deallocate()
+        }
         for i in 0..<g.strideW { columnOffsets[i].deallocate() }
-        for p in [inputRowCount, blockStart, packedOffsets] { p.deallocate() }
-        inputRows.deallocate(); tapOfRow.deallocate(); columnOffsets.deallocate()
+        for p in [tableStart, phaseRows, inputRowCount, blockStart, packedOffsets] { p.deallocate() }
+        inputRows.deallocate(); tapOfRow.deallocate(); slotPhase.deallocate(); slotRow.deallocate()
+        columnOffsets.deallocate()
         phasesH.deallocate(); phasesW.deallocate(); blockShape.deallocate()
     }
 
@@ -147,8 +160,9 @@ struct ConvTransposeRunContext: @unchecked Sendable {
         // band (cInG, bandRows, bandColumns): input rows qStart + minOffsetH …, columns chunk + minOffsetW …
         let band = UnsafeMutablePointer<Float>.allocate(capacity: cInG * bandRows * bandColumns)
         let rowOffsets = UnsafeMutablePointer<Int>.allocate(capacity: max(1, maxInputRows))
-        defer { band.deallocate(); rowOffsets.deallocate() }
-        let rowChoices = ConvTransposeKernelShape.rowChoices.count
+        let slotWeights = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: 4)
+        let slotOut = UnsafeMutablePointer<Int>.allocate(capacity: 4)
+        defer { band.deallocate(); rowOffsets.deallocate(); slotWeights.deallocate(); slotOut.deallocate() }
 
         for chunk in stride(from: rMin, to: rMax, by: chunkPixels) {
             ConvTranspose2DFast.fillPatch(band, from: inputPlane, channels: cInG, height: H, width: W,
@@ -159,38 +173,40 @@ struct ConvTransposeRunContext: @unchecked Sendable {
                 for r0 in stride(from: chunk, to: min(chunk + chunkPixels, rMax), by: tilePixels) {
                     // The band column of lane 0 of this block.
                     let src = UnsafePointer(band) + (r0 - chunk - minOffsetW)
-                    for phIndex in 0..<sH {
-                        let ph = phasesH[phIndex]
-                        let rowLo = max(0, ph.qLo - qs), rowHi = min(blockRows, ph.qHi - qs, qEnd - qs)
-                        if rowLo >= rowHi { continue }
-                        for pwIndex in 0..<sW {
-                            let pw = phasesW[pwIndex]
-                            let laneLo = max(0, pw.qLo - r0), laneHi = min(tilePixels, pw.qHi - r0)
-                            if laneLo >= laneHi { continue }
-                            let readsInput = ph.taps > 0 && pw.taps > 0
-                            let oh0 = qs * sH + ph.phase - pH, ow0 = r0 * sW + pw.phase - pW
-                            for blockIndex in 0..<blockCount {
-                                let shape = blockShape[blockIndex]
-                                let R = shape.rows
-                                let table = phIndex * rowChoices + shape.rowChoiceIndex
-                                let co = grp * cOutG + blockStart[blockIndex]
-                                let packedOffset = packedOffsets[((grp * blockCount + blockIndex) * sH + phIndex) * sW + pwIndex]
-                                for rr in stride(from: 0, to: blockRows, by: R) {
-                                    let lo = max(rowLo - rr, 0), hi = min(rowHi - rr, R)
-                                    if lo >= hi { continue }
-                                    let rows = readsInput ? inputRowCount[table] : 0
+                    for pwIndex in 0..<sW {
+                        let pw = phasesW[pwIndex]
+                        let laneLo = max(0, pw.qLo - r0), laneHi = min(tilePixels, pw.qHi - r0)
+                        if laneLo >= laneHi { continue }
+                        let ow0 = r0 * sW + pw.phase - pW
+                        for blockIndex in 0..<blockCount {
+                            let shape = blockShape[blockIndex]
+                            let R = shape.rows
+                            let co = grp * cOutG + blockStart[blockIndex]
+                            let packedBlock = (grp * blockCount + blockIndex) * sH
+                            let choice = shape.rowChoiceIndex
+                            for t in tableStart[choice]..<tableStart[choice + 1] {
+                                for dq in stride(from: 0, to: blockRows, by: phaseRows[t]) {
+                                    // Slot s is output row phase slotPhase, phase row qs + dq + slotRow.
+                                    var valid = 0
+                                    for slot in 0..<R {
+                                        let phIndex = slotPhase[t][slot], ph = phasesH[phIndex]
+                                        let q = qs + dq + slotRow[t][slot]
+                                        if q >= ph.qLo && q < ph.qHi && q < qEnd { valid |= 1 << slot }
+                                        slotWeights[slot] = packed + packedOffsets[(packedBlock + phIndex) * sW + pwIndex]
+                                        slotOut[slot] = ((n * g.outChannels + co) * oH + q * sH + ph.phase - pH) * oW + ow0
+                                    }
+                                    if valid == 0 { continue }
+                                    let rows = pw.taps > 0 ? inputRowCount[t] : 0
                                     for j in 0..<rows {
-                                        rowOffsets[j] = (qs - qStart + rr + inputRows[table][j] - minOffsetH) * bandColumns
+                                        rowOffsets[j] = (qs - qStart + dq + inputRows[t][j] - minOffsetH) * bandColumns
                                     }
                                     let args = ConvTransposeKernelArgs(
                                         src: src, channelStride: bandRows * bandColumns,
                                         channels: cInG, rowOffsets: rowOffsets, inputRows: rows,
-                                        tapOfRow: tapOfRow[table], columnOffsets: columnOffsets[pwIndex],
-                                        tapsH: ph.taps, tapsW: pw.taps, weights: packed + packedOffset,
-                                        bias: bias + co, slopes: slopes + co, activation: activation, out: y,
-                                        outOffset: ((n * g.outChannels + co) * oH + oh0 + rr * sH) * oW + ow0,
-                                        outChannelStride: oH * oW, outRowStride: sH * oW, outColumnStride: sW,
-                                        rowLo: lo, rowHi: hi, laneLo: laneLo, laneHi: laneHi)
+                                        tapOfRow: tapOfRow[t], columnOffsets: columnOffsets[pwIndex], tapsW: pw.taps,
+                                        slotWeights: slotWeights, bias: bias + co, slopes: slopes + co,
+                                        activation: activation, out: y, slotOut: slotOut, validSlots: valid,
+                                        outChannelStride: oH * oW, outColumnStride: sW, laneLo: laneLo, laneHi: laneHi)
                                     switch shape {
                                     case .channels4: ConvTransposeMicroKernel<4, 1, 3>.run(args)
                                     case .channels3: ConvTransposeMicroKernel<3, 1, 3>.run(args)
@@ -266,20 +282,18 @@ struct ConvTransposeKernelArgs {
     var channels: Int                      // cInG
     var rowOffsets: UnsafePointer<Int>     // (inputRows): element offset of each input row from src
     var inputRows: Int
-    var tapOfRow: UnsafePointer<Int32>     // (inputRows, R): row tap a, or −1
+    var tapOfRow: UnsafePointer<Int32>     // (inputRows, R): each slot's row tap a, or −1
     var columnOffsets: UnsafePointer<Int>  // (tapsW): column offset of each column tap
-    var tapsH: Int
     var tapsW: Int
-    var weights: UnsafePointer<Float>      // (tapsH, channels, tapsW, CB)
+    var slotWeights: UnsafePointer<UnsafePointer<Float>>  // (R): packed (tapsH, channels, tapsW, CB) of each slot's phase
     var bias: UnsafePointer<Float>         // (CB)
     var slopes: UnsafePointer<Float>       // (CB)
     var activation: ConvTransposeActivationMode
     var out: UnsafeMutablePointer<Float>
-    var outOffset: Int                     // element (channel 0, row 0, lane 0); only valid ones are written
+    var slotOut: UnsafePointer<Int>        // (R): element (channel 0, lane 0) of each slot's row
+    var validSlots: Int                    // bit s: slot s is an output row to store
     var outChannelStride: Int
-    var outRowStride: Int
     var outColumnStride: Int
-    var rowLo: Int, rowHi: Int             // rows of the tile to store
     var laneLo: Int, laneHi: Int           // pixels of each row to store
 }
 
@@ -343,19 +357,19 @@ enum ConvTransposeMicroKernel<let CB: Int, let R: Int, let V: Int> {
                            taps: UnsafePointer<Int32>, j: Int, _ k: ConvTransposeKernelArgs) {
         // weights (tapsH, channels, tapsW, CB): row r's tap a starts at a·channels·tapsW·CB.
         let weightsPerChannel = k.tapsW &* CB
-        var tapOffset = InlineArray<R, Int>(repeating: 0)
+        var slotWeights = InlineArray<R, UnsafePointer<Float>>(repeating: k.slotWeights[0])
         for r in 0..<R where mask & (1 << r) != 0 {
-            tapOffset[r] = (R == 1 ? j : Int(taps[r])) &* k.channels &* weightsPerChannel
+            slotWeights[r] = k.slotWeights[r] + (R == 1 ? j : Int(taps[r])) &* k.channels &* weightsPerChannel
         }
         var xr = k.src + k.rowOffsets[j]
-        var wc = k.weights
+        var wc = 0
         for _ in 0..<k.channels {
             for b in 0..<k.tapsW {
                 let xp = UnsafeRawPointer(xr + k.columnOffsets[b])
                 var xv = InlineArray<V, Vector>(repeating: Vector())
                 for v in 0..<V { xv[v] = xp.loadUnaligned(fromByteOffset: v &* 32, as: Vector.self) }
                 for r in 0..<R where mask & (1 << r) != 0 {
-                    let wp = wc + (tapOffset[r] &+ b &* CB)
+                    let wp = slotWeights[r] + (wc &+ b &* CB)
                     for c in 0..<CB {
                         let w = Vector(repeating: wp[c])
                         for v in 0..<V { acc[c][r][v].addProduct(xv[v], w) }
@@ -372,11 +386,11 @@ enum ConvTransposeMicroKernel<let CB: Int, let R: Int, let V: Int> {
     /// through a stack buffer (indexing `acc` with run-time rows or lanes would move it to memory).
     @inline(__always)
     static func store(_ acc: InlineArray<CB, InlineArray<R, InlineArray<V, Vector>>>, _ k: ConvTransposeKernelArgs) {
-        if k.rowLo == 0 && k.rowHi == R && k.outColumnStride == 1 && k.laneLo == 0 && k.laneHi == V * 8 {
+        if k.validSlots == (1 << R) - 1 && k.outColumnStride == 1 && k.laneLo == 0 && k.laneHi == V * 8 {
             for c in 0..<CB {
                 let slope = Vector(repeating: k.slopes[c])
                 for r in 0..<R {
-                    let row = k.out + (k.outOffset &+ c &* k.outChannelStride &+ r &* k.outRowStride)
+                    let row = k.out + (k.slotOut[r] &+ c &* k.outChannelStride)
                     for v in 0..<V {
                         UnsafeMutableRawPointer(row + v &* 8).storeBytes(
                             of: activate(acc[c][r][v], k.activation, slope), as: Vector.self)
@@ -390,8 +404,8 @@ enum ConvTransposeMicroKernel<let CB: Int, let R: Int, let V: Int> {
             let contiguous = k.outColumnStride == 1 && k.laneLo == 0 && k.laneHi == V * 8
             for c in 0..<CB {
                 let slope = Vector(repeating: k.slopes[c])
-                for r in k.rowLo..<k.rowHi {
-                    let rowStart = k.outOffset + c * k.outChannelStride + r * k.outRowStride
+                for r in 0..<R where k.validSlots & (1 << r) != 0 {
+                    let rowStart = k.slotOut[r] + c * k.outChannelStride
                     for v in 0..<V {
                         let value = activate(tile[(c * R + r) * V + v], k.activation, slope)
                         if contiguous {

@@ -45,28 +45,57 @@ struct ConvTransposeAxisPhase: Equatable, Sendable {
     var maxOffset: Int { offsets.last ?? 0 }
 }
 
-/// Which input rows a block of `rows` consecutive output rows (q0 … q0 + rows − 1) of one phase
-/// reads, and which tap each output row applies to each of those input rows.
+/// The output rows one kernel call accumulates together (its "slots"), and which input rows
+/// they read through which taps.
 ///
-/// The kernel walks `inputRows` in ascending order; for output row r that visits its taps in
-/// ascending offset order, i.e. in the canonical order, whatever `rows` is.
-struct ConvTransposeRowTable: Equatable, Sendable {
-    var rows: Int
-    /// Input rows relative to q0, ascending: every r + offsets[a].
+/// A slot is an output row: row phase `phase`, phase row q0 + `row` for the call's first phase
+/// row q0. When the stride divides the slot count, one call takes all row phases of R/sH phase
+/// rows (neighbouring output rows, which read mostly the same input rows: fewer loads per
+/// multiply-add); otherwise each call takes R phase rows of one phase.
+///
+/// The kernel walks `inputRows` in ascending order; a slot visits its phase's taps in ascending
+/// offset order, i.e. in the canonical order, whatever the slots of the call are.
+struct ConvTransposeSlotTable: Equatable, Sendable {
+    struct Slot: Equatable, Sendable {
+        var phase: Int
+        var row: Int
+    }
+
+    var slots: [Slot]
+    /// Phase rows a call covers: the next call starts `phaseRows` further.
+    var phaseRows: Int
+    /// Input rows relative to q0, ascending: every slot.row + offsets[a] of its phase.
     var inputRows: [Int]
-    /// (inputRows.count, rows): the tap a with r + offsets[a] == inputRows[j], or −1.
+    /// (inputRows.count, slots.count): the tap a of the slot's phase with
+    /// slot.row + offsets[a] == inputRows[j], or −1.
     var tapOfRow: [Int32]
 
-    init(_ phase: ConvTransposeAxisPhase, rows: Int) {
-        self.rows = rows
+    init(_ phases: [ConvTransposeAxisPhase], slots: [Slot], phaseRows: Int) {
+        self.slots = slots
+        self.phaseRows = phaseRows
         var used = Set<Int>()
-        for r in 0..<rows { for off in phase.offsets { used.insert(r + off) } }
+        for slot in slots { for off in phases[slot.phase].offsets { used.insert(slot.row + off) } }
         inputRows = used.sorted()
-        tapOfRow = [Int32](repeating: -1, count: inputRows.count * rows)
+        tapOfRow = [Int32](repeating: -1, count: inputRows.count * slots.count)
         for (j, row) in inputRows.enumerated() {
-            for r in 0..<rows {
-                if let a = phase.offsets.firstIndex(of: row - r) { tapOfRow[j * rows + r] = Int32(a) }
+            for (s, slot) in slots.enumerated() {
+                if let a = phases[slot.phase].offsets.firstIndex(of: row - slot.row) {
+                    tapOfRow[j * slots.count + s] = Int32(a)
+                }
             }
+        }
+    }
+
+    /// The calls' tables for tiles of `rows` slots: one table when the calls mix all row phases,
+    /// else one per phase.
+    static func tables(_ phases: [ConvTransposeAxisPhase], rows: Int) -> [ConvTransposeSlotTable] {
+        let stride = phases.count
+        if stride > 1 && rows % stride == 0 {
+            let slots = (0..<rows).map { Slot(phase: $0 % stride, row: $0 / stride) }
+            return [ConvTransposeSlotTable(phases, slots: slots, phaseRows: rows / stride)]
+        }
+        return (0..<stride).map { ph in
+            ConvTransposeSlotTable(phases, slots: (0..<rows).map { Slot(phase: ph, row: $0) }, phaseRows: rows)
         }
     }
 }

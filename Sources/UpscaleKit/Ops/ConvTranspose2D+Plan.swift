@@ -50,7 +50,7 @@ public struct ConvTranspose2DPlan: Sendable {
     let phasesH: [ConvTransposeAxisPhase]   // sH phases
     let phasesW: [ConvTransposeAxisPhase]   // sW phases
     let blocks: [ConvTransposeChannelBlock] // output channels of a group, in kernel-sized blocks
-    let rowTables: [[ConvTransposeRowTable]] // [ph][rows index], rows ∈ ConvTransposeKernelShape.rowChoices
+    let slotTables: [[ConvTransposeSlotTable]] // [rows index][group], rows ∈ ConvTransposeKernelShape.rowChoices
     let packed: [Float]                // (g, block, ph, pw, a, ci, b, c); see `pack`
     let packedOffsets: [Int]           // (g, block, ph, pw) -> start in `packed`
 
@@ -108,9 +108,7 @@ public struct ConvTranspose2DPlan: Sendable {
         let phasesW = ConvTransposeAxisPhase.phases(kernel: geometry.kernelWidth, stride: stride.1, dilation: dilation.1)
         self.phasesH = phasesH
         self.phasesW = phasesW
-        self.rowTables = phasesH.map { phase in
-            ConvTransposeKernelShape.rowChoices.map { ConvTransposeRowTable(phase, rows: $0) }
-        }
+        self.slotTables = ConvTransposeKernelShape.rowChoices.map { ConvTransposeSlotTable.tables(phasesH, rows: $0) }
         self.blocks = ConvTransposeChannelBlock.split(geometry.outChannelsPerGroup)
         (self.packed, self.packedOffsets) = Self.pack(weight.data, geometry, blocks, phasesH, phasesW)
     }
