@@ -1,4 +1,3 @@
-import Foundation
 // The fast conv_transpose2d: sub-pixel phases, register tiles of SIMD8 accumulators, fused epilogue.
 //
 // A work item is 8 phase rows q of one image and group. It walks the columns in chunks: for each
@@ -17,10 +16,11 @@ import Foundation
 
 enum ConvTranspose2DFast {
     /// Phase rows q per work item (a multiple of `ConvTransposeKernelShape.blockRows`).
-    static let itemRows = Int(ProcessInfo.processInfo.environment["UPSCALE_ITEM_ROWS"] ?? "8")!
-    /// Size budget of a worker's input band. Measured on Zen 3 (512 KiB L2): 32–128 KiB alike,
-    /// 256 KiB and more slower (conv64 66% → 57% of peak).
-    static let bandBytes = Int(ProcessInfo.processInfo.environment["UPSCALE_BAND_KB"] ?? "192")! * 1024
+    static let itemRows = 8
+    /// Size budget of a worker's input band. Measured on Zen 3 (512 KiB L2): a band much larger
+    /// slows the kernel (conv64 at 384 KiB: 66% → 57% of peak), a much smaller one slows the copy
+    /// (short pieces of many rows; fsrcnn_deconv at 64 KiB: 10% slower).
+    static let bandBytes = 192 * 1024
 
     /// input (N, Cin, H, W), output (N, Cout, Hout, Wout) for the geometry `g` of `plan`.
     /// Writes every output element exactly once.
