@@ -170,49 +170,52 @@ struct ConvTransposeRunContext: @unchecked Sendable {
                                           firstColumn: chunk + minOffsetW, columns: bandColumns,
                                           prefetchColumns: chunk + chunkPixels < rMax ? chunkPixels : 0)
             for qs in stride(from: qStart, to: qEnd, by: blockRows) {
-                for r0 in stride(from: chunk, to: min(chunk + chunkPixels, rMax), by: tilePixels) {
-                    // The band column of lane 0 of this block.
-                    let src = UnsafePointer(band) + (r0 - chunk - minOffsetW)
-                    for pwIndex in 0..<sW {
-                        let pw = phasesW[pwIndex]
-                        let laneLo = max(0, pw.qLo - r0), laneHi = min(tilePixels, pw.qHi - r0)
-                        if laneLo >= laneHi { continue }
-                        let ow0 = r0 * sW + pw.phase - pW
-                        for blockIndex in 0..<blockCount {
-                            let shape = blockShape[blockIndex]
-                            let R = shape.rows
-                            let co = grp * cOutG + blockStart[blockIndex]
-                            let packedBlock = (grp * blockCount + blockIndex) * sH
-                            let choice = shape.rowChoiceIndex
-                            for t in tableStart[choice]..<tableStart[choice + 1] {
-                                for dq in stride(from: 0, to: blockRows, by: phaseRows[t]) {
-                                    // Slot s is output row phase slotPhase, phase row qs + dq + slotRow.
-                                    var valid = 0
-                                    for slot in 0..<R {
-                                        let phIndex = slotPhase[t][slot], ph = phasesH[phIndex]
-                                        let q = qs + dq + slotRow[t][slot]
-                                        if q >= ph.qLo && q < ph.qHi && q < qEnd { valid |= 1 << slot }
-                                        slotWeights[slot] = packed + packedOffsets[(packedBlock + phIndex) * sW + pwIndex]
-                                        slotOut[slot] = ((n * g.outChannels + co) * oH + q * sH + ph.phase - pH) * oW + ow0
-                                    }
-                                    if valid == 0 { continue }
-                                    let rows = pw.taps > 0 ? inputRowCount[t] : 0
-                                    for j in 0..<rows {
-                                        rowOffsets[j] = (qs - qStart + dq + inputRows[t][j] - minOffsetH) * bandColumns
-                                    }
-                                    let args = ConvTransposeKernelArgs(
-                                        src: src, channelStride: bandRows * bandColumns,
-                                        channels: cInG, rowOffsets: rowOffsets, inputRows: rows,
-                                        tapOfRow: tapOfRow[t], columnOffsets: columnOffsets[pwIndex], tapsW: pw.taps,
-                                        slotWeights: slotWeights, bias: bias + co, slopes: slopes + co,
-                                        activation: activation, out: y, slotOut: slotOut, validSlots: valid,
-                                        outChannelStride: oH * oW, outColumnStride: sW, laneLo: laneLo, laneHi: laneHi)
-                                    switch shape {
-                                    case .channels4: ConvTransposeMicroKernel<4, 1, 3>.run(args)
-                                    case .channels3: ConvTransposeMicroKernel<3, 1, 3>.run(args)
-                                    case .channels2: ConvTransposeMicroKernel<2, 2, 3>.run(args)
-                                    case .channels1: ConvTransposeMicroKernel<1, 4, 3>.run(args)
-                                    }
+                for pwIndex in 0..<sW {
+                    // The tiles of this chunk that hold outputs of column phase pw: first r0, count,
+                    // and the valid lanes of the first and the last.
+                    let pw = phasesW[pwIndex]
+                    let lo = max(pw.qLo, chunk), hi = min(pw.qHi, chunk + chunkPixels)
+                    if lo >= hi { continue }
+                    let first = (lo - chunk) / tilePixels, last = (hi - 1 - chunk) / tilePixels
+                    let r0 = chunk + first * tilePixels
+                    let tiles = last - first + 1, laneLo = lo - r0, laneHiLast = hi - (chunk + last * tilePixels)
+                    let src = UnsafePointer(band) + (r0 - chunk - minOffsetW)   // band column of r0
+                    let ow0 = r0 * sW + pw.phase - pW
+                    for blockIndex in 0..<blockCount {
+                        let shape = blockShape[blockIndex]
+                        let R = shape.rows
+                        let co = grp * cOutG + blockStart[blockIndex]
+                        let packedBlock = (grp * blockCount + blockIndex) * sH
+                        let choice = shape.rowChoiceIndex
+                        for t in tableStart[choice]..<tableStart[choice + 1] {
+                            for dq in stride(from: 0, to: blockRows, by: phaseRows[t]) {
+                                // Slot s is output row phase slotPhase, phase row qs + dq + slotRow.
+                                var valid = 0
+                                for slot in 0..<R {
+                                    let phIndex = slotPhase[t][slot], ph = phasesH[phIndex]
+                                    let q = qs + dq + slotRow[t][slot]
+                                    if q >= ph.qLo && q < ph.qHi && q < qEnd { valid |= 1 << slot }
+                                    slotWeights[slot] = packed + packedOffsets[(packedBlock + phIndex) * sW + pwIndex]
+                                    slotOut[slot] = ((n * g.outChannels + co) * oH + q * sH + ph.phase - pH) * oW + ow0
+                                }
+                                if valid == 0 { continue }
+                                let rows = pw.taps > 0 ? inputRowCount[t] : 0
+                                for j in 0..<rows {
+                                    rowOffsets[j] = (qs - qStart + dq + inputRows[t][j] - minOffsetH) * bandColumns
+                                }
+                                let args = ConvTransposeKernelArgs(
+                                    src: src, channelStride: bandRows * bandColumns,
+                                    channels: cInG, rowOffsets: rowOffsets, inputRows: rows,
+                                    tapOfRow: tapOfRow[t], columnOffsets: columnOffsets[pwIndex], tapsW: pw.taps,
+                                    slotWeights: slotWeights, bias: bias + co, slopes: slopes + co,
+                                    activation: activation, out: y, slotOut: slotOut, validSlots: valid,
+                                    outChannelStride: oH * oW, outColumnStride: sW,
+                                    tiles: tiles, laneLo: laneLo, laneHiLast: laneHiLast)
+                                switch shape {
+                                case .channels4: ConvTransposeMicroKernel<4, 1, 3>.run(args)
+                                case .channels3: ConvTransposeMicroKernel<3, 1, 3>.run(args)
+                                case .channels2: ConvTransposeMicroKernel<2, 2, 3>.run(args)
+                                case .channels1: ConvTransposeMicroKernel<1, 4, 3>.run(args)
                                 }
                             }
                         }
@@ -294,7 +297,9 @@ struct ConvTransposeKernelArgs {
     var validSlots: Int                    // bit s: slot s is an output row to store
     var outChannelStride: Int
     var outColumnStride: Int
-    var laneLo: Int, laneHi: Int           // pixels of each row to store
+    var tiles: Int                         // tiles side by side, each V·8 pixels right of the last
+    var laneLo: Int                        // pixels of the first tile's rows to store from
+    var laneHiLast: Int                    // pixels of the last tile's rows to store up to
 }
 
 /// The register tile: CB output channels × R output rows × V SIMD8 vectors of consecutive phase
@@ -310,18 +315,29 @@ enum ConvTransposeMicroKernel<let CB: Int, let R: Int, let V: Int> {
 
     @inline(never)
     static func run(_ k: ConvTransposeKernelArgs) {
+        // Index arithmetic wraps (&+, &*): the driver keeps every index inside its buffer, and
+        // overflow checks in the innermost loops cost more than the loads.
+        for tile in 0..<k.tiles {
+            let shift = tile &* (V &* 8)   // pixels from the first tile
+            tileRun(k, shift: shift, laneLo: tile == 0 ? k.laneLo : 0,
+                    laneHi: tile == k.tiles &- 1 ? k.laneHiLast : V &* 8)
+        }
+    }
+
+    /// One tile: `shift` pixels right of the call's first tile, storing lanes laneLo..<laneHi.
+    @inline(__always)
+    static func tileRun(_ k: ConvTransposeKernelArgs, shift: Int, laneLo: Int, laneHi: Int) {
         var acc = InlineArray<CB, InlineArray<R, InlineArray<V, Vector>>>(
             repeating: .init(repeating: .init(repeating: Vector())))
         for c in 0..<CB {
             let b = Vector(repeating: k.bias[c])
             for r in 0..<R { for v in 0..<V { acc[c][r][v] = b } }
         }
-        // Index arithmetic wraps (&+, &*): the driver keeps every index inside its buffer, and
-        // overflow checks in the innermost loops cost more than the loads.
+        let src = k.src + shift
         for j in 0..<k.inputRows {
             let taps = k.tapOfRow + j &* R
             if R == 1 {   // one row: every input row is a tap, a = j
-                accumulate(&acc, mask: 1, taps: taps, j: j, k)
+                accumulate(&acc, mask: 1, taps: taps, j: j, src: src, k)
                 continue
             }
             // Which rows of the tile read input row j, as a constant in each case, so that the
@@ -329,39 +345,40 @@ enum ConvTransposeMicroKernel<let CB: Int, let R: Int, let V: Int> {
             var mask = 0
             for r in 0..<R where taps[r] >= 0 { mask |= 1 << r }
             switch mask {
-            case 1: accumulate(&acc, mask: 1, taps: taps, j: j, k)
-            case 2: accumulate(&acc, mask: 2, taps: taps, j: j, k)
-            case 3: accumulate(&acc, mask: 3, taps: taps, j: j, k)
-            case 4: accumulate(&acc, mask: 4, taps: taps, j: j, k)
-            case 5: accumulate(&acc, mask: 5, taps: taps, j: j, k)
-            case 6: accumulate(&acc, mask: 6, taps: taps, j: j, k)
-            case 7: accumulate(&acc, mask: 7, taps: taps, j: j, k)
-            case 8: accumulate(&acc, mask: 8, taps: taps, j: j, k)
-            case 9: accumulate(&acc, mask: 9, taps: taps, j: j, k)
-            case 10: accumulate(&acc, mask: 10, taps: taps, j: j, k)
-            case 11: accumulate(&acc, mask: 11, taps: taps, j: j, k)
-            case 12: accumulate(&acc, mask: 12, taps: taps, j: j, k)
-            case 13: accumulate(&acc, mask: 13, taps: taps, j: j, k)
-            case 14: accumulate(&acc, mask: 14, taps: taps, j: j, k)
-            case 15: accumulate(&acc, mask: 15, taps: taps, j: j, k)
+            case 1: accumulate(&acc, mask: 1, taps: taps, j: j, src: src, k)
+            case 2: accumulate(&acc, mask: 2, taps: taps, j: j, src: src, k)
+            case 3: accumulate(&acc, mask: 3, taps: taps, j: j, src: src, k)
+            case 4: accumulate(&acc, mask: 4, taps: taps, j: j, src: src, k)
+            case 5: accumulate(&acc, mask: 5, taps: taps, j: j, src: src, k)
+            case 6: accumulate(&acc, mask: 6, taps: taps, j: j, src: src, k)
+            case 7: accumulate(&acc, mask: 7, taps: taps, j: j, src: src, k)
+            case 8: accumulate(&acc, mask: 8, taps: taps, j: j, src: src, k)
+            case 9: accumulate(&acc, mask: 9, taps: taps, j: j, src: src, k)
+            case 10: accumulate(&acc, mask: 10, taps: taps, j: j, src: src, k)
+            case 11: accumulate(&acc, mask: 11, taps: taps, j: j, src: src, k)
+            case 12: accumulate(&acc, mask: 12, taps: taps, j: j, src: src, k)
+            case 13: accumulate(&acc, mask: 13, taps: taps, j: j, src: src, k)
+            case 14: accumulate(&acc, mask: 14, taps: taps, j: j, src: src, k)
+            case 15: accumulate(&acc, mask: 15, taps: taps, j: j, src: src, k)
             default: preconditionFailure("row mask \(mask) for a tile of \(R) rows")
             }
         }
-        store(acc, k)
+        store(acc, k, outShift: shift &* k.outColumnStride, laneLo: laneLo, laneHi: laneHi)
     }
 
     /// For input row j: acc[c][r] += x[ci, j, b + lanes] · w[ci, a(j, r), b, c] for every input
     /// channel ci, column tap b, row r in `mask` (a constant once inlined) and channel c.
     @inline(__always)
     static func accumulate(_ acc: inout InlineArray<CB, InlineArray<R, InlineArray<V, Vector>>>, mask: Int,
-                           taps: UnsafePointer<Int32>, j: Int, _ k: ConvTransposeKernelArgs) {
+                           taps: UnsafePointer<Int32>, j: Int, src: UnsafePointer<Float>,
+                           _ k: ConvTransposeKernelArgs) {
         // weights (tapsH, channels, tapsW, CB): row r's tap a starts at a·channels·tapsW·CB.
         let weightsPerChannel = k.tapsW &* CB
         var slotWeights = InlineArray<R, UnsafePointer<Float>>(repeating: k.slotWeights[0])
         for r in 0..<R where mask & (1 << r) != 0 {
             slotWeights[r] = k.slotWeights[r] + (R == 1 ? j : Int(taps[r])) &* k.channels &* weightsPerChannel
         }
-        var xr = k.src + k.rowOffsets[j]
+        var xr = src + k.rowOffsets[j]
         var wc = 0
         for _ in 0..<k.channels {
             for b in 0..<k.tapsW {
@@ -385,12 +402,13 @@ enum ConvTransposeMicroKernel<let CB: Int, let R: Int, let V: Int> {
     /// contiguous pixels is stored straight from the registers; a partial or strided one goes
     /// through a stack buffer (indexing `acc` with run-time rows or lanes would move it to memory).
     @inline(__always)
-    static func store(_ acc: InlineArray<CB, InlineArray<R, InlineArray<V, Vector>>>, _ k: ConvTransposeKernelArgs) {
-        if k.validSlots == (1 << R) - 1 && k.outColumnStride == 1 && k.laneLo == 0 && k.laneHi == V * 8 {
+    static func store(_ acc: InlineArray<CB, InlineArray<R, InlineArray<V, Vector>>>, _ k: ConvTransposeKernelArgs,
+                      outShift: Int, laneLo: Int, laneHi: Int) {
+        if k.validSlots == (1 << R) - 1 && k.outColumnStride == 1 && laneLo == 0 && laneHi == V * 8 {
             for c in 0..<CB {
                 let slope = Vector(repeating: k.slopes[c])
                 for r in 0..<R {
-                    let row = k.out + (k.slotOut[r] &+ c &* k.outChannelStride)
+                    let row = k.out + (k.slotOut[r] &+ outShift &+ c &* k.outChannelStride)
                     for v in 0..<V {
                         UnsafeMutableRawPointer(row + v &* 8).storeBytes(
                             of: activate(acc[c][r][v], k.activation, slope), as: Vector.self)
@@ -401,17 +419,17 @@ enum ConvTransposeMicroKernel<let CB: Int, let R: Int, let V: Int> {
         }
         withUnsafeTemporaryAllocation(of: Vector.self, capacity: CB * R * V) { tile in
             for c in 0..<CB { for r in 0..<R { for v in 0..<V { tile[(c * R + r) * V + v] = acc[c][r][v] } } }
-            let contiguous = k.outColumnStride == 1 && k.laneLo == 0 && k.laneHi == V * 8
+            let contiguous = k.outColumnStride == 1 && laneLo == 0 && laneHi == V * 8
             for c in 0..<CB {
                 let slope = Vector(repeating: k.slopes[c])
                 for r in 0..<R where k.validSlots & (1 << r) != 0 {
-                    let rowStart = k.slotOut[r] + c * k.outChannelStride
+                    let rowStart = k.slotOut[r] + outShift + c * k.outChannelStride
                     for v in 0..<V {
                         let value = activate(tile[(c * R + r) * V + v], k.activation, slope)
                         if contiguous {
                             UnsafeMutableRawPointer(k.out + rowStart + v * 8).storeBytes(of: value, as: Vector.self)
                         } else {
-                            let lo = max(k.laneLo - v * 8, 0), hi = min(k.laneHi - v * 8, 8)
+                            let lo = max(laneLo - v * 8, 0), hi = min(laneHi - v * 8, 8)
                             if lo < hi {
                                 for lane in lo..<hi { k.out[rowStart + (v * 8 + lane) * k.outColumnStride] = value[lane] }
                             }
