@@ -63,13 +63,12 @@ enum ConvTransposeBench {
         if options.serve { return try serve(shapes[0], threads: options.threads) }
 
         let peak = Peak.measure(threads: options.threads)
-        let machinePeak = peak.perCore * Double(options.threads)
         print(peak.summary)
         print("conv_transpose2d, batch 1, \(options.threads) threads, \(options.reps) runs after 1 warm-up.")
-        print("GFLOP/s = 2·MACs / median wall time; '% peak' = that / (\(options.threads) × per-core peak);")
-        print("'% peak (CPU)' = 2·MACs / CPU seconds of the run / per-core peak: the kernel's efficiency")
-        print("whatever share of the shared machine's cores it got.")
-        print("name              median ms    min ms   GFLOP/s    % peak  % peak (CPU)")
+        print("GFLOP/s = 2·MACs / median wall time. '% peak' = GFLOP/s / the \(options.threads)-thread peak measured")
+        print("above (wall time, same conditions). '% core (CPU)' = 2·MACs / CPU seconds of the runs / the")
+        print("per-core peak: the kernel's efficiency whatever share of a shared machine it got.")
+        print("name              median ms    min ms   GFLOP/s    % peak  % core (CPU)")
         for shape in shapes {
             let t = shape.tensors()
             _ = try shape.time(t, threads: options.threads)
@@ -83,7 +82,7 @@ enum ConvTransposeBench {
             let cpuGflops = shape.flops / median(cpuTimes) / 1e9
             print(shape.name.padding(toLength: 16, withPad: " ", startingAt: 0) +
                   String(format: " %10.2f %9.2f %9.1f %9.1f %13.1f", seconds * 1e3, times.min()! * 1e3, gflops,
-                         100 * gflops / machinePeak, 100 * cpuGflops / peak.perCore))
+                         100 * gflops / peak.wallMulti, 100 * cpuGflops / peak.perCore))
         }
     }
 

@@ -53,8 +53,8 @@ struct Peak {
     }
 
     var summary: String {
-        String(format: "FP32 FMA peak: %.1f GFLOP/s per core (CPU time); wall time: %.1f GFLOP/s on 1 thread, %.1f on %d threads (%.1f = %d × per core)",
-               perCore, wallSingle, wallMulti, threads, perCore * Double(threads), threads)
+        String(format: "FP32 FMA peak: %.1f GFLOP/s per core (CPU time); measured by wall time: %.1f GFLOP/s on 1 thread, %.1f GFLOP/s on %d threads (%d idle cores would give %.1f)",
+               perCore, wallSingle, wallMulti, threads, threads, perCore * Double(threads))
     }
 }
 
