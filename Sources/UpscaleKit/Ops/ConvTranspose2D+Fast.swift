@@ -2,15 +2,15 @@
 //
 // A work item is 8 phase rows q of one image and group. It walks the columns in chunks: for each
 // chunk it copies the input window that all phases of those rows and columns read (every input
-// channel of the group) into a zero-padded band small enough for the L2 cache, then cuts the chunk
-// into blocks of 4 phase rows × 24 phase columns (`ConvTransposeKernelShape`). For each block,
-// phase (ph, pw) and block of output channels, one kernel call accumulates a register tile of
-// CB channels × R rows × 3 SIMD8 vectors over all input channels and all taps of the phase,
-// applies the activation and stores the valid pixels.
+// channel of the group) into a zero-padded band small enough for the L2 cache. Then, for each
+// block of 4 phase rows, column phase pw, block of output channels and group of output rows
+// ("slots", see ConvTransposeSlotTable), one kernel call runs the chunk's tiles side by side: each
+// tile accumulates CB channels × R rows × 3 SIMD8 vectors (24 phase columns) in registers over all
+// input channels and taps, applies the activation and stores the valid pixels.
 //
-// Every block reads from such a band, interior or border, whole or partial: taps outside the
+// Every tile reads from such a band, interior or border, whole or partial: taps outside the
 // image read zeros, and every element is computed by the same instructions in the same order (see
-// ConvTranspose2D+Plan.swift, "Determinism"). There is no scalar tail: a partial block runs the
+// ConvTranspose2D+Plan.swift, "Determinism"). There is no scalar tail: a partial tile runs the
 // same SIMD code and stores only its valid lanes. The band also makes the kernel's reads dense:
 // reading NCHW planes in place measured slower, much slower for power-of-two planes (cache aliasing).
 
