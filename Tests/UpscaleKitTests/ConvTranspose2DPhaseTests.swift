@@ -33,6 +33,9 @@ import Testing
         #expect(owner.allSatisfy { $0 == 1 }, "k=\(kernel) s=\(stride) d=\(dilation) p=\(pad) size=\(size)")
         // ... and receives from input h through tap k exactly when o = h·s − pad + k·d.
         for phase in phases {
+            // The kernel steps through column taps by a constant stride.
+            let steps = Set(zip(phase.offsets.dropFirst(), phase.offsets).map { $0 - $1 })
+            #expect(steps.count <= 1, "offsets \(phase.offsets) not evenly spaced")
             for q in phase.outputRange(stride: stride, padding: pad, outSize: outSize) {
                 let o = phase.output(q, stride: stride, padding: pad)
                 var fromPhase: [[Int]] = []

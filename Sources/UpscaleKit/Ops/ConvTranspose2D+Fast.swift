@@ -378,11 +378,14 @@ enum ConvTransposeMicroKernel<let CB: Int, let R: Int, let V: Int> {
         for r in 0..<R where mask & (1 << r) != 0 {
             slotWeights[r] = k.slotWeights[r] + (R == 1 ? j : Int(taps[r])) &* k.channels &* weightsPerChannel
         }
-        var xr = src + k.rowOffsets[j]
+        // Column taps are evenly spaced (see +Phases): tap b reads column offsets[0] + b·step.
+        var xr = src + k.rowOffsets[j] + k.columnOffsets[0]
+        let step = k.tapsW > 1 ? k.columnOffsets[1] &- k.columnOffsets[0] : 0
+        let tapsW = k.tapsW
         var wc = 0
         for _ in 0..<k.channels {
-            for b in 0..<k.tapsW {
-                let xp = UnsafeRawPointer(xr + k.columnOffsets[b])
+            for b in 0..<tapsW {
+                let xp = UnsafeRawPointer(xr + b &* step)
                 var xv = InlineArray<V, Vector>(repeating: Vector())
                 for v in 0..<V { xv[v] = xp.loadUnaligned(fromByteOffset: v &* 32, as: Vector.self) }
                 for r in 0..<R where mask & (1 << r) != 0 {

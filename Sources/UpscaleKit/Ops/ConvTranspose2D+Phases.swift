@@ -9,6 +9,9 @@
 // zeros that striding inserts are never visited. A stride-1 axis has one phase whose offsets are
 // 0, −d, −2d, … : correlation with the flipped kernel.
 //
+// A phase's taps are k0, k0 + L, k0 + 2L, … with L = s / gcd(s, d), so its offsets are evenly spaced
+// (by d / gcd(s, d)): the kernel steps through column taps with one stride.
+//
 // The canonical order of a phase's taps is input offset ascending (kernel index descending). Every
 // code path accumulates one output element over (row tap, input channel, column tap) in that order.
 
