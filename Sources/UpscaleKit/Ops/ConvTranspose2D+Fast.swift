@@ -397,7 +397,7 @@ enum ConvTransposeMicroKernel<let CB: Int, let R: Int, let V: Int> {
                 }
             }
             xr += k.channelStride
-            wc += weightsPerChannel
+            wc &+= weightsPerChannel
         }
     }
 
