@@ -3,7 +3,8 @@
 
 For each shape the script starts `upscale-bench convt --serve --shape NAME` (our binary, which
 prepares its tensors once and times one call per "run" line on stdin), then alternates single
-timed calls: PyTorch, ours, ours, PyTorch, ... so that both see the same machine load. It prints
+timed calls: PyTorch, ours, ours, PyTorch, ... so that both see the same machine load, with a short
+pause before each call (PyTorch's OpenMP workers spin for a while after a call). It prints
 the median of each, our speed-up (PyTorch time / our time) and the geometric mean of the speed-ups.
 
     swift build -c release --product upscale-bench
@@ -38,6 +39,9 @@ def main():
     parser.add_argument("--reps", type=int, default=11, help="timed calls per side and shape")
     parser.add_argument("--threads", type=int, default=2, help="threads for both sides")
     parser.add_argument("--shape", help="only this shape")
+    parser.add_argument("--pause", type=float, default=0.05,
+                        help="seconds of sleep before each timed call, so that OpenMP workers still spinning "
+                             "after PyTorch's call do not take the cores from ours (or ours from the next)")
     parser.add_argument("--bench", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "upscale-bench"),
                         help="path to the release upscale-bench binary")
     args = parser.parse_args()
@@ -60,12 +64,14 @@ def main():
         assert ours.stdout.readline().strip() == "ready"
 
         def torch_ms():
+            time.sleep(args.pause)
             start = time.perf_counter()
             with torch.no_grad():
                 F.conv_transpose2d(x, w, b, stride=s, padding=p, output_padding=op, groups=g, dilation=d)
             return (time.perf_counter() - start) * 1e3
 
         def ours_ms():
+            time.sleep(args.pause)
             ours.stdin.write("run\n")
             ours.stdin.flush()
             return float(ours.stdout.readline())
