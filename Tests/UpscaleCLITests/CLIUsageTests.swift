@@ -78,6 +78,8 @@ SUBCOMMANDS:
                           and measured quality.
   info                    Show a weights file's scale, metadata and layer
                           table, or why it cannot be loaded.
+  eval                    Measure a model's PSNR and SSIM against bicubic on a
+                          folder of high-resolution images.
 
   See 'upscale help <subcommand>' for detailed help.
 """

@@ -1,376 +1,459 @@
-// The fast conv_transpose2d kernel: sub-pixel phases (see ConvTranspose2D+Plan.swift for the math),
-// a zero-padded input band per work item, and a register-blocked micro-kernel.
+// The fast conv_transpose2d: sub-pixel phases, register tiles of SIMD8 accumulators, fused epilogue.
 //
-// Alphabet: n batch, grp group, ci input channel in the group, qh/qw output row/column inside a
-// phase (oh = qh·sH + rh), t tap of the phase, bw band width (columns), chS band channel stride.
+// A work item is 8 phase rows q of one image and group. It walks the columns in chunks: for each
+// chunk it copies the input window that all phases of those rows and columns read (every input
+// channel of the group) into a zero-padded band small enough for the L2 cache. Then, for each
+// block of 4 phase rows, column phase pw, block of output channels and group of output rows
+// ("slots", see ConvTransposeSlotTable), one kernel call runs the chunk's tiles side by side: each
+// tile accumulates CB channels × R rows × 3 SIMD8 vectors (24 phase columns) in registers over all
+// input channels and taps, applies the activation and stores the valid pixels.
 //
-// Work split: one item = (n, grp, block of `rowsPerItem` qh rows). An item owns the output rows
-// oh = qh·sH + rh (all phases rh) of those qh, for the Cout/groups channels of its group; items
-// therefore write disjoint memory. Each item copies the input rows it reads into its own band
-// (cInG, bandRows, bw), zero outside the input, so the kernels never test bounds.
-//
-// Micro-kernels (one generic body over `KernelVector`, instantiated for SIMD8<Float> and Float):
-//   channelTile: 4 output channels × 3 vectors of one row  -> 12 accumulators, 3 loads + 4 broadcasts per tap
-//   rowTile:     4 rows × 3 vectors of one output channel   -> 12 accumulators (layers with Cout/g < 4)
-// Tails (width not a multiple of 3 vectors, rows not a multiple of 4, channels not a multiple
-// of 4) are done by the same kernels with clamped indices: the duplicated elements are computed
-// in the same order and stored with the same bits. Widths < 8 use the Float instantiation.
+// Every tile reads from such a band, interior or border, whole or partial: taps outside the
+// image read zeros, and every element is computed by the same instructions in the same order (see
+// ConvTranspose2D+Plan.swift, "Determinism"). There is no scalar tail: a partial tile runs the
+// same SIMD code and stores only its valid lanes. The band also makes the kernel's reads dense:
+// reading NCHW planes in place measured slower, much slower for power-of-two planes (cache aliasing).
 
 enum ConvTranspose2DFast {
-    /// input (N, Cin, H, W), weight (Cin, Cout/g, kH, kW), bias (Cout) -> output (N, Cout, Hout, Wout)
-    static func run(_ g: ConvTranspose2DGeometry, input: [Float], weight: [Float], bias: [Float]?,
-                    threads: Int) -> [Float] {
-        // Validated already by `g`; building a plan cannot fail.
-        guard let plan = try? ConvTranspose2DPlan(
-            weight: Tensor(shape: [g.inChannels, g.outChannelsPerGroup, g.kernelHeight, g.kernelWidth], data: weight),
-            bias: bias.map { Tensor(shape: [$0.count], data: $0) },
-            stride: (g.strideH, g.strideW), padding: (g.padH, g.padW),
-            outputPadding: (g.outPadH, g.outPadW), groups: g.groups,
-            dilation: (g.dilationH, g.dilationW)) else {
-            preconditionFailure("conv_transpose2d: geometry \(g) validated but the plan refused it")
-        }
-        var out = [Float](repeating: 0, count: g.batch * g.outChannels * g.outHeight * g.outWidth)
-        input.withUnsafeBufferPointer { x in
-            out.withUnsafeMutableBufferPointer { y in
-                run(plan, g, input: x, output: y, threads: threads)
-            }
-        }
-        return out
-    }
+    /// Phase rows q per work item (a multiple of `ConvTransposeKernelShape.blockRows`).
+    static let itemRows = 8
+    /// Size budget of a worker's input band. Measured on Zen 3 (512 KiB L2): a band much larger
+    /// slows the kernel (conv64 at 384 KiB: 66% → 57% of peak), a much smaller one slows the copy
+    /// (short pieces of many rows; fsrcnn_deconv at 64 KiB: 10% slower).
+    static let bandBytes = 192 * 1024
 
-    /// Runs `plan` on `input` (N, Cin, H, W) into `output` (N, Cout, Hout, Wout).
+    /// input (N, Cin, H, W), output (N, Cout, Hout, Wout) for the geometry `g` of `plan`.
+    /// Writes every output element exactly once.
     static func run(_ plan: ConvTranspose2DPlan, _ g: ConvTranspose2DGeometry,
                     input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>,
                     threads: Int) {
-        let pt = plan.phases
-        let (sH, sW, oH, oW) = (g.strideH, g.strideW, g.outHeight, g.outWidth)
-        let (cInG, cOutG, H, W) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.inHeight, g.inWidth)
-        let qhCount = (oH + sH - 1) / sH          // rows of phase rh = 0, the tallest
-        let qwCount = (oW + sW - 1) / sW
-        let bw = qwCount + pt.maxOffW - pt.minOffW
-        let perGroup = g.batch * g.groups
-        var rowsPerItem = 4
-        while rowsPerItem > 1 && perGroup * ((qhCount + rowsPerItem - 1) / rowsPerItem) < 4 * max(1, threads) {
-            rowsPerItem -= 1
-        }
-        let blocksPerImage = (qhCount + rowsPerItem - 1) / rowsPerItem
-        let bandRows = rowsPerItem + pt.maxOffH - pt.minOffH
-        let chS = bandRows * bw
-        let kind = plan.kernelKind
-        let blockWidth = kind.blockWidth
-        let coBlocks = (cOutG + blockWidth - 1) / blockWidth
-
-        // Per phase: tap offsets inside the band (pure geometry) and where its weights start.
-        var tapOffsets: [Int] = []             // (phase, tap): (offH − minOffH)·bw + (offW − minOffW)
-        var phaseTapStart: [Int] = []
-        var phaseWeightStart: [Int] = []       // into packed, for group 0
-        var weightCursor = 0
-        for phase in pt.phases {
-            phaseTapStart.append(tapOffsets.count)
-            phaseWeightStart.append(weightCursor)
-            for tap in phase.taps {
-                tapOffsets.append((tap.offH - pt.minOffH) * bw + (tap.offW - pt.minOffW))
+        precondition(input.count == g.batch * g.inChannels * g.inHeight * g.inWidth, "input size")
+        precondition(output.count == g.batch * g.outChannels * g.outHeight * g.outWidth, "output size")
+        guard g.batch > 0, let x = input.baseAddress, let y = output.baseAddress else { return }
+        plan.packed.withUnsafeBufferPointer { packed in
+        plan.biasValues.withUnsafeBufferPointer { bias in
+        plan.slopes.withUnsafeBufferPointer { slopes in
+            let context = ConvTransposeRunContext(plan, g, packed: packed.baseAddress!, bias: bias.baseAddress!,
+                                                  slopes: slopes.baseAddress!)
+            defer { context.deallocate() }
+            // Each item owns batch n, group grp and phase rows q ∈ [qStart, qEnd): the output rows
+            // q·sH + ph − pH of every row phase ph, all columns, channels grp·cOutG ..< (grp+1)·cOutG.
+            // Distinct (ph, q) give distinct rows, so no two items write the same element.
+            parallelFor(g.batch * g.groups * context.itemsPerImage, threads: threads) { item in
+                context.runItem(item, input: x, output: y)
             }
-            weightCursor += coBlocks * cInG * phase.taps.count * blockWidth
         }
-        let groupWeightStride = weightCursor
-        let bias = plan.bias ?? [Float](repeating: 0, count: g.outChannels)
-        let mode = ActivationMode(plan.epilogue)
+        }
+        }
+    }
+}
 
-        let inputBase = input.baseAddress!
-        let outputBase = output.baseAddress!
-        tapOffsets.withUnsafeBufferPointer { tapsAll in
-        plan.packed.withUnsafeBufferPointer { packedAll in
-        bias.withUnsafeBufferPointer { biasAll in
-        plan.negativeSlopes.withUnsafeBufferPointer { slopesAll in
-            // Each worker takes whole items; see the header for what an item owns.
-            parallelFor(perGroup * blocksPerImage, threads: threads) { item in
-                let block = item % blocksPerImage
-                let ng = item / blocksPerImage
-                let (n, grp) = (ng / g.groups, ng % g.groups)
-                let qh0 = block * rowsPerItem
-                let band = UnsafeMutablePointer<Float>.allocate(capacity: cInG * chS)
-                defer { band.deallocate() }
-                // The band: input rows qh0 + minOffH ..< qh0 + minOffH + bandRows, columns
-                // minOffW ..< minOffW + bw, of this item's image and group; zero outside the input.
-                band.initialize(repeating: 0, count: cInG * chS)
-                let colLo = max(0, pt.minOffW), colHi = min(W, pt.minOffW + bw)
-                if colLo < colHi {
-                    for ci in 0..<cInG {
-                        let src = inputBase + (n * g.inChannels + grp * cInG + ci) * H * W
-                        for r in 0..<bandRows {
-                            let ih = qh0 + pt.minOffH + r
-                            if ih < 0 || ih >= H { continue }
-                            (band + ci * chS + r * bw + (colLo - pt.minOffW))
-                                .update(from: src + ih * W + colLo, count: colHi - colLo)
-                        }
-                    }
-                }
-                let outGroup = outputBase + (n * g.outChannels + grp * cOutG) * oH * oW
-                for (p, phase) in pt.phases.enumerated() {
-                    let rowsInPhase = phase.rh < oH ? (oH - phase.rh + sH - 1) / sH : 0
-                    let colsInPhase = phase.rw < oW ? (oW - phase.rw + sW - 1) / sW : 0
-                    let qhEnd = min(qh0 + rowsPerItem, rowsInPhase)
-                    if qhEnd <= qh0 || colsInPhase == 0 { continue }
-                    let tile = TileSetup(
-                        band: UnsafePointer(band), channelStride: chS, bandWidth: bw, cIn: cInG,
-                        taps: tapsAll.baseAddress! + phaseTapStart[p], tapCount: phase.taps.count,
-                        outStride: sW, mode: mode)
-                    let weights = packedAll.baseAddress! + grp * groupWeightStride + phaseWeightStart[p]
-                    let blockStride = cInG * phase.taps.count * blockWidth
-                    let biasG = biasAll.baseAddress! + grp * cOutG
-                    let slopeG = slopesAll.baseAddress! + grp * cOutG
-                    // Output (qh, qw) of channel co lives at outGroup + (co·oH + qh·sH + rh)·oW + qw·sW + rw.
-                    func outRow(_ co: Int, _ qh: Int) -> UnsafeMutablePointer<Float> {
-                        outGroup + (co * oH + qh * sH + phase.rh) * oW + phase.rw
-                    }
-                    switch kind {
-                    case .channels:
-                        for qh in qh0..<qhEnd {
-                            for cb in 0..<coBlocks {
-                                let co = (min(cb * 4, cOutG - 1), min(cb * 4 + 1, cOutG - 1),
-                                          min(cb * 4 + 2, cOutG - 1), min(cb * 4 + 3, cOutG - 1))
-                                let outs = (outRow(co.0, qh), outRow(co.1, qh), outRow(co.2, qh), outRow(co.3, qh))
-                                let b = (biasG[co.0], biasG[co.1], biasG[co.2], biasG[co.3])
-                                let s = (slopeG[co.0], slopeG[co.1], slopeG[co.2], slopeG[co.3])
-                                let x = tile.band + (qh - qh0) * bw
-                                let w = weights + cb * blockStride
-                                sweepColumns(colsInPhase) { width, c in
-                                    tile.channelTile(width, x: x, cols: c, w: w, bias: b, slopes: s, out: outs)
+/// Where one phase's outputs lie and what its taps read, as plain integers.
+struct ConvTransposePhaseRun {
+    var phase: Int
+    var taps: Int
+    var qLo: Int, qHi: Int             // q (or r) of the outputs of this phase in the image
+}
+
+/// Everything a work item reads, flattened into raw memory: no arrays (and no reference
+/// counting) in the loops. Built once per `run`, shared read-only by all workers.
+struct ConvTransposeRunContext: @unchecked Sendable {
+    let g: ConvTranspose2DGeometry
+    let itemsPerImage: Int
+    let qMin: Int, qMax: Int, rMin: Int, rMax: Int
+    let minOffsetH: Int, minOffsetW: Int         // over all phases: the band starts there
+    let bandRows: Int                             // itemRows + spanH
+    let chunkPixels: Int                          // phase columns per band, a multiple of 24
+    let bandColumns: Int                          // chunkPixels + spanW
+    let maxInputRows: Int
+    let phasesH: UnsafeMutablePointer<ConvTransposePhaseRun>   // (sH)
+    let phasesW: UnsafeMutablePointer<ConvTransposePhaseRun>   // (sW)
+    let blockCount: Int
+    let blockStart: UnsafeMutablePointer<Int>                  // (blocks)
+    let blockShape: UnsafeMutablePointer<ConvTransposeKernelShape>
+    // Slot tables, flattened: table t = tableStart[rowChoice] + group.
+    let tableStart: UnsafeMutablePointer<Int>                  // (rowChoices + 1)
+    let phaseRows: UnsafeMutablePointer<Int>                   // (tables)
+    let inputRowCount: UnsafeMutablePointer<Int>               // (tables)
+    let inputRows: UnsafeMutablePointer<UnsafeMutablePointer<Int>>      // (tables) -> (count)
+    let tapOfRow: UnsafeMutablePointer<UnsafeMutablePointer<Int32>>     // (tables) -> (count, R)
+    let slotPhase: UnsafeMutablePointer<UnsafeMutablePointer<Int>>      // (tables) -> (R)
+    let slotRow: UnsafeMutablePointer<UnsafeMutablePointer<Int>>        // (tables) -> (R)
+    let tableCount: Int
+    let columnOffsets: UnsafeMutablePointer<UnsafeMutablePointer<Int>>  // (sW) -> (taps)
+    let packedOffsets: UnsafeMutablePointer<Int>               // (g, block, ph, pw)
+    let packed: UnsafePointer<Float>, bias: UnsafePointer<Float>, slopes: UnsafePointer<Float>
+    let activation: ConvTransposeActivationMode
+
+    init(_ plan: ConvTranspose2DPlan, _ g: ConvTranspose2DGeometry,
+         packed: UnsafePointer<Float>, bias: UnsafePointer<Float>, slopes: UnsafePointer<Float>) {
+        self.g = g
+        let tilePixels = ConvTransposeKernelShape.pixels
+        let rangesH = plan.phasesH.map { $0.outputRange(stride: g.strideH, padding: g.padH, outSize: g.outHeight) }
+        let rangesW = plan.phasesW.map { $0.outputRange(stride: g.strideW, padding: g.padW, outSize: g.outWidth) }
+        qMin = rangesH.map(\.lowerBound).min() ?? 0
+        qMax = rangesH.map(\.upperBound).max() ?? 0
+        rMin = rangesW.map(\.lowerBound).min() ?? 0
+        rMax = rangesW.map(\.upperBound).max() ?? 0
+        itemsPerImage = (qMax - qMin + ConvTranspose2DFast.itemRows - 1) / ConvTranspose2DFast.itemRows
+        let withTapsH = plan.phasesH.filter { !$0.taps.isEmpty }, withTapsW = plan.phasesW.filter { !$0.taps.isEmpty }
+        minOffsetH = withTapsH.map(\.minOffset).min() ?? 0
+        minOffsetW = withTapsW.map(\.minOffset).min() ?? 0
+        bandRows = (withTapsH.map(\.maxOffset).max() ?? 0) - minOffsetH + ConvTranspose2DFast.itemRows
+        let spanW = (withTapsW.map(\.maxOffset).max() ?? 0) - minOffsetW
+        // Chunks as wide as keep the band within `bandBytes`, at least one block, at most the row.
+        let pixelBlocks = (rMax - rMin + tilePixels - 1) / tilePixels
+        let fit = ConvTranspose2DFast.bandBytes / (MemoryLayout<Float>.size * g.inChannelsPerGroup * bandRows) - spanW
+        chunkPixels = min(max(1, fit / tilePixels), max(1, pixelBlocks)) * tilePixels
+        bandColumns = chunkPixels + spanW
+        maxInputRows = plan.slotTables.flatMap { $0.map(\.inputRows.count) }.max() ?? 0
+
+        func copy<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(1, values.count))
+            p.initialize(from: values, count: values.count)
+            return p
+        }
+        phasesH = copy(zip(plan.phasesH, rangesH).map { ConvTransposePhaseRun(phase: $0.phase, taps: $0.taps.count, qLo: $1.lowerBound, qHi: $1.upperBound) })
+        phasesW = copy(zip(plan.phasesW, rangesW).map { ConvTransposePhaseRun(phase: $0.phase, taps: $0.taps.count, qLo: $1.lowerBound, qHi: $1.upperBound) })
+        blockCount = plan.blocks.count
+        blockStart = copy(plan.blocks.map(\.start))
+        blockShape = copy(plan.blocks.map(\.shape))
+        let tables = plan.slotTables.flatMap { $0 }
+        tableCount = tables.count
+        tableStart = copy(plan.slotTables.reduce(into: [0]) { $0.append($0.last! + $1.count) })
+        phaseRows = copy(tables.map(\.phaseRows))
+        inputRowCount = copy(tables.map(\.inputRows.count))
+        inputRows = copy(tables.map { copy($0.inputRows) })
+        tapOfRow = copy(tables.map { copy($0.tapOfRow) })
+        slotPhase = copy(tables.map { copy($0.slots.map(\.phase)) })
+        slotRow = copy(tables.map { copy($0.slots.map(\.row)) })
+        columnOffsets = copy(plan.phasesW.map { copy($0.offsets) })
+        packedOffsets = copy(plan.packedOffsets)
+        self.packed = packed
+        self.bias = bias
+        self.slopes = slopes
+        activation = plan.activation
+    }
+
+    func deallocate() {
+        for t in 0..<tableCount {
+            inputRows[t].deallocate(); tapOfRow[t].deallocate(); slotPhase[t].deallocate(); slotRow[t].deallocate()
+        }
+        for i in 0..<g.strideW { columnOffsets[i].deallocate() }
+        for p in [tableStart, phaseRows, inputRowCount, blockStart, packedOffsets] { p.deallocate() }
+        inputRows.deallocate(); tapOfRow.deallocate(); slotPhase.deallocate(); slotRow.deallocate()
+        columnOffsets.deallocate()
+        phasesH.deallocate(); phasesW.deallocate(); blockShape.deallocate()
+    }
+
+    /// Computes work item `item` (see `ConvTranspose2DFast.run` for what it owns).
+    func runItem(_ item: Int, input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>) {
+        let tilePixels = ConvTransposeKernelShape.pixels, blockRows = ConvTransposeKernelShape.blockRows
+        let (cInG, cOutG) = (g.inChannelsPerGroup, g.outChannelsPerGroup)
+        let (H, W, oH, oW) = (g.inHeight, g.inWidth, g.outHeight, g.outWidth)
+        let (sH, sW, pH, pW) = (g.strideH, g.strideW, g.padH, g.padW)
+        let n = item / (g.groups * itemsPerImage)
+        let grp = (item / itemsPerImage) % g.groups
+        let qStart = qMin + (item % itemsPerImage) * ConvTranspose2DFast.itemRows
+        let qEnd = min(qStart + ConvTranspose2DFast.itemRows, qMax)
+        let inputPlane = x + (n * g.inChannels + grp * cInG) * H * W   // (cInG, H, W)
+        // band (cInG, bandRows, bandColumns): input rows qStart + minOffsetH …, columns chunk + minOffsetW …
+        let band = UnsafeMutablePointer<Float>.allocate(capacity: cInG * bandRows * bandColumns)
+        let rowOffsets = UnsafeMutablePointer<Int>.allocate(capacity: max(1, maxInputRows))
+        let slotWeights = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: 4)
+        let slotOut = UnsafeMutablePointer<Int>.allocate(capacity: 4)
+        defer { band.deallocate(); rowOffsets.deallocate(); slotWeights.deallocate(); slotOut.deallocate() }
+
+        for chunk in stride(from: rMin, to: rMax, by: chunkPixels) {
+            ConvTranspose2DFast.fillPatch(band, from: inputPlane, channels: cInG, height: H, width: W,
+                                          firstRow: qStart + minOffsetH, rows: bandRows,
+                                          firstColumn: chunk + minOffsetW, columns: bandColumns,
+                                          prefetchColumns: chunk + chunkPixels < rMax ? chunkPixels : 0)
+            for qs in stride(from: qStart, to: qEnd, by: blockRows) {
+                for pwIndex in 0..<sW {
+                    // The tiles of this chunk that hold outputs of column phase pw: first r0, count,
+                    // and the valid lanes of the first and the last.
+                    let pw = phasesW[pwIndex]
+                    let lo = max(pw.qLo, chunk), hi = min(pw.qHi, chunk + chunkPixels)
+                    if lo >= hi { continue }
+                    let first = (lo - chunk) / tilePixels, last = (hi - 1 - chunk) / tilePixels
+                    let r0 = chunk + first * tilePixels
+                    let tiles = last - first + 1, laneLo = lo - r0, laneHiLast = hi - (chunk + last * tilePixels)
+                    let src = UnsafePointer(band) + (r0 - chunk - minOffsetW)   // band column of r0
+                    let ow0 = r0 * sW + pw.phase - pW
+                    for blockIndex in 0..<blockCount {
+                        let shape = blockShape[blockIndex]
+                        let R = shape.rows
+                        let co = grp * cOutG + blockStart[blockIndex]
+                        let packedBlock = (grp * blockCount + blockIndex) * sH
+                        let choice = shape.rowChoiceIndex
+                        for t in tableStart[choice]..<tableStart[choice + 1] {
+                            for dq in stride(from: 0, to: blockRows, by: phaseRows[t]) {
+                                // Slot s is output row phase slotPhase, phase row qs + dq + slotRow.
+                                var valid = 0
+                                for slot in 0..<R {
+                                    let phIndex = slotPhase[t][slot], ph = phasesH[phIndex]
+                                    let q = qs + dq + slotRow[t][slot]
+                                    if q >= ph.qLo && q < ph.qHi && q < qEnd { valid |= 1 << slot }
+                                    slotWeights[slot] = packed + packedOffsets[(packedBlock + phIndex) * sW + pwIndex]
+                                    slotOut[slot] = ((n * g.outChannels + co) * oH + q * sH + ph.phase - pH) * oW + ow0
+                                }
+                                if valid == 0 { continue }
+                                let rows = pw.taps > 0 ? inputRowCount[t] : 0
+                                for j in 0..<rows {
+                                    rowOffsets[j] = (qs - qStart + dq + inputRows[t][j] - minOffsetH) * bandColumns
+                                }
+                                let args = ConvTransposeKernelArgs(
+                                    src: src, channelStride: bandRows * bandColumns,
+                                    channels: cInG, rowOffsets: rowOffsets, inputRows: rows,
+                                    tapOfRow: tapOfRow[t], columnOffsets: columnOffsets[pwIndex], tapsW: pw.taps,
+                                    slotWeights: slotWeights, bias: bias + co, slopes: slopes + co,
+                                    activation: activation, out: y, slotOut: slotOut, validSlots: valid,
+                                    outChannelStride: oH * oW, outColumnStride: sW,
+                                    tiles: tiles, laneLo: laneLo, laneHiLast: laneHiLast)
+                                switch shape {
+                                case .channels4: ConvTransposeMicroKernel<4, 1, 3>.run(args)
+                                case .channels3: ConvTransposeMicroKernel<3, 1, 3>.run(args)
+                                case .channels2: ConvTransposeMicroKernel<2, 2, 3>.run(args)
+                                case .channels1: ConvTransposeMicroKernel<1, 4, 3>.run(args)
                                 }
                             }
                         }
-                    case .rows:
-                        for co in 0..<cOutG {
-                            let w = weights + co * blockStride
-                            var qh = qh0
-                            while qh < qhEnd {
-                                let r = (qh, min(qh + 1, qhEnd - 1), min(qh + 2, qhEnd - 1), min(qh + 3, qhEnd - 1))
-                                let rowOffsets = ((r.0 - qh0) * bw, (r.1 - qh0) * bw, (r.2 - qh0) * bw, (r.3 - qh0) * bw)
-                                let outs = (outRow(co, r.0), outRow(co, r.1), outRow(co, r.2), outRow(co, r.3))
-                                sweepColumns(colsInPhase) { width, c in
-                                    tile.rowTile(width, rows: rowOffsets, cols: c, w: w, bias: biasG[co],
-                                                 slope: slopeG[co], out: outs)
-                                }
-                                qh += 4
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension ConvTranspose2DFast {
+    /// Copies `rows` input rows from `firstRow` × `columns` columns from `firstColumn` of every
+    /// channel into `patch` (channels, rows, columns), with zeros where the window leaves the image.
+    ///
+    /// `prefetchColumns` more columns after the window are prefetched into L2 for the next chunk:
+    /// the band holds short pieces of many rows, too short for the hardware prefetchers, and
+    /// copying them measured bound by memory latency.
+    static func fillPatch(_ patch: UnsafeMutablePointer<Float>, from plane: UnsafePointer<Float>,
+                          channels: Int, height: Int, width: Int,
+                          firstRow: Int, rows: Int, firstColumn: Int, columns: Int, prefetchColumns: Int = 0) {
+        let c0 = max(0, firstColumn), c1 = min(width, firstColumn + columns)   // [c0, c1) inside
+        for ci in 0..<channels {
+            for i in 0..<rows {
+                let h = firstRow + i
+                let dst = patch + (ci * rows + i) * columns
+                guard h >= 0, h < height, c0 < c1 else {
+                    dst.update(repeating: 0, count: columns)
+                    continue
+                }
+                let left = c0 - firstColumn, inside = c1 - c0
+                if left > 0 { dst.update(repeating: 0, count: left) }
+                let src = plane + (ci * height + h) * width + c0
+                copy(src, to: dst + left, count: inside)
+                let ahead = min(prefetchColumns, width - c1)
+                if ahead > 0 {
+                    let next = UnsafeRawPointer(src + inside)
+                    for byte in stride(from: 0, to: ahead * MemoryLayout<Float>.size, by: 64) {
+                        llvmPrefetch(next + byte, 0, 2, 1)
+                    }
+                }
+                if columns > left + inside { (dst + left + inside).update(repeating: 0, count: columns - left - inside) }
+            }
+        }
+    }
+
+    /// `dst[0..<count] = src[0..<count]` with SIMD8 moves: most rows of a band are a few dozen
+    /// floats, where a call to memmove costs more than the copy.
+    @inline(__always)
+    static func copy(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i &+ 8 <= count {
+            UnsafeMutableRawPointer(dst + i).storeBytes(
+                of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+            i &+= 8
+        }
+        while i < count {
+            dst[i] = src[i]
+            i &+= 1
+        }
+    }
+}
+
+/// Everything one kernel call needs: where to read, which taps, where to write.
+struct ConvTransposeKernelArgs {
+    var src: UnsafePointer<Float>          // input channel 0, column of lane 0; rows via rowOffsets
+    var channelStride: Int
+    var channels: Int                      // cInG
+    var rowOffsets: UnsafePointer<Int>     // (inputRows): element offset of each input row from src
+    var inputRows: Int
+    var tapOfRow: UnsafePointer<Int32>     // (inputRows, R): each slot's row tap a, or −1
+    var columnOffsets: UnsafePointer<Int>  // (tapsW): column offset of each column tap
+    var tapsW: Int
+    var slotWeights: UnsafePointer<UnsafePointer<Float>>  // (R): packed (tapsH, channels, tapsW, CB) of each slot's phase
+    var bias: UnsafePointer<Float>         // (CB)
+    var slopes: UnsafePointer<Float>       // (CB)
+    var activation: ConvTransposeActivationMode
+    var out: UnsafeMutablePointer<Float>
+    var slotOut: UnsafePointer<Int>        // (R): element (channel 0, lane 0) of each slot's row
+    var validSlots: Int                    // bit s: slot s is an output row to store
+    var outChannelStride: Int
+    var outColumnStride: Int
+    var tiles: Int                         // tiles side by side, each V·8 pixels right of the last
+    var laneLo: Int                        // pixels of the first tile's rows to store from
+    var laneHiLast: Int                    // pixels of the last tile's rows to store up to
+}
+
+/// The register tile: CB output channels × R output rows × V SIMD8 vectors of consecutive phase
+/// columns, accumulated in registers over all input channels and taps (CB·R·V ≤ 12 of the 16 ymm).
+///
+/// Loop order: input row j, input channel ci, column tap b, then for every output row r that uses
+/// row j (through its row tap a) and every channel c: acc[c][r] += x[ci, j, b + lanes] · w[ci, a, b, c].
+/// Input vectors are loaded once per (j, ci, b) and shared by all rows and channels of the tile.
+/// For one output element this is the canonical order (row tap a, ci, column tap b) whatever R is,
+/// since input rows ascend with a for every row r.
+enum ConvTransposeMicroKernel<let CB: Int, let R: Int, let V: Int> {
+    typealias Vector = SIMD8<Float>
+
+    @inline(never)
+    static func run(_ k: ConvTransposeKernelArgs) {
+        // Index arithmetic wraps (&+, &*): the driver keeps every index inside its buffer, and
+        // overflow checks in the innermost loops cost more than the loads.
+        for tile in 0..<k.tiles {
+            let shift = tile &* (V &* 8)   // pixels from the first tile
+            tileRun(k, shift: shift, laneLo: tile == 0 ? k.laneLo : 0,
+                    laneHi: tile == k.tiles &- 1 ? k.laneHiLast : V &* 8)
+        }
+    }
+
+    /// One tile: `shift` pixels right of the call's first tile, storing lanes laneLo..<laneHi.
+    @inline(__always)
+    static func tileRun(_ k: ConvTransposeKernelArgs, shift: Int, laneLo: Int, laneHi: Int) {
+        var acc = InlineArray<CB, InlineArray<R, InlineArray<V, Vector>>>(
+            repeating: .init(repeating: .init(repeating: Vector())))
+        for c in 0..<CB {
+            let b = Vector(repeating: k.bias[c])
+            for r in 0..<R { for v in 0..<V { acc[c][r][v] = b } }
+        }
+        let src = k.src + shift
+        for j in 0..<k.inputRows {
+            let taps = k.tapOfRow + j &* R
+            if R == 1 {   // one row: every input row is a tap, a = j
+                accumulate(&acc, mask: 1, taps: taps, j: j, src: src, k)
+                continue
+            }
+            // Which rows of the tile read input row j, as a constant in each case, so that the
+            // tile stays in registers and the channel and column loops have no branches.
+            var mask = 0
+            for r in 0..<R where taps[r] >= 0 { mask |= 1 << r }
+            switch mask {
+            case 1: accumulate(&acc, mask: 1, taps: taps, j: j, src: src, k)
+            case 2: accumulate(&acc, mask: 2, taps: taps, j: j, src: src, k)
+            case 3: accumulate(&acc, mask: 3, taps: taps, j: j, src: src, k)
+            case 4: accumulate(&acc, mask: 4, taps: taps, j: j, src: src, k)
+            case 5: accumulate(&acc, mask: 5, taps: taps, j: j, src: src, k)
+            case 6: accumulate(&acc, mask: 6, taps: taps, j: j, src: src, k)
+            case 7: accumulate(&acc, mask: 7, taps: taps, j: j, src: src, k)
+            case 8: accumulate(&acc, mask: 8, taps: taps, j: j, src: src, k)
+            case 9: accumulate(&acc, mask: 9, taps: taps, j: j, src: src, k)
+            case 10: accumulate(&acc, mask: 10, taps: taps, j: j, src: src, k)
+            case 11: accumulate(&acc, mask: 11, taps: taps, j: j, src: src, k)
+            case 12: accumulate(&acc, mask: 12, taps: taps, j: j, src: src, k)
+            case 13: accumulate(&acc, mask: 13, taps: taps, j: j, src: src, k)
+            case 14: accumulate(&acc, mask: 14, taps: taps, j: j, src: src, k)
+            case 15: accumulate(&acc, mask: 15, taps: taps, j: j, src: src, k)
+            default: preconditionFailure("row mask \(mask) for a tile of \(R) rows")
+            }
+        }
+        store(acc, k, outShift: shift &* k.outColumnStride, laneLo: laneLo, laneHi: laneHi)
+    }
+
+    /// For input row j: acc[c][r] += x[ci, j, b + lanes] · w[ci, a(j, r), b, c] for every input
+    /// channel ci, column tap b, row r in `mask` (a constant once inlined) and channel c.
+    @inline(__always)
+    static func accumulate(_ acc: inout InlineArray<CB, InlineArray<R, InlineArray<V, Vector>>>, mask: Int,
+                           taps: UnsafePointer<Int32>, j: Int, src: UnsafePointer<Float>,
+                           _ k: ConvTransposeKernelArgs) {
+        // weights (tapsH, channels, tapsW, CB): row r's tap a starts at a·channels·tapsW·CB.
+        let weightsPerChannel = k.tapsW &* CB
+        var slotWeights = InlineArray<R, UnsafePointer<Float>>(repeating: k.slotWeights[0])
+        for r in 0..<R where mask & (1 << r) != 0 {
+            slotWeights[r] = k.slotWeights[r] + (R == 1 ? j : Int(taps[r])) &* k.channels &* weightsPerChannel
+        }
+        // Column taps are evenly spaced (see +Phases): tap b reads column offsets[0] + b·step.
+        var xr = src + k.rowOffsets[j] + k.columnOffsets[0]
+        let step = k.tapsW > 1 ? k.columnOffsets[1] &- k.columnOffsets[0] : 0
+        let tapsW = k.tapsW
+        var wc = 0
+        for _ in 0..<k.channels {
+            for b in 0..<tapsW {
+                let xp = UnsafeRawPointer(xr + b &* step)
+                var xv = InlineArray<V, Vector>(repeating: Vector())
+                for v in 0..<V { xv[v] = xp.loadUnaligned(fromByteOffset: v &* 32, as: Vector.self) }
+                for r in 0..<R where mask & (1 << r) != 0 {
+                    let wp = slotWeights[r] + (wc &+ b &* CB)
+                    for c in 0..<CB {
+                        let w = Vector(repeating: wp[c])
+                        for v in 0..<V { acc[c][r][v].addProduct(xv[v], w) }
+                    }
+                }
+            }
+            xr += k.channelStride
+            wc &+= weightsPerChannel
+        }
+    }
+
+    /// Epilogue: activation, then the valid rows and lanes to the output. A whole tile of
+    /// contiguous pixels is stored straight from the registers; a partial or strided one goes
+    /// through a stack buffer (indexing `acc` with run-time rows or lanes would move it to memory).
+    @inline(__always)
+    static func store(_ acc: InlineArray<CB, InlineArray<R, InlineArray<V, Vector>>>, _ k: ConvTransposeKernelArgs,
+                      outShift: Int, laneLo: Int, laneHi: Int) {
+        if k.validSlots == (1 << R) - 1 && k.outColumnStride == 1 && laneLo == 0 && laneHi == V * 8 {
+            for c in 0..<CB {
+                let slope = Vector(repeating: k.slopes[c])
+                for r in 0..<R {
+                    let row = k.out + (k.slotOut[r] &+ outShift &+ c &* k.outChannelStride)
+                    for v in 0..<V {
+                        UnsafeMutableRawPointer(row + v &* 8).storeBytes(
+                            of: activate(acc[c][r][v], k.activation, slope), as: Vector.self)
+                    }
+                }
+            }
+            return
+        }
+        withUnsafeTemporaryAllocation(of: Vector.self, capacity: CB * R * V) { tile in
+            for c in 0..<CB { for r in 0..<R { for v in 0..<V { tile[(c * R + r) * V + v] = acc[c][r][v] } } }
+            let contiguous = k.outColumnStride == 1 && laneLo == 0 && laneHi == V * 8
+            for c in 0..<CB {
+                let slope = Vector(repeating: k.slopes[c])
+                for r in 0..<R where k.validSlots & (1 << r) != 0 {
+                    let rowStart = k.slotOut[r] + outShift + c * k.outChannelStride
+                    for v in 0..<V {
+                        let value = activate(tile[(c * R + r) * V + v], k.activation, slope)
+                        if contiguous {
+                            UnsafeMutableRawPointer(k.out + rowStart + v * 8).storeBytes(of: value, as: Vector.self)
+                        } else {
+                            let lo = max(laneLo - v * 8, 0), hi = min(laneHi - v * 8, 8)
+                            if lo < hi {
+                                for lane in lo..<hi { k.out[rowStart + (v * 8 + lane) * k.outColumnStride] = value[lane] }
                             }
                         }
                     }
                 }
             }
         }
-        }
-        }
-        }
     }
 
-    /// Calls `body` with column triples covering 0..<count: SIMD8 vectors where count ≥ 8,
-    /// single floats otherwise. A short last triple is clamped back inside the row (re-doing
-    /// some columns, which yields the same bits).
     @inline(__always)
-    static func sweepColumns(_ count: Int, _ body: (KernelWidth, (Int, Int, Int)) -> Void) {
-        let lanes = count >= 8 ? 8 : 1
-        let last = count - lanes
-        var start = 0
-        while start < count {
-            let c = (min(start, last), min(start + lanes, last), min(start + 2 * lanes, last))
-            body(lanes == 8 ? .simd8 : .scalar, c)
-            start += 3 * lanes
-        }
-    }
-}
-
-/// Which instantiation of the micro-kernels a column triple uses.
-enum KernelWidth { case simd8, scalar }
-
-/// What the store does to each element (see `ConvTranspose2DEpilogue`).
-enum ActivationMode {
-    case none, relu, negativeSlope
-    init(_ e: ConvTranspose2DEpilogue) {
-        switch e {
-        case .none: self = .none
-        case .relu: self = .relu
-        case .leakyReLU, .prelu: self = .negativeSlope
-        }
-    }
-}
-
-/// The lane type of a micro-kernel: SIMD8<Float> for the body, Float for narrow tails.
-protocol KernelVector {
-    init(broadcast value: Float)
-    init(loading p: UnsafePointer<Float>)
-    func addingProduct(_ lhs: Self, _ rhs: Self) -> Self
-    func activated(_ mode: ActivationMode, slope: Float) -> Self
-    func store(to p: UnsafeMutablePointer<Float>, stride: Int)
-}
-
-extension Float: KernelVector {
-    @inline(__always) init(broadcast value: Float) { self = value }
-    @inline(__always) init(loading p: UnsafePointer<Float>) { self = p.pointee }
-    @inline(__always) func activated(_ mode: ActivationMode, slope: Float) -> Float {
+    static func activate(_ x: Vector, _ mode: ConvTransposeActivationMode, _ slope: Vector) -> Vector {
         switch mode {
-        case .none: return self
-        case .relu: return self < 0 ? 0 : self
-        case .negativeSlope: return self < 0 ? self * slope : self
-        }
-    }
-    @inline(__always) func store(to p: UnsafeMutablePointer<Float>, stride: Int) { p.pointee = self }
-}
-
-extension SIMD8: KernelVector where Scalar == Float {
-    @inline(__always) init(broadcast value: Float) { self.init(repeating: value) }
-    @inline(__always) init(loading p: UnsafePointer<Float>) {
-        self = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-    }
-    @inline(__always) func activated(_ mode: ActivationMode, slope: Float) -> SIMD8<Float> {
-        switch mode {
-        case .none: return self
-        case .relu: return self.replacing(with: 0, where: self .< 0)
-        case .negativeSlope: return self.replacing(with: self * slope, where: self .< 0)
-        }
-    }
-    @inline(__always) func store(to p: UnsafeMutablePointer<Float>, stride: Int) {
-        if stride == 1 {
-            UnsafeMutableRawPointer(p).storeBytes(of: self, as: SIMD8<Float>.self)
-        } else {
-            for i in 0..<8 { p[i * stride] = self[i] }
+        case .identity: return x
+        case .relu: return x.replacing(with: 0, where: x .< 0)
+        case .slopes: return x.replacing(with: x * slope, where: x .< 0)
         }
     }
 }
 
-/// What every micro-kernel call of one (item, phase) shares.
-struct TileSetup {
-    var band: UnsafePointer<Float>     // (cInG, bandRows, bw)
-    var channelStride: Int             // bandRows·bw
-    var bandWidth: Int
-    var cIn: Int                       // cInG
-    var taps: UnsafePointer<Int>       // (tapCount): offsets into one band channel
-    var tapCount: Int
-    var outStride: Int                 // sW: output columns of a phase are sW apart
-    var mode: ActivationMode
-
-    init(band: UnsafePointer<Float>, channelStride: Int, bandWidth: Int, cIn: Int,
-         taps: UnsafePointer<Int>, tapCount: Int, outStride: Int, mode: ActivationMode) {
-        (self.band, self.channelStride, self.bandWidth, self.cIn) = (band, channelStride, bandWidth, cIn)
-        (self.taps, self.tapCount, self.outStride, self.mode) = (taps, tapCount, outStride, mode)
-    }
-
-    @inline(__always)
-    func channelTile(_ width: KernelWidth, x: UnsafePointer<Float>, cols: (Int, Int, Int),
-                     w: UnsafePointer<Float>, bias: (Float, Float, Float, Float),
-                     slopes: (Float, Float, Float, Float),
-                     out: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
-                           UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)) {
-        switch width {
-        case .simd8: channelTile(SIMD8<Float>.self, x: x, cols: cols, w: w, bias: bias, slopes: slopes, out: out)
-        case .scalar: channelTile(Float.self, x: x, cols: cols, w: w, bias: bias, slopes: slopes, out: out)
-        }
-    }
-
-    /// 4 output channels (weight lanes) × 3 column vectors of one output row.
-    /// x: band at the row of this output row, column 0; w: (ci, tap, 4).
-    @inline(__always)
-    func channelTile<V: KernelVector>(_: V.Type, x: UnsafePointer<Float>, cols: (Int, Int, Int),
-                                      w: UnsafePointer<Float>, bias: (Float, Float, Float, Float),
-                                      slopes: (Float, Float, Float, Float),
-                                      out: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
-                                            UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)) {
-        var a00 = V(broadcast: bias.0), a01 = a00, a02 = a00
-        var a10 = V(broadcast: bias.1), a11 = a10, a12 = a10
-        var a20 = V(broadcast: bias.2), a21 = a20, a22 = a20
-        var a30 = V(broadcast: bias.3), a31 = a30, a32 = a30
-        let (c0, c1, c2) = cols
-        var xc = x
-        var wp = w
-        for _ in 0..<cIn {
-            for t in 0..<tapCount {
-                let xp = xc + taps[t]
-                let x0 = V(loading: xp + c0), x1 = V(loading: xp + c1), x2 = V(loading: xp + c2)
-                let w0 = V(broadcast: wp[0])
-                a00 = a00.addingProduct(x0, w0); a01 = a01.addingProduct(x1, w0); a02 = a02.addingProduct(x2, w0)
-                let w1 = V(broadcast: wp[1])
-                a10 = a10.addingProduct(x0, w1); a11 = a11.addingProduct(x1, w1); a12 = a12.addingProduct(x2, w1)
-                let w2 = V(broadcast: wp[2])
-                a20 = a20.addingProduct(x0, w2); a21 = a21.addingProduct(x1, w2); a22 = a22.addingProduct(x2, w2)
-                let w3 = V(broadcast: wp[3])
-                a30 = a30.addingProduct(x0, w3); a31 = a31.addingProduct(x1, w3); a32 = a32.addingProduct(x2, w3)
-                wp += 4
-            }
-            xc += channelStride
-        }
-        let s = outStride
-        a00.activated(mode, slope: slopes.0).store(to: out.0 + c0 * s, stride: s)
-        a01.activated(mode, slope: slopes.0).store(to: out.0 + c1 * s, stride: s)
-        a02.activated(mode, slope: slopes.0).store(to: out.0 + c2 * s, stride: s)
-        a10.activated(mode, slope: slopes.1).store(to: out.1 + c0 * s, stride: s)
-        a11.activated(mode, slope: slopes.1).store(to: out.1 + c1 * s, stride: s)
-        a12.activated(mode, slope: slopes.1).store(to: out.1 + c2 * s, stride: s)
-        a20.activated(mode, slope: slopes.2).store(to: out.2 + c0 * s, stride: s)
-        a21.activated(mode, slope: slopes.2).store(to: out.2 + c1 * s, stride: s)
-        a22.activated(mode, slope: slopes.2).store(to: out.2 + c2 * s, stride: s)
-        a30.activated(mode, slope: slopes.3).store(to: out.3 + c0 * s, stride: s)
-        a31.activated(mode, slope: slopes.3).store(to: out.3 + c1 * s, stride: s)
-        a32.activated(mode, slope: slopes.3).store(to: out.3 + c2 * s, stride: s)
-    }
-
-    @inline(__always)
-    func rowTile(_ width: KernelWidth, rows: (Int, Int, Int, Int), cols: (Int, Int, Int),
-                 w: UnsafePointer<Float>, bias: Float, slope: Float,
-                 out: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
-                       UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)) {
-        switch width {
-        case .simd8: rowTile(SIMD8<Float>.self, rows: rows, cols: cols, w: w, bias: bias, slope: slope, out: out)
-        case .scalar: rowTile(Float.self, rows: rows, cols: cols, w: w, bias: bias, slope: slope, out: out)
-        }
-    }
-
-    /// 4 output rows × 3 column vectors of one output channel.
-    /// rows: band offsets of the 4 rows (from the item's first row); w: (ci, tap).
-    @inline(__always)
-    func rowTile<V: KernelVector>(_: V.Type, rows: (Int, Int, Int, Int), cols: (Int, Int, Int),
-                                  w: UnsafePointer<Float>, bias: Float, slope: Float,
-                                  out: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
-                                        UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)) {
-        var a00 = V(broadcast: bias), a01 = a00, a02 = a00
-        var a10 = a00, a11 = a00, a12 = a00
-        var a20 = a00, a21 = a00, a22 = a00
-        var a30 = a00, a31 = a00, a32 = a00
-        let (c0, c1, c2) = cols
-        let (r1, r2, r3) = (rows.1 - rows.0, rows.2 - rows.0, rows.3 - rows.0)
-        var xc = band + rows.0
-        var wp = w
-        for _ in 0..<cIn {
-            for t in 0..<tapCount {
-                let wv = V(broadcast: wp[t])
-                let xp = xc + taps[t]
-                a00 = a00.addingProduct(V(loading: xp + c0), wv)
-                a01 = a01.addingProduct(V(loading: xp + c1), wv)
-                a02 = a02.addingProduct(V(loading: xp + c2), wv)
-                a10 = a10.addingProduct(V(loading: xp + r1 + c0), wv)
-                a11 = a11.addingProduct(V(loading: xp + r1 + c1), wv)
-                a12 = a12.addingProduct(V(loading: xp + r1 + c2), wv)
-                a20 = a20.addingProduct(V(loading: xp + r2 + c0), wv)
-                a21 = a21.addingProduct(V(loading: xp + r2 + c1), wv)
-                a22 = a22.addingProduct(V(loading: xp + r2 + c2), wv)
-                a30 = a30.addingProduct(V(loading: xp + r3 + c0), wv)
-                a31 = a31.addingProduct(V(loading: xp + r3 + c1), wv)
-                a32 = a32.addingProduct(V(loading: xp + r3 + c2), wv)
-            }
-            wp += tapCount
-            xc += channelStride
-        }
-        let s = outStride
-        a00.activated(mode, slope: slope).store(to: out.0 + c0 * s, stride: s)
-        a01.activated(mode, slope: slope).store(to: out.0 + c1 * s, stride: s)
-        a02.activated(mode, slope: slope).store(to: out.0 + c2 * s, stride: s)
-        a10.activated(mode, slope: slope).store(to: out.1 + c0 * s, stride: s)
-        a11.activated(mode, slope: slope).store(to: out.1 + c1 * s, stride: s)
-        a12.activated(mode, slope: slope).store(to: out.1 + c2 * s, stride: s)
-        a20.activated(mode, slope: slope).store(to: out.2 + c0 * s, stride: s)
-        a21.activated(mode, slope: slope).store(to: out.2 + c1 * s, stride: s)
-        a22.activated(mode, slope: slope).store(to: out.2 + c2 * s, stride: s)
-        a30.activated(mode, slope: slope).store(to: out.3 + c0 * s, stride: s)
-        a31.activated(mode, slope: slope).store(to: out.3 + c1 * s, stride: s)
-        a32.activated(mode, slope: slope).store(to: out.3 + c2 * s, stride: s)
-    }
-}
+/// LLVM's prefetch intrinsic (address, 0 = read, locality 0–3, 1 = data cache): Swift has no
+/// spelling for a software prefetch, and a function named `llvm.*` is the intrinsic itself.
+@_silgen_name("llvm.prefetch.p0")
+func llvmPrefetch(_ address: UnsafeRawPointer, _ readWrite: Int32, _ locality: Int32, _ cacheType: Int32)

@@ -156,7 +156,7 @@ public func convTranspose2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil
                             stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
                             outputPadding: (Int, Int) = (0, 0), groups: Int = 1,
                             dilation: (Int, Int) = (1, 1), threads: Int) throws -> Tensor {
-    // Validate against the input first, so errors name the input as PyTorch's do.
+    // Validate against the real input first, so errors name the input as PyTorch's do.
     _ = try ConvTranspose2DGeometry(
         inputShape: input.shape, weightShape: weight.shape, biasShape: bias?.shape,
         stride: stride, padding: padding, outputPadding: outputPadding, groups: groups, dilation: dilation)

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import UpscaleKit
+
+/// `upscale eval`: the super-resolution literature's quality protocol, run through this engine.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure a model's PSNR and SSIM against bicubic on a folder of high-resolution images.",
+        discussion: """
+        For each image: crop to a multiple of the scale, make the low-resolution input with MATLAB's
+        bicubic imresize on 8-bit RGB, upscale it with the model and with bicubic, round both to 8 bits,
+        and compare the luma (BT.601, MATLAB rgb2ycbcr) with the original, `scale` border pixels shaved.
+
+        Examples:
+          upscale eval --model x2 ../shared/datasets/val/Set5
+          upscale eval -s 4 Set5/ --json
+        """)
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("A built-in model name (x2, x3, x4) or a weights file.", valueName: "name|path"))
+    var model: String?
+
+    @Option(name: .shortAndLong, help: "Use the built-in model for this scale.")
+    var scale: Int?
+
+    @Option(name: [.customShort("j"), .long], help: "Worker threads (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "Print the results as JSON on stdout.")
+    var json = false
+
+    @Argument(help: ArgumentHelp("Folders or files of high-resolution PNG/JPEG images.", valueName: "hr"))
+    var inputs: [String]
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
+        if let scale, ![2, 3, 4].contains(scale) { throw ValidationError("--scale must be 2, 3 or 4.") }
+    }
+
+    func run() throws {
+        let source = try ModelSource.resolve(model: model, scale: scale, builtinNames: BuiltinModels.names)
+        let network = try Engine.loadModel(source)
+        var options = RunOptions()
+        options.threads = threads ?? Threading.defaultThreads
+        let files = try evaluationFiles()
+        var rows: [(name: String, score: SuperResolutionScore)] = []
+        var failed = false
+        for path in files {
+            do {
+                let image = try ImageCodec.decode(path: path, options: DecodeOptions())
+                let hr = image.color.shape[1] == 3 ? image.color : replicateGray(image.color)
+                guard hr.shape[2] >= 2 * network.scale + 1, hr.shape[3] >= 2 * network.scale + 1 else {
+                    throw ValidationError("\(path): image is too small for x\(network.scale) evaluation.")
+                }
+                let score = try SuperResolutionEval.evaluate(hr: hr, scale: network.scale) { lr in
+                    try network.upscale(color: lr, alpha: nil, options: options).color
+                }
+                rows.append(((path as NSString).lastPathComponent, score))
+            } catch {
+                failed = true
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            }
+        }
+        guard !rows.isEmpty else {
+            throw ValidationError("No image could be evaluated in \(inputs.joined(separator: ", ")).")
+        }
+        let mean = SuperResolutionScore(
+            psnr: rows.map(\.score.psnr).reduce(0, +) / Double(rows.count),
+            ssim: rows.map(\.score.ssim).reduce(0, +) / Double(rows.count),
+            bicubicPSNR: rows.map(\.score.bicubicPSNR).reduce(0, +) / Double(rows.count),
+            bicubicSSIM: rows.map(\.score.bicubicSSIM).reduce(0, +) / Double(rows.count))
+        if json {
+            printJSON(rows: rows, mean: mean, modelName: source.displayName, scale: network.scale)
+        } else {
+            let format = { (s: SuperResolutionScore) in
+                [String(format: "%.2f", s.psnr), String(format: "%.4f", s.ssim),
+                 String(format: "%.2f", s.bicubicPSNR), String(format: "%.4f", s.bicubicSSIM),
+                 String(format: "%+.2f", s.psnr - s.bicubicPSNR)]
+            }
+            print("model \(source.displayName), x\(network.scale), Y channel, \(network.scale) px shaved")
+            print(Table.render(header: ["Image", "PSNR", "SSIM", "Bicubic PSNR", "Bicubic SSIM", "Gain dB"],
+                               rows: rows.map { [$0.name] + format($0.score) } + [["mean"] + format(mean)]))
+        }
+        if failed { throw ExitCode.failure }
+    }
+
+    /// The image files named or found (not recursively) in the named folders, sorted.
+    private func evaluationFiles() throws -> [String] {
+        var files: [String] = []
+        for input in inputs {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: input, isDirectory: &isFolder) else {
+                throw ValidationError("\(input): no such file or folder.")
+            }
+            if isFolder.boolValue {
+                let names = try FileManager.default.contentsOfDirectory(atPath: input).sorted()
+                files += names.filter { ImageFormat(pathExtension: ($0 as NSString).pathExtension) != nil }
+                    .map { (input as NSString).appendingPathComponent($0) }
+            } else {
+                files.append(input)
+            }
+        }
+        return files
+    }
+
+    private func replicateGray(_ gray: Tensor) -> Tensor {
+        Tensor(shape: [1, 3, gray.shape[2], gray.shape[3]], data: gray.data + gray.data + gray.data)
+    }
+
+    private func printJSON(rows: [(name: String, score: SuperResolutionScore)], mean: SuperResolutionScore,
+                           modelName: String, scale: Int) {
+        func entry(_ s: SuperResolutionScore) -> [String: Double] {
+            ["psnr": s.psnr, "ssim": s.ssim, "bicubicPSNR": s.bicubicPSNR, "bicubicSSIM": s.bicubicSSIM]
+        }
+        var images: [[String: Any]] = []
+        for row in rows {
+            var e: [String: Any] = entry(row.score)
+            e["image"] = row.name
+            images.append(e)
+        }
+        let document: [String: Any] = ["model": modelName, "scale": scale, "images": images, "mean": entry(mean)]
+        if let data = try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]) {
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+}
