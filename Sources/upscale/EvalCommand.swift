@@ -8,13 +8,16 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Measure a model's PSNR and SSIM against bicubic on a folder of high-resolution images.",
         discussion: """
-        For each image: crop to a multiple of the scale, make the low-resolution input with MATLAB's
-        bicubic imresize on 8-bit RGB, upscale it with the model and with bicubic, round both to 8 bits,
-        and compare the luma (BT.601, MATLAB rgb2ycbcr) with the original, `scale` border pixels shaved.
+        For each image: crop to a multiple of the scale, make the low-resolution input with MATLAB's \
+        bicubic imresize on 8-bit RGB, upscale it with the model and with bicubic, round both to 8 \
+        bits, and compare the luma (BT.601, MATLAB rgb2ycbcr) with the original, `scale` border \
+        pixels shaved. This is the protocol of the super-resolution literature: bicubic on Set5 gives \
+        33.66 dB (x2), 30.39 dB (x3) and 28.42 dB (x4).
 
         Examples:
           upscale eval --model x2 ../shared/datasets/val/Set5
           upscale eval -s 4 Set5/ --json
+
         """)
 
     @Option(name: .shortAndLong, help: ArgumentHelp("A built-in model name (x2, x3, x4) or a weights file.", valueName: "name|path"))
