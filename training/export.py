@@ -157,8 +157,9 @@ def verify_export(seq, path, channels, size=(11, 13), atol=1e-4):
     return diff
 
 
-def export_checkpoint(checkpoint, out, dtype="f32"):
-    """A training checkpoint ({'model': ResidualSR state_dict, 'config': {...}}) → model file."""
+def export_checkpoint(checkpoint, out, dtype="f32", extra_meta=None):
+    """A training checkpoint ({'model': ResidualSR state_dict, 'config': {...}}) → model file.
+    `extra_meta` adds string metadata, e.g. the quality `upscale eval` measured (set5_psnr)."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from model import fsrcnn
 
@@ -172,7 +173,8 @@ def export_checkpoint(checkpoint, out, dtype="f32"):
                  name=f"fsrcnn-x{scale}",
                  description=(f"FSRCNN-style x{scale} super-resolution on luma (d={cfg['width']}, "
                               f"s={cfg['shrink']}, m={cfg['maps']}), residual over bicubic"),
-                 license="CC0-1.0", trained_on="T91 + BSD200")
+                 license="CC0-1.0", trained_on="T91 + BSD200", iterations=ckpt.get("iter", ""),
+                 **(extra_meta or {}))
     return verify_export(stack, out, "y", atol=1e-4 if dtype == "f32" else 1e-2)
 
 
@@ -219,12 +221,17 @@ def main():
     ap.add_argument("--checkpoint", help="training checkpoint (best.pt) to export")
     ap.add_argument("--out", help="model file to write, e.g. models/x2.bin")
     ap.add_argument("--dtype", default="f32", choices=["f32", "f16", "bf16"], help="stored tensor type")
+    ap.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra metadata, repeatable (e.g. set5_psnr=36.52, shown by `upscale models`)")
     ap.add_argument("--make-fixtures", metavar="DIR", help="write the PyTorch-made test fixtures to DIR")
     args = ap.parse_args()
     if args.make_fixtures:
         make_fixtures(args.make_fixtures)
     elif args.checkpoint and args.out:
-        diff = export_checkpoint(args.checkpoint, args.out, args.dtype)
+        pairs = [m.split("=", 1) for m in args.meta]
+        if any(len(p) != 2 or not p[0] for p in pairs):
+            ap.error("--meta takes KEY=VALUE")
+        diff = export_checkpoint(args.checkpoint, args.out, args.dtype, dict(pairs))
         print(f"wrote {args.out} (matches PyTorch's forward, max |diff| {diff:.2e})")
     else:
         ap.error("give --checkpoint and --out, or --make-fixtures")

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Ships the trained models: exports training/runs/x{2,3,4}/best.pt to models/, measures each one
+# through the Swift engine with `upscale eval` on Set5 (the literature's protocol), stores the
+# measured PSNR/SSIM in the model's metadata (shown by `upscale models`), and embeds the models in
+# the binary. Development only (needs the training venv's torch and safetensors).
+#
+#   training/ship.sh [SCALE...]        default: 2 3 4
+#   PYTHON=/path/to/venv/bin/python training/ship.sh
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+python="${PYTHON:-python3}"
+set5="$root/../shared/datasets/val/Set5"
+[[ $# -gt 0 ]] && scales=("$@") || scales=(2 3 4)
+
+for s in "${scales[@]}"; do
+    "$python" training/export.py --checkpoint "training/runs/x$s/best.pt" --out "models/x$s.bin"
+done
+bash tools/embed_models.sh
+swift build -c release --product upscale
+for s in "${scales[@]}"; do
+    json="$(.build/release/upscale eval -m "x$s" "$set5" --json)"
+    read -r psnr ssim < <("$python" -c 'import json,sys; m=json.load(sys.stdin)["mean"]; print("%.2f %.4f" % (m["psnr"], m["ssim"]))' <<<"$json")
+    echo "x$s: Set5 Y-PSNR $psnr dB, SSIM $ssim (upscale eval)"
+    "$python" training/export.py --checkpoint "training/runs/x$s/best.pt" --out "models/x$s.bin" \
+        --meta "set5_psnr=$psnr" --meta "set5_ssim=$ssim"
+done
+bash tools/embed_models.sh
+swift build -c release --product upscale
+.build/release/upscale models
