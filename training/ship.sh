@@ -13,8 +13,13 @@ python="${PYTHON:-python3}"
 set5="$root/../shared/datasets/val/Set5"
 [[ $# -gt 0 ]] && scales=("$@") || scales=(2 3 4)
 
+# A snapshot of each checkpoint, so that a training run still writing best.pt cannot make the
+# measured numbers and the shipped weights disagree.
+snap="$(mktemp -d)"
+trap 'rm -rf "$snap"' EXIT
 for s in "${scales[@]}"; do
-    "$python" training/export.py --checkpoint "training/runs/x$s/best.pt" --out "models/x$s.bin"
+    cp "training/runs/x$s/best.pt" "$snap/x$s.pt"
+    "$python" training/export.py --checkpoint "$snap/x$s.pt" --out "models/x$s.bin"
 done
 bash tools/embed_models.sh
 swift build -c release --product upscale
@@ -22,7 +27,7 @@ for s in "${scales[@]}"; do
     json="$(.build/release/upscale eval -m "x$s" "$set5" --json)"
     read -r psnr ssim < <("$python" -c 'import json,sys; m=json.load(sys.stdin)["mean"]; print("%.2f %.4f" % (m["psnr"], m["ssim"]))' <<<"$json")
     echo "x$s: Set5 Y-PSNR $psnr dB, SSIM $ssim (upscale eval)"
-    "$python" training/export.py --checkpoint "training/runs/x$s/best.pt" --out "models/x$s.bin" \
+    "$python" training/export.py --checkpoint "$snap/x$s.pt" --out "models/x$s.bin" \
         --meta "set5_psnr=$psnr" --meta "set5_ssim=$ssim"
 done
 bash tools/embed_models.sh
