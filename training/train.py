@@ -2,6 +2,8 @@
 
     python training/train.py --scale 2            # writes training/runs/x2/{last,best}.pt
     python training/train.py --scale 2 --resume   # continues from runs/x2/last.pt
+    python training/train.py --scale 2 --resume --restart --lr 3e-4 --iters 12000
+                                                  # warm restart: a new cosine from 3e-4
 
 Then export the best checkpoint to the weights format:
     python training/export.py --checkpoint training/runs/x2/best.pt --out models/x2.bin
@@ -59,7 +61,11 @@ def main():
     p.add_argument('--threads', type=int, default=0, help='CPU threads (0: torch default)')
     p.add_argument('--val-every', type=int, default=1000)
     p.add_argument('--out', default=None, help='run folder (default training/runs/x<scale>)')
-    p.add_argument('--resume', action='store_true')
+    p.add_argument('--stop-at', type=int, default=0,
+                   help='stop after this iteration (a validation point), as if interrupted; the schedule still aims at --iters')
+    p.add_argument('--resume', action='store_true', help='continue from the run folder\'s last.pt')
+    p.add_argument('--restart', action='store_true',
+                   help='with --resume: warm restart from the weights alone (fresh optimizer, new cosine from --lr to --iters)')
     args = p.parse_args()
 
     out = args.out or os.path.join(ROOT, 'training', 'runs', f'x{args.scale}')
@@ -80,31 +86,50 @@ def main():
     config = dict(scale=args.scale, width=args.width, shrink=args.shrink, maps=args.maps)
     net = ResidualSR(fsrcnn(args.scale, args.width, args.shrink, args.maps)).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda i: 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(i, args.iters) / args.iters)))
+    # Cosine annealing from base_lr at iteration `since` to 1% of it at args.iters. A warm restart
+    # (--resume --restart) keeps the weights and Adam's moments and starts a new cosine from --lr.
+    schedule = dict(base_lr=args.lr, since=0)
     start, best = 0, -1.0
     last_path, best_path = os.path.join(out, 'last.pt'), os.path.join(out, 'best.pt')
     if args.resume and os.path.exists(last_path):
         ck = torch.load(last_path, weights_only=False)
-        net.load_state_dict(ck['model']); opt.load_state_dict(ck['opt']); sched.load_state_dict(ck['sched'])
+        net.load_state_dict(ck['model'])
         start, best = ck['iter'], ck['best']
-        rng = ck['rng']
-        torch.set_rng_state(ck['torch_rng'])
-        print(f'resumed at iteration {start}, best {best:.3f} dB', flush=True)
+        if args.restart:
+            # Only the weights carry over: fresh Adam moments, a new cosine, seeds derived from
+            # (--seed, iteration), so a restart depends on nothing but the weights it starts from.
+            schedule = dict(base_lr=args.lr, since=start)
+            torch.manual_seed(args.seed * 1_000_003 + start)
+            rng = np.random.default_rng([args.seed, start])
+        else:
+            opt.load_state_dict(ck['opt'])
+            schedule = ck.get('schedule', dict(base_lr=1e-3, since=0))
+            rng = ck['rng']
+            torch.set_rng_state(ck['torch_rng'])
+        print(f'resumed at iteration {start}, best {best:.3f} dB, learning rate {schedule["base_lr"]:.1e} '
+              f'annealed from iteration {schedule["since"]} to {args.iters}', flush=True)
+    elif args.restart:
+        p.error('--restart needs --resume and a run to resume')
+
+    def learning_rate(it):
+        span = max(1, args.iters - schedule['since'])
+        k = min(max(it - schedule['since'], 0), span)
+        return schedule['base_lr'] * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * k / span)))
 
     loss_sum, t_last = 0.0, time.time()
     for it in range(start + 1, args.iters + 1):
+        for group in opt.param_groups:
+            group['lr'] = learning_rate(it - 1)
         lr_b, bic_b, hr_b = (torch.from_numpy(a).to(device)
                              for a in random_patches(train_pairs, rng, args.batch, patch, args.scale))
         loss = torch.nn.functional.l1_loss(net(lr_b, bic_b), hr_b)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        sched.step()
         loss_sum += loss.item()
         if it % args.val_every == 0 or it == args.iters:
             score = validate(net, val_pairs, args.scale, device)
-            state = dict(model=net.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(), iter=it,
+            state = dict(model=net.state_dict(), opt=opt.state_dict(), schedule=schedule, iter=it,
                          best=max(best, score), rng=rng, torch_rng=torch.get_rng_state(), config=config)
             if score > best:
                 best = score
@@ -112,9 +137,11 @@ def main():
             torch.save(state, last_path)
             rate = args.val_every / (time.time() - t_last)
             print(f'x{args.scale} iter {it}/{args.iters} loss {loss_sum / args.val_every:.5f} '
-                  f'lr {sched.get_last_lr()[0]:.2e} Set5 {score:.3f} dB (best {best:.3f}) {rate:.1f} it/s',
+                  f'lr {learning_rate(it):.2e} Set5 {score:.3f} dB (best {best:.3f}) {rate:.1f} it/s',
                   flush=True)
             loss_sum, t_last = 0.0, time.time()
+            if args.stop_at and it >= args.stop_at:
+                break
 
 
 if __name__ == '__main__':

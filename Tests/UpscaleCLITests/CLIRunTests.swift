@@ -35,7 +35,7 @@ import UpscaleKit
         func listing() -> [String] {
             (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).filter {
                 var isDir: ObjCBool = false
-                FileManager.default.fileExists(atPath: root + "/" + $0, isDirectory: &isDir)
+                _ = FileManager.default.fileExists(atPath: root + "/" + $0, isDirectory: &isDir)
                 return !isDir.boolValue
             }.sorted()
         }
@@ -246,8 +246,8 @@ import UpscaleKit
         process.executableURL = try #require(CLI.executable)
         process.arguments = ["in", "-o", "out", "-m", ws.model, "--tta", "-t", "16", "-j", "1", "--json"]
         process.currentDirectoryURL = URL(fileURLWithPath: ws.root)
-        FileManager.default.createFile(atPath: ws.root + "/report.json", contents: nil)
-        FileManager.default.createFile(atPath: ws.root + "/stderr.txt", contents: nil)
+        _ = FileManager.default.createFile(atPath: ws.root + "/report.json", contents: nil)
+        _ = FileManager.default.createFile(atPath: ws.root + "/stderr.txt", contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: ws.root + "/report.json")
         process.standardError = FileHandle(forWritingAtPath: ws.root + "/stderr.txt")
         try process.run()
