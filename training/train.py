@@ -54,6 +54,8 @@ def main():
     p.add_argument('--batch', type=int, default=32)
     p.add_argument('--patch', type=int, default=0, help='LR patch size (default 96/scale)')
     p.add_argument('--lr', type=float, default=1e-3)
+    p.add_argument('--loss', choices=('l1', 'mse'), default='l1',
+                   help='l1 (default) or mse, which is what PSNR measures (for a final fine-tune)')
     p.add_argument('--width', type=int, default=56, help='feature channels d')
     p.add_argument('--shrink', type=int, default=12, help='mapping channels s')
     p.add_argument('--maps', type=int, default=4, help='mapping layers m')
@@ -116,13 +118,14 @@ def main():
         k = min(max(it - schedule['since'], 0), span)
         return schedule['base_lr'] * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * k / span)))
 
+    loss_fn = torch.nn.functional.l1_loss if args.loss == 'l1' else torch.nn.functional.mse_loss
     loss_sum, t_last = 0.0, time.time()
     for it in range(start + 1, args.iters + 1):
         for group in opt.param_groups:
             group['lr'] = learning_rate(it - 1)
         lr_b, bic_b, hr_b = (torch.from_numpy(a).to(device)
                              for a in random_patches(train_pairs, rng, args.batch, patch, args.scale))
-        loss = torch.nn.functional.l1_loss(net(lr_b, bic_b), hr_b)
+        loss = loss_fn(net(lr_b, bic_b), hr_b)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
