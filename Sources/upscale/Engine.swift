@@ -61,8 +61,14 @@ enum Engine {
         return run
     }
 
-    private static func encodeOptions(_ settings: Settings, format: ImageFormat?) -> EncodeOptions {
+    /// JPEG outputs up to this many pixels get Huffman tables optimized for the image; libjpeg keeps
+    /// the whole image's coefficients for that (6 bytes per RGB pixel: 96 MB at 16 megapixels).
+    /// Larger outputs use the standard tables, so that their memory stays bounded.
+    static let optimizedJPEGPixels = 16 << 20
+
+    private static func encodeOptions(_ settings: Settings, format: ImageFormat?, outputPixels: Int) -> EncodeOptions {
         var encode = EncodeOptions()
+        encode.jpegOptimizeHuffman = outputPixels <= optimizedJPEGPixels
         encode.format = format
         encode.jpegQuality = settings.jpegQuality
         encode.overwrite = settings.overwrite
@@ -89,7 +95,7 @@ enum Engine {
     private static func runStreaming(_ job: BatchJob, model: Model, settings: Settings, report: inout FileReport,
                                      progress: @escaping (FileProgress) -> Void,
                                      isCancelled: @escaping () -> Bool) throws {
-        _ = try ImageCodec.probe(path: job.input.path, options: decodeOptions(settings))  // a bad input creates no folder
+        let info = try ImageCodec.probe(path: job.input.path, options: decodeOptions(settings))  // a bad input creates no folder
         try createOutputFolder(for: job.output)
         var options = StreamOptions()
         options.run = runOptions(settings, isCancelled: isCancelled)
@@ -97,7 +103,8 @@ enum Engine {
         options.run.progress = { done, total in progress(state.update { $0.tilesDone = done; $0.tilesTotal = total }) }
         options.rowsProgress = { done, total in progress(state.update { $0.rowsDone = done; $0.rowsTotal = total }) }
         let file = try model.upscaleFile(job.input.path, to: job.output, decode: decodeOptions(settings),
-                                         encode: encodeOptions(settings, format: job.format ?? ImageFormat(path: job.input.path)),
+                                         encode: encodeOptions(settings, format: job.format ?? ImageFormat(path: job.input.path),
+                                                               outputPixels: model.scale * model.scale * info.width * info.height),
                                          options: options)
         report.inputWidth = file.inputWidth
         report.inputHeight = file.inputHeight
@@ -137,7 +144,7 @@ enum Engine {
         if isCancelled() { throw CancellationError() }
 
         // write
-        let encode = encodeOptions(settings, format: job.format ?? inputFormat)
+        let encode = encodeOptions(settings, format: job.format ?? inputFormat, outputPixels: result.width * result.height)
         if job.output == "-" {
             let bytes = try ImageCodec.encode(result, format: encode.format ?? .png, options: encode)
             FileHandle.standardOutput.write(Data(bytes))

@@ -100,6 +100,9 @@ public struct EncodeOptions: Sendable {
     public var jpegQuality = 95
     public var jpegChroma: JPEGChroma = .yuv444
     public var jpegProgressive = false
+    /// Huffman tables optimized for the image (smaller files). libjpeg then keeps every DCT
+    /// coefficient of the image, 2 bytes per sample, until the end: turn it off for huge outputs.
+    public var jpegOptimizeHuffman = true
     /// Replace an existing file at the output path.
     public var overwrite = false
     public init() {}
