@@ -34,18 +34,24 @@ public enum ColorSpace {
     private static func affine(_ t: Tensor, matrix m: [[Double]], before: [Double], after: [Double]) -> Tensor {
         precondition(t.rank == 4 && t.shape[1] == 3, "colour conversion needs (N, 3, H, W)")
         let (n, plane) = (t.shape[0], t.shape[2] * t.shape[3])
-        var out = t.data
+        var out = [Float](repeating: 0, count: t.count)
+        // The coefficients as scalars: the loop reads no array (same arithmetic, in the same order).
+        let (b0, b1, b2) = (before[0], before[1], before[2])
+        let (a0, a1, a2) = (after[0], after[1], after[2])
+        let (m00, m01, m02) = (m[0][0], m[0][1], m[0][2])
+        let (m10, m11, m12) = (m[1][0], m[1][1], m[1][2])
+        let (m20, m21, m22) = (m[2][0], m[2][1], m[2][2])
         t.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 for b in 0..<n {
                     let base = b * 3 * plane
                     for i in 0..<plane {
-                        let p0 = Double(src[base + i]) - before[0]
-                        let p1 = Double(src[base + plane + i]) - before[1]
-                        let p2 = Double(src[base + 2 * plane + i]) - before[2]
-                        for c in 0..<3 {
-                            dst[base + c * plane + i] = Float(after[c] + m[c][0] * p0 + m[c][1] * p1 + m[c][2] * p2)
-                        }
+                        let p0 = Double(src[base + i]) - b0
+                        let p1 = Double(src[base + plane + i]) - b1
+                        let p2 = Double(src[base + 2 * plane + i]) - b2
+                        dst[base + i] = Float(a0 + m00 * p0 + m01 * p1 + m02 * p2)
+                        dst[base + plane + i] = Float(a1 + m10 * p0 + m11 * p1 + m12 * p2)
+                        dst[base + 2 * plane + i] = Float(a2 + m20 * p0 + m21 * p1 + m22 * p2)
                     }
                 }
             }

@@ -143,19 +143,25 @@ public enum Resize {
         var out = [Float](repeating: 0, count: planes * outH * w)
         t.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                let dst = dst   // rows are disjoint per item
-                parallelFor(planes * outH, threads: threads) { item in
-                    let (plane, k) = (item / outH, item % outH)
-                    let o = outRows.lowerBound + k
-                    var acc = [Double](repeating: 0, count: w)
-                    for j in 0..<c.taps {
-                        let wt = c.weight[o * c.taps + j]
-                        if wt == 0 { continue }
-                        let row = (plane * inH + c.index[o * c.taps + j] - rowOrigin) * w
-                        for x in 0..<w { acc[x] += wt * Double(src[row + x]) }
+                c.weight.withUnsafeBufferPointer { weight in
+                c.index.withUnsafeBufferPointer { index in
+                    let dst = dst   // rows are disjoint per item
+                    parallelFor(planes * outH, threads: threads) { item in
+                        let (plane, k) = (item / outH, item % outH)
+                        let o = outRows.lowerBound + k
+                        let acc = UnsafeMutablePointer<Double>.allocate(capacity: w)  // (W) this row's sums
+                        defer { acc.deallocate() }
+                        acc.initialize(repeating: 0, count: w)
+                        for j in 0..<c.taps {
+                            let wt = weight[o * c.taps + j]
+                            if wt == 0 { continue }
+                            let row = src.baseAddress! + (plane * inH + index[o * c.taps + j] - rowOrigin) * w
+                            for x in 0..<w { acc[x] += wt * Double(row[x]) }
+                        }
+                        let base = (plane * outH + k) * w
+                        for x in 0..<w { dst[base + x] = finish(acc[x], quantize: quantize) }
                     }
-                    let base = (plane * outH + k) * w
-                    for x in 0..<w { dst[base + x] = finish(acc[x], quantize: quantize) }
+                }
                 }
             }
         }
@@ -175,17 +181,25 @@ public enum Resize {
                                     threads: Int) -> Tensor {
         let (rows, inW) = (t.shape[0] * t.shape[1] * t.shape[2], t.shape[3])
         var out = [Float](repeating: 0, count: rows * outW)
+        let taps = c.taps
+        // Taps whose weight is 0 for every output (2 of 6 for an integer upscale) are left out of
+        // the sums: adding 0·x to a sum that started at +0 changes no bit.
+        let used = (0..<taps).filter { j in (0..<outW).contains { c.weight[$0 * taps + j] != 0 } }
+        let (jLo, jHi) = (used.first ?? 0, (used.last ?? -1) + 1)
         t.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                let dst = dst
-                parallelFor(rows, threads: threads) { r in
-                    for o in 0..<outW {
-                        var acc = 0.0
-                        for j in 0..<c.taps {
-                            acc += c.weight[o * c.taps + j] * Double(src[r * inW + c.index[o * c.taps + j]])
+                c.weight.withUnsafeBufferPointer { weight in
+                c.index.withUnsafeBufferPointer { index in
+                    let dst = dst
+                    parallelFor(rows, threads: threads) { r in
+                        let row = src.baseAddress! + r * inW
+                        for o in 0..<outW {
+                            var acc = 0.0
+                            for j in jLo..<jHi { acc += weight[o * taps + j] * Double(row[index[o * taps + j]]) }
+                            dst[r * outW + o] = finish(acc, quantize: quantize)
                         }
-                        dst[r * outW + o] = finish(acc, quantize: quantize)
                     }
+                }
                 }
             }
         }

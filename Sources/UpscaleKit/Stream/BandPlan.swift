@@ -65,8 +65,12 @@ public struct BandPlan: Sendable {
 
     /// The default band height: about `pixelBudget` input pixels per band, so that a band's float
     /// planes stay a few tens of MB for any width, but never more than `tileSize` rows (more bands
-    /// let the writer overlap the compute) and never fewer than 8.
-    public static func defaultBandRows(width: Int, tileSize: Int, pixelBudget: Int = 1 << 20) -> Int {
-        max(8, min(max(1, tileSize), pixelBudget / max(1, width)))
+    /// let the writer overlap the compute) and never fewer than 8; then evened out over the image
+    /// (1080 rows in bands of at most 256: 5 bands of 216, not 4 of 256 and one of 56, whose
+    /// halo rows would cost as much as its own).
+    public static func defaultBandRows(width: Int, height: Int, tileSize: Int, pixelBudget: Int = 1 << 20) -> Int {
+        let most = max(8, min(max(1, tileSize), pixelBudget / max(1, width)))
+        let bands = (height + most - 1) / most
+        return max(1, (height + bands - 1) / bands)
     }
 }

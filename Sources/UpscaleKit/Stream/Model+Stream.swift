@@ -47,7 +47,7 @@ extension Model {
         }
         let (height, width) = (reader.height, reader.width)
         let tileSize = max(1, options.run.tileSize)
-        let bandRows = max(1, options.bandRows ?? BandPlan.defaultBandRows(width: width, tileSize: tileSize))
+        let bandRows = max(1, options.bandRows ?? BandPlan.defaultBandRows(width: width, height: height, tileSize: tileSize))
         let taps = Resize.BicubicTaps(height: height, width: width, factor: scale)
         let bands = BandPlan(height: height, bandRows: bandRows, rows: rowGeometry, taps: taps)
         let tiles = TilePlan(height: height, width: width, tileSize: tileSize, rows: rowGeometry, cols: colGeometry)
