@@ -91,3 +91,21 @@ private func streamedBytes(_ model: Model, input: String, output: String, encode
         try FileManager.default.removeItem(atPath: input)
     }
 }
+
+@Test func aCancelMidStreamLeavesNoOutput() throws {
+    let dir = ScratchDir("stream-cancel")
+    defer { dir.remove() }
+    let model = try Model(bytes: BuiltinModels.bytes(named: "x2")!, name: "x2")
+    try ImageCodec.encode(RasterImage(color: noisyImage(channels: 3, height: 64, width: 8, seed: 31), alpha: nil),
+                          to: dir.file("in.png"))
+    var options = StreamOptions()
+    options.bandRows = 8
+    var rowsWritten = 0
+    options.rowsProgress = { done, _ in rowsWritten = done }
+    options.run.isCancelled = { rowsWritten >= 32 }
+    #expect(throws: CancellationError.self) {
+        _ = try model.upscaleFile(dir.file("in.png"), to: dir.file("out.png"), options: options)
+    }
+    #expect(rowsWritten == 32)
+    #expect(dir.entries == ["in.png"], "leftovers \(dir.entries)")
+}
