@@ -5,7 +5,7 @@
 //            and converted once before timing)
 //   memory   Model.upscale(color:alpha:) on the decoded image: network + bicubic + colour, no I/O
 //   stream   Model.upscaleFile(input → PNG/JPEG file), the CLI's path: decode, bands, writer thread,
-//            PNG at zlib level 1 with adaptive filters
+//            PNG at zlib level 2 with the up filter
 //   whole    decode → Model.upscale → encode at zlib level 6: the CLI before streaming
 // Each repetition runs the four in a rotating order; prints median and minimum wall seconds, the
 // ratios to the network's median, and the output sizes.
@@ -74,8 +74,8 @@ do {
     defer { try? FileManager.default.removeItem(atPath: folder) }
     var streamEncode = EncodeOptions()
     streamEncode.overwrite = true
-    streamEncode.pngCompressionLevel = 1
-    streamEncode.pngFilters = .adaptive
+    streamEncode.pngCompressionLevel = 2
+    streamEncode.pngFilters = .up
     streamEncode.jpegOptimizeHuffman = model.scale * model.scale * image.width * image.height <= 16 << 20
     var wholeEncode = EncodeOptions()
     wholeEncode.overwrite = true
