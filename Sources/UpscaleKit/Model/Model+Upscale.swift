@@ -81,7 +81,18 @@ extension Model {
     /// y += base, element by element (the bicubic residual). Both (1, Cmodel, sH, sW).
     func addResidual(_ y: inout Tensor, _ base: Tensor) {
         precondition(y.shape == base.shape, "residual shape \(base.shape) does not match the stack's \(y.shape)")
-        y.withUnsafeMutableBufferPointer { out in for i in 0..<out.count { out[i] += base.data[i] } }
+        base.withUnsafeBufferPointer { add in
+            y.withUnsafeMutableBufferPointer { out in
+                Model.forChunks(out.count) { range in for i in range { out[i] += add[i] } }
+            }
+        }
+    }
+
+    /// `body` over [0, count) in chunks of 64 Ki elements on `parallelFor`: each worker owns its
+    /// chunks' elements (element-wise maps only, so the result does not depend on the split).
+    static func forChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
+        let chunk = 1 << 16
+        parallelFor((count + chunk - 1) / chunk) { k in body((k * chunk)..<min(count, (k + 1) * chunk)) }
     }
 
     /// The stack's output (residual added) and the upscaled chroma → colour (1, colorChannels, sH, sW), clamped.
@@ -98,7 +109,7 @@ extension Model {
             result = Tensor(shape: [1, 1, outH, outW], data: gray)
         case (.y, 3):
             guard let chromaUp else { preconditionFailure("a y model on RGB has chroma") }
-            result = ColorSpace.yCbCrToRGB(Tensor(shape: [1, 3, outH, outW], data: y.data + chromaUp.data))
+            return ColorSpace.yCbCrToRGBClamped(luma: y, chroma: chromaUp)  // clamped already
         case (.y, _):
             result = Tensor(shape: y.shape, data: y.data.map { ($0 - 16 / 255) * (255 / 219) })
         }
@@ -107,6 +118,8 @@ extension Model {
     }
 
     static func clamp(_ t: inout Tensor) {
-        t.withUnsafeMutableBufferPointer { x in for i in 0..<x.count { x[i] = min(max(x[i], 0), 1) } }
+        t.withUnsafeMutableBufferPointer { x in
+            forChunks(x.count) { range in for i in range { x[i] = min(max(x[i], 0), 1) } }
+        }
     }
 }
