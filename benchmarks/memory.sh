@@ -2,7 +2,7 @@
 # Peak resident memory of `upscale` (built-in x2) on large images: a memory benchmark, not a test.
 #
 # usage: benchmarks/memory.sh [CASE...]      from the repository root, after `swift build -c release`
-#   CASE is one of the names below (default: all, smallest first). Inputs are made once in
+#   CASE is one of the names below (default: all, in the order below). Inputs are made once in
 #   $MEMORY_DIR (default /tmp/upscale-memory) by benchmarks/make_large_image.py from a sample photo,
 #   and kept; outputs are removed after each run. Prints one line per case: input size, peak RSS
 #   (/usr/bin/time -v, "Maximum resident set size"), wall time, and the RSS ratio to the case of the
