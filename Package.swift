@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "UpscaleKit", targets: ["UpscaleKit"]),
         .executable(name: "upscale", targets: ["upscale"]),
         .executable(name: "upscale-bench", targets: ["upscale-bench"]),
+        .executable(name: "upscale-pipeline-bench", targets: ["upscale-pipeline-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,6 +40,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "upscale-bench",
+            dependencies: ["UpscaleKit"],
+            swiftSettings: engineSettings
+        ),
+        .executableTarget(
+            name: "upscale-pipeline-bench",
             dependencies: ["UpscaleKit"],
             swiftSettings: engineSettings
         ),

@@ -173,6 +173,9 @@ typedef struct cjpeg_write_params {
     int quality;       // 1...100
     int chroma_420;    // 1: 4:2:0 subsampling, 0: 4:4:4
     int progressive;
+    int standard_tables; // 1: libjpeg's standard Huffman tables, written as rows arrive; 0: tables
+                         // optimized for the image, which makes libjpeg keep every DCT coefficient
+                         // of the image (2 bytes per sample) until jpeg_finish_compress
     const JOCTET *icc; // NULL when none
     unsigned icc_length;
 } cjpeg_write_params;
@@ -199,7 +202,7 @@ static inline void cjpeg_writer_destroy(cjpeg_writer *writer) {
     free(writer);
 }
 
-// Parameters, optimized Huffman tables, jpeg_start_compress, then the ICC profile as APP2
+// Parameters, Huffman tables (optimized unless standard_tables), jpeg_start_compress, then the ICC profile as APP2
 // markers (jpeg_write_icc_profile splits it into ≤ 65519-byte pieces).
 static inline int cjpeg_start_compress(cjpeg_writer *writer, const cjpeg_write_params *params) {
     if (setjmp(writer->error.jump)) return 0;
@@ -210,7 +213,7 @@ static inline int cjpeg_start_compress(cjpeg_writer *writer, const cjpeg_write_p
     cinfo->in_color_space = params->components == 1 ? JCS_GRAYSCALE : params->components == 4 ? JCS_CMYK : JCS_RGB;
     jpeg_set_defaults(cinfo);
     jpeg_set_quality(cinfo, params->quality, TRUE);
-    cinfo->optimize_coding = TRUE;
+    cinfo->optimize_coding = params->standard_tables ? FALSE : TRUE;
     if (params->components == 3) {
         int luma = params->chroma_420 ? 2 : 1;
         cinfo->comp_info[0].h_samp_factor = luma;

@@ -179,6 +179,7 @@ typedef struct cpng_write_params {
     int bit_depth;          // 8 or 16
     int color_type;         // PNG_COLOR_TYPE_GRAY, _GRAY_ALPHA, _RGB or _RGB_ALPHA
     int compression_level;  // 0...9
+    int filters;            // PNG_FILTER_* mask of the row filters libpng may choose from; 0: libpng's default
     const unsigned char *icc;  // NULL when none
     png_uint_32 icc_length;
     const char *icc_name;      // NULL: "ICC profile"
@@ -220,6 +221,7 @@ static inline void cpng_writer_destroy(cpng_writer *writer) {
 static inline int cpng_write_header(cpng_writer *writer, const cpng_write_params *params) {
     if (setjmp(png_jmpbuf(writer->png))) return 0;
     png_set_compression_level(writer->png, params->compression_level);
+    if (params->filters != 0) png_set_filter(writer->png, PNG_FILTER_TYPE_BASE, params->filters);
     png_set_IHDR(writer->png, writer->info, params->width, params->height, params->bit_depth,
                  params->color_type, params->interlaced ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);

@@ -26,13 +26,100 @@ enum Engine {
         }
     }
 
+    /// Progress of one file: tiles done of all its tiles, and (when it streams) output rows written.
+    struct FileProgress {
+        var tilesDone = 0, tilesTotal = 0, rowsDone = 0, rowsTotal = 0
+    }
+
     /// Reads `job.input`, upscales it, writes `job.output` (atomically); fills the report's sizes.
+    /// Files stream band by band (bounded memory, see docs/cli.md); stdin, stdout and --tta go
+    /// through the whole image at once.
     /// - Throws: `CancellationError` when `isCancelled` turned true; codec and model errors otherwise.
     static func run(_ job: BatchJob, model: Model, settings: Settings, report: inout FileReport,
-                    progress: @escaping (Int, Int) -> Void, isCancelled: @escaping () -> Bool) throws {
+                    progress: @escaping (FileProgress) -> Void, isCancelled: @escaping () -> Bool) throws {
+        if job.input.isStdin || job.output == "-" || settings.tta {
+            try runWhole(job, model: model, settings: settings, report: &report, progress: progress, isCancelled: isCancelled)
+        } else {
+            try runStreaming(job, model: model, settings: settings, report: &report, progress: progress,
+                             isCancelled: isCancelled)
+        }
+    }
+
+    private static func decodeOptions(_ settings: Settings) -> DecodeOptions {
         var decode = DecodeOptions()
         decode.applyOrientation = settings.applyOrientation
         if let maxPixels = settings.maxPixels { decode.maxPixels = maxPixels }
+        return decode
+    }
+
+    private static func runOptions(_ settings: Settings, isCancelled: @escaping () -> Bool) -> RunOptions {
+        var run = RunOptions()
+        if let tile = settings.tileSize { run.tileSize = tile }
+        if let threads = settings.threads { run.threads = threads }
+        run.tta = settings.tta
+        run.isCancelled = isCancelled
+        return run
+    }
+
+    /// JPEG outputs up to this many pixels get Huffman tables optimized for the image; libjpeg keeps
+    /// the whole image's coefficients for that (6 bytes per RGB pixel: 96 MB at 16 megapixels).
+    /// Larger outputs use the standard tables, so that their memory stays bounded.
+    static let optimizedJPEGPixels = 16 << 20
+
+    private static func encodeOptions(_ settings: Settings, format: ImageFormat?, outputPixels: Int) -> EncodeOptions {
+        var encode = EncodeOptions()
+        encode.jpegOptimizeHuffman = outputPixels <= optimizedJPEGPixels
+        encode.format = format
+        encode.jpegQuality = settings.jpegQuality
+        encode.overwrite = settings.overwrite
+        // zlib level 2, every row filtered with "up": on an 8-megapixel photo output 6.6x faster
+        // to encode than level 6 with libpng's adaptive filter search, for files 19% larger
+        // (BENCHMARKS.md, "End-to-end pipeline").
+        encode.pngCompressionLevel = 2
+        encode.pngFilters = .up
+        return encode
+    }
+
+    private static func createOutputFolder(for path: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty && !FileManager.default.fileExists(atPath: folder) {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw BatchError(path: folder, message: "cannot create the output folder; check the path and its permissions.")
+            }
+        }
+    }
+
+    /// open input → open output → upscale band by band → commit. Any failure (a truncated input
+    /// found at row 9000 included) drops the output: nothing appears at `job.output`.
+    private static func runStreaming(_ job: BatchJob, model: Model, settings: Settings, report: inout FileReport,
+                                     progress: @escaping (FileProgress) -> Void,
+                                     isCancelled: @escaping () -> Bool) throws {
+        let info = try ImageCodec.probe(path: job.input.path, options: decodeOptions(settings))  // a bad input creates no folder
+        try createOutputFolder(for: job.output)
+        var options = StreamOptions()
+        options.run = runOptions(settings, isCancelled: isCancelled)
+        let state = ProgressBox()
+        options.run.progress = { done, total in progress(state.update { $0.tilesDone = done; $0.tilesTotal = total }) }
+        options.rowsProgress = { done, total in progress(state.update { $0.rowsDone = done; $0.rowsTotal = total }) }
+        let file = try model.upscaleFile(job.input.path, to: job.output, decode: decodeOptions(settings),
+                                         encode: encodeOptions(settings, format: job.format ?? ImageFormat(path: job.input.path),
+                                                               outputPixels: model.scale * model.scale * info.width * info.height),
+                                         options: options)
+        report.inputWidth = file.inputWidth
+        report.inputHeight = file.inputHeight
+        report.outputWidth = file.outputWidth
+        report.outputHeight = file.outputHeight
+        report.notes = file.notes.isEmpty ? nil : file.notes
+        let size = (try? FileManager.default.attributesOfItem(atPath: job.output)[.size]) as? NSNumber
+        report.bytes = size?.intValue
+    }
+
+    /// The whole image at once: stdin, stdout, and --tta (whose flips need every row).
+    private static func runWhole(_ job: BatchJob, model: Model, settings: Settings, report: inout FileReport,
+                                 progress: @escaping (FileProgress) -> Void, isCancelled: @escaping () -> Bool) throws {
+        let decode = decodeOptions(settings)
 
         // open input
         let image: RasterImage
@@ -49,12 +136,8 @@ enum Engine {
         if isCancelled() { throw CancellationError() }
 
         // run
-        var run = RunOptions()
-        if let tile = settings.tileSize { run.tileSize = tile }
-        if let threads = settings.threads { run.threads = threads }
-        run.tta = settings.tta
-        run.progress = progress
-        run.isCancelled = isCancelled
+        var run = runOptions(settings, isCancelled: isCancelled)
+        run.progress = { progress(FileProgress(tilesDone: $0, tilesTotal: $1)) }
         let (color, alpha) = try model.upscale(color: image.color, alpha: image.alpha, options: run)
         let result = RasterImage(color: color, alpha: alpha, bitDepth: image.bitDepth, metadata: image.metadata)
         report.outputWidth = result.width
@@ -62,27 +145,26 @@ enum Engine {
         if isCancelled() { throw CancellationError() }
 
         // write
-        var encode = EncodeOptions()
-        encode.format = job.format ?? inputFormat
-        encode.jpegQuality = settings.jpegQuality
-        encode.overwrite = settings.overwrite
+        let encode = encodeOptions(settings, format: job.format ?? inputFormat, outputPixels: result.width * result.height)
         if job.output == "-" {
             let bytes = try ImageCodec.encode(result, format: encode.format ?? .png, options: encode)
             FileHandle.standardOutput.write(Data(bytes))
             report.bytes = bytes.count
         } else {
-            let folder = (job.output as NSString).deletingLastPathComponent
-            if !folder.isEmpty && !FileManager.default.fileExists(atPath: folder) {
-                do {
-                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-                } catch {
-                    throw BatchError(path: folder, message: "cannot create the output folder; check the path and its permissions.")
-                }
-            }
+            try createOutputFolder(for: job.output)
             let notes = try ImageCodec.encode(result, to: job.output, options: encode)
             report.notes = notes.isEmpty ? nil : notes
             let size = (try? FileManager.default.attributesOfItem(atPath: job.output)[.size]) as? NSNumber
             report.bytes = size?.intValue
+        }
+    }
+
+    /// The progress of one file, updated from the tile workers and the band loop (under a lock).
+    private final class ProgressBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = FileProgress()
+        func update(_ change: (inout FileProgress) -> Void) -> FileProgress {
+            lock.withLock { change(&value); return value }
         }
     }
 

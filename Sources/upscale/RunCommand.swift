@@ -137,15 +137,16 @@ struct RunCommand: ParsableCommand {
                 if !reporting.json { print("\(job.input.path)\t\(job.output)") }
             } else {
                 let name = job.input.isStdin ? "stdin" : job.input.relativePath
-                func state(_ done: Int, _ total: Int) -> ProgressState {
-                    ProgressState(fileIndex: k, fileCount: jobs.count, fileName: name, tilesDone: done,
-                                  tilesTotal: total, elapsed: Date().timeIntervalSince(started))
+                func state(_ p: Engine.FileProgress) -> ProgressState {
+                    ProgressState(fileIndex: k, fileCount: jobs.count, fileName: name, tilesDone: p.tilesDone,
+                                  tilesTotal: p.tilesTotal, elapsed: Date().timeIntervalSince(started),
+                                  rowsDone: p.rowsDone, rowsTotal: p.rowsTotal)
                 }
-                console.progress(state(0, 0), force: console.isTerminal)
+                console.progress(state(Engine.FileProgress()), force: console.isTerminal)
                 let fileStart = Date()
                 do {
                     try Engine.run(job, model: net, settings: settings, report: &report,
-                                   progress: { console.progress(state($0, $1)) },
+                                   progress: { console.progress(state($0)) },
                                    isCancelled: { Interruption.isCancelled })
                     report.seconds = Date().timeIntervalSince(fileStart)
                     let line = "done \(job.input.path) -> \(job.output) (\(BatchReport.formatSeconds(report.seconds)))"

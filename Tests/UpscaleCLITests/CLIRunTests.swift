@@ -126,6 +126,18 @@ import UpscaleKit
         #expect(!ws.listing().contains { $0.hasPrefix("out/.") }, "temp file left: \(ws.listing())")
     }
 
+    @Test func aFileCutMidStreamLeavesNoOutputAndExits1() throws {
+        // 300 rows in bands of 16 (-t 16): the cut at two thirds is found after ~12 bands were written.
+        let ws = try Workspace()
+        defer { ws.remove() }
+        let whole = TinyPNG.rgb(width: 8, height: 300, pixels: TinyPNG.pattern(width: 8, height: 300))
+        try ws.write("tall.png", whole.prefix(whole.count * 2 / 3))
+        let result = try ws.run(["tall.png", "-o", "big.png", "-t", "16"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("tall.png"), "\(result.stderr)")
+        #expect(ws.listing() == ["model.bin", "tall.png"], "output or temp file left: \(ws.listing())")
+    }
+
     @Test func existingOutputIsRefusedSkippedOrOverwritten() throws {
         let ws = try Workspace(["a.png": (8, 8)])
         defer { ws.remove() }

@@ -11,14 +11,20 @@ public struct ProgressState: Sendable, Equatable {
     public var tilesDone: Int
     public var tilesTotal: Int
     public var elapsed: Double      // seconds since the run began
+    /// Output rows of the file written so far, when it streams (0 of 0 otherwise).
+    public var rowsDone: Int
+    public var rowsTotal: Int
 
-    public init(fileIndex: Int, fileCount: Int, fileName: String, tilesDone: Int, tilesTotal: Int, elapsed: Double) {
+    public init(fileIndex: Int, fileCount: Int, fileName: String, tilesDone: Int, tilesTotal: Int, elapsed: Double,
+                rowsDone: Int = 0, rowsTotal: Int = 0) {
         self.fileIndex = fileIndex
         self.fileCount = fileCount
         self.fileName = fileName
         self.tilesDone = tilesDone
         self.tilesTotal = tilesTotal
         self.elapsed = elapsed
+        self.rowsDone = rowsDone
+        self.rowsTotal = rowsTotal
     }
 
     /// Fraction of the batch done, in 0…1.
@@ -42,6 +48,7 @@ public struct ProgressState: Sendable, Equatable {
         var line = "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: barWidth - filled) + "] "
         line += "\(fileIndex + 1)/\(fileCount) files"
         if tilesTotal > 0 { line += "  tile \(tilesDone)/\(tilesTotal)" }
+        if rowsTotal > 0 { line += "  rows \(rowsDone)/\(rowsTotal)" }
         line += "  ETA " + (eta.map(BatchReport.formatSeconds) ?? "--")
         line += "  " + fileName
         return line.count > width ? String(line.prefix(max(0, width - 1))) + "…" : line
@@ -51,6 +58,7 @@ public struct ProgressState: Sendable, Equatable {
     public var plainLine: String {
         var line = "progress \(fileIndex + 1)/\(fileCount) files"
         if tilesTotal > 0 { line += ", tile \(tilesDone)/\(tilesTotal) of \(fileName)" } else { line += ", \(fileName)" }
+        if rowsTotal > 0 { line += ", rows \(rowsDone)/\(rowsTotal) written" }
         line += String(format: ", %.0f%%", fraction * 100)
         if let eta { line += ", ETA " + BatchReport.formatSeconds(eta) }
         return line

@@ -21,6 +21,41 @@ public enum ColorSpace {
         affine(ycc, matrix: inverse, before: offset, after: [0, 0, 0])
     }
 
+    /// Y (1, 1, H, W) and CbCr (1, 2, H, W) → RGB (1, 3, H, W) clamped to [0, 1]: the same values as
+    /// clamping `yCbCrToRGB` of the planes stacked, without the stacked copy.
+    static func yCbCrToRGBClamped(luma: Tensor, chroma: Tensor) -> Tensor {
+        precondition(luma.rank == 4 && luma.shape[0] == 1 && luma.shape[1] == 1
+                     && chroma.shape == [1, 2, luma.shape[2], luma.shape[3]], "Y (1, 1, H, W) and CbCr (1, 2, H, W)")
+        let plane = luma.shape[2] * luma.shape[3]
+        var out = [Float](repeating: 0, count: 3 * plane)
+        let (b0, b1, b2) = (offset[0], offset[1], offset[2])
+        let m = inverse
+        let (m00, m01, m02) = (m[0][0], m[0][1], m[0][2])
+        let (m10, m11, m12) = (m[1][0], m[1][1], m[1][2])
+        let (m20, m21, m22) = (m[2][0], m[2][1], m[2][2])
+        @inline(__always) func clamp(_ v: Float) -> Float { min(max(v, 0), 1) }
+        let chunk = 1 << 16
+        luma.withUnsafeBufferPointer { y in
+            chroma.withUnsafeBufferPointer { c in
+                out.withUnsafeMutableBufferPointer { dst in
+                    let dst = dst
+                    // Worker for item k owns pixels [k·chunk, (k + 1)·chunk), all 3 channels.
+                    parallelFor((plane + chunk - 1) / chunk) { k in
+                        for i in (k * chunk)..<min(plane, (k + 1) * chunk) {
+                            let p0 = Double(y[i]) - b0
+                            let p1 = Double(c[i]) - b1
+                            let p2 = Double(c[plane + i]) - b2
+                            dst[i] = clamp(Float(0 + m00 * p0 + m01 * p1 + m02 * p2))
+                            dst[plane + i] = clamp(Float(0 + m10 * p0 + m11 * p1 + m12 * p2))
+                            dst[2 * plane + i] = clamp(Float(0 + m20 * p0 + m21 * p1 + m22 * p2))
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [1, 3, luma.shape[2], luma.shape[3]], data: out)
+    }
+
     /// (N, 3, H, W) RGB → (N, 1, H, W) luma Y.
     public static func luma(_ rgb: Tensor) -> Tensor {
         let ycc = rgbToYCbCr(rgb)
@@ -34,18 +69,29 @@ public enum ColorSpace {
     private static func affine(_ t: Tensor, matrix m: [[Double]], before: [Double], after: [Double]) -> Tensor {
         precondition(t.rank == 4 && t.shape[1] == 3, "colour conversion needs (N, 3, H, W)")
         let (n, plane) = (t.shape[0], t.shape[2] * t.shape[3])
-        var out = t.data
+        var out = [Float](repeating: 0, count: t.count)
+        // The coefficients as scalars: the loop reads no array (same arithmetic, in the same order).
+        let (b0, b1, b2) = (before[0], before[1], before[2])
+        let (a0, a1, a2) = (after[0], after[1], after[2])
+        let (m00, m01, m02) = (m[0][0], m[0][1], m[0][2])
+        let (m10, m11, m12) = (m[1][0], m[1][1], m[1][2])
+        let (m20, m21, m22) = (m[2][0], m[2][1], m[2][2])
+        let chunk = 1 << 16
+        let chunks = (plane + chunk - 1) / chunk
         t.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for b in 0..<n {
-                    let base = b * 3 * plane
-                    for i in 0..<plane {
-                        let p0 = Double(src[base + i]) - before[0]
-                        let p1 = Double(src[base + plane + i]) - before[1]
-                        let p2 = Double(src[base + 2 * plane + i]) - before[2]
-                        for c in 0..<3 {
-                            dst[base + c * plane + i] = Float(after[c] + m[c][0] * p0 + m[c][1] * p1 + m[c][2] * p2)
-                        }
+                let dst = dst
+                // Worker for item k owns pixels [k·chunk, (k + 1)·chunk) of one image, all 3 channels.
+                parallelFor(n * chunks) { item in
+                    let base = (item / chunks) * 3 * plane
+                    let first = (item % chunks) * chunk
+                    for i in first..<min(plane, first + chunk) {
+                        let p0 = Double(src[base + i]) - b0
+                        let p1 = Double(src[base + plane + i]) - b1
+                        let p2 = Double(src[base + 2 * plane + i]) - b2
+                        dst[base + i] = Float(a0 + m00 * p0 + m01 * p1 + m02 * p2)
+                        dst[base + plane + i] = Float(a1 + m10 * p0 + m11 * p1 + m12 * p2)
+                        dst[base + 2 * plane + i] = Float(a2 + m20 * p0 + m21 * p1 + m22 * p2)
                     }
                 }
             }

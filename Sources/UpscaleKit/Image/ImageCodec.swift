@@ -41,6 +41,17 @@ public enum ImageCodec {
                          orientation: reader.orientation)
     }
 
+    /// A band reader for the streaming path: the file's own reader when its rows can be used as
+    /// stored, else (an EXIF orientation 2–8 to apply) the whole image decoded and oriented, served
+    /// in bands. Interlaced PNG and progressive JPEG readers decode the whole image at their first
+    /// band themselves; their bands, and so the output, still stream.
+    public static func openStreamReader(path: String, options: DecodeOptions = .init()) throws -> any ImageRowReader {
+        let reader = try openReader(path: path, options: options)
+        guard options.applyOrientation && reader.orientation != 1 else { return reader }
+        let image = try decodeAll(reader, options: options)
+        return RasterRowReader(image, format: reader.format, warnings: reader.warnings)
+    }
+
     /// Decodes a whole PNG or JPEG file.
     public static func decode(path: String, options: DecodeOptions = .init()) throws -> RasterImage {
         try decodeAll(openReader(path: path, options: options), options: options)
@@ -92,7 +103,7 @@ public enum ImageCodec {
         case .png:
             return try PNGRowWriter(sink: sink, width: width, height: height, colorChannels: colorChannels,
                                     hasAlpha: hasAlpha, bitDepth: options.pngBitDepth ?? bitDepth, metadata: metadata,
-                                    compressionLevel: options.pngCompressionLevel)
+                                    compressionLevel: options.pngCompressionLevel, filters: options.pngFilters)
         case .jpeg:
             var notes: [String] = []
             if hasAlpha { notes.append("alpha dropped: JPEG has no alpha channel") }

@@ -81,6 +81,12 @@ public enum JPEGChroma: String, Sendable {
     case yuv444, yuv420
 }
 
+/// The PNG row filters the encoder may use (PNG spec, section 9). `adaptive` lets libpng pick one
+/// of the five per row (smallest files, slowest); a single filter skips the search.
+public enum PNGRowFilters: String, Sendable {
+    case adaptive, none, sub, up, average, paeth
+}
+
 /// How to encode.
 public struct EncodeOptions: Sendable {
     /// The output format; nil: from the output path's extension.
@@ -89,10 +95,14 @@ public struct EncodeOptions: Sendable {
     public var pngBitDepth: Int?
     /// zlib level 0...9.
     public var pngCompressionLevel = 6
+    public var pngFilters: PNGRowFilters = .adaptive
     /// 1...100.
     public var jpegQuality = 95
     public var jpegChroma: JPEGChroma = .yuv444
     public var jpegProgressive = false
+    /// Huffman tables optimized for the image (smaller files). libjpeg then keeps every DCT
+    /// coefficient of the image, 2 bytes per sample, until the end: turn it off for huge outputs.
+    public var jpegOptimizeHuffman = true
     /// Replace an existing file at the output path.
     public var overwrite = false
     public init() {}

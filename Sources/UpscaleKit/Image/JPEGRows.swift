@@ -101,8 +101,10 @@ public final class JPEGRowReader: ImageRowReader {
     }
 }
 
-/// Writes a JPEG in bands: 8-bit gray or RGB, optimized Huffman tables, 4:4:4 or 4:2:0,
-/// optionally progressive, ICC profile in APP2 markers.
+/// Writes a JPEG in bands: 8-bit gray or RGB, optimized or standard Huffman tables, 4:4:4 or 4:2:0,
+/// optionally progressive, ICC profile in APP2 markers. Memory is bounded (a few rows) only with
+/// standard tables and baseline output: optimized tables and progressive output make libjpeg keep
+/// the whole image's coefficients.
 public final class JPEGRowWriter: ImageRowWriter {
     public let width: Int
     public let height: Int
@@ -154,6 +156,7 @@ public final class JPEGRowWriter: ImageRowWriter {
             params.quality = Int32(options.jpegQuality)
             params.chroma_420 = options.jpegChroma == .yuv420 ? 1 : 0
             params.progressive = options.jpegProgressive ? 1 : 0
+            params.standard_tables = options.jpegOptimizeHuffman ? 0 : 1
             params.icc = icc.isEmpty ? nil : iccBytes.baseAddress
             params.icc_length = UInt32(icc.count)
             return cjpeg_start_compress(writer, &params) != 0

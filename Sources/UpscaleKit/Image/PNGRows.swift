@@ -124,7 +124,8 @@ public final class PNGRowWriter: ImageRowWriter {
     private var finished = false
 
     init(sink: OutputSink, width: Int, height: Int, colorChannels: Int, hasAlpha: Bool, bitDepth: Int,
-         metadata: ImageMetadata, compressionLevel: Int, notes: [String] = []) throws {
+         metadata: ImageMetadata, compressionLevel: Int, filters: PNGRowFilters = .adaptive,
+         notes: [String] = []) throws {
         let path = sink.name
         guard colorChannels == 1 || colorChannels == 3 else {
             sink.discard()
@@ -173,6 +174,14 @@ public final class PNGRowWriter: ImageRowWriter {
                 params.bit_depth = Int32(bitDepth)
                 params.color_type = colorType
                 params.compression_level = Int32(compressionLevel)
+                params.filters = switch filters {
+                case .adaptive: 0
+                case .none: Int32(PNG_FILTER_NONE)
+                case .sub: Int32(PNG_FILTER_SUB)
+                case .up: Int32(PNG_FILTER_UP)
+                case .average: Int32(PNG_FILTER_AVG)
+                case .paeth: Int32(PNG_FILTER_PAETH)
+                }
                 params.icc = icc.isEmpty ? nil : iccBytes.baseAddress
                 params.icc_length = png_uint_32(icc.count)
                 params.icc_name = iccName

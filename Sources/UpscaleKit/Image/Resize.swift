@@ -36,8 +36,46 @@ public enum Resize {
         bicubic(t, height: t.shape[2] * factor, width: t.shape[3] * factor, threads: threads)
     }
 
+    /// Rows `outRows` of `bicubicUpscale(image, factor:)` for an image of `height` rows, from a band
+    /// `band` (N, C, rows, W) holding the image's rows `rowOrigin ..< rowOrigin + rows`; the band
+    /// must hold every row `inputRows(...)` names. Bit-identical to the same rows of the whole-image
+    /// upscale: the same taps (mirrored at the true border) summed in the same order.
+    /// - Returns: (N, C, outRows.count, factor·W).
+    public static func bicubicUpscaleRows(_ band: Tensor, rowOrigin: Int, height: Int, factor: Int, outRows: Range<Int>,
+                                          taps: BicubicTaps, threads: Int = Threading.defaultThreads) -> Tensor {
+        precondition(band.rank == 4 && taps.rows.index.count == factor * height * taps.rows.taps
+                     && taps.cols.index.count == factor * band.shape[3] * taps.cols.taps,
+                     "bicubicUpscaleRows: taps made for another size")
+        let short = resizeRows(band, rowOrigin: rowOrigin, rows: taps.rows, outRows: outRows, quantize: false, threads: threads)
+        return resizeWidth(short, to: factor * band.shape[3], contributions: taps.cols, quantize: false, threads: threads)
+    }
+
+    /// The taps of both axes of an integer-factor upscale of a height × width image, made once
+    /// per image for `bicubicUpscaleRows`.
+    public struct BicubicTaps: Sendable {
+        public let rows: Contributions
+        public let cols: Contributions
+
+        public init(height: Int, width: Int, factor: Int) {
+            rows = Resize.contributions(inLength: height, outLength: factor * height, scale: Double(factor))
+            cols = Resize.contributions(inLength: width, outLength: factor * width, scale: Double(factor))
+        }
+
+        /// The input rows output rows `outRows` tap (a range covering every tap with a nonzero weight).
+        public func inputRows(_ outRows: Range<Int>) -> Range<Int> {
+            var (lo, hi) = (Int.max, Int.min)
+            for o in outRows {
+                for j in 0..<rows.taps where rows.weight[o * rows.taps + j] != 0 {
+                    lo = min(lo, rows.index[o * rows.taps + j])
+                    hi = max(hi, rows.index[o * rows.taps + j] + 1)
+                }
+            }
+            return lo < hi ? lo..<hi : 0..<0
+        }
+    }
+
     /// The taps of one axis: for output index o, input indices `index[o·taps + j]` with weights `weight[o·taps + j]`.
-    public struct Contributions: Equatable {
+    public struct Contributions: Equatable, Sendable {
         public var taps: Int
         public var index: [Int]      // (outLength, taps), 0-based, already mirrored into [0, inLength)
         public var weight: [Double]  // (outLength, taps), each row sums to 1
@@ -89,24 +127,41 @@ public enum Resize {
 
     // src = (N, C, H, W) / dst = (N, C, outH, W): each worker owns whole output rows of one plane.
     private static func resizeHeight(_ t: Tensor, to outH: Int, scale: Double, quantize: Bool, threads: Int) -> Tensor {
-        let (planes, inH, w) = (t.shape[0] * t.shape[1], t.shape[2], t.shape[3])
+        let inH = t.shape[2]
         if outH == inH && !quantize { return t }
         let c = contributions(inLength: inH, outLength: outH, scale: scale)
+        return resizeRows(t, rowOrigin: 0, rows: c, outRows: 0..<outH, quantize: quantize, threads: threads)
+    }
+
+    /// Output rows `outRows` of the height pass whose taps are `rows`, from `t`, which holds the
+    /// input rows `rowOrigin ..< rowOrigin + t.shape[2]` (all the rows those output rows tap).
+    // src = (N, C, band rows, W) / dst = (N, C, outRows.count, W): each worker owns whole output rows of one plane.
+    private static func resizeRows(_ t: Tensor, rowOrigin: Int, rows c: Contributions, outRows: Range<Int>,
+                                   quantize: Bool, threads: Int) -> Tensor {
+        let (planes, inH, w) = (t.shape[0] * t.shape[1], t.shape[2], t.shape[3])
+        let outH = outRows.count
         var out = [Float](repeating: 0, count: planes * outH * w)
         t.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                let dst = dst   // rows are disjoint per item
-                parallelFor(planes * outH, threads: threads) { item in
-                    let (plane, o) = (item / outH, item % outH)
-                    var acc = [Double](repeating: 0, count: w)
-                    for j in 0..<c.taps {
-                        let wt = c.weight[o * c.taps + j]
-                        if wt == 0 { continue }
-                        let row = (plane * inH + c.index[o * c.taps + j]) * w
-                        for x in 0..<w { acc[x] += wt * Double(src[row + x]) }
+                c.weight.withUnsafeBufferPointer { weight in
+                c.index.withUnsafeBufferPointer { index in
+                    let dst = dst   // rows are disjoint per item
+                    parallelFor(planes * outH, threads: threads) { item in
+                        let (plane, k) = (item / outH, item % outH)
+                        let o = outRows.lowerBound + k
+                        let acc = UnsafeMutablePointer<Double>.allocate(capacity: w)  // (W) this row's sums
+                        defer { acc.deallocate() }
+                        acc.initialize(repeating: 0, count: w)
+                        for j in 0..<c.taps {
+                            let wt = weight[o * c.taps + j]
+                            if wt == 0 { continue }
+                            let row = src.baseAddress! + (plane * inH + index[o * c.taps + j] - rowOrigin) * w
+                            for x in 0..<w { acc[x] += wt * Double(row[x]) }
+                        }
+                        let base = (plane * outH + k) * w
+                        for x in 0..<w { dst[base + x] = finish(acc[x], quantize: quantize) }
                     }
-                    let base = (plane * outH + o) * w
-                    for x in 0..<w { dst[base + x] = finish(acc[x], quantize: quantize) }
+                }
                 }
             }
         }
@@ -115,21 +170,36 @@ public enum Resize {
 
     // src = (N, C, H, W) / dst = (N, C, H, outW): each worker owns whole rows.
     private static func resizeWidth(_ t: Tensor, to outW: Int, scale: Double, quantize: Bool, threads: Int) -> Tensor {
-        let (rows, inW) = (t.shape[0] * t.shape[1] * t.shape[2], t.shape[3])
+        let inW = t.shape[3]
         if outW == inW && !quantize { return t }
         let c = contributions(inLength: inW, outLength: outW, scale: scale)
+        return resizeWidth(t, to: outW, contributions: c, quantize: quantize, threads: threads)
+    }
+
+    // src = (N, C, H, W) / dst = (N, C, H, outW) with the taps `c`: each worker owns whole rows.
+    private static func resizeWidth(_ t: Tensor, to outW: Int, contributions c: Contributions, quantize: Bool,
+                                    threads: Int) -> Tensor {
+        let (rows, inW) = (t.shape[0] * t.shape[1] * t.shape[2], t.shape[3])
         var out = [Float](repeating: 0, count: rows * outW)
+        let taps = c.taps
+        // Taps whose weight is 0 for every output (2 of 6 for an integer upscale) are left out of
+        // the sums: adding 0·x to a sum that started at +0 changes no bit.
+        let used = (0..<taps).filter { j in (0..<outW).contains { c.weight[$0 * taps + j] != 0 } }
+        let (jLo, jHi) = (used.first ?? 0, (used.last ?? -1) + 1)
         t.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                let dst = dst
-                parallelFor(rows, threads: threads) { r in
-                    for o in 0..<outW {
-                        var acc = 0.0
-                        for j in 0..<c.taps {
-                            acc += c.weight[o * c.taps + j] * Double(src[r * inW + c.index[o * c.taps + j]])
+                c.weight.withUnsafeBufferPointer { weight in
+                c.index.withUnsafeBufferPointer { index in
+                    let dst = dst
+                    parallelFor(rows, threads: threads) { r in
+                        let row = src.baseAddress! + r * inW
+                        for o in 0..<outW {
+                            var acc = 0.0
+                            for j in jLo..<jHi { acc += weight[o * taps + j] * Double(row[index[o * taps + j]]) }
+                            dst[r * outW + o] = finish(acc, quantize: quantize)
                         }
-                        dst[r * outW + o] = finish(acc, quantize: quantize)
                     }
+                }
                 }
             }
         }

@@ -34,49 +34,92 @@ extension Model {
         let threads = max(1, options.threads)
         let tracker = RunTracker(options: options,
                                  total: tileCount(height: h, width: w, options: options) * (options.tta ? 8 : 1))
-        // x (1, Cmodel, H, W) → (1, Cmodel, sH, sW): stack (+ bicubic residual).
-        func predict(_ x: Tensor) throws -> Tensor {
-            var y = try runStack(x, options: options, tracker: tracker)
-            if residual == .bicubic {
-                let base = Resize.bicubicUpscale(x, factor: scale, threads: threads)
-                y.withUnsafeMutableBufferPointer { out in for i in 0..<out.count { out[i] += base.data[i] } }
-            }
-            return y
+        let input = modelInput(color)
+        var y = try runStack(input.stack, options: options, tracker: tracker)  // (1, Cmodel, sH, sW)
+        if residual == .bicubic {
+            addResidual(&y, Resize.bicubicUpscale(input.stack, factor: scale, threads: threads))
         }
-        var result: Tensor
-        switch (channels, color.shape[1]) {
-        case (.rgb, 3):
-            result = try predict(color)
-        case (.rgb, _):
-            let out = try predict(Tensor(shape: [1, 3, h, w], data: color.data + color.data + color.data))
-            let plane = out.shape[2] * out.shape[3]
-            var gray = [Float](repeating: 0, count: plane)
-            for i in 0..<plane { gray[i] = (out.data[i] + out.data[plane + i] + out.data[2 * plane + i]) / 3 }
-            result = Tensor(shape: [1, 1, out.shape[2], out.shape[3]], data: gray)
-        case (.y, 3):
-            let ycc = ColorSpace.rgbToYCbCr(color)  // (1, 3, H, W)
-            let plane = h * w
-            let luma = Tensor(shape: [1, 1, h, w], data: Array(ycc.data[0..<plane]))
-            let chroma = Tensor(shape: [1, 2, h, w], data: Array(ycc.data[plane..<(3 * plane)]))
-            let lumaUp = try predict(luma)  // (1, 1, sH, sW)
-            let chromaUp = Resize.bicubic(chroma, height: scale * h, width: scale * w, threads: threads)
-            result = ColorSpace.yCbCrToRGB(Tensor(shape: [1, 3, scale * h, scale * w], data: lumaUp.data + chromaUp.data))
-        case (.y, _):
-            let luma = Tensor(shape: color.shape, data: color.data.map { 16 / 255 + 219 / 255 * $0 })
-            let lumaUp = try predict(luma)
-            result = Tensor(shape: lumaUp.shape, data: lumaUp.data.map { ($0 - 16 / 255) * (255 / 219) })
-        }
-        clamp(&result)
+        let chromaUp = input.chroma.map { Resize.bicubicUpscale($0, factor: scale, threads: threads) }
+        let result = modelOutput(y, chromaUp: chromaUp, colorChannels: color.shape[1])
         var alphaUp: Tensor? = nil
         if let alpha {
             var a = Resize.bicubicUpscale(alpha, factor: scale, threads: threads)
-            clamp(&a)
+            Model.clamp(&a)
             alphaUp = a
         }
         return (result, alphaUp)
     }
 
-    private func clamp(_ t: inout Tensor) {
-        t.withUnsafeMutableBufferPointer { x in for i in 0..<x.count { x[i] = min(max(x[i], 0), 1) } }
+    // The colour stages below are per-pixel maps, shared by the whole-image path above and the
+    // streaming path (Stream/Model+Stream.swift): on a band of rows they give the same bits as on
+    // the whole image.
+
+    /// What the stack reads and, for a y model on RGB, the chroma that bicubic upscales beside it.
+    struct ModelInput {
+        var stack: Tensor    // (1, Cmodel, H, W)
+        var chroma: Tensor?  // (1, 2, H, W): Cb, Cr; nil unless y model on RGB
+    }
+
+    /// color (1, 1 | 3, H, W) → the stack's input (see the table at the top of the file).
+    func modelInput(_ color: Tensor) -> ModelInput {
+        let (h, w) = (color.shape[2], color.shape[3])
+        switch (channels, color.shape[1]) {
+        case (.rgb, 3):
+            return ModelInput(stack: color, chroma: nil)
+        case (.rgb, _):
+            return ModelInput(stack: Tensor(shape: [1, 3, h, w], data: color.data + color.data + color.data), chroma: nil)
+        case (.y, 3):
+            let ycc = ColorSpace.rgbToYCbCr(color)  // (1, 3, H, W)
+            let plane = h * w
+            return ModelInput(stack: Tensor(shape: [1, 1, h, w], data: Array(ycc.data[0..<plane])),
+                              chroma: Tensor(shape: [1, 2, h, w], data: Array(ycc.data[plane..<(3 * plane)])))
+        case (.y, _):
+            return ModelInput(stack: Tensor(shape: color.shape, data: color.data.map { 16 / 255 + 219 / 255 * $0 }), chroma: nil)
+        }
+    }
+
+    /// y += base, element by element (the bicubic residual). Both (1, Cmodel, sH, sW).
+    func addResidual(_ y: inout Tensor, _ base: Tensor) {
+        precondition(y.shape == base.shape, "residual shape \(base.shape) does not match the stack's \(y.shape)")
+        base.withUnsafeBufferPointer { add in
+            y.withUnsafeMutableBufferPointer { out in
+                Model.forChunks(out.count) { range in for i in range { out[i] += add[i] } }
+            }
+        }
+    }
+
+    /// `body` over [0, count) in chunks of 64 Ki elements on `parallelFor`: each worker owns its
+    /// chunks' elements (element-wise maps only, so the result does not depend on the split).
+    static func forChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
+        let chunk = 1 << 16
+        parallelFor((count + chunk - 1) / chunk) { k in body((k * chunk)..<min(count, (k + 1) * chunk)) }
+    }
+
+    /// The stack's output (residual added) and the upscaled chroma → colour (1, colorChannels, sH, sW), clamped.
+    func modelOutput(_ y: Tensor, chromaUp: Tensor?, colorChannels: Int) -> Tensor {
+        let (outH, outW) = (y.shape[2], y.shape[3])
+        var result: Tensor
+        switch (channels, colorChannels) {
+        case (.rgb, 3):
+            result = y
+        case (.rgb, _):
+            let plane = outH * outW
+            var gray = [Float](repeating: 0, count: plane)
+            for i in 0..<plane { gray[i] = (y.data[i] + y.data[plane + i] + y.data[2 * plane + i]) / 3 }
+            result = Tensor(shape: [1, 1, outH, outW], data: gray)
+        case (.y, 3):
+            guard let chromaUp else { preconditionFailure("a y model on RGB has chroma") }
+            return ColorSpace.yCbCrToRGBClamped(luma: y, chroma: chromaUp)  // clamped already
+        case (.y, _):
+            result = Tensor(shape: y.shape, data: y.data.map { ($0 - 16 / 255) * (255 / 219) })
+        }
+        Model.clamp(&result)
+        return result
+    }
+
+    static func clamp(_ t: inout Tensor) {
+        t.withUnsafeMutableBufferPointer { x in
+            forChunks(x.count) { range in for i in range { x[i] = min(max(x[i], 0), 1) } }
+        }
     }
 }

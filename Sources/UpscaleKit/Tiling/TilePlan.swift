@@ -105,17 +105,25 @@ public struct TilePlan: Equatable, Sendable {
         var start = 0
         while start < length {
             let end = min(length, start + tileSize)
-            // The output this tile owns: the image of input block [start, end) (the stack is n ↦ scale·n).
-            let owned = (start * scale)..<(end == length ? sizes[layers.count] : end * scale)
-            var ranges = [owned]
-            for l in stride(from: layers.count - 1, through: 0, by: -1) {
-                let need = layers[l].inputRange(forOutput: ranges[0])
-                ranges.insert(clip(need, to: sizes[l]), at: 0)
-            }
-            plans.append(ranges)
+            plans.append(blockRanges(start..<end, sizes: sizes, layers: layers, scale: scale))
             start = end
         }
         return plans
+    }
+
+    /// The per-layer ranges (index 0: input, last: output) of the input block `block` along one
+    /// axis whose per-layer lengths are `sizes` (`sizes[0]` the input, `sizes.last` the output).
+    /// Blocks of any size give the same values at the same positions: a band of rows of the
+    /// streaming path is such a block.
+    static func blockRanges(_ block: Range<Int>, sizes: [Int], layers: [AxisGeometry], scale: Int) -> [Range<Int>] {
+        // The output this block owns: the image of input block [start, end) (the stack is n ↦ scale·n).
+        let owned = (block.lowerBound * scale)..<(block.upperBound == sizes[0] ? sizes[layers.count] : block.upperBound * scale)
+        var ranges = [owned]
+        for l in stride(from: layers.count - 1, through: 0, by: -1) {
+            let need = layers[l].inputRange(forOutput: ranges[0])
+            ranges.insert(clip(need, to: sizes[l]), at: 0)
+        }
+        return ranges
     }
 
     /// Input pixels of context beyond its own block that one input pixel's output block needs,

@@ -81,14 +81,7 @@ extension Model {
                 do {
                     let tile = plan.tile(t)
                     let y = try runTile(tile, sizes: plan.sizes, image: input, threads: convThreads)  // (1, Cout, th, tw)
-                    let r = tile.output
-                    for c in 0..<cOut {
-                        for row in 0..<r.height {
-                            let src = (c * r.height + row) * r.width
-                            let dst = (c * outH + r.rows.lowerBound + row) * outW + r.cols.lowerBound
-                            for col in 0..<r.width { out[dst + col] = y.data[src + col] }
-                        }
-                    }
+                    place(y, at: tile.output, rowOrigin: 0, into: out, height: outH, width: outW)
                     tracker.tileDone()
                 } catch {
                     failure.set(error)
@@ -100,10 +93,30 @@ extension Model {
         return Tensor(shape: [1, cOut, outH, outW], data: output)
     }
 
+    /// Copies a tile's output `y` (1, Cout, r.height, r.width) to rectangle `r` of `out`
+    /// (1, Cout, height, width), which holds the output rows from `rowOrigin` on.
+    func place(_ y: Tensor, at r: TileRect, rowOrigin: Int, into out: UnsafeMutableBufferPointer<Float>,
+               height: Int, width: Int) {
+        precondition(r.rows.lowerBound >= rowOrigin && r.rows.upperBound <= rowOrigin + height, "tile outside the band")
+        for c in 0..<y.shape[1] {
+            for row in 0..<r.height {
+                let src = (c * r.height + row) * r.width
+                let dst = (c * height + r.rows.lowerBound - rowOrigin + row) * width + r.cols.lowerBound
+                for col in 0..<r.width { out[dst + col] = y.data[src + col] }
+            }
+        }
+    }
+
     /// One tile through every layer: image region `tile.regions[0]` → output region `tile.output`.
-    /// `sizes[l]` is layer l's whole input extent (the tile plan's `sizes`).
-    func runTile(_ tile: Tile, sizes: [(Int, Int)], image: Tensor, threads: Int) throws -> Tensor {
-        var x = crop(image, tile.regions[0])  // (1, C0, h0, w0)
+    /// `sizes[l]` is layer l's whole input extent (the tile plan's `sizes`). `image` holds the
+    /// image's rows from `imageRowOrigin` on (a band of the streaming path; 0 for the whole image).
+    func runTile(_ tile: Tile, sizes: [(Int, Int)], image: Tensor, imageRowOrigin: Int = 0, threads: Int) throws -> Tensor {
+        let read = tile.regions[0]
+        precondition(read.rows.lowerBound >= imageRowOrigin && read.rows.upperBound <= imageRowOrigin + image.shape[2],
+                     "the image band does not hold the rows the tile reads")
+        let shifted = TileRect(rows: (read.rows.lowerBound - imageRowOrigin)..<(read.rows.upperBound - imageRowOrigin),
+                               cols: read.cols)
+        var x = crop(image, shifted)  // (1, C0, h0, w0)
         for l in 0..<layers.count {
             let whole = tile.regions[l] == TileRect(rows: 0..<sizes[l].0, cols: 0..<sizes[l].1)
                 && tile.regions[l + 1] == TileRect(rows: 0..<sizes[l + 1].0, cols: 0..<sizes[l + 1].1)

@@ -1,0 +1,76 @@
+// Band geometry of the streaming path: pure integer code (plus the bicubic taps), no pixels.
+//
+// The image's H input rows are cut into bands of `bandRows` rows (the last one shorter). Band b
+// owns the input block [b·bandRows, min(H, (b + 1)·bandRows)) and the output rows that block's
+// stack tiles own (TilePlan.blockRanges: [s·start, s·end), the last band up to the output's end).
+// To compute them it reads
+//   stack    the block's per-layer row ranges, clipped to the true image (its halo rows)
+//   bicubic  every input row a nonzero tap of those output rows names (mirrored at the true border)
+// and `reads` is the smallest range holding both. Both grow with b, so a window of input rows that
+// only moves down the image serves every band: rows below the next band's `reads` are dropped.
+
+/// The bands of one streamed image.
+public struct BandPlan: Sendable {
+    /// One band: the input rows it owns, the output rows it writes, and what it reads.
+    public struct Band: Equatable, Sendable {
+        public var input: Range<Int>
+        public var output: Range<Int>
+        /// Per layer of the stack, the row range it computes (index 0: the image rows it reads).
+        public var stackRows: [Range<Int>]
+        /// Every input row the band needs (stack halo and bicubic taps).
+        public var reads: Range<Int>
+    }
+
+    public let height: Int
+    public let bandRows: Int
+    public let scale: Int
+    let rowSizes: [Int]            // per layer of the stack, the row count of its input; last: the output
+    let layers: [AxisGeometry]
+    let taps: Resize.BicubicTaps
+
+    /// - Parameters: `height` image rows, `bandRows` ≥ 1 rows per band, the stack's row geometry,
+    ///   and the bicubic taps of the image (`Resize.BicubicTaps(height:width:factor:)`).
+    public init(height: Int, bandRows: Int, rows: [AxisGeometry], taps: Resize.BicubicTaps) {
+        precondition(height > 0 && bandRows > 0 && !rows.isEmpty, "a band plan needs rows, a band size and layers")
+        self.height = height
+        self.bandRows = bandRows
+        self.layers = rows
+        self.scale = rows.reduce(1) { $0 * $1.stride }
+        var sizes = [height]
+        for g in rows { sizes.append(g.outputSize(sizes[sizes.count - 1])) }
+        self.rowSizes = sizes
+        self.taps = taps
+    }
+
+    /// Number of bands.
+    public var count: Int { (height + bandRows - 1) / bandRows }
+
+    /// Output rows of the whole image.
+    public var outputHeight: Int { rowSizes[rowSizes.count - 1] }
+
+    /// Band b, top to bottom.
+    public func band(_ b: Int) -> Band {
+        precondition(b >= 0 && b < count, "band \(b) of \(count)")
+        let input = (b * bandRows)..<min(height, (b + 1) * bandRows)
+        let stackRows = TilePlan.blockRanges(input, sizes: rowSizes, layers: layers, scale: scale)
+        let output = stackRows[stackRows.count - 1]
+        let tapped = taps.inputRows(output)
+        var reads = stackRows[0]
+        if !tapped.isEmpty {
+            reads = reads.isEmpty ? tapped
+                : min(reads.lowerBound, tapped.lowerBound)..<max(reads.upperBound, tapped.upperBound)
+        }
+        return Band(input: input, output: output, stackRows: stackRows, reads: reads)
+    }
+
+    /// The default band height: about `pixelBudget` input pixels per band, so that a band's float
+    /// planes stay a few tens of MB for any width, but never more than `tileSize` rows (more bands
+    /// let the writer overlap the compute) and never fewer than 8; then evened out over the image
+    /// (1080 rows in bands of at most 256: 5 bands of 216, not 4 of 256 and one of 56, whose
+    /// halo rows would cost as much as its own).
+    public static func defaultBandRows(width: Int, height: Int, tileSize: Int, pixelBudget: Int = 1 << 20) -> Int {
+        let most = max(8, min(max(1, tileSize), pixelBudget / max(1, width)))
+        let bands = (height + most - 1) / most
+        return max(1, (height + bands - 1) / bands)
+    }
+}

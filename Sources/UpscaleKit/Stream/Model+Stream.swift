@@ -1,0 +1,135 @@
+// Streaming upscale: image rows flow from a band reader through the model to a band writer, so
+// peak memory depends on the image width and the band height, not on the image height.
+//
+//   for each band b of the BandPlan (top to bottom):
+//     read input rows until the window holds band.reads; convert them to model space (modelInput)
+//     stack     the band's tiles (its row ranges × the tile plan's column tiles), each reading the
+//               window through runTile; the tiles partition the band's output rows
+//     residual, chroma, alpha   rows band.output of the bicubic upscale, from the window
+//     colour    modelOutput (per pixel, clamped) → an output band, queued for the writer thread
+//     drop the window rows above band b + 1's reads
+//
+// Every stage gives, at each output position, the bits of the whole-image `upscale(color:alpha:)`:
+// the stack through the same tile geometry and kernels (TilePlan.blockRanges, runTile), the bicubic
+// with the same taps in the same order (Resize.bicubicUpscaleRows), the colour maps per pixel.
+// So the output is bit-identical for any band height, tile size and thread count.
+//
+// Threads: the tiles of a band run on `parallelFor`, each worker owning its tiles' output columns;
+// encoding runs on one writer thread (BandWriterThread) that owns the writer.
+// Memory: the window (≈ band rows + halo + one read), one band's output planes being computed, and
+// at most two bands in the writer (one queued, one being encoded).
+
+import Foundation
+
+/// How `Model.upscale(from:to:options:)` runs.
+public struct StreamOptions {
+    /// Tile size, threads, progress (tiles of all bands) and cancellation. `tta` is not supported
+    /// by the streaming path (the flips need the whole image); use `upscale(color:alpha:options:)`.
+    public var run = RunOptions()
+    /// Input rows per band; nil: `BandPlan.defaultBandRows` for the image width.
+    public var bandRows: Int? = nil
+    /// Called after each band is queued for writing, with the output rows done and the total.
+    public var rowsProgress: ((_ rowsDone: Int, _ rowsTotal: Int) -> Void)? = nil
+
+    public init() {}
+}
+
+extension Model {
+    /// Upscales the image `reader` delivers, band by band, into `writer` (opened for
+    /// scale·W × scale·H, the reader's colour channels and alpha). Does not call `writer.finish()`
+    /// or `abort()`: the caller commits or drops the output.
+    /// - Throws: the reader's or writer's error (the first one), `ModelError` when `options.run.tta`
+    ///   is set, `CancellationError` when `options.run.isCancelled` says so.
+    public func upscale(from reader: any ImageRowReader, to writer: any ImageRowWriter, options: StreamOptions) throws {
+        let source = metadata["name"] ?? "<model>"
+        guard !options.run.tta else {
+            throw ModelError("\(source): test-time augmentation needs the whole image; it cannot stream")
+        }
+        let (height, width) = (reader.height, reader.width)
+        let tileSize = max(1, options.run.tileSize)
+        let bandRows = max(1, options.bandRows ?? BandPlan.defaultBandRows(width: width, height: height, tileSize: tileSize))
+        let taps = Resize.BicubicTaps(height: height, width: width, factor: scale)
+        let bands = BandPlan(height: height, bandRows: bandRows, rows: rowGeometry, taps: taps)
+        let tiles = TilePlan(height: height, width: width, tileSize: tileSize, rows: rowGeometry, cols: colGeometry)
+        let tracker = RunTracker(options: options.run, total: bands.count * tiles.colPlans.count)
+        let threads = max(1, options.run.threads)
+        let output = BandWriterThread(writer: writer)
+        var window = RowWindow()
+        do {
+            for b in 0..<bands.count {
+                let band = bands.band(b)
+                window.drop(below: band.reads.lowerBound)
+                while window.end < band.reads.upperBound {
+                    guard let rows = try reader.readBand(maxRows: bandRows) else {
+                        preconditionFailure("the reader ended at row \(window.end) of \(height)")
+                    }
+                    let input = modelInput(rows.color)
+                    window.append(stack: input.stack, chroma: input.chroma, alpha: rows.alpha)
+                }
+                if tracker.shouldStop() { throw CancellationError() }
+                let result = try upscaleBand(band, window: window, tiles: tiles, taps: taps,
+                                             colorChannels: reader.colorChannels, threads: threads, tracker: tracker)
+                try output.put(result)
+                options.rowsProgress?(band.output.upperBound, bands.outputHeight)
+            }
+            // The reader checks the file's tail when it returns its last row; make sure it has.
+            while try reader.readBand(maxRows: bandRows) != nil {}
+            try output.close()
+        } catch {
+            try? output.close(discard: true)
+            throw error
+        }
+    }
+
+    /// One band's output rows (colour and alpha, clamped) from the window of input rows.
+    func upscaleBand(_ band: BandPlan.Band, window: RowWindow, tiles: TilePlan, taps: Resize.BicubicTaps,
+                     colorChannels: Int, threads: Int, tracker: RunTracker) throws -> ImageBand {
+        guard let stackInput = window.stack else { preconditionFailure("an empty window") }
+        precondition(window.origin <= band.reads.lowerBound && window.end >= band.reads.upperBound,
+                     "the window does not hold the band's reads")
+        let height = tiles.sizes[0].0
+        var y = try runStackBand(band, window: stackInput, windowOrigin: window.origin, tiles: tiles,
+                                 threads: threads, tracker: tracker)  // (1, Cmodel, band output rows, sW)
+        func bicubicRows(_ t: Tensor) -> Tensor {
+            Resize.bicubicUpscaleRows(t, rowOrigin: window.origin, height: height, factor: scale, outRows: band.output,
+                                      taps: taps, threads: threads)
+        }
+        if residual == .bicubic { addResidual(&y, bicubicRows(stackInput)) }
+        let color = modelOutput(y, chromaUp: window.chroma.map(bicubicRows), colorChannels: colorChannels)
+        var alpha = window.alpha.map(bicubicRows)
+        if alpha != nil { Model.clamp(&alpha!) }
+        return ImageBand(color: color, alpha: alpha)
+    }
+
+    /// The stack's output rows `band.output` (1, Cout, rows, sW): the band's row ranges crossed with
+    /// the tile plan's column tiles, each tile reading the window (image rows from `windowOrigin`).
+    func runStackBand(_ band: BandPlan.Band, window: Tensor, windowOrigin: Int, tiles: TilePlan,
+                      threads: Int, tracker: RunTracker) throws -> Tensor {
+        let outW = tiles.sizes[tiles.sizes.count - 1].1
+        let cOut = layers[layers.count - 1].outChannels
+        let columns = tiles.colPlans
+        let tileWorkers = min(threads, columns.count)
+        let convThreads = max(1, threads / tileWorkers)
+        let failure = FirstError()
+        var output = Tensor(zeros: [1, cOut, band.output.count, outW])
+        output.withUnsafeMutableBufferPointer { out in
+            // Worker for column tile c owns output columns columns[c].last of the band (the column tiles partition them).
+            parallelFor(columns.count, threads: tileWorkers) { c in
+                if failure.isSet || tracker.shouldStop() { return }
+                do {
+                    let tile = Tile(regions: zip(band.stackRows, columns[c]).map { TileRect(rows: $0, cols: $1) })
+                    let y = try runTile(tile, sizes: tiles.sizes, image: window, imageRowOrigin: windowOrigin,
+                                        threads: convThreads)  // (1, Cout, th, tw)
+                    place(y, at: tile.output, rowOrigin: band.output.lowerBound, into: out,
+                          height: band.output.count, width: outW)
+                    tracker.tileDone()
+                } catch {
+                    failure.set(error)
+                }
+            }
+        }
+        if let error = failure.error { throw error }
+        if tracker.wasStopped { throw CancellationError() }
+        return output
+    }
+}

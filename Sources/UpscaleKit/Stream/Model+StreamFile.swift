@@ -1,0 +1,35 @@
+// File to file, streaming: open the input's band reader (ImageCodec.openStreamReader), open an
+// atomic band writer for the output, run the bands, commit. Any error on the way (a truncated
+// input found at row 9000, a full disk, a cancel) drops the output: nothing appears at the output
+// path, and its temporary file is removed.
+
+/// What a streamed file was.
+public struct StreamedFile: Sendable {
+    public var inputWidth: Int, inputHeight: Int
+    public var outputWidth: Int, outputHeight: Int
+    /// The writer's notes (alpha dropped for JPEG, library warnings).
+    public var notes: [String]
+}
+
+extension Model {
+    /// Upscales the image file `input` into `output` (format from `encode.format` or the extension),
+    /// band by band. The output's bit depth, colour metadata and alpha follow the input.
+    /// - Throws: `ImageIOError` naming the file for codec problems, `CancellationError`, `ModelError`.
+    public func upscaleFile(_ input: String, to output: String, decode: DecodeOptions = .init(),
+                            encode: EncodeOptions = .init(), options: StreamOptions = .init()) throws -> StreamedFile {
+        let reader = try ImageCodec.openStreamReader(path: input, options: decode)
+        let (outW, outH) = (scale * reader.width, scale * reader.height)
+        let writer = try ImageCodec.openWriter(path: output, width: outW, height: outH,
+                                               colorChannels: reader.colorChannels, hasAlpha: reader.hasAlpha,
+                                               bitDepth: reader.bitDepth, metadata: reader.metadata, options: encode)
+        do {
+            try upscale(from: reader, to: writer, options: options)
+            let notes = try writer.finish()
+            return StreamedFile(inputWidth: reader.width, inputHeight: reader.height, outputWidth: outW,
+                                outputHeight: outH, notes: notes)
+        } catch {
+            writer.abort()
+            throw error
+        }
+    }
+}

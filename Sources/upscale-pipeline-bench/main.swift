@@ -1,0 +1,123 @@
+// upscale-pipeline-bench: end to end (file → streaming upscale → file, as the CLI runs it) against
+// the network alone, interleaved in one process so both see the same machine load (issue 8).
+//
+//   network  Model.runStack on the model-space input (the stack, tiled as the CLI runs it; decoded
+//            and converted once before timing)
+//   memory   Model.upscale(color:alpha:) on the decoded image: network + bicubic + colour, no I/O
+//   stream   Model.upscaleFile(input → PNG/JPEG file), the CLI's path: decode, bands, writer thread,
+//            PNG at zlib level 2 with the up filter
+//   whole    decode → Model.upscale → encode at zlib level 6: the CLI before streaming
+// Each repetition runs the four in a rotating order; prints median and minimum wall seconds, the
+// ratios to the network's median, and the output sizes.
+import Foundation
+import UpscaleKit
+
+struct Options {
+    var input = ""
+    var model = "x2"
+    var reps = 5
+    var threads = Threading.defaultThreads
+    var tile = RunOptions().tileSize
+}
+
+func parse() -> Options? {
+    var o = Options()
+    var args = Array(CommandLine.arguments.dropFirst())
+    while !args.isEmpty {
+        let a = args.removeFirst()
+        func value() -> String? { args.isEmpty ? nil : args.removeFirst() }
+        switch a {
+        case "--model": guard let v = value() else { return nil }; o.model = v
+        case "--reps": guard let v = value().flatMap(Int.init), v > 0 else { return nil }; o.reps = v
+        case "--threads": guard let v = value().flatMap(Int.init), v > 0 else { return nil }; o.threads = v
+        case "--tile": guard let v = value().flatMap(Int.init), v > 0 else { return nil }; o.tile = v
+        default: if a.hasPrefix("-") || !o.input.isEmpty { return nil }; o.input = a
+        }
+    }
+    return o.input.isEmpty ? nil : o
+}
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func median(_ x: [Double]) -> Double {
+    let s = x.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+guard let options = parse() else {
+    FileHandle.standardError.write(Data("usage: upscale-pipeline-bench INPUT [--model x2] [--reps 5] [--threads N] [--tile 256]\n".utf8))
+    exit(2)
+}
+do {
+    guard let bytes = BuiltinModels.bytes(named: options.model) else { throw ModelError("no built-in model \(options.model)") }
+    let model = try Model(bytes: bytes, name: options.model)
+    var run = RunOptions()
+    run.threads = options.threads
+    run.tileSize = options.tile
+    Threading.defaultThreads = options.threads
+    let image = try ImageCodec.decode(path: options.input)
+    let format = ImageFormat(path: options.input) ?? .png
+    let stackInput: Tensor = {  // what the CLI's model sees: luma for a y model on RGB
+        switch (model.channels, image.channels) {
+        case (.y, 3): return ColorSpace.luma(image.color)
+        case (.y, _): return Tensor(shape: image.color.shape, data: image.color.data.map { 16 / 255 + 219 / 255 * $0 })
+        case (.rgb, 3): return image.color
+        case (.rgb, _): return Tensor(shape: [1, 3, image.height, image.width], data: image.color.data + image.color.data + image.color.data)
+        }
+    }()
+    let folder = NSTemporaryDirectory() + "upscale-pipeline-\(getpid())"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    var streamEncode = EncodeOptions()
+    streamEncode.overwrite = true
+    streamEncode.pngCompressionLevel = 2
+    streamEncode.pngFilters = .up
+    streamEncode.jpegOptimizeHuffman = model.scale * model.scale * image.width * image.height <= 16 << 20
+    var wholeEncode = EncodeOptions()
+    wholeEncode.overwrite = true
+    var sizes: [String: Int] = [:]
+    let steps: [(String, () throws -> Void)] = [
+        ("network", { _ = try model.runStack(stackInput, options: run) }),
+        ("memory", { _ = try model.upscale(color: image.color, alpha: image.alpha, options: run) }),
+        ("stream", {
+            var stream = StreamOptions()
+            stream.run = run
+            let out = "\(folder)/stream.\(format.rawValue)"
+            _ = try model.upscaleFile(options.input, to: out, encode: streamEncode, options: stream)
+            sizes["stream"] = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
+        }),
+        ("whole", {
+            let decoded = try ImageCodec.decode(path: options.input)
+            let (color, alpha) = try model.upscale(color: decoded.color, alpha: decoded.alpha, options: run)
+            let out = "\(folder)/whole.\(format.rawValue)"
+            try ImageCodec.encode(RasterImage(color: color, alpha: alpha, bitDepth: decoded.bitDepth,
+                                              metadata: decoded.metadata), to: out, options: wholeEncode)
+            sizes["whole"] = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
+        }),
+    ]
+    var times = [String: [Double]]()
+    _ = try seconds(steps[0].1)  // warm-up: page in the model and the allocator
+    for rep in 0..<options.reps {
+        for k in 0..<steps.count {
+            let (name, body) = steps[(rep + k) % steps.count]
+            times[name, default: []].append(try seconds(body))
+        }
+    }
+    print("input \(options.input): \(image.width)×\(image.height), model \(options.model), threads \(options.threads), "
+          + "tile \(options.tile), \(options.reps) reps")
+    let network = median(times["network"]!)
+    for (name, _) in steps {
+        let t = times[name]!
+        var line = name.padding(toLength: 8, withPad: " ", startingAt: 0)
+        line += String(format: " median %7.3f s  min %7.3f s  ×network %.2f", median(t), t.min()!, median(t) / network)
+        if let size = sizes[name] { line += "  output \(size) bytes" }
+        print(line)
+    }
+} catch {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    exit(1)
+}

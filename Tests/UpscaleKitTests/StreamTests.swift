@@ -1,0 +1,178 @@
+// The streaming path against the whole-image path: `Model.upscale(from:to:options:)` must give the
+// floats of `Model.upscale(color:alpha:options:)` bit for bit, for every shipped model, y and rgb
+// models, gray and RGB, with and without alpha, and band heights and tile sizes that do not divide
+// the image. The oracle is the whole-image path, itself tested against the reference kernel and
+// exact values (RunnerTests, TilingTests).
+import Foundation
+import Testing
+@testable import UpscaleKit
+
+/// Collects written bands in memory (the streaming path's output, as floats).
+final class CollectingWriter: ImageRowWriter {
+    private(set) var rowsWritten = 0
+    private(set) var color: [[Float]] = []   // per band: (C, rows, W)
+    private(set) var alpha: [[Float]] = []
+    var failAtBand: Int? = nil
+    private(set) var aborted = false
+    private(set) var bandRows: [Int] = []
+
+    func write(_ band: ImageBand) throws {
+        if let failAtBand, bandRows.count == failAtBand { throw ImageIOError(path: "collector", message: "disk full (test)") }
+        color.append(band.color.data)
+        alpha.append(band.alpha?.data ?? [])
+        bandRows.append(band.rows)
+        rowsWritten += band.rows
+    }
+    func finish() throws -> [String] { [] }
+    func abort() { aborted = true }
+
+    /// The bands stacked into one (1, C, H, W) tensor.
+    func image(channels: Int, width: Int) -> Tensor {
+        var data: [Float] = []
+        for c in 0..<channels {
+            for (k, band) in color.enumerated() {
+                let plane = bandRows[k] * width
+                data += band[(c * plane)..<((c + 1) * plane)]
+            }
+        }
+        return Tensor(shape: [1, channels, rowsWritten, width], data: data)
+    }
+
+    var alphaImage: [Float] { alpha.flatMap { $0 } }
+}
+
+/// One streaming-versus-whole case.
+struct StreamCase: CustomStringConvertible, Sendable {
+    var model: String        // "x2", "x3", "x4" (shipped) or "rgb-bicubic", "rgb-none", "y-random"
+    var channels: Int        // 1 gray, 3 RGB
+    var alpha: Bool
+    var height: Int, width: Int
+    var bandRows: Int, tileSize: Int, threads: Int
+    var description: String {
+        "\(model) C=\(channels)\(alpha ? "+A" : "") \(height)×\(width) band \(bandRows) tile \(tileSize) threads \(threads)"
+    }
+}
+
+func streamTestModel(_ name: String) throws -> Model {
+    if let bytes = BuiltinModels.bytes(named: name) { return try Model(bytes: bytes, name: name) }
+    var rng = SeededRandom(seed: 77)
+    switch name {
+    case "rgb-bicubic":
+        return try Model(layers: randomLayers(&rng, channels: 3, scale: 2, depth: 3), scale: 2, channels: .rgb,
+                         residual: .bicubic, metadata: ["name": name])
+    case "rgb-none":
+        return try Model(layers: randomLayers(&rng, channels: 3, scale: 3, depth: 2), scale: 3, channels: .rgb,
+                         residual: .none, metadata: ["name": name])
+    default:
+        return try Model(layers: randomLayers(&rng, channels: 1, scale: 4, depth: 3), scale: 4, channels: .y,
+                         residual: .bicubic, metadata: ["name": name])
+    }
+}
+
+let streamCases: [StreamCase] = [
+    StreamCase(model: "x2", channels: 3, alpha: true, height: 23, width: 19, bandRows: 5, tileSize: 16, threads: 2),
+    StreamCase(model: "x2", channels: 1, alpha: false, height: 17, width: 11, bandRows: 3, tileSize: 7, threads: 1),
+    StreamCase(model: "x2", channels: 3, alpha: false, height: 9, width: 40, bandRows: 1, tileSize: 16, threads: 2),
+    StreamCase(model: "x2", channels: 3, alpha: false, height: 6, width: 5, bandRows: 50, tileSize: 256, threads: 2),
+    StreamCase(model: "x3", channels: 3, alpha: true, height: 14, width: 13, bandRows: 4, tileSize: 9, threads: 2),
+    StreamCase(model: "x4", channels: 1, alpha: true, height: 11, width: 10, bandRows: 6, tileSize: 8, threads: 2),
+    StreamCase(model: "rgb-bicubic", channels: 3, alpha: true, height: 13, width: 12, bandRows: 4, tileSize: 5, threads: 2),
+    StreamCase(model: "rgb-bicubic", channels: 1, alpha: false, height: 10, width: 7, bandRows: 3, tileSize: 4, threads: 1),
+    StreamCase(model: "rgb-none", channels: 3, alpha: false, height: 11, width: 9, bandRows: 2, tileSize: 6, threads: 2),
+    StreamCase(model: "y-random", channels: 3, alpha: true, height: 9, width: 8, bandRows: 4, tileSize: 3, threads: 2),
+]
+
+@Test(arguments: streamCases)
+func streamingIsBitIdenticalToTheWholeImage(_ c: StreamCase) throws {
+    let model = try streamTestModel(c.model)
+    var rng = SeededRandom(seed: UInt64(c.height * 1000 + c.width))
+    let color = Tensor(shape: [1, c.channels, c.height, c.width], data: rng.floats(c.channels * c.height * c.width, 0...1))
+    let alpha = c.alpha ? Tensor(shape: [1, 1, c.height, c.width], data: rng.floats(c.height * c.width, 0...1)) : nil
+    var run = RunOptions()
+    run.tileSize = c.tileSize
+    run.threads = c.threads
+    let whole = try model.upscale(color: color, alpha: alpha, options: run)
+
+    var options = StreamOptions()
+    options.run.tileSize = c.tileSize
+    options.run.threads = c.threads
+    options.bandRows = c.bandRows
+    var rowsSeen: [Int] = []
+    options.rowsProgress = { done, total in
+        rowsSeen.append(done)
+        #expect(total == model.scale * c.height)
+    }
+    let writer = CollectingWriter()
+    try model.upscale(from: RasterRowReader(RasterImage(color: color, alpha: alpha), format: .png), to: writer,
+                      options: options)
+    let streamed = writer.image(channels: c.channels, width: model.scale * c.width)
+    #expect(streamed.shape == whole.color.shape, "\(c)")
+    let same = streamed.data.elementsEqual(whole.color.data) { $0.bitPattern == $1.bitPattern }
+    #expect(same, "\(c): streamed colour differs, max |Δ| = \(allClose(streamed.data, whole.color.data).maxDiff)")
+    if let wholeAlpha = whole.alpha {
+        #expect(writer.alphaImage.elementsEqual(wholeAlpha.data) { $0.bitPattern == $1.bitPattern }, "\(c): alpha differs")
+    } else {
+        #expect(writer.alphaImage.isEmpty)
+    }
+    #expect(rowsSeen == rowsSeen.sorted() && rowsSeen.last == model.scale * c.height, "\(c): rows progress \(rowsSeen)")
+}
+
+@Test func bandPlanPartitionsTheOutputAndItsReadsOnlyMoveDown() throws {
+    for name in ["x2", "x3", "x4", "rgb-none", "y-random"] {
+        let model = try streamTestModel(name)
+        for (height, bandRows) in [(1, 1), (7, 3), (23, 5), (40, 40), (41, 8)] {
+            let taps = Resize.BicubicTaps(height: height, width: 4, factor: model.scale)
+            let plan = BandPlan(height: height, bandRows: bandRows, rows: model.rowGeometry, taps: taps)
+            var nextOutput = 0
+            var lastReads = 0..<0
+            for b in 0..<plan.count {
+                let band = plan.band(b)
+                let label = "\(name) H=\(height) band \(bandRows) #\(b): \(band)"
+                #expect(band.output.lowerBound == nextOutput, "\(label)")
+                nextOutput = band.output.upperBound
+                #expect(band.reads.lowerBound >= 0 && band.reads.upperBound <= height, "\(label)")
+                #expect(band.reads.lowerBound <= band.stackRows[0].lowerBound
+                        && band.reads.upperBound >= band.stackRows[0].upperBound, "\(label)")
+                let tapped = taps.inputRows(band.output)
+                #expect(band.reads.lowerBound <= tapped.lowerBound && band.reads.upperBound >= tapped.upperBound, "\(label)")
+                if b > 0 {
+                    #expect(band.reads.lowerBound >= lastReads.lowerBound && band.reads.upperBound >= lastReads.upperBound,
+                            "\(label) after \(lastReads)")
+                }
+                lastReads = band.reads
+            }
+            #expect(nextOutput == model.scale * height, "\(name) H=\(height): bands end at \(nextOutput)")
+        }
+    }
+}
+
+@Test func aWriterFailureStopsTheStreamWithItsError() throws {
+    let model = try streamTestModel("x2")
+    let color = Tensor(shape: [1, 3, 20, 6], data: SeededRandom(seed: 5).floatsCopy(360))
+    let writer = CollectingWriter()
+    writer.failAtBand = 2
+    var options = StreamOptions()
+    options.bandRows = 3
+    #expect(throws: ImageIOError.self) {
+        try model.upscale(from: RasterRowReader(RasterImage(color: color, alpha: nil), format: .png), to: writer,
+                          options: options)
+    }
+    #expect(writer.rowsWritten == 2 * 2 * 3)
+}
+
+@Test func ttaIsRefusedByTheStreamingPath() throws {
+    let model = try streamTestModel("x2")
+    var options = StreamOptions()
+    options.run.tta = true
+    #expect(throws: ModelError.self) {
+        try model.upscale(from: RasterRowReader(RasterImage(color: Tensor(zeros: [1, 1, 2, 2]), alpha: nil), format: .png),
+                          to: CollectingWriter(), options: options)
+    }
+}
+
+extension SeededRandom {
+    func floatsCopy(_ n: Int) -> [Float] {
+        var copy = self
+        return copy.floats(n, 0...1)
+    }
+}
