@@ -13,11 +13,12 @@ cd "$root"
 python="${PYTHON:-python3}"
 scale="${1:?usage: training/recipe.sh 2|3|4}"
 # The shipped runs: phase 1 from scratch; for x2 and x3 the start of a longer run at the original
-# schedule, stopped at a validation point (--stop-at); then a warm restart from those weights.
+# schedule, stopped at a validation point (--stop-at); then warm restarts from the weights reached,
+# each "LR:ITERS" a new cosine from LR to iteration ITERS.
 case "$scale" in
-    2) phase2=(--iters 16000 --stop-at 5500); final=12000 ;;
-    3) phase2=(--iters 20000 --stop-at 6500); final=13000 ;;
-    4) phase2=(); final=11000 ;;
+    2) phase2=(--iters 16000 --stop-at 5500); restarts=(3e-4:12000) ;;
+    3) phase2=(--iters 20000 --stop-at 6500); restarts=(3e-4:13000 5e-4:18000) ;;
+    4) phase2=(); restarts=(3e-4:11000) ;;
     *) echo "recipe.sh: scale must be 2, 3 or 4" >&2; exit 64 ;;
 esac
 run="training/runs/x$scale"
@@ -30,5 +31,7 @@ mkdir -p training/runs
 if [[ ${#phase2[@]} -gt 0 ]]; then
     "$python" training/train.py --scale "$scale" "${phase2[@]}" --val-every 500 --threads 1 --resume | tee -a "$run.log"
 fi
-"$python" training/train.py --scale "$scale" --iters "$final" --val-every 500 --threads 1 \
-    --resume --restart --lr 3e-4 | tee -a "$run.log"
+for restart in "${restarts[@]}"; do
+    "$python" training/train.py --scale "$scale" --iters "${restart#*:}" --val-every 500 --threads 1 \
+        --resume --restart --lr "${restart%%:*}" | tee -a "$run.log"
+done
