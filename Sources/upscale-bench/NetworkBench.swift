@@ -1,0 +1,78 @@
+// A whole network (a model file's conv stack) on one input tensor, through the engine's runner.
+//
+// Times `Model.runStack(_:options:)`, the call `upscale` makes for the network (tiled, the CLI's
+// default tile size, the stack alone: no colour conversion, no residual, no clamp), on a raw
+// float32 tensor that benchmarks/compare.py writes, and optionally dumps the output so that the
+// script can check it against PyTorch, ONNX Runtime and OpenVINO.
+//
+//   input  file: (1, C, H, W) float32, little-endian, C order, no header
+//   output file: (1, C, scale·H, scale·W) float32, the same layout
+import Foundation
+import UpscaleKit
+
+enum NetworkBench {
+    static func main(_ options: BenchOptions) throws {
+        guard let modelPath = options.model, let inputPath = options.input, let size = options.size else {
+            throw BenchError("net needs --model PATH --input FILE --size HxW")
+        }
+        let model = try Model.load(path: modelPath)
+        let input = try readTensor(inputPath, shape: [1, model.channels.count, size.height, size.width])
+        var run = RunOptions()
+        run.threads = options.threads
+        if let tile = options.tile { run.tileSize = tile }
+        if options.serve { return try serve(model, input, run) }
+
+        var output = try model.runStack(input, options: run)   // warm-up
+        var times: [Double] = []
+        for _ in 0..<options.reps {
+            let start = now()
+            output = try model.runStack(input, options: run)
+            times.append(now() - start)
+        }
+        let flops = 2 * model.macsPerOutputPixel * Double(output.shape[2] * output.shape[3])
+        print(String(format: "%@: median %.3f s, min %.3f s over %d runs, %.1f GFLOP/s, tile %d, %d threads",
+                     modelPath, median(times), times.min()!, options.reps, flops / median(times) / 1e9,
+                     run.tileSize, run.threads))
+        if let path = options.output { try writeTensor(output, path) }
+    }
+
+    /// For benchmarks/compare.py: loads the model and the input, runs once, prints "ready", then
+    /// per stdin line: "run" times one `runStack` and prints its seconds; "dump PATH" writes the
+    /// last output to PATH and prints "ok"; "quit" or end of input stops.
+    static func serve(_ model: Model, _ input: Tensor, _ run: RunOptions) throws {
+        var output = try model.runStack(input, options: run)
+        print("ready")
+        fflush(stdout)
+        while let line = readLine(), line != "quit" {
+            if line == "run" {
+                let start = now()
+                output = try model.runStack(input, options: run)
+                print(String(format: "%.6f", now() - start))
+            } else if line.hasPrefix("dump ") {
+                try writeTensor(output, String(line.dropFirst(5)))
+                print("ok")
+            } else {
+                throw BenchError("unknown command \(line) (run, dump PATH, quit)")
+            }
+            fflush(stdout)
+        }
+    }
+
+    static func readTensor(_ path: String, shape: [Int]) throws -> Tensor {
+        let count = Tensor.elementCount(shape)
+        guard let data = FileManager.default.contents(atPath: path) else { throw BenchError("cannot read \(path)") }
+        guard data.count == count * MemoryLayout<Float>.size else {
+            throw BenchError("\(path): \(data.count) bytes, expected \(count) float32 for shape \(shape)")
+        }
+        let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            _ = data.copyBytes(to: buffer)
+            initialized = count
+        }
+        return Tensor(shape: shape, data: values)
+    }
+
+    static func writeTensor(_ tensor: Tensor, _ path: String) throws {
+        let data = tensor.withUnsafeBufferPointer { Data(buffer: $0) }
+        guard FileManager.default.createFile(atPath: path, contents: data) else { throw BenchError("cannot write \(path)") }
+    }
+}
