@@ -76,3 +76,62 @@ enum NetworkBench {
         guard FileManager.default.createFile(atPath: path, contents: data) else { throw BenchError("cannot write \(path)") }
     }
 }
+
+/// `upscale-bench layers --model PATH [--tile N] [--threads T] [--reps R]`: each layer of a model
+/// alone, as the tiled runner runs it: on a tile's feature map (tile² input pixels grown by the
+/// strides of the layers before), one conv thread per tile and T tiles side by side. Prints per
+/// layer the median time of one round of T tiles, GFLOP/s, % of the T-thread peak (wall) and
+/// % of the per-core peak by CPU time (the kernel's efficiency whatever share of the machine it got).
+enum LayerBench {
+    static func main(_ options: BenchOptions) throws {
+        guard let modelPath = options.model else { throw BenchError("layers needs --model PATH") }
+        let model = try Model.load(path: modelPath)
+        let tile = options.tile ?? RunOptions().tileSize
+        let peak = Peak.measure(threads: options.threads)
+        print(peak.summary)
+        print("\(modelPath): one \(tile)×\(tile) input tile per thread, \(options.threads) tiles at once, median of \(options.reps)")
+        print("layer  Cin→Cout  k  s   feature map   median ms   GFLOP/s   % peak  % core (CPU)  share")
+        var (h, w) = (tile, tile)
+        var rows: [(String, Double)] = []
+        var total = 0.0
+        for (l, layer) in model.layers.enumerated() {
+            let epilogue: ConvTranspose2DEpilogue
+            switch layer.activation {
+            case .relu: epilogue = .relu
+            case .leakyReLU(let slope): epilogue = .leakyReLU(slope)
+            case .prelu(let slopes): epilogue = .prelu(slopes)
+            default: epilogue = .none
+            }
+            let plan = try ConvTranspose2DPlan(weight: layer.weight, bias: layer.bias, stride: layer.stride,
+                                               padding: layer.padding, outputPadding: layer.outputPadding,
+                                               groups: layer.groups, dilation: layer.dilation, epilogue: epilogue)
+            var state: UInt32 = 7
+            let input = Tensor(shape: [1, layer.inChannels, h, w], data: (0..<(layer.inChannels * h * w)).map { _ in
+                state = state &* 1_664_525 &+ 1_013_904_223
+                return Float(state >> 8) / Float(1 << 24)
+            })
+            func round() -> (Double, Double) {
+                let (start, cpuStart) = (now(), cpuNow())
+                // Worker t runs tile t into its own output (nothing shared is written).
+                parallelFor(options.threads, threads: options.threads) { _ in
+                    let y = try? plan.run(input, threads: 1)
+                    precondition(y != nil)
+                }
+                return (now() - start, cpuNow() - cpuStart)
+            }
+            _ = round()
+            var times: [Double] = [], cpu: [Double] = []
+            for _ in 0..<options.reps { let (t, c) = round(); times.append(t); cpu.append(c) }
+            let flops = Double(options.threads) * 2 * Double(h * w * layer.inChannels * layer.weight.shape[1]
+                                                            * layer.kernel.0 * layer.kernel.1)
+            let seconds = median(times), gflops = flops / seconds / 1e9
+            total += seconds
+            rows.append((String(format: "%5d %4d→%-4d %2d %2d %6d×%-6d %10.2f %9.1f %8.1f %13.1f",
+                                l, layer.inChannels, layer.outChannels, layer.kernel.0, layer.stride.0, h, w,
+                                seconds * 1e3, gflops, 100 * gflops / peak.wallMulti,
+                                100 * flops / median(cpu) / 1e9 / peak.perCore), seconds))
+            (h, w) = (h * layer.stride.0, w * layer.stride.1)
+        }
+        for (text, seconds) in rows { print(text + String(format: " %5.0f%%", 100 * seconds / total)) }
+    }
+}

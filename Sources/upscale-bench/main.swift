@@ -9,6 +9,8 @@
 //   upscale-bench net --model PATH --input FILE --size HxW [--threads T] [--reps R] [--tile N]
 //                     [--output FILE] [--serve]       a model's whole stack through the tiled runner
 //                                                     (benchmarks/compare.py drives --serve)
+//   upscale-bench layers --model PATH [--tile N] [--threads T] [--reps R]
+//                                                     each layer alone on tile-sized feature maps
 import Foundation
 import UpscaleKit
 
@@ -24,8 +26,11 @@ do {
     case "net":
         let options = try BenchOptions(Array(arguments.dropFirst()))
         try NetworkBench.main(options)
+    case "layers":
+        let options = try BenchOptions(Array(arguments.dropFirst()))
+        try LayerBench.main(options)
     default:
-        print("usage: upscale-bench peak|convt|net [--threads T] [--reps R] [--shape NAME] [--serve]")
+        print("usage: upscale-bench peak|convt|net|layers [--threads T] [--reps R] [--shape NAME] [--serve]")
         print("       upscale-bench net --model PATH --input FILE --size HxW [--tile N] [--output FILE]")
         print("shapes: \(ConvTransposeShape.table.map(\.name).joined(separator: ", "))")
         exit(arguments.isEmpty || arguments.first == "--help" ? 0 : 2)
