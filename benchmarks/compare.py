@@ -102,6 +102,31 @@ def load_stack(path):
     return nn.Sequential(*modules).eval(), shapes, meta
 
 
+def as_convolutions(seq):
+    """The same function with every stride-1 ConvTranspose2d written as the equal Conv2d (kernel flipped in
+    both spatial axes, in/out channels swapped within each group, padding d·(k − 1) − p; see
+    docs/model-format.md), for the ONNX export: ONNX Runtime's ConvTranspose materialises a column buffer of
+    Cout·kH·kW·H·W floats (19 GB for upconv_7's 128→256 layer on 1080x1920), its Conv does not."""
+    modules = []
+    for m in seq:
+        pad = [m.dilation[i] * (m.kernel_size[i] - 1) - m.padding[i] for i in range(2)] \
+            if isinstance(m, nn.ConvTranspose2d) else None
+        if pad is None or tuple(m.stride) != (1, 1) or tuple(m.output_padding) != (0, 0) or min(pad) < 0:
+            modules.append(m)
+            continue
+        g, (c_in, c_out_g, kh, kw) = m.groups, m.weight.shape
+        conv = nn.Conv2d(c_in, c_out_g * g, (kh, kw), padding=tuple(pad), dilation=m.dilation, groups=g,
+                         bias=m.bias is not None)
+        with torch.no_grad():
+            # src = transpose weight (Cin, Cout/g, kH, kW) / dst = conv weight (Cout, Cin/g, kH, kW), kernel flipped
+            w = m.weight.reshape(g, c_in // g, c_out_g, kh, kw).permute(0, 2, 1, 3, 4)
+            conv.weight.copy_(w.reshape(g * c_out_g, c_in // g, kh, kw).flip(-1, -2))
+            if m.bias is not None:
+                conv.bias.copy_(m.bias)
+        modules.append(conv)
+    return nn.Sequential(*modules).eval()
+
+
 def network_flops(shapes, height, width):
     """2 · useful MACs of the stack on an H×W input: layer l runs on the input grown by the strides before it."""
     flops, h, w = 0.0, height, width
@@ -128,7 +153,8 @@ class Ours:
         return self.proc.stdout.readline().strip()
 
     def run(self):
-        return float(self.ask("run"))
+        wall, cpu = self.ask("run").split()
+        return float(wall), float(cpu)
 
     def output(self, path, shape):
         assert self.ask(f"dump {path}") == "ok"
@@ -141,9 +167,10 @@ class Ours:
 
 
 def timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
+    """(wall seconds, CPU seconds of this process's threads) of one call of fn."""
+    start, cpu_start = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - start, time.process_time() - cpu_start
 
 
 def peak(bench, threads):
@@ -217,14 +244,19 @@ def main():
         if "ours" in engines:
             ours = Ours(bench, model, input_path, (height, width), args.threads)
             runners["ours"] = ours.run
+        # PyTorch runs in channels_last: NCHW ConvTranspose2d takes its slow path, which allocates a
+        # column buffer of Cout·kH·kW·H·W floats (19 GB on upconv_7 at 1080x1920); channels_last
+        # takes oneDNN's deconvolution (faster, bounded memory). Same weights, same function.
+        seq_cl = seq.to(memory_format=torch.channels_last)
+        x_cl = x.contiguous(memory_format=torch.channels_last)
         if "pytorch" in engines:
             def run_torch():
                 with torch.inference_mode():
-                    return seq(x)
-            runners["pytorch"] = lambda: timed(run_torch)[0]
+                    return seq_cl(x_cl)
+            runners["pytorch"] = lambda: timed(run_torch)
         onnx_path = os.path.join(args.out, f"{name}.onnx")
         if "onnxruntime" in engines or "openvino" in engines:
-            torch.onnx.export(seq, torch.rand(1, channels, 16, 16), onnx_path, input_names=["x"], output_names=["y"],
+            torch.onnx.export(as_convolutions(seq), torch.rand(1, channels, 16, 16), onnx_path, input_names=["x"], output_names=["y"],
                               dynamic_axes={"x": {2: "h", 3: "w"}, "y": {2: "H", 3: "W"}}, opset_version=17,
                               dynamo=False)
         x_np = x.numpy()
@@ -235,7 +267,7 @@ def main():
             so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
             so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             session = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
-            runners["onnxruntime"] = lambda: timed(lambda: session.run(None, {"x": x_np})[0])[0]
+            runners["onnxruntime"] = lambda: timed(lambda: session.run(None, {"x": x_np})[0])
         if "openvino" in engines:
             core = ov.Core()
             ov_model = core.read_model(onnx_path)
@@ -244,12 +276,12 @@ def main():
                                                              "NUM_STREAMS": 1, "PERFORMANCE_HINT": "LATENCY",
                                                              "INFERENCE_PRECISION_HINT": "f32"})
             request = compiled.create_infer_request()
-            runners["openvino"] = lambda: timed(lambda: request.infer({"x": x_np}))[0]
+            runners["openvino"] = lambda: timed(lambda: request.infer({"x": x_np}))
 
         # Same output in every engine (this call is also each engine's warm-up).
         diffs = {}
         with torch.inference_mode():
-            want = seq(x).numpy()
+            want = seq_cl(x_cl).contiguous().numpy()
         assert want.shape == out_shape, (want.shape, out_shape)
         for engine in runners:
             if engine == "pytorch":
@@ -274,26 +306,34 @@ def main():
 
         def run_e2e():
             out_png = os.path.join(args.out, f"e2e_{name}.png")
-            start = time.perf_counter()
+            start, children = time.perf_counter(), os.times()
             subprocess.run([upscale, png, "-o", out_png, "--overwrite", "-m", model, "-j", str(args.threads)],
                            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            return time.perf_counter() - start
+            after = os.times()
+            cpu = (after.children_user + after.children_system) - (children.children_user + children.children_system)
+            return time.perf_counter() - start, cpu
         if not args.no_e2e and "ours" in engines:
             runners["upscale e2e"] = run_e2e
             run_e2e()  # warm-up (page cache)
 
         times = {e: [] for e in runners}
+        cpu_times = {e: [] for e in runners}
         order = list(runners)
         for rep in range(args.reps):
             k = rep % len(order)
             for engine in order[k:] + order[:k]:
                 time.sleep(args.pause)
-                times[engine].append(runners[engine]())
-            print(f"  rep {rep + 1}/{args.reps}: " + ", ".join(f"{e} {times[e][-1]:.3f} s" for e in order), flush=True)
+                wall, cpu = runners[engine]()
+                times[engine].append(wall)
+                cpu_times[engine].append(cpu)
+            print(f"  rep {rep + 1}/{args.reps}: " + ", ".join(f"{e} {times[e][-1]:.3f} s (CPU {cpu_times[e][-1]:.3f} s)"
+                                                              for e in order), flush=True)
         if "ours" in engines:
             ours.close()
         medians = {e: statistics.median(t) for e, t in times.items()}
+        cpu_medians = {e: statistics.median(t) for e, t in cpu_times.items()}
         results.append(dict(network=name, flops=flops, diffs=diffs, medians=medians, times=times,
+                            cpu_medians=cpu_medians, cpu_times=cpu_times,
                             output_megapixels=out_shape[2] * out_shape[3] / 1e6))
         del seq, runners
         if "onnxruntime" in engines:
@@ -301,12 +341,15 @@ def main():
         if "openvino" in engines:
             del compiled, request
 
-    peak_after, _ = peak(bench, args.threads)
+    peak_after, peak_text_after = peak(bench, args.threads)
+    per_core = float(peak_text_after.split("GFLOP/s per core")[0].split()[-1])
     peak_gflops = (peak_before + peak_after) / 2
     print(f"\n{args.threads}-thread FP32 peak: {peak_before:.1f} GFLOP/s before, {peak_after:.1f} after; "
           f"mean {peak_gflops:.1f} is the '% peak' reference. Load average {os.getloadavg()[0]:.2f}.")
-    print("\n| network | engine | median s | output MP/s | GFLOP/s | % peak | engine time / ours | max abs diff |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print(f"'% core (CPU)': useful GFLOP per CPU second of the engine's process / the 1-core peak ({per_core:.1f});"
+          " threads that spin while waiting count as CPU time.")
+    print("\n| network | engine | median s | output MP/s | GFLOP/s | % peak | % core (CPU) | engine time / ours | max abs diff |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         ours_s = r["medians"].get("ours")
         for engine, s in r["medians"].items():
@@ -315,8 +358,9 @@ def main():
             gflops = r["flops"] / s / 1e9
             ratio = f"{s / ours_s:.2f}×" if ours_s else "–"
             diff = f"{r['diffs'][engine]:.1e}" if engine in r["diffs"] else "(reference)"
+            cpu_eff = 100 * r["flops"] / r["cpu_medians"][engine] / 1e9 / per_core
             print(f"| {r['network']} | {engine} | {s:.3f} | {r['output_megapixels'] / s:.1f} | {gflops:.1f} | "
-                  f"{100 * gflops / peak_gflops:.0f} | {ratio} | {diff} |")
+                  f"{100 * gflops / peak_gflops:.0f} | {cpu_eff:.0f} | {ratio} | {diff} |")
     if any("upscale e2e" in r["medians"] for r in results):
         print("\n| network | ours, network only s | `upscale` end to end s | end to end / network only |")
         print("|---|---:|---:|---:|")

@@ -37,7 +37,8 @@ enum NetworkBench {
     }
 
     /// For benchmarks/compare.py: loads the model and the input, runs once, prints "ready", then
-    /// per stdin line: "run" times one `runStack` and prints its seconds; "dump PATH" writes the
+    /// per stdin line: "run" times one `runStack` and prints its wall and CPU seconds (all threads of
+    /// this process); "dump PATH" writes the
     /// last output to PATH and prints "ok"; "quit" or end of input stops.
     static func serve(_ model: Model, _ input: Tensor, _ run: RunOptions) throws {
         var output = try model.runStack(input, options: run)
@@ -45,9 +46,9 @@ enum NetworkBench {
         fflush(stdout)
         while let line = readLine(), line != "quit" {
             if line == "run" {
-                let start = now()
+                let (start, cpuStart) = (now(), cpuNow())
                 output = try model.runStack(input, options: run)
-                print(String(format: "%.6f", now() - start))
+                print(String(format: "%.6f %.6f", now() - start, cpuNow() - cpuStart))
             } else if line.hasPrefix("dump ") {
                 try writeTensor(output, String(line.dropFirst(5)))
                 print("ok")
