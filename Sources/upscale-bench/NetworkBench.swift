@@ -78,8 +78,8 @@ enum NetworkBench {
     }
 }
 
-/// `upscale-bench layers --model PATH [--tile N] [--threads T] [--reps R]`: each layer of a model
-/// alone, as the tiled runner runs it: on a tile's feature map (tile² input pixels grown by the
+/// `upscale-bench layers --model PATH [--tile N | --size HxW] [--threads T] [--reps R]`: each layer of a model
+/// alone, as the tiled runner runs it: on a tile's feature map (tile² or H×W input pixels grown by the
 /// strides of the layers before), one conv thread per tile and T tiles side by side. Prints per
 /// layer the median time of one round of T tiles, GFLOP/s, % of the T-thread peak (wall) and
 /// % of the per-core peak by CPU time (the kernel's efficiency whatever share of the machine it got).
@@ -90,9 +90,10 @@ enum LayerBench {
         let tile = options.tile ?? RunOptions().tileSize
         let peak = Peak.measure(threads: options.threads)
         print(peak.summary)
-        print("\(modelPath): one \(tile)×\(tile) input tile per thread, \(options.threads) tiles at once, median of \(options.reps)")
+        let (tileH, tileW) = options.size ?? (tile, tile)
+        print("\(modelPath): one \(tileH)×\(tileW) input tile per thread, \(options.threads) tiles at once, median of \(options.reps)")
         print("layer  Cin→Cout  k  s   feature map   median ms   GFLOP/s   % peak  % core (CPU)  share")
-        var (h, w) = (tile, tile)
+        var (h, w) = (tileH, tileW)
         var rows: [(String, Double)] = []
         var total = 0.0
         for (l, layer) in model.layers.enumerated() {
@@ -134,5 +135,6 @@ enum LayerBench {
             (h, w) = (h * layer.stride.0, w * layer.stride.1)
         }
         for (text, seconds) in rows { print(text + String(format: " %5.0f%%", 100 * seconds / total)) }
+        print(String(format: "total %.3f s per round of %d tiles", total, options.threads))
     }
 }
