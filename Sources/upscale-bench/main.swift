@@ -6,6 +6,11 @@
 //   upscale-bench convt --serve --shape NAME [--threads T]
 //                                                     one timed call per "run" line on stdin
 //                                                     (benchmarks/torch_convt.py interleaves with it)
+//   upscale-bench net --model PATH --input FILE --size HxW [--threads T] [--reps R] [--tile N]
+//                     [--output FILE] [--serve]       a model's whole stack through the tiled runner
+//                                                     (benchmarks/compare.py drives --serve)
+//   upscale-bench layers --model PATH [--tile N] [--threads T] [--reps R]
+//                                                     each layer alone on tile-sized feature maps
 import Foundation
 import UpscaleKit
 
@@ -18,8 +23,15 @@ do {
     case "convt":
         let options = try BenchOptions(Array(arguments.dropFirst()))
         try ConvTransposeBench.main(options)
+    case "net":
+        let options = try BenchOptions(Array(arguments.dropFirst()))
+        try NetworkBench.main(options)
+    case "layers":
+        let options = try BenchOptions(Array(arguments.dropFirst()))
+        try LayerBench.main(options)
     default:
-        print("usage: upscale-bench peak|convt [--threads T] [--reps R] [--shape NAME] [--serve]")
+        print("usage: upscale-bench peak|convt|net|layers [--threads T] [--reps R] [--shape NAME] [--serve]")
+        print("       upscale-bench net --model PATH --input FILE --size HxW [--tile N] [--output FILE]")
         print("shapes: \(ConvTransposeShape.table.map(\.name).joined(separator: ", "))")
         exit(arguments.isEmpty || arguments.first == "--help" ? 0 : 2)
     }
@@ -34,6 +46,11 @@ struct BenchOptions {
     var reps = 7
     var shape: String?
     var serve = false
+    var model: String?
+    var input: String?
+    var output: String?
+    var size: (height: Int, width: Int)?
+    var tile: Int?
 
     init(_ args: [String]) throws {
         var i = 0
@@ -48,6 +65,14 @@ struct BenchOptions {
             case "--reps": reps = Int(try value()) ?? 0
             case "--shape": shape = try value()
             case "--serve": serve = true
+            case "--model": model = try value()
+            case "--input": input = try value()
+            case "--output": output = try value()
+            case "--tile": tile = Int(try value()) ?? 0
+            case "--size":
+                let parts = try value().split(separator: "x").compactMap { Int($0) }
+                guard parts.count == 2, parts.allSatisfy({ $0 > 0 }) else { throw BenchError("--size needs HxW, e.g. 1080x1920") }
+                size = (parts[0], parts[1])
             default: throw BenchError("unknown option \(args[i])")
             }
             i += 1
