@@ -17,7 +17,7 @@ scale="${1:?usage: training/recipe.sh 2|3|4}"
 # each "LR:ITERS" a new cosine from LR to iteration ITERS.
 case "$scale" in
     2) phase2=(--iters 16000 --stop-at 5500); restarts=(3e-4:12000) ;;
-    3) phase2=(--iters 20000 --stop-at 6500); restarts=(3e-4:13000 5e-4:18000) ;;
+    3) phase2=(--iters 20000 --stop-at 6500); restarts=(3e-4:13000 5e-4:18000 4e-4:26000) ;;
     4) phase2=(); restarts=(3e-4:11000) ;;
     *) echo "recipe.sh: scale must be 2, 3 or 4" >&2; exit 64 ;;
 esac
