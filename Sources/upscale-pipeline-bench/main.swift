@@ -61,22 +61,12 @@ do {
     Threading.defaultThreads = options.threads
     let image = try ImageCodec.decode(path: options.input)
     let format = ImageFormat(path: options.input) ?? .png
-    let stackInput: Tensor = {  // what the CLI's model sees: luma for a y model on RGB
-        switch (model.channels, image.channels) {
-        case (.y, 3): return ColorSpace.luma(image.color)
-        case (.y, _): return Tensor(shape: image.color.shape, data: image.color.data.map { 16 / 255 + 219 / 255 * $0 })
-        case (.rgb, 3): return image.color
-        case (.rgb, _): return Tensor(shape: [1, 3, image.height, image.width], data: image.color.data + image.color.data + image.color.data)
-        }
-    }()
+    let stackInput = model.stackInput(image.color)  // what the CLI's model sees: luma for a y model on RGB
     let folder = NSTemporaryDirectory() + "upscale-pipeline-\(getpid())"
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
-    var streamEncode = EncodeOptions()
+    var streamEncode = EncodeOptions.upscaleOutput(pixels: model.scale * model.scale * image.width * image.height)
     streamEncode.overwrite = true
-    streamEncode.pngCompressionLevel = 2
-    streamEncode.pngFilters = .up
-    streamEncode.jpegOptimizeHuffman = model.scale * model.scale * image.width * image.height <= 16 << 20
     var wholeEncode = EncodeOptions()
     wholeEncode.overwrite = true
     var sizes: [String: Int] = [:]

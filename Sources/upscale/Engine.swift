@@ -61,22 +61,11 @@ enum Engine {
         return run
     }
 
-    /// JPEG outputs up to this many pixels get Huffman tables optimized for the image; libjpeg keeps
-    /// the whole image's coefficients for that (6 bytes per RGB pixel: 96 MB at 16 megapixels).
-    /// Larger outputs use the standard tables, so that their memory stays bounded.
-    static let optimizedJPEGPixels = 16 << 20
-
     private static func encodeOptions(_ settings: Settings, format: ImageFormat?, outputPixels: Int) -> EncodeOptions {
-        var encode = EncodeOptions()
-        encode.jpegOptimizeHuffman = outputPixels <= optimizedJPEGPixels
+        var encode = EncodeOptions.upscaleOutput(pixels: outputPixels)
         encode.format = format
         encode.jpegQuality = settings.jpegQuality
         encode.overwrite = settings.overwrite
-        // zlib level 2, every row filtered with "up": on an 8-megapixel photo output 6.6x faster
-        // to encode than level 6 with libpng's adaptive filter search, for files 19% larger
-        // (BENCHMARKS.md, "End-to-end pipeline").
-        encode.pngCompressionLevel = 2
-        encode.pngFilters = .up
         return encode
     }
 

@@ -106,6 +106,23 @@ public struct EncodeOptions: Sendable {
     /// Replace an existing file at the output path.
     public var overwrite = false
     public init() {}
+
+    /// JPEG outputs up to this many pixels get Huffman tables optimized for the image; libjpeg keeps
+    /// the whole image's coefficients for that (6 bytes per RGB pixel: 96 MB at 16 megapixels).
+    /// Larger outputs use the standard tables, so that their memory stays bounded.
+    public static let optimizedJPEGPixels = 16 << 20
+
+    /// What `upscale` writes its outputs with, for an output of `outputPixels` pixels: PNG at zlib
+    /// level 2 with every row filtered with "up" (on an 8-megapixel photo 6.6x faster to encode
+    /// than level 6 with libpng's adaptive filter search, for files 19% larger; BENCHMARKS.md,
+    /// "End-to-end pipeline"), JPEG Huffman tables optimized up to `optimizedJPEGPixels`.
+    public static func upscaleOutput(pixels outputPixels: Int) -> EncodeOptions {
+        var encode = EncodeOptions()
+        encode.pngCompressionLevel = 2
+        encode.pngFilters = .up
+        encode.jpegOptimizeHuffman = outputPixels <= optimizedJPEGPixels
+        return encode
+    }
 }
 
 /// A failed read or write, naming the file.

@@ -60,6 +60,9 @@ extension Model {
         var chroma: Tensor?  // (1, 2, H, W): Cb, Cr; nil unless y model on RGB
     }
 
+    /// color (1, 1 | 3, H, W) → (1, Cmodel, H, W), what the stack reads (e.g. to time the network alone).
+    public func stackInput(_ color: Tensor) -> Tensor { modelInput(color).stack }
+
     /// color (1, 1 | 3, H, W) → the stack's input (see the table at the top of the file).
     func modelInput(_ color: Tensor) -> ModelInput {
         let (h, w) = (color.shape[2], color.shape[3])
