@@ -58,9 +58,12 @@ struct ConvTransposeCase: CustomStringConvertible {
     }
 
     /// The reference kernel followed by the epilogue, element by element.
-    func reference() throws -> Tensor {
+    func reference() throws -> Tensor { try reference(on: tensors().input) }
+
+    /// `reference()` on another input of the same shape.
+    func reference(on input: Tensor) throws -> Tensor {
         let t = tensors()
-        var out = try convTranspose2dReference(t.input, weight: t.weight, bias: t.bias, stride: stride,
+        var out = try convTranspose2dReference(input, weight: t.weight, bias: t.bias, stride: stride,
                                                padding: padding, outputPadding: outputPadding,
                                                groups: groups, dilation: dilation)
         let plane = out.shape.suffix(2).reduce(1, *), channels = cOutG * groups
@@ -172,4 +175,47 @@ func elementIsBitIdenticalOnACroppedInput(_ c: ConvTransposeCase) throws {
         }
     }
     #expect(compared > 1000, "only \(compared) elements compared")
+}
+
+/// `runWindow` (the tiled runner's call) against the reference on a masked input: an output window
+/// computed from an input window equals the same window of the whole layer run on the input with
+/// zeros everywhere outside that input window. Random windows, empty ones included, over the sweep.
+@Test func windowMatchesReferenceOnMaskedInput() throws {
+    var rng = SeededRandom(seed: 0x0057_1DE0)
+    var checked = 0
+    for index in 0..<300 {
+        var c = ConvTransposeCase.random(&rng, seed: 5000 + UInt64(index))
+        c.batched = true
+        c.n = 1
+        guard let plan = try? c.plan(), let full = try? plan.run(c.tensors().input, threads: 1) else { continue }
+        let (H, W, cIn, cOut) = (c.h, c.w, c.cIn, c.cOutG * c.groups)
+        let (oH, oW) = (full.shape[2], full.shape[3])
+        let rows0 = Int.random(in: 0...H, using: &rng), cols0 = Int.random(in: 0...W, using: &rng)
+        let rows = rows0..<Int.random(in: rows0...H, using: &rng), cols = cols0..<Int.random(in: cols0...W, using: &rng)
+        let outRows0 = Int.random(in: 0..<oH, using: &rng), outCols0 = Int.random(in: 0..<oW, using: &rng)
+        let outRows = outRows0..<Int.random(in: (outRows0 + 1)...oH, using: &rng)
+        let outCols = outCols0..<Int.random(in: (outCols0 + 1)...oW, using: &rng)
+        let x = c.tensors().input
+        var masked = x
+        var window = [Float]()   // (1, Cin, rows.count, cols.count)
+        for ch in 0..<cIn { for h in 0..<H { for w in 0..<W {
+            let i = (ch * H + h) * W + w
+            if rows.contains(h) && cols.contains(w) { window.append(x.data[i]) } else { masked.data[i] = 0 }
+        } } }
+        var expected = try c.reference(on: masked)   // (1, Cout, oH, oW)
+        var got = [Float](repeating: .nan, count: cOut * outRows.count * outCols.count)
+        window.append(0)   // a valid pointer for an empty window
+        window.withUnsafeBufferPointer { input in
+            got.withUnsafeMutableBufferPointer { out in
+                plan.runWindow(input: input.baseAddress!, inputOrigin: (rows.lowerBound, cols.lowerBound),
+                               inputSize: (rows.count, cols.count), outputOrigin: (outRows.lowerBound, outCols.lowerBound),
+                               outputSize: (outRows.count, outCols.count), output: out.baseAddress!, threads: 2)
+            }
+        }
+        expected.data = (0..<cOut).flatMap { ch in outRows.flatMap { oh in outCols.map { ow in expected.data[(ch * oH + oh) * oW + ow] } } }
+        let close = allClose(got, expected.data, rtol: 1e-5, atol: 1e-5)
+        #expect(close.ok, "max diff \(close.maxDiff) for \(c), input window \(rows)×\(cols), output window \(outRows)×\(outCols)")
+        checked += 1
+    }
+    #expect(checked >= 200, "only \(checked) valid cases")
 }

@@ -63,7 +63,7 @@ import Testing
 
 @Suite struct TiledRunnerTests {
     /// Tiled output equals the whole-image run bit for bit, for random stacks, tile sizes and thread counts.
-    @Test(arguments: 0..<12)
+    @Test(arguments: 0..<32)
     func tiledEqualsWholeImage(seed: Int) throws {
         var rng = SeededRandom(seed: UInt64(seed) &+ 1000)
         let channels: ModelChannels = seed % 2 == 0 ? .y : .rgb

@@ -25,42 +25,33 @@ public enum Activation: Equatable, Sendable {
     /// Applies the activation in place to `t` (N, C, H, W). For `.prelu`, the slope count is 1 or C.
     public func apply(_ t: inout Tensor) {
         precondition(t.rank == 4, "Activation.apply needs an (N, C, H, W) tensor, got \(t.shape)")
-        let (n, c, plane) = (t.shape[0], t.shape[1], t.shape[2] * t.shape[3])
+        let (c, plane) = (t.shape[1], t.shape[2] * t.shape[3])
+        t.withUnsafeMutableBufferPointer { apply($0, channels: c, plane: plane) }
+    }
+
+    /// Applies the activation in place to `x` (N, C, plane), N = x.count / (C·plane).
+    func apply(_ x: UnsafeMutableBufferPointer<Float>, channels c: Int, plane: Int) {
         switch self {
         case .none:
             return
         case .relu:
-            t.withUnsafeMutableBufferPointer { x in
-                for i in 0..<x.count { x[i] = max(x[i], 0) }
-            }
+            for i in 0..<x.count { x[i] = max(x[i], 0) }
         case .leakyReLU(let slope):
-            t.withUnsafeMutableBufferPointer { x in
-                for i in 0..<x.count where !(x[i] >= 0) { x[i] = slope * x[i] }
-            }
+            for i in 0..<x.count where !(x[i] >= 0) { x[i] = slope * x[i] }
         case .prelu(let slopes):
             precondition(slopes.count == 1 || slopes.count == c,
                          "PReLU has \(slopes.count) slopes for \(c) channels")
-            t.withUnsafeMutableBufferPointer { x in
-                for b in 0..<n {
-                    for ch in 0..<c {
-                        let slope = slopes.count == 1 ? slopes[0] : slopes[ch]
-                        let base = (b * c + ch) * plane
-                        for i in base..<(base + plane) where !(x[i] >= 0) { x[i] = slope * x[i] }
-                    }
-                }
+            guard c > 0, plane > 0 else { return }
+            for (ch, base) in stride(from: 0, to: x.count, by: plane).enumerated() {
+                let slope = slopes.count == 1 ? slopes[0] : slopes[ch % c]
+                for i in base..<(base + plane) where !(x[i] >= 0) { x[i] = slope * x[i] }
             }
         case .sigmoid:
-            t.withUnsafeMutableBufferPointer { x in
-                for i in 0..<x.count { x[i] = 1 / (1 + Foundation.exp(-x[i])) }
-            }
+            for i in 0..<x.count { x[i] = 1 / (1 + Foundation.exp(-x[i])) }
         case .tanh:
-            t.withUnsafeMutableBufferPointer { x in
-                for i in 0..<x.count { x[i] = Foundation.tanh(x[i]) }
-            }
+            for i in 0..<x.count { x[i] = Foundation.tanh(x[i]) }
         case .silu:
-            t.withUnsafeMutableBufferPointer { x in
-                for i in 0..<x.count { x[i] = x[i] / (1 + Foundation.exp(-x[i])) }
-            }
+            for i in 0..<x.count { x[i] = x[i] / (1 + Foundation.exp(-x[i])) }
         }
     }
 }

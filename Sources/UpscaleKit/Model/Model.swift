@@ -26,11 +26,9 @@ public final class Model: Sendable {
     public let layers: [ModelLayer]
     /// Free-form descriptive entries: `name`, `description`, `license`, `trained_on`, …
     public let metadata: [String: String]
-    /// One conv plan per layer, weights repacked once: unpadded (the tiled runner crops), with the
-    /// activation fused into the store when the kernel can (`fusedEpilogue`).
+    /// One conv plan per layer, weights repacked once, with the activation fused into the store
+    /// when the kernel can (`fusedEpilogue`); the tiled runner runs windows of them.
     let plans: [ConvTranspose2DPlan]
-    /// The same with the layer's own padding, for a tile that covers a whole feature map (no crop needed).
-    let paddedPlans: [ConvTranspose2DPlan]
 
     /// Builds a model from layers, checking that they chain, that the geometry is exactly `scale ×`,
     /// and that sizes are within `ModelLimits`.
@@ -46,15 +44,12 @@ public final class Model: Sendable {
         try Model.validate(layers: layers, scale: scale, channels: channels, metadata: metadata, source: source)
         self.layers = layers
         do {
-            func plan(_ layer: ModelLayer, padded: Bool) throws -> ConvTranspose2DPlan {
+            self.plans = try layers.map { layer in
                 try ConvTranspose2DPlan(weight: layer.weight, bias: layer.bias, stride: layer.stride,
-                                        padding: padded ? layer.padding : (0, 0),
-                                        outputPadding: padded ? layer.outputPadding : (0, 0),
+                                        padding: layer.padding, outputPadding: layer.outputPadding,
                                         groups: layer.groups, dilation: layer.dilation,
                                         epilogue: Model.fusedEpilogue(layer.activation) ?? .none)
             }
-            self.plans = try layers.map { try plan($0, padded: false) }
-            self.paddedPlans = try layers.map { try plan($0, padded: true) }
         } catch {
             throw ModelError("\(source): \(error)")
         }

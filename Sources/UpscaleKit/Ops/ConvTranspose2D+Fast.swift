@@ -30,6 +30,14 @@ enum ConvTranspose2DFast {
         precondition(input.count == g.batch * g.inChannels * g.inHeight * g.inWidth, "input size")
         precondition(output.count == g.batch * g.outChannels * g.outHeight * g.outWidth, "output size")
         guard g.batch > 0, let x = input.baseAddress, let y = output.baseAddress else { return }
+        run(plan, g, input: x, output: y, threads: threads)
+    }
+
+    /// `run` on raw storage: `input` holds (N, Cin, H, W) floats (none are read when H or W is 0,
+    /// the pointer must still be valid), `output` room for (N, Cout, Hout, Wout).
+    static func run(_ plan: ConvTranspose2DPlan, _ g: ConvTranspose2DGeometry,
+                    input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>, threads: Int) {
+        guard g.batch > 0, g.outHeight > 0, g.outWidth > 0 else { return }
         plan.packed.withUnsafeBufferPointer { packed in
         plan.biasValues.withUnsafeBufferPointer { bias in
         plan.slopes.withUnsafeBufferPointer { slopes in

@@ -34,10 +34,11 @@ struct ConvTransposeAxisPhase: Equatable, Sendable {
     }
 
     /// The q whose output o = q·s + p − pad lies in [0, outSize).
+    /// `pad` may be negative: a window of the output that starts after its first reachable
+    /// position (the tiled runner's windows, see ConvTranspose2DPlan.runWindow).
     func outputRange(stride s: Int, padding pad: Int, outSize: Int) -> Range<Int> {
-        // pad − p > −s and outSize + pad − p > 0, so both numerators of the ceilings are ≥ 0.
-        let lo = (pad - phase + s - 1) / s
-        let hi = (outSize + pad - phase + s - 1) / s
+        let lo = ceilDiv(pad - phase, s)
+        let hi = ceilDiv(outSize + pad - phase, s)
         return lo..<max(lo, hi)
     }
 

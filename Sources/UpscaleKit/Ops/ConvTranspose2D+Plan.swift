@@ -43,6 +43,7 @@ public struct ConvTranspose2DPlan: Sendable {
     public let epilogue: Epilogue
 
     let weightShape: [Int]             // (Cin, Cout/g, kH, kW)
+    let probeGeometry: ConvTranspose2DGeometry  // on a (1, Cin, 2·pH + 1, 2·pW + 1) input; see runWindow
     let hasBias: Bool
     let biasValues: [Float]            // (Cout), zeros without bias
     let slopes: [Float]                // (Cout), negative-side slopes for .leakyReLU / .prelu
@@ -100,6 +101,7 @@ public struct ConvTranspose2DPlan: Sendable {
         self.dilation = dilation
         self.epilogue = epilogue
         self.weightShape = weight.shape
+        self.probeGeometry = geometry
         self.hasBias = bias != nil
         self.biasValues = bias?.data ?? [Float](repeating: 0, count: cOut)
         self.slopes = slopes
@@ -135,6 +137,32 @@ public struct ConvTranspose2DPlan: Sendable {
             initialized = count
         }
         return Tensor(shape: try outputShape(forInput: input.shape), data: out)
+    }
+
+    /// A window of the layer's output on a window of its input, into caller-owned storage: the
+    /// tiled runner's call (no allocation, no crop, no work outside the window). Batch 1.
+    ///
+    /// The input is a feature map of which `input` holds the rows `inputOrigin.0 ..< + inputSize.0`
+    /// and columns `inputOrigin.1 ..< + inputSize.1`, (1, Cin, inputSize.0, inputSize.1); the call
+    /// writes the layer's output rows `outputOrigin.0 ..< + outputSize.0` and columns likewise,
+    /// (1, Cout, outputSize.0, outputSize.1), to `output`. Taps that land outside the input window
+    /// read zeros. When every tap of the output window that lands inside the whole feature map
+    /// lands inside the input window (the runner's windows are made so: TilePlan), each element
+    /// equals the whole-map run's bit for bit: it is the same conv with the padding shifted by
+    ///   pad' = outputOrigin − inputOrigin·stride + pad
+    /// and the kernel's per-element order depends on neither (see "Determinism" above).
+    public func runWindow(input: UnsafePointer<Float>, inputOrigin: (Int, Int), inputSize: (Int, Int),
+                          outputOrigin: (Int, Int), outputSize: (Int, Int),
+                          output: UnsafeMutablePointer<Float>, threads: Int = Threading.defaultThreads) {
+        precondition(inputSize.0 >= 0 && inputSize.1 >= 0 && outputSize.0 >= 0 && outputSize.1 >= 0, "window sizes")
+        var g = probeGeometry
+        g.batch = 1
+        (g.inHeight, g.inWidth) = inputSize
+        g.padH = outputOrigin.0 - inputOrigin.0 * stride.0 + padding.0
+        g.padW = outputOrigin.1 - inputOrigin.1 * stride.1 + padding.1
+        (g.outPadH, g.outPadW) = (0, 0)   // the window's size is given, not derived
+        (g.outHeight, g.outWidth) = outputSize
+        ConvTranspose2DFast.run(self, g, input: input, output: output, threads: threads)
     }
 
     /// The validated geometry of this layer on an input of shape `inputShape`.

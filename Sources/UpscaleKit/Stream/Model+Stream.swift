@@ -54,6 +54,7 @@ extension Model {
         let tracker = RunTracker(options: options.run, total: bands.count * tiles.colPlans.count)
         let threads = max(1, options.run.threads)
         let output = BandWriterThread(writer: writer)
+        let scratch = TileScratchPool()   // the tile workers' feature maps, kept from band to band
         var window = RowWindow()
         do {
             for b in 0..<bands.count {
@@ -68,7 +69,8 @@ extension Model {
                 }
                 if tracker.shouldStop() { throw CancellationError() }
                 let result = try upscaleBand(band, window: window, tiles: tiles, taps: taps,
-                                             colorChannels: reader.colorChannels, threads: threads, tracker: tracker)
+                                             colorChannels: reader.colorChannels, threads: threads,
+                                             scratch: scratch, tracker: tracker)
                 try output.put(result)
                 options.rowsProgress?(band.output.upperBound, bands.outputHeight)
             }
@@ -83,13 +85,14 @@ extension Model {
 
     /// One band's output rows (colour and alpha, clamped) from the window of input rows.
     func upscaleBand(_ band: BandPlan.Band, window: RowWindow, tiles: TilePlan, taps: Resize.BicubicTaps,
-                     colorChannels: Int, threads: Int, tracker: RunTracker) throws -> ImageBand {
+                     colorChannels: Int, threads: Int, scratch: TileScratchPool,
+                     tracker: RunTracker) throws -> ImageBand {
         guard let stackInput = window.stack else { preconditionFailure("an empty window") }
         precondition(window.origin <= band.reads.lowerBound && window.end >= band.reads.upperBound,
                      "the window does not hold the band's reads")
         let height = tiles.sizes[0].0
         var y = try runStackBand(band, window: stackInput, windowOrigin: window.origin, tiles: tiles,
-                                 threads: threads, tracker: tracker)  // (1, Cmodel, band output rows, sW)
+                                 threads: threads, scratch: scratch, tracker: tracker)  // (1, Cmodel, band output rows, sW)
         func bicubicRows(_ t: Tensor) -> Tensor {
             Resize.bicubicUpscaleRows(t, rowOrigin: window.origin, height: height, factor: scale, outRows: band.output,
                                       taps: taps, threads: threads)
@@ -104,31 +107,27 @@ extension Model {
     /// The stack's output rows `band.output` (1, Cout, rows, sW): the band's row ranges crossed with
     /// the tile plan's column tiles, each tile reading the window (image rows from `windowOrigin`).
     func runStackBand(_ band: BandPlan.Band, window: Tensor, windowOrigin: Int, tiles: TilePlan,
-                      threads: Int, tracker: RunTracker) throws -> Tensor {
+                      threads: Int, scratch: TileScratchPool, tracker: RunTracker) throws -> Tensor {
         let outW = tiles.sizes[tiles.sizes.count - 1].1
         let cOut = layers[layers.count - 1].outChannels
         let columns = tiles.colPlans
         let tileWorkers = min(threads, columns.count)
         let convThreads = max(1, threads / tileWorkers)
-        let failure = FirstError()
         var output = Tensor(zeros: [1, cOut, band.output.count, outW])
         output.withUnsafeMutableBufferPointer { out in
             // Worker for column tile c owns output columns columns[c].last of the band (the column tiles partition them).
             parallelFor(columns.count, threads: tileWorkers) { c in
-                if failure.isSet || tracker.shouldStop() { return }
-                do {
-                    let tile = Tile(regions: zip(band.stackRows, columns[c]).map { TileRect(rows: $0, cols: $1) })
-                    let y = try runTile(tile, sizes: tiles.sizes, image: window, imageRowOrigin: windowOrigin,
-                                        threads: convThreads)  // (1, Cout, th, tw)
-                    place(y, at: tile.output, rowOrigin: band.output.lowerBound, into: out,
+                if tracker.shouldStop() { return }
+                let tile = Tile(regions: zip(band.stackRows, columns[c]).map { TileRect(rows: $0, cols: $1) })
+                scratch.withScratch { maps in
+                    let y = runTile(tile, image: window, imageRowOrigin: windowOrigin, threads: convThreads,
+                                    scratch: maps)  // (1, Cout, th, tw)
+                    place(y, channels: cOut, at: tile.output, rowOrigin: band.output.lowerBound, into: out,
                           height: band.output.count, width: outW)
-                    tracker.tileDone()
-                } catch {
-                    failure.set(error)
                 }
+                tracker.tileDone()
             }
         }
-        if let error = failure.error { throw error }
         if tracker.wasStopped { throw CancellationError() }
         return output
     }
