@@ -11,6 +11,8 @@
 //   quantize optionally round to 1/255 steps and clamp to [0, 1] after each axis, which is what
 //            MATLAB does for uint8 images (the literature's LR images are made that way)
 // training/matlab_resize.py is the same function in NumPy; the two are cross-checked in tests.
+// The passes: Resize+Fast.swift (vectorized, what runs) and Resize+Reference.swift (scalar, the
+// oracle the fast passes match bit for bit).
 
 import Foundation
 
@@ -47,7 +49,7 @@ public enum Resize {
                      && taps.cols.index.count == factor * band.shape[3] * taps.cols.taps,
                      "bicubicUpscaleRows: taps made for another size")
         let short = resizeRows(band, rowOrigin: rowOrigin, rows: taps.rows, outRows: outRows, quantize: false, threads: threads)
-        return resizeWidth(short, to: factor * band.shape[3], contributions: taps.cols, quantize: false, threads: threads)
+        return resizeWidth(short, taps: taps.colsByPhase, quantize: false, threads: threads)
     }
 
     /// The taps of both axes of an integer-factor upscale of a height × width image, made once
@@ -55,10 +57,12 @@ public enum Resize {
     public struct BicubicTaps: Sendable {
         public let rows: Contributions
         public let cols: Contributions
+        let colsByPhase: WidthTaps  // `cols` with the phase-major table of the width pass
 
         public init(height: Int, width: Int, factor: Int) {
             rows = Resize.contributions(inLength: height, outLength: factor * height, scale: Double(factor))
             cols = Resize.contributions(inLength: width, outLength: factor * width, scale: Double(factor))
+            colsByPhase = WidthTaps(cols, inLength: width)
         }
 
         /// The input rows output rows `outRows` tap (a range covering every tap with a nonzero weight).
@@ -121,11 +125,12 @@ public enum Resize {
         return m < length ? m : period - 1 - m
     }
 
-    private static func finish(_ v: Double, quantize: Bool) -> Float {
+    /// One output value from its Double sum: the sum rounded to Float, or to a 1/255 step in [0, 1].
+    static func finish(_ v: Double, quantize: Bool) -> Float {
         quantize ? Float((min(max(v * 255, 0), 255)).rounded(.toNearestOrAwayFromZero) / 255) : Float(v)
     }
 
-    // src = (N, C, H, W) / dst = (N, C, outH, W): each worker owns whole output rows of one plane.
+    // src = (N, C, H, W) / dst = (N, C, outH, W): resizeRows over every output row.
     private static func resizeHeight(_ t: Tensor, to outH: Int, scale: Double, quantize: Bool, threads: Int) -> Tensor {
         let inH = t.shape[2]
         if outH == inH && !quantize { return t }
@@ -133,76 +138,11 @@ public enum Resize {
         return resizeRows(t, rowOrigin: 0, rows: c, outRows: 0..<outH, quantize: quantize, threads: threads)
     }
 
-    /// Output rows `outRows` of the height pass whose taps are `rows`, from `t`, which holds the
-    /// input rows `rowOrigin ..< rowOrigin + t.shape[2]` (all the rows those output rows tap).
-    // src = (N, C, band rows, W) / dst = (N, C, outRows.count, W): each worker owns whole output rows of one plane.
-    private static func resizeRows(_ t: Tensor, rowOrigin: Int, rows c: Contributions, outRows: Range<Int>,
-                                   quantize: Bool, threads: Int) -> Tensor {
-        let (planes, inH, w) = (t.shape[0] * t.shape[1], t.shape[2], t.shape[3])
-        let outH = outRows.count
-        var out = [Float](repeating: 0, count: planes * outH * w)
-        t.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                c.weight.withUnsafeBufferPointer { weight in
-                c.index.withUnsafeBufferPointer { index in
-                    let dst = dst   // rows are disjoint per item
-                    parallelFor(planes * outH, threads: threads) { item in
-                        let (plane, k) = (item / outH, item % outH)
-                        let o = outRows.lowerBound + k
-                        let acc = UnsafeMutablePointer<Double>.allocate(capacity: w)  // (W) this row's sums
-                        defer { acc.deallocate() }
-                        acc.initialize(repeating: 0, count: w)
-                        for j in 0..<c.taps {
-                            let wt = weight[o * c.taps + j]
-                            if wt == 0 { continue }
-                            let row = src.baseAddress! + (plane * inH + index[o * c.taps + j] - rowOrigin) * w
-                            for x in 0..<w { acc[x] += wt * Double(row[x]) }
-                        }
-                        let base = (plane * outH + k) * w
-                        for x in 0..<w { dst[base + x] = finish(acc[x], quantize: quantize) }
-                    }
-                }
-                }
-            }
-        }
-        return Tensor(shape: [t.shape[0], t.shape[1], outH, w], data: out)
-    }
-
-    // src = (N, C, H, W) / dst = (N, C, H, outW): each worker owns whole rows.
+    // src = (N, C, H, W) / dst = (N, C, H, outW): resizeWidth with this axis's taps.
     private static func resizeWidth(_ t: Tensor, to outW: Int, scale: Double, quantize: Bool, threads: Int) -> Tensor {
         let inW = t.shape[3]
         if outW == inW && !quantize { return t }
         let c = contributions(inLength: inW, outLength: outW, scale: scale)
-        return resizeWidth(t, to: outW, contributions: c, quantize: quantize, threads: threads)
-    }
-
-    // src = (N, C, H, W) / dst = (N, C, H, outW) with the taps `c`: each worker owns whole rows.
-    private static func resizeWidth(_ t: Tensor, to outW: Int, contributions c: Contributions, quantize: Bool,
-                                    threads: Int) -> Tensor {
-        let (rows, inW) = (t.shape[0] * t.shape[1] * t.shape[2], t.shape[3])
-        var out = [Float](repeating: 0, count: rows * outW)
-        let taps = c.taps
-        // Taps whose weight is 0 for every output (2 of 6 for an integer upscale) are left out of
-        // the sums: adding 0·x to a sum that started at +0 changes no bit.
-        let used = (0..<taps).filter { j in (0..<outW).contains { c.weight[$0 * taps + j] != 0 } }
-        let (jLo, jHi) = (used.first ?? 0, (used.last ?? -1) + 1)
-        t.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                c.weight.withUnsafeBufferPointer { weight in
-                c.index.withUnsafeBufferPointer { index in
-                    let dst = dst
-                    parallelFor(rows, threads: threads) { r in
-                        let row = src.baseAddress! + r * inW
-                        for o in 0..<outW {
-                            var acc = 0.0
-                            for j in jLo..<jHi { acc += weight[o * taps + j] * Double(row[index[o * taps + j]]) }
-                            dst[r * outW + o] = finish(acc, quantize: quantize)
-                        }
-                    }
-                }
-                }
-            }
-        }
-        return Tensor(shape: [t.shape[0], t.shape[1], t.shape[2], outW], data: out)
+        return resizeWidth(t, taps: WidthTaps(c, inLength: inW), quantize: quantize, threads: threads)
     }
 }

@@ -1,0 +1,189 @@
+// The resize passes the engine runs: the scalar passes of Resize+Reference.swift vectorized across
+// output elements, with the same sums bit for bit (each lane: acc = 0, then acc = acc + w·x tap by
+// tap in the reference's order, a separate × and +; then finish). Tested against the reference in
+// ResizeFastTests.
+//
+//   height pass  output row o = Σ_j weight[o, j] · input row index[o, j]: 8 columns at a time
+//   width pass   integer factor f, phase p = o mod f, x = o div f: inside `interior` the outputs
+//                o = f·x + p read the consecutive inputs x + shift[p] + j, so 8 outputs of one
+//                phase are a sliding window over the row, each with its own weights (phaseWeight);
+//                border outputs (mirrored taps) and non-integer scales take the scalar gather.
+
+extension Resize {
+    /// One axis's taps for the width pass, with the phase-major copy its vector loop reads.
+    struct WidthTaps: Sendable {
+        let contributions: Contributions
+        let usedTaps: Range<Int>   // taps nonzero for some output (the reference's jLo..<jHi)
+        let factor: Int            // outLength / inLength; 0 when no interior (non-integer scale, tiny axis)
+        let interior: Range<Int>   // inputs x whose outputs f·x + p (every p) read x + shift[p] + j, j ∈ 0..<used
+        let shift: [Int]           // (factor)
+        let phaseWeight: [Double]  // (factor, used, interior.count)
+
+        init(_ c: Contributions, inLength: Int) {
+            let taps = c.taps
+            let outLength = c.index.count / taps
+            let used = (0..<taps).filter { j in (0..<outLength).contains { c.weight[$0 * taps + j] != 0 } }
+            let usedTaps = (used.first ?? 0)..<((used.last ?? -1) + 1)
+            // The first input output o reads when its used taps read consecutive inputs, else nil.
+            func start(_ o: Int) -> Int? {
+                let first = c.index[o * taps + usedTaps.lowerBound]
+                for j in usedTaps where c.index[o * taps + j] != first + (j - usedTaps.lowerBound) { return nil }
+                return first
+            }
+            var (factor, interior, shift) = (0, 0..<0, [Int]())
+            let f = outLength % inLength == 0 ? outLength / inLength : 0
+            let mid = inLength / 2
+            if f > 0 && !usedTaps.isEmpty, case let starts = (0..<f).map({ start(f * mid + $0) }),
+               !starts.contains(nil) {
+                shift = starts.map { $0! - mid }
+                func regular(_ x: Int) -> Bool { (0..<f).allSatisfy { start(f * x + $0) == x + shift[$0] } }
+                var (lo, hi) = (mid, mid + 1)
+                while lo > 0 && regular(lo - 1) { lo -= 1 }
+                while hi < inLength && regular(hi) { hi += 1 }
+                (factor, interior) = (f, lo..<hi)
+            }
+            // src = weight (outLength, taps) / dst = phaseWeight (factor, used, interior.count):
+            // phaseWeight[(p·used + j)·n + x − interior.lowerBound] = weight[(f·x + p)·taps + usedTaps.lowerBound + j]
+            let n = interior.count
+            var phaseWeight = [Double](repeating: 0, count: factor * usedTaps.count * n)
+            for p in 0..<factor {
+                for j in 0..<usedTaps.count {
+                    for x in interior {
+                        phaseWeight[(p * usedTaps.count + j) * n + x - interior.lowerBound] =
+                            c.weight[(factor * x + p) * taps + usedTaps.lowerBound + j]
+                    }
+                }
+            }
+            self.contributions = c
+            self.usedTaps = usedTaps
+            self.factor = factor
+            self.interior = interior
+            self.shift = shift
+            self.phaseWeight = phaseWeight
+        }
+    }
+
+    /// Output rows `outRows` of the height pass whose taps are `c`, from `t`, which holds the
+    /// input rows `rowOrigin ..< rowOrigin + t.shape[2]` (all the rows those output rows tap).
+    // src = (N, C, band rows, W) / dst = (N, C, outRows.count, W): each worker owns whole output rows of one plane.
+    static func resizeRows(_ t: Tensor, rowOrigin: Int, rows c: Contributions, outRows: Range<Int>,
+                           quantize: Bool, threads: Int) -> Tensor {
+        let (planes, inH, w) = (t.shape[0] * t.shape[1], t.shape[2], t.shape[3])
+        let outH = outRows.count
+        let taps = c.taps
+        let out = [Float](unsafeUninitializedCapacity: planes * outH * w) { buffer, initialized in
+            t.withUnsafeBufferPointer { src in
+                c.weight.withUnsafeBufferPointer { weight in
+                c.index.withUnsafeBufferPointer { index in
+                    guard let dst = buffer.baseAddress, let src = src.baseAddress else { return }
+                    parallelFor(planes * outH, threads: threads) { item in
+                        let (plane, k) = (item / outH, item % outH)
+                        let o = outRows.lowerBound + k
+                        let row = dst + (plane * outH + k) * w  // (W) written by this item only
+                        func input(_ j: Int) -> UnsafePointer<Float> { src + (plane * inH + index[o * taps + j] - rowOrigin) * w }
+                        var x = 0
+                        while x + 8 <= w {
+                            var acc = SIMD8<Double>(repeating: 0)
+                            for j in 0..<taps where weight[o * taps + j] != 0 {
+                                acc = acc + weight[o * taps + j] * loadDoubles(input(j) + x)
+                            }
+                            store(finish(acc, quantize: quantize), row + x)
+                            x += 8
+                        }
+                        while x < w {
+                            var acc = 0.0
+                            for j in 0..<taps where weight[o * taps + j] != 0 { acc += weight[o * taps + j] * Double(input(j)[x]) }
+                            row[x] = finish(acc, quantize: quantize)
+                            x += 1
+                        }
+                    }
+                }
+                }
+            }
+            initialized = planes * outH * w
+        }
+        return Tensor(shape: [t.shape[0], t.shape[1], outH, w], data: out)
+    }
+
+    // src = (N, C, H, W) / dst = (N, C, H, outW) with the taps `plan`: each worker owns whole rows.
+    static func resizeWidth(_ t: Tensor, taps plan: WidthTaps, quantize: Bool, threads: Int) -> Tensor {
+        let c = plan.contributions
+        let (rows, inW) = (t.shape[0] * t.shape[1] * t.shape[2], t.shape[3])
+        let (taps, used, f) = (c.taps, plan.usedTaps, plan.factor)
+        let outW = c.index.count / taps
+        precondition(outW == 0 || plan.interior.isEmpty || inW * f == outW, "resizeWidth: taps made for another width")
+        // Inputs x in lo..<vectorEnd go 8 at a time through the phase loop; the other outputs are gathered.
+        let (lo, n) = (plan.interior.lowerBound, plan.interior.count)
+        let vectorEnd = lo + n / 8 * 8
+        let out = [Float](unsafeUninitializedCapacity: rows * outW) { buffer, initialized in
+            t.withUnsafeBufferPointer { src in
+                c.weight.withUnsafeBufferPointer { weight in
+                c.index.withUnsafeBufferPointer { index in
+                plan.phaseWeight.withUnsafeBufferPointer { phaseWeight in
+                    guard let dst = buffer.baseAddress, let src = src.baseAddress else { return }
+                    parallelFor(rows, threads: threads) { r in
+                        let (input, output) = (src + r * inW, dst + r * outW)  // output row r is this item's only
+                        func gather(_ o: Int) {
+                            var acc = 0.0
+                            for j in used { acc += weight[o * taps + j] * Double(input[index[o * taps + j]]) }
+                            output[o] = finish(acc, quantize: quantize)
+                        }
+                        for o in 0..<(f * lo) { gather(o) }
+                        // 8 outputs of phase p at inputs x ..< x + 8.
+                        func phase(_ p: Int, _ x: Int) -> SIMD8<Float> {
+                            let first = input + x + plan.shift[p]
+                            let w = phaseWeight.baseAddress! + p * used.count * n + (x - lo)
+                            var acc = SIMD8<Double>(repeating: 0)
+                            for j in 0..<used.count { acc = acc + loadDoubles(w + j * n) * loadDoubles(first + j) }
+                            return finish(acc, quantize: quantize)
+                        }
+                        for x in stride(from: lo, to: vectorEnd, by: 8) {
+                            if f == 2 {
+                                // src = phases 0 and 1 of x ..< x + 8 / dst = outputs 2x ..< 2x + 16, interleaved
+                                let (a, b) = (phase(0, x), phase(1, x))
+                                store(SIMD16(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3],
+                                             a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7]), output + 2 * x)
+                                continue
+                            }
+                            for p in 0..<f {
+                                let v = phase(p, x)
+                                for i in 0..<8 { output[f * (x + i) + p] = v[i] }
+                            }
+                        }
+                        for o in (f * vectorEnd)..<outW { gather(o) }
+                    }
+                }
+                }
+                }
+            }
+            initialized = rows * outW
+        }
+        return Tensor(shape: [t.shape[0], t.shape[1], t.shape[2], outW], data: out)
+    }
+
+    /// `finish` on 8 sums.
+    @inline(__always)
+    private static func finish(_ acc: SIMD8<Double>, quantize: Bool) -> SIMD8<Float> {
+        if !quantize { return SIMD8(lowHalf: SIMD4<Float>(acc.lowHalf), highHalf: SIMD4<Float>(acc.highHalf)) }
+        var v = SIMD8<Float>()
+        for i in 0..<8 { v[i] = finish(acc[i], quantize: true) }
+        return v
+    }
+}
+
+/// 8 floats from `p` (any alignment), widened to Double.
+@inline(__always)
+private func loadDoubles(_ p: UnsafePointer<Float>) -> SIMD8<Double> {
+    SIMD8<Double>(UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self))
+}
+
+/// 8 Doubles from `p` (any alignment).
+@inline(__always)
+private func loadDoubles(_ p: UnsafePointer<Double>) -> SIMD8<Double> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Double>.self)
+}
+
+@inline(__always)
+private func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<Float>) where V.Scalar == Float {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+}
