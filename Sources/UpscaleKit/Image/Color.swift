@@ -27,31 +27,21 @@ public enum ColorSpace {
         precondition(luma.rank == 4 && luma.shape[0] == 1 && luma.shape[1] == 1
                      && chroma.shape == [1, 2, luma.shape[2], luma.shape[3]], "Y (1, 1, H, W) and CbCr (1, 2, H, W)")
         let plane = luma.shape[2] * luma.shape[3]
-        var out = [Float](repeating: 0, count: 3 * plane)
-        let (b0, b1, b2) = (offset[0], offset[1], offset[2])
-        let m = inverse
-        let (m00, m01, m02) = (m[0][0], m[0][1], m[0][2])
-        let (m10, m11, m12) = (m[1][0], m[1][1], m[1][2])
-        let (m20, m21, m22) = (m[2][0], m[2][1], m[2][2])
-        @inline(__always) func clamp(_ v: Float) -> Float { min(max(v, 0), 1) }
+        let map = Affine(matrix: inverse, before: offset, after: [0, 0, 0])
         let chunk = 1 << 16
-        luma.withUnsafeBufferPointer { y in
-            chroma.withUnsafeBufferPointer { c in
-                out.withUnsafeMutableBufferPointer { dst in
-                    let dst = dst
+        let out = [Float](unsafeUninitializedCapacity: 3 * plane) { buffer, initialized in
+            luma.withUnsafeBufferPointer { y in
+                chroma.withUnsafeBufferPointer { c in
+                    guard let dst = buffer.baseAddress, let y = y.baseAddress, let c = c.baseAddress else { return }
                     // Worker for item k owns pixels [k·chunk, (k + 1)·chunk), all 3 channels.
                     parallelFor((plane + chunk - 1) / chunk) { k in
-                        for i in (k * chunk)..<min(plane, (k + 1) * chunk) {
-                            let p0 = Double(y[i]) - b0
-                            let p1 = Double(c[i]) - b1
-                            let p2 = Double(c[plane + i]) - b2
-                            dst[i] = clamp(Float(0 + m00 * p0 + m01 * p1 + m02 * p2))
-                            dst[plane + i] = clamp(Float(0 + m10 * p0 + m11 * p1 + m12 * p2))
-                            dst[2 * plane + i] = clamp(Float(0 + m20 * p0 + m21 * p1 + m22 * p2))
-                        }
+                        map.apply(y + k * chunk, c + k * chunk, c + plane + k * chunk,
+                                  count: min(plane, (k + 1) * chunk) - k * chunk,
+                                  into: dst + k * chunk, dst + plane + k * chunk, dst + 2 * plane + k * chunk, clamp: true)
                     }
                 }
             }
+            initialized = 3 * plane
         }
         return Tensor(shape: [1, 3, luma.shape[2], luma.shape[3]], data: out)
     }
@@ -69,34 +59,73 @@ public enum ColorSpace {
     private static func affine(_ t: Tensor, matrix m: [[Double]], before: [Double], after: [Double]) -> Tensor {
         precondition(t.rank == 4 && t.shape[1] == 3, "colour conversion needs (N, 3, H, W)")
         let (n, plane) = (t.shape[0], t.shape[2] * t.shape[3])
-        var out = [Float](repeating: 0, count: t.count)
-        // The coefficients as scalars: the loop reads no array (same arithmetic, in the same order).
-        let (b0, b1, b2) = (before[0], before[1], before[2])
-        let (a0, a1, a2) = (after[0], after[1], after[2])
-        let (m00, m01, m02) = (m[0][0], m[0][1], m[0][2])
-        let (m10, m11, m12) = (m[1][0], m[1][1], m[1][2])
-        let (m20, m21, m22) = (m[2][0], m[2][1], m[2][2])
+        let map = Affine(matrix: m, before: before, after: after)
         let chunk = 1 << 16
         let chunks = (plane + chunk - 1) / chunk
-        t.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                let dst = dst
+        let out = [Float](unsafeUninitializedCapacity: t.count) { buffer, initialized in
+            t.withUnsafeBufferPointer { src in
+                guard let dst = buffer.baseAddress, let src = src.baseAddress else { return }
                 // Worker for item k owns pixels [k·chunk, (k + 1)·chunk) of one image, all 3 channels.
                 parallelFor(n * chunks) { item in
-                    let base = (item / chunks) * 3 * plane
-                    let first = (item % chunks) * chunk
-                    for i in first..<min(plane, first + chunk) {
-                        let p0 = Double(src[base + i]) - b0
-                        let p1 = Double(src[base + plane + i]) - b1
-                        let p2 = Double(src[base + 2 * plane + i]) - b2
-                        dst[base + i] = Float(a0 + m00 * p0 + m01 * p1 + m02 * p2)
-                        dst[base + plane + i] = Float(a1 + m10 * p0 + m11 * p1 + m12 * p2)
-                        dst[base + 2 * plane + i] = Float(a2 + m20 * p0 + m21 * p1 + m22 * p2)
-                    }
+                    let first = (item / chunks) * 3 * plane + (item % chunks) * chunk
+                    let count = min(plane, (item % chunks + 1) * chunk) - (item % chunks) * chunk
+                    map.apply(src + first, src + plane + first, src + 2 * plane + first, count: count,
+                              into: dst + first, dst + plane + first, dst + 2 * plane + first, clamp: false)
                 }
             }
+            initialized = t.count
         }
         return Tensor(shape: t.shape, data: out)
+    }
+
+    /// out_c = Float(a_c + m_c0·(in_0 − b_0) + m_c1·(in_1 − b_1) + m_c2·(in_2 − b_2)) per pixel, in Double
+    /// and in that order (a separate × and +), then optionally clamped to [0, 1] as min(max(v, 0), 1)
+    /// does; 8 pixels at a time, each lane exactly the scalar formula.
+    private struct Affine {
+        let b0, b1, b2: Double
+        let a0, a1, a2: Double
+        let m00, m01, m02, m10, m11, m12, m20, m21, m22: Double
+
+        init(matrix m: [[Double]], before b: [Double], after a: [Double]) {
+            (b0, b1, b2) = (b[0], b[1], b[2])
+            (a0, a1, a2) = (a[0], a[1], a[2])
+            (m00, m01, m02) = (m[0][0], m[0][1], m[0][2])
+            (m10, m11, m12) = (m[1][0], m[1][1], m[1][2])
+            (m20, m21, m22) = (m[2][0], m[2][1], m[2][2])
+        }
+
+        // src = 3 planes of `count` pixels / dst = 3 planes of `count` pixels
+        @inline(__always)
+        func apply(_ in0: UnsafePointer<Float>, _ in1: UnsafePointer<Float>, _ in2: UnsafePointer<Float>, count: Int,
+                   into out0: UnsafeMutablePointer<Float>, _ out1: UnsafeMutablePointer<Float>,
+                   _ out2: UnsafeMutablePointer<Float>, clamp: Bool) {
+            typealias D8 = SIMD8<Double>
+            func load(_ p: UnsafePointer<Float>) -> D8 { D8(UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)) }
+            func store(_ v: D8, _ p: UnsafeMutablePointer<Float>) {
+                var f = SIMD8<Float>(lowHalf: SIMD4<Float>(v.lowHalf), highHalf: SIMD4<Float>(v.highHalf))
+                if clamp {
+                    f.replace(with: 0, where: f .<= 0)  // max(f, 0) = 0 >= f ? 0 : f (NaN stays)
+                    f.replace(with: 1, where: f .> 1)   // min(f, 1) = 1 < f ? 1 : f
+                }
+                UnsafeMutableRawPointer(p).storeBytes(of: f, as: SIMD8<Float>.self)
+            }
+            var i = 0
+            while i + 8 <= count {
+                let p0 = load(in0 + i) - b0, p1 = load(in1 + i) - b1, p2 = load(in2 + i) - b2
+                store(D8(repeating: a0) + m00 * p0 + m01 * p1 + m02 * p2, out0 + i)
+                store(D8(repeating: a1) + m10 * p0 + m11 * p1 + m12 * p2, out1 + i)
+                store(D8(repeating: a2) + m20 * p0 + m21 * p1 + m22 * p2, out2 + i)
+                i += 8
+            }
+            func finish(_ v: Double) -> Float { clamp ? min(max(Float(v), 0), 1) : Float(v) }
+            while i < count {
+                let p0 = Double(in0[i]) - b0, p1 = Double(in1[i]) - b1, p2 = Double(in2[i]) - b2
+                out0[i] = finish(a0 + m00 * p0 + m01 * p1 + m02 * p2)
+                out1[i] = finish(a1 + m10 * p0 + m11 * p1 + m12 * p2)
+                out2[i] = finish(a2 + m20 * p0 + m21 * p1 + m22 * p2)
+                i += 1
+            }
+        }
     }
 
     private static func invert3x3(_ m: [[Double]]) -> [[Double]] {
