@@ -57,29 +57,60 @@ enum PixelPacking {
         return Int((value * maxValue).rounded())
     }
 
-    /// src = color (1, C, rows, W) + alpha (1, 1, rows, W) when `withAlpha` /
-    /// dst = (rows, W, C + alpha) samples, 8-bit or 16-bit big-endian.
+    /// `quantize` on 8 values, the same samples: for 0 < value < 1, s = value·maxValue ≥ 0 and
+    /// s.rounded() (ties away from zero) = t + (s − t ≥ 0.5 ? 1 : 0) with t = s rounded toward zero
+    /// (s − t is exact); 0 where !(value > 0) (NaN too), maxValue where !(value < 1).
+    @inline(__always)
+    static func quantize(_ value: SIMD8<Float>, maxValue: Float) -> SIMD8<Int32> {
+        let s = value * maxValue
+        let t = s.rounded(.towardZero)
+        var sample = t.replacing(with: t + 1, where: s - t .>= 0.5)
+        sample.replace(with: maxValue, where: .!(value .< 1))
+        sample.replace(with: 0, where: .!(value .> 0))
+        return SIMD8<Int32>(sample, rounding: .towardZero)  // integral already
+    }
+
+    /// src = color (1, C, rows, W) + alpha (1, 1, rows, W) when `withAlpha` (all 1 when the band has
+    /// none) / dst = (rows, W, C + alpha) samples, 8-bit or 16-bit big-endian. 8 pixels at a time
+    /// through the vector `quantize`, the last ones through the scalar one.
     static func interleave(_ band: ImageBand, withAlpha: Bool, sampleBits: Int, into dst: UnsafeMutablePointer<UInt8>) {
         let colorChannels = band.color.shape[1]
         let plane = band.color.shape[2] * band.color.shape[3]
         let channels = colorChannels + (withAlpha ? 1 : 0)
-        band.color.withUnsafeBufferPointer { color in
-            let alphaData = withAlpha ? band.alpha?.data : nil
-            if sampleBits == 16 {
-                for i in 0..<plane {
-                    let p = dst + i * channels * 2
-                    for c in 0..<channels {
-                        let value = c < colorChannels ? color[c * plane + i] : (alphaData?[i] ?? 1)
-                        let sample = quantize(value, maxValue: 65535)
-                        p[2 * c] = UInt8(sample >> 8)
-                        p[2 * c + 1] = UInt8(sample & 0xFF)
-                    }
-                }
+        let wide = sampleBits == 16
+        let maxValue: Float = wide ? 65535 : 255
+        let alphaData = (withAlpha ? band.alpha?.data : nil) ?? []  // (rows, W), or empty: alpha 1
+        @inline(__always) func put(_ sample: Int32, pixel i: Int, channel c: Int) {
+            if wide {
+                let p = dst + (i * channels + c) * 2
+                p[0] = UInt8(truncatingIfNeeded: sample >> 8)
+                p[1] = UInt8(truncatingIfNeeded: sample)
             } else {
-                for i in 0..<plane {
-                    let p = dst + i * channels
-                    for c in 0..<colorChannels { p[c] = UInt8(quantize(color[c * plane + i], maxValue: 255)) }
-                    if withAlpha { p[colorChannels] = UInt8(quantize(alphaData?[i] ?? 1, maxValue: 255)) }
+                dst[i * channels + c] = UInt8(truncatingIfNeeded: sample)
+            }
+        }
+        band.color.withUnsafeBufferPointer { color in
+            alphaData.withUnsafeBufferPointer { alpha in
+                // Channel c of the pixels i ..< i + 8: colour, alpha, or 1 (opaque) when there is no alpha plane.
+                func values(_ c: Int, _ i: Int) -> SIMD8<Float> {
+                    if c < colorChannels { return UnsafeRawPointer(color.baseAddress! + c * plane + i).loadUnaligned(as: SIMD8<Float>.self) }
+                    if alpha.isEmpty { return SIMD8(repeating: 1) }
+                    return UnsafeRawPointer(alpha.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
+                }
+                var i = 0
+                while i + 8 <= plane {
+                    for c in 0..<channels {
+                        let samples = quantize(values(c, i), maxValue: maxValue)
+                        for k in 0..<8 { put(samples[k], pixel: i + k, channel: c) }
+                    }
+                    i += 8
+                }
+                while i < plane {
+                    for c in 0..<channels {
+                        let value = c < colorChannels ? color[c * plane + i] : (alpha.isEmpty ? 1 : alpha[i])
+                        put(Int32(quantize(value, maxValue: maxValue)), pixel: i, channel: c)
+                    }
+                    i += 1
                 }
             }
         }
