@@ -57,17 +57,22 @@ enum PixelPacking {
         return Int((value * maxValue).rounded())
     }
 
-    /// `quantize` on 8 values, the same samples: for 0 < value < 1, s = value·maxValue ≥ 0 and
-    /// s.rounded() (ties away from zero) = t + (s − t ≥ 0.5 ? 1 : 0) with t = s rounded toward zero
-    /// (s − t is exact); 0 where !(value > 0) (NaN too), maxValue where !(value < 1).
+    /// `quantize` on 8 values, the same samples. For 0 < value < 1, s = value·maxValue is in
+    /// [0, 2^23), so m = s + 2^23 rounds s to an integer once (ties to even) and holds it in its low
+    /// mantissa bits; t = m − 2^23 and s − t are exact, and a tie that went down (s − t = ½) goes up,
+    /// which is s.rounded() (ties away from zero). Then 0 unless value > 0 (NaN too), maxValue
+    /// unless value < 1. No generic float → integer conversion (it does not vectorize).
     @inline(__always)
     static func quantize(_ value: SIMD8<Float>, maxValue: Float) -> SIMD8<Int32> {
+        let magic: Float = 8_388_608  // 2^23, bit pattern 0x4B00_0000
         let s = value * maxValue
-        let t = s.rounded(.towardZero)
-        var sample = t.replacing(with: t + 1, where: s - t .>= 0.5)
-        sample.replace(with: maxValue, where: .!(value .< 1))
+        let m = s + magic
+        let t = m - magic
+        var sample = unsafeBitCast(m, to: SIMD8<Int32>.self) &- 0x4B00_0000  // t as an integer
+        sample.replace(with: sample &+ 1, where: s - t .== 0.5)
+        sample.replace(with: Int32(maxValue), where: .!(value .< 1))
         sample.replace(with: 0, where: .!(value .> 0))
-        return SIMD8<Int32>(sample, rounding: .towardZero)  // integral already
+        return sample
     }
 
     /// src = color (1, C, rows, W) + alpha (1, 1, rows, W) when `withAlpha` (all 1 when the band has
@@ -98,6 +103,20 @@ enum PixelPacking {
                     return UnsafeRawPointer(alpha.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
                 }
                 var i = 0
+                // 8-bit RGB or RGBA: pixel k's samples as the bytes of one little-endian word, stored
+                // at its first byte; an RGB store's 4th byte lands on the next pixel's first (written
+                // after it), so that path stops before the band's last 8 pixels.
+                let wordEnd = wide || channels < 3 ? 0 : channels == 4 ? plane : plane - 1
+                while i + 8 <= wordEnd {
+                    var word = SIMD8<UInt32>(repeating: 0)
+                    for c in 0..<channels {
+                        word |= unsafeBitCast(quantize(values(c, i), maxValue: maxValue), to: SIMD8<UInt32>.self) &<< UInt32(8 * c)
+                    }
+                    for k in 0..<8 {
+                        UnsafeMutableRawPointer(dst + (i + k) * channels).storeBytes(of: word[k].littleEndian, as: UInt32.self)
+                    }
+                    i += 8
+                }
                 while i + 8 <= plane {
                     for c in 0..<channels {
                         let samples = quantize(values(c, i), maxValue: maxValue)
