@@ -184,9 +184,12 @@ public final class JPEGRowWriter: ImageRowWriter {
         let rows = band.rows
         guard rows > 0 else { return }
         let rowBytes = width * colorChannels
-        var buffer = [UInt8](repeating: 0, count: rows * rowBytes)  // (rows, W, C) samples
-        let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in
+        // (rows, W, C) samples; interleave writes every byte, so none is zero-filled first
+        var buffer = [UInt8](unsafeUninitializedCapacity: rows * rowBytes) { bytes, initialized in
             PixelPacking.interleave(band, withAlpha: false, sampleBits: 8, into: bytes.baseAddress!)
+            initialized = rows * rowBytes
+        }
+        let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in
             var pointers: [UnsafeMutablePointer<JSAMPLE>?] = (0..<rows).map { bytes.baseAddress! + $0 * rowBytes }
             return cjpeg_write_rows(writer, &pointers, JDIMENSION(rows)) != 0
         }

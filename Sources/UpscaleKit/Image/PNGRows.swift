@@ -214,9 +214,12 @@ public final class PNGRowWriter: ImageRowWriter {
         guard rows > 0 else { return }
         let channels = colorChannels + (hasAlpha ? 1 : 0)
         let rowBytes = width * channels * bitDepth / 8
-        var buffer = [UInt8](repeating: 0, count: rows * rowBytes)  // (rows, W, channels) samples
-        let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in
+        // (rows, W, channels) samples; interleave writes every byte, so none is zero-filled first
+        var buffer = [UInt8](unsafeUninitializedCapacity: rows * rowBytes) { bytes, initialized in
             PixelPacking.interleave(band, withAlpha: hasAlpha, sampleBits: bitDepth, into: bytes.baseAddress!)
+            initialized = rows * rowBytes
+        }
+        let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in
             var pointers: [UnsafeMutablePointer<UInt8>?] = (0..<rows).map { bytes.baseAddress! + $0 * rowBytes }
             return cpng_write_rows(writer, &pointers, png_uint_32(rows)) != 0
         }

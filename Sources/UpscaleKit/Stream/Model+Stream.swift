@@ -113,8 +113,9 @@ extension Model {
         let columns = tiles.colPlans
         let tileWorkers = min(threads, columns.count)
         let convThreads = max(1, threads / tileWorkers)
-        var output = Tensor(zeros: [1, cOut, band.output.count, outW])
-        output.withUnsafeMutableBufferPointer { out in
+        // Not zero-filled: the tiles write every element (their outputs partition the band), unless
+        // the run stops early, and then the band is thrown away below.
+        let output = Tensor(shape: [1, cOut, band.output.count, outW]) { out in
             // Worker for column tile c owns output columns columns[c].last of the band (the column tiles partition them).
             parallelFor(columns.count, threads: tileWorkers) { c in
                 if tracker.shouldStop() { return }

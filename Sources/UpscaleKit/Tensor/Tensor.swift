@@ -19,6 +19,17 @@ public struct Tensor: Sendable, Equatable {
         self.init(shape: shape, data: [Float](repeating: 0, count: Tensor.elementCount(shape)))
     }
 
+    /// A tensor whose elements `initialize` writes, every one of them: the storage is not
+    /// zero-filled first (for kernels that write their whole output).
+    public init(shape: [Int], initializingWith initialize: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+        let count = Tensor.elementCount(shape)
+        let data = try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            try initialize(buffer)
+            initialized = count
+        }
+        self.init(shape: shape, data: data)
+    }
+
     public var rank: Int { shape.count }
     public var count: Int { data.count }
 
