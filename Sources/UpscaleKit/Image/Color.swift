@@ -80,7 +80,7 @@ public enum ColorSpace {
 
     /// out_c = Float(a_c + m_c0·(in_0 − b_0) + m_c1·(in_1 − b_1) + m_c2·(in_2 − b_2)) per pixel, in Double
     /// and in that order (a separate × and +), then optionally clamped to [0, 1] as min(max(v, 0), 1)
-    /// does; 8 pixels at a time, each lane exactly the scalar formula.
+    /// does; 4 pixels at a time, each lane exactly the scalar formula.
     private struct Affine {
         let b0, b1, b2: Double
         let a0, a1, a2: Double
@@ -99,23 +99,23 @@ public enum ColorSpace {
         func apply(_ in0: UnsafePointer<Float>, _ in1: UnsafePointer<Float>, _ in2: UnsafePointer<Float>, count: Int,
                    into out0: UnsafeMutablePointer<Float>, _ out1: UnsafeMutablePointer<Float>,
                    _ out2: UnsafeMutablePointer<Float>, clamp: Bool) {
-            typealias D8 = SIMD8<Double>
-            func load(_ p: UnsafePointer<Float>) -> D8 { D8(UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)) }
-            func store(_ v: D8, _ p: UnsafeMutablePointer<Float>) {
-                var f = SIMD8<Float>(lowHalf: SIMD4<Float>(v.lowHalf), highHalf: SIMD4<Float>(v.highHalf))
+            typealias D4 = SIMD4<Double>  // 4 lanes: the 9 coefficients and 3 inputs stay in registers
+            func load(_ p: UnsafePointer<Float>) -> D4 { D4(UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)) }
+            func store(_ v: D4, _ p: UnsafeMutablePointer<Float>) {
+                var f = SIMD4<Float>(v)
                 if clamp {
                     f.replace(with: 0, where: f .<= 0)  // max(f, 0) = 0 >= f ? 0 : f (NaN stays)
                     f.replace(with: 1, where: f .> 1)   // min(f, 1) = 1 < f ? 1 : f
                 }
-                UnsafeMutableRawPointer(p).storeBytes(of: f, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(p).storeBytes(of: f, as: SIMD4<Float>.self)
             }
             var i = 0
-            while i + 8 <= count {
+            while i + 4 <= count {
                 let p0 = load(in0 + i) - b0, p1 = load(in1 + i) - b1, p2 = load(in2 + i) - b2
-                store(D8(repeating: a0) + m00 * p0 + m01 * p1 + m02 * p2, out0 + i)
-                store(D8(repeating: a1) + m10 * p0 + m11 * p1 + m12 * p2, out1 + i)
-                store(D8(repeating: a2) + m20 * p0 + m21 * p1 + m22 * p2, out2 + i)
-                i += 8
+                store(D4(repeating: a0) + m00 * p0 + m01 * p1 + m02 * p2, out0 + i)
+                store(D4(repeating: a1) + m10 * p0 + m11 * p1 + m12 * p2, out1 + i)
+                store(D4(repeating: a2) + m20 * p0 + m21 * p1 + m22 * p2, out2 + i)
+                i += 4
             }
             func finish(_ v: Double) -> Float { clamp ? min(max(Float(v), 0), 1) : Float(v) }
             while i < count {
