@@ -31,6 +31,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -176,10 +177,11 @@ def timed(fn):
 def peak(bench, threads):
     """The T-thread FP32 peak (GFLOP/s, wall) from `upscale-bench peak`."""
     text = subprocess.run([bench, "peak", "--threads", str(threads)], capture_output=True, text=True, check=True).stdout
-    for line in text.splitlines():
-        if f"{threads} threads" in line and "GFLOP/s" in line:
-            return float(line.split("GFLOP/s")[0].split()[-1]), text
-    raise RuntimeError(f"cannot read the peak from:\n{text}")
+    # "... measured by wall time: X GFLOP/s on 1 thread, Y GFLOP/s on T threads ...": Y.
+    found = re.search(rf"([0-9.]+) GFLOP/s on {threads} threads?\b", text)
+    if not found:
+        raise RuntimeError(f"cannot read the peak from:\n{text}")
+    return float(found.group(1)), text
 
 
 def main():
