@@ -28,22 +28,19 @@ public enum ColorSpace {
                      && chroma.shape == [1, 2, luma.shape[2], luma.shape[3]], "Y (1, 1, H, W) and CbCr (1, 2, H, W)")
         let plane = luma.shape[2] * luma.shape[3]
         let map = Affine(matrix: inverse, before: offset, after: [0, 0, 0])
-        let chunk = 1 << 16
-        let out = [Float](unsafeUninitializedCapacity: 3 * plane) { buffer, initialized in
+        return Tensor(shape: [1, 3, luma.shape[2], luma.shape[3]]) { buffer in
             luma.withUnsafeBufferPointer { y in
                 chroma.withUnsafeBufferPointer { c in
                     guard let dst = buffer.baseAddress, let y = y.baseAddress, let c = c.baseAddress else { return }
-                    // Worker for item k owns pixels [k·chunk, (k + 1)·chunk), all 3 channels.
-                    parallelFor((plane + chunk - 1) / chunk) { k in
-                        map.apply(y + k * chunk, c + k * chunk, c + plane + k * chunk,
-                                  count: min(plane, (k + 1) * chunk) - k * chunk,
-                                  into: dst + k * chunk, dst + plane + k * chunk, dst + 2 * plane + k * chunk, clamp: true)
+                    // Each worker owns the pixels of its chunks, all 3 channels.
+                    parallelChunks(plane) { r in
+                        map.apply(y + r.lowerBound, c + r.lowerBound, c + plane + r.lowerBound, count: r.count,
+                                  into: dst + r.lowerBound, dst + plane + r.lowerBound, dst + 2 * plane + r.lowerBound,
+                                  clamp: true)
                     }
                 }
             }
-            initialized = 3 * plane
         }
-        return Tensor(shape: [1, 3, luma.shape[2], luma.shape[3]], data: out)
     }
 
     /// (N, 3, H, W) RGB → (N, 1, H, W) luma Y.
@@ -60,22 +57,19 @@ public enum ColorSpace {
         precondition(t.rank == 4 && t.shape[1] == 3, "colour conversion needs (N, 3, H, W)")
         let (n, plane) = (t.shape[0], t.shape[2] * t.shape[3])
         let map = Affine(matrix: m, before: before, after: after)
-        let chunk = 1 << 16
-        let chunks = (plane + chunk - 1) / chunk
-        let out = [Float](unsafeUninitializedCapacity: t.count) { buffer, initialized in
+        return Tensor(shape: t.shape) { buffer in
             t.withUnsafeBufferPointer { src in
                 guard let dst = buffer.baseAddress, let src = src.baseAddress else { return }
-                // Worker for item k owns pixels [k·chunk, (k + 1)·chunk) of one image, all 3 channels.
-                parallelFor(n * chunks) { item in
-                    let first = (item / chunks) * 3 * plane + (item % chunks) * chunk
-                    let count = min(plane, (item % chunks + 1) * chunk) - (item % chunks) * chunk
-                    map.apply(src + first, src + plane + first, src + 2 * plane + first, count: count,
-                              into: dst + first, dst + plane + first, dst + 2 * plane + first, clamp: false)
+                for b in 0..<n {
+                    // Each worker owns the pixels of its chunks of image b, all 3 channels.
+                    parallelChunks(plane) { r in
+                        let first = b * 3 * plane + r.lowerBound
+                        map.apply(src + first, src + plane + first, src + 2 * plane + first, count: r.count,
+                                  into: dst + first, dst + plane + first, dst + 2 * plane + first, clamp: false)
+                    }
                 }
             }
-            initialized = t.count
         }
-        return Tensor(shape: t.shape, data: out)
     }
 
     /// out_c = Float(a_c + m_c0·(in_0 − b_0) + m_c1·(in_1 − b_1) + m_c2·(in_2 − b_2)) per pixel, in Double

@@ -71,7 +71,7 @@ extension Resize {
         let (planes, inH, w) = (t.shape[0] * t.shape[1], t.shape[2], t.shape[3])
         let outH = outRows.count
         let taps = c.taps
-        let out = [Float](unsafeUninitializedCapacity: planes * outH * w) { buffer, initialized in
+        return Tensor(shape: [t.shape[0], t.shape[1], outH, w]) { buffer in
             t.withUnsafeBufferPointer { src in
                 c.weight.withUnsafeBufferPointer { weight in
                 c.index.withUnsafeBufferPointer { index in
@@ -100,9 +100,7 @@ extension Resize {
                 }
                 }
             }
-            initialized = planes * outH * w
         }
-        return Tensor(shape: [t.shape[0], t.shape[1], outH, w], data: out)
     }
 
     // src = (N, C, H, W) / dst = (N, C, H, outW) with the taps `plan`: each worker owns whole rows.
@@ -115,7 +113,7 @@ extension Resize {
         // Inputs x in lo..<vectorEnd go 8 at a time through the phase loop; the other outputs are gathered.
         let (lo, n) = (plan.interior.lowerBound, plan.interior.count)
         let vectorEnd = lo + n / 8 * 8
-        let out = [Float](unsafeUninitializedCapacity: rows * outW) { buffer, initialized in
+        return Tensor(shape: [t.shape[0], t.shape[1], t.shape[2], outW]) { buffer in
             t.withUnsafeBufferPointer { src in
                 c.weight.withUnsafeBufferPointer { weight in
                 c.index.withUnsafeBufferPointer { index in
@@ -156,9 +154,7 @@ extension Resize {
                 }
                 }
             }
-            initialized = rows * outW
         }
-        return Tensor(shape: [t.shape[0], t.shape[1], t.shape[2], outW], data: out)
     }
 
     /// `finish` on 8 sums.

@@ -86,16 +86,9 @@ extension Model {
         precondition(y.shape == base.shape, "residual shape \(base.shape) does not match the stack's \(y.shape)")
         base.withUnsafeBufferPointer { add in
             y.withUnsafeMutableBufferPointer { out in
-                Model.forChunks(out.count) { range in for i in range { out[i] += add[i] } }
+                parallelChunks(out.count) { range in for i in range { out[i] += add[i] } }
             }
         }
-    }
-
-    /// `body` over [0, count) in chunks of 64 Ki elements on `parallelFor`: each worker owns its
-    /// chunks' elements (element-wise maps only, so the result does not depend on the split).
-    static func forChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
-        let chunk = 1 << 16
-        parallelFor((count + chunk - 1) / chunk) { k in body((k * chunk)..<min(count, (k + 1) * chunk)) }
     }
 
     /// The stack's output (residual added) and the upscaled chroma → colour (1, colorChannels, sH, sW), clamped.
@@ -122,7 +115,7 @@ extension Model {
 
     static func clamp(_ t: inout Tensor) {
         t.withUnsafeMutableBufferPointer { x in
-            forChunks(x.count) { range in for i in range { x[i] = min(max(x[i], 0), 1) } }
+            parallelChunks(x.count) { range in for i in range { x[i] = min(max(x[i], 0), 1) } }
         }
     }
 }

@@ -127,16 +127,13 @@ public struct ConvTranspose2DPlan: Sendable {
     /// - Throws: `ConvTransposeError` when the input does not fit the layer.
     public func run(_ input: Tensor, threads: Int = Threading.defaultThreads) throws -> Tensor {
         let g = try geometry(for: input.shape)
-        let count = g.batch * g.outChannels * g.outHeight * g.outWidth
         // The kernel writes every element exactly once, so the storage starts uninitialised.
-        let out = [Float](unsafeUninitializedCapacity: count) { y, initialized in
+        return Tensor(shape: try outputShape(forInput: input.shape)) { y in
             adviseHugePages(UnsafeMutableRawBufferPointer(y))
             input.withUnsafeBufferPointer { x in
                 ConvTranspose2DFast.run(self, g, input: x, output: y, threads: threads)
             }
-            initialized = count
         }
-        return Tensor(shape: try outputShape(forInput: input.shape), data: out)
     }
 
     /// A window of the layer's output on a window of its input, into caller-owned storage: the

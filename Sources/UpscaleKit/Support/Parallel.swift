@@ -36,6 +36,16 @@ public func parallelFor(_ count: Int, threads: Int = Threading.defaultThreads, _
     }
 }
 
+/// Runs `body(range)` over [0, count) in chunks of `chunk` elements on `parallelFor`: for
+/// element-wise maps, where each worker owns its chunks' elements and the split does not change
+/// the result.
+public func parallelChunks(_ count: Int, chunk: Int = 1 << 16, threads: Int = Threading.defaultThreads,
+                           _ body: (Range<Int>) -> Void) {
+    parallelFor((count + chunk - 1) / chunk, threads: threads) { k in
+        body((k * chunk)..<min(count, (k + 1) * chunk))
+    }
+}
+
 /// A lock-protected counter handing out item numbers.
 private final class ItemCounter: @unchecked Sendable {
     private var value = 0

@@ -72,8 +72,9 @@ extension Model {
         let tileWorkers = min(threads, plan.count)
         let convThreads = max(1, threads / tileWorkers)
         let scratch = TileScratchPool()
-        var output = [Float](repeating: 0, count: cOut * outH * outW)  // (1, Cout, outH, outW)
-        output.withUnsafeMutableBufferPointer { out in
+        // Not zero-filled: the tiles write every element (their outputs partition the output),
+        // unless the run stops early, and then it is thrown away below.
+        let output = Tensor(shape: [1, cOut, outH, outW]) { out in
             // Worker for item t owns output rectangle plan.tile(t).output (the tiles partition the output).
             parallelFor(plan.count, threads: tileWorkers) { t in
                 if tracker.shouldStop() { return }
@@ -86,7 +87,7 @@ extension Model {
             }
         }
         if tracker.wasStopped { throw CancellationError() }
-        return Tensor(shape: [1, cOut, outH, outW], data: output)
+        return output
     }
 
     /// Copies a tile's output `y` (1, channels, r.height, r.width) to rectangle `r` of `out`
