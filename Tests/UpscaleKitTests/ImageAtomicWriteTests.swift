@@ -102,10 +102,17 @@ let tinyImage = RasterImage(color: Tensor(shape: [1, 3, 2, 2], data: (0..<12).ma
 @Test func removeAllInFlightUnlinksTemporaryFiles() throws {
     let dir = ScratchDir("signal")
     defer { dir.remove() }
+    let other = ScratchDir("signal")   // a writer elsewhere, which the narrowed call must leave alone
+    defer { other.remove() }
     let writer = try ImageCodec.openWriter(path: dir.file("x.jpg"), width: 4, height: 4, colorChannels: 3, hasAlpha: false)
-    #expect(dir.entries.count == 1)
-    AtomicFile.removeAllInFlight()  // what a SIGINT handler calls
+    let otherWriter = try ImageCodec.openWriter(path: other.file("y.png"), width: 4, height: 4, colorChannels: 3, hasAlpha: false)
+    #expect(dir.entries.count == 1 && other.entries.count == 1)
+    // What a SIGINT handler calls, narrowed to this test's folder: the whole-process version would
+    // also unlink the temporary files of tests running beside this one.
+    AtomicFile.removeAllInFlight(inside: dir.path)
     #expect(dir.entries.isEmpty)
+    #expect(other.entries.count == 1)
     writer.abort()
-    #expect(dir.entries.isEmpty)
+    otherWriter.abort()
+    #expect(dir.entries.isEmpty && other.entries.isEmpty)
 }

@@ -14,9 +14,23 @@ public enum AtomicFile {
     /// preallocated C strings, no locks, no allocation): call it from a SIGINT/SIGTERM handler
     /// before exiting.
     public static func removeAllInFlight() {
+        removeInFlight(folderPrefix: nil)
+    }
+
+    /// Unlinks the temporary files being written inside `folder` only, leaving other writers in
+    /// the process alone (for tests that run beside other writers). Not for signal handlers: it
+    /// allocates.
+    public static func removeAllInFlight(inside folder: String) {
+        let prefix = folder.hasSuffix("/") ? folder : folder + "/"
+        prefix.withCString { removeInFlight(folderPrefix: (pointer: $0, length: strlen($0))) }
+    }
+
+    private static func removeInFlight(folderPrefix: (pointer: UnsafePointer<CChar>, length: Int)?) {
         let registry = InFlightRegistry.shared
         for slot in 0..<InFlightRegistry.slotCount where registry.active[slot] != 0 {
-            unlink(registry.paths + slot * InFlightRegistry.pathCapacity)
+            let path = registry.paths + slot * InFlightRegistry.pathCapacity
+            if let folderPrefix, strncmp(path, folderPrefix.pointer, folderPrefix.length) != 0 { continue }
+            unlink(path)
         }
     }
 
