@@ -256,6 +256,15 @@ static inline int cpng_write_image(cpng_writer *writer, png_bytepp rows) {
     return 1;
 }
 
+// One chunk, framed and CRC-ed by libpng (png_write_chunk): for IDAT data compressed by the
+// caller, and the IEND that ends such a file (png_write_end would refuse it: it expects IDATs
+// written by libpng's own deflate).
+static inline int cpng_write_chunk(cpng_writer *writer, const char *name, const unsigned char *data, size_t length) {
+    if (setjmp(png_jmpbuf(writer->png))) return 0;
+    png_write_chunk(writer->png, (png_const_bytep)name, data, length);
+    return 1;
+}
+
 static inline int cpng_write_end(cpng_writer *writer) {
     if (setjmp(png_jmpbuf(writer->png))) return 0;
     png_write_end(writer->png, writer->info);

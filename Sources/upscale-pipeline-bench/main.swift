@@ -5,10 +5,14 @@
 //            and converted once before timing)
 //   memory   Model.upscale(color:alpha:) on the decoded image: network + bicubic + colour, no I/O
 //   stream   Model.upscaleFile(input → PNG/JPEG file), the CLI's path: decode, bands, writer thread,
-//            PNG at zlib level 2 with the up filter
+//            PNG with the encoder `upscale` uses (EncodeOptions.upscaleOutput)
 //   whole    decode → Model.upscale → encode at zlib level 6: the CLI before streaming
 // Each repetition runs the four in a rotating order; prints median and minimum wall seconds, the
 // ratios to the network's median, and the output sizes.
+//
+// With --encode, times only PNG encoding of the decoded INPUT (one thread, in memory), rotating
+// three settings: zlib level 6 with libpng's adaptive filters (libpng's default), zlib level 2 with
+// the up filter, and our Paeth + Huffman encoder; ratios are to the first.
 import Foundation
 import UpscaleKit
 
@@ -18,6 +22,7 @@ struct Options {
     var reps = 5
     var threads = Threading.defaultThreads
     var tile = RunOptions().tileSize
+    var encodeOnly = false
 }
 
 func parse() -> Options? {
@@ -31,6 +36,7 @@ func parse() -> Options? {
         case "--reps": guard let v = value().flatMap(Int.init), v > 0 else { return nil }; o.reps = v
         case "--threads": guard let v = value().flatMap(Int.init), v > 0 else { return nil }; o.threads = v
         case "--tile": guard let v = value().flatMap(Int.init), v > 0 else { return nil }; o.tile = v
+        case "--encode": o.encodeOnly = true
         default: if a.hasPrefix("-") || !o.input.isEmpty { return nil }; o.input = a
         }
     }
@@ -49,7 +55,7 @@ func median(_ x: [Double]) -> Double {
 }
 
 guard let options = parse() else {
-    FileHandle.standardError.write(Data("usage: upscale-pipeline-bench INPUT [--model x2] [--reps 5] [--threads N] [--tile 256]\n".utf8))
+    FileHandle.standardError.write(Data("usage: upscale-pipeline-bench INPUT [--model x2] [--reps 5] [--threads N] [--tile 256] [--encode]\n".utf8))
     exit(2)
 }
 do {
@@ -70,7 +76,17 @@ do {
     var wholeEncode = EncodeOptions()
     wholeEncode.overwrite = true
     var sizes: [String: Int] = [:]
-    let steps: [(String, () throws -> Void)] = [
+    func encodeStep(_ name: String, _ configure: (inout EncodeOptions) -> Void) -> (String, () throws -> Void) {
+        var encode = EncodeOptions()
+        configure(&encode)
+        return (name, { sizes[name] = try ImageCodec.encode(image, format: .png, options: encode).count })
+    }
+    let encodeSteps = [
+        encodeStep("zlib6", { _ in }),
+        encodeStep("zlib2up", { $0.pngCompressionLevel = 2; $0.pngFilters = .up }),
+        encodeStep("paethhuf", { $0.pngEncoder = .paethHuffman }),
+    ]
+    let steps: [(String, () throws -> Void)] = options.encodeOnly ? encodeSteps : [
         ("network", { _ = try model.runStack(stackInput, options: run) }),
         ("memory", { _ = try model.upscale(color: image.color, alpha: image.alpha, options: run) }),
         ("stream", {
@@ -99,11 +115,11 @@ do {
     }
     print("input \(options.input): \(image.width)×\(image.height), model \(options.model), threads \(options.threads), "
           + "tile \(options.tile), \(options.reps) reps")
-    let network = median(times["network"]!)
+    let (baseName, base) = (steps[0].0, median(times[steps[0].0]!))
     for (name, _) in steps {
         let t = times[name]!
         var line = name.padding(toLength: 8, withPad: " ", startingAt: 0)
-        line += String(format: " median %7.3f s  min %7.3f s  ×network %.2f", median(t), t.min()!, median(t) / network)
+        line += String(format: " median %7.3f s  min %7.3f s  ×\(baseName) %.2f", median(t), t.min()!, median(t) / base)
         if let size = sizes[name] { line += "  output \(size) bytes" }
         print(line)
     }

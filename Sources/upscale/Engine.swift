@@ -11,6 +11,7 @@ enum Engine {
         var applyOrientation: Bool
         var maxPixels: Int?
         var jpegQuality: Int
+        var pngLevel: Int? = nil   // nil: our fast encoder; 0...9: zlib at that level
         var overwrite: Bool
     }
 
@@ -65,6 +66,13 @@ enum Engine {
         var encode = EncodeOptions.upscaleOutput(pixels: outputPixels)
         encode.format = format
         encode.jpegQuality = settings.jpegQuality
+        if let level = settings.pngLevel {
+            // zlib at the user's level, with libpng's adaptive filters from level 3 on (the
+            // filter search costs about as much as levels 1–2 themselves, and wins little there).
+            encode.pngEncoder = .zlib
+            encode.pngCompressionLevel = level
+            encode.pngFilters = level >= 3 ? .adaptive : .paeth
+        }
         encode.overwrite = settings.overwrite
         return encode
     }

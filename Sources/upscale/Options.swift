@@ -31,6 +31,11 @@ struct OutputOptions: ParsableArguments {
     @Option(name: [.short, .long], help: ArgumentHelp("JPEG quality from 1 to 100.", valueName: "1-100"))
     var quality: Int = 95
 
+    @Option(name: .customLong("png-level"), help: ArgumentHelp(
+        "Compress PNG outputs with zlib at this level (0-9): smaller files for flat or repetitive images, slower; default: upscale's fast encoder.",
+        valueName: "0-9"))
+    var pngLevel: Int?
+
     @Flag(help: "Replace outputs that already exist.")
     var overwrite = false
 
@@ -47,6 +52,9 @@ struct OutputOptions: ParsableArguments {
         }
         if !(1...100).contains(quality) {
             throw ValidationError("The JPEG quality must be between 1 and 100, not \(quality).")
+        }
+        if let pngLevel, !(0...9).contains(pngLevel) {
+            throw ValidationError("The PNG level must be between 0 and 9, not \(pngLevel).")
         }
         if overwrite && skipExisting {
             throw ValidationError("Pass either --overwrite or --skip-existing, not both.")

@@ -114,7 +114,8 @@ struct RunCommand: ParsableCommand {
                          _ console: Console) -> ([FileReport], interrupted: Bool) {
         let settings = Engine.Settings(tileSize: engine.tile, threads: engine.threads, tta: engine.tta,
                                        applyOrientation: !input.noOrient, maxPixels: input.maxPixels,
-                                       jpegQuality: output.quality, overwrite: output.overwrite)
+                                       jpegQuality: output.quality, pngLevel: output.pngLevel,
+                                       overwrite: output.overwrite)
         if let threads = engine.threads { Threading.defaultThreads = threads }
         var reports: [FileReport] = []
         var interrupted = false

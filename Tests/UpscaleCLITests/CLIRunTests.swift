@@ -86,6 +86,25 @@ import UpscaleKit
         #expect(out.pixels == expected)
     }
 
+    @Test func pngLevelSwitchesToZlibWithTheSamePixels() throws {
+        let ws = try Workspace(["a.png": (40, 30)])
+        defer { ws.remove() }
+        let fast = try ws.run(["a.png", "-o", "fast.png"])
+        let zlib = try ws.run(["a.png", "-o", "zlib.png", "--png-level", "9"])
+        #expect(fast.status == 0 && zlib.status == 0, "\(fast.stderr) \(zlib.stderr)")
+        #expect(try TestModel.decodeRGB8(ws.root + "/fast.png").pixels == TestModel.decodeRGB8(ws.root + "/zlib.png").pixels)
+        // The zlib header's level field (RFC 1950, FLG bits 6–7): 0 "fastest" from our encoder,
+        // 3 "maximum" from zlib at level 9.
+        func flevel(_ name: String) -> UInt8? {
+            guard let file = ws.data(name).map([UInt8].init), let idat = file.indices.first(where: {
+                $0 + 10 <= file.count && file[$0..<($0 + 4)].elementsEqual("IDAT".utf8)
+            }) else { return nil }
+            return file[idat + 5] >> 6
+        }
+        #expect(flevel("fast.png") == 0)
+        #expect(flevel("zlib.png") == 3)
+    }
+
     @Test func folderRunMirrorsNamesAndSkipsOtherFiles() throws {
         let ws = try Workspace(["in/a.png": (8, 8), "in/B.PNG": (6, 4), "in/sub/c.png": (4, 4)])
         defer { ws.remove() }

@@ -21,6 +21,7 @@ import Testing
         (["a.png", "--shard", "two"], "not of the form I/N"),
         (["a.png", "--overwrite", "--skip-existing"], "not both"),
         (["a.png", "-q", "0"], "between 1 and 100"),
+        (["a.png", "--png-level", "10"], "between 0 and 9"),
         (["a.png", "-f", "gif"], "png or jpg"),
         (["a.png", "-t", "4"], "at least 16"),
         (["a.png", "-j", "0"], "at least 1"),
@@ -117,6 +118,9 @@ OUTPUT:
   -f, --format <png|jpg>  The output format, png or jpg; default the output's
                           extension, else the input's.
   -q, --quality <1-100>   JPEG quality from 1 to 100. (default: 95)
+  --png-level <0-9>       Compress PNG outputs with zlib at this level (0-9):
+                          smaller files for flat or repetitive images, slower;
+                          default: upscale's fast encoder.
   --overwrite             Replace outputs that already exist.
   --skip-existing         Leave inputs whose output already exists alone
                           (resumes a stopped batch).

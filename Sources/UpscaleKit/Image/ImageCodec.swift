@@ -103,7 +103,8 @@ public enum ImageCodec {
         case .png:
             return try PNGRowWriter(sink: sink, width: width, height: height, colorChannels: colorChannels,
                                     hasAlpha: hasAlpha, bitDepth: options.pngBitDepth ?? bitDepth, metadata: metadata,
-                                    compressionLevel: options.pngCompressionLevel, filters: options.pngFilters)
+                                    encoder: options.pngEncoder, compressionLevel: options.pngCompressionLevel,
+                                    filters: options.pngFilters)
         case .jpeg:
             var notes: [String] = []
             if hasAlpha { notes.append("alpha dropped: JPEG has no alpha channel") }

@@ -87,14 +87,26 @@ public enum PNGRowFilters: String, Sendable {
     case adaptive, none, sub, up, average, paeth
 }
 
+/// Who compresses a PNG's image data.
+public enum PNGEncoder: String, Sendable {
+    /// libpng with zlib, at `EncodeOptions.pngCompressionLevel` with `pngFilters`.
+    case zlib
+    /// Every row Paeth-filtered, then Huffman-coded with runs as the only matches, by UpscaleKit
+    /// (HuffmanDeflate.swift); level and filters are not used. On upscaled photos: files as small as
+    /// zlib level 6's, written faster than level 2; larger than zlib's on images of repeats.
+    case paethHuffman
+}
+
 /// How to encode.
 public struct EncodeOptions: Sendable {
     /// The output format; nil: from the output path's extension.
     public var format: ImageFormat?
     /// 8 or 16; nil: the image's own bit depth.
     public var pngBitDepth: Int?
-    /// zlib level 0...9.
+    public var pngEncoder: PNGEncoder = .zlib
+    /// zlib level 0...9 (the zlib encoder only).
     public var pngCompressionLevel = 6
+    /// The zlib encoder's row filters.
     public var pngFilters: PNGRowFilters = .adaptive
     /// 1...100.
     public var jpegQuality = 95
@@ -112,14 +124,13 @@ public struct EncodeOptions: Sendable {
     /// Larger outputs use the standard tables, so that their memory stays bounded.
     public static let optimizedJPEGPixels = 16 << 20
 
-    /// What `upscale` writes its outputs with, for an output of `outputPixels` pixels: PNG at zlib
-    /// level 2 with every row filtered with "up" (on an 8-megapixel photo 6.6x faster to encode
-    /// than level 6 with libpng's adaptive filter search, for files 19% larger; BENCHMARKS.md,
-    /// "End-to-end pipeline"), JPEG Huffman tables optimized up to `optimizedJPEGPixels`.
+    /// What `upscale` writes its outputs with, for an output of `outputPixels` pixels: PNG by our
+    /// Paeth + Huffman encoder (on the x2 output of a 1080p photo 11× faster to encode than zlib
+    /// level 6 with libpng's adaptive filters, files as small; BENCHMARKS.md, "PNG encoding"),
+    /// JPEG Huffman tables optimized up to `optimizedJPEGPixels`.
     public static func upscaleOutput(pixels outputPixels: Int) -> EncodeOptions {
         var encode = EncodeOptions()
-        encode.pngCompressionLevel = 2
-        encode.pngFilters = .up
+        encode.pngEncoder = .paethHuffman
         encode.jpegOptimizeHuffman = outputPixels <= optimizedJPEGPixels
         return encode
     }

@@ -122,10 +122,12 @@ public final class PNGRowWriter: ImageRowWriter {
     private var notes: [String]
     private var failed = false
     private var finished = false
+    /// The image data's compressor when it is ours (PNGEncoder.paethHuffman); nil: libpng's zlib.
+    private var deflate: HuffmanDeflateEncoder?
 
     init(sink: OutputSink, width: Int, height: Int, colorChannels: Int, hasAlpha: Bool, bitDepth: Int,
-         metadata: ImageMetadata, compressionLevel: Int, filters: PNGRowFilters = .adaptive,
-         notes: [String] = []) throws {
+         metadata: ImageMetadata, encoder: PNGEncoder = .zlib, compressionLevel: Int,
+         filters: PNGRowFilters = .adaptive, notes: [String] = []) throws {
         let path = sink.name
         guard colorChannels == 1 || colorChannels == 3 else {
             sink.discard()
@@ -159,6 +161,10 @@ public final class PNGRowWriter: ImageRowWriter {
         self.hasAlpha = hasAlpha
         self.bitDepth = bitDepth
         self.notes = notes
+        if encoder == .paethHuffman {
+            let pixelBytes = (colorChannels + (hasAlpha ? 1 : 0)) * bitDepth / 8
+            deflate = HuffmanDeflateEncoder(rowBytes: width * pixelBytes, bytesPerPixel: pixelBytes)
+        }
         let colorType: Int32 = switch (colorChannels, hasAlpha) {
         case (1, false): PNG_COLOR_TYPE_GRAY
         case (1, true): PNG_COLOR_TYPE_GRAY_ALPHA
@@ -220,11 +226,19 @@ public final class PNGRowWriter: ImageRowWriter {
             initialized = rows * rowBytes
         }
         let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in
+            if let deflate {
+                return writeImageData(deflate.append(rows: UnsafePointer(bytes.baseAddress!), rowCount: rows))
+            }
             var pointers: [UnsafeMutablePointer<UInt8>?] = (0..<rows).map { bytes.baseAddress! + $0 * rowBytes }
             return cpng_write_rows(writer, &pointers, png_uint_32(rows)) != 0
         }
         guard ok else { throw fail("PNG write") }
         rowsWritten += rows
+    }
+
+    /// Our compressed image data as one IDAT chunk (none when empty).
+    private func writeImageData(_ data: [UInt8]) -> Bool {
+        data.isEmpty || data.withUnsafeBufferPointer { cpng_write_chunk(writer, "IDAT", $0.baseAddress, $0.count) != 0 }
     }
 
     public func finish() throws -> [String] {
@@ -234,7 +248,13 @@ public final class PNGRowWriter: ImageRowWriter {
             sink.discard()
             throw ImageIOError(path: sink.name, message: "only \(rowsWritten) of \(height) rows were written")
         }
-        guard cpng_write_end(writer) != 0 else { throw fail("PNG end") }
+        if let deflate {
+            guard writeImageData(deflate.finish()), cpng_write_chunk(writer, "IEND", nil, 0) != 0 else {
+                throw fail("PNG end")
+            }
+        } else {
+            guard cpng_write_end(writer) != 0 else { throw fail("PNG end") }
+        }
         finished = true
         try sink.commit()
         let warnings = handle.warnings

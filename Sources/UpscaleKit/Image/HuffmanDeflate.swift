@@ -1,0 +1,431 @@
+// The PNG image data (the zlib stream of the IDAT chunks) for `PNGEncoder.paethHuffman`: every
+// row Paeth-filtered, then deflate blocks with Huffman codes fitted to each block's bytes, whose
+// only matches are runs of one byte value (distance 1, what zlib's Z_RLE strategy finds; RFC
+// 1950/1951).
+//
+// Why: zlib's deflate is the slowest stage of writing an upscaled photo. Its string matching buys
+// little on photos, whose filtered bytes rarely repeat, while Paeth leaves small residuals that a
+// per-block Huffman code packs well, and flat areas become runs of zeros. On the x2 output of a
+// 1920×1080 photo the file is as small as libpng's default (zlib 6, adaptive filters), written 11×
+// faster; images of exact repeats further apart (tiles, screenshots) come out larger than zlib's
+// (BENCHMARKS.md, "PNG encoding"). Any inflater reads it: it is ordinary dynamic-Huffman deflate.
+
+/// Encodes an image's rows, band by band, into a zlib stream. Feed every row once, in order, with
+/// `append`; `finish` ends the stream. Each call returns the whole bytes of the stream produced so
+/// far (the bits of an unfinished byte wait for the next call). Its working memory is kept from
+/// band to band.
+final class HuffmanDeflateEncoder {
+    let rowBytes: Int
+    let bytesPerPixel: Int
+    /// Filtered bytes per deflate block: a block's code adapts to its part of the image; the code
+    /// itself costs about 100 bytes.
+    static let blockBytes = 1 << 20
+
+    private var previousRow: [UInt8]   // the last row appended (zeros before the first)
+    private var filtered: [UInt8] = []  // a band's filtered rows
+    private let scratch = HuffmanBlock.Scratch(blockBytes: HuffmanDeflateEncoder.blockBytes)
+    private var adler = Adler32()
+    private var bits = BitWriter()
+    private var started = false
+
+    /// Rows of `rowBytes` bytes (samples as the PNG stores them), pixels of `bytesPerPixel` bytes
+    /// (1 for 8-bit gray … 8 for 16-bit RGBA).
+    init(rowBytes: Int, bytesPerPixel: Int) {
+        precondition(rowBytes > 0 && bytesPerPixel > 0 && rowBytes % bytesPerPixel == 0, "row layout")
+        self.rowBytes = rowBytes
+        self.bytesPerPixel = bytesPerPixel
+        previousRow = [UInt8](repeating: 0, count: rowBytes)
+    }
+
+    private func start() {
+        if started { return }
+        bits.put(0x0178, count: 16)   // CMF 0x78: deflate, 32 KiB window; FLG 0x01: fastest, check bits
+        started = true
+    }
+
+    /// Filters and codes `rowCount` rows at `rows` (consecutive rows of `rowBytes`).
+    func append(rows: UnsafePointer<UInt8>, rowCount: Int) -> [UInt8] {
+        start()
+        guard rowCount > 0 else { return bits.takeBytes() }
+        let lineBytes = rowBytes + 1
+        // The filtered rows, each led by its filter type (4, Paeth), as the stream holds them.
+        if filtered.count < rowCount * lineBytes { filtered = [UInt8](repeating: 0, count: rowCount * lineBytes) }
+        filtered.withUnsafeMutableBufferPointer { out in
+            previousRow.withUnsafeMutableBufferPointer { previous in
+                for r in 0..<rowCount {
+                    let line = out.baseAddress! + r * lineBytes
+                    let row = rows + r * rowBytes
+                    line[0] = 4
+                    PaethFilter.apply(row: row, previous: r == 0 ? UnsafePointer(previous.baseAddress!) : row - rowBytes,
+                                      count: rowBytes, bytesPerPixel: bytesPerPixel, into: line + 1)
+                }
+                previous.baseAddress!.update(from: rows + (rowCount - 1) * rowBytes, count: rowBytes)
+            }
+            let data = UnsafeBufferPointer(rebasing: out[0..<(rowCount * lineBytes)])
+            adler.update(data)
+            for start in stride(from: 0, to: data.count, by: Self.blockBytes) {
+                let block = UnsafeBufferPointer(rebasing: data[start..<min(data.count, start + Self.blockBytes)])
+                HuffmanBlock.write(block, final: false, scratch: scratch, into: &bits)
+            }
+        }
+        return bits.takeBytes()
+    }
+
+    /// Ends the stream: an empty final block, then the Adler-32 of the filtered bytes.
+    func finish() -> [UInt8] {
+        start()
+        bits.put(0b011, count: 3)   // BFINAL = 1, BTYPE = 01 (fixed codes)
+        bits.put(0, count: 7)       // end of block: code 256 is 7 zero bits
+        bits.alignToByte()
+        let check = adler.value
+        for shift in [24, 16, 8, 0] { bits.put(UInt64((check >> UInt32(shift)) & 0xFF), count: 8) }
+        return bits.takeBytes()
+    }
+}
+
+/// PNG filter type 4: each byte minus the Paeth predictor of its left (a), upper (b) and upper-left
+/// (c) neighbours in the same byte position of the pixel before (PNG spec, section 9.4).
+enum PaethFilter {
+    static func apply(row: UnsafePointer<UInt8>, previous: UnsafePointer<UInt8>, count: Int, bytesPerPixel bpp: Int,
+                      into out: UnsafeMutablePointer<UInt8>) {
+        // The first pixel has no left neighbour: a = c = 0, so the predictor is b.
+        for i in 0..<min(bpp, count) { out[i] = row[i] &- previous[i] }
+        typealias Bytes = SIMD16<UInt8>
+        typealias Wide = SIMD16<Int16>
+        var i = bpp
+        while i &+ 16 <= count {
+            let x = UnsafeRawPointer(row + i).loadUnaligned(as: Bytes.self)
+            let a = Wide(truncatingIfNeeded: UnsafeRawPointer(row + i - bpp).loadUnaligned(as: Bytes.self))
+            let b = Wide(truncatingIfNeeded: UnsafeRawPointer(previous + i).loadUnaligned(as: Bytes.self))
+            let c = Wide(truncatingIfNeeded: UnsafeRawPointer(previous + i - bpp).loadUnaligned(as: Bytes.self))
+            let predictor = Self.predictor(a, b, c)
+            UnsafeMutableRawPointer(out + i).storeBytes(of: x &- Bytes(truncatingIfNeeded: predictor), as: Bytes.self)
+            i &+= 16
+        }
+        while i < count {
+            let p = Self.predictor(Int16(row[i - bpp]), Int16(previous[i]), Int16(previous[i - bpp]))
+            out[i] = row[i] &- UInt8(truncatingIfNeeded: p)
+            i &+= 1
+        }
+    }
+
+    /// p = a + b − c; whichever of a, b, c is nearest p, ties in that order.
+    @inline(__always)
+    static func predictor(_ a: SIMD16<Int16>, _ b: SIMD16<Int16>, _ c: SIMD16<Int16>) -> SIMD16<Int16> {
+        let pa = magnitude(b &- c), pb = magnitude(a &- c), pc = magnitude(a &+ b &- c &- c)
+        let bOrC = b.replacing(with: c, where: pb .> pc)
+        return bOrC.replacing(with: a, where: (pa .<= pb) .& (pa .<= pc))
+    }
+
+    @inline(__always)
+    static func magnitude(_ v: SIMD16<Int16>) -> SIMD16<Int16> { pointwiseMax(v, SIMD16<Int16>() &- v) }
+
+    @inline(__always)
+    static func predictor(_ a: Int16, _ b: Int16, _ c: Int16) -> Int16 {
+        let pa = Swift.abs(b - c), pb = Swift.abs(a - c), pc = Swift.abs(a + b - 2 * c)
+        if pa <= pb && pa <= pc { return a }
+        return pb <= pc ? b : c
+    }
+}
+
+/// One deflate block with dynamic Huffman codes (BTYPE = 10): literals, and runs of one byte value
+/// as matches at distance 1 (what zlib's Z_RLE strategy finds). Flat areas Paeth-filter to runs of
+/// zeros, which a literal code alone cannot take below one bit per byte.
+enum HuffmanBlock {
+    /// Longest code deflate allows for literals and lengths, and for the code-length code.
+    static let maxBits = 15, maxCodeLengthBits = 7
+    /// Shortest and longest match deflate codes.
+    static let minRun = 3, maxRun = 258
+    /// A token is a byte value (< 256) or `runFlag | length`.
+    static let runFlag: UInt16 = 1 << 15
+
+    /// Working memory for blocks of up to `blockBytes` bytes: the tokens, and room for their bits.
+    final class Scratch {
+        let blockBytes: Int
+        let tokens: UnsafeMutablePointer<UInt16>
+        let bytes: UnsafeMutablePointer<UInt8>
+        static func outputBound(tokens: Int) -> Int { (tokens * 21 + 32) / 8 + 8 }   // ≤ 21 bits per token
+
+        init(blockBytes: Int) {
+            self.blockBytes = blockBytes
+            tokens = .allocate(capacity: blockBytes)
+            bytes = .allocate(capacity: Self.outputBound(tokens: blockBytes))
+        }
+
+        deinit { tokens.deallocate(); bytes.deallocate() }
+    }
+
+    static func write(_ data: UnsafeBufferPointer<UInt8>, final: Bool, scratch: Scratch, into bits: inout BitWriter) {
+        guard let bytes = data.baseAddress, !data.isEmpty else { return }
+        precondition(data.count <= scratch.blockBytes, "a block larger than its scratch")
+        var counts = [Int](repeating: 0, count: 286)   // literal/length symbols
+        let tokens = UnsafeBufferPointer(start: scratch.tokens,
+                                         count: tokenize(bytes, count: data.count, into: scratch.tokens, counts: &counts))
+        counts[256] = 1   // the end-of-block symbol, once
+        let usesRuns = counts[257...].contains { $0 > 0 }
+        let lengths = HuffmanCode.lengths(counts: counts, maxBits: maxBits)
+        let codes = HuffmanCode.canonicalCodes(lengths: lengths)
+        let literalCount = max(257, (lengths.lastIndex { $0 > 0 } ?? 0) + 1)
+        bits.put(final ? 0b101 : 0b100, count: 3)   // BFINAL, BTYPE = 10
+        // One distance code, 0 (distance 1), of one bit when runs are used (code "0").
+        writeCodeLengths(Array(lengths[0..<literalCount]), distanceLength: usesRuns ? 1 : 0, into: &bits)
+        // Per symbol, its bits as (value << 8 | bit count): literals by byte value, runs by length
+        // (length code, extra bits, then the distance code's single 0 bit).
+        let literalTable = (0..<256).map { UInt64(codes[$0]) << 8 | UInt64(lengths[$0]) }
+        var runTable = [UInt64](repeating: 0, count: maxRun + 1)
+        if usesRuns {
+            for length in minRun...maxRun {
+                let (symbol, extraBits, extra) = lengthSymbol(length)
+                let value = UInt64(codes[symbol]) | UInt64(extra) << UInt64(lengths[symbol])
+                runTable[length] = value << 8 | UInt64(lengths[symbol] + extraBits + 1)
+            }
+        }
+        literalTable.withUnsafeBufferPointer { literals in
+            runTable.withUnsafeBufferPointer { runs in
+                bits.putTokens(tokens, literals: literals.baseAddress!, runs: runs.baseAddress!, scratch: scratch.bytes)
+            }
+        }
+        bits.put(UInt64(codes[256]), count: lengths[256])
+    }
+
+    /// Splits `count` bytes into literals and runs (a byte repeated 3 to 258 more times after
+    /// itself becomes the byte, then one run token), counting the literal/length symbols. Returns
+    /// the number of tokens.
+    static func tokenize(_ data: UnsafePointer<UInt8>, count: Int, into tokens: UnsafeMutablePointer<UInt16>,
+                         counts: inout [Int]) -> Int {
+        var literalCounts = [Int](repeating: 0, count: 256)
+        var n = 0, i = 0
+        literalCounts.withUnsafeMutableBufferPointer { literalCounts in
+            let literalCounts = literalCounts.baseAddress!
+            while i < count {
+                let byte = data[i]
+                tokens[n] = UInt16(byte)
+                literalCounts[Int(byte)] &+= 1
+                n &+= 1
+                i &+= 1
+                // Most bytes of a photo differ from the next: one compare, then on.
+                guard i < count && data[i] == byte else { continue }
+                let limit = min(count - i, maxRun)
+                var run = 1
+                while run < limit && data[i &+ run] == byte { run &+= 1 }
+                guard run >= minRun else { continue }   // 1–2 repeats stay literals
+                tokens[n] = runFlag | UInt16(run)
+                counts[lengthSymbol(run).symbol] += 1
+                n &+= 1
+                i &+= run
+            }
+        }
+        for b in 0..<256 { counts[b] += literalCounts[b] }
+        return n
+    }
+
+    /// The length code of a match length 3...258 (RFC 1951, 3.2.5): symbol, extra bits, their value.
+    static func lengthSymbol(_ length: Int) -> (symbol: Int, extraBits: Int, extra: Int) {
+        if length == 258 { return (285, 0, 0) }
+        if length < 11 { return (254 + length, 0, 0) }
+        // Lengths 11...257: four codes per extra-bit count 1...5.
+        let extraBits = (Int.bitWidth - 1 - (length - 3).leadingZeroBitCount) - 2
+        let base = (4 + ((length - 3) >> extraBits & 3)) << extraBits   // (length − 3) rounded down
+        return (261 + 4 * extraBits + ((length - 3) >> extraBits & 3), extraBits, length - 3 - base)
+    }
+
+    /// HLIT, HDIST, HCLEN, the code-length code, then the literal/length code lengths and one
+    /// distance code length in the run-length alphabet of RFC 1951, 3.2.7.
+    static func writeCodeLengths(_ literalLengths: [Int], distanceLength: Int, into bits: inout BitWriter) {
+        let all = literalLengths + [distanceLength]
+        let runs = runLengthCoded(all)
+        var counts = [Int](repeating: 0, count: 19)
+        for run in runs { counts[run.symbol] += 1 }
+        let lengths = HuffmanCode.lengths(counts: counts, maxBits: maxCodeLengthBits)
+        let codes = HuffmanCode.canonicalCodes(lengths: lengths)
+        let order = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
+        let hclen = max(4, (order.lastIndex { lengths[$0] != 0 } ?? 0) + 1)
+        bits.put(UInt64(literalLengths.count - 257), count: 5)
+        bits.put(0, count: 5)   // HDIST: one distance code
+        bits.put(UInt64(hclen - 4), count: 4)
+        for symbol in order.prefix(hclen) { bits.put(UInt64(lengths[symbol]), count: 3) }
+        for run in runs {
+            bits.put(UInt64(codes[run.symbol]), count: lengths[run.symbol])
+            switch run.symbol {
+            case 16: bits.put(UInt64(run.extra), count: 2)
+            case 17: bits.put(UInt64(run.extra), count: 3)
+            case 18: bits.put(UInt64(run.extra), count: 7)
+            default: break
+            }
+        }
+    }
+
+    /// Code lengths as symbols 0–15 (a length), 16 (repeat the previous 3–6 times), 17 (3–10
+    /// zeros), 18 (11–138 zeros), with their extra-bit values.
+    static func runLengthCoded(_ lengths: [Int]) -> [(symbol: Int, extra: Int)] {
+        var out: [(symbol: Int, extra: Int)] = []
+        var i = 0
+        while i < lengths.count {
+            let value = lengths[i]
+            var run = 1
+            while i + run < lengths.count && lengths[i + run] == value { run += 1 }
+            i += run
+            if value == 0 {
+                while run >= 11 { let n = min(run, 138); out.append((18, n - 11)); run -= n }
+                if run >= 3 { out.append((17, run - 3)); run = 0 }
+            } else {
+                out.append((value, 0))
+                run -= 1
+                while run >= 3 { let n = min(run, 6); out.append((16, n - 3)); run -= n }
+            }
+            for _ in 0..<run { out.append((value, 0)) }
+        }
+        return out
+    }
+}
+
+/// Huffman code lengths and canonical codes (RFC 1951, 3.2.2).
+enum HuffmanCode {
+    /// Optimal code lengths for `counts` (0 for a count of 0), none longer than `maxBits`. When the
+    /// optimal code is too long, the counts are halved (keeping every used symbol at least 1) and
+    /// the code is built again: the counts flatten until the tree is short enough. A single used
+    /// symbol gets length 1. The code is complete when two or more symbols are used.
+    static func lengths(counts: [Int], maxBits: Int) -> [Int] {
+        var weights = counts
+        while true {
+            let lengths = unlimitedLengths(weights)
+            if (lengths.max() ?? 0) <= maxBits { return lengths }
+            weights = weights.map { $0 == 0 ? 0 : max(1, $0 / 2) }
+        }
+    }
+
+    /// Plain Huffman: repeatedly merge the two lightest trees (ties by order of creation, so the
+    /// result is the same on every run), then read each leaf's depth.
+    static func unlimitedLengths(_ counts: [Int]) -> [Int] {
+        let used = counts.indices.filter { counts[$0] > 0 }
+        var lengths = [Int](repeating: 0, count: counts.count)
+        if used.count == 1 { lengths[used[0]] = 1 }
+        guard used.count >= 2 else { return lengths }
+        // Nodes: leaves first (sorted by weight), then merged nodes in creation order, whose
+        // weights never decrease: two queues give the lightest pair without a heap.
+        let leaves = used.sorted { (counts[$0], $0) < (counts[$1], $1) }
+        var weight = leaves.map { counts[$0] }
+        var parent = [Int](repeating: -1, count: 2 * leaves.count - 1)
+        var nextLeaf = 0, nextMerged = leaves.count
+        func takeLightest() -> Int {
+            if nextLeaf < leaves.count && (nextMerged >= weight.count || weight[nextLeaf] <= weight[nextMerged]) {
+                nextLeaf += 1
+                return nextLeaf - 1
+            }
+            nextMerged += 1
+            return nextMerged - 1
+        }
+        for _ in 0..<(leaves.count - 1) {
+            let a = takeLightest(), b = takeLightest()
+            let node = weight.count
+            weight.append(weight[a] + weight[b])
+            parent[a] = node
+            parent[b] = node
+        }
+        // Depths from the root (the last node) down: a parent is always created after its children.
+        var depth = [Int](repeating: 0, count: weight.count)
+        for node in stride(from: weight.count - 2, through: 0, by: -1) { depth[node] = depth[parent[node]] + 1 }
+        for (k, symbol) in leaves.enumerated() { lengths[symbol] = depth[k] }
+        return lengths
+    }
+
+    /// The canonical codes for `lengths`, bit-reversed: deflate sends a Huffman code's most
+    /// significant bit first into a stream that is otherwise packed from the least significant bit.
+    static func canonicalCodes(lengths: [Int]) -> [UInt16] {
+        let maxLength = lengths.max() ?? 0
+        var countOfLength = [Int](repeating: 0, count: maxLength + 1)
+        for l in lengths where l > 0 { countOfLength[l] += 1 }
+        var next = [Int](repeating: 0, count: maxLength + 2)
+        var code = 0
+        for bitsLength in 1...max(1, maxLength) {
+            code = (code + (bitsLength - 1 < countOfLength.count ? countOfLength[bitsLength - 1] : 0)) << 1
+            next[bitsLength] = code
+        }
+        return lengths.map { l in
+            guard l > 0 else { return 0 }
+            let c = next[l]
+            next[l] += 1
+            var reversed = 0
+            for bit in 0..<l where c & (1 << bit) != 0 { reversed |= 1 << (l - 1 - bit) }
+            return UInt16(reversed)
+        }
+    }
+}
+
+/// Bits packed from the least significant end, as deflate stores them.
+struct BitWriter {
+    private(set) var bytes: [UInt8] = []
+    private var buffer: UInt64 = 0
+    private var count = 0   // bits in buffer, < 32 between calls
+
+    mutating func put(_ value: UInt64, count n: Int) {
+        buffer |= value << UInt64(count)
+        count += n
+        while count >= 8 {
+            bytes.append(UInt8(truncatingIfNeeded: buffer))
+            buffer >>= 8
+            count -= 8
+        }
+    }
+
+    /// The bits of each token: a literal's `literals[byte]`, a run's `runs[length]`, each
+    /// (value << 8 | bit count), at most 21 bits.
+    /// `scratch` has room for `HuffmanBlock.Scratch.outputBound(tokens: tokens.count)` bytes.
+    mutating func putTokens(_ tokens: UnsafeBufferPointer<UInt16>, literals: UnsafePointer<UInt64>,
+                            runs: UnsafePointer<UInt64>, scratch out: UnsafeMutablePointer<UInt8>) {
+        var used = 0
+        var (buffer, count) = (self.buffer, self.count)
+        do {
+            for token in tokens {
+                let entry = token & HuffmanBlock.runFlag == 0 ? literals[Int(token)] : runs[Int(token & 0x7FFF)]
+                buffer |= (entry >> 8) << UInt64(count)
+                count &+= Int(entry & 0xFF)
+                if count >= 32 {
+                    UnsafeMutableRawPointer(out + used).storeBytes(of: UInt32(truncatingIfNeeded: buffer).littleEndian,
+                                                                   as: UInt32.self)
+                    used &+= 4
+                    buffer >>= 32
+                    count &-= 32
+                }
+            }
+        }
+        bytes.append(contentsOf: UnsafeBufferPointer(start: out, count: used))
+        (self.buffer, self.count) = (buffer, count)
+        put(0, count: 0)   // move whole bytes out of the buffer
+    }
+
+    /// Pads with zero bits to a byte boundary.
+    mutating func alignToByte() {
+        if count % 8 != 0 { put(0, count: 8 - count % 8) }
+    }
+
+    /// The whole bytes written so far, removed from the writer.
+    mutating func takeBytes() -> [UInt8] {
+        defer { bytes.removeAll(keepingCapacity: true) }
+        return bytes
+    }
+}
+
+/// Adler-32 (RFC 1950): two sums mod 65521, reduced every 5552 bytes (the most that cannot
+/// overflow 32 bits).
+struct Adler32 {
+    private(set) var a: UInt32 = 1, b: UInt32 = 0
+    var value: UInt32 { b << 16 | a }
+
+    mutating func update(_ data: UnsafeBufferPointer<UInt8>) {
+        guard let bytes = data.baseAddress else { return }
+        var (a, b) = (self.a, self.b)
+        var i = 0
+        while i < data.count {
+            let end = min(data.count, i + 5552)
+            while i < end {
+                a &+= UInt32(bytes[i])
+                b &+= a
+                i &+= 1
+            }
+            a %= 65521
+            b %= 65521
+        }
+        (self.a, self.b) = (a, b)
+    }
+}

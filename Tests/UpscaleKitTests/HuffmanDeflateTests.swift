@@ -1,0 +1,219 @@
+// Our PNG image-data encoder (PNGEncoder.paethHuffman) against independent oracles: libpng reads
+// every file back to the exact samples, the file's zlib check equals an Adler-32 computed here
+// from the PNG spec's Paeth filter, and the Huffman pieces match RFC 1951's own example.
+import Foundation
+import Testing
+@testable import UpscaleKit
+
+/// The spec's Paeth predictor, written out as in the PNG standard (section 9.4).
+private func specPaeth(_ a: Int, _ b: Int, _ c: Int) -> Int {
+    let p = a + b - c
+    let pa = abs(p - a), pb = abs(p - b), pc = abs(p - c)
+    if pa <= pb && pa <= pc { return a }
+    return pb <= pc ? b : c
+}
+
+/// Filter-type byte 4 and the Paeth-filtered bytes of each row of `rows` (H rows of rowBytes).
+private func specFilteredStream(_ rows: [UInt8], rowBytes: Int, bpp: Int) -> [UInt8] {
+    var out: [UInt8] = []
+    for r in 0..<(rows.count / rowBytes) {
+        out.append(4)
+        for i in 0..<rowBytes {
+            let x = Int(rows[r * rowBytes + i])
+            let a = i >= bpp ? Int(rows[r * rowBytes + i - bpp]) : 0
+            let b = r > 0 ? Int(rows[(r - 1) * rowBytes + i]) : 0
+            let c = r > 0 && i >= bpp ? Int(rows[(r - 1) * rowBytes + i - bpp]) : 0
+            out.append(UInt8((x - specPaeth(a, b, c)) & 0xFF))
+        }
+    }
+    return out
+}
+
+/// Adler-32 the slow way: both sums reduced after every byte.
+private func naiveAdler32(_ data: [UInt8]) -> UInt32 {
+    var (a, b): (UInt32, UInt32) = (1, 0)
+    for byte in data { a = (a + UInt32(byte)) % 65521; b = (b + a) % 65521 }
+    return b << 16 | a
+}
+
+/// The concatenated IDAT data and the chunk names of a PNG file.
+private func pngChunks(_ file: [UInt8]) -> (names: [String], idat: [UInt8]) {
+    var names: [String] = [], idat: [UInt8] = []
+    var pos = 8
+    while pos + 12 <= file.count {
+        let length = file[pos..<(pos + 4)].reduce(0) { $0 << 8 | Int($1) }
+        names.append(String(decoding: file[(pos + 4)..<(pos + 8)], as: UTF8.self))
+        if names.last == "IDAT" { idat += file[(pos + 8)..<(pos + 8 + length)] }
+        pos += 12 + length
+    }
+    return (names, idat)
+}
+
+@Test func adler32MatchesKnownValuesAndTheNaiveSum() {
+    var adler = Adler32()
+    Array("Wikipedia".utf8).withUnsafeBufferPointer { adler.update($0) }
+    #expect(adler.value == 0x11E6_0398)
+    // Long runs of 0xFF push the sums towards overflow between reductions; split updates too.
+    var random = SeededSamples(seed: 3)
+    let data = (0..<40_000).map { i in i < 20_000 ? UInt8(0xFF) : UInt8(random.next(below: 256)) }
+    var split = Adler32()
+    data.withUnsafeBufferPointer { all in
+        split.update(UnsafeBufferPointer(rebasing: all[0..<7_001]))
+        split.update(UnsafeBufferPointer(rebasing: all[7_001...]))
+    }
+    #expect(split.value == naiveAdler32(data))
+}
+
+@Test func paethFilterMatchesTheSpecOnEveryPixelSize() {
+    var random = SeededSamples(seed: 11)
+    for bpp in [1, 2, 3, 4, 6, 8] {
+        for pixels in [1, 2, 5, 17, 40] {
+            let rowBytes = bpp * pixels
+            let rows = (0..<(3 * rowBytes)).map { _ in UInt8(random.next(below: 256)) }
+            let expected = specFilteredStream(rows, rowBytes: rowBytes, bpp: bpp)
+            var got: [UInt8] = []
+            let zeros = [UInt8](repeating: 0, count: rowBytes)
+            for r in 0..<3 {
+                var line = [UInt8](repeating: 0, count: rowBytes)
+                rows.withUnsafeBufferPointer { x in
+                    zeros.withUnsafeBufferPointer { z in
+                        PaethFilter.apply(row: x.baseAddress! + r * rowBytes,
+                                          previous: r == 0 ? z.baseAddress! : x.baseAddress! + (r - 1) * rowBytes,
+                                          count: rowBytes, bytesPerPixel: bpp, into: &line)
+                    }
+                }
+                got += [4] + line
+            }
+            #expect(got == expected, "bpp \(bpp), \(pixels) pixels")
+        }
+    }
+}
+
+@Test func canonicalCodesFollowTheRFCExample() {
+    // RFC 1951, 3.2.2: lengths (3, 3, 3, 3, 3, 2, 4, 4) give 010 011 100 101 110 00 1110 1111.
+    let lengths = [3, 3, 3, 3, 3, 2, 4, 4]
+    let reversed = HuffmanCode.canonicalCodes(lengths: lengths)
+    let codes = zip(reversed, lengths).map { code, length in
+        (0..<length).reduce(0) { $0 << 1 | (Int(code) >> $1) & 1 }   // undo the bit reversal
+    }
+    #expect(codes == [0b010, 0b011, 0b100, 0b101, 0b110, 0b00, 0b1110, 0b1111])
+}
+
+@Test func codeLengthsStayWithinTheLimitAndFormACompleteCode() {
+    // Fibonacci counts make the optimal tree as deep as there are symbols.
+    var fibonacci = [1, 1]
+    while fibonacci.count < 30 { fibonacci.append(fibonacci[fibonacci.count - 1] + fibonacci[fibonacci.count - 2]) }
+    for (counts, limit) in [(fibonacci, 15), (fibonacci + [Int](repeating: 0, count: 5) + [7], 7),
+                            ([5, 0, 0, 9], 15), ([Int](repeating: 3, count: 257), 15)] {
+        let lengths = HuffmanCode.lengths(counts: counts, maxBits: limit)
+        #expect(lengths.max()! <= limit)
+        #expect(zip(counts, lengths).allSatisfy { ($0 == 0) == ($1 == 0) }, "used symbols get codes, others none")
+        let kraft = lengths.filter { $0 > 0 }.reduce(0.0) { $0 + pow(2.0, -Double($1)) }
+        #expect(kraft == 1, "Kraft sum \(kraft) for \(counts.count) symbols, limit \(limit)")
+    }
+    #expect(HuffmanCode.lengths(counts: [0, 4, 0], maxBits: 15) == [0, 1, 0])
+}
+
+/// Writes `color`/`alpha` (exact sample levels) with our encoder in bands of `bandRows`, reads the
+/// file back with libpng, and checks the samples and the zlib check value.
+private func roundTrip(channels: Int, alpha hasAlpha: Bool, bitDepth: Int, width: Int, height: Int,
+                       bandRows: Int, sample: (Int, Int) -> Int) throws {
+    let label = "\(channels)+\(hasAlpha ? 1 : 0) channels, \(bitDepth)-bit, \(width)×\(height), bands of \(bandRows)"
+    let maxValue = Float((1 << bitDepth) - 1)
+    let planes = channels + (hasAlpha ? 1 : 0)
+    let values = (0..<(planes * height * width)).map { Float(sample($0, (1 << bitDepth) - 1)) / maxValue }
+    let color = Tensor(shape: [1, channels, height, width], data: Array(values[0..<(channels * height * width)]))
+    let alpha = hasAlpha ? Tensor(shape: [1, 1, height, width], data: Array(values[(channels * height * width)...])) : nil
+    let dir = ScratchDir("huffman-png")
+    defer { dir.remove() }
+    var options = EncodeOptions()
+    options.pngEncoder = .paethHuffman
+    let writer = try ImageCodec.openWriter(path: dir.file("out.png"), width: width, height: height,
+                                           colorChannels: channels, hasAlpha: hasAlpha, bitDepth: bitDepth,
+                                           options: options)
+    for top in stride(from: 0, to: height, by: bandRows) {
+        let rows = top..<min(height, top + bandRows)
+        func band(_ t: Tensor) -> Tensor {
+            let c = t.shape[1]
+            return Tensor(shape: [1, c, rows.count, width], data: (0..<c).flatMap { ch in
+                t.data[((ch * height + rows.lowerBound) * width)..<((ch * height + rows.upperBound) * width)]
+            })
+        }
+        try writer.write(ImageBand(color: band(color), alpha: alpha.map(band)))
+    }
+    _ = try writer.finish()
+
+    let back = try ImageCodec.decode(path: dir.file("out.png"))
+    #expect(back.bitDepth == bitDepth, "\(label)")
+    #expect(back.color.shape == color.shape && back.color.data == color.data, "\(label): colour samples differ")
+    #expect(back.alpha?.data == alpha?.data, "\(label): alpha samples differ")
+
+    let file = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir.file("out.png"))))
+    let (names, idat) = pngChunks(file)
+    #expect(names.first == "IHDR" && names.last == "IEND" && names.contains("IDAT"), "\(label): chunks \(names)")
+    // The samples as the file stores them: interleaved, big-endian at 16 bits.
+    var stored: [UInt8] = []
+    for p in 0..<(height * width) {
+        for ch in 0..<planes {
+            let level = Int((values[ch * height * width + p] * maxValue).rounded())
+            if bitDepth == 16 { stored.append(UInt8(level >> 8)) }
+            stored.append(UInt8(level & 0xFF))
+        }
+    }
+    let filtered = specFilteredStream(stored, rowBytes: width * planes * bitDepth / 8, bpp: planes * bitDepth / 8)
+    let check = idat.suffix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+    #expect(idat.prefix(2) == [0x78, 0x01], "\(label): zlib header")
+    #expect(check == naiveAdler32(filtered), "\(label): the zlib check is not the Adler-32 of the filtered rows")
+}
+
+@Test func everyLayoutRoundTripsThroughLibpng() throws {
+    var random = SeededSamples(seed: 5)
+    for (channels, alpha) in [(1, false), (1, true), (3, false), (3, true)] {
+        for bitDepth in [8, 16] {
+            try roundTrip(channels: channels, alpha: alpha, bitDepth: bitDepth, width: 23, height: 11, bandRows: 4) { _, top in
+                random.next(below: top + 1)
+            }
+        }
+    }
+    try roundTrip(channels: 3, alpha: false, bitDepth: 8, width: 1, height: 1, bandRows: 1) { _, _ in 200 }
+    try roundTrip(channels: 1, alpha: false, bitDepth: 8, width: 64, height: 9, bandRows: 9) { _, _ in 0 }
+}
+
+@Test func largeImagesSpanSeveralBlocksAndSkewedHistogramsStayDecodable() throws {
+    // 700×600 RGB noise: 1.26 MB of filtered bytes, more than one deflate block.
+    var random = SeededSamples(seed: 9)
+    try roundTrip(channels: 3, alpha: false, bitDepth: 8, width: 700, height: 600, bandRows: 250) { _, top in
+        random.next(below: top + 1)
+    }
+    // A smooth ramp: most filtered bytes are 0, a few values are rare (long codes).
+    try roundTrip(channels: 3, alpha: false, bitDepth: 16, width: 300, height: 200, bandRows: 37) { i, _ in
+        min(65_535, (i % 300) * 200 + (i / 300) % 200 + (i % 9973 == 0 ? 40_000 : 0))
+    }
+}
+
+@Test func lengthCodesFollowTheRFCTable() {
+    // RFC 1951, 3.2.5: code, extra bits, first length.
+    let table: [(Int, Int, Int)] = [(257, 0, 3), (264, 0, 10), (265, 1, 11), (268, 1, 17), (269, 2, 19), (272, 2, 31),
+                                    (273, 3, 35), (276, 3, 59), (277, 4, 67), (280, 4, 115), (281, 5, 131),
+                                    (284, 5, 227), (285, 0, 258)]
+    for (symbol, extraBits, first) in table {
+        let got = HuffmanBlock.lengthSymbol(first)
+        #expect(got.symbol == symbol && got.extraBits == extraBits && got.extra == 0, "length \(first): \(got)")
+    }
+    #expect(HuffmanBlock.lengthSymbol(257) == (284, 5, 30))
+    #expect(HuffmanBlock.lengthSymbol(12) == (265, 1, 1))
+    #expect(HuffmanBlock.lengthSymbol(130) == (280, 4, 15))
+}
+
+@Test func flatAreasAreCodedAsRuns() throws {
+    // A flat image with a few edges: Paeth leaves runs of zeros, which runs code in far less than
+    // the one bit per byte a literal code needs at least.
+    try roundTrip(channels: 3, alpha: false, bitDepth: 8, width: 1000, height: 300, bandRows: 128) { i, _ in
+        (i % 1000) < 400 ? 30 : ((i / 1000) % 300 < 100 ? 200 : 90)
+    }
+    let image = RasterImage(color: Tensor(shape: [1, 3, 300, 1000], data: [Float](repeating: 0.5, count: 900_000)), alpha: nil)
+    var options = EncodeOptions()
+    options.pngEncoder = .paethHuffman
+    let bytes = try ImageCodec.encode(image, format: .png, options: options)
+    #expect(bytes.count < 900_000 / 100, "a flat 1000×300 RGB image took \(bytes.count) bytes")
+}
