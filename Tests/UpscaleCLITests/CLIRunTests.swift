@@ -86,6 +86,16 @@ import UpscaleKit
         #expect(out.pixels == expected)
     }
 
+    @Test func outputFilesAreTheSameBytesForAnyTileSizeAndThreadCount() throws {
+        let ws = try Workspace(["a.png": (150, 120)])
+        defer { ws.remove() }
+        for (k, flags) in [["-t", "16", "-j", "1"], ["-t", "48", "-j", "3"], ["-t", "256"]].enumerated() {
+            let result = try ws.run(["a.png", "-o", "out\(k).png"] + flags)
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        #expect(ws.data("out0.png") != nil && ws.data("out0.png") == ws.data("out1.png") && ws.data("out1.png") == ws.data("out2.png"))
+    }
+
     @Test func pngLevelSwitchesToZlibWithTheSamePixels() throws {
         let ws = try Workspace(["a.png": (40, 30)])
         defer { ws.remove() }

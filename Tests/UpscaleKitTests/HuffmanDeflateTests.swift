@@ -217,3 +217,31 @@ private func roundTrip(channels: Int, alpha hasAlpha: Bool, bitDepth: Int, width
     let bytes = try ImageCodec.encode(image, format: .png, options: options)
     #expect(bytes.count < 900_000 / 100, "a flat 1000×300 RGB image took \(bytes.count) bytes")
 }
+
+@Test func theFileDoesNotDependOnTheBands() throws {
+    // 700×600 RGB: 1.26 MB of filtered rows, so blocks and IDAT chunks end inside bands.
+    var random = SeededSamples(seed: 13)
+    let (width, height) = (700, 600)
+    let data = (0..<(3 * width * height)).map { i in Float(i % width < 300 ? 77 : random.next(below: 256)) / 255 }
+    let color = Tensor(shape: [1, 3, height, width], data: data)
+    let dir = ScratchDir("huffman-bands")
+    defer { dir.remove() }
+    var options = EncodeOptions()
+    options.pngEncoder = .paethHuffman
+    var files: [[UInt8]] = []
+    for bandRows in [600, 250, 97, 1] {
+        let path = dir.file("out-\(bandRows).png")
+        let writer = try ImageCodec.openWriter(path: path, width: width, height: height, colorChannels: 3,
+                                               hasAlpha: false, options: options)
+        for top in stride(from: 0, to: height, by: bandRows) {
+            let rows = top..<min(height, top + bandRows)
+            try writer.write(ImageBand(color: Tensor(shape: [1, 3, rows.count, width], data: (0..<3).flatMap { ch in
+                data[((ch * height + rows.lowerBound) * width)..<((ch * height + rows.upperBound) * width)]
+            }), alpha: nil))
+        }
+        _ = try writer.finish()
+        files.append(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))))
+    }
+    #expect(files.allSatisfy { $0 == files[0] }, "sizes \(files.map(\.count))")
+    #expect(try ImageCodec.decode(path: dir.file("out-97.png")).color.data == data)
+}

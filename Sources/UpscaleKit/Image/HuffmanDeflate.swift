@@ -12,8 +12,9 @@
 
 /// Encodes an image's rows, band by band, into a zlib stream. Feed every row once, in order, with
 /// `append`; `finish` ends the stream. Each call returns the whole bytes of the stream produced so
-/// far (the bits of an unfinished byte wait for the next call). Its working memory is kept from
-/// band to band.
+/// far (the bits of an unfinished byte wait for the next call). Blocks start every `blockBytes`
+/// bytes of the filtered stream, wherever the bands end, so the stream does not depend on how the
+/// rows were split into bands. Its working memory is kept from band to band.
 final class HuffmanDeflateEncoder {
     let rowBytes: Int
     let bytesPerPixel: Int
@@ -23,6 +24,7 @@ final class HuffmanDeflateEncoder {
 
     private var previousRow: [UInt8]   // the last row appended (zeros before the first)
     private var filtered: [UInt8] = []  // a band's filtered rows
+    private var pending: [UInt8] = []   // filtered bytes of the block not yet full
     private let scratch = HuffmanBlock.Scratch(blockBytes: HuffmanDeflateEncoder.blockBytes)
     private var adler = Adler32()
     private var bits = BitWriter()
@@ -63,17 +65,33 @@ final class HuffmanDeflateEncoder {
             }
             let data = UnsafeBufferPointer(rebasing: out[0..<(rowCount * lineBytes)])
             adler.update(data)
-            for start in stride(from: 0, to: data.count, by: Self.blockBytes) {
-                let block = UnsafeBufferPointer(rebasing: data[start..<min(data.count, start + Self.blockBytes)])
-                HuffmanBlock.write(block, final: false, scratch: scratch, into: &bits)
+            // Fill the pending block first; then whole blocks straight from the band; the rest waits.
+            var used = 0
+            if !pending.isEmpty {
+                used = min(Self.blockBytes - pending.count, data.count)
+                pending.append(contentsOf: data[0..<used])
+                if pending.count == Self.blockBytes { codePending() }
             }
+            while data.count - used >= Self.blockBytes {
+                HuffmanBlock.write(UnsafeBufferPointer(rebasing: data[used..<(used + Self.blockBytes)]), final: false,
+                                   scratch: scratch, into: &bits)
+                used += Self.blockBytes
+            }
+            pending.append(contentsOf: data[used...])
         }
         return bits.takeBytes()
     }
 
-    /// Ends the stream: an empty final block, then the Adler-32 of the filtered bytes.
+    private func codePending() {
+        pending.withUnsafeBufferPointer { HuffmanBlock.write($0, final: false, scratch: scratch, into: &bits) }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Ends the stream: the last, partial block, an empty final block, then the Adler-32 of the
+    /// filtered bytes.
     func finish() -> [UInt8] {
         start()
+        codePending()
         bits.put(0b011, count: 3)   // BFINAL = 1, BTYPE = 01 (fixed codes)
         bits.put(0, count: 7)       // end of block: code 256 is 7 zero bits
         bits.alignToByte()

@@ -124,6 +124,8 @@ public final class PNGRowWriter: ImageRowWriter {
     private var finished = false
     /// The image data's compressor when it is ours (PNGEncoder.paethHuffman); nil: libpng's zlib.
     private var deflate: HuffmanDeflateEncoder?
+    private var idatPending: [UInt8] = []   // compressed bytes not yet in an IDAT chunk
+    static let idatBytes = 1 << 20
 
     init(sink: OutputSink, width: Int, height: Int, colorChannels: Int, hasAlpha: Bool, bitDepth: Int,
          metadata: ImageMetadata, encoder: PNGEncoder = .zlib, compressionLevel: Int,
@@ -236,9 +238,19 @@ public final class PNGRowWriter: ImageRowWriter {
         rowsWritten += rows
     }
 
-    /// Our compressed image data as one IDAT chunk (none when empty).
-    private func writeImageData(_ data: [UInt8]) -> Bool {
-        data.isEmpty || data.withUnsafeBufferPointer { cpng_write_chunk(writer, "IDAT", $0.baseAddress, $0.count) != 0 }
+    /// Our compressed image data, as IDAT chunks of `idatBytes` each (the last one shorter, at
+    /// `last`): chunk boundaries, like the stream itself, do not depend on the bands.
+    private func writeImageData(_ data: [UInt8], last: Bool = false) -> Bool {
+        idatPending += data
+        var used = 0
+        defer { idatPending.removeFirst(used) }
+        while idatPending.count - used >= Self.idatBytes || (last && used < idatPending.count) {
+            let count = min(Self.idatBytes, idatPending.count - used)
+            let ok = idatPending.withUnsafeBufferPointer { cpng_write_chunk(writer, "IDAT", $0.baseAddress! + used, count) != 0 }
+            guard ok else { return false }
+            used += count
+        }
+        return true
     }
 
     public func finish() throws -> [String] {
@@ -249,7 +261,7 @@ public final class PNGRowWriter: ImageRowWriter {
             throw ImageIOError(path: sink.name, message: "only \(rowsWritten) of \(height) rows were written")
         }
         if let deflate {
-            guard writeImageData(deflate.finish()), cpng_write_chunk(writer, "IEND", nil, 0) != 0 else {
+            guard writeImageData(deflate.finish(), last: true), cpng_write_chunk(writer, "IEND", nil, 0) != 0 else {
                 throw fail("PNG end")
             }
         } else {
