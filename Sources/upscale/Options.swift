@@ -32,7 +32,7 @@ struct OutputOptions: ParsableArguments {
     var quality: Int = 95
 
     @Option(name: .customLong("png-level"), help: ArgumentHelp(
-        "Compress PNG outputs with zlib at this level (0-9): smaller files for flat or repetitive images, slower; default: upscale's fast encoder.",
+        "Compress PNG outputs with zlib at this level (0-9); 6-9 give the smallest files, slower; default: upscale's fast encoder.",
         valueName: "0-9"))
     var pngLevel: Int?
 

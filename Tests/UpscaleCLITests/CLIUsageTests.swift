@@ -118,9 +118,9 @@ OUTPUT:
   -f, --format <png|jpg>  The output format, png or jpg; default the output's
                           extension, else the input's.
   -q, --quality <1-100>   JPEG quality from 1 to 100. (default: 95)
-  --png-level <0-9>       Compress PNG outputs with zlib at this level (0-9):
-                          smaller files for flat or repetitive images, slower;
-                          default: upscale's fast encoder.
+  --png-level <0-9>       Compress PNG outputs with zlib at this level (0-9);
+                          6-9 give the smallest files, slower; default:
+                          upscale's fast encoder.
   --overwrite             Replace outputs that already exist.
   --skip-existing         Leave inputs whose output already exists alone
                           (resumes a stopped batch).

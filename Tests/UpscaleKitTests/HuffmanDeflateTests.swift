@@ -205,6 +205,38 @@ private func roundTrip(channels: Int, alpha hasAlpha: Bool, bitDepth: Int, width
     #expect(HuffmanBlock.lengthSymbol(130) == (280, 4, 15))
 }
 
+@Test func distanceCodesFollowTheRFCTable() {
+    // RFC 1951, 3.2.5: code, extra bits, first distance.
+    let table: [(Int, Int, Int)] = [(0, 0, 1), (3, 0, 4), (4, 1, 5), (5, 1, 7), (6, 2, 9), (9, 3, 25), (10, 4, 33),
+                                    (15, 6, 193), (20, 9, 1025), (25, 11, 6145), (28, 13, 16385), (29, 13, 24577)]
+    for (symbol, extraBits, first) in table {
+        let got = HuffmanBlock.distanceSymbol(first)
+        #expect(got.symbol == symbol && got.extraBits == extraBits && got.extra == 0, "distance \(first): \(got)")
+    }
+    #expect(HuffmanBlock.distanceSymbol(32768) == (29, 13, 8191))
+    #expect(HuffmanBlock.distanceSymbol(8) == (5, 1, 1))
+}
+
+@Test func repeatedPatternsAreCodedAsMatches() throws {
+    // Stripes with a period of 7 pixels and a tile repeated every 150 pixels: the Paeth residuals
+    // repeat at those distances, which only matches (not a literal code) can exploit.
+    var random = SeededSamples(seed: 17)
+    let tile = (0..<(150 * 3)).map { _ in random.next(below: 256) }
+    try roundTrip(channels: 3, alpha: false, bitDepth: 8, width: 900, height: 200, bandRows: 64) { i, _ in
+        let (x, c) = ((i % (900 * 200)) % 900, i / (900 * 200))
+        return (i / 900) % 200 < 100 ? tile[(x % 150) * 3 + c] : (x % 7) * 30 + c
+    }
+    var data = [Float]()
+    for c in 0..<3 { for y in 0..<200 { for x in 0..<900 {
+        data.append(Float(y < 100 ? tile[(x % 150) * 3 + c] : (x % 7) * 30 + c) / 255)
+    } } }
+    var options = EncodeOptions()
+    options.pngEncoder = .paethHuffman
+    let bytes = try ImageCodec.encode(RasterImage(color: Tensor(shape: [1, 3, 200, 900], data: data), alpha: nil),
+                                      format: .png, options: options)
+    #expect(bytes.count < 900 * 200 * 3 / 20, "a repeated 900×200 RGB image took \(bytes.count) bytes")
+}
+
 @Test func flatAreasAreCodedAsRuns() throws {
     // A flat image with a few edges: Paeth leaves runs of zeros, which runs code in far less than
     // the one bit per byte a literal code needs at least.

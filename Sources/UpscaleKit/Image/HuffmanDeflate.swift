@@ -1,14 +1,13 @@
 // The PNG image data (the zlib stream of the IDAT chunks) for `PNGEncoder.paethHuffman`: every
-// row Paeth-filtered, then deflate blocks with Huffman codes fitted to each block's bytes, whose
-// only matches are runs of one byte value (distance 1, what zlib's Z_RLE strategy finds; RFC
-// 1950/1951).
+// row Paeth-filtered, then deflate blocks (RFC 1950/1951) with Huffman codes fitted to each
+// block's bytes and a greedy, one-candidate match search.
 //
-// Why: zlib's deflate is the slowest stage of writing an upscaled photo. Its string matching buys
-// little on photos, whose filtered bytes rarely repeat, while Paeth leaves small residuals that a
-// per-block Huffman code packs well, and flat areas become runs of zeros. On the x2 output of a
-// 1920×1080 photo the file is as small as libpng's default (zlib 6, adaptive filters), written 11×
-// faster; images of exact repeats further apart (tiles, screenshots) come out larger than zlib's
-// (BENCHMARKS.md, "PNG encoding"). Any inflater reads it: it is ordinary dynamic-Huffman deflate.
+// Why: zlib's deflate is the slowest stage of writing an upscaled photo. Its careful string
+// matching buys little on photos, whose filtered bytes rarely repeat, while Paeth leaves small
+// residuals that a per-block Huffman code packs well; flat areas become runs of zeros and repeated
+// patterns repeated residuals, which the cheap match search still finds. On upscaled images the
+// files are smaller than zlib level 2 with the "up" filter (the CLI's setting before) and written
+// faster (BENCHMARKS.md, "PNG encoding"). Any inflater reads it: it is ordinary deflate.
 
 /// Encodes an image's rows, band by band, into a zlib stream. Feed every row once, in order, with
 /// `append`; `finish` ends the stream. Each call returns the whole bytes of the stream produced so
@@ -146,91 +145,138 @@ enum PaethFilter {
     }
 }
 
-/// One deflate block with dynamic Huffman codes (BTYPE = 10): literals, and runs of one byte value
-/// as matches at distance 1 (what zlib's Z_RLE strategy finds). Flat areas Paeth-filter to runs of
-/// zeros, which a literal code alone cannot take below one bit per byte.
+/// One deflate block with dynamic Huffman codes (BTYPE = 10): literals, and matches found greedily
+/// through a hash of the next 4 bytes (one candidate per hash, the most recent, within the block
+/// and the 32 KiB window).
+/// Paeth turns flat areas into runs of zeros (matches at distance 1) and repeated patterns into
+/// repeated residuals (matches at their period).
 enum HuffmanBlock {
-    /// Longest code deflate allows for literals and lengths, and for the code-length code.
+    /// Longest code deflate allows for literals, lengths and distances, and for the code-length code.
     static let maxBits = 15, maxCodeLengthBits = 7
-    /// Shortest and longest match deflate codes.
-    static let minRun = 3, maxRun = 258
-    /// A token is a byte value (< 256) or `runFlag | length`.
-    static let runFlag: UInt16 = 1 << 15
+    /// Shortest match we take (4, the hash's width; deflate allows 3) and longest deflate codes.
+    static let minMatch = 4, maxMatch = 258
+    /// Farthest match deflate codes.
+    static let window = 32_768
+    /// Hash table size (log2).
+    static let hashBits = 15
+    /// A token is a byte value (< 256) or `matchFlag | length << 15 | (distance − 1)`.
+    static let matchFlag: UInt32 = 1 << 31
 
-    /// Working memory for blocks of up to `blockBytes` bytes: the tokens, and room for their bits.
+    /// Working memory for blocks of up to `blockBytes` bytes: the tokens, the hash table, and room
+    /// for the block's bits.
     final class Scratch {
         let blockBytes: Int
-        let tokens: UnsafeMutablePointer<UInt16>
+        let tokens: UnsafeMutablePointer<UInt32>
+        let heads: UnsafeMutablePointer<Int32>
         let bytes: UnsafeMutablePointer<UInt8>
-        static func outputBound(tokens: Int) -> Int { (tokens * 21 + 32) / 8 + 8 }   // ≤ 21 bits per token
+        static func outputBound(tokens: Int) -> Int { (tokens * 48 + 32) / 8 + 8 }   // ≤ 48 bits per token
 
         init(blockBytes: Int) {
             self.blockBytes = blockBytes
             tokens = .allocate(capacity: blockBytes)
+            heads = .allocate(capacity: 1 << HuffmanBlock.hashBits)
             bytes = .allocate(capacity: Self.outputBound(tokens: blockBytes))
         }
 
-        deinit { tokens.deallocate(); bytes.deallocate() }
+        deinit { tokens.deallocate(); heads.deallocate(); bytes.deallocate() }
     }
 
     static func write(_ data: UnsafeBufferPointer<UInt8>, final: Bool, scratch: Scratch, into bits: inout BitWriter) {
         guard let bytes = data.baseAddress, !data.isEmpty else { return }
         precondition(data.count <= scratch.blockBytes, "a block larger than its scratch")
-        var counts = [Int](repeating: 0, count: 286)   // literal/length symbols
-        let tokens = UnsafeBufferPointer(start: scratch.tokens,
-                                         count: tokenize(bytes, count: data.count, into: scratch.tokens, counts: &counts))
+        var counts = [Int](repeating: 0, count: 286)          // literal/length symbols
+        var distanceCounts = [Int](repeating: 0, count: 30)   // distance symbols
+        let tokens = UnsafeBufferPointer(start: scratch.tokens, count: tokenize(
+            bytes, count: data.count, scratch: scratch, counts: &counts, distanceCounts: &distanceCounts))
         counts[256] = 1   // the end-of-block symbol, once
-        let usesRuns = counts[257...].contains { $0 > 0 }
         let lengths = HuffmanCode.lengths(counts: counts, maxBits: maxBits)
         let codes = HuffmanCode.canonicalCodes(lengths: lengths)
+        let distanceLengths = HuffmanCode.lengths(counts: distanceCounts, maxBits: maxBits)
+        let distanceCodes = HuffmanCode.canonicalCodes(lengths: distanceLengths)
         let literalCount = max(257, (lengths.lastIndex { $0 > 0 } ?? 0) + 1)
+        let distanceCount = max(1, (distanceLengths.lastIndex { $0 > 0 } ?? 0) + 1)
         bits.put(final ? 0b101 : 0b100, count: 3)   // BFINAL, BTYPE = 10
-        // One distance code, 0 (distance 1), of one bit when runs are used (code "0").
-        writeCodeLengths(Array(lengths[0..<literalCount]), distanceLength: usesRuns ? 1 : 0, into: &bits)
-        // Per symbol, its bits as (value << 8 | bit count): literals by byte value, runs by length
-        // (length code, extra bits, then the distance code's single 0 bit).
+        writeCodeLengths(Array(lengths[0..<literalCount]), distanceLengths: Array(distanceLengths[0..<distanceCount]),
+                         into: &bits)
+        // Bits as (value << 8 | bit count): literals by byte value; a match's length code with
+        // its extra bits by length, its distance code with its extra bits by distance − 1.
         let literalTable = (0..<256).map { UInt64(codes[$0]) << 8 | UInt64(lengths[$0]) }
-        var runTable = [UInt64](repeating: 0, count: maxRun + 1)
-        if usesRuns {
-            for length in minRun...maxRun {
+        var lengthTable = [UInt64](repeating: 0, count: maxMatch + 1)
+        var distanceTable = [UInt64](repeating: 0, count: window)
+        if distanceCounts.contains(where: { $0 > 0 }) {
+            for length in minMatch...maxMatch {
                 let (symbol, extraBits, extra) = lengthSymbol(length)
                 let value = UInt64(codes[symbol]) | UInt64(extra) << UInt64(lengths[symbol])
-                runTable[length] = value << 8 | UInt64(lengths[symbol] + extraBits + 1)
+                lengthTable[length] = value << 8 | UInt64(lengths[symbol] + extraBits)
+            }
+            for distance in 1...window {
+                let (symbol, extraBits, extra) = distanceSymbol(distance)
+                guard distanceLengths[symbol] > 0 else { continue }
+                let value = UInt64(distanceCodes[symbol]) | UInt64(extra) << UInt64(distanceLengths[symbol])
+                distanceTable[distance - 1] = value << 8 | UInt64(distanceLengths[symbol] + extraBits)
             }
         }
         literalTable.withUnsafeBufferPointer { literals in
-            runTable.withUnsafeBufferPointer { runs in
-                bits.putTokens(tokens, literals: literals.baseAddress!, runs: runs.baseAddress!, scratch: scratch.bytes)
+            lengthTable.withUnsafeBufferPointer { lengths in
+                distanceTable.withUnsafeBufferPointer { distances in
+                    bits.putTokens(tokens, literals: literals.baseAddress!, lengths: lengths.baseAddress!,
+                                   distances: distances.baseAddress!, scratch: scratch.bytes)
+                }
             }
         }
         bits.put(UInt64(codes[256]), count: lengths[256])
     }
 
-    /// Splits `count` bytes into literals and runs (a byte repeated 3 to 258 more times after
-    /// itself becomes the byte, then one run token), counting the literal/length symbols. Returns
-    /// the number of tokens.
-    static func tokenize(_ data: UnsafePointer<UInt8>, count: Int, into tokens: UnsafeMutablePointer<UInt16>,
-                         counts: inout [Int]) -> Int {
+    /// Splits `count` bytes into literals and matches (greedy: at each position, the most recent
+    /// earlier position in the block whose next 4 bytes hashed the same, when they are equal and
+    /// within the window), counting the literal/length and distance symbols. Returns the number of
+    /// tokens.
+    static func tokenize(_ data: UnsafePointer<UInt8>, count: Int, scratch: Scratch,
+                         counts: inout [Int], distanceCounts: inout [Int]) -> Int {
+        let tokens = scratch.tokens, heads = scratch.heads
+        heads.update(repeating: -1, count: 1 << hashBits)
         var literalCounts = [Int](repeating: 0, count: 256)
         var n = 0, i = 0
+        @inline(__always) func load32(_ p: Int) -> UInt32 { UnsafeRawPointer(data + p).loadUnaligned(as: UInt32.self) }
         literalCounts.withUnsafeMutableBufferPointer { literalCounts in
             let literalCounts = literalCounts.baseAddress!
             while i < count {
+                matching: if i &+ minMatch <= count {
+                    let word = load32(i)
+                    let h = Int((word &* 2_654_435_761) >> UInt32(32 - hashBits))
+                    let candidate = Int(heads[h])
+                    heads[h] = Int32(i)
+                    if candidate >= 0 && i &- candidate <= window && load32(candidate) == word {
+                        // Extend 8 bytes at a time while they agree.
+                        let limit = min(count &- i, maxMatch)
+                        var length = minMatch
+                        while length &+ 8 <= limit {
+                            let x = UnsafeRawPointer(data + (i &+ length)).loadUnaligned(as: UInt64.self)
+                                ^ UnsafeRawPointer(data + (candidate &+ length)).loadUnaligned(as: UInt64.self)
+                            if x != 0 { length &+= x.trailingZeroBitCount >> 3; break }
+                            length &+= 8
+                        }
+                        if length &+ 8 > limit {
+                            while length < limit && data[i &+ length] == data[candidate &+ length] { length &+= 1 }
+                        }
+                        let distance = i &- candidate
+                        // A short match far back costs more bits (length and distance codes with
+                        // extra bits, ~20–28) than the literals it replaces (photo residuals code
+                        // in 2–4 bits each). 12 and 16 measured best of 8/12 on six test images.
+                        guard length >= 12 || distance <= 16 else { break matching }
+                        tokens[n] = matchFlag | UInt32(length) << 15 | UInt32(distance &- 1)
+                        counts[lengthSymbol(length).symbol] &+= 1
+                        distanceCounts[distanceSymbol(distance).symbol] &+= 1
+                        n &+= 1
+                        i &+= length
+                        continue
+                    }
+                }
                 let byte = data[i]
-                tokens[n] = UInt16(byte)
+                tokens[n] = UInt32(byte)
                 literalCounts[Int(byte)] &+= 1
                 n &+= 1
                 i &+= 1
-                // Most bytes of a photo differ from the next: one compare, then on.
-                guard i < count && data[i] == byte else { continue }
-                let limit = min(count - i, maxRun)
-                var run = 1
-                while run < limit && data[i &+ run] == byte { run &+= 1 }
-                guard run >= minRun else { continue }   // 1–2 repeats stay literals
-                tokens[n] = runFlag | UInt16(run)
-                counts[lengthSymbol(run).symbol] += 1
-                n &+= 1
-                i &+= run
             }
         }
         for b in 0..<256 { counts[b] += literalCounts[b] }
@@ -247,10 +293,20 @@ enum HuffmanBlock {
         return (261 + 4 * extraBits + ((length - 3) >> extraBits & 3), extraBits, length - 3 - base)
     }
 
-    /// HLIT, HDIST, HCLEN, the code-length code, then the literal/length code lengths and one
-    /// distance code length in the run-length alphabet of RFC 1951, 3.2.7.
-    static func writeCodeLengths(_ literalLengths: [Int], distanceLength: Int, into bits: inout BitWriter) {
-        let all = literalLengths + [distanceLength]
+    /// The distance code of a distance 1...32768 (RFC 1951, 3.2.5): symbol, extra bits, their value.
+    static func distanceSymbol(_ distance: Int) -> (symbol: Int, extraBits: Int, extra: Int) {
+        let x = distance - 1
+        if x < 4 { return (x, 0, 0) }
+        // Two codes per extra-bit count 1...13.
+        let top = Int.bitWidth - 1 - x.leadingZeroBitCount
+        let half = x >> (top - 1) & 1
+        return (2 * top + half, top - 1, x - ((2 + half) << (top - 1)))
+    }
+
+    /// HLIT, HDIST, HCLEN, the code-length code, then the literal/length and distance code lengths
+    /// in the run-length alphabet of RFC 1951, 3.2.7.
+    static func writeCodeLengths(_ literalLengths: [Int], distanceLengths: [Int], into bits: inout BitWriter) {
+        let all = literalLengths + distanceLengths
         let runs = runLengthCoded(all)
         var counts = [Int](repeating: 0, count: 19)
         for run in runs { counts[run.symbol] += 1 }
@@ -259,7 +315,7 @@ enum HuffmanBlock {
         let order = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
         let hclen = max(4, (order.lastIndex { lengths[$0] != 0 } ?? 0) + 1)
         bits.put(UInt64(literalLengths.count - 257), count: 5)
-        bits.put(0, count: 5)   // HDIST: one distance code
+        bits.put(UInt64(distanceLengths.count - 1), count: 5)
         bits.put(UInt64(hclen - 4), count: 4)
         for symbol in order.prefix(hclen) { bits.put(UInt64(lengths[symbol]), count: 3) }
         for run in runs {
@@ -386,25 +442,30 @@ struct BitWriter {
         }
     }
 
-    /// The bits of each token: a literal's `literals[byte]`, a run's `runs[length]`, each
-    /// (value << 8 | bit count), at most 21 bits.
-    /// `scratch` has room for `HuffmanBlock.Scratch.outputBound(tokens: tokens.count)` bytes.
-    mutating func putTokens(_ tokens: UnsafeBufferPointer<UInt16>, literals: UnsafePointer<UInt64>,
-                            runs: UnsafePointer<UInt64>, scratch out: UnsafeMutablePointer<UInt8>) {
+    /// The bits of each token: a literal's `literals[byte]`; a match's `lengths[length]` then
+    /// `distances[distance − 1]`; each (value << 8 | bit count), at most 20 and 28 bits.
+    mutating func putTokens(_ tokens: UnsafeBufferPointer<UInt32>, literals: UnsafePointer<UInt64>,
+                            lengths: UnsafePointer<UInt64>, distances: UnsafePointer<UInt64>,
+                            scratch out: UnsafeMutablePointer<UInt8>) {
         var used = 0
         var (buffer, count) = (self.buffer, self.count)
-        do {
-            for token in tokens {
-                let entry = token & HuffmanBlock.runFlag == 0 ? literals[Int(token)] : runs[Int(token & 0x7FFF)]
-                buffer |= (entry >> 8) << UInt64(count)
-                count &+= Int(entry & 0xFF)
-                if count >= 32 {
-                    UnsafeMutableRawPointer(out + used).storeBytes(of: UInt32(truncatingIfNeeded: buffer).littleEndian,
-                                                                   as: UInt32.self)
-                    used &+= 4
-                    buffer >>= 32
-                    count &-= 32
-                }
+        @inline(__always) func add(_ entry: UInt64) {
+            buffer |= (entry >> 8) << UInt64(count)
+            count &+= Int(entry & 0xFF)
+            if count >= 32 {
+                UnsafeMutableRawPointer(out + used).storeBytes(of: UInt32(truncatingIfNeeded: buffer).littleEndian,
+                                                               as: UInt32.self)
+                used &+= 4
+                buffer >>= 32
+                count &-= 32
+            }
+        }
+        for token in tokens {
+            if token & HuffmanBlock.matchFlag == 0 {
+                add(literals[Int(token)])
+            } else {
+                add(lengths[Int(token >> 15 & 0x1FF)])
+                add(distances[Int(token & 0x7FFF)])
             }
         }
         bytes.append(contentsOf: UnsafeBufferPointer(start: out, count: used))

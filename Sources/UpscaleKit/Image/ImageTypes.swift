@@ -91,9 +91,9 @@ public enum PNGRowFilters: String, Sendable {
 public enum PNGEncoder: String, Sendable {
     /// libpng with zlib, at `EncodeOptions.pngCompressionLevel` with `pngFilters`.
     case zlib
-    /// Every row Paeth-filtered, then Huffman-coded with runs as the only matches, by UpscaleKit
-    /// (HuffmanDeflate.swift); level and filters are not used. On upscaled photos: files as small as
-    /// zlib level 6's, written faster than level 2; larger than zlib's on images of repeats.
+    /// Every row Paeth-filtered, then deflated by UpscaleKit with a fast greedy match search
+    /// (HuffmanDeflate.swift); level and filters are not used. On upscaled images: files smaller
+    /// than zlib level 2's with the up filter, written faster; a little larger than level 6's.
     case paethHuffman
 }
 
@@ -125,8 +125,8 @@ public struct EncodeOptions: Sendable {
     public static let optimizedJPEGPixels = 16 << 20
 
     /// What `upscale` writes its outputs with, for an output of `outputPixels` pixels: PNG by our
-    /// Paeth + Huffman encoder (on the x2 output of a 1080p photo 11× faster to encode than zlib
-    /// level 6 with libpng's adaptive filters, files as small; BENCHMARKS.md, "PNG encoding"),
+    /// own deflate encoder (on the x2 output of a 1080p photo 11× faster to encode than zlib level 6
+    /// with libpng's adaptive filters, files 3% larger; BENCHMARKS.md, "PNG encoding"),
     /// JPEG Huffman tables optimized up to `optimizedJPEGPixels`.
     public static func upscaleOutput(pixels outputPixels: Int) -> EncodeOptions {
         var encode = EncodeOptions()
