@@ -54,7 +54,9 @@ extension Model {
         let tracker = RunTracker(options: options.run, total: bands.count * tiles.colPlans.count)
         let threads = max(1, options.run.threads)
         let output = BandWriterThread(writer: writer)
-        let scratch = TileScratchPool()   // the tile workers' feature maps, kept from band to band
+        // The tile workers' feature maps, sized for the largest tile of any band, kept throughout.
+        let scratch = TileScratchPool(capacities: scratchCapacities(rowPlans: (0..<bands.count).map { bands.band($0).stackRows },
+                                                                    colPlans: tiles.colPlans))
         var window = RowWindow()
         do {
             for b in 0..<bands.count {

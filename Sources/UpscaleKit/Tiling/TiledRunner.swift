@@ -71,7 +71,7 @@ extension Model {
         let threads = max(1, options.threads)
         let tileWorkers = min(threads, plan.count)
         let convThreads = max(1, threads / tileWorkers)
-        let scratch = TileScratchPool()
+        let scratch = TileScratchPool(capacities: scratchCapacities(rowPlans: plan.rowPlans, colPlans: plan.colPlans))
         // Not zero-filled: the tiles write every element (their outputs partition the output),
         // unless the run stops early, and then it is thrown away below.
         let output = Tensor(shape: [1, cOut, outH, outW]) { out in
@@ -88,6 +88,20 @@ extension Model {
         }
         if tracker.wasStopped { throw CancellationError() }
         return output
+    }
+
+    /// Floats of the two scratch maps that hold every layer's output of every tile made of these
+    /// row and column plans (per layer: the longest row range × the longest column range × its
+    /// channels; map l % 2 holds layer l's output). Sized once, the maps are mapped once: growing
+    /// them tile by tile faulted in about three times as much fresh memory.
+    func scratchCapacities(rowPlans: [[Range<Int>]], colPlans: [[Range<Int>]]) -> [Int] {
+        var capacities = [0, 0]
+        for (l, layer) in layers.enumerated() {
+            let rows = rowPlans.map { $0[l + 1].count }.max() ?? 0
+            let cols = colPlans.map { $0[l + 1].count }.max() ?? 0
+            capacities[l % 2] = max(capacities[l % 2], layer.outChannels * rows * cols)
+        }
+        return capacities
     }
 
     /// Copies a tile's output `y` (1, channels, r.height, r.width) to rectangle `r` of `out`
@@ -150,6 +164,11 @@ extension Model {
 final class TileScratch {
     private var maps: [(pointer: UnsafeMutablePointer<Float>, capacity: Int)] = []
 
+    /// Maps of these sizes up front (none: grown on demand).
+    init(capacities: [Int] = []) {
+        maps = capacities.map { Self.allocate(max(1, $0)) }
+    }
+
     /// Map `index` (0 or 1) with room for at least `count` floats; its previous contents are gone
     /// when it grows.
     func map(_ index: Int, count: Int) -> UnsafeMutablePointer<Float> {
@@ -175,10 +194,16 @@ final class TileScratch {
 final class TileScratchPool: @unchecked Sendable {
     private let lock = NSLock()
     private var idle: [TileScratch] = []
+    private let capacities: [Int]
+
+    /// Each worker's scratch starts with maps of `capacities` floats (see `scratchCapacities`).
+    init(capacities: [Int] = []) {
+        self.capacities = capacities
+    }
 
     func withScratch<R>(_ body: (TileScratch) throws -> R) rethrows -> R {
         lock.lock()
-        let scratch = idle.popLast() ?? TileScratch()
+        let scratch = idle.popLast() ?? TileScratch(capacities: capacities)
         lock.unlock()
         defer { lock.lock(); idle.append(scratch); lock.unlock() }
         return try body(scratch)
