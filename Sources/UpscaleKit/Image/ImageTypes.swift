@@ -92,9 +92,9 @@ public enum PNGEncoder: String, Sendable {
     /// libpng with zlib, at `EncodeOptions.pngCompressionLevel` with `pngFilters`.
     case zlib
     /// Every row Paeth-filtered, then deflated by UpscaleKit with a fast greedy match search
-    /// (HuffmanDeflate.swift); level and filters are not used. On upscaled images: files smaller
+    /// (FastDeflate.swift); level and filters are not used. On upscaled images: files smaller
     /// than zlib level 2's with the up filter, written faster; a little larger than level 6's.
-    case paethHuffman
+    case fastDeflate
 }
 
 /// How to encode.
@@ -130,7 +130,7 @@ public struct EncodeOptions: Sendable {
     /// JPEG Huffman tables optimized up to `optimizedJPEGPixels`.
     public static func upscaleOutput(pixels outputPixels: Int) -> EncodeOptions {
         var encode = EncodeOptions()
-        encode.pngEncoder = .paethHuffman
+        encode.pngEncoder = .fastDeflate
         encode.jpegOptimizeHuffman = outputPixels <= optimizedJPEGPixels
         return encode
     }

@@ -122,8 +122,8 @@ public final class PNGRowWriter: ImageRowWriter {
     private var notes: [String]
     private var failed = false
     private var finished = false
-    /// The image data's compressor when it is ours (PNGEncoder.paethHuffman); nil: libpng's zlib.
-    private var deflate: HuffmanDeflateEncoder?
+    /// The image data's compressor when it is ours (PNGEncoder.fastDeflate); nil: libpng's zlib.
+    private var deflate: FastDeflateEncoder?
     private var idatPending: [UInt8] = []   // compressed bytes not yet in an IDAT chunk
     static let idatBytes = 1 << 20
 
@@ -163,9 +163,9 @@ public final class PNGRowWriter: ImageRowWriter {
         self.hasAlpha = hasAlpha
         self.bitDepth = bitDepth
         self.notes = notes
-        if encoder == .paethHuffman {
+        if encoder == .fastDeflate {
             let pixelBytes = (colorChannels + (hasAlpha ? 1 : 0)) * bitDepth / 8
-            deflate = HuffmanDeflateEncoder(rowBytes: width * pixelBytes, bytesPerPixel: pixelBytes)
+            deflate = FastDeflateEncoder(rowBytes: width * pixelBytes, bytesPerPixel: pixelBytes)
         }
         let colorType: Int32 = switch (colorChannels, hasAlpha) {
         case (1, false): PNG_COLOR_TYPE_GRAY

@@ -1,4 +1,4 @@
-// Our PNG image-data encoder (PNGEncoder.paethHuffman) against independent oracles: libpng reads
+// Our PNG image-data encoder (PNGEncoder.fastDeflate) against independent oracles: libpng reads
 // every file back to the exact samples, the file's zlib check equals an Adler-32 computed here
 // from the PNG spec's Paeth filter, and the Huffman pieces match RFC 1951's own example.
 import Foundation
@@ -127,7 +127,7 @@ private func roundTrip(channels: Int, alpha hasAlpha: Bool, bitDepth: Int, width
     let dir = ScratchDir("huffman-png")
     defer { dir.remove() }
     var options = EncodeOptions()
-    options.pngEncoder = .paethHuffman
+    options.pngEncoder = .fastDeflate
     let writer = try ImageCodec.openWriter(path: dir.file("out.png"), width: width, height: height,
                                            colorChannels: channels, hasAlpha: hasAlpha, bitDepth: bitDepth,
                                            options: options)
@@ -197,12 +197,12 @@ private func roundTrip(channels: Int, alpha hasAlpha: Bool, bitDepth: Int, width
                                     (273, 3, 35), (276, 3, 59), (277, 4, 67), (280, 4, 115), (281, 5, 131),
                                     (284, 5, 227), (285, 0, 258)]
     for (symbol, extraBits, first) in table {
-        let got = HuffmanBlock.lengthSymbol(first)
+        let got = DeflateBlock.lengthSymbol(first)
         #expect(got.symbol == symbol && got.extraBits == extraBits && got.extra == 0, "length \(first): \(got)")
     }
-    #expect(HuffmanBlock.lengthSymbol(257) == (284, 5, 30))
-    #expect(HuffmanBlock.lengthSymbol(12) == (265, 1, 1))
-    #expect(HuffmanBlock.lengthSymbol(130) == (280, 4, 15))
+    #expect(DeflateBlock.lengthSymbol(257) == (284, 5, 30))
+    #expect(DeflateBlock.lengthSymbol(12) == (265, 1, 1))
+    #expect(DeflateBlock.lengthSymbol(130) == (280, 4, 15))
 }
 
 @Test func distanceCodesFollowTheRFCTable() {
@@ -210,11 +210,11 @@ private func roundTrip(channels: Int, alpha hasAlpha: Bool, bitDepth: Int, width
     let table: [(Int, Int, Int)] = [(0, 0, 1), (3, 0, 4), (4, 1, 5), (5, 1, 7), (6, 2, 9), (9, 3, 25), (10, 4, 33),
                                     (15, 6, 193), (20, 9, 1025), (25, 11, 6145), (28, 13, 16385), (29, 13, 24577)]
     for (symbol, extraBits, first) in table {
-        let got = HuffmanBlock.distanceSymbol(first)
+        let got = DeflateBlock.distanceSymbol(first)
         #expect(got.symbol == symbol && got.extraBits == extraBits && got.extra == 0, "distance \(first): \(got)")
     }
-    #expect(HuffmanBlock.distanceSymbol(32768) == (29, 13, 8191))
-    #expect(HuffmanBlock.distanceSymbol(8) == (5, 1, 1))
+    #expect(DeflateBlock.distanceSymbol(32768) == (29, 13, 8191))
+    #expect(DeflateBlock.distanceSymbol(8) == (5, 1, 1))
 }
 
 @Test func repeatedPatternsAreCodedAsMatches() throws {
@@ -231,7 +231,7 @@ private func roundTrip(channels: Int, alpha hasAlpha: Bool, bitDepth: Int, width
         data.append(Float(y < 100 ? tile[(x % 150) * 3 + c] : (x % 7) * 30 + c) / 255)
     } } }
     var options = EncodeOptions()
-    options.pngEncoder = .paethHuffman
+    options.pngEncoder = .fastDeflate
     let bytes = try ImageCodec.encode(RasterImage(color: Tensor(shape: [1, 3, 200, 900], data: data), alpha: nil),
                                       format: .png, options: options)
     #expect(bytes.count < 900 * 200 * 3 / 20, "a repeated 900×200 RGB image took \(bytes.count) bytes")
@@ -245,7 +245,7 @@ private func roundTrip(channels: Int, alpha hasAlpha: Bool, bitDepth: Int, width
     }
     let image = RasterImage(color: Tensor(shape: [1, 3, 300, 1000], data: [Float](repeating: 0.5, count: 900_000)), alpha: nil)
     var options = EncodeOptions()
-    options.pngEncoder = .paethHuffman
+    options.pngEncoder = .fastDeflate
     let bytes = try ImageCodec.encode(image, format: .png, options: options)
     #expect(bytes.count < 900_000 / 100, "a flat 1000×300 RGB image took \(bytes.count) bytes")
 }
@@ -259,7 +259,7 @@ private func roundTrip(channels: Int, alpha hasAlpha: Bool, bitDepth: Int, width
     let dir = ScratchDir("huffman-bands")
     defer { dir.remove() }
     var options = EncodeOptions()
-    options.pngEncoder = .paethHuffman
+    options.pngEncoder = .fastDeflate
     var files: [[UInt8]] = []
     for bandRows in [600, 250, 97, 1] {
         let path = dir.file("out-\(bandRows).png")

@@ -1,4 +1,4 @@
-// The PNG image data (the zlib stream of the IDAT chunks) for `PNGEncoder.paethHuffman`: every
+// The PNG image data (the zlib stream of the IDAT chunks) for `PNGEncoder.fastDeflate`: every
 // row Paeth-filtered, then deflate blocks (RFC 1950/1951) with Huffman codes fitted to each
 // block's bytes and a greedy, one-candidate match search.
 //
@@ -14,7 +14,7 @@
 /// far (the bits of an unfinished byte wait for the next call). Blocks start every `blockBytes`
 /// bytes of the filtered stream, wherever the bands end, so the stream does not depend on how the
 /// rows were split into bands. Its working memory is kept from band to band.
-final class HuffmanDeflateEncoder {
+final class FastDeflateEncoder {
     let rowBytes: Int
     let bytesPerPixel: Int
     /// Filtered bytes per deflate block: a block's code adapts to its part of the image; the code
@@ -24,7 +24,7 @@ final class HuffmanDeflateEncoder {
     private var previousRow: [UInt8]   // the last row appended (zeros before the first)
     private var filtered: [UInt8] = []  // a band's filtered rows
     private var pending: [UInt8] = []   // filtered bytes of the block not yet full
-    private let scratch = HuffmanBlock.Scratch(blockBytes: HuffmanDeflateEncoder.blockBytes)
+    private let scratch = DeflateBlock.Scratch(blockBytes: FastDeflateEncoder.blockBytes)
     private var adler = Adler32()
     private var bits = BitWriter()
     private var started = false
@@ -72,7 +72,7 @@ final class HuffmanDeflateEncoder {
                 if pending.count == Self.blockBytes { codePending() }
             }
             while data.count - used >= Self.blockBytes {
-                HuffmanBlock.write(UnsafeBufferPointer(rebasing: data[used..<(used + Self.blockBytes)]), final: false,
+                DeflateBlock.write(UnsafeBufferPointer(rebasing: data[used..<(used + Self.blockBytes)]), final: false,
                                    scratch: scratch, into: &bits)
                 used += Self.blockBytes
             }
@@ -82,7 +82,7 @@ final class HuffmanDeflateEncoder {
     }
 
     private func codePending() {
-        pending.withUnsafeBufferPointer { HuffmanBlock.write($0, final: false, scratch: scratch, into: &bits) }
+        pending.withUnsafeBufferPointer { DeflateBlock.write($0, final: false, scratch: scratch, into: &bits) }
         pending.removeAll(keepingCapacity: true)
     }
 
@@ -150,7 +150,7 @@ enum PaethFilter {
 /// and the 32 KiB window).
 /// Paeth turns flat areas into runs of zeros (matches at distance 1) and repeated patterns into
 /// repeated residuals (matches at their period).
-enum HuffmanBlock {
+enum DeflateBlock {
     /// Longest code deflate allows for literals, lengths and distances, and for the code-length code.
     static let maxBits = 15, maxCodeLengthBits = 7
     /// Shortest match we take (4, the hash's width; deflate allows 3) and longest deflate codes.
@@ -174,7 +174,7 @@ enum HuffmanBlock {
         init(blockBytes: Int) {
             self.blockBytes = blockBytes
             tokens = .allocate(capacity: blockBytes)
-            heads = .allocate(capacity: 1 << HuffmanBlock.hashBits)
+            heads = .allocate(capacity: 1 << DeflateBlock.hashBits)
             bytes = .allocate(capacity: Self.outputBound(tokens: blockBytes))
         }
 
@@ -461,7 +461,7 @@ struct BitWriter {
             }
         }
         for token in tokens {
-            if token & HuffmanBlock.matchFlag == 0 {
+            if token & DeflateBlock.matchFlag == 0 {
                 add(literals[Int(token)])
             } else {
                 add(lengths[Int(token >> 15 & 0x1FF)])
