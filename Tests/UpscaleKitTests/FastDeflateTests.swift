@@ -124,7 +124,7 @@ private func roundTrip(channels: Int, alpha hasAlpha: Bool, bitDepth: Int, width
     let values = (0..<(planes * height * width)).map { Float(sample($0, (1 << bitDepth) - 1)) / maxValue }
     let color = Tensor(shape: [1, channels, height, width], data: Array(values[0..<(channels * height * width)]))
     let alpha = hasAlpha ? Tensor(shape: [1, 1, height, width], data: Array(values[(channels * height * width)...])) : nil
-    let dir = ScratchDir("huffman-png")
+    let dir = ScratchDir("deflate-png")
     defer { dir.remove() }
     var options = EncodeOptions()
     options.pngEncoder = .fastDeflate
@@ -255,8 +255,7 @@ private func roundTrip(channels: Int, alpha hasAlpha: Bool, bitDepth: Int, width
     var random = SeededSamples(seed: 13)
     let (width, height) = (700, 600)
     let data = (0..<(3 * width * height)).map { i in Float(i % width < 300 ? 77 : random.next(below: 256)) / 255 }
-    let color = Tensor(shape: [1, 3, height, width], data: data)
-    let dir = ScratchDir("huffman-bands")
+    let dir = ScratchDir("deflate-bands")
     defer { dir.remove() }
     var options = EncodeOptions()
     options.pngEncoder = .fastDeflate
