@@ -72,7 +72,7 @@ final class FastDeflateEncoder {
                 if pending.count == Self.blockBytes { codePending() }
             }
             while data.count - used >= Self.blockBytes {
-                DeflateBlock.write(UnsafeBufferPointer(rebasing: data[used..<(used + Self.blockBytes)]), final: false,
+                DeflateBlock.write(UnsafeBufferPointer(rebasing: data[used..<(used + Self.blockBytes)]),
                                    scratch: scratch, into: &bits)
                 used += Self.blockBytes
             }
@@ -82,7 +82,7 @@ final class FastDeflateEncoder {
     }
 
     private func codePending() {
-        pending.withUnsafeBufferPointer { DeflateBlock.write($0, final: false, scratch: scratch, into: &bits) }
+        pending.withUnsafeBufferPointer { DeflateBlock.write($0, scratch: scratch, into: &bits) }
         pending.removeAll(keepingCapacity: true)
     }
 
@@ -181,7 +181,9 @@ enum DeflateBlock {
         deinit { tokens.deallocate(); heads.deallocate(); bytes.deallocate() }
     }
 
-    static func write(_ data: UnsafeBufferPointer<UInt8>, final: Bool, scratch: Scratch, into bits: inout BitWriter) {
+    /// Codes `data` as one block, never the final one: `FastDeflateEncoder.finish` ends the stream
+    /// with an empty final block.
+    static func write(_ data: UnsafeBufferPointer<UInt8>, scratch: Scratch, into bits: inout BitWriter) {
         guard let bytes = data.baseAddress, !data.isEmpty else { return }
         precondition(data.count <= scratch.blockBytes, "a block larger than its scratch")
         var counts = [Int](repeating: 0, count: 286)          // literal/length symbols
@@ -195,7 +197,7 @@ enum DeflateBlock {
         let distanceCodes = HuffmanCode.canonicalCodes(lengths: distanceLengths)
         let literalCount = max(257, (lengths.lastIndex { $0 > 0 } ?? 0) + 1)
         let distanceCount = max(1, (distanceLengths.lastIndex { $0 > 0 } ?? 0) + 1)
-        bits.put(final ? 0b101 : 0b100, count: 3)   // BFINAL, BTYPE = 10
+        bits.put(0b100, count: 3)   // BFINAL = 0, BTYPE = 10
         writeCodeLengths(Array(lengths[0..<literalCount]), distanceLengths: Array(distanceLengths[0..<distanceCount]),
                          into: &bits)
         // Bits as (value << 8 | bit count): literals by byte value; a match's length code with

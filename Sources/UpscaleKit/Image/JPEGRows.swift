@@ -184,11 +184,7 @@ public final class JPEGRowWriter: ImageRowWriter {
         let rows = band.rows
         guard rows > 0 else { return }
         let rowBytes = width * colorChannels
-        // (rows, W, C) samples; interleave writes every byte, so none is zero-filled first
-        var buffer = [UInt8](unsafeUninitializedCapacity: rows * rowBytes) { bytes, initialized in
-            PixelPacking.interleave(band, withAlpha: false, sampleBits: 8, into: bytes.baseAddress!)
-            initialized = rows * rowBytes
-        }
+        var buffer = PixelPacking.interleaved(band, withAlpha: false, sampleBits: 8, rowBytes: rowBytes)  // (rows, W, C)
         let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in
             var pointers: [UnsafeMutablePointer<JSAMPLE>?] = (0..<rows).map { bytes.baseAddress! + $0 * rowBytes }
             return cjpeg_write_rows(writer, &pointers, JDIMENSION(rows)) != 0

@@ -222,11 +222,8 @@ public final class PNGRowWriter: ImageRowWriter {
         guard rows > 0 else { return }
         let channels = colorChannels + (hasAlpha ? 1 : 0)
         let rowBytes = width * channels * bitDepth / 8
-        // (rows, W, channels) samples; interleave writes every byte, so none is zero-filled first
-        var buffer = [UInt8](unsafeUninitializedCapacity: rows * rowBytes) { bytes, initialized in
-            PixelPacking.interleave(band, withAlpha: hasAlpha, sampleBits: bitDepth, into: bytes.baseAddress!)
-            initialized = rows * rowBytes
-        }
+        // (rows, W, channels) samples
+        var buffer = PixelPacking.interleaved(band, withAlpha: hasAlpha, sampleBits: bitDepth, rowBytes: rowBytes)
         let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in
             if let deflate {
                 return writeImageData(deflate.append(rows: UnsafePointer(bytes.baseAddress!), rowCount: rows))

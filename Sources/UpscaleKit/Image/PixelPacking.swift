@@ -75,6 +75,15 @@ enum PixelPacking {
         return sample
     }
 
+    /// `interleave` into a new array of `band.rows` rows of `rowBytes` bytes (not zero-filled first:
+    /// interleave writes every byte).
+    static func interleaved(_ band: ImageBand, withAlpha: Bool, sampleBits: Int, rowBytes: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: band.rows * rowBytes) { bytes, initialized in
+            interleave(band, withAlpha: withAlpha, sampleBits: sampleBits, into: bytes.baseAddress!)
+            initialized = band.rows * rowBytes
+        }
+    }
+
     /// src = color (1, C, rows, W) + alpha (1, 1, rows, W) when `withAlpha` (all 1 when the band has
     /// none) / dst = (rows, W, C + alpha) samples, 8-bit or 16-bit big-endian. 8 pixels at a time
     /// through the vector `quantize`, the last ones through the scalar one.
