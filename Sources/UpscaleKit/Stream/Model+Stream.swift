@@ -110,28 +110,9 @@ extension Model {
     /// the tile plan's column tiles, each tile reading the window (image rows from `windowOrigin`).
     func runStackBand(_ band: BandPlan.Band, window: Tensor, windowOrigin: Int, tiles: TilePlan,
                       threads: Int, scratch: TileScratchPool, tracker: RunTracker) throws -> Tensor {
-        let outW = tiles.sizes[tiles.sizes.count - 1].1
-        let cOut = layers[layers.count - 1].outChannels
-        let columns = tiles.colPlans
-        let tileWorkers = min(threads, columns.count)
-        let convThreads = max(1, threads / tileWorkers)
-        // Not zero-filled: the tiles write every element (their outputs partition the band), unless
-        // the run stops early, and then the band is thrown away below.
-        let output = Tensor(shape: [1, cOut, band.output.count, outW]) { out in
-            // Worker for column tile c owns output columns columns[c].last of the band (the column tiles partition them).
-            parallelFor(columns.count, threads: tileWorkers) { c in
-                if tracker.shouldStop() { return }
-                let tile = Tile(regions: zip(band.stackRows, columns[c]).map { TileRect(rows: $0, cols: $1) })
-                scratch.withScratch { maps in
-                    let y = runTile(tile, image: window, imageRowOrigin: windowOrigin, threads: convThreads,
-                                    scratch: maps)  // (1, Cout, th, tw)
-                    place(y, channels: cOut, at: tile.output, rowOrigin: band.output.lowerBound, into: out,
-                          height: band.output.count, width: outW)
-                }
-                tracker.tileDone()
-            }
-        }
-        if tracker.wasStopped { throw CancellationError() }
-        return output
+        let columns = tiles.colPlans   // the column tiles partition the band's output columns
+        return try runTiles(columns.count, { c in Tile(regions: zip(band.stackRows, columns[c]).map { TileRect(rows: $0, cols: $1) }) },
+                            image: window, imageRowOrigin: windowOrigin, outputRows: band.output,
+                            width: tiles.sizes[tiles.sizes.count - 1].1, threads: threads, scratch: scratch, tracker: tracker)
     }
 }

@@ -67,21 +67,33 @@ extension Model {
         let plan = TilePlan(height: height, width: width, tileSize: max(1, options.tileSize),
                             rows: rowGeometry, cols: colGeometry)
         let (outH, outW) = plan.sizes[plan.sizes.count - 1]
-        let cOut = layers[layers.count - 1].outChannels
-        let threads = max(1, options.threads)
-        let tileWorkers = min(threads, plan.count)
-        let convThreads = max(1, threads / tileWorkers)
         let scratch = TileScratchPool(capacities: scratchCapacities(rowPlans: plan.rowPlans, colPlans: plan.colPlans))
-        // Not zero-filled: the tiles write every element (their outputs partition the output),
-        // unless the run stops early, and then it is thrown away below.
-        let output = Tensor(shape: [1, cOut, outH, outW]) { out in
-            // Worker for item t owns output rectangle plan.tile(t).output (the tiles partition the output).
-            parallelFor(plan.count, threads: tileWorkers) { t in
+        return try runTiles(plan.count, plan.tile, image: input, imageRowOrigin: 0, outputRows: 0..<outH, width: outW,
+                            threads: max(1, options.threads), scratch: scratch, tracker: tracker)
+    }
+
+    /// Tiles `tile(0) ..< tile(count)` of `image` (which holds the image's rows from
+    /// `imageRowOrigin` on), whose outputs partition the stack's output rows `outputRows` × all
+    /// `width` columns, in parallel → those rows (1, Cout, outputRows.count, width). The whole-image
+    /// run and each band of the streaming path.
+    /// - Throws: `CancellationError` when `tracker` says stop (the partial output is dropped).
+    func runTiles(_ count: Int, _ tile: (Int) -> Tile, image: Tensor, imageRowOrigin: Int, outputRows: Range<Int>,
+                  width: Int, threads: Int, scratch: TileScratchPool, tracker: RunTracker) throws -> Tensor {
+        let cOut = layers[layers.count - 1].outChannels
+        let tileWorkers = max(1, min(threads, count))
+        let convThreads = max(1, threads / tileWorkers)
+        // Not zero-filled: the tiles write every element (their outputs partition the rows), unless
+        // the run stops early, and then it is thrown away below.
+        let output = Tensor(shape: [1, cOut, outputRows.count, width]) { out in
+            // Worker for item i owns output rectangle tile(i).output.
+            parallelFor(count, threads: tileWorkers) { i in
                 if tracker.shouldStop() { return }
-                let tile = plan.tile(t)
+                let t = tile(i)
                 scratch.withScratch { maps in
-                    let y = runTile(tile, image: input, threads: convThreads, scratch: maps)  // (1, Cout, th, tw)
-                    place(y, channels: cOut, at: tile.output, rowOrigin: 0, into: out, height: outH, width: outW)
+                    let y = runTile(t, image: image, imageRowOrigin: imageRowOrigin, threads: convThreads,
+                                    scratch: maps)  // (1, Cout, th, tw)
+                    place(y, channels: cOut, at: t.output, rowOrigin: outputRows.lowerBound, into: out,
+                          height: outputRows.count, width: width)
                 }
                 tracker.tileDone()
             }
@@ -164,8 +176,8 @@ extension Model {
 final class TileScratch {
     private var maps: [(pointer: UnsafeMutablePointer<Float>, capacity: Int)] = []
 
-    /// Maps of these sizes up front (none: grown on demand).
-    init(capacities: [Int] = []) {
+    /// Maps of these sizes up front (grown later if a tile ever needs more).
+    init(capacities: [Int]) {
         maps = capacities.map { Self.allocate(max(1, $0)) }
     }
 
@@ -197,7 +209,7 @@ final class TileScratchPool: @unchecked Sendable {
     private let capacities: [Int]
 
     /// Each worker's scratch starts with maps of `capacities` floats (see `scratchCapacities`).
-    init(capacities: [Int] = []) {
+    init(capacities: [Int]) {
         self.capacities = capacities
     }
 
