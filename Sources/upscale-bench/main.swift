@@ -15,6 +15,7 @@ import Foundation
 import UpscaleKit
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+ProcessMemory.keepFreedMemory()   // as `upscale` does
 do {
     switch arguments.first {
     case "peak":

@@ -58,6 +58,7 @@ guard let options = parse() else {
     FileHandle.standardError.write(Data("usage: upscale-pipeline-bench INPUT [--model x2] [--reps 5] [--threads N] [--tile 256] [--encode]\n".utf8))
     exit(2)
 }
+ProcessMemory.keepFreedMemory()   // as `upscale` does
 do {
     guard let bytes = BuiltinModels.bytes(named: options.model) else { throw ModelError("no built-in model \(options.model)") }
     let model = try Model(bytes: bytes, name: options.model)

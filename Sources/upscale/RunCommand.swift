@@ -47,6 +47,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let console = Console(level: reporting.quiet ? .quiet : reporting.verbose ? .verbose : .normal)
         Interruption.install()
+        ProcessMemory.keepFreedMemory()
         let started = Date()
         let (source, net) = try loadModel(console)
         let (jobs, failedArguments) = try planJobs(scale: net.scale, console)
