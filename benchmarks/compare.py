@@ -350,8 +350,11 @@ def main():
           f"mean {peak_gflops:.1f} is the '% peak' reference. Load average {os.getloadavg()[0]:.2f}.")
     print(f"'% core (CPU)': useful GFLOP per CPU second of the engine's process / the 1-core peak ({per_core:.1f});"
           " threads that spin while waiting count as CPU time.")
-    print("\n| network | engine | median s | output MP/s | GFLOP/s | % peak | % core (CPU) | engine time / ours | max abs diff |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("'paired': the median over rounds of (engine time / ours) within one round, and the rounds ours was faster"
+          " in; the engines of a round run back to back, so the pair saw nearly the same machine load.")
+    print("\n| network | engine | median s | output MP/s | GFLOP/s | % peak | % core (CPU) | engine time / ours "
+          "| paired | ours faster | max abs diff |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         ours_s = r["medians"].get("ours")
         for engine, s in r["medians"].items():
@@ -361,8 +364,13 @@ def main():
             ratio = f"{s / ours_s:.2f}×" if ours_s else "–"
             diff = f"{r['diffs'][engine]:.1e}" if engine in r["diffs"] else "(reference)"
             cpu_eff = 100 * r["flops"] / r["cpu_medians"][engine] / 1e9 / per_core
+            paired, faster = "–", "–"
+            if ours_s and engine != "ours":
+                pairs = list(zip(r["times"][engine], r["times"]["ours"]))
+                paired = f"{statistics.median(e / o for e, o in pairs):.2f}×"
+                faster = f"{sum(o < e for e, o in pairs)}/{len(pairs)}"
             print(f"| {r['network']} | {engine} | {s:.3f} | {r['output_megapixels'] / s:.1f} | {gflops:.1f} | "
-                  f"{100 * gflops / peak_gflops:.0f} | {cpu_eff:.0f} | {ratio} | {diff} |")
+                  f"{100 * gflops / peak_gflops:.0f} | {cpu_eff:.0f} | {ratio} | {paired} | {faster} | {diff} |")
     if any("upscale e2e" in r["medians"] for r in results):
         print("\n| network | ours, network only s | `upscale` end to end s | end to end / network only |")
         print("|---|---:|---:|---:|")
