@@ -27,7 +27,7 @@ public enum ColorSpace {
         precondition(luma.rank == 4 && luma.shape[0] == 1 && luma.shape[1] == 1
                      && chroma.shape == [1, 2, luma.shape[2], luma.shape[3]], "Y (1, 1, H, W) and CbCr (1, 2, H, W)")
         let plane = luma.shape[2] * luma.shape[3]
-        let map = Affine(matrix: inverse, before: offset, after: [0, 0, 0])
+        let map = toRGB
         return Tensor(shape: [1, 3, luma.shape[2], luma.shape[3]]) { buffer in
             luma.withUnsafeBufferPointer { y in
                 chroma.withUnsafeBufferPointer { c in
@@ -42,6 +42,16 @@ public enum ColorSpace {
             }
         }
     }
+
+    /// One row of `yCbCrToRGBClamped`: `count` pixels of Y, Cb, Cr → R, G, B clamped to [0, 1], the
+    /// same bits per pixel.
+    static func yCbCrToRGBClampedRow(_ y: UnsafePointer<Float>, _ cb: UnsafePointer<Float>, _ cr: UnsafePointer<Float>,
+                                     count: Int, into r: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
+                                     _ b: UnsafeMutablePointer<Float>) {
+        toRGB.apply(y, cb, cr, count: count, into: r, g, b, clamp: true)
+    }
+
+    private static let toRGB = Affine(matrix: inverse, before: offset, after: [0, 0, 0])
 
     /// (N, 3, H, W) RGB → (N, 1, H, W) luma Y.
     public static func luma(_ rgb: Tensor) -> Tensor {

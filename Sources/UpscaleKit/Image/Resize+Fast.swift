@@ -18,6 +18,25 @@ extension Resize {
         let interior: Range<Int>   // inputs x whose outputs f·x + p (every p) read x + shift[p] + j, j ∈ 0..<used
         let shift: [Int]           // (factor)
         let phaseWeight: [Double]  // (factor, used, interior.count)
+        var outLength: Int { contributions.index.count / contributions.taps }
+
+        /// `body` with the tables as raw pointers (valid only inside `body`).
+        func withPointers<R>(_ body: (WidthTapPointers) throws -> R) rethrows -> R {
+            try contributions.weight.withUnsafeBufferPointer { weight in
+                try contributions.index.withUnsafeBufferPointer { index in
+                    try shift.withUnsafeBufferPointer { shift in
+                        try phaseWeight.withUnsafeBufferPointer { phaseWeight in
+                            try body(WidthTapPointers(
+                                taps: contributions.taps, usedTaps: usedTaps, factor: factor, interior: interior,
+                                outLength: outLength, weight: weight.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                                index: index.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                                shift: shift.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                                phaseWeight: phaseWeight.baseAddress ?? UnsafePointer(bitPattern: 8)!))
+                        }
+                    }
+                }
+            }
+        }
 
         init(_ c: Contributions, inLength: Int) {
             let taps = c.taps
@@ -70,91 +89,98 @@ extension Resize {
                            quantize: Bool, threads: Int) -> Tensor {
         let (planes, inH, w) = (t.shape[0] * t.shape[1], t.shape[2], t.shape[3])
         let outH = outRows.count
-        let taps = c.taps
         return Tensor(shape: [t.shape[0], t.shape[1], outH, w]) { buffer in
             t.withUnsafeBufferPointer { src in
-                c.weight.withUnsafeBufferPointer { weight in
-                c.index.withUnsafeBufferPointer { index in
+                c.withRowPointers { taps in
                     guard let dst = buffer.baseAddress, let src = src.baseAddress else { return }
                     parallelFor(planes * outH, threads: threads) { item in
                         let (plane, k) = (item / outH, item % outH)
-                        let o = outRows.lowerBound + k
-                        let row = dst + (plane * outH + k) * w  // (W) written by this item only
-                        func input(_ j: Int) -> UnsafePointer<Float> { src + (plane * inH + index[o * taps + j] - rowOrigin) * w }
-                        var x = 0
-                        while x + 8 <= w {
-                            var acc = SIMD8<Double>(repeating: 0)
-                            for j in 0..<taps where weight[o * taps + j] != 0 {
-                                acc = acc + weight[o * taps + j] * loadDoubles(input(j) + x)
-                            }
-                            store(finish(acc, quantize: quantize), row + x)
-                            x += 8
-                        }
-                        while x < w {
-                            var acc = 0.0
-                            for j in 0..<taps where weight[o * taps + j] != 0 { acc += weight[o * taps + j] * Double(input(j)[x]) }
-                            row[x] = finish(acc, quantize: quantize)
-                            x += 1
-                        }
+                        heightPassRow(taps, plane: src + plane * inH * w, rowOrigin: rowOrigin, width: w,
+                                      output: outRows.lowerBound + k, quantize: quantize,
+                                      into: dst + (plane * outH + k) * w)  // written by this item only
                     }
-                }
                 }
             }
         }
     }
 
+    /// The height pass's output row `o` of one plane: `plane` (rows, width) holds the input rows
+    /// from `rowOrigin` on, all the rows `o` taps; the row goes to `row` (width).
+    @inline(__always)
+    static func heightPassRow(_ c: ContributionPointers, plane src: UnsafePointer<Float>, rowOrigin: Int, width w: Int,
+                              output o: Int, quantize: Bool, into row: UnsafeMutablePointer<Float>) {
+        let (taps, weight, index) = (c.taps, c.weight, c.index)
+        func input(_ j: Int) -> UnsafePointer<Float> { src + (index[o * taps + j] - rowOrigin) * w }
+        var x = 0
+        while x + 8 <= w {
+            var acc = SIMD8<Double>(repeating: 0)
+            for j in 0..<taps where weight[o * taps + j] != 0 {
+                acc = acc + weight[o * taps + j] * loadDoubles(input(j) + x)
+            }
+            store(finish(acc, quantize: quantize), row + x)
+            x += 8
+        }
+        while x < w {
+            var acc = 0.0
+            for j in 0..<taps where weight[o * taps + j] != 0 { acc += weight[o * taps + j] * Double(input(j)[x]) }
+            row[x] = finish(acc, quantize: quantize)
+            x += 1
+        }
+    }
+
     // src = (N, C, H, W) / dst = (N, C, H, outW) with the taps `plan`: each worker owns whole rows.
     static func resizeWidth(_ t: Tensor, taps plan: WidthTaps, quantize: Bool, threads: Int) -> Tensor {
-        let c = plan.contributions
         let (rows, inW) = (t.shape[0] * t.shape[1] * t.shape[2], t.shape[3])
-        let (taps, used, f) = (c.taps, plan.usedTaps, plan.factor)
-        let outW = c.index.count / taps
-        precondition(outW == 0 || plan.interior.isEmpty || inW * f == outW, "resizeWidth: taps made for another width")
-        // Inputs x in lo..<vectorEnd go 8 at a time through the phase loop; the other outputs are gathered.
-        let (lo, n) = (plan.interior.lowerBound, plan.interior.count)
-        let vectorEnd = lo + n / 8 * 8
+        let outW = plan.outLength
+        precondition(outW == 0 || plan.interior.isEmpty || inW * plan.factor == outW, "resizeWidth: taps made for another width")
         return Tensor(shape: [t.shape[0], t.shape[1], t.shape[2], outW]) { buffer in
             t.withUnsafeBufferPointer { src in
-                c.weight.withUnsafeBufferPointer { weight in
-                c.index.withUnsafeBufferPointer { index in
-                plan.phaseWeight.withUnsafeBufferPointer { phaseWeight in
+                plan.withPointers { taps in
                     guard let dst = buffer.baseAddress, let src = src.baseAddress else { return }
                     parallelFor(rows, threads: threads) { r in
-                        let (input, output) = (src + r * inW, dst + r * outW)  // output row r is this item's only
-                        func gather(_ o: Int) {
-                            var acc = 0.0
-                            for j in used { acc += weight[o * taps + j] * Double(input[index[o * taps + j]]) }
-                            output[o] = finish(acc, quantize: quantize)
-                        }
-                        for o in 0..<(f * lo) { gather(o) }
-                        // 8 outputs of phase p at inputs x ..< x + 8.
-                        func phase(_ p: Int, _ x: Int) -> SIMD8<Float> {
-                            let first = input + x + plan.shift[p]
-                            let w = phaseWeight.baseAddress! + p * used.count * n + (x - lo)
-                            var acc = SIMD8<Double>(repeating: 0)
-                            for j in 0..<used.count { acc = acc + loadDoubles(w + j * n) * loadDoubles(first + j) }
-                            return finish(acc, quantize: quantize)
-                        }
-                        for x in stride(from: lo, to: vectorEnd, by: 8) {
-                            if f == 2 {
-                                // src = phases 0 and 1 of x ..< x + 8 / dst = outputs 2x ..< 2x + 16, interleaved
-                                let (a, b) = (phase(0, x), phase(1, x))
-                                store(SIMD16(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3],
-                                             a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7]), output + 2 * x)
-                                continue
-                            }
-                            for p in 0..<f {
-                                let v = phase(p, x)
-                                for i in 0..<8 { output[f * (x + i) + p] = v[i] }
-                            }
-                        }
-                        for o in (f * vectorEnd)..<outW { gather(o) }
+                        widthPassRow(taps, input: src + r * inW, quantize: quantize, into: dst + r * outW)  // row r is this item's only
                     }
-                }
-                }
                 }
             }
         }
+    }
+
+    /// The width pass of one row: `input` (the plan's inLength) → `output` (its outLength).
+    @inline(__always)
+    static func widthPassRow(_ plan: WidthTapPointers, input: UnsafePointer<Float>, quantize: Bool,
+                             into output: UnsafeMutablePointer<Float>) {
+        let (taps, used, f, weight, index) = (plan.taps, plan.usedTaps, plan.factor, plan.weight, plan.index)
+        // Inputs x in lo..<vectorEnd go 8 at a time through the phase loop; the other outputs are gathered.
+        let (lo, n) = (plan.interior.lowerBound, plan.interior.count)
+        let vectorEnd = lo + n / 8 * 8
+        func gather(_ o: Int) {
+            var acc = 0.0
+            for j in used { acc += weight[o * taps + j] * Double(input[index[o * taps + j]]) }
+            output[o] = finish(acc, quantize: quantize)
+        }
+        for o in 0..<(f * lo) { gather(o) }
+        // 8 outputs of phase p at inputs x ..< x + 8.
+        func phase(_ p: Int, _ x: Int) -> SIMD8<Float> {
+            let first = input + x + plan.shift[p]
+            let w = plan.phaseWeight + p * used.count * n + (x - lo)
+            var acc = SIMD8<Double>(repeating: 0)
+            for j in 0..<used.count { acc = acc + loadDoubles(w + j * n) * loadDoubles(first + j) }
+            return finish(acc, quantize: quantize)
+        }
+        for x in stride(from: lo, to: vectorEnd, by: 8) {
+            if f == 2 {
+                // src = phases 0 and 1 of x ..< x + 8 / dst = outputs 2x ..< 2x + 16, interleaved
+                let (a, b) = (phase(0, x), phase(1, x))
+                store(SIMD16(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3],
+                             a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7]), output + 2 * x)
+                continue
+            }
+            for p in 0..<f {
+                let v = phase(p, x)
+                for i in 0..<8 { output[f * (x + i) + p] = v[i] }
+            }
+        }
+        for o in (f * vectorEnd)..<plan.outLength { gather(o) }
     }
 
     /// `finish` on 8 sums.
@@ -164,6 +190,35 @@ extension Resize {
         var v = SIMD8<Float>()
         for i in 0..<8 { v[i] = finish(acc[i], quantize: true) }
         return v
+    }
+}
+
+/// A `WidthTaps` as raw pointers, for the row loops (see `WidthTaps.withPointers`).
+struct WidthTapPointers {
+    let taps: Int
+    let usedTaps: Range<Int>
+    let factor: Int
+    let interior: Range<Int>
+    let outLength: Int
+    let weight: UnsafePointer<Double>, index: UnsafePointer<Int>
+    let shift: UnsafePointer<Int>, phaseWeight: UnsafePointer<Double>
+}
+
+/// `Resize.Contributions` as raw pointers, for the row loops (see `Contributions.withRowPointers`).
+struct ContributionPointers {
+    let taps: Int
+    let weight: UnsafePointer<Double>, index: UnsafePointer<Int>
+}
+
+extension Resize.Contributions {
+    /// `body` with the tables as raw pointers (valid only inside `body`).
+    func withRowPointers<R>(_ body: (ContributionPointers) throws -> R) rethrows -> R {
+        try weight.withUnsafeBufferPointer { weight in
+            try index.withUnsafeBufferPointer { index in
+                try body(ContributionPointers(taps: taps, weight: weight.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                                              index: index.baseAddress ?? UnsafePointer(bitPattern: 8)!))
+            }
+        }
     }
 }
 

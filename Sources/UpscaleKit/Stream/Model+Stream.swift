@@ -6,7 +6,9 @@
 //     stack     the band's tiles (its row ranges × the tile plan's column tiles), each reading the
 //               window through runTile; the tiles partition the band's output rows
 //     residual, chroma, alpha   rows band.output of the bicubic upscale, from the window
-//     colour    modelOutput (per pixel, clamped) → an output band, queued for the writer thread
+//     colour    modelOutput (per pixel, clamped) → an output band, queued for the writer thread;
+//               a y model with the bicubic residual on RGB (the built-in models) does residual,
+//               chroma and colour row by row instead (lumaModelRGB), with the same row passes
 //     drop the window rows above band b + 1's reads
 //
 // Every stage gives, at each output position, the bits of the whole-image `upscale(color:alpha:)`:
@@ -99,11 +101,67 @@ extension Model {
             Resize.bicubicUpscaleRows(t, rowOrigin: window.origin, height: height, factor: scale, outRows: band.output,
                                       taps: taps, threads: threads)
         }
-        if residual == .bicubic { addResidual(&y, bicubicRows(stackInput)) }
-        let color = modelOutput(y, chromaUp: window.chroma.map(bicubicRows), colorChannels: colorChannels)
+        let color: Tensor
+        if channels == .y, residual == .bicubic, let chroma = window.chroma {
+            color = lumaModelRGB(y, luma: stackInput, chroma: chroma, rowOrigin: window.origin, outRows: band.output,
+                                 taps: taps, threads: threads)
+        } else {
+            if residual == .bicubic { addResidual(&y, bicubicRows(stackInput)) }
+            color = modelOutput(y, chromaUp: window.chroma.map(bicubicRows), colorChannels: colorChannels)
+        }
         var alpha = window.alpha.map(bicubicRows)
         if alpha != nil { Model.clamp(&alpha!) }
         return ImageBand(color: color, alpha: alpha)
+    }
+
+    /// A y model's band on an RGB image, row by row: for each output row, the bicubic rows of Y
+    /// (the residual), Cb and Cr from the window, the residual added to the stack's row, and the
+    /// row converted to RGB, clamped. The same per-pixel arithmetic as `addResidual` of
+    /// `bicubicUpscaleRows`, then `modelOutput` (the same row passes, the same colour map), without
+    /// the band-sized planes in between: three rows of scratch per worker instead of five planes.
+    /// - Parameters:
+    ///   - y: the stack's output rows `outRows` (1, 1, rows, sW).
+    ///   - luma, chroma: the window's Y (1, 1, n, W) and CbCr (1, 2, n, W), image rows from `rowOrigin`.
+    /// - Returns: RGB (1, 3, rows, sW), clamped.
+    func lumaModelRGB(_ y: Tensor, luma: Tensor, chroma: Tensor, rowOrigin: Int, outRows: Range<Int>,
+                      taps: Resize.BicubicTaps, threads: Int) -> Tensor {
+        let (n, w, outW) = (luma.shape[2], luma.shape[3], y.shape[3])
+        let rows = outRows.count
+        precondition(y.shape == [1, 1, rows, outW] && chroma.shape == [1, 2, n, w] && outW == scale * w,
+                     "band shapes")
+        let plane = rows * outW
+        return Tensor(shape: [1, 3, rows, outW]) { out in
+            y.withUnsafeBufferPointer { y in
+            luma.withUnsafeBufferPointer { luma in
+            chroma.withUnsafeBufferPointer { chroma in
+            taps.rows.withRowPointers { rowTaps in
+            taps.colsByPhase.withPointers { colTaps in
+                guard let dst = out.baseAddress, let y = y.baseAddress, let luma = luma.baseAddress,
+                      let chroma = chroma.baseAddress else { return }
+                // Each item owns output row k of the three planes.
+                parallelFor(rows, threads: threads) { k in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: w + 3 * outW) { scratch in
+                        let short = scratch.baseAddress!, yRow = short + w, cb = yRow + outW, cr = cb + outW
+                        func upscaledRow(_ source: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>) {
+                            Resize.heightPassRow(rowTaps, plane: source, rowOrigin: rowOrigin, width: w,
+                                                 output: outRows.lowerBound + k, quantize: false, into: short)
+                            Resize.widthPassRow(colTaps, input: short, quantize: false, into: row)
+                        }
+                        upscaledRow(luma, into: yRow)
+                        let stackRow = y + k * outW
+                        for i in 0..<outW { yRow[i] = stackRow[i] + yRow[i] }   // addResidual's y += base
+                        upscaledRow(chroma, into: cb)
+                        upscaledRow(chroma + n * w, into: cr)
+                        ColorSpace.yCbCrToRGBClampedRow(yRow, cb, cr, count: outW, into: dst + k * outW,
+                                                        dst + plane + k * outW, dst + 2 * plane + k * outW)
+                    }
+                }
+            }
+            }
+            }
+            }
+            }
+        }
     }
 
     /// The stack's output rows `band.output` (1, Cout, rows, sW): the band's row ranges crossed with
