@@ -27,14 +27,13 @@ public enum ColorSpace {
         precondition(luma.rank == 4 && luma.shape[0] == 1 && luma.shape[1] == 1
                      && chroma.shape == [1, 2, luma.shape[2], luma.shape[3]], "Y (1, 1, H, W) and CbCr (1, 2, H, W)")
         let plane = luma.shape[2] * luma.shape[3]
-        let map = toRGB
         return Tensor(shape: [1, 3, luma.shape[2], luma.shape[3]]) { buffer in
             luma.withUnsafeBufferPointer { y in
                 chroma.withUnsafeBufferPointer { c in
                     guard let dst = buffer.baseAddress, let y = y.baseAddress, let c = c.baseAddress else { return }
                     // Each worker owns the pixels of its chunks, all 3 channels.
                     parallelChunks(plane) { r in
-                        map.apply(y + r.lowerBound, c + r.lowerBound, c + plane + r.lowerBound, count: r.count,
+                        toRGB.apply(y + r.lowerBound, c + r.lowerBound, c + plane + r.lowerBound, count: r.count,
                                   into: dst + r.lowerBound, dst + plane + r.lowerBound, dst + 2 * plane + r.lowerBound,
                                   clamp: true)
                     }

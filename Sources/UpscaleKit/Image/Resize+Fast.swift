@@ -28,10 +28,8 @@ extension Resize {
                         try phaseWeight.withUnsafeBufferPointer { phaseWeight in
                             try body(WidthTapPointers(
                                 taps: contributions.taps, usedTaps: usedTaps, factor: factor, interior: interior,
-                                outLength: outLength, weight: weight.baseAddress ?? UnsafePointer(bitPattern: 8)!,
-                                index: index.baseAddress ?? UnsafePointer(bitPattern: 8)!,
-                                shift: shift.baseAddress ?? UnsafePointer(bitPattern: 8)!,
-                                phaseWeight: phaseWeight.baseAddress ?? UnsafePointer(bitPattern: 8)!))
+                                outLength: outLength, weight: start(weight), index: start(index),
+                                shift: start(shift), phaseWeight: start(phaseWeight)))
                         }
                     }
                 }
@@ -91,7 +89,7 @@ extension Resize {
         let outH = outRows.count
         return Tensor(shape: [t.shape[0], t.shape[1], outH, w]) { buffer in
             t.withUnsafeBufferPointer { src in
-                c.withRowPointers { taps in
+                c.withPointers { taps in
                     guard let dst = buffer.baseAddress, let src = src.baseAddress else { return }
                     parallelFor(planes * outH, threads: threads) { item in
                         let (plane, k) = (item / outH, item % outH)
@@ -204,7 +202,7 @@ struct WidthTapPointers {
     let shift: UnsafePointer<Int>, phaseWeight: UnsafePointer<Double>
 }
 
-/// `Resize.Contributions` as raw pointers, for the row loops (see `Contributions.withRowPointers`).
+/// `Resize.Contributions` as raw pointers, for the row loops (see `Contributions.withPointers`).
 struct ContributionPointers {
     let taps: Int
     let weight: UnsafePointer<Double>, index: UnsafePointer<Int>
@@ -212,14 +210,19 @@ struct ContributionPointers {
 
 extension Resize.Contributions {
     /// `body` with the tables as raw pointers (valid only inside `body`).
-    func withRowPointers<R>(_ body: (ContributionPointers) throws -> R) rethrows -> R {
+    func withPointers<R>(_ body: (ContributionPointers) throws -> R) rethrows -> R {
         try weight.withUnsafeBufferPointer { weight in
             try index.withUnsafeBufferPointer { index in
-                try body(ContributionPointers(taps: taps, weight: weight.baseAddress ?? UnsafePointer(bitPattern: 8)!,
-                                              index: index.baseAddress ?? UnsafePointer(bitPattern: 8)!))
+                try body(ContributionPointers(taps: taps, weight: start(weight), index: start(index)))
             }
         }
     }
+}
+
+/// The first element of `buffer`; for an empty buffer (nothing is read from it) a non-null
+/// placeholder, so that the pointer structs need no optionals.
+private func start<T>(_ buffer: UnsafeBufferPointer<T>) -> UnsafePointer<T> {
+    buffer.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<T>.alignment)!
 }
 
 /// 8 floats from `p` (any alignment), widened to Double.

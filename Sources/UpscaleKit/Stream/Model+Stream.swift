@@ -134,7 +134,7 @@ extension Model {
             y.withUnsafeBufferPointer { y in
             luma.withUnsafeBufferPointer { luma in
             chroma.withUnsafeBufferPointer { chroma in
-            taps.rows.withRowPointers { rowTaps in
+            taps.rows.withPointers { rowTaps in
             taps.colsByPhase.withPointers { colTaps in
                 guard let dst = out.baseAddress, let y = y.baseAddress, let luma = luma.baseAddress,
                       let chroma = chroma.baseAddress else { return }
