@@ -40,9 +40,10 @@ def make_pair(hr_rgb, scale):
     return lr_y.astype(np.float32), bic_y.astype(np.float32), hr_y.astype(np.float32)
 
 
-def training_set(folders, scale, extra_scales=(0.9, 0.8, 0.7, 0.6)):
+def training_set(paths, scale, extra_scales=(0.9, 0.8, 0.7, 0.6)):
+    """Pairs of the images at `paths` and of each downscaled by the extra factors."""
     pairs = []
-    for path in list_images(folders):
+    for path in paths:
         rgb = load_rgb(path)
         pairs.append(make_pair(rgb, scale))
         for factor in extra_scales:

@@ -143,8 +143,8 @@ def run_file(path, x):
 
 
 def verify_export(seq, path, channels, size=(11, 13), atol=1e-4):
-    """Checks that the file computes seq's forward on a random input (max |diff| ≤ atol; use a larger
-    atol for F16/BF16 files of unrounded weights). Returns the max |diff|."""
+    """Checks that the file computes seq's forward (any callable on (N, C, H, W)) on a random input
+    (max |diff| ≤ atol; use a larger atol for F16/BF16 files of unrounded weights). Returns the max |diff|."""
     generator = torch.Generator().manual_seed(0)  # leaves the global RNG alone
     x = torch.rand(1, 3 if channels == "rgb" else 1, *size, generator=generator)
     with torch.no_grad():
@@ -158,24 +158,37 @@ def verify_export(seq, path, channels, size=(11, 13), atol=1e-4):
 
 
 def export_checkpoint(checkpoint, out, dtype="f32", extra_meta=None):
-    """A training checkpoint ({'model': ResidualSR state_dict, 'config': {...}}) → model file.
+    """A training checkpoint ({'model': state_dict, 'config': {...}}) → model file.
     `extra_meta` adds string metadata, e.g. the quality `upscale eval` measured (set5_psnr)."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from model import fsrcnn
+    from model import ThinSR, fsrcnn
 
     ckpt = torch.load(checkpoint, map_location="cpu", weights_only=False)
     cfg = ckpt["config"]
-    stack = fsrcnn(cfg["scale"], cfg["width"], cfg["shrink"], cfg["maps"])
-    state = {k[len("stack."):]: v for k, v in ckpt["model"].items() if k.startswith("stack.")}
-    stack.load_state_dict(state)
     scale = cfg["scale"]
+    if cfg.get("arch") == "thin":
+        net = ThinSR(scale, cfg["channels"], cfg["blocks"], cfg["expand"], last_kernel=cfg["last_kernel"])
+        net.load_state_dict(ckpt["model"])
+        stack = net.plain_stack()   # the collapsed layers only
+        name = f"thin-x{scale}"
+        description = (f"x{scale} super-resolution on luma: {2 + cfg['blocks']} plain conv layers of "
+                       f"{cfg['channels']} channels (5×5, {cfg['blocks']}× 3×3, {cfg['last_kernel']}×"
+                       f"{cfg['last_kernel']} + pixel shuffle folded into one ConvTranspose2d), PReLU, "
+                       f"trained with collapsible linear blocks (expansion {cfg['expand']}), residual over bicubic")
+        reference = lambda x: net.residual(x, expanded=True)   # the training graph itself
+    else:
+        stack = fsrcnn(scale, cfg["width"], cfg["shrink"], cfg["maps"])
+        state = {k[len("stack."):]: v for k, v in ckpt["model"].items() if k.startswith("stack.")}
+        stack.load_state_dict(state)
+        name = f"fsrcnn-x{scale}"
+        description = (f"FSRCNN-style x{scale} super-resolution on luma (d={cfg['width']}, "
+                       f"s={cfg['shrink']}, m={cfg['maps']}), residual over bicubic")
+        reference = stack
     export_model(stack, out, scale=scale, channels="y", residual="bicubic", dtype=dtype,
-                 name=f"fsrcnn-x{scale}",
-                 description=(f"FSRCNN-style x{scale} super-resolution on luma (d={cfg['width']}, "
-                              f"s={cfg['shrink']}, m={cfg['maps']}), residual over bicubic"),
+                 name=name, description=description,
                  license="CC0-1.0", trained_on="T91 + BSD200", iterations=ckpt.get("iter", ""),
                  **(extra_meta or {}))
-    return verify_export(stack, out, "y", atol=1e-4 if dtype == "f32" else 1e-2)
+    return verify_export(reference, out, "y", atol=1e-4 if dtype == "f32" else 1e-2)
 
 
 def make_fixtures(folder):
@@ -216,6 +229,29 @@ def make_fixtures(folder):
         print(f"{name}: {tuple(x.shape)} -> {tuple(y.shape)}")
 
 
+def make_collapse_fixture(folder):
+    """A random ThinSR x3 trained-form network (collapsible blocks with their expansion and skips):
+    its collapsed export, and the over-parameterised training graph's output on a random input.
+    The Swift test running the file against that output proves the collapse exact."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from model import ThinSR
+
+    generator = torch.Generator().manual_seed(4321)
+    net = ThinSR(3, channels=6, blocks=3, expand=10)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.2 * torch.randn(p.shape, generator=generator))
+        x = torch.rand(1, 1, 9, 8, generator=generator)
+        y = net.residual(x, expanded=True)
+    name = "thin_collapsible_x3"
+    path = os.path.join(folder, f"{name}.bin")
+    export_model(net.plain_stack(), path, scale=3, channels="y", residual="none", name=name,
+                 license="CC0-1.0", description="random ThinSR made by training/export.py --make-fixtures")
+    verify_export(lambda t: net.residual(t, expanded=True), path, "y")
+    save_file({"input": x.contiguous(), "output": y.contiguous()}, os.path.join(folder, f"{name}.io.safetensors"))
+    print(f"{name}: {tuple(x.shape)} -> {tuple(y.shape)}")
+
+
 def main():
     ap = argparse.ArgumentParser(description="Export a trained stack to the upscale model file.")
     ap.add_argument("--checkpoint", help="training checkpoint (best.pt) to export")
@@ -227,6 +263,7 @@ def main():
     args = ap.parse_args()
     if args.make_fixtures:
         make_fixtures(args.make_fixtures)
+        make_collapse_fixture(args.make_fixtures)
     elif args.checkpoint and args.out:
         pairs = [m.split("=", 1) for m in args.meta]
         if any(len(p) != 2 or not p[0] for p in pairs):

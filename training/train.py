@@ -1,9 +1,17 @@
 """Train an x2/x3/x4 upscaling model from scratch, reproducibly.
 
-    python training/train.py --scale 2            # writes training/runs/x2/{last,best}.pt
-    python training/train.py --scale 2 --resume   # continues from runs/x2/last.pt
-    python training/train.py --scale 2 --resume --restart --lr 3e-4 --iters 12000
+    python training/train.py --scale 2 --arch thin --out training/checkpoints/x2
+                                                  # writes OUT/{last,best}.pt and appends OUT/train.log
+    python training/train.py --scale 2 --arch thin --out training/checkpoints/x2 --resume
+                                                  # continues exactly where last.pt stopped
+    python training/train.py ... --resume --restart --lr 3e-4 --iters 12000 [--loss mse]
                                                   # warm restart: a new cosine from 3e-4
+    python training/train.py --scale 4 --arch thin --init-from training/checkpoints/x2/best.pt ...
+                                                  # x3/x4 start from the x2 body
+
+Architectures: `fsrcnn` (the first shipped models) and `thin` (model.ThinSR: a deep, thin stack
+trained with collapsible linear blocks). Checkpoints are chosen on --holdout BSD200 images that
+training never sees; Set5 is reported beside them and chooses nothing.
 
 Then export the best checkpoint to the weights format:
     python training/export.py --checkpoint training/runs/x2/best.pt --out models/x2.bin
@@ -22,7 +30,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import load_rgb, list_images, make_pair, random_patches, training_set  # noqa: E402
-from model import ResidualSR, fsrcnn  # noqa: E402
+from model import ResidualSR, ThinSR, fsrcnn  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATASETS = os.path.join(ROOT, '..', 'shared', 'datasets')
@@ -33,6 +41,29 @@ def psnr_y(sr, hr, shave):
     sr = np.clip(np.round(sr * 255.0), 0, 255)
     diff = (sr - hr * 255.0)[shave:-shave, shave:-shave]
     return 10 * math.log10(255.0 ** 2 / np.mean(diff ** 2))
+
+
+def save_atomically(obj, path):
+    """A kill (the end of a session) leaves the previous checkpoint or the new one, never half of one."""
+    tmp = path + '.tmp'
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def build_net(config):
+    if config.get('arch', 'fsrcnn') == 'thin':
+        return ThinSR(config['scale'], config['channels'], config['blocks'], config['expand'],
+                      last_kernel=config['last_kernel'])
+    return ResidualSR(fsrcnn(config['scale'], config['width'], config['shrink'], config['maps']))
+
+
+def holdout_split(paths, count):
+    """Every (len/count)-th BSD200 image is held out to choose checkpoints; the rest train."""
+    if count <= 0:
+        return paths, []
+    step = max(1, len(paths) // count)
+    held = set(paths[::step][:count])
+    return [p for p in paths if p not in held], [p for p in paths if p in held]
 
 
 def validate(net, val_pairs, scale, device):
@@ -50,6 +81,7 @@ def validate(net, val_pairs, scale, device):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--scale', type=int, required=True, choices=(2, 3, 4))
+    p.add_argument('--arch', choices=('fsrcnn', 'thin'), default='fsrcnn')
     p.add_argument('--iters', type=int, default=60000)
     p.add_argument('--batch', type=int, default=32)
     p.add_argument('--patch', type=int, default=0, help='LR patch size (default 96/scale)')
@@ -59,6 +91,14 @@ def main():
     p.add_argument('--width', type=int, default=56, help='feature channels d')
     p.add_argument('--shrink', type=int, default=12, help='mapping channels s')
     p.add_argument('--maps', type=int, default=4, help='mapping layers m')
+    p.add_argument('--channels', type=int, default=16, help='thin: feature channels c')
+    p.add_argument('--blocks', type=int, default=5, help='thin: 3×3 body layers m')
+    p.add_argument('--expand', type=int, default=64,
+                   help='thin: collapsible expansion E (0: plain layers, no over-parameterisation)')
+    p.add_argument('--last-kernel', type=int, default=3, help='thin: kernel of the last conv before PixelShuffle')
+    p.add_argument('--holdout', type=int, default=10,
+                   help='BSD200 images held out to choose checkpoints (0: choose on Set5, as the fsrcnn models did)')
+    p.add_argument('--init-from', help='thin: start from this checkpoint\'s body (another scale\'s best.pt)')
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--threads', type=int, default=0, help='CPU threads (0: torch default)')
     p.add_argument('--val-every', type=int, default=1000)
@@ -72,6 +112,16 @@ def main():
 
     out = args.out or os.path.join(ROOT, 'training', 'runs', f'x{args.scale}')
     os.makedirs(out, exist_ok=True)
+    log_file = open(os.path.join(out, 'train.log'), 'a')
+
+    def print(*parts, **_):   # every line also goes to OUT/train.log, which is committed with the checkpoints
+        line = ' '.join(str(x) for x in parts)
+        sys.stdout.write(line + '\n')
+        sys.stdout.flush()
+        log_file.write(line + '\n')
+        log_file.flush()
+
+    print(f'# {time.strftime("%Y-%m-%d %H:%M:%S")} train.py {" ".join(sys.argv[1:])}')
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     if args.threads:
@@ -80,13 +130,28 @@ def main():
     patch = args.patch or 96 // args.scale
 
     t0 = time.time()
-    train_pairs = training_set([os.path.join(DATASETS, 'train', d) for d in ('T91', 'BSD200')], args.scale)
+    bsd, held = holdout_split(list_images([os.path.join(DATASETS, 'train', 'BSD200')]), args.holdout)
+    train_paths = list_images([os.path.join(DATASETS, 'train', 'T91')]) + bsd
+    train_pairs = training_set(train_paths, args.scale)
     train_pairs = [t for t in train_pairs if min(t[0].shape) >= patch]
-    val_pairs = [make_pair(load_rgb(p), args.scale) for p in list_images([os.path.join(DATASETS, 'val', 'Set5')])]
-    print(f'data: {len(train_pairs)} training images, {len(val_pairs)} validation, {time.time() - t0:.0f}s', flush=True)
+    set5_pairs = [make_pair(load_rgb(p), args.scale) for p in list_images([os.path.join(DATASETS, 'val', 'Set5')])]
+    held_pairs = [make_pair(load_rgb(p), args.scale) for p in held]
+    val_pairs = held_pairs or set5_pairs
+    print(f'data: {len(train_pairs)} training images, {len(held_pairs)} held out '
+          f'({", ".join(os.path.basename(p) for p in held) or "none: Set5 chooses"}), {time.time() - t0:.0f}s', flush=True)
 
-    config = dict(scale=args.scale, width=args.width, shrink=args.shrink, maps=args.maps)
-    net = ResidualSR(fsrcnn(args.scale, args.width, args.shrink, args.maps)).to(device)
+    if args.arch == 'thin':
+        config = dict(arch='thin', scale=args.scale, channels=args.channels, blocks=args.blocks,
+                      expand=args.expand, last_kernel=args.last_kernel)
+    else:
+        config = dict(scale=args.scale, width=args.width, shrink=args.shrink, maps=args.maps)
+    net = build_net(config).to(device)
+    if args.init_from and not args.resume:
+        if args.arch != 'thin':
+            p.error('--init-from is for --arch thin')
+        source = torch.load(args.init_from, map_location='cpu', weights_only=False)
+        taken = net.load_body(source['model'])
+        print(f'initialised {len(taken)} tensors from {args.init_from} (iteration {source.get("iter")})', flush=True)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     # Cosine annealing from base_lr at iteration `since` to 1% of it at args.iters. A warm restart
     # (--resume --restart) keeps the weights and Adam's moments and starts a new cosine from --lr.
@@ -95,6 +160,8 @@ def main():
     last_path, best_path = os.path.join(out, 'last.pt'), os.path.join(out, 'best.pt')
     if args.resume and os.path.exists(last_path):
         ck = torch.load(last_path, weights_only=False)
+        if ck.get('config', config) != config:
+            p.error(f'{last_path} holds {ck.get("config")}, not {config}')
         net.load_state_dict(ck['model'])
         start, best = ck['iter'], ck['best']
         if args.restart:
@@ -132,16 +199,19 @@ def main():
         loss_sum += loss.item()
         if it % args.val_every == 0 or it == args.iters:
             score = validate(net, val_pairs, args.scale, device)
+            set5 = validate(net, set5_pairs, args.scale, device) if held_pairs else score
             state = dict(model=net.state_dict(), opt=opt.state_dict(), schedule=schedule, iter=it,
                          best=max(best, score), rng=rng, torch_rng=torch.get_rng_state(), config=config)
             if score > best:
                 best = score
-                torch.save(dict(model=net.state_dict(), iter=it, psnr=score, config=config), best_path)
-            torch.save(state, last_path)
+                save_atomically(dict(model=net.state_dict(), iter=it, psnr=score, set5=set5, config=config),
+                                best_path)
+            save_atomically(state, last_path)
             rate = args.val_every / (time.time() - t_last)
+            chooser = 'held-out' if held_pairs else 'Set5'
             print(f'x{args.scale} iter {it}/{args.iters} loss {loss_sum / args.val_every:.5f} '
-                  f'lr {learning_rate(it):.2e} Set5 {score:.3f} dB (best {best:.3f}) {rate:.1f} it/s',
-                  flush=True)
+                  f'lr {learning_rate(it):.2e} {chooser} {score:.3f} dB (best {best:.3f}) Set5 {set5:.3f} dB '
+                  f'{rate:.1f} it/s', flush=True)
             loss_sum, t_last = 0.0, time.time()
             if args.stop_at and it >= args.stop_at:
                 break

@@ -4,7 +4,10 @@ import Testing
 
 /// Models exported by training/export.py --make-fixtures from random PyTorch stacks (Conv2d converted,
 /// ConvTranspose2d with stride/groups/dilation, PReLU, LeakyReLU, Tanh, SiLU, Sigmoid, ReLU), with
-/// PyTorch's forward output on a random input.
+/// PyTorch's forward output on a random input. `thin_collapsible_x3` is a training-form ThinSR
+/// (collapsible blocks with their 1×1 expansions and identity skips, conv + PixelShuffle last): its
+/// file holds the collapsed layers and its output is the over-parameterised graph's, so matching it
+/// proves the collapse and the pixel-shuffle fold exact.
 @Suite struct ModelPyTorchTests {
     static func fixture(_ name: String) throws -> String {
         let folder = try #require(Bundle.module.path(forResource: "Fixtures", ofType: nil), "Fixtures not bundled")
@@ -26,7 +29,7 @@ import Testing
         return (try tensor("input"), try tensor("output"))
     }
 
-    @Test(arguments: ["mixed_rgb_x2_f32", "mixed_y_x3_f16"])
+    @Test(arguments: ["mixed_rgb_x2_f32", "mixed_y_x3_f16", "thin_collapsible_x3"])
     func runStackMatchesPyTorch(name: String) throws {
         let model = try Model.load(path: try Self.fixture(name + ".bin"))
         let (input, expected) = try Self.io(try Self.fixture(name + ".io.safetensors"))
@@ -51,5 +54,15 @@ import Testing
         #expect(model.layers.map(\.groups) == [1, 2, 3, 1, 1])
         #expect(model.layers[1].dilation == (2, 2) && model.layers[3].stride == (2, 2))
         #expect(model.layers[1].activation == .leakyReLU(0.2))
+    }
+
+    @Test func collapsedThinStackIsPlainLayers() throws {
+        let model = try Model.load(path: try Self.fixture("thin_collapsible_x3.bin"))
+        // 5×5 1→6, three 3×3 6→6, then the 3×3 6→9 conv + PixelShuffle(3) as one 9×9 stride-3 layer.
+        #expect(model.layers.map(\.weight.shape) == [[1, 6, 5, 5], [6, 6, 3, 3], [6, 6, 3, 3], [6, 6, 3, 3], [6, 1, 9, 9]])
+        let last = try #require(model.layers.last)
+        #expect(last.stride == (3, 3) && last.padding == (3, 3))
+        #expect(last.activation == Activation.none)
+        #expect(model.layers.dropLast().allSatisfy { if case .prelu(let slopes) = $0.activation { slopes.count == 6 } else { false } })
     }
 }
