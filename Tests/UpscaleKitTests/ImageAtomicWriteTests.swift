@@ -75,7 +75,7 @@ let tinyImage = RasterImage(color: Tensor(shape: [1, 3, 2, 2], data: (0..<12).ma
     let writer = try ImageCodec.openWriter(path: target, width: 2, height: 2, colorChannels: 3, hasAlpha: false)
     // In flight: only the hidden temporary file exists, and it is registered for signal cleanup.
     let temps = dir.entries
-    #expect(temps.count == 1 && temps[0].hasPrefix(".band.png.upscale-"))
+    #expect(temps.count == 1 && temps[0].hasPrefix(AtomicFile.temporaryNamePrefix))
     #expect(AtomicFile.inFlightPaths.contains(dir.file(temps[0])))
     let bands = [ImageBand(color: Tensor(shape: [1, 3, 1, 2], data: Array(tinyImage.color.data[0..<6])), alpha: nil)]
     try writer.write(bands[0])

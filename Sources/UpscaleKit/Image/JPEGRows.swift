@@ -41,7 +41,8 @@ public final class JPEGRowReader: ImageRowReader {
         case (3, JCS_YCbCr), (3, JCS_RGB): colorChannels = 3
         default:
             let kind = colorSpace == JCS_CMYK ? "CMYK" : colorSpace == JCS_YCCK ? "YCCK" : "\(cinfo.num_components)-component"
-            throw ImageIOError(path: path, message: "\(kind) JPEG is not supported; convert it to RGB first")
+            throw ImageIOError(path: path, message: "\(kind) JPEG is not supported; convert it to RGB first",
+                               kind: .unsupported)
         }
         var exifLength: UInt32 = 0
         if let exif = cjpeg_exif(reader, &exifLength) {
