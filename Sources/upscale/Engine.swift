@@ -145,7 +145,7 @@ enum Engine {
         let encode = encodeOptions(settings, format: job.format ?? inputFormat, outputPixels: result.width * result.height)
         if job.output == "-" {
             let bytes = try ImageCodec.encode(result, format: encode.format ?? .png, options: encode)
-            FileHandle.standardOutput.write(Data(bytes))
+            try StandardOutput.write(bytes)
             report.bytes = bytes.count
         } else {
             try createOutputFolder(for: job.output)

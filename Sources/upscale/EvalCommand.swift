@@ -41,8 +41,20 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        let source = try ModelSource.resolve(model: model, scale: scale, builtinNames: BuiltinModels.names)
+        // Usage errors exit 64 as in `upscale run`: -m and -s that disagree, a model that is not there.
+        let source: ModelSource
+        do {
+            source = try ModelSource.resolve(model: model, scale: scale, builtinNames: BuiltinModels.names)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.validationFailure
+        }
         let network = try Engine.loadModel(source)
+        if let scale, network.scale != scale {
+            FileHandle.standardError.write(Data(
+                "error: \(source.displayName): this model upscales by \(network.scale), not \(scale); drop -s or pick another model.\n".utf8))
+            throw ExitCode.validationFailure
+        }
         var options = RunOptions()
         options.threads = threads ?? Threading.defaultThreads
         let files = try evaluationFiles()

@@ -117,7 +117,7 @@ OUTPUT:
                           for several (created if missing); - is stdout.
   -f, --format <png|jpg>  The output format, png or jpg; default the output's
                           extension, else the input's.
-  -q, --quality <1-100>   JPEG quality from 1 to 100. (default: 95)
+  -q, --quality <1-100>   JPEG quality from 1 to 100 (default 95).
   --png-level <0-9>       Compress PNG outputs with zlib at this level (0-9);
                           6-9 give the smallest files, slower; default:
                           upscale's fast encoder.
