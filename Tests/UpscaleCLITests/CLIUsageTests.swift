@@ -26,6 +26,9 @@ import Testing
         (["a.png", "-t", "4"], "at least 16"),
         (["a.png", "-j", "0"], "at least 1"),
         (["a.png", "--json", "-o", "-"], "both write to stdout"),
+        (["-", "--json"], "both write to stdout"),
+        (["eval", "-m", "x2", "-s", "3", "."], "does not upscale by 3"),
+        (["help", "bogus"], "'bogus' is not a subcommand"),
         (["-", "a.png"], "on its own"),
     ])
     func badUsageExits64WithASentence(arguments: [String], message: String) throws {
