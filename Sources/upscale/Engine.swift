@@ -122,7 +122,7 @@ enum Engine {
         let image: RasterImage
         var inputFormat = ImageFormat(path: job.input.path)
         if job.input.isStdin {
-            let bytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+            let bytes = try StandardInput.readAll()
             inputFormat = ImageFormat.sniff(bytes)
             image = try ImageCodec.decode(bytes: bytes, name: "stdin", options: decode)
         } else {

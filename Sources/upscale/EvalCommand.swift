@@ -46,13 +46,13 @@ struct EvalCommand: ParsableCommand {
         do {
             source = try ModelSource.resolve(model: model, scale: scale, builtinNames: BuiltinModels.names)
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            StandardError.write("error: \(error)\n")
             throw ExitCode.validationFailure
         }
         let network = try Engine.loadModel(source)
         if let scale, network.scale != scale {
-            FileHandle.standardError.write(Data(
-                "error: \(source.displayName): this model upscales by \(network.scale), not \(scale); drop -s or pick another model.\n".utf8))
+            StandardError.write("error: \(source.displayName): this model upscales by \(network.scale), not \(scale); "
+                                + "drop -s or pick another model.\n")
             throw ExitCode.validationFailure
         }
         var options = RunOptions()
@@ -73,7 +73,7 @@ struct EvalCommand: ParsableCommand {
                 rows.append(((path as NSString).lastPathComponent, score))
             } catch {
                 failed = true
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                StandardError.write("error: \(error)\n")
             }
         }
         guard !rows.isEmpty else {

@@ -33,7 +33,7 @@ struct ModelsCommand: ParsableCommand {
                                      parameters: model.parameterCount, flopsPerPixel: 2 * model.macsPerOutputPixel,
                                      quality: quality(model.metadata)))
             } catch {
-                FileHandle.standardError.write(Data("error: built-in model \(name): \(error); rebuild the binary.\n".utf8))
+                StandardError.write("error: built-in model \(name): \(error); rebuild the binary.\n")
                 failed = true
             }
         }

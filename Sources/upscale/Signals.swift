@@ -35,7 +35,7 @@ enum Interruption {
 
     private static func exitNow() {
         Engine.removeTemporaryFiles()
-        FileHandle.standardError.write(Data("upscale: interrupted; finished outputs are kept, unfinished ones removed.\n".utf8))
+        StandardError.write("upscale: interrupted; finished outputs are kept, unfinished ones removed.\n")
         _exit(130)
     }
 }

@@ -33,8 +33,8 @@ struct Upscale: ParsableCommand {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let topic = unknownHelpTopic(arguments) {
             let names = configuration.subcommands.compactMap { $0.configuration.commandName }
-            FileHandle.standardError.write(Data(
-                "error: '\(topic)' is not a subcommand; the subcommands are \(names.joined(separator: ", ")).\n".utf8))
+            StandardError.write("error: '\(topic)' is not a subcommand; the subcommands are "
+                                + "\(names.joined(separator: ", ")).\n")
             Foundation.exit(ExitCode.validationFailure.rawValue)
         }
         var failure: Error?
@@ -52,7 +52,7 @@ struct Upscale: ParsableCommand {
             failure = nil
         }
         if let writeError = StandardOutput.flush() {
-            FileHandle.standardError.write(Data("error: \(writeError).\n".utf8))
+            StandardError.write("error: \(writeError).\n")
             if failure == nil { failure = ExitCode.failure }
         }
         exit(withError: failure)

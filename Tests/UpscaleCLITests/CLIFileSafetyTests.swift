@@ -149,7 +149,7 @@ import UpscaleKit
 @Suite struct CLIWriteAndSignalTests {
     typealias Workspace = CLIRunTests.Workspace
 
-    @Test func aFullDiskOrAClosedPipeOnStdoutIsAMessageAndExit1() throws {
+    @Test func writeAndReadErrorsOnTheStandardStreamsAreMessagesNotCrashes() throws {
         let ws = try Workspace(["a.png": (64, 64)])
         defer { ws.remove() }
         let full = try Spawned(["-", "-m", ws.model], in: ws.root, name: "full", stdin: ws.root + "/a.png",
@@ -172,6 +172,19 @@ import UpscaleKit
         models.process.waitUntilExit()
         #expect(models.process.terminationStatus == 1, "\(models.stderr())")
         #expect(models.stderr().contains("cannot write to stdout"), "\(models.stderr())")
+
+        // A read error on stdin is the same: a message and exit 1.
+        let folder = try Spawned(["-", "-m", ws.model], in: ws.root, name: "folder", stdin: ws.root)
+        folder.process.waitUntilExit()
+        #expect(folder.process.terminationReason == .exit && folder.process.terminationStatus == 1, "\(folder.stderr())")
+        #expect(folder.stderr().contains("cannot read stdin: Is a directory"), "\(folder.stderr())")
+
+        // stderr that cannot be written (a terminal closed under a SIGHUP): the run still works.
+        let quiet = try Spawned(["a.png", "-m", ws.model], in: ws.root, name: "stderr",
+                                stderr: FileHandle(forWritingAtPath: "/dev/full"))
+        quiet.process.waitUntilExit()
+        #expect(quiet.process.terminationReason == .exit && quiet.process.terminationStatus == 0)
+        #expect(ws.pngSize("a_x2.png").map { [$0.width, $0.height] } == [128, 128])
     }
 
     @Test func aFileSizeLimitFailsThatFileAndTheBatchGoesOn() throws {
@@ -217,7 +230,7 @@ struct Spawned {
     let name: String
 
     init(_ arguments: [String], in folder: String, name: String, stdin: String? = nil, stdout: FileHandle? = nil,
-         shell: String? = nil) throws {
+         stderr: FileHandle? = nil, shell: String? = nil) throws {
         self.folder = folder
         self.name = name
         let executable = try #require(CLI.executable)
@@ -232,7 +245,7 @@ struct Spawned {
         _ = FileManager.default.createFile(atPath: folder + "/\(name).stdout", contents: nil)
         _ = FileManager.default.createFile(atPath: folder + "/\(name).stderr", contents: nil)
         process.standardOutput = stdout ?? FileHandle(forWritingAtPath: folder + "/\(name).stdout")
-        process.standardError = FileHandle(forWritingAtPath: folder + "/\(name).stderr")
+        process.standardError = stderr ?? FileHandle(forWritingAtPath: folder + "/\(name).stderr")
         process.standardInput = stdin.flatMap { FileHandle(forReadingAtPath: $0) } ?? FileHandle.nullDevice
         try process.run()
     }
