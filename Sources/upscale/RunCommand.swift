@@ -38,7 +38,8 @@ struct RunCommand: ParsableCommand {
         }
         let imageOnStdout = output.output == "-" || (inputs == ["-"] && output.output == nil)
         if reporting.json && imageOnStdout {
-            throw ValidationError("--json and the upscaled image would both write to stdout; write the image to a file with -o FILE.")
+            throw ValidationError(
+                "--json and the upscaled image would both write to stdout; write the image to a file with -o FILE.")
         }
         if inputs.filter({ $0 == "-" }).count > 0 && inputs.count > 1 {
             throw ValidationError("Stdin (-) can only be read on its own; pass it as the only input.")

@@ -274,7 +274,9 @@ final class AtomicWrite: OutputSink {
             return .moved
         }
         let code = errno
-        guard code == EPERM || code == ENOTSUP || code == ENOSYS else { return code == EEXIST ? .targetExists : .failed(code) }
+        guard code == EPERM || code == ENOTSUP || code == ENOSYS else {
+            return code == EEXIST ? .targetExists : .failed(code)
+        }
         // No hard links here either (FAT, some FUSE filesystems): check, then rename. Not atomic;
         // the last resort.
         if exists(target) { return .targetExists }
