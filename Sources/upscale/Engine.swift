@@ -122,7 +122,7 @@ enum Engine {
         let image: RasterImage
         var inputFormat = ImageFormat(path: job.input.path)
         if job.input.isStdin {
-            let bytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+            let bytes = try StandardInput.readAll()
             inputFormat = ImageFormat.sniff(bytes)
             image = try ImageCodec.decode(bytes: bytes, name: "stdin", options: decode)
         } else {
@@ -145,7 +145,7 @@ enum Engine {
         let encode = encodeOptions(settings, format: job.format ?? inputFormat, outputPixels: result.width * result.height)
         if job.output == "-" {
             let bytes = try ImageCodec.encode(result, format: encode.format ?? .png, options: encode)
-            FileHandle.standardOutput.write(Data(bytes))
+            try StandardOutput.write(bytes)
             report.bytes = bytes.count
         } else {
             try createOutputFolder(for: job.output)

@@ -41,8 +41,20 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        let source = try ModelSource.resolve(model: model, scale: scale, builtinNames: BuiltinModels.names)
+        // Usage errors exit 64 as in `upscale run`: -m and -s that disagree, a model that is not there.
+        let source: ModelSource
+        do {
+            source = try ModelSource.resolve(model: model, scale: scale, builtinNames: BuiltinModels.names)
+        } catch {
+            StandardError.write("error: \(error)\n")
+            throw ExitCode.validationFailure
+        }
         let network = try Engine.loadModel(source)
+        if let scale, network.scale != scale {
+            StandardError.write("error: \(source.displayName): this model upscales by \(network.scale), not \(scale); "
+                                + "drop -s or pick another model.\n")
+            throw ExitCode.validationFailure
+        }
         var options = RunOptions()
         options.threads = threads ?? Threading.defaultThreads
         let files = try evaluationFiles()
@@ -61,7 +73,7 @@ struct EvalCommand: ParsableCommand {
                 rows.append(((path as NSString).lastPathComponent, score))
             } catch {
                 failed = true
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                StandardError.write("error: \(error)\n")
             }
         }
         guard !rows.isEmpty else {

@@ -20,7 +20,7 @@ struct InfoCommand: ParsableCommand {
         } catch {
             let text = String(describing: error)
             let message = text.contains(file) ? text : "\(file): \(text)"
-            FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+            StandardError.write("error: \(message)\n")
             throw ExitCode.failure
         }
         print("file        \(file)")

@@ -11,40 +11,60 @@ struct ModelsCommand: ParsableCommand {
     @Flag(help: "Print the table as JSON.")
     var json = false
 
+    /// One model in `--json`: numbers as JSON numbers.
+    struct Entry: Encodable {
+        var name: String
+        var scale: Int
+        var channels: String
+        var parameters: Int
+        var flopsPerPixel: Double
+        /// The measured quality from the metadata, e.g. `"set5_psnr": 36.58` (dB) or `"set5_ssim": 0.9544`.
+        var quality: [String: Double]
+    }
+
     func run() throws {
-        var rows: [[String]] = []
+        var entries: [Entry] = []
         var failed = false
         for name in BuiltinModels.names {
             guard let bytes = BuiltinModels.bytes(named: name) else { continue }
             do {
                 let model = try Model(bytes: bytes, name: name)
-                rows.append([name, "x\(model.scale)", model.channels.rawValue, "\(model.parameterCount)",
-                             formatFlops(2 * model.macsPerOutputPixel), quality(model.metadata)])
+                entries.append(Entry(name: name, scale: model.scale, channels: model.channels.rawValue,
+                                     parameters: model.parameterCount, flopsPerPixel: 2 * model.macsPerOutputPixel,
+                                     quality: quality(model.metadata)))
             } catch {
-                FileHandle.standardError.write(Data("error: built-in model \(name): \(error); rebuild the binary.\n".utf8))
+                StandardError.write("error: built-in model \(name): \(error); rebuild the binary.\n")
                 failed = true
             }
         }
         if json {
-            let objects = rows.map { Dictionary(uniqueKeysWithValues: zip(Self.header.map { $0.lowercased() }, $0)) }
-            let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
-        } else if rows.isEmpty {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(entries), as: UTF8.self))
+        } else if entries.isEmpty {
             print("This binary has no built-in models; pass -m PATH to use a weights file.")
         } else {
-            print(Table.render(header: Self.header, rows: rows))
+            print(Table.render(header: Self.header, rows: entries.map { entry in
+                [entry.name, "x\(entry.scale)", entry.channels, "\(entry.parameters)", formatFlops(entry.flopsPerPixel),
+                 qualityText(entry.quality)]
+            }))
         }
         if failed { throw ExitCode.failure }
     }
 
     static let header = ["Name", "Scale", "Channels", "Parameters", "FLOPs/pixel", "Quality"]
 
-    /// The measured quality the trainer stored in the model's metadata, e.g. `set5_psnr`.
-    private func quality(_ metadata: [String: String]) -> String {
-        let keys = metadata.keys.filter { $0.hasSuffix("_psnr") || $0.hasSuffix("_ssim") }.sorted()
-        if keys.isEmpty { return "-" }
-        return keys.map { key in
-            let value = metadata[key] ?? ""
+    /// The measured quality the trainer stored in the model's metadata (keys ending in `_psnr` or
+    /// `_ssim`, values that are numbers).
+    private func quality(_ metadata: [String: String]) -> [String: Double] {
+        metadata.filter { $0.key.hasSuffix("_psnr") || $0.key.hasSuffix("_ssim") }.compactMapValues { Double($0) }
+    }
+
+    /// `set5_psnr 36.58 dB, set5_ssim 0.9544`, or `-`.
+    private func qualityText(_ quality: [String: Double]) -> String {
+        if quality.isEmpty { return "-" }
+        return quality.keys.sorted().map { key in
+            let value = quality[key] ?? 0
             return key.hasSuffix("_psnr") ? "\(key) \(value) dB" : "\(key) \(value)"
         }.joined(separator: ", ")
     }

@@ -28,8 +28,8 @@ struct OutputOptions: ParsableArguments {
         "The output format, png or jpg; default the output's extension, else the input's.", valueName: "png|jpg"))
     var format: String?
 
-    @Option(name: [.short, .long], help: ArgumentHelp("JPEG quality from 1 to 100.", valueName: "1-100"))
-    var quality: Int = 95
+    @Option(name: [.short, .long], help: ArgumentHelp("JPEG quality from 1 to 100 (default 95).", valueName: "1-100"))
+    var quality: Int?   // nil: 95; set, it is noted under --verbose that PNG outputs ignore it
 
     @Option(name: .customLong("png-level"), help: ArgumentHelp(
         "Compress PNG outputs with zlib at this level (0-9); 6-9 give the smallest files, slower; default: upscale's fast encoder.",
@@ -50,7 +50,7 @@ struct OutputOptions: ParsableArguments {
         if let format, ImageFormat(pathExtension: format) == nil {
             throw ValidationError("The format must be png or jpg, not '\(format)'.")
         }
-        if !(1...100).contains(quality) {
+        if let quality, !(1...100).contains(quality) {
             throw ValidationError("The JPEG quality must be between 1 and 100, not \(quality).")
         }
         if let pngLevel, !(0...9).contains(pngLevel) {

@@ -36,8 +36,10 @@ struct RunCommand: ParsableCommand {
         if inputs.isEmpty {
             throw ValidationError("Give at least one input file or folder, or - to read stdin.")
         }
-        if reporting.json && output.output == "-" {
-            throw ValidationError("--json and -o - both write to stdout; write the image to a file instead.")
+        let imageOnStdout = output.output == "-" || (inputs == ["-"] && output.output == nil)
+        if reporting.json && imageOnStdout {
+            throw ValidationError(
+                "--json and the upscaled image would both write to stdout; write the image to a file with -o FILE.")
         }
         if inputs.filter({ $0 == "-" }).count > 0 && inputs.count > 1 {
             throw ValidationError("Stdin (-) can only be read on its own; pass it as the only input.")
@@ -71,7 +73,7 @@ struct RunCommand: ParsableCommand {
         do {
             net = try Engine.loadModel(source)
         } catch {
-            console.error(describe(error, path: source.displayName) + " Run `upscale info FILE` to inspect a weights file.")
+            console.error(sentence(describe(error, path: source.displayName)) + " Run `upscale info FILE` to inspect a weights file.")
             throw ExitCode.failure
         }
         if let scale = model.scale, net.scale != scale {
@@ -103,6 +105,9 @@ struct RunCommand: ParsableCommand {
             jobs = shard.select(jobs)
             console.detail("shard \(shard): \(jobs.count) of \(found.inputs.count) inputs")
         }
+        if let quality = output.quality, jobs.contains(where: { $0.format == .png }) {
+            console.detail("note: -q \(quality) is the JPEG quality; PNG outputs are lossless and ignore it.")
+        }
         if found.inputs.isEmpty && found.errors.isEmpty {
             console.info("No .png, .jpg or .jpeg files found in \(inputs.joined(separator: ", ")); nothing to do.")
         }
@@ -115,9 +120,10 @@ struct RunCommand: ParsableCommand {
                          _ console: Console) -> ([FileReport], interrupted: Bool) {
         let settings = Engine.Settings(tileSize: engine.tile, threads: engine.threads, tta: engine.tta,
                                        applyOrientation: !input.noOrient, maxPixels: input.maxPixels,
-                                       jpegQuality: output.quality, pngLevel: output.pngLevel,
+                                       jpegQuality: output.quality ?? 95, pngLevel: output.pngLevel,
                                        overwrite: output.overwrite)
         if let threads = engine.threads { Threading.defaultThreads = threads }
+        if !reporting.dryRun { removeStaleTemporaries(besides: jobs, console) }
         var reports: [FileReport] = []
         var interrupted = false
         for (k, job) in jobs.enumerated() {
@@ -135,8 +141,17 @@ struct RunCommand: ParsableCommand {
                 report.message = "\(job.output) already exists (--skip-existing)."
                 console.detail("skipped \(job.input.path): \(job.output) exists")
             } else if reporting.dryRun {
-                report.status = .planned
-                if !reporting.json { print("\(job.input.path)\t\(job.output)") }
+                // Only the signature is read (8 bytes), so that a GIF or a text file is refused
+                // here as it would be by the run.
+                do {
+                    if !job.input.isStdin { _ = try ImageCodec.sniffFormat(path: job.input.path) }
+                    report.status = .planned
+                    if !reporting.json { print("\(job.input.path)\t\(job.output)") }
+                } catch {
+                    report.status = .failed
+                    report.message = describe(error, path: job.input.path) + "."
+                    console.error(report.message ?? "")
+                }
             } else {
                 let name = job.input.isStdin ? "stdin" : job.input.relativePath
                 func state(_ p: Engine.FileProgress) -> ProgressState {
@@ -161,7 +176,7 @@ struct RunCommand: ParsableCommand {
                         report.message = "interrupted; no output was written."
                     } else {
                         report.status = .failed
-                        report.message = describe(error, path: job.input.path) + hint(for: error, job: job)
+                        report.message = explain(error, job: job, inputCount: jobs.count)
                         console.error(report.message ?? "")
                     }
                 }
@@ -183,14 +198,48 @@ struct RunCommand: ParsableCommand {
         if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
     }
 
-    /// What to do about a file that failed, when the library's message does not say.
-    private func hint(for error: Error, job: BatchJob) -> String {
-        guard let error = error as? ImageIOError else { return "" }
-        if error.path == job.output || error.path.hasPrefix("<") {
-            return ". Check that the output folder is writable and has free space."
+    /// Removes, in each folder this run writes into, the temporary files of upscale processes
+    /// that no longer run (killed before they could clean up; see docs/cli.md).
+    private func removeStaleTemporaries(besides jobs: [BatchJob], _ console: Console) {
+        var folders = Set<String>()
+        for job in jobs where job.refusal == nil && !job.skip && job.output != "-" {
+            let folder = (job.output as NSString).deletingLastPathComponent
+            folders.insert(folder.isEmpty ? "." : folder)
         }
-        if error.message.contains("budget") { return " (pass --max-pixels N to raise the limit when the machine has the memory)." }
-        return ". Check that it is a complete PNG or JPEG file, or leave it out; the other inputs were still processed."
+        for folder in folders.sorted() {
+            for name in AtomicFile.removeStaleTemporaries(in: folder) {
+                console.detail("removed \((folder as NSString).appendingPathComponent(name)): "
+                               + "a temporary file of an upscale process that no longer runs")
+            }
+        }
+    }
+
+    /// The message for a file that failed: the error, naming the file, and what to do about it.
+    private func explain(_ error: Error, job: BatchJob, inputCount: Int) -> String {
+        let text = describe(error, path: job.input.isStdin ? "stdin" : job.input.path)
+        guard let error = error as? ImageIOError else { return sentence(text) }
+        let others = inputCount > 1 ? " The other inputs were still processed." : ""
+        switch error.kind {
+        case .outputExists:
+            return "\(job.output) appeared meanwhile: another process created it after this run checked that it "
+                + "was free, and it was left as it is. Pass --overwrite to replace it, or --skip-existing to keep it."
+        case .unsupported:
+            return sentence(text) + others
+        case .overPixelBudget:
+            return text + " (pass --max-pixels N to raise the limit when the machine has the memory)."
+        case .other:
+            if error.path == job.output || error.path.hasPrefix("<") {
+                return sentence(text) + " Check that the output folder is writable and has free space, "
+                    + "and that no file size limit (ulimit -f) is in the way."
+            }
+            return sentence(text) + " Check that it is a complete PNG or JPEG file, or leave it out." + others
+        }
+    }
+
+    /// `text` ending with a full stop, so that another sentence can follow it.
+    private func sentence(_ text: String) -> String {
+        guard let last = text.last, !".!?".contains(last) else { return text }
+        return text + "."
     }
 
     /// The error's message, prefixed with `path` unless it already names it.

@@ -2,7 +2,8 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Ctrl-C and SIGTERM: stop promptly, remove temporary files, keep finished outputs, exit 130.
+/// Ctrl-C, SIGTERM and SIGHUP (a closed terminal, a dropped ssh session): stop promptly, remove
+/// temporary files, keep finished outputs, print the report, exit 130.
 ///
 /// The signals are taken by dispatch sources, so the reaction runs as ordinary code on a queue
 /// rather than inside a signal handler. The first signal sets `isCancelled`, which the engine polls
@@ -18,7 +19,7 @@ enum Interruption {
 
     static func install() {
         let queue = DispatchQueue(label: "upscale.signals")
-        for sig in [SIGINT, SIGTERM] {
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
             source.setEventHandler {
@@ -34,7 +35,7 @@ enum Interruption {
 
     private static func exitNow() {
         Engine.removeTemporaryFiles()
-        FileHandle.standardError.write(Data("upscale: interrupted; finished outputs are kept, unfinished ones removed.\n".utf8))
+        StandardError.write("upscale: interrupted; finished outputs are kept, unfinished ones removed.\n")
         _exit(130)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import UpscaleKit
 
 @main
@@ -24,4 +25,50 @@ struct Upscale: ParsableCommand {
         subcommands: [RunCommand.self, ModelsCommand.self, InfoCommand.self, EvalCommand.self],
         defaultSubcommand: RunCommand.self
     )
+
+    /// ArgumentParser's `main()`, plus: write errors on stdout are seen (a message and exit 1, also
+    /// for help text), and `help NAME` with an unknown NAME is a usage error.
+    static func main() {
+        StandardOutput.ignoreWriteSignals()
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let topic = unknownHelpTopic(arguments) {
+            let names = configuration.subcommands.compactMap { $0.configuration.commandName }
+            StandardError.write("error: '\(topic)' is not a subcommand; the subcommands are "
+                                + "\(names.joined(separator: ", ")).\n")
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        }
+        var failure: Error?
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            failure = error
+        }
+        if let clean = failure, exitCode(for: clean) == .success {
+            // Help and --version: printed here rather than by exit(withError:), so that a failed
+            // write is caught below.
+            let text = fullMessage(for: clean)
+            if !text.isEmpty { print(text) }
+            failure = nil
+        }
+        if let writeError = StandardOutput.flush() {
+            StandardError.write("error: \(writeError).\n")
+            if failure == nil { failure = ExitCode.failure }
+        }
+        exit(withError: failure)
+    }
+
+    /// The first name after `help` that is not a subcommand (ArgumentParser would show the
+    /// overview for it and exit 0), or nil.
+    static func unknownHelpTopic(_ arguments: [String]) -> String? {
+        guard arguments.first == "help" else { return nil }
+        var command: ParsableCommand.Type = Upscale.self
+        for name in arguments.dropFirst() where !name.hasPrefix("-") {
+            guard let sub = command.configuration.subcommands.first(where: { $0.configuration.commandName == name }) else {
+                return name
+            }
+            command = sub
+        }
+        return nil
+    }
 }

@@ -122,6 +122,38 @@ func makeTree(_ files: [String], contents: String = "x") throws -> String {
         }
     }
 
+    @Test func anOutputThatIsAnInputByDeviceAndInodeIsRefusedUnlessSkipped() throws {
+        // a.png's output a_x3.png is the file b/link.png names: one inode, two names.
+        let ids: [String: FileIdentity] = ["a.png": FileIdentity(device: 1, inode: 10),
+                                           "a_x3.png": FileIdentity(device: 1, inode: 20),
+                                           "b/link.png": FileIdentity(device: 1, inode: 20)]
+        func plan(_ policy: ExistingOutputPolicy) throws -> [BatchJob] {
+            try OutputPlanner(scale: 3, outputArgument: nil, format: nil, existing: policy,
+                              fileExists: { ids[$0] != nil }, isDirectory: { _ in false }, identity: { ids[$0] })
+                .plan([input("a.png"), input("b/link.png")], batch: true)
+        }
+        for policy in [ExistingOutputPolicy.refuse, .overwrite] {
+            let message = try #require(try plan(policy)[0].refusal, "\(policy)")
+            #expect(message.contains("a_x3.png, the output of a.png, is the input b/link.png under another name"), "\(message)")
+        }
+        let skipped = try plan(.skip)[0]
+        #expect(skipped.skip && skipped.refusal == nil)
+    }
+
+    @Test func foldersWhereAFileIsExpectedAreRefused() throws {
+        let folder = try planner(nil, existing: .skip, dirs: ["a_x3.png"]).plan([input("a.png")], batch: false)[0]
+        #expect(folder.refusal?.contains("a_x3.png is a folder") == true && !folder.skip, "\(folder)")
+        #expect(throws: BatchError.self) { try planner("out/").plan([input("-")], batch: false) }
+        #expect(throws: BatchError.self) { try planner("out", dirs: ["out"]).plan([input("-")], batch: false) }
+        #expect(throws: BatchError.self) { try planner("out.png").plan([input("a.png"), input("b.png")], batch: true) }
+        // An existing folder, or a trailing slash, says a folder is meant.
+        #expect(try planner("out.png", dirs: ["out.png"]).plan([input("a.png"), input("b.png")], batch: true).count == 2)
+        #expect(try planner("out.png/").plan([input("a.png"), input("b.png")], batch: true)[0].output == "out.png/a.png")
+        let long = String(repeating: "n", count: 249)  // output name: 249 + "_x3.png" = 256 bytes
+        #expect(try planner(nil).plan([input(long + ".png")], batch: false)[0].refusal?.contains("256 bytes") == true)
+        #expect(try planner(nil).plan([input(String(long.dropFirst()) + ".png")], batch: false)[0].refusal == nil)
+    }
+
     @Test func stdinGoesToStdoutUnlessToldOtherwise() throws {
         let job = try planner(nil, format: .jpeg).plan([input("-")], batch: false)[0]
         #expect(job.output == "-" && job.format == .jpeg)

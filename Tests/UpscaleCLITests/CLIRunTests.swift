@@ -261,8 +261,19 @@ import UpscaleKit
     @Test func modelsListsExactlyTheEmbeddedModels() throws {
         let result = try CLI.run(["models", "--json"])
         #expect(result.status == 0, "\(result.stderr)")
-        let rows = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String: String]])
-        #expect(rows.compactMap { $0["name"] } == BuiltinModels.names)
+        let rows = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]])
+        #expect(rows.compactMap { $0["name"] as? String } == BuiltinModels.names)
+        // Numbers are JSON numbers: the scale is the one in the model's name, the quality a number per key.
+        for row in rows {
+            let name = try #require(row["name"] as? String)
+            #expect((row["scale"] as? NSNumber)?.intValue == Int(name.dropFirst()), "\(row)")
+            #expect(((row["parameters"] as? NSNumber)?.intValue ?? 0) > 0, "\(row)")
+            #expect(((row["flopsPerPixel"] as? NSNumber)?.doubleValue ?? 0) > 0, "\(row)")
+            let quality = try #require(row["quality"] as? [String: Any], "\(row)")
+            let psnr = try #require(quality["set5_psnr"] as? NSNumber, "\(row)")
+            #expect(psnr.doubleValue > 20 && psnr.doubleValue < 50, "\(row)")
+            #expect(!(quality["set5_psnr"] is String))
+        }
     }
 
     @Test func missingInputFailsButOthersAreDone() throws {

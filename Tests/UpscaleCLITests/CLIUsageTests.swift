@@ -26,6 +26,9 @@ import Testing
         (["a.png", "-t", "4"], "at least 16"),
         (["a.png", "-j", "0"], "at least 1"),
         (["a.png", "--json", "-o", "-"], "both write to stdout"),
+        (["-", "--json"], "both write to stdout"),
+        (["eval", "-m", "x2", "-s", "3", "."], "does not upscale by 3"),
+        (["help", "bogus"], "'bogus' is not a subcommand"),
         (["-", "a.png"], "on its own"),
     ])
     func badUsageExits64WithASentence(arguments: [String], message: String) throws {
@@ -117,7 +120,7 @@ OUTPUT:
                           for several (created if missing); - is stdout.
   -f, --format <png|jpg>  The output format, png or jpg; default the output's
                           extension, else the input's.
-  -q, --quality <1-100>   JPEG quality from 1 to 100. (default: 95)
+  -q, --quality <1-100>   JPEG quality from 1 to 100 (default 95).
   --png-level <0-9>       Compress PNG outputs with zlib at this level (0-9);
                           6-9 give the smallest files, slower; default:
                           upscale's fast encoder.

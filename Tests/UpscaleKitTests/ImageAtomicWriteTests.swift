@@ -75,7 +75,7 @@ let tinyImage = RasterImage(color: Tensor(shape: [1, 3, 2, 2], data: (0..<12).ma
     let writer = try ImageCodec.openWriter(path: target, width: 2, height: 2, colorChannels: 3, hasAlpha: false)
     // In flight: only the hidden temporary file exists, and it is registered for signal cleanup.
     let temps = dir.entries
-    #expect(temps.count == 1 && temps[0].hasPrefix(".band.png.upscale-"))
+    #expect(temps.count == 1 && temps[0].hasPrefix(AtomicFile.temporaryNamePrefix))
     #expect(AtomicFile.inFlightPaths.contains(dir.file(temps[0])))
     let bands = [ImageBand(color: Tensor(shape: [1, 3, 1, 2], data: Array(tinyImage.color.data[0..<6])), alpha: nil)]
     try writer.write(bands[0])
@@ -115,4 +115,62 @@ let tinyImage = RasterImage(color: Tensor(shape: [1, 3, 2, 2], data: (0..<12).ma
     writer.abort()
     otherWriter.abort()
     #expect(dir.entries.isEmpty && other.entries.isEmpty)
+}
+
+@Test func aTargetThatAppearsDuringTheWriteIsKept() throws {
+    // Another process creates the target after this writer checked it was free: the final step
+    // must not replace it, and must say so.
+    let dir = ScratchDir("appeared")
+    defer { dir.remove() }
+    let target = dir.file("out.png")
+    let writer = try ImageCodec.openWriter(path: target, width: 2, height: 2, colorChannels: 3, hasAlpha: false)
+    try writer.write(ImageBand(color: tinyImage.color, alpha: nil))
+    writeBytes(Array("theirs".utf8), to: target)
+    #expect { _ = try writer.finish() } throws: { error in
+        (error as? ImageIOError)?.kind == .outputExists(appearedMeanwhile: true)
+            && (error as? ImageIOError)?.message.contains("appeared meanwhile") == true
+    }
+    #expect(readBytes(target) == Array("theirs".utf8))
+    #expect(dir.entries == ["out.png"])
+}
+
+@Test(arguments: [true, false])
+func theFinalStepMovesOnlyOntoAFreeName(useRenameat2: Bool) throws {
+    // renameat2(RENAME_NOREPLACE), and the link() + unlink() fallback for filesystems without it.
+    let dir = ScratchDir("noreplace")
+    defer { dir.remove() }
+    writeBytes([1], to: dir.file("first"))
+    #expect(AtomicWrite.moveWithoutReplacing(dir.file("first"), to: dir.file("target"), useRenameat2: useRenameat2) == .moved)
+    #expect(dir.entries == ["target"] && readBytes(dir.file("target")) == [1])
+    writeBytes([2], to: dir.file("second"))
+    #expect(AtomicWrite.moveWithoutReplacing(dir.file("second"), to: dir.file("target"), useRenameat2: useRenameat2)
+            == .targetExists)
+    #expect(readBytes(dir.file("target")) == [1] && readBytes(dir.file("second")) == [2])
+}
+
+@Test func temporaryNamesAreShortAndTellTheirProcess() throws {
+    let prefix = AtomicFile.temporaryNamePrefix
+    #expect(prefix.utf8.count + 6 <= 32, "\(prefix)")
+    #expect(AtomicFile.ownerOfTemporary(named: prefix + "aB3dE9") == getpid())
+    let host = AtomicFile.hostTag
+    for name in [".upscale-\(host)-12-aB3dE9x", ".upscale-\(host)-12-aB3d", ".upscale-\(host)-x1-aB3dE9",
+                 ".upscale-\(host)-012-aB3dE9", ".upscale-\(host)-12-aB-dE9", ".upscale-\(host)--aB3dE9",
+                 ".out.png.upscale-aB3dE9", "upscale-\(host)-12-aB3dE9"] {
+        #expect(AtomicFile.ownerOfTemporary(named: name) == nil, "\(name)")
+    }
+    #expect(AtomicFile.ownerOfTemporary(named: ".upscale-\(host)-12-aB3dE9") == 12)
+}
+
+@Test func staleTemporariesOfGoneProcessesAreRemovedAndNothingElse() throws {
+    let dir = ScratchDir("stale")
+    defer { dir.remove() }
+    let gone = Process()  // a process that has exited: its id names no process (until reused)
+    gone.executableURL = URL(fileURLWithPath: "/bin/true")
+    try gone.run()
+    gone.waitUntilExit()
+    let stale = ".upscale-\(AtomicFile.hostTag)-\(gone.processIdentifier)-aB3dE9"
+    let live = AtomicFile.temporaryNamePrefix + "aB3dE9"
+    for name in [stale, live, "keep.png", ".upscale-notes"] { writeBytes([0], to: dir.file(name)) }
+    #expect(AtomicFile.removeStaleTemporaries(in: dir.path) == [stale])
+    #expect(dir.entries == [".upscale-notes", live, "keep.png"].sorted())
 }

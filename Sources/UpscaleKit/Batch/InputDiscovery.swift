@@ -37,7 +37,8 @@ public struct BatchError: Error, CustomStringConvertible, Equatable {
 /// skipped with a note; `recursive` walks subfolders, following symbolic links but never entering a
 /// folder twice (so link loops end); a folder listed in `excluding` (the run's output folder) is never
 /// entered below an input folder, so a run never reads its own outputs. The result is sorted by path (byte order) with
-/// duplicates removed, so every machine given the same arguments sees the same list.
+/// duplicates removed (the same path, or the same file by device and inode under another name), so every
+/// machine given the same arguments sees the same list.
 public enum InputDiscovery {
     public static let imageExtensions: Set<String> = ["png", "jpg", "jpeg"]
 
@@ -88,9 +89,21 @@ public enum InputDiscovery {
                                          fromFolder: false))
             }
         }
-        var seen = Set<String>()
-        inputs = inputs.filter { seen.insert($0.path).inserted }
+        // One file named twice (`a.png ./a.png`, a folder and a file in it) is read once: the
+        // first name in byte order stands for it.
         inputs.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        var seenPaths = Set<String>()
+        var seenFiles: [FileIdentity: String] = [:]
+        inputs = inputs.filter { input in
+            guard seenPaths.insert(input.path).inserted else { return false }
+            guard !input.isStdin, let identity = FileIdentity(path: input.path) else { return true }
+            if let first = seenFiles[identity] {
+                notes.append("\(input.path): skipped, the same file as \(first).")
+                return false
+            }
+            seenFiles[identity] = input.path
+            return true
+        }
         return Result(inputs: inputs, notes: notes, sawFolder: sawFolder, errors: errors)
     }
 
@@ -117,8 +130,11 @@ public enum InputDiscovery {
             throw BatchError(path: folder, message: "cannot list the folder; check its permissions.")
         }
         for name in names.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-            if name.hasPrefix(".") { continue }  // hidden files and our own in-flight temp files
             let path = (folder as NSString).appendingPathComponent(name)
+            if name.hasPrefix(".") {  // hidden files, our own temporary files among them
+                notes.append("\(path): skipped, hidden (the name starts with a dot).")
+                continue
+            }
             let rel = relative.isEmpty ? name : relative + "/" + name
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {

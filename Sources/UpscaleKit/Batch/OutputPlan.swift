@@ -41,6 +41,9 @@ public struct BatchJob: Sendable, Equatable {
 /// - Format: `-f`, else the output's extension (single file), else the input's.
 /// - Two inputs mapping to one output (`a.jpg`, `a.png` with `-f png`) are both refused with a message
 ///   naming both; nothing is silently renamed.
+/// - An output that is an input of the run (the same device and inode) is refused, with `--overwrite`
+///   too: it would be replaced before, or instead of, being read. With `--skip-existing` it is skipped.
+/// - An output path that is a folder, or whose name is longer than a file name may be, is refused.
 public struct OutputPlanner: Sendable {
     public var scale: Int
     public var outputArgument: String?
@@ -48,19 +51,25 @@ public struct OutputPlanner: Sendable {
     public var existing: ExistingOutputPolicy
     public var fileExists: @Sendable (String) -> Bool
     public var isDirectory: @Sendable (String) -> Bool
+    public var identity: @Sendable (String) -> FileIdentity?
+
+    /// The longest file name (one path component) Linux filesystems take, in bytes (NAME_MAX).
+    public static let maxNameBytes = 255
 
     public init(scale: Int, outputArgument: String?, format: ImageFormat?, existing: ExistingOutputPolicy,
                 fileExists: @escaping @Sendable (String) -> Bool = { FileManager.default.fileExists(atPath: $0) },
                 isDirectory: @escaping @Sendable (String) -> Bool = { path in
                     var isDir: ObjCBool = false
                     return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
-                }) {
+                },
+                identity: @escaping @Sendable (String) -> FileIdentity? = { FileIdentity(path: $0) }) {
         self.scale = scale
         self.outputArgument = outputArgument
         self.format = format
         self.existing = existing
         self.fileExists = fileExists
         self.isDirectory = isDirectory
+        self.identity = identity
     }
 
     /// True when `-o` is (or will be) a folder: several inputs, or a folder among the arguments.
@@ -83,17 +92,41 @@ public struct OutputPlanner: Sendable {
     public func plan(_ inputs: [BatchInput], batch: Bool) throws -> [BatchJob] {
         var jobs = try batch ? planBatch(inputs) : inputs.map(planSingle)
         markCollisions(&jobs)
-        for k in jobs.indices where jobs[k].refusal == nil && !jobs[k].input.isStdin && jobs[k].output != "-" {
-            if let a = InputDiscovery.realPath(jobs[k].input.path), a == InputDiscovery.realPath(jobs[k].output) {
-                jobs[k].refusal = "\(jobs[k].output) is the input itself; pass -o to write somewhere else."
-            }
+        var inputNamed: [FileIdentity: String] = [:]  // every input of the run, by the file it is
+        for input in inputs where !input.isStdin {
+            if let id = identity(input.path), inputNamed[id] == nil { inputNamed[id] = input.path }
         }
-        for k in jobs.indices where jobs[k].refusal == nil && jobs[k].output != "-" && fileExists(jobs[k].output) {
+        for k in jobs.indices where jobs[k].refusal == nil && jobs[k].output != "-" {
+            let output = jobs[k].output
+            let name = (output as NSString).lastPathComponent
+            if name.utf8.count > Self.maxNameBytes {
+                jobs[k].refusal = "\(output): the file name is \(name.utf8.count) bytes long, more than the "
+                    + "\(Self.maxNameBytes) a file name may have; pass -o with a shorter name."
+                continue
+            }
+            if isDirectory(output) {
+                jobs[k].refusal = "\(output) is a folder, so the output file cannot be written there; "
+                    + "rename or remove the folder, or pass -o to write somewhere else."
+                continue
+            }
+            guard fileExists(output) else { continue }
+            if let id = identity(output), let input = inputNamed[id] {
+                if !jobs[k].input.isStdin, identity(jobs[k].input.path) == id {
+                    jobs[k].refusal = "\(output) is the input itself; pass -o to write somewhere else."
+                    continue
+                }
+                if existing != .skip {
+                    let which = input == output ? "also an input of this run" : "the input \(input) under another name"
+                    jobs[k].refusal = "\(output), the output of \(jobs[k].input.path), is \(which); writing it would "
+                        + "replace that input before it is read. Pass -o to write the outputs elsewhere."
+                    continue
+                }
+            }
             switch existing {
             case .overwrite: break
             case .skip: jobs[k].skip = true
             case .refuse:
-                jobs[k].refusal = "\(jobs[k].output) already exists; pass --overwrite to replace it or --skip-existing to keep it."
+                jobs[k].refusal = "\(output) already exists; pass --overwrite to replace it or --skip-existing to keep it."
             }
         }
         return jobs
@@ -101,6 +134,10 @@ public struct OutputPlanner: Sendable {
 
     private func planSingle(_ input: BatchInput) throws -> BatchJob {
         if input.isStdin {
+            if let out = outputArgument, out != "-", isDirectory(out) || out.hasSuffix("/") {
+                throw BatchError(path: out, message: "names a folder, and an image read from stdin has no name to put "
+                    + "inside it; pass -o FILE, for example -o \((out as NSString).appendingPathComponent("big.png")).")
+            }
             return BatchJob(input: input, output: outputArgument ?? "-", format: format ?? outputArgument.flatMap {
                 ImageFormat(pathExtension: ($0 as NSString).pathExtension)
             })
@@ -140,6 +177,12 @@ public struct OutputPlanner: Sendable {
         }
         if let out = outputArgument, fileExists(out), !isDirectory(out) {
             throw BatchError(path: out, message: "is a file, but several inputs need an output folder; pass -o FOLDER.")
+        }
+        // A folder named like an image file is almost surely a mistake (`a.png b.png -o out.png`):
+        // one is created only when asked for by a name without an image extension.
+        if let out = outputArgument, !out.hasSuffix("/"), !fileExists(out), ImageFormat(path: out) != nil {
+            throw BatchError(path: out, message: "names an image file, but several inputs need an output folder; "
+                + "pass -o FOLDER with a name that does not end in .png, .jpg or .jpeg (or create the folder first).")
         }
         return try inputs.map { input in
             guard let out = outputArgument else {

@@ -1,7 +1,18 @@
-// Atomic file writes: bytes go to a temporary file beside the target
-// (`.<name>.upscale-XXXXXX`, made by mkstemp), which is flushed, fsync-ed and renamed over the
-// target only when complete. On any error, or when the writer is dropped unfinished, the temporary
-// file is removed; the target is untouched until the rename.
+// Atomic file writes: bytes go to a temporary file beside the target, which is flushed, fsync-ed
+// and moved to the target only when complete. On any error, or when the writer is dropped
+// unfinished, the temporary file is removed; the target is untouched until the final step.
+//
+// Temporary names are `.upscale-HHHHHHHH-PID-XXXXXX`: a fixed prefix, a hash of the host name,
+// the writer's process id and mkstemp's random part. They are at most 32 bytes whatever the
+// target's name (so they fit NAME_MAX when the target does), and a later run can tell a temporary
+// file whose process is gone (killed with -9, a crash, a power cut) and remove it
+// (`AtomicFile.removeStaleTemporaries(in:)`).
+//
+// The final step: without `overwrite` it never replaces a file, atomically, so two processes
+// writing the same output cannot both succeed: renameat2(RENAME_NOREPLACE), or where the
+// filesystem refuses that flag, link() + unlink() (link fails with EEXIST when the name is
+// taken). With `overwrite` it is rename(), and the new file keeps the permission bits of the file
+// it replaces; new files get 0666 minus the umask.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -10,6 +21,52 @@ import Musl
 import Foundation
 
 public enum AtomicFile {
+    /// The start of every temporary name this process makes: `.upscale-HHHHHHHH-PID-`.
+    public static var temporaryNamePrefix: String { temporaryNamePrefix(pid: getpid()) }
+
+    static func temporaryNamePrefix(pid: pid_t) -> String { ".upscale-\(hostTag)-\(pid)-" }
+
+    /// 8 hex digits of the FNV-1a hash of the host name: process ids are only compared between
+    /// processes of one host (a folder may be shared over the network by several machines).
+    static let hostTag: String = {
+        var name = [CChar](repeating: 0, count: 256)
+        if gethostname(&name, name.count - 1) != 0 { name[0] = 0 }
+        var hash: UInt32 = 0x811C_9DC5
+        for byte in name.prefix(while: { $0 != 0 }) { hash = (hash ^ UInt32(UInt8(bitPattern: byte))) &* 0x0100_0193 }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 8 - hex.count) + hex
+    }()
+
+    /// Removes the temporary files in `folder` left by processes of this host that no longer run
+    /// (their writer was killed before it could clean up). Files of running processes, of other
+    /// hosts, and anything not named like our temporaries are left alone. Returns the names removed.
+    @discardableResult
+    public static func removeStaleTemporaries(in folder: String) -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
+        var removed: [String] = []
+        for name in names.sorted() {
+            guard let pid = ownerOfTemporary(named: name), pid != getpid() else { continue }
+            // kill(pid, 0) probes without sending anything: ESRCH means no such process. EPERM
+            // (another user's process) counts as running.
+            guard kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            let path = (folder as NSString).appendingPathComponent(name)
+            var status = stat()
+            guard lstat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { continue }
+            if unlink(path) == 0 { removed.append(name) }
+        }
+        return removed
+    }
+
+    /// The process id in a temporary name of this host (`.upscale-HHHHHHHH-PID-XXXXXX`), else nil.
+    static func ownerOfTemporary(named name: String) -> pid_t? {
+        let prefix = ".upscale-\(hostTag)-"
+        guard name.hasPrefix(prefix) else { return nil }
+        let rest = name.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false)
+        guard rest.count == 2, rest[1].count == 6, rest[1].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }),
+              let pid = pid_t(rest[0]), pid > 0, String(pid) == rest[0] else { return nil }
+        return pid
+    }
+
     /// Unlinks every temporary file still being written. Async-signal-safe (only `unlink` on
     /// preallocated C strings, no locks, no allocation): call it from a SIGINT/SIGTERM handler
     /// before exiting.
@@ -124,12 +181,11 @@ final class AtomicWrite: OutputSink {
         name = path
         self.overwrite = overwrite
         if !overwrite && Self.exists(path) {
-            throw ImageIOError(path: path, message: "file exists; pass --overwrite to replace it")
+            throw ImageIOError(path: path, message: "file exists; pass --overwrite to replace it",
+                               kind: .outputExists(appearedMeanwhile: false))
         }
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        let base = url.lastPathComponent
-        var template = Array("\(directory)/.\(base).upscale-XXXXXX".utf8CString)
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var template = Array("\(directory)/\(AtomicFile.temporaryNamePrefix)XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
             throw ImageIOError(path: path, message: "cannot create a temporary file in \(directory): \(errnoText())")
@@ -157,18 +213,74 @@ final class AtomicWrite: OutputSink {
     func commit() throws {
         guard !done else { return }
         done = true
-        var failure: String?
-        if fflush(file) != 0 || ferror(file) != 0 { failure = "write failed: \(errnoText())" }
-        if failure == nil && fsync(fileno(file)) != 0 { failure = "fsync failed: \(errnoText())" }
-        if fclose(file) != 0 && failure == nil { failure = "close failed: \(errnoText())" }
-        if failure == nil && !overwrite && Self.exists(name) {
-            failure = "file exists; pass --overwrite to replace it"
+        var failure: ImageIOError?
+        func fail(_ message: String, _ kind: ImageIOError.Kind = .other) {
+            if failure == nil { failure = ImageIOError(path: name, message: message, kind: kind) }
         }
-        if failure == nil && rename(tempPath, name) != 0 { failure = "cannot rename the temporary file into place: \(errnoText())" }
+        if fflush(file) != 0 || ferror(file) != 0 { fail("write failed: \(errnoText())") }
+        if failure == nil && overwrite { keepModeOfReplacedFile() }
+        if failure == nil && fsync(fileno(file)) != 0 { fail("fsync failed: \(errnoText())") }
+        if fclose(file) != 0 { fail("close failed: \(errnoText())") }
+        if failure == nil {
+            if overwrite {
+                if rename(tempPath, name) != 0 { fail("cannot rename the temporary file into place: \(errnoText())") }
+            } else {
+                switch Self.moveWithoutReplacing(tempPath, to: name) {
+                case .moved: break
+                case .targetExists:
+                    fail("file appeared meanwhile (another process created it while this one was being written); "
+                         + "it was left as it is", .outputExists(appearedMeanwhile: true))
+                case .failed(let code):
+                    fail("cannot move the temporary file into place: \(errnoText(code))")
+                }
+            }
+        }
         if failure != nil { unlink(tempPath) }
         if let slot { InFlightRegistry.shared.unregister(slot) }
         slot = nil
-        if let failure { throw ImageIOError(path: name, message: failure) }
+        if let failure { throw failure }
+    }
+
+    /// With `overwrite`: give the new file the permission bits of the regular file it replaces.
+    private func keepModeOfReplacedFile() {
+        var status = stat()
+        guard lstat(name, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return }
+        _ = fchmod(fileno(file), status.st_mode & 0o777)
+    }
+
+    enum MoveOutcome: Equatable {
+        case moved, targetExists
+        case failed(Int32)  // errno
+    }
+
+    /// renameat2 is declared only with _GNU_SOURCE, which Swift's Glibc module does not define:
+    /// look it up by name (glibc 2.28 and later) and call it through a C function pointer.
+    private typealias Renameat2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+    private static let renameat2: Renameat2? = dlsym(nil, "renameat2").map { unsafeBitCast($0, to: Renameat2.self) }
+    private static let renameNoReplace: UInt32 = 1  // RENAME_NOREPLACE, <linux/fs.h>
+
+    /// Moves `source` to `target` only if `target` does not exist, atomically: two processes
+    /// racing for one target cannot both succeed. `useRenameat2: false` tests the fallback.
+    static func moveWithoutReplacing(_ source: String, to target: String, useRenameat2: Bool = true) -> MoveOutcome {
+        if useRenameat2, let renameat2 {
+            if renameat2(AT_FDCWD, source, AT_FDCWD, target, renameNoReplace) == 0 { return .moved }
+            let code = errno
+            // EINVAL: this filesystem does not support the flag; ENOSYS: nor the kernel.
+            guard code == EINVAL || code == ENOSYS else { return code == EEXIST ? .targetExists : .failed(code) }
+        }
+        // link() refuses an existing name; the temporary name is then unlinked.
+        if link(source, target) == 0 {
+            unlink(source)
+            return .moved
+        }
+        let code = errno
+        guard code == EPERM || code == ENOTSUP || code == ENOSYS else {
+            return code == EEXIST ? .targetExists : .failed(code)
+        }
+        // No hard links here either (FAT, some FUSE filesystems): check, then rename. Not atomic;
+        // the last resort.
+        if exists(target) { return .targetExists }
+        return rename(source, target) == 0 ? .moved : .failed(errno)
     }
 
     func discard() {

@@ -95,6 +95,12 @@ protocol OutputSink: AnyObject {
     func discard()
 }
 
+extension OutputSink {
+    /// The system's reason for a failed write on `file` ("File too large", "No space left on
+    /// device"), or nil when no write failed. Read it before `discard()`, which changes errno.
+    var writeFailure: String? { ferror(file) != 0 ? errnoText() : nil }
+}
+
 /// Bytes in memory (open_memstream).
 final class MemoryOutput: OutputSink {
     let name: String

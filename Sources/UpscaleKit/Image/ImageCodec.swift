@@ -16,14 +16,25 @@ public enum ImageCodec {
     }
 
     static func openReader(source: InputSource, options: DecodeOptions, headerOnly: Bool) throws -> any ImageRowReader {
-        switch ImageFormat.sniff(source.head) {
+        switch try format(of: source) {
         case .png: return try PNGRowReader(source: source, options: options)
         case .jpeg: return try JPEGRowReader(source: source, options: options, headerOnly: headerOnly)
-        case nil:
+        }
+    }
+
+    /// The format a file's first 8 bytes announce; throws, as reading it would, when they announce
+    /// neither PNG nor JPEG (or the path is a folder, or the file empty). Decodes nothing.
+    public static func sniffFormat(path: String) throws -> ImageFormat {
+        try format(of: InputSource.open(path: path))
+    }
+
+    private static func format(of source: InputSource) throws -> ImageFormat {
+        guard let format = ImageFormat.sniff(source.head) else {
             throw ImageIOError(path: source.name, message: source.head.count < 3
                 ? "file too short to be an image (\(source.head.count) bytes)"
                 : "not a PNG or JPEG file (unrecognised signature)")
         }
+        return format
     }
 
     /// Reads the header only (no pixel allocation): size as decoded with `options`

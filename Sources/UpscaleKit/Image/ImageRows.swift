@@ -54,7 +54,7 @@ enum ImageLimits {
         let pixels = width * height
         guard pixels <= options.maxPixels else {
             throw ImageIOError(path: path, message: "image is \(width)×\(height) = \(pixels) pixels, over the "
-                + "budget of \(options.maxPixels) pixels; raise the pixel limit to decode it")
+                + "budget of \(options.maxPixels) pixels; raise the pixel limit to decode it", kind: .overPixelBudget)
         }
     }
 }

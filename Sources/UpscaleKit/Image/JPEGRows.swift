@@ -41,7 +41,8 @@ public final class JPEGRowReader: ImageRowReader {
         case (3, JCS_YCbCr), (3, JCS_RGB): colorChannels = 3
         default:
             let kind = colorSpace == JCS_CMYK ? "CMYK" : colorSpace == JCS_YCCK ? "YCCK" : "\(cinfo.num_components)-component"
-            throw ImageIOError(path: path, message: "\(kind) JPEG is not supported; convert it to RGB first")
+            throw ImageIOError(path: path, message: "\(kind) JPEG is not supported; convert it to RGB first",
+                               kind: .unsupported)
         }
         var exifLength: UInt32 = 0
         if let exif = cjpeg_exif(reader, &exifLength) {
@@ -172,9 +173,10 @@ public final class JPEGRowWriter: ImageRowWriter {
     }
 
     private func fail(_ what: String) -> ImageIOError {
+        let reason = sink.writeFailure.map { " (\($0))" } ?? ""
         failed = true
         sink.discard()
-        return ImageIOError(path: sink.name, message: "\(what): \(handle.message)")
+        return ImageIOError(path: sink.name, message: "\(what): \(handle.message)\(reason)")
     }
 
     public func write(_ band: ImageBand) throws {

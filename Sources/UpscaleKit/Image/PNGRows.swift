@@ -209,9 +209,10 @@ public final class PNGRowWriter: ImageRowWriter {
     }
 
     private func fail(_ what: String) -> ImageIOError {
+        let reason = sink.writeFailure.map { " (\($0))" } ?? ""
         failed = true
         sink.discard()
-        return ImageIOError(path: sink.name, message: "\(what): \(handle.message)")
+        return ImageIOError(path: sink.name, message: "\(what): \(handle.message)\(reason)")
     }
 
     public func write(_ band: ImageBand) throws {

@@ -89,7 +89,9 @@ struct SafetensorsFile {
             throw fail("the header has no \"__metadata__\" object, so no \"format\": not an upscale model file (expected format \"\(Model.formatName)\")")
         }
         var strings: [String: String] = [:]
-        for (key, value) in rawMetadata {
+        // Keys in byte order wherever one is reported, so that a file gets the same message on
+        // every run (a dictionary's own order changes from run to run).
+        for (key, value) in rawMetadata.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
             guard let s = value as? String else { throw fail("__metadata__ entry \"\(key)\" is not a string (safetensors metadata values are strings)") }
             strings[key] = s
         }
@@ -122,7 +124,8 @@ struct SafetensorsFile {
         let dataStart = headerEnd
         let dataCount = bytes.count - dataStart
         var entries: [String: Entry] = [:]
-        for (tensorName, value) in header where tensorName != "__metadata__" {
+        for (tensorName, value) in header.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) })
+        where tensorName != "__metadata__" {
             let entry = try SafetensorsFile.entry(tensorName, value, layerCount: specs.count, dataCount: dataCount, fail: fail)
             entries[tensorName] = entry
         }
@@ -273,7 +276,7 @@ struct LayerSpec {
     }
 
     init(_ object: [String: Any], index i: Int, fail: (String) -> ModelError) throws {
-        for key in object.keys where !LayerSpec.keys.contains(key) {
+        for key in object.keys.sorted() where !LayerSpec.keys.contains(key) {
             throw fail("layer \(i): unknown key \"\(key)\" in the layers entry (known: \(LayerSpec.keys.sorted().joined(separator: ", ")))")
         }
         func pair(_ key: String, _ fallback: (Int, Int)) throws -> (Int, Int) {

@@ -123,7 +123,7 @@ public final class Model: Sendable {
         guard layers.count <= ModelLimits.maxLayers else {
             throw fail("\(layers.count) layers is more than the limit of \(ModelLimits.maxLayers)")
         }
-        for key in metadata.keys where structuralKeys.contains(key) {
+        for key in metadata.keys.sorted() where structuralKeys.contains(key) {
             throw fail("metadata key \"\(key)\" is reserved for the format")
         }
         for (i, layer) in layers.enumerated() {
