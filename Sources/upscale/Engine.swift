@@ -13,6 +13,7 @@ enum Engine {
         var jpegQuality: Int
         var pngLevel: Int? = nil   // nil: our fast encoder; 0...9: zlib at that level
         var overwrite: Bool
+        var maxMemory: Int? = nil  // bytes; nil: MemoryBudget.defaultBytes
     }
 
     static func loadModel(_ source: ModelSource) throws -> Model {
@@ -50,6 +51,7 @@ enum Engine {
         var decode = DecodeOptions()
         decode.applyOrientation = settings.applyOrientation
         if let maxPixels = settings.maxPixels { decode.maxPixels = maxPixels }
+        if let maxMemory = settings.maxMemory { decode.maxMemory = maxMemory }
         return decode
     }
 
@@ -93,17 +95,19 @@ enum Engine {
     private static func runStreaming(_ job: BatchJob, model: Model, settings: Settings, report: inout FileReport,
                                      progress: @escaping (FileProgress) -> Void,
                                      isCancelled: @escaping () -> Bool) throws {
-        let info = try ImageCodec.probe(path: job.input.path, options: decodeOptions(settings))  // a bad input creates no folder
-        try createOutputFolder(for: job.output)
+        let decode = decodeOptions(settings)
+        let info = try ImageCodec.probe(path: job.input.path, options: decode)  // a bad input creates no folder
+        let format = job.format ?? ImageFormat(path: job.input.path) ?? info.format
+        let encode = encodeOptions(settings, format: format, outputPixels: model.scale * model.scale * info.width * info.height)
         var options = StreamOptions()
         options.run = runOptions(settings, isCancelled: isCancelled)
+        try model.memoryEstimate(for: info, wholeImage: false, run: options.run, format: format, encode: encode)
+            .check(budget: decode.maxMemory, path: job.input.path, size: (info.width, info.height))
+        try createOutputFolder(for: job.output)
         let state = ProgressBox()
         options.run.progress = { done, total in progress(state.update { $0.tilesDone = done; $0.tilesTotal = total }) }
         options.rowsProgress = { done, total in progress(state.update { $0.rowsDone = done; $0.rowsTotal = total }) }
-        let file = try model.upscaleFile(job.input.path, to: job.output, decode: decodeOptions(settings),
-                                         encode: encodeOptions(settings, format: job.format ?? ImageFormat(path: job.input.path),
-                                                               outputPixels: model.scale * model.scale * info.width * info.height),
-                                         options: options)
+        let file = try model.upscaleFile(job.input.path, to: job.output, decode: decode, encode: encode, options: options)
         report.inputWidth = file.inputWidth
         report.inputHeight = file.inputHeight
         report.outputWidth = file.outputWidth
@@ -118,13 +122,20 @@ enum Engine {
                                  progress: @escaping (FileProgress) -> Void, isCancelled: @escaping () -> Bool) throws {
         let decode = decodeOptions(settings)
 
-        // open input
+        // open input: the header, the memory estimate, then the pixels
         let image: RasterImage
         var inputFormat = ImageFormat(path: job.input.path)
+        let stdin = job.input.isStdin ? [UInt8](FileHandle.standardInput.readDataToEndOfFile()) : []
+        let name = job.input.isStdin ? "stdin" : job.input.path
+        let info = job.input.isStdin ? try ImageCodec.probe(bytes: stdin, name: name, options: decode)
+                                     : try ImageCodec.probe(path: name, options: decode)
+        if job.input.isStdin { inputFormat = info.format }
+        let format = job.format ?? inputFormat ?? info.format
+        try model.memoryEstimate(for: info, wholeImage: true, run: runOptions(settings, isCancelled: isCancelled), format: format,
+                                 encode: encodeOptions(settings, format: format, outputPixels: model.scale * model.scale * info.width * info.height))
+            .check(budget: decode.maxMemory, path: name, size: (info.width, info.height))
         if job.input.isStdin {
-            let bytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
-            inputFormat = ImageFormat.sniff(bytes)
-            image = try ImageCodec.decode(bytes: bytes, name: "stdin", options: decode)
+            image = try ImageCodec.decode(bytes: stdin, name: name, options: decode)
         } else {
             image = try ImageCodec.decode(path: job.input.path, options: decode)
         }

@@ -75,7 +75,18 @@ struct EngineOptions: ParsableArguments {
     @Flag(help: "Average 8 flipped and rotated runs: slightly better, 8 times slower.")
     var tta = false
 
+    @Option(name: .customLong("max-memory"), help: ArgumentHelp(
+        "Refuse inputs whose upscale would hold more memory than this, e.g. 512M, 4G or bytes (default: half the physical memory).",
+        valueName: "size"))
+    var maxMemory: String?
+
+    /// `--max-memory` in bytes, or nil for the default.
+    var maxMemoryBytes: Int? { maxMemory.flatMap(MemoryBudget.parse) }
+
     func validate() throws {
+        if let maxMemory, MemoryBudget.parse(maxMemory) == nil {
+            throw ValidationError("--max-memory takes a size such as 512M, 4G or a number of bytes, not '\(maxMemory)'.")
+        }
         if let tile, tile < 16 {
             throw ValidationError("The tile size must be at least 16 pixels, not \(tile).")
         }

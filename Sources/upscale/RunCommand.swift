@@ -113,10 +113,11 @@ struct RunCommand: ParsableCommand {
     /// Runs every job in order, going on after failures; stops starting new ones once interrupted.
     private func runJobs(_ jobs: [BatchJob], model net: Model, started: Date,
                          _ console: Console) -> ([FileReport], interrupted: Bool) {
-        let settings = Engine.Settings(tileSize: engine.tile, threads: engine.threads, tta: engine.tta,
+        var settings = Engine.Settings(tileSize: engine.tile, threads: engine.threads, tta: engine.tta,
                                        applyOrientation: !input.noOrient, maxPixels: input.maxPixels,
                                        jpegQuality: output.quality, pngLevel: output.pngLevel,
                                        overwrite: output.overwrite)
+        settings.maxMemory = engine.maxMemoryBytes
         if let threads = engine.threads { Threading.defaultThreads = threads }
         var reports: [FileReport] = []
         var interrupted = false
@@ -189,7 +190,8 @@ struct RunCommand: ParsableCommand {
         if error.path == job.output || error.path.hasPrefix("<") {
             return ". Check that the output folder is writable and has free space."
         }
-        if error.message.contains("budget") { return " (pass --max-pixels N to raise the limit when the machine has the memory)." }
+        if error.kind == .overMemoryBudget { return " (--max-memory SIZE; the default is half the physical memory)." }
+        if error.kind == .overPixelLimit { return " (pass --max-pixels N to raise the limit when the machine has the memory)." }
         return ". Check that it is a complete PNG or JPEG file, or leave it out; the other inputs were still processed."
     }
 

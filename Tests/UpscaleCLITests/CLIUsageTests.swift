@@ -140,6 +140,9 @@ ENGINE:
   -j, --threads <n>       The number of worker threads (default: all cores).
   --tta                   Average 8 flipped and rotated runs: slightly better,
                           8 times slower.
+  --max-memory <size>     Refuse inputs whose upscale would hold more memory
+                          than this, e.g. 512M, 4G or bytes (default: half the
+                          physical memory).
 
 REPORTING:
   --quiet                 Print nothing but errors.

@@ -73,6 +73,10 @@ public struct DecodeOptions: Sendable {
     public var applyOrientation = true
     /// Refuse images with more pixels than this, before allocating anything.
     public var maxPixels = 1 << 30
+    /// Refuse, before allocating them, whole-image buffers (an Adam7 PNG's rows, a progressive
+    /// JPEG's coefficients, a rotated JPEG's samples, a whole decoded image) of more bytes than
+    /// this. Default: half the physical memory (`MemoryBudget.defaultBytes`).
+    public var maxMemory = MemoryBudget.defaultBytes
     public init() {}
 }
 
@@ -138,12 +142,24 @@ public struct EncodeOptions: Sendable {
 
 /// A failed read or write, naming the file.
 public struct ImageIOError: Error, CustomStringConvertible {
+    /// What went wrong, for callers that act on it (never parse `message`).
+    public enum Kind: Sendable, Equatable {
+        /// Unreadable, corrupt, unsupported or unwritable.
+        case failed
+        /// More pixels than `DecodeOptions.maxPixels`.
+        case overPixelLimit
+        /// The path chosen for the file would hold more than `DecodeOptions.maxMemory` bytes.
+        case overMemoryBudget
+    }
+
+    public let kind: Kind
     public let path: String
     public let message: String
 
-    public init(path: String, message: String) {
+    public init(path: String, message: String, kind: Kind = .failed) {
         self.path = path
         self.message = message
+        self.kind = kind
     }
 
     public var description: String { "\(path): \(message)" }
@@ -164,6 +180,9 @@ public struct ImageInfo: Sendable {
     public var bitDepth: Int = 8
     /// EXIF orientation 1...8 as stored (1 for PNG and when absent).
     public var orientation: Int = 1
+    /// Bytes the decoder holds for the whole image at once (`ImageRowReader.wholeImageBytes`, with
+    /// the orientation's sample planes); 0 when the file streams.
+    public var wholeImageBytes: Int = 0
 }
 
 /// A horizontal strip of an image: rows `firstRow ..< firstRow + rows`.

@@ -17,6 +17,9 @@ public final class JPEGRowReader: ImageRowReader {
     public let orientation: Int
     public let streamable: Bool
     public private(set) var rowsRead = 0
+    /// A progressive file's DCT coefficients, which libjpeg keeps for the whole image: per
+    /// component its blocks (rounded up to its sampling factors) × 64 coefficients × 2 bytes.
+    public let wholeImageBytes: Int
 
     private let path: String
     private let handle: JPEGReadHandle
@@ -61,6 +64,19 @@ public final class JPEGRowReader: ImageRowReader {
         }
         self.metadata = metadata
         try ImageLimits.check(width: width, height: height, options: options, path: path)
+        var coefficients = 0
+        if !streamable, let components = cinfo.comp_info {
+            for i in 0..<Int(cinfo.num_components) {
+                let c = components[i]
+                let (h, v) = (Int(max(1, c.h_samp_factor)), Int(max(1, c.v_samp_factor)))
+                coefficients += (Int(c.width_in_blocks) + h - 1) / h * h * ((Int(c.height_in_blocks) + v - 1) / v * v) * 128
+            }
+            try MemoryBudget.check(coefficients, budget: options.maxMemory, path: path,
+                                   what: "decoding this \(width)×\(height) progressive JPEG (libjpeg keeps every coefficient)")
+        }
+        wholeImageBytes = coefficients
+        // libjpeg's own limit too, so that no other buffer of its own goes past the budget either.
+        reader.pointee.cinfo.mem.pointee.max_memory_to_use = options.maxMemory
         if headerOnly {
             failed = true  // never started: no rows to read
             return

@@ -26,7 +26,7 @@ public final class PNGRowReader: ImageRowReader {
     private var reader: UnsafeMutablePointer<cpng_reader> { handle.pointer }
     private let channels: Int             // interleaved samples per pixel, alpha included
     private let rowBytes: Int
-    private var wholeImage: [UInt8]?      // Adam7 only: (H, rowBytes), filled at the first band
+    private var wholeImage: UnsafeMutablePointer<UInt8>?  // Adam7 only: (H, rowBytes), filled at the first band
     private var failed = false
 
     init(source: InputSource, options: DecodeOptions) throws {
@@ -49,6 +49,10 @@ public final class PNGRowReader: ImageRowReader {
         bitDepth = header.sample_bits == 16 ? 16 : 8
         rowBytes = header.row_bytes
         streamable = header.interlaced == 0
+        if !streamable {
+            try MemoryBudget.check(height * rowBytes, budget: options.maxMemory, path: path,
+                                   what: "decoding this \(width)×\(height) interlaced PNG (it is read whole)")
+        }
         var metadata = ImageMetadata()
         if let icc = header.icc, header.icc_length > 0 {
             metadata.iccProfile = Array(UnsafeBufferPointer(start: icc, count: Int(header.icc_length)))
@@ -61,8 +65,14 @@ public final class PNGRowReader: ImageRowReader {
         self.metadata = metadata
     }
 
+    deinit { free(wholeImage) }
+
+    public var wholeImageBytes: Int { streamable ? 0 : height * rowBytes }
+
     private func fail(_ what: String) -> ImageIOError {
         failed = true
+        free(wholeImage)
+        wholeImage = nil
         return ImageIOError(path: path, message: "\(what): \(handle.message)")
     }
 
@@ -85,21 +95,19 @@ public final class PNGRowReader: ImageRowReader {
             }
         } else {
             if wholeImage == nil {
-                var buffer = [UInt8](repeating: 0, count: height * rowBytes)  // (H, rowBytes)
-                let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in
-                    var pointers: [UnsafeMutablePointer<UInt8>?] = (0..<height).map { bytes.baseAddress! + $0 * rowBytes }
-                    return cpng_read_image(reader, &pointers) != 0
-                }
-                guard ok else { throw fail("PNG data (interlaced)") }
+                // (H, rowBytes), not zero-filled: libpng writes every row, and a file whose data
+                // ends early fails before it has touched (and so mapped) the rest.
+                let buffer = try MemoryBudget.allocate(wholeImageBytes, path: path).bindMemory(to: UInt8.self, capacity: wholeImageBytes)
                 wholeImage = buffer
+                var pointers: [UnsafeMutablePointer<UInt8>?] = (0..<height).map { buffer + $0 * rowBytes }
+                guard cpng_read_image(reader, &pointers) != 0 else { throw fail("PNG data (interlaced)") }
             }
-            band = wholeImage!.withUnsafeBufferPointer {
-                PixelPacking.deinterleave($0.baseAddress! + rowsRead * rowBytes, rows: rows, width: width,
-                                          channels: channels, sampleBits: bitDepth)
-            }
+            band = PixelPacking.deinterleave(wholeImage! + rowsRead * rowBytes, rows: rows, width: width,
+                                             channels: channels, sampleBits: bitDepth)
         }
         rowsRead += rows
         if rowsRead == height {
+            free(wholeImage)
             wholeImage = nil
             guard cpng_read_end(reader) != 0 else { throw fail("PNG end") }
         }
