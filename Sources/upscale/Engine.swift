@@ -14,6 +14,7 @@ enum Engine {
         var pngLevel: Int? = nil   // nil: our fast encoder; 0...9: zlib at that level
         var overwrite: Bool
         var maxMemory: Int? = nil  // bytes; nil: MemoryBudget.defaultBytes
+        var background = Background.white  // under transparent pixels of JPEG outputs
     }
 
     static func loadModel(_ source: ModelSource) throws -> Model {
@@ -75,6 +76,7 @@ enum Engine {
             encode.pngCompressionLevel = level
             encode.pngFilters = level >= 3 ? .adaptive : .paeth
         }
+        encode.background = settings.background
         encode.overwrite = settings.overwrite
         return encode
     }

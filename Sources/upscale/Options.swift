@@ -36,6 +36,14 @@ struct OutputOptions: ParsableArguments {
         valueName: "0-9"))
     var pngLevel: Int?
 
+    @Option(help: ArgumentHelp(
+        "What JPEG outputs show under transparent pixels: white, black, #rrggbb or #rgb (default white).",
+        valueName: "color"))
+    var background: String?
+
+    /// `--background` parsed; white when not given.
+    var backgroundColor: Background { background.flatMap(Background.init(parsing:)) ?? .white }
+
     @Flag(help: "Replace outputs that already exist.")
     var overwrite = false
 
@@ -55,6 +63,9 @@ struct OutputOptions: ParsableArguments {
         }
         if let pngLevel, !(0...9).contains(pngLevel) {
             throw ValidationError("The PNG level must be between 0 and 9, not \(pngLevel).")
+        }
+        if let background, Background(parsing: background) == nil {
+            throw ValidationError("The background must be white, black, #rrggbb or #rgb, not '\(background)'.")
         }
         if overwrite && skipExisting {
             throw ValidationError("Pass either --overwrite or --skip-existing, not both.")

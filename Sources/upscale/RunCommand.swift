@@ -118,6 +118,7 @@ struct RunCommand: ParsableCommand {
                                        jpegQuality: output.quality, pngLevel: output.pngLevel,
                                        overwrite: output.overwrite)
         settings.maxMemory = engine.maxMemoryBytes
+        settings.background = output.backgroundColor
         if let threads = engine.threads { Threading.defaultThreads = threads }
         var reports: [FileReport] = []
         var interrupted = false

@@ -121,6 +121,8 @@ OUTPUT:
   --png-level <0-9>       Compress PNG outputs with zlib at this level (0-9);
                           6-9 give the smallest files, slower; default:
                           upscale's fast encoder.
+  --background <color>    What JPEG outputs show under transparent pixels:
+                          white, black, #rrggbb or #rgb (default white).
   --overwrite             Replace outputs that already exist.
   --skip-existing         Leave inputs whose output already exists alone
                           (resumes a stopped batch).

@@ -104,7 +104,8 @@ public enum ImageCodec {
 
     /// A band writer for `path` (format from `options.format` or the extension). Nothing
     /// appears at `path` until `finish()`; refuses an existing file unless `options.overwrite`.
-    /// Alpha is dropped for JPEG (noted in `finish()`'s result).
+    /// For JPEG, an image with alpha is composited onto `options.background` (noted in `finish()`'s
+    /// result); a gray one becomes RGB when the background is not gray.
     public static func openWriter(path: String, width: Int, height: Int, colorChannels: Int, hasAlpha: Bool,
                                   bitDepth: Int = 8, metadata: ImageMetadata = .init(),
                                   options: EncodeOptions = .init()) throws -> any ImageRowWriter {
@@ -125,15 +126,16 @@ public enum ImageCodec {
                                     filters: options.pngFilters)
         case .jpeg:
             var notes: [String] = []
-            if hasAlpha { notes.append("alpha dropped: JPEG has no alpha channel") }
+            if hasAlpha { notes.append("alpha composited onto \(options.background): JPEG has no alpha channel") }
             if bitDepth == 16 { notes.append("16-bit samples reduced to 8 bits: JPEG is 8-bit") }
             return try JPEGRowWriter(sink: sink, width: width, height: height, colorChannels: colorChannels,
+                                     background: hasAlpha ? options.background : nil,
                                      metadata: metadata, options: options, notes: notes)
         }
     }
 
     /// Writes a whole image to `path` atomically; returns notes such as
-    /// "alpha dropped: JPEG has no alpha channel".
+    /// "alpha composited onto #ffffff: JPEG has no alpha channel".
     @discardableResult
     public static func encode(_ image: RasterImage, to path: String, options: EncodeOptions = .init()) throws -> [String] {
         try check(image, name: path)

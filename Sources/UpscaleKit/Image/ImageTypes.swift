@@ -119,6 +119,8 @@ public struct EncodeOptions: Sendable {
     /// Huffman tables optimized for the image (smaller files). libjpeg then keeps every DCT
     /// coefficient of the image, 2 bytes per sample, until the end: turn it off for huge outputs.
     public var jpegOptimizeHuffman = true
+    /// What a JPEG output shows under transparent pixels: images with alpha are composited onto it.
+    public var background = Background.white
     /// Replace an existing file at the output path.
     public var overwrite = false
     public init() {}

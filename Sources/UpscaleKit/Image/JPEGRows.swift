@@ -124,18 +124,24 @@ public final class JPEGRowReader: ImageRowReader {
 public final class JPEGRowWriter: ImageRowWriter {
     public let width: Int
     public let height: Int
+    /// Of the bands written; the file's are `fileChannels`.
     public let colorChannels: Int
     public private(set) var rowsWritten = 0
 
     private let sink: OutputSink
     private let handle: JPEGWriteHandle
+    /// Bands carry alpha, composited onto this; nil: no alpha.
+    private let background: Background?
+    private let fileChannels: Int
     private var writer: UnsafeMutablePointer<cjpeg_writer> { handle.pointer }
     private var notes: [String]
     private var failed = false
     private var finished = false
 
-    init(sink: OutputSink, width: Int, height: Int, colorChannels: Int, metadata: ImageMetadata,
-         options: EncodeOptions, notes: [String] = []) throws {
+    /// `background`: the bands have alpha, composited onto it (a gray image on a background that
+    /// is not gray is written as RGB).
+    init(sink: OutputSink, width: Int, height: Int, colorChannels: Int, background: Background? = nil,
+         metadata: ImageMetadata, options: EncodeOptions, notes: [String] = []) throws {
         let path = sink.name
         guard colorChannels == 1 || colorChannels == 3 else {
             sink.discard()
@@ -162,13 +168,16 @@ public final class JPEGRowWriter: ImageRowWriter {
         self.width = width
         self.height = height
         self.colorChannels = colorChannels
+        self.background = background
+        let fileChannels = colorChannels == 1 && !(background?.isGray ?? true) ? 3 : colorChannels
+        self.fileChannels = fileChannels
         self.notes = notes
         let icc = metadata.iccProfile ?? []
         let ok = icc.withUnsafeBufferPointer { iccBytes in
             var params = cjpeg_write_params()
             params.width = JDIMENSION(width)
             params.height = JDIMENSION(height)
-            params.components = Int32(colorChannels)
+            params.components = Int32(fileChannels)
             params.quality = Int32(options.jpegQuality)
             params.chroma_420 = options.jpegChroma == .yuv420 ? 1 : 0
             params.progressive = options.jpegProgressive ? 1 : 0
@@ -195,12 +204,20 @@ public final class JPEGRowWriter: ImageRowWriter {
 
     public func write(_ band: ImageBand) throws {
         guard !failed && !finished else { throw ImageIOError(path: sink.name, message: "JPEG writer is closed") }
-        try BandCheck.validate(band, width: width, colorChannels: colorChannels, alphaNeeded: false,
+        try BandCheck.validate(band, width: width, colorChannels: colorChannels, alphaNeeded: background != nil,
                                rowsLeft: height - rowsWritten, path: sink.name)
         let rows = band.rows
         guard rows > 0 else { return }
-        let rowBytes = width * colorChannels
-        var buffer = PixelPacking.interleaved(band, withAlpha: false, sampleBits: 8, rowBytes: rowBytes)  // (rows, W, C)
+        let rowBytes = width * fileChannels
+        let flat = if let background, band.alpha != nil {
+            ImageBand(color: background.composite(band, outputChannels: fileChannels), alpha: nil)
+        } else {
+            band
+        }
+        guard flat.color.shape[1] == fileChannels else {
+            throw ImageIOError(path: sink.name, message: "band has no alpha, but the JPEG writer was opened for an image with alpha")
+        }
+        var buffer = PixelPacking.interleaved(flat, withAlpha: false, sampleBits: 8, rowBytes: rowBytes)  // (rows, W, C)
         let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in
             var pointers: [UnsafeMutablePointer<JSAMPLE>?] = (0..<rows).map { bytes.baseAddress! + $0 * rowBytes }
             return cjpeg_write_rows(writer, &pointers, JDIMENSION(rows)) != 0

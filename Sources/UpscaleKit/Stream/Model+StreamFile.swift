@@ -7,7 +7,7 @@
 public struct StreamedFile: Sendable {
     public var inputWidth: Int, inputHeight: Int
     public var outputWidth: Int, outputHeight: Int
-    /// The writer's notes (alpha dropped for JPEG, library warnings).
+    /// The writer's notes (alpha composited for JPEG, library warnings).
     public var notes: [String]
 }
 
