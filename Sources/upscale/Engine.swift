@@ -149,7 +149,8 @@ enum Engine {
         var run = runOptions(settings, isCancelled: isCancelled)
         run.progress = { progress(FileProgress(tilesDone: $0, tilesTotal: $1)) }
         let (color, alpha) = try model.upscale(color: image.color, alpha: image.alpha, options: run)
-        let result = RasterImage(color: color, alpha: alpha, bitDepth: image.bitDepth, metadata: image.metadata)
+        let result = RasterImage(color: color, alpha: alpha, bitDepth: image.bitDepth,
+                                 metadata: image.metadata.upscaled(by: model.scale))
         report.outputWidth = result.width
         report.outputHeight = result.height
         if isCancelled() { throw CancellationError() }

@@ -46,13 +46,20 @@ public final class JPEGRowReader: ImageRowReader {
             let kind = colorSpace == JCS_CMYK ? "CMYK" : colorSpace == JCS_YCCK ? "YCCK" : "\(cinfo.num_components)-component"
             throw ImageIOError(path: path, message: "\(kind) JPEG is not supported; convert it to RGB first")
         }
+        var metadata = ImageMetadata()
         var exifLength: UInt32 = 0
         if let exif = cjpeg_exif(reader, &exifLength) {
-            orientation = ExifOrientation.parse(Array(UnsafeBufferPointer(start: exif, count: Int(exifLength))))
+            let payload = Array(UnsafeBufferPointer(start: exif, count: Int(exifLength)))  // "Exif\0\0" + TIFF
+            orientation = ExifOrientation.parse(payload)
+            if payload.count > 6 { metadata.exif = Array(payload[6...]) }
         } else {
             orientation = 1
         }
-        var metadata = ImageMetadata()
+        if cinfo.saw_JFIF_marker != 0, cinfo.X_density > 0, cinfo.Y_density > 0, cinfo.density_unit <= 2,
+           cinfo.density_unit != 0 || cinfo.X_density != cinfo.Y_density {   // 1:1 without a unit says nothing
+            metadata.density = PixelDensity(x: Int(cinfo.X_density), y: Int(cinfo.Y_density),
+                                            unit: [.none, .inch, .centimeter][Int(cinfo.density_unit)])
+        }
         var icc: UnsafeMutablePointer<JOCTET>?
         var iccLength: UInt32 = 0
         guard cjpeg_read_icc(reader, &icc, &iccLength) != 0 else {
@@ -173,7 +180,15 @@ public final class JPEGRowWriter: ImageRowWriter {
         self.fileChannels = fileChannels
         self.notes = notes
         let icc = metadata.iccProfile ?? []
+        // APP1: "Exif\0\0" + TIFF, at most 65533 bytes (the marker's length field counts itself).
+        var exif = metadata.exif.map { Array("Exif".utf8) + [0, 0] + $0 } ?? []
+        if exif.count > 65533 {
+            self.notes.append("EXIF of \(exif.count) bytes left out: more than a JPEG APP1 marker holds")
+            exif = []
+        }
+        let density = metadata.density?.forJFIF
         let ok = icc.withUnsafeBufferPointer { iccBytes in
+            exif.withUnsafeBufferPointer { exifBytes in
             var params = cjpeg_write_params()
             params.width = JDIMENSION(width)
             params.height = JDIMENSION(height)
@@ -184,7 +199,15 @@ public final class JPEGRowWriter: ImageRowWriter {
             params.standard_tables = options.jpegOptimizeHuffman ? 0 : 1
             params.icc = icc.isEmpty ? nil : iccBytes.baseAddress
             params.icc_length = UInt32(icc.count)
+            params.exif = exif.isEmpty ? nil : exifBytes.baseAddress
+            params.exif_length = UInt32(exif.count)
+            if let density {
+                params.density_unit = density.unit == .inch ? 1 : density.unit == .centimeter ? 2 : 0
+                params.x_density = UInt32(density.x)
+                params.y_density = UInt32(density.y)
+            }
             return cjpeg_start_compress(writer, &params) != 0
+            }
         }
         guard ok else {
             sink.discard()

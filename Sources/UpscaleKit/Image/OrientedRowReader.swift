@@ -21,7 +21,12 @@ final class OrientedRowReader: ImageRowReader {
     var colorChannels: Int { source.colorChannels }
     var hasAlpha: Bool { source.hasAlpha }
     let bitDepth = 8
-    var metadata: ImageMetadata { source.metadata }
+    /// The file's, with the EXIF orientation set to 1: these rows are already turned.
+    var metadata: ImageMetadata {
+        var metadata = source.metadata
+        metadata.exif = metadata.exif.map { ExifOrientation.settingOrientation(1, inTIFF: $0) }
+        return metadata
+    }
     /// Applied here.
     let orientation = 1
     var streamable: Bool { stored == 0 && source.streamable }
