@@ -6,8 +6,9 @@
 //   decoder   info.wholeImageBytes: an Adam7 PNG's rows, a progressive JPEG's coefficients,
 //             a rotated JPEG's samples (0 when the file streams)
 //   streaming window (band reads + one read) × W × (Cm + chroma + A) floats, twice (the append
-//             copies it); a band's output rows × sW × (Co + C + A + bicubic planes) floats, three
-//             times (computing, queued, encoding); the tile workers' two feature maps each
+//             copies it); a band's output rows × sW floats: Co + Cm + chroma + C + A while it is
+//             computed, C + A for each of the two bands in the writer (queued, encoding); the tile
+//             workers' two feature maps each
 //   whole     the decoded image (C + A floats and b bytes per pixel), the stack input, and at s²·W·H:
 //             stack output, residual, chroma, colour, alpha (TTA: 3 more maps), the encoder's samples
 //   encoder   a JPEG output with optimized Huffman tables or progressive: 2 bytes per output sample
@@ -75,7 +76,7 @@ extension Model {
         let reads = plans.map(\.reads.count).max() ?? 0
         let outRows = plans.map(\.output.count).max() ?? 0
         let window = 2 * (reads + bandRows) * w * (cm + chroma + alpha) * 4
-        let band = 3 * outRows * s * w * (co + color + alpha + cm + chroma) * 4
+        let band = outRows * s * w * 4 * ((co + cm + chroma + color + alpha) + 2 * (color + alpha))
         let scratch = workers * scratchCapacities(rowPlans: plans.map(\.stackRows), colPlans: tiles.colPlans).reduce(0, +) * 4
         estimate.model = window + band + scratch + bandRows * w * (color + alpha) * (4 + sampleBytes)
         return estimate
