@@ -333,15 +333,16 @@ enum Mutator {
         }
         // An unmutated file first: the resident memory of the process itself.
         try FileManager.default.copyItem(atPath: Mutator.samplesDir + "/astronaut.png", toPath: dir + "/plain.png")
-        let plain = try Spawned.run(["plain.png", "-o", "plain_x2.png", "-m", "model.bin", "-j", "2"], in: dir)
+        let plain = try Spawned.run([dir + "/plain.png", "-o", dir + "/plain_x2.png", "-m", dir + "/model.bin", "-j", "2"], in: dir)
         #expect(plain.status == 0 && plain.signal == nil, "\(plain.stderr)")
         let budgetArgument = "\(Self.budget >> 20)M"
-        let batch = try Spawned.run(["in", "-o", "out", "-m", "model.bin", "-j", "2", "--max-memory", budgetArgument, "--json"], in: dir)
+        let batch = try Spawned.run([dir + "/in", "-o", dir + "/out", "-m", dir + "/model.bin", "-j", "2",
+                                     "--max-memory", budgetArgument, "--json"], in: dir)
         if let signal = batch.signal {
             // Find the case: each file alone.
             for name in cases.keys.sorted() {
-                let one = try Spawned.run(["in/" + name, "-o", "one/" + name, "-m", "model.bin", "--max-memory", budgetArgument,
-                                           "--overwrite"], in: dir)
+                let one = try Spawned.run([dir + "/in/" + name, "-o", dir + "/one/" + name, "-m", dir + "/model.bin",
+                                           "--max-memory", budgetArgument, "--overwrite"], in: dir)
                 if let s = one.signal { Issue.record("\(cases[name]!): the CLI died of signal \(s)\n\(one.stderr)") }
             }
             Issue.record("the batch died of signal \(signal)")
@@ -371,12 +372,9 @@ enum Spawned {
         var stderr: String
     }
 
-    /// Relative paths in `arguments` are taken inside `directory`.
+    /// `arguments` name files by absolute paths (the child runs in this process's directory);
+    /// stdout and stderr go through files in `directory`.
     static func run(_ arguments: [String], in directory: String) throws -> Result {
-        let arguments = arguments.map { argument in
-            ["plain.png", "plain_x2.png", "model.bin", "in", "out"].contains(argument) || argument.hasPrefix("in/") || argument.hasPrefix("one/")
-                ? directory + "/" + argument : argument
-        }
         let exe = try #require(CLI.executable, "the upscale executable was not found")
         let outPath = directory + "/.stdout-\(UUID().uuidString)", errPath = directory + "/.stderr-\(UUID().uuidString)"
         defer { unlink(outPath); unlink(errPath) }

@@ -48,39 +48,46 @@ public enum ImageCodec {
                          streamable: reader.streamable && orientation <= 2,
                          bitDepth: reader.bitDepth,
                          orientation: reader.orientation,
-                         wholeImageBytes: reader.wholeImageBytes
-                             + OrientedRowReader.storedBytes(reader, orientation: orientation))
+                         wholeImageBytes: reader.wholeImageBytes + OrientedRowReader.groupBytes(
+                             reader, groupRows: OrientedRowReader.groupRows(reader, orientation: orientation,
+                                                                            budget: options.maxMemory),
+                             orientation: orientation))
     }
 
     /// A band reader for the streaming path: rows as displayed. The file's own reader when its rows
     /// can be used as stored, else (an EXIF orientation 2–8 to apply) an `OrientedRowReader` over
-    /// it: orientation 2 still streams, 3–8 keep the file's 8-bit samples. Interlaced PNG and
-    /// progressive JPEG readers decode the whole image at their first band themselves; their bands,
-    /// and so the output, still stream.
+    /// it: orientation 2 still streams, 3–8 keep 8-bit samples of the file, within
+    /// `options.maxMemory` (reading the file more than once when the whole image does not fit).
+    /// Interlaced PNG and progressive JPEG readers decode the whole image at their first band
+    /// themselves; their bands, and so the output, still stream.
     public static func openStreamReader(path: String, options: DecodeOptions = .init()) throws -> any ImageRowReader {
-        try oriented(openReader(path: path, options: options), path: path, options: options)
+        try oriented({ try openReader(path: path, options: options) }, path: path, options: options, budget: options.maxMemory)
     }
 
-    private static func oriented(_ reader: any ImageRowReader, path: String,
-                                 options: DecodeOptions) throws -> any ImageRowReader {
+    /// The reader `open` makes, turned as its EXIF orientation says (when `options` applies it).
+    private static func oriented(_ open: @escaping () throws -> any ImageRowReader, path: String,
+                                 options: DecodeOptions, budget: Int?) throws -> any ImageRowReader {
+        let reader = try open()
         guard options.applyOrientation && reader.orientation != 1 else { return reader }
-        return try OrientedRowReader(reader, orientation: reader.orientation, path: path, options: options)
+        return try OrientedRowReader(reader, orientation: reader.orientation, path: path, budget: budget, reopen: open)
     }
 
     /// Decodes a whole PNG or JPEG file.
     public static func decode(path: String, options: DecodeOptions = .init()) throws -> RasterImage {
-        try decodeAll(openReader(path: path, options: options), path: path, options: options)
+        try decodeAll({ try openReader(path: path, options: options) }, path: path, options: options)
     }
 
     /// Decodes a whole PNG or JPEG from memory; `name` is used in error messages.
     public static func decode(bytes: [UInt8], name: String, options: DecodeOptions = .init()) throws -> RasterImage {
-        try decodeAll(openReader(bytes: bytes, name: name, options: options), path: name, options: options)
+        try decodeAll({ try openReader(bytes: bytes, name: name, options: options) }, path: name, options: options)
     }
 
-    /// The whole image as one band of the oriented reader: its float planes (4 bytes per sample)
-    /// and the samples they are read from are checked against `options.maxMemory` first.
-    private static func decodeAll(_ file: any ImageRowReader, path: String, options: DecodeOptions) throws -> RasterImage {
-        let reader = try oriented(file, path: path, options: options)
+    /// The whole image as one band of the oriented reader (one group: the floats hold it all
+    /// anyway): its float planes (4 bytes per sample) and the samples they are read from are
+    /// checked against `options.maxMemory` first.
+    private static func decodeAll(_ open: @escaping () throws -> any ImageRowReader, path: String,
+                                  options: DecodeOptions) throws -> RasterImage {
+        let reader = try oriented(open, path: path, options: options, budget: nil)
         let samples = reader.width * reader.height * (reader.colorChannels + (reader.hasAlpha ? 1 : 0))
         try MemoryBudget.check(reader.wholeImageBytes + samples * (4 + reader.bitDepth / 8), budget: options.maxMemory,
                                path: path, what: "decoding this \(reader.width)×\(reader.height) image whole")
