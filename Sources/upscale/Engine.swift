@@ -99,11 +99,12 @@ enum Engine {
                                      isCancelled: @escaping () -> Bool) throws {
         let decode = decodeOptions(settings)
         let info = try ImageCodec.probe(path: job.input.path, options: decode)  // a bad input creates no folder
-        let format = job.format ?? ImageFormat(path: job.input.path) ?? info.format
+        let format = job.format ?? ImageFormat(path: job.input.path)   // nil: the output's extension
         let encode = encodeOptions(settings, format: format, outputPixels: model.scale * model.scale * info.width * info.height)
         var options = StreamOptions()
         options.run = runOptions(settings, isCancelled: isCancelled)
-        try model.memoryEstimate(for: info, wholeImage: false, run: options.run, format: format, encode: encode)
+        try model.memoryEstimate(for: info, wholeImage: false, run: options.run,
+                                 format: format ?? ImageFormat(path: job.output) ?? info.format, encode: encode)
             .check(budget: decode.maxMemory, path: job.input.path, size: (info.width, info.height))
         try createOutputFolder(for: job.output)
         let state = ProgressBox()

@@ -340,10 +340,11 @@ final class PNGTextChunks {
         }
     }
 
-    deinit { strings.forEach { free($0) } }
+    deinit { strings.forEach { $0.deallocate() } }
 
+    /// A NUL-terminated copy of `bytes`, freed with this object.
     private func copy(_ bytes: [UInt8]) -> UnsafeMutablePointer<CChar> {
-        let p = malloc(bytes.count + 1)!.bindMemory(to: CChar.self, capacity: bytes.count + 1)
+        let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
         for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
         p[bytes.count] = 0
         strings.append(p)
