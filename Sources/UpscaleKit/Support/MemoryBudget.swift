@@ -6,11 +6,20 @@ import Glibc
 #endif
 
 public enum MemoryBudget {
-    /// Half the physical memory (1 GiB when it cannot be read).
+    /// Half the physical memory, or of the memory limit of this process's control group when that
+    /// is lower (a container's limit: past it the kernel kills the process instead of refusing a
+    /// file). 1 GiB when neither can be read.
     public static var defaultBytes: Int {
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
-        guard pages > 0, pageSize > 0 else { return 1 << 30 }
-        return pages.multipliedReportingOverflow(by: pageSize).overflow ? Int.max / 2 : pages * pageSize / 2
+        var memory = pages > 0 && pageSize > 0 && !pages.multipliedReportingOverflow(by: pageSize).overflow
+            ? pages * pageSize : 2 << 30
+        for limitFile in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {  // cgroup v2, v1
+            if let text = try? String(contentsOfFile: limitFile, encoding: .utf8),
+               let limit = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), limit > 0 {
+                memory = min(memory, limit)
+            }
+        }
+        return memory / 2
     }
 
     /// Bytes from "1048576", "512K", "512M", "4G", "1T" (binary units: K = 1024; any case; an
