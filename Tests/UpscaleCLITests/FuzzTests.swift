@@ -7,7 +7,7 @@
 //                the same estimate the CLI runs, before any image-sized allocation
 //   CLI batch    a few hundred cases through one `upscale` process with --max-memory 128M: it
 //                exits 0 or 1 (never a signal: no trap, no abort), its peak resident memory
-//                (wait4) stays within the budget above an unmutated run's, and the output folder
+//                (VmHWM) stays within the budget above an unmutated run's, and the output folder
 //                holds exactly the outputs reported done (no output or temporary file of a
 //                failed case)
 //

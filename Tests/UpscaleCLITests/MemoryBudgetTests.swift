@@ -37,7 +37,7 @@ import UpscaleKit
     /// Under --max-memory 1G. The PNG's interlaced rows (3.4 GB) are refused from its header. The
     /// rotated JPEG streams in groups of rows that fit the budget (it reads its file once per
     /// group), so it is not refused: it fails on its missing data. Both within the budget
-    /// (wait4's peak resident memory), exit 1, the file named, nothing written.
+    /// (the child's peak resident memory, VmHWM), exit 1, the file named, nothing written.
     @Test(arguments: 0..<2, [[String](), ["--tta"], ["-o", "-"]])
     func bombFailsWithinTheBudget(bomb: Int, path: [String]) throws {
         let root = try temporaryFolder()

@@ -6,12 +6,15 @@ import Glibc
 #endif
 
 /// The `upscale` binary in a child process, with its exit status or signal and its peak resident
-/// memory (wait4's ru_maxrss), which Foundation's Process does not report.
+/// memory, which Foundation's Process does not report. The peak is the child's VmHWM from
+/// /proc/PID/status, read every 2 ms until it exits: wait4's ru_maxrss cannot be used, because
+/// posix_spawn's child shares this process's memory until it execs, and the kernel carries that
+/// high-water mark (the whole test runner's) into the child's.
 enum Spawned {
     struct Result {
         var status: Int32
         var signal: Int32?
-        var maxRSS: Int   // bytes
+        var maxRSS: Int   // bytes: the largest VmHWM seen
         var stdout: String
         var stderr: String
     }
@@ -34,11 +37,24 @@ enum Spawned {
         let spawned = posix_spawn(&pid, exe.path, &actions, nil, argv, environ)
         guard spawned == 0 else { throw ImageIOError(path: exe.path, message: "posix_spawn failed: \(spawned)") }
         var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        var peak = 0
+        while true {
+            peak = max(peak, highWaterMark(pid))
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid || (reaped < 0 && errno != EINTR) { break }
+            usleep(2000)
+        }
         let signal = status & 0x7F
         let text = { (path: String) in String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self) }
-        return Result(status: (status >> 8) & 0xFF, signal: signal == 0 ? nil : signal, maxRSS: usage.ru_maxrss * 1024,
+        return Result(status: (status >> 8) & 0xFF, signal: signal == 0 ? nil : signal, maxRSS: peak,
                       stdout: text(outPath), stderr: text(errPath))
+    }
+
+    /// VmHWM of a running process in bytes; 0 once it has exited (or when unreadable).
+    static func highWaterMark(_ pid: pid_t) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kB = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+        return kB * 1024
     }
 }
