@@ -178,6 +178,10 @@ typedef struct cjpeg_write_params {
                          // of the image (2 bytes per sample) until jpeg_finish_compress
     const JOCTET *icc; // NULL when none
     unsigned icc_length;
+    const JOCTET *exif;  // an APP1 payload ("Exif\0\0" + TIFF bytes), NULL when none
+    unsigned exif_length;
+    int density_unit;  // the JFIF header's: 0 aspect ratio only, 1 dots per inch, 2 per cm
+    unsigned x_density, y_density;  // 1...65535; 0: libjpeg's default (1:1, no unit)
 } cjpeg_write_params;
 
 // Writes to `file`, which stays owned by the caller. NULL when out of memory.
@@ -202,8 +206,9 @@ static inline void cjpeg_writer_destroy(cjpeg_writer *writer) {
     free(writer);
 }
 
-// Parameters, Huffman tables (optimized unless standard_tables), jpeg_start_compress, then the ICC profile as APP2
-// markers (jpeg_write_icc_profile splits it into ≤ 65519-byte pieces).
+// Parameters, Huffman tables (optimized unless standard_tables), the JFIF density, jpeg_start_compress
+// (SOI, JFIF APP0), the Exif APP1, then the ICC profile as APP2 markers (jpeg_write_icc_profile
+// splits it into ≤ 65519-byte pieces).
 static inline int cjpeg_start_compress(cjpeg_writer *writer, const cjpeg_write_params *params) {
     if (setjmp(writer->error.jump)) return 0;
     struct jpeg_compress_struct *cinfo = &writer->cinfo;
@@ -224,7 +229,15 @@ static inline int cjpeg_start_compress(cjpeg_writer *writer, const cjpeg_write_p
         cinfo->comp_info[2].v_samp_factor = 1;
     }
     if (params->progressive) jpeg_simple_progression(cinfo);
+    if (params->x_density > 0 && params->y_density > 0) {
+        cinfo->density_unit = (UINT8)params->density_unit;
+        cinfo->X_density = (UINT16)params->x_density;
+        cinfo->Y_density = (UINT16)params->y_density;
+    }
     jpeg_start_compress(cinfo, TRUE);
+    if (params->exif != NULL && params->exif_length > 0) {
+        jpeg_write_marker(cinfo, JPEG_APP0 + 1, params->exif, params->exif_length);
+    }
     if (params->icc != NULL && params->icc_length > 0) {
         jpeg_write_icc_profile(cinfo, params->icc, params->icc_length);
     }

@@ -67,6 +67,14 @@ typedef struct cpng_header {
     char icc_name[80];
     int srgb_intent;     // -1 when no sRGB chunk
     double gamma;        // 0 when no gAMA chunk
+    // Other metadata before the image data (pointers owned by libpng, as above):
+    png_textp text;      // tEXt, zTXt and iTXt chunks, `num_text` of them
+    int num_text;
+    png_bytep exif;      // the eXIf chunk (TIFF bytes), NULL when none
+    png_uint_32 exif_length;
+    int has_phys;        // a pHYs chunk: phys_x, phys_y pixels per unit, phys_unit 1 metre, 0 unknown
+    png_uint_32 phys_x, phys_y;
+    int phys_unit;
 } cpng_header;
 
 // Takes ownership of `file` on success; returns NULL (file not taken) when out of memory.
@@ -127,6 +135,15 @@ static inline int cpng_read_header(cpng_reader *reader, cpng_header *header) {
     if (png_get_sRGB(reader->png, reader->info, &intent)) header->srgb_intent = intent;
     double gamma = 0;
     if (png_get_gAMA(reader->png, reader->info, &gamma)) header->gamma = gamma;
+    png_get_text(reader->png, reader->info, &header->text, &header->num_text);
+    png_bytep exif = NULL;
+    png_uint_32 exif_length = 0;
+    if (png_get_eXIf_1(reader->png, reader->info, &exif_length, &exif) && exif && exif_length) {
+        header->exif = exif;
+        header->exif_length = exif_length;
+    }
+    header->has_phys = png_get_pHYs(reader->png, reader->info, &header->phys_x, &header->phys_y,
+                                    &header->phys_unit) != 0;
     return 1;
 }
 
@@ -185,6 +202,13 @@ typedef struct cpng_write_params {
     const char *icc_name;      // NULL: "ICC profile"
     int srgb_intent;        // -1 when none
     double gamma;           // 0 when none
+    const png_text *text;   // text chunks written before the image data, `num_text` of them
+    int num_text;
+    const png_byte *exif;   // eXIf chunk (TIFF bytes), NULL when none
+    png_uint_32 exif_length;
+    int has_phys;           // a pHYs chunk of phys_x, phys_y pixels per unit (phys_unit: 1 metre, 0 unknown)
+    png_uint_32 phys_x, phys_y;
+    int phys_unit;
     // Used by the tests' fixture writer only (our encoder leaves them zero):
     int interlaced;                    // 1: Adam7 (write with cpng_write_image)
     const png_color *palette;          // PNG_COLOR_TYPE_PALETTE: num_palette entries
@@ -217,7 +241,7 @@ static inline void cpng_writer_destroy(cpng_writer *writer) {
     free(writer);
 }
 
-// IHDR, colour chunks (iCCP, else sRGB; gAMA alongside) and png_write_info.
+// IHDR, colour chunks (iCCP, else sRGB; gAMA alongside), text, eXIf and pHYs, and png_write_info.
 static inline int cpng_write_header(cpng_writer *writer, const cpng_write_params *params) {
     if (setjmp(png_jmpbuf(writer->png))) return 0;
     png_set_compression_level(writer->png, params->compression_level);
@@ -237,6 +261,13 @@ static inline int cpng_write_header(cpng_writer *writer, const cpng_write_params
         png_set_sRGB(writer->png, writer->info, params->srgb_intent);
     }
     if (params->gamma > 0) png_set_gAMA(writer->png, writer->info, params->gamma);
+    if (params->text != NULL && params->num_text > 0) png_set_text(writer->png, writer->info, params->text, params->num_text);
+    if (params->exif != NULL && params->exif_length > 0) {
+        png_set_eXIf_1(writer->png, writer->info, params->exif_length, (png_bytep)params->exif);
+    }
+    if (params->has_phys) {
+        png_set_pHYs(writer->png, writer->info, params->phys_x, params->phys_y, params->phys_unit);
+    }
     png_write_info(writer->png, writer->info);
     return 1;
 }
@@ -265,9 +296,11 @@ static inline int cpng_write_chunk(cpng_writer *writer, const char *name, const 
     return 1;
 }
 
+// IEND. Without the info struct: every chunk was written before the image data, and libpng
+// 1.6.39 would write the eXIf chunk a second time from it.
 static inline int cpng_write_end(cpng_writer *writer) {
     if (setjmp(png_jmpbuf(writer->png))) return 0;
-    png_write_end(writer->png, writer->info);
+    png_write_end(writer->png, NULL);
     return 1;
 }
 

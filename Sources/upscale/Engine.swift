@@ -13,6 +13,8 @@ enum Engine {
         var jpegQuality: Int
         var pngLevel: Int? = nil   // nil: our fast encoder; 0...9: zlib at that level
         var overwrite: Bool
+        var maxMemory: Int? = nil  // bytes; nil: MemoryBudget.defaultBytes
+        var background = Background.white  // under transparent pixels of JPEG outputs
     }
 
     static func loadModel(_ source: ModelSource) throws -> Model {
@@ -50,6 +52,7 @@ enum Engine {
         var decode = DecodeOptions()
         decode.applyOrientation = settings.applyOrientation
         if let maxPixels = settings.maxPixels { decode.maxPixels = maxPixels }
+        if let maxMemory = settings.maxMemory { decode.maxMemory = maxMemory }
         return decode
     }
 
@@ -73,6 +76,7 @@ enum Engine {
             encode.pngCompressionLevel = level
             encode.pngFilters = level >= 3 ? .adaptive : .paeth
         }
+        encode.background = settings.background
         encode.overwrite = settings.overwrite
         return encode
     }
@@ -93,17 +97,20 @@ enum Engine {
     private static func runStreaming(_ job: BatchJob, model: Model, settings: Settings, report: inout FileReport,
                                      progress: @escaping (FileProgress) -> Void,
                                      isCancelled: @escaping () -> Bool) throws {
-        let info = try ImageCodec.probe(path: job.input.path, options: decodeOptions(settings))  // a bad input creates no folder
-        try createOutputFolder(for: job.output)
+        let decode = decodeOptions(settings)
+        let info = try ImageCodec.probe(path: job.input.path, options: decode)  // a bad input creates no folder
+        let format = job.format ?? ImageFormat(path: job.input.path)   // nil: the output's extension
+        let encode = encodeOptions(settings, format: format, outputPixels: model.scale * model.scale * info.width * info.height)
         var options = StreamOptions()
         options.run = runOptions(settings, isCancelled: isCancelled)
+        try model.memoryEstimate(for: info, wholeImage: false, run: options.run,
+                                 format: format ?? ImageFormat(path: job.output) ?? info.format, encode: encode)
+            .check(budget: decode.maxMemory, path: job.input.path, size: (info.width, info.height))
+        try createOutputFolder(for: job.output)
         let state = ProgressBox()
         options.run.progress = { done, total in progress(state.update { $0.tilesDone = done; $0.tilesTotal = total }) }
         options.rowsProgress = { done, total in progress(state.update { $0.rowsDone = done; $0.rowsTotal = total }) }
-        let file = try model.upscaleFile(job.input.path, to: job.output, decode: decodeOptions(settings),
-                                         encode: encodeOptions(settings, format: job.format ?? ImageFormat(path: job.input.path),
-                                                               outputPixels: model.scale * model.scale * info.width * info.height),
-                                         options: options)
+        let file = try model.upscaleFile(job.input.path, to: job.output, decode: decode, encode: encode, options: options)
         report.inputWidth = file.inputWidth
         report.inputHeight = file.inputHeight
         report.outputWidth = file.outputWidth
@@ -118,13 +125,20 @@ enum Engine {
                                  progress: @escaping (FileProgress) -> Void, isCancelled: @escaping () -> Bool) throws {
         let decode = decodeOptions(settings)
 
-        // open input
+        // open input: the header, the memory estimate, then the pixels
         let image: RasterImage
         var inputFormat = ImageFormat(path: job.input.path)
+        let stdin = job.input.isStdin ? try StandardInput.readAll() : []
+        let name = job.input.isStdin ? "stdin" : job.input.path
+        let info = job.input.isStdin ? try ImageCodec.probe(bytes: stdin, name: name, options: decode)
+                                     : try ImageCodec.probe(path: name, options: decode)
+        if job.input.isStdin { inputFormat = info.format }
+        let format = job.format ?? inputFormat ?? info.format
+        try model.memoryEstimate(for: info, wholeImage: true, run: runOptions(settings, isCancelled: isCancelled), format: format,
+                                 encode: encodeOptions(settings, format: format, outputPixels: model.scale * model.scale * info.width * info.height))
+            .check(budget: decode.maxMemory, path: name, size: (info.width, info.height))
         if job.input.isStdin {
-            let bytes = try StandardInput.readAll()
-            inputFormat = ImageFormat.sniff(bytes)
-            image = try ImageCodec.decode(bytes: bytes, name: "stdin", options: decode)
+            image = try ImageCodec.decode(bytes: stdin, name: name, options: decode)
         } else {
             image = try ImageCodec.decode(path: job.input.path, options: decode)
         }
@@ -136,7 +150,8 @@ enum Engine {
         var run = runOptions(settings, isCancelled: isCancelled)
         run.progress = { progress(FileProgress(tilesDone: $0, tilesTotal: $1)) }
         let (color, alpha) = try model.upscale(color: image.color, alpha: image.alpha, options: run)
-        let result = RasterImage(color: color, alpha: alpha, bitDepth: image.bitDepth, metadata: image.metadata)
+        let result = RasterImage(color: color, alpha: alpha, bitDepth: image.bitDepth,
+                                 metadata: image.metadata.upscaled(by: model.scale))
         report.outputWidth = result.width
         report.outputHeight = result.height
         if isCancelled() { throw CancellationError() }

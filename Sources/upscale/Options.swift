@@ -36,6 +36,14 @@ struct OutputOptions: ParsableArguments {
         valueName: "0-9"))
     var pngLevel: Int?
 
+    @Option(help: ArgumentHelp(
+        "What JPEG outputs show under transparent pixels: white, black, #rrggbb or #rgb (default white).",
+        valueName: "color"))
+    var background: String?
+
+    /// `--background` parsed; white when not given.
+    var backgroundColor: Background { background.flatMap(Background.init(parsing:)) ?? .white }
+
     @Flag(help: "Replace outputs that already exist.")
     var overwrite = false
 
@@ -56,6 +64,9 @@ struct OutputOptions: ParsableArguments {
         if let pngLevel, !(0...9).contains(pngLevel) {
             throw ValidationError("The PNG level must be between 0 and 9, not \(pngLevel).")
         }
+        if let background, Background(parsing: background) == nil {
+            throw ValidationError("The background must be white, black, #rrggbb or #rgb, not '\(background)'.")
+        }
         if overwrite && skipExisting {
             throw ValidationError("Pass either --overwrite or --skip-existing, not both.")
         }
@@ -75,7 +86,18 @@ struct EngineOptions: ParsableArguments {
     @Flag(help: "Average 8 flipped and rotated runs: slightly better, 8 times slower.")
     var tta = false
 
+    @Option(name: .customLong("max-memory"), help: ArgumentHelp(
+        "Refuse inputs whose upscale would hold more memory than this, e.g. 512M, 4G or bytes (default: half the physical memory).",
+        valueName: "size"))
+    var maxMemory: String?
+
+    /// `--max-memory` in bytes, or nil for the default.
+    var maxMemoryBytes: Int? { maxMemory.flatMap(MemoryBudget.parse) }
+
     func validate() throws {
+        if let maxMemory, MemoryBudget.parse(maxMemory) == nil {
+            throw ValidationError("--max-memory takes a size such as 512M, 4G or a number of bytes, not '\(maxMemory)'.")
+        }
         if let tile, tile < 16 {
             throw ValidationError("The tile size must be at least 16 pixels, not \(tile).")
         }

@@ -118,10 +118,12 @@ struct RunCommand: ParsableCommand {
     /// Runs every job in order, going on after failures; stops starting new ones once interrupted.
     private func runJobs(_ jobs: [BatchJob], model net: Model, started: Date,
                          _ console: Console) -> ([FileReport], interrupted: Bool) {
-        let settings = Engine.Settings(tileSize: engine.tile, threads: engine.threads, tta: engine.tta,
+        var settings = Engine.Settings(tileSize: engine.tile, threads: engine.threads, tta: engine.tta,
                                        applyOrientation: !input.noOrient, maxPixels: input.maxPixels,
                                        jpegQuality: output.quality ?? 95, pngLevel: output.pngLevel,
                                        overwrite: output.overwrite)
+        settings.maxMemory = engine.maxMemoryBytes
+        settings.background = output.backgroundColor
         if let threads = engine.threads { Threading.defaultThreads = threads }
         if !reporting.dryRun { removeStaleTemporaries(besides: jobs, console) }
         var reports: [FileReport] = []
@@ -225,8 +227,10 @@ struct RunCommand: ParsableCommand {
                 + "was free, and it was left as it is. Pass --overwrite to replace it, or --skip-existing to keep it."
         case .unsupported:
             return sentence(text) + others
-        case .overPixelBudget:
+        case .overPixelLimit:
             return text + " (pass --max-pixels N to raise the limit when the machine has the memory)."
+        case .overMemoryBudget:
+            return text + " (--max-memory SIZE; the default is half the physical memory)."
         case .other:
             if error.path == job.output || error.path.hasPrefix("<") {
                 return sentence(text) + " Check that the output folder is writable and has free space, "

@@ -35,7 +35,7 @@ import UpscaleKit
         for round in 0..<2 {
             let out = "out\(round)"
             let runs = try (0..<2).map { k in
-                try Spawned(["in", "-o", out, "--json", "-j", "1", "-m", ws.model], in: ws.root, name: "\(out)-\(k)")
+                try BackgroundRun(["in", "-o", out, "--json", "-j", "1", "-m", ws.model], in: ws.root, name: "\(out)-\(k)")
             }
             let reports = try runs.map { run -> BatchReport in
                 run.process.waitUntilExit()
@@ -68,7 +68,7 @@ import UpscaleKit
         #expect(ws.pngSize("a_x2.png") != nil)
         #expect(mode(ws.root + "/a_x2.png") == 0o604)
 
-        let run = try Spawned(["a.png", "-o", "new.png", "-m", ws.model], in: ws.root, name: "umask",
+        let run = try BackgroundRun(["a.png", "-o", "new.png", "-m", ws.model], in: ws.root, name: "umask",
                               shell: "umask 077; exec \"$0\" \"$@\"")
         run.process.waitUntilExit()
         #expect(run.process.terminationStatus == 0, "\(run.stderr())")
@@ -78,7 +78,7 @@ import UpscaleKit
     @Test func aTemporaryFileOfAKilledRunIsRemovedByTheNextRunThere() throws {
         let ws = try Workspace()
         defer { ws.remove() }
-        let run = try Spawned.slowRun(ws, name: "killed")
+        let run = try BackgroundRun.slowRun(ws, name: "killed")
         let temporary = try #require(run.waitForTemporary(in: ws.root + "/out"), "no temporary file appeared")
         kill(run.process.processIdentifier, SIGKILL)
         run.process.waitUntilExit()
@@ -152,7 +152,7 @@ import UpscaleKit
     @Test func writeAndReadErrorsOnTheStandardStreamsAreMessagesNotCrashes() throws {
         let ws = try Workspace(["a.png": (64, 64)])
         defer { ws.remove() }
-        let full = try Spawned(["-", "-m", ws.model], in: ws.root, name: "full", stdin: ws.root + "/a.png",
+        let full = try BackgroundRun(["-", "-m", ws.model], in: ws.root, name: "full", stdin: ws.root + "/a.png",
                                stdout: FileHandle(forWritingAtPath: "/dev/full"))
         full.process.waitUntilExit()
         #expect(full.process.terminationReason == .exit && full.process.terminationStatus == 1, "\(full.stderr())")
@@ -162,25 +162,25 @@ import UpscaleKit
         var ends: [Int32] = [0, 0]
         #expect(pipe(&ends) == 0)
         close(ends[0])
-        let closed = try Spawned(["-", "-m", ws.model], in: ws.root, name: "closed", stdin: ws.root + "/a.png",
+        let closed = try BackgroundRun(["-", "-m", ws.model], in: ws.root, name: "closed", stdin: ws.root + "/a.png",
                                  stdout: FileHandle(fileDescriptor: ends[1], closeOnDealloc: true))
         closed.process.waitUntilExit()
         #expect(closed.process.terminationReason == .exit && closed.process.terminationStatus == 1, "\(closed.stderr())")
         #expect(closed.stderr().contains("cannot write to stdout: Broken pipe"), "\(closed.stderr())")
 
-        let models = try Spawned(["models", "--json"], in: ws.root, name: "models", stdout: FileHandle(forWritingAtPath: "/dev/full"))
+        let models = try BackgroundRun(["models", "--json"], in: ws.root, name: "models", stdout: FileHandle(forWritingAtPath: "/dev/full"))
         models.process.waitUntilExit()
         #expect(models.process.terminationStatus == 1, "\(models.stderr())")
         #expect(models.stderr().contains("cannot write to stdout"), "\(models.stderr())")
 
         // A read error on stdin is the same: a message and exit 1.
-        let folder = try Spawned(["-", "-m", ws.model], in: ws.root, name: "folder", stdin: ws.root)
+        let folder = try BackgroundRun(["-", "-m", ws.model], in: ws.root, name: "folder", stdin: ws.root)
         folder.process.waitUntilExit()
         #expect(folder.process.terminationReason == .exit && folder.process.terminationStatus == 1, "\(folder.stderr())")
         #expect(folder.stderr().contains("cannot read stdin: Is a directory"), "\(folder.stderr())")
 
         // stderr that cannot be written (a terminal closed under a SIGHUP): the run still works.
-        let quiet = try Spawned(["a.png", "-m", ws.model], in: ws.root, name: "stderr",
+        let quiet = try BackgroundRun(["a.png", "-m", ws.model], in: ws.root, name: "stderr",
                                 stderr: FileHandle(forWritingAtPath: "/dev/full"))
         quiet.process.waitUntilExit()
         #expect(quiet.process.terminationReason == .exit && quiet.process.terminationStatus == 0)
@@ -197,7 +197,7 @@ import UpscaleKit
             return UInt8(state >> 24)
         }
         try ws.write("in/b.png", TinyPNG.rgb(width: 300, height: 300, pixels: noise))
-        let run = try Spawned(["in", "-o", "out", "--json", "-m", ws.model], in: ws.root, name: "fsize",
+        let run = try BackgroundRun(["in", "-o", "out", "--json", "-m", ws.model], in: ws.root, name: "fsize",
                               shell: "ulimit -f 40; exec \"$0\" \"$@\"")
         run.process.waitUntilExit()
         #expect(run.process.terminationReason == .exit && run.process.terminationStatus == 1, "\(run.stderr())")
@@ -211,7 +211,7 @@ import UpscaleKit
     @Test func sighupStopsTheRunLikeSigterm() throws {
         let ws = try Workspace()
         defer { ws.remove() }
-        let run = try Spawned.slowRun(ws, name: "hup")
+        let run = try BackgroundRun.slowRun(ws, name: "hup")
         #expect(run.waitForTemporary(in: ws.root + "/out") != nil, "no temporary file appeared")
         kill(run.process.processIdentifier, SIGHUP)
         run.process.waitUntilExit()
@@ -224,7 +224,7 @@ import UpscaleKit
 
 /// The binary run with stdout and stderr in files (or stdout on a given handle), optionally
 /// through `/bin/sh -c SHELL` to set a umask or a ulimit first.
-struct Spawned {
+struct BackgroundRun {
     let process = Process()
     let folder: String
     let name: String
@@ -255,10 +255,10 @@ struct Spawned {
 
     /// A run that streams one tall image into `out/` in small tiles, long enough (about a second)
     /// to be caught while its temporary file exists.
-    static func slowRun(_ ws: CLIRunTests.Workspace, name: String) throws -> Spawned {
+    static func slowRun(_ ws: CLIRunTests.Workspace, name: String) throws -> BackgroundRun {
         try ws.addPNG("tall.png", 512, 3072)
         try FileManager.default.createDirectory(atPath: ws.root + "/out", withIntermediateDirectories: true)
-        return try Spawned(["tall.png", "-o", "out/tall.png", "-t", "16", "-j", "1", "--json", "-m", ws.model],
+        return try BackgroundRun(["tall.png", "-o", "out/tall.png", "-t", "16", "-j", "1", "--json", "-m", ws.model],
                            in: ws.root, name: name)
     }
 

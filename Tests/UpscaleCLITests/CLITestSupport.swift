@@ -122,7 +122,7 @@ enum TinyPNG {
         return (u32(16), u32(20))
     }
 
-    private static func chunk(_ type: String, _ body: [UInt8]) -> [UInt8] {
+    static func chunk(_ type: String, _ body: [UInt8]) -> [UInt8] {
         let typed = Array(type.utf8) + body
         return be32(UInt32(body.count)) + typed + be32(crc32(typed))
     }

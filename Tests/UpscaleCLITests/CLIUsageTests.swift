@@ -124,6 +124,8 @@ OUTPUT:
   --png-level <0-9>       Compress PNG outputs with zlib at this level (0-9);
                           6-9 give the smallest files, slower; default:
                           upscale's fast encoder.
+  --background <color>    What JPEG outputs show under transparent pixels:
+                          white, black, #rrggbb or #rgb (default white).
   --overwrite             Replace outputs that already exist.
   --skip-existing         Leave inputs whose output already exists alone
                           (resumes a stopped batch).
@@ -143,6 +145,9 @@ ENGINE:
   -j, --threads <n>       The number of worker threads (default: all cores).
   --tta                   Average 8 flipped and rotated runs: slightly better,
                           8 times slower.
+  --max-memory <size>     Refuse inputs whose upscale would hold more memory
+                          than this, e.g. 512M, 4G or bytes (default: half the
+                          physical memory).
 
 REPORTING:
   --quiet                 Print nothing but errors.

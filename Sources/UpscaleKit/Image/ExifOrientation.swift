@@ -1,6 +1,6 @@
 // EXIF orientation: find tag 0x0112 in IFD0 of an APP1 "Exif\0\0" payload, and apply it.
 //
-// Payload: "Exif\0\0" | TIFF header: "II*\0" (little-endian) or "MM\0*" (big-endian), u32 offset
+// APP1 payload: "Exif\0\0" | TIFF header: "II*\0" (little-endian) or "MM\0*" (big-endian), u32 offset
 // of IFD0 | IFD0: u16 entry count, entries of 12 bytes (u16 tag, u16 type, u32 count, 4-byte value).
 // Offsets count from the TIFF header. Orientation is type SHORT (3), count 1, value in the first
 // 2 bytes of the value field. Anything malformed or out of range reads as 1 (no change).
@@ -14,33 +14,57 @@ public enum ExifOrientation {
     /// The orientation (1...8) stored in an APP1 payload starting with "Exif\0\0"; 1 when absent
     /// or malformed.
     public static func parse(_ payload: [UInt8]) -> Int {
-        let tiff = 6
-        guard payload.count >= tiff + 8, payload[0..<6].elementsEqual([0x45, 0x78, 0x69, 0x66, 0, 0]) else { return 1 }
+        guard payload.count >= 6, payload[0..<6].elementsEqual([0x45, 0x78, 0x69, 0x66, 0, 0]) else { return 1 }
+        return orientation(inTIFF: Array(payload[6...]))
+    }
+
+    /// The orientation (1...8) in EXIF's TIFF bytes (a PNG eXIf chunk, an APP1 payload after its
+    /// prefix); 1 when absent or malformed.
+    public static func orientation(inTIFF tiff: [UInt8]) -> Int {
+        guard let entry = orientationEntry(tiff) else { return 1 }
+        let (a, b) = (Int(tiff[entry.value]), Int(tiff[entry.value + 1]))
+        let value = entry.littleEndian ? a | b << 8 : a << 8 | b
+        return (1...8).contains(value) ? value : 1
+    }
+
+    /// `tiff` with its orientation entry set to `value` (what is written after the rotation has
+    /// been applied: 1); unchanged when it has none.
+    public static func settingOrientation(_ value: Int, inTIFF tiff: [UInt8]) -> [UInt8] {
+        guard let entry = orientationEntry(tiff) else { return tiff }
+        var result = tiff
+        let (hi, lo) = (UInt8(value >> 8), UInt8(value & 0xFF))
+        (result[entry.value], result[entry.value + 1]) = entry.littleEndian ? (lo, hi) : (hi, lo)
+        return result
+    }
+
+    /// Where IFD0's orientation entry (tag 0x0112, type SHORT) keeps its value, and the byte order.
+    private static func orientationEntry(_ tiff: [UInt8]) -> (value: Int, littleEndian: Bool)? {
+        guard tiff.count >= 8 else { return nil }
         let littleEndian: Bool
-        switch (payload[tiff], payload[tiff + 1]) {
+        switch (tiff[0], tiff[1]) {
         case (0x49, 0x49): littleEndian = true
         case (0x4D, 0x4D): littleEndian = false
-        default: return 1
+        default: return nil
         }
         func u16(_ at: Int) -> Int? {
-            guard at >= 0, at + 2 <= payload.count else { return nil }
-            let (a, b) = (Int(payload[at]), Int(payload[at + 1]))
+            guard at >= 0, at + 2 <= tiff.count else { return nil }
+            let (a, b) = (Int(tiff[at]), Int(tiff[at + 1]))
             return littleEndian ? a | b << 8 : a << 8 | b
         }
         func u32(_ at: Int) -> Int? {
             guard let lo = u16(littleEndian ? at : at + 2), let hi = u16(littleEndian ? at + 2 : at) else { return nil }
             return lo | hi << 16
         }
-        guard u16(tiff + 2) == 42, let ifdOffset = u32(tiff + 4), let count = u16(tiff + ifdOffset) else { return 1 }
+        guard u16(2) == 42, let ifdOffset = u32(4), let count = u16(ifdOffset) else { return nil }
         for entry in 0..<count {
-            let at = tiff + ifdOffset + 2 + entry * 12
-            guard let tag = u16(at) else { return 1 }
+            let at = ifdOffset + 2 + entry * 12
+            guard let tag = u16(at) else { return nil }
             if tag == 0x0112 {
-                guard u16(at + 2) == 3, let value = u16(at + 8), (1...8).contains(value) else { return 1 }
-                return value
+                guard u16(at + 2) == 3, u16(at + 8) != nil else { return nil }
+                return (at + 8, littleEndian)
             }
         }
-        return 1
+        return nil
     }
 
     /// The image as it should be displayed: `tensor` (N, C, H, W) → (N, C, H', W') with

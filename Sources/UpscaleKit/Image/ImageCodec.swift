@@ -38,50 +38,75 @@ public enum ImageCodec {
     }
 
     /// Reads the header only (no pixel allocation): size as decoded with `options`
-    /// (orientation applied), channels, and whether bands can stream.
+    /// (orientation applied), channels, whether bands can stream and what is held whole.
     public static func probe(path: String, options: DecodeOptions = .init()) throws -> ImageInfo {
-        let reader = try openReader(source: InputSource.open(path: path), options: options, headerOnly: true)
+        try probe(source: InputSource.open(path: path), options: options)
+    }
+
+    /// `probe` of an image in memory; `name` is used in error messages.
+    public static func probe(bytes: [UInt8], name: String, options: DecodeOptions = .init()) throws -> ImageInfo {
+        try probe(source: InputSource.memory(bytes, name: name), options: options)
+    }
+
+    private static func probe(source: InputSource, options: DecodeOptions) throws -> ImageInfo {
+        let reader = try openReader(source: source, options: options, headerOnly: true)
         let orientation = options.applyOrientation ? reader.orientation : 1
         let swaps = orientation >= 5
         return ImageInfo(format: reader.format,
                          width: swaps ? reader.height : reader.width,
                          height: swaps ? reader.width : reader.height,
                          channels: reader.colorChannels + (reader.hasAlpha ? 1 : 0),
-                         streamable: reader.streamable && orientation == 1,
+                         streamable: reader.streamable && orientation <= 2,
                          bitDepth: reader.bitDepth,
-                         orientation: reader.orientation)
+                         orientation: reader.orientation,
+                         wholeImageBytes: reader.wholeImageBytes + OrientedRowReader.groupBytes(
+                             reader, groupRows: OrientedRowReader.groupRows(reader, orientation: orientation,
+                                                                            budget: options.maxMemory),
+                             orientation: orientation))
     }
 
-    /// A band reader for the streaming path: the file's own reader when its rows can be used as
-    /// stored, else (an EXIF orientation 2–8 to apply) the whole image decoded and oriented, served
-    /// in bands. Interlaced PNG and progressive JPEG readers decode the whole image at their first
-    /// band themselves; their bands, and so the output, still stream.
+    /// A band reader for the streaming path: rows as displayed. The file's own reader when its rows
+    /// can be used as stored, else (an EXIF orientation 2–8 to apply) an `OrientedRowReader` over
+    /// it: orientation 2 still streams, 3–8 keep 8-bit samples of the file, within
+    /// `options.maxMemory` (reading the file more than once when the whole image does not fit).
+    /// Interlaced PNG and progressive JPEG readers decode the whole image at their first band
+    /// themselves; their bands, and so the output, still stream.
     public static func openStreamReader(path: String, options: DecodeOptions = .init()) throws -> any ImageRowReader {
-        let reader = try openReader(path: path, options: options)
+        try oriented({ try openReader(path: path, options: options) }, path: path, options: options, budget: options.maxMemory)
+    }
+
+    /// The reader `open` makes, turned as its EXIF orientation says (when `options` applies it).
+    private static func oriented(_ open: @escaping () throws -> any ImageRowReader, path: String,
+                                 options: DecodeOptions, budget: Int?) throws -> any ImageRowReader {
+        let reader = try open()
         guard options.applyOrientation && reader.orientation != 1 else { return reader }
-        let image = try decodeAll(reader, options: options)
-        return RasterRowReader(image, format: reader.format, warnings: reader.warnings)
+        return try OrientedRowReader(reader, orientation: reader.orientation, path: path, budget: budget, reopen: open)
     }
 
     /// Decodes a whole PNG or JPEG file.
     public static func decode(path: String, options: DecodeOptions = .init()) throws -> RasterImage {
-        try decodeAll(openReader(path: path, options: options), options: options)
+        try decodeAll({ try openReader(path: path, options: options) }, path: path, options: options)
     }
 
     /// Decodes a whole PNG or JPEG from memory; `name` is used in error messages.
     public static func decode(bytes: [UInt8], name: String, options: DecodeOptions = .init()) throws -> RasterImage {
-        try decodeAll(openReader(bytes: bytes, name: name, options: options), options: options)
+        try decodeAll({ try openReader(bytes: bytes, name: name, options: options) }, path: name, options: options)
     }
 
-    private static func decodeAll(_ reader: any ImageRowReader, options: DecodeOptions) throws -> RasterImage {
+    /// The whole image as one band of the oriented reader (one group: the floats hold it all
+    /// anyway): its float planes (4 bytes per sample) and the samples they are read from are
+    /// checked against `options.maxMemory` first.
+    private static func decodeAll(_ open: @escaping () throws -> any ImageRowReader, path: String,
+                                  options: DecodeOptions) throws -> RasterImage {
+        let reader = try oriented(open, path: path, options: options, budget: nil)
+        let samples = reader.width * reader.height * (reader.colorChannels + (reader.hasAlpha ? 1 : 0))
+        try MemoryBudget.check(reader.wholeImageBytes + samples * (4 + reader.bitDepth / 8), budget: options.maxMemory,
+                               path: path, what: "decoding this \(reader.width)×\(reader.height) image whole")
         guard let band = try reader.readBand(maxRows: reader.height) else {
             preconditionFailure("a reader with height > 0 returned no band")
         }
         _ = try reader.readBand(maxRows: 1)  // nil; the tail was checked with the band
-        let orientation = options.applyOrientation ? reader.orientation : 1
-        return RasterImage(color: ExifOrientation.apply(orientation, to: band.color),
-                           alpha: band.alpha.map { ExifOrientation.apply(orientation, to: $0) },
-                           bitDepth: reader.bitDepth, metadata: reader.metadata)
+        return RasterImage(color: band.color, alpha: band.alpha, bitDepth: reader.bitDepth, metadata: reader.metadata)
     }
 
     // MARK: Writing
@@ -97,7 +122,8 @@ public enum ImageCodec {
 
     /// A band writer for `path` (format from `options.format` or the extension). Nothing
     /// appears at `path` until `finish()`; refuses an existing file unless `options.overwrite`.
-    /// Alpha is dropped for JPEG (noted in `finish()`'s result).
+    /// For JPEG, an image with alpha is composited onto `options.background` (noted in `finish()`'s
+    /// result); a gray one becomes RGB when the background is not gray.
     public static func openWriter(path: String, width: Int, height: Int, colorChannels: Int, hasAlpha: Bool,
                                   bitDepth: Int = 8, metadata: ImageMetadata = .init(),
                                   options: EncodeOptions = .init()) throws -> any ImageRowWriter {
@@ -118,15 +144,16 @@ public enum ImageCodec {
                                     filters: options.pngFilters)
         case .jpeg:
             var notes: [String] = []
-            if hasAlpha { notes.append("alpha dropped: JPEG has no alpha channel") }
+            if hasAlpha { notes.append("alpha composited onto \(options.background): JPEG has no alpha channel") }
             if bitDepth == 16 { notes.append("16-bit samples reduced to 8 bits: JPEG is 8-bit") }
             return try JPEGRowWriter(sink: sink, width: width, height: height, colorChannels: colorChannels,
+                                     background: hasAlpha ? options.background : nil,
                                      metadata: metadata, options: options, notes: notes)
         }
     }
 
     /// Writes a whole image to `path` atomically; returns notes such as
-    /// "alpha dropped: JPEG has no alpha channel".
+    /// "alpha composited onto #ffffff: JPEG has no alpha channel".
     @discardableResult
     public static func encode(_ image: RasterImage, to path: String, options: EncodeOptions = .init()) throws -> [String] {
         try check(image, name: path)

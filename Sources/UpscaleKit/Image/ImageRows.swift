@@ -20,6 +20,9 @@ public protocol ImageRowReader: AnyObject {
     /// whole image is decoded at the first band) and progressive JPEG (libjpeg buffers all
     /// coefficients).
     var streamable: Bool { get }
+    /// Bytes the reader itself holds for the whole image at once (an Adam7 PNG's rows, a
+    /// progressive JPEG's coefficients, a rotated JPEG's samples); 0 when it streams.
+    var wholeImageBytes: Int { get }
     var rowsRead: Int { get }
     /// Library warnings so far, "; "-joined (empty when none): data libpng/libjpeg tolerated.
     var warnings: String { get }
@@ -54,7 +57,7 @@ enum ImageLimits {
         let pixels = width * height
         guard pixels <= options.maxPixels else {
             throw ImageIOError(path: path, message: "image is \(width)×\(height) = \(pixels) pixels, over the "
-                + "budget of \(options.maxPixels) pixels; raise the pixel limit to decode it", kind: .overPixelBudget)
+                + "budget of \(options.maxPixels) pixels; raise the pixel limit to decode it", kind: .overPixelLimit)
         }
     }
 }

@@ -28,7 +28,7 @@ public enum ImageFormat: String, Sendable {
     }
 }
 
-/// Colour information carried from input to output unchanged.
+/// What a file says besides its pixels, carried from input to output (docs/cli.md, "Metadata").
 public struct ImageMetadata: Sendable, Equatable {
     /// The embedded ICC profile, byte for byte (PNG iCCP, JPEG APP2).
     public var iccProfile: [UInt8]?
@@ -38,12 +38,91 @@ public struct ImageMetadata: Sendable, Equatable {
     public var srgbIntent: Int?
     /// PNG gAMA chunk's file gamma (e.g. 0.45455).
     public var gamma: Double?
+    /// EXIF as TIFF bytes ("II*\0" or "MM\0*" first), as a PNG eXIf chunk holds it; a JPEG's APP1
+    /// payload without its "Exif\0\0" prefix.
+    public var exif: [UInt8]?
+    /// PNG tEXt, zTXt and iTXt chunks, in file order (those before the image data).
+    public var text: [PNGText] = []
+    /// Physical pixel size: PNG pHYs, JPEG JFIF density.
+    public var density: PixelDensity?
 
     public init(iccProfile: [UInt8]? = nil, iccName: String? = nil, srgbIntent: Int? = nil, gamma: Double? = nil) {
         self.iccProfile = iccProfile
         self.iccName = iccName
         self.srgbIntent = srgbIntent
         self.gamma = gamma
+    }
+
+    /// The metadata of this image upscaled by `scale`: the pixel density multiplied by it, so the
+    /// picture keeps its print size (300 dpi at ×2 becomes 600 dpi); a unitless aspect ratio and
+    /// everything else unchanged.
+    public func upscaled(by scale: Int) -> ImageMetadata {
+        var result = self
+        if let density, density.unit != .none {
+            let (x, xOverflow) = density.x.multipliedReportingOverflow(by: scale)
+            let (y, yOverflow) = density.y.multipliedReportingOverflow(by: scale)
+            result.density = xOverflow || yOverflow ? nil : PixelDensity(x: x, y: y, unit: density.unit)
+        }
+        return result
+    }
+}
+
+/// One PNG text chunk. tEXt and zTXt hold Latin-1 (each byte one character here), iTXt UTF-8.
+public struct PNGText: Sendable, Equatable {
+    public enum Chunk: Sendable, Equatable {
+        case tEXt, zTXt, iTXt, iTXtCompressed
+    }
+
+    public var chunk: Chunk
+    public var keyword: String
+    public var text: String
+    /// iTXt only.
+    public var language = "", translatedKeyword = ""
+
+    public init(_ chunk: Chunk, keyword: String, text: String, language: String = "", translatedKeyword: String = "") {
+        self.chunk = chunk
+        self.keyword = keyword
+        self.text = text
+        self.language = language
+        self.translatedKeyword = translatedKeyword
+    }
+}
+
+/// Pixels per unit of length, horizontally and vertically.
+public struct PixelDensity: Sendable, Equatable {
+    public enum Unit: Sendable, Equatable {
+        /// No unit: only the pixels' aspect ratio x:y.
+        case none
+        case inch, centimeter, meter
+    }
+
+    public var x: Int, y: Int
+    public var unit: Unit
+
+    public init(x: Int, y: Int, unit: Unit) {
+        self.x = x
+        self.y = y
+        self.unit = unit
+    }
+
+    /// The same density per metre (rounded), as PNG's pHYs stores it; unitless stays unitless.
+    var perMeter: (x: Int, y: Int, unit: Unit) {
+        switch unit {
+        case .none, .meter: (x, y, unit)
+        case .centimeter: (x * 100, y * 100, .meter)
+        case .inch: (Int((Double(x) / 0.0254).rounded()), Int((Double(y) / 0.0254).rounded()), .meter)
+        }
+    }
+
+    /// The same density as a JFIF header can hold it (inch or centimetre; a per-metre density as
+    /// dots per inch, rounded: 2835 per metre is 72 dpi); nil when a value is over JFIF's 65535.
+    var forJFIF: (x: Int, y: Int, unit: Unit)? {
+        let converted: (Int, Int, Unit) = switch unit {
+        case .meter: (Int((Double(x) * 0.0254).rounded()), Int((Double(y) * 0.0254).rounded()), .inch)
+        default: (x, y, unit)
+        }
+        guard (1...65535).contains(converted.0), (1...65535).contains(converted.1) else { return nil }
+        return converted
     }
 }
 
@@ -73,6 +152,10 @@ public struct DecodeOptions: Sendable {
     public var applyOrientation = true
     /// Refuse images with more pixels than this, before allocating anything.
     public var maxPixels = 1 << 30
+    /// Refuse, before allocating them, whole-image buffers (an Adam7 PNG's rows, a progressive
+    /// JPEG's coefficients, a rotated JPEG's samples, a whole decoded image) of more bytes than
+    /// this. Default: half the physical memory (`MemoryBudget.defaultBytes`).
+    public var maxMemory = MemoryBudget.defaultBytes
     public init() {}
 }
 
@@ -115,6 +198,8 @@ public struct EncodeOptions: Sendable {
     /// Huffman tables optimized for the image (smaller files). libjpeg then keeps every DCT
     /// coefficient of the image, 2 bytes per sample, until the end: turn it off for huge outputs.
     public var jpegOptimizeHuffman = true
+    /// What a JPEG output shows under transparent pixels: images with alpha are composited onto it.
+    public var background = Background.white
     /// Replace an existing file at the output path.
     public var overwrite = false
     public init() {}
@@ -139,14 +224,16 @@ public struct EncodeOptions: Sendable {
 /// A failed read or write, naming the file.
 public struct ImageIOError: Error, CustomStringConvertible {
     /// What went wrong, for callers that react differently (the CLI's hints); the message says it
-    /// to people.
+    /// to people. Callers never parse `message`.
     public enum Kind: Sendable, Equatable {
         /// Anything not listed below: an unreadable, truncated or corrupt input, a failed write.
         case other
         /// A well-formed file of a kind this reader does not handle (a CMYK JPEG).
         case unsupported
         /// More pixels than `DecodeOptions.maxPixels`.
-        case overPixelBudget
+        case overPixelLimit
+        /// The path chosen for the file would hold more than `DecodeOptions.maxMemory` bytes.
+        case overMemoryBudget
         /// The output path was taken, and was left as it is (no `overwrite`). `appearedMeanwhile`:
         /// it was free when the write began, and another writer created it before the final step.
         case outputExists(appearedMeanwhile: Bool)
@@ -180,6 +267,9 @@ public struct ImageInfo: Sendable {
     public var bitDepth: Int = 8
     /// EXIF orientation 1...8 as stored (1 for PNG and when absent).
     public var orientation: Int = 1
+    /// Bytes the decoder holds for the whole image at once (`ImageRowReader.wholeImageBytes`, with
+    /// the orientation's sample planes); 0 when the file streams.
+    public var wholeImageBytes: Int = 0
 }
 
 /// A horizontal strip of an image: rows `firstRow ..< firstRow + rows`.

@@ -17,6 +17,9 @@ public final class JPEGRowReader: ImageRowReader {
     public let orientation: Int
     public let streamable: Bool
     public private(set) var rowsRead = 0
+    /// A progressive file's DCT coefficients, which libjpeg keeps for the whole image: per
+    /// component its blocks (rounded up to its sampling factors) × 64 coefficients × 2 bytes.
+    public let wholeImageBytes: Int
 
     private let path: String
     private let handle: JPEGReadHandle
@@ -44,13 +47,20 @@ public final class JPEGRowReader: ImageRowReader {
             throw ImageIOError(path: path, message: "\(kind) JPEG is not supported; convert it to RGB first",
                                kind: .unsupported)
         }
+        var metadata = ImageMetadata()
         var exifLength: UInt32 = 0
         if let exif = cjpeg_exif(reader, &exifLength) {
-            orientation = ExifOrientation.parse(Array(UnsafeBufferPointer(start: exif, count: Int(exifLength))))
+            let payload = Array(UnsafeBufferPointer(start: exif, count: Int(exifLength)))  // "Exif\0\0" + TIFF
+            orientation = ExifOrientation.parse(payload)
+            if payload.count > 6 { metadata.exif = Array(payload[6...]) }
         } else {
             orientation = 1
         }
-        var metadata = ImageMetadata()
+        if cinfo.saw_JFIF_marker != 0, cinfo.X_density > 0, cinfo.Y_density > 0, cinfo.density_unit <= 2,
+           cinfo.density_unit != 0 || cinfo.X_density != cinfo.Y_density {   // 1:1 without a unit says nothing
+            metadata.density = PixelDensity(x: Int(cinfo.X_density), y: Int(cinfo.Y_density),
+                                            unit: [.none, .inch, .centimeter][Int(cinfo.density_unit)])
+        }
         var icc: UnsafeMutablePointer<JOCTET>?
         var iccLength: UInt32 = 0
         guard cjpeg_read_icc(reader, &icc, &iccLength) != 0 else {
@@ -62,6 +72,19 @@ public final class JPEGRowReader: ImageRowReader {
         }
         self.metadata = metadata
         try ImageLimits.check(width: width, height: height, options: options, path: path)
+        var coefficients = 0
+        if !streamable, let components = cinfo.comp_info {
+            for i in 0..<Int(cinfo.num_components) {
+                let c = components[i]
+                let (h, v) = (Int(max(1, c.h_samp_factor)), Int(max(1, c.v_samp_factor)))
+                coefficients += (Int(c.width_in_blocks) + h - 1) / h * h * ((Int(c.height_in_blocks) + v - 1) / v * v) * 128
+            }
+            try MemoryBudget.check(coefficients, budget: options.maxMemory, path: path,
+                                   what: "decoding this \(width)×\(height) progressive JPEG (libjpeg keeps every coefficient)")
+        }
+        wholeImageBytes = coefficients
+        // libjpeg's own limit too, so that no other buffer of its own goes past the budget either.
+        reader.pointee.cinfo.mem.pointee.max_memory_to_use = options.maxMemory
         if headerOnly {
             failed = true  // never started: no rows to read
             return
@@ -109,18 +132,24 @@ public final class JPEGRowReader: ImageRowReader {
 public final class JPEGRowWriter: ImageRowWriter {
     public let width: Int
     public let height: Int
+    /// Of the bands written; the file's are `fileChannels`.
     public let colorChannels: Int
     public private(set) var rowsWritten = 0
 
     private let sink: OutputSink
     private let handle: JPEGWriteHandle
+    /// Bands carry alpha, composited onto this; nil: no alpha.
+    private let background: Background?
+    private let fileChannels: Int
     private var writer: UnsafeMutablePointer<cjpeg_writer> { handle.pointer }
     private var notes: [String]
     private var failed = false
     private var finished = false
 
-    init(sink: OutputSink, width: Int, height: Int, colorChannels: Int, metadata: ImageMetadata,
-         options: EncodeOptions, notes: [String] = []) throws {
+    /// `background`: the bands have alpha, composited onto it (a gray image on a background that
+    /// is not gray is written as RGB).
+    init(sink: OutputSink, width: Int, height: Int, colorChannels: Int, background: Background? = nil,
+         metadata: ImageMetadata, options: EncodeOptions, notes: [String] = []) throws {
         let path = sink.name
         guard colorChannels == 1 || colorChannels == 3 else {
             sink.discard()
@@ -147,20 +176,39 @@ public final class JPEGRowWriter: ImageRowWriter {
         self.width = width
         self.height = height
         self.colorChannels = colorChannels
+        self.background = background
+        let fileChannels = colorChannels == 1 && !(background?.isGray ?? true) ? 3 : colorChannels
+        self.fileChannels = fileChannels
         self.notes = notes
         let icc = metadata.iccProfile ?? []
+        // APP1: "Exif\0\0" + TIFF, at most 65533 bytes (the marker's length field counts itself).
+        var exif = metadata.exif.map { Array("Exif".utf8) + [0, 0] + $0 } ?? []
+        if exif.count > 65533 {
+            self.notes.append("EXIF of \(exif.count) bytes left out: more than a JPEG APP1 marker holds")
+            exif = []
+        }
+        let density = metadata.density?.forJFIF
         let ok = icc.withUnsafeBufferPointer { iccBytes in
+            exif.withUnsafeBufferPointer { exifBytes in
             var params = cjpeg_write_params()
             params.width = JDIMENSION(width)
             params.height = JDIMENSION(height)
-            params.components = Int32(colorChannels)
+            params.components = Int32(fileChannels)
             params.quality = Int32(options.jpegQuality)
             params.chroma_420 = options.jpegChroma == .yuv420 ? 1 : 0
             params.progressive = options.jpegProgressive ? 1 : 0
             params.standard_tables = options.jpegOptimizeHuffman ? 0 : 1
             params.icc = icc.isEmpty ? nil : iccBytes.baseAddress
             params.icc_length = UInt32(icc.count)
+            params.exif = exif.isEmpty ? nil : exifBytes.baseAddress
+            params.exif_length = UInt32(exif.count)
+            if let density {
+                params.density_unit = density.unit == .inch ? 1 : density.unit == .centimeter ? 2 : 0
+                params.x_density = UInt32(density.x)
+                params.y_density = UInt32(density.y)
+            }
             return cjpeg_start_compress(writer, &params) != 0
+            }
         }
         guard ok else {
             sink.discard()
@@ -181,12 +229,20 @@ public final class JPEGRowWriter: ImageRowWriter {
 
     public func write(_ band: ImageBand) throws {
         guard !failed && !finished else { throw ImageIOError(path: sink.name, message: "JPEG writer is closed") }
-        try BandCheck.validate(band, width: width, colorChannels: colorChannels, alphaNeeded: false,
+        try BandCheck.validate(band, width: width, colorChannels: colorChannels, alphaNeeded: background != nil,
                                rowsLeft: height - rowsWritten, path: sink.name)
         let rows = band.rows
         guard rows > 0 else { return }
-        let rowBytes = width * colorChannels
-        var buffer = PixelPacking.interleaved(band, withAlpha: false, sampleBits: 8, rowBytes: rowBytes)  // (rows, W, C)
+        let rowBytes = width * fileChannels
+        let flat = if let background, band.alpha != nil {
+            ImageBand(color: background.composite(band, outputChannels: fileChannels), alpha: nil)
+        } else {
+            band
+        }
+        guard flat.color.shape[1] == fileChannels else {
+            throw ImageIOError(path: sink.name, message: "band has no alpha, but the JPEG writer was opened for an image with alpha")
+        }
+        var buffer = PixelPacking.interleaved(flat, withAlpha: false, sampleBits: 8, rowBytes: rowBytes)  // (rows, W, C)
         let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in
             var pointers: [UnsafeMutablePointer<JSAMPLE>?] = (0..<rows).map { bytes.baseAddress! + $0 * rowBytes }
             return cjpeg_write_rows(writer, &pointers, JDIMENSION(rows)) != 0

@@ -26,7 +26,7 @@ public final class PNGRowReader: ImageRowReader {
     private var reader: UnsafeMutablePointer<cpng_reader> { handle.pointer }
     private let channels: Int             // interleaved samples per pixel, alpha included
     private let rowBytes: Int
-    private var wholeImage: [UInt8]?      // Adam7 only: (H, rowBytes), filled at the first band
+    private var wholeImage: UnsafeMutablePointer<UInt8>?  // Adam7 only: (H, rowBytes), filled at the first band
     private var failed = false
 
     init(source: InputSource, options: DecodeOptions) throws {
@@ -49,6 +49,10 @@ public final class PNGRowReader: ImageRowReader {
         bitDepth = header.sample_bits == 16 ? 16 : 8
         rowBytes = header.row_bytes
         streamable = header.interlaced == 0
+        if !streamable {
+            try MemoryBudget.check(height * rowBytes, budget: options.maxMemory, path: path,
+                                   what: "decoding this \(width)×\(height) interlaced PNG (it is read whole)")
+        }
         var metadata = ImageMetadata()
         if let icc = header.icc, header.icc_length > 0 {
             metadata.iccProfile = Array(UnsafeBufferPointer(start: icc, count: Int(header.icc_length)))
@@ -58,11 +62,27 @@ public final class PNGRowReader: ImageRowReader {
         }
         if header.srgb_intent >= 0 { metadata.srgbIntent = Int(header.srgb_intent) }
         if header.gamma > 0 { metadata.gamma = header.gamma }
+        if let exif = header.exif, header.exif_length > 0 {
+            metadata.exif = Array(UnsafeBufferPointer(start: exif, count: Int(header.exif_length)))
+        }
+        if let text = header.text {
+            metadata.text = (0..<Int(header.num_text)).compactMap { PNGTextChunks.text(text[$0]) }
+        }
+        if header.has_phys != 0, header.phys_x > 0, header.phys_y > 0 {
+            metadata.density = PixelDensity(x: Int(header.phys_x), y: Int(header.phys_y),
+                                            unit: header.phys_unit == PNG_RESOLUTION_METER ? .meter : .none)
+        }
         self.metadata = metadata
     }
 
+    deinit { free(wholeImage) }
+
+    public var wholeImageBytes: Int { streamable ? 0 : height * rowBytes }
+
     private func fail(_ what: String) -> ImageIOError {
         failed = true
+        free(wholeImage)
+        wholeImage = nil
         return ImageIOError(path: path, message: "\(what): \(handle.message)")
     }
 
@@ -85,21 +105,19 @@ public final class PNGRowReader: ImageRowReader {
             }
         } else {
             if wholeImage == nil {
-                var buffer = [UInt8](repeating: 0, count: height * rowBytes)  // (H, rowBytes)
-                let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in
-                    var pointers: [UnsafeMutablePointer<UInt8>?] = (0..<height).map { bytes.baseAddress! + $0 * rowBytes }
-                    return cpng_read_image(reader, &pointers) != 0
-                }
-                guard ok else { throw fail("PNG data (interlaced)") }
+                // (H, rowBytes), not zero-filled: libpng writes every row, and a file whose data
+                // ends early fails before it has touched (and so mapped) the rest.
+                let buffer = try MemoryBudget.allocate(wholeImageBytes, path: path).bindMemory(to: UInt8.self, capacity: wholeImageBytes)
                 wholeImage = buffer
+                var pointers: [UnsafeMutablePointer<UInt8>?] = (0..<height).map { buffer + $0 * rowBytes }
+                guard cpng_read_image(reader, &pointers) != 0 else { throw fail("PNG data (interlaced)") }
             }
-            band = wholeImage!.withUnsafeBufferPointer {
-                PixelPacking.deinterleave($0.baseAddress! + rowsRead * rowBytes, rows: rows, width: width,
-                                          channels: channels, sampleBits: bitDepth)
-            }
+            band = PixelPacking.deinterleave(wholeImage! + rowsRead * rowBytes, rows: rows, width: width,
+                                             channels: channels, sampleBits: bitDepth)
         }
         rowsRead += rows
         if rowsRead == height {
+            free(wholeImage)
             wholeImage = nil
             guard cpng_read_end(reader) != 0 else { throw fail("PNG end") }
         }
@@ -174,7 +192,13 @@ public final class PNGRowWriter: ImageRowWriter {
         default: PNG_COLOR_TYPE_RGB_ALPHA
         }
         let icc = metadata.iccProfile ?? []
+        // eXIf must hold TIFF bytes; anything else is left out.
+        let exif = metadata.exif.flatMap { $0.count >= 8 && ($0[0..<2] == [0x49, 0x49] || $0[0..<2] == [0x4D, 0x4D]) ? $0 : nil } ?? []
+        let density = metadata.density?.perMeter
+        let texts = PNGTextChunks(metadata.text)
         let ok = icc.withUnsafeBufferPointer { iccBytes in
+            exif.withUnsafeBufferPointer { exifBytes in
+            texts.chunks.withUnsafeBufferPointer { textChunks in
             (metadata.iccName ?? "").withCString { iccName in
                 var params = cpng_write_params()
                 params.width = png_uint_32(width)
@@ -195,7 +219,19 @@ public final class PNGRowWriter: ImageRowWriter {
                 params.icc_name = iccName
                 params.srgb_intent = Int32(metadata.srgbIntent ?? -1)
                 params.gamma = metadata.gamma ?? 0
+                params.text = textChunks.baseAddress
+                params.num_text = Int32(textChunks.count)
+                params.exif = exif.isEmpty ? nil : exifBytes.baseAddress
+                params.exif_length = png_uint_32(exif.count)
+                if let density, (1...Int(Int32.max)).contains(density.x), (1...Int(Int32.max)).contains(density.y) {
+                    params.has_phys = 1
+                    params.phys_x = png_uint_32(density.x)
+                    params.phys_y = png_uint_32(density.y)
+                    params.phys_unit = density.unit == .meter ? PNG_RESOLUTION_METER : PNG_RESOLUTION_UNKNOWN
+                }
                 return cpng_write_header(writer, &params) != 0
+            }
+            }
             }
         }
         guard ok else {
@@ -275,4 +311,70 @@ public final class PNGRowWriter: ImageRowWriter {
         failed = true
         sink.discard()
     }
+}
+
+/// PNG text chunks between libpng's `png_text` and `PNGText`. For writing, the C strings are
+/// copies owned by this object (freed in deinit), valid while it lives.
+final class PNGTextChunks {
+    private(set) var chunks: [png_text] = []
+    private var strings: [UnsafeMutablePointer<CChar>] = []
+
+    init(_ texts: [PNGText]) {
+        for t in texts {
+            let latin1 = t.chunk == .tEXt || t.chunk == .zTXt
+            var chunk = png_text()
+            chunk.compression = switch t.chunk {
+            case .tEXt: PNG_TEXT_COMPRESSION_NONE
+            case .zTXt: PNG_TEXT_COMPRESSION_zTXt
+            case .iTXt: PNG_ITXT_COMPRESSION_NONE
+            case .iTXtCompressed: PNG_ITXT_COMPRESSION_zTXt
+            }
+            chunk.key = copy(Self.latin1Bytes(t.keyword))
+            let text = latin1 ? Self.latin1Bytes(t.text) : Array(t.text.utf8)
+            chunk.text = copy(text)
+            if latin1 { chunk.text_length = text.count } else { chunk.itxt_length = text.count }
+            if !latin1 {
+                chunk.lang = copy(Self.latin1Bytes(t.language))
+                chunk.lang_key = copy(Array(t.translatedKeyword.utf8))
+            }
+            chunks.append(chunk)
+        }
+    }
+
+    deinit { strings.forEach { $0.deallocate() } }
+
+    /// A NUL-terminated copy of `bytes`, freed with this object.
+    private func copy(_ bytes: [UInt8]) -> UnsafeMutablePointer<CChar> {
+        let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+        for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
+        p[bytes.count] = 0
+        strings.append(p)
+        return p
+    }
+
+    /// A chunk libpng read, or nil when its key is missing.
+    static func text(_ chunk: png_text) -> PNGText? {
+        guard let key = chunk.key else { return nil }
+        func bytes(_ p: UnsafeMutablePointer<CChar>?, _ count: Int?) -> [UInt8] {
+            guard let p else { return [] }
+            let n = count ?? strlen(p)
+            return UnsafeRawBufferPointer(start: p, count: n).map { $0 }
+        }
+        let kind: PNGText.Chunk = switch chunk.compression {
+        case PNG_TEXT_COMPRESSION_zTXt: .zTXt
+        case PNG_ITXT_COMPRESSION_NONE: .iTXt
+        case PNG_ITXT_COMPRESSION_zTXt: .iTXtCompressed
+        default: .tEXt
+        }
+        let latin1 = kind == .tEXt || kind == .zTXt
+        let text = bytes(chunk.text, latin1 ? chunk.text_length : chunk.itxt_length)
+        return PNGText(kind, keyword: latin1String(bytes(key, nil)),
+                       text: latin1 ? latin1String(text) : String(decoding: text, as: UTF8.self),
+                       language: latin1String(bytes(chunk.lang, nil)),
+                       translatedKeyword: String(decoding: bytes(chunk.lang_key, nil), as: UTF8.self))
+    }
+
+    /// Latin-1: each byte is the Unicode scalar of its value, and back (other characters as "?").
+    static func latin1String(_ bytes: [UInt8]) -> String { String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) })) }
+    static func latin1Bytes(_ text: String) -> [UInt8] { text.unicodeScalars.map { $0.value < 256 ? UInt8($0.value) : 0x3F } }
 }

@@ -1,5 +1,4 @@
-// A decoded image served as bands: the streaming path's input when the file cannot stream
-// (an EXIF rotation or flip that needs the whole image), so that the output still streams.
+// A decoded image served as bands (an image in memory fed to the streaming path, as the tests do).
 
 public final class RasterRowReader: ImageRowReader {
     public let format: ImageFormat
@@ -14,6 +13,7 @@ public final class RasterRowReader: ImageRowReader {
     public let streamable = false
     public private(set) var rowsRead = 0
     public let warnings: String
+    public var wholeImageBytes: Int { (image.color.count + (image.alpha?.count ?? 0)) * 4 }
 
     private let image: RasterImage
 

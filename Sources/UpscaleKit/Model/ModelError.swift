@@ -1,7 +1,19 @@
-/// A model file or model description that cannot be used. The message names the file (or the
-/// model's name), the tensor or layer, and the problem.
+/// A model file or model description that cannot be used, or a run the model could not finish.
+/// The message names the file (or the model's name), the tensor or layer, and the problem.
 public struct ModelError: Error, CustomStringConvertible, Equatable {
+    /// What went wrong, for callers that act on it (never parse `message`).
+    public enum Kind: Sendable, Equatable {
+        /// The file or description is unusable (bad header, shapes, values, metadata).
+        case invalid
+        /// The network's output held NaN or infinite values (weights that overflow float).
+        case nonFiniteOutput
+    }
+
+    public let kind: Kind
     public let message: String
     public var description: String { message }
-    public init(_ message: String) { self.message = message }
+    public init(_ message: String, kind: Kind = .invalid) {
+        self.message = message
+        self.kind = kind
+    }
 }

@@ -7,13 +7,14 @@
 public struct StreamedFile: Sendable {
     public var inputWidth: Int, inputHeight: Int
     public var outputWidth: Int, outputHeight: Int
-    /// The writer's notes (alpha dropped for JPEG, library warnings).
+    /// The writer's notes (alpha composited for JPEG, library warnings).
     public var notes: [String]
 }
 
 extension Model {
     /// Upscales the image file `input` into `output` (format from `encode.format` or the extension),
-    /// band by band. The output's bit depth, colour metadata and alpha follow the input.
+    /// band by band. The output's bit depth, metadata and alpha follow the input (the pixel
+    /// density multiplied by the scale: `ImageMetadata.upscaled(by:)`).
     /// - Throws: `ImageIOError` naming the file for codec problems, `CancellationError`, `ModelError`.
     public func upscaleFile(_ input: String, to output: String, decode: DecodeOptions = .init(),
                             encode: EncodeOptions = .init(), options: StreamOptions = .init()) throws -> StreamedFile {
@@ -21,7 +22,8 @@ extension Model {
         let (outW, outH) = (scale * reader.width, scale * reader.height)
         let writer = try ImageCodec.openWriter(path: output, width: outW, height: outH,
                                                colorChannels: reader.colorChannels, hasAlpha: reader.hasAlpha,
-                                               bitDepth: reader.bitDepth, metadata: reader.metadata, options: encode)
+                                               bitDepth: reader.bitDepth, metadata: reader.metadata.upscaled(by: scale),
+                                               options: encode)
         do {
             try upscale(from: reader, to: writer, options: options)
             let notes = try writer.finish()

@@ -92,14 +92,38 @@ extension Model {
                 scratch.withScratch { maps in
                     let y = runTile(t, image: image, imageRowOrigin: imageRowOrigin, threads: convThreads,
                                     scratch: maps)  // (1, Cout, th, tw)
+                    if !Model.allFinite(y) { tracker.sawNonFinite() }
                     place(y, channels: cOut, at: t.output, rowOrigin: outputRows.lowerBound, into: out,
                           height: outputRows.count, width: width)
                 }
                 tracker.tileDone()
             }
         }
+        if tracker.nonFinite {
+            throw ModelError("\(metadata["name"] ?? "<model>"): the model produced NaN/infinite values "
+                             + "(its weights overflow 32-bit floats on this image); no output was written",
+                             kind: .nonFiniteOutput)
+        }
         if tracker.wasStopped { throw CancellationError() }
         return output
+    }
+
+    /// True when every value is finite. x − x is 0 for a finite x and NaN for ±inf and NaN, so
+    /// one SIMD sum over the tile answers it: a pass as cheap as a copy of the tile's output,
+    /// next to the convolutions that made it.
+    static func allFinite(_ values: UnsafeBufferPointer<Float>) -> Bool {
+        guard let base = values.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
+        var acc = SIMD16<Float>()
+        var i = 0
+        while i + 16 <= values.count {
+            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            acc += v - v
+            i += 16
+        }
+        var tail: Float = 0
+        while i < values.count { tail += values[i] - values[i]; i += 1 }
+        return !(acc.sum() + tail).isNaN
     }
 
     /// Floats of the two scratch maps that hold every layer's output of every tile made of these
@@ -228,6 +252,7 @@ final class RunTracker: @unchecked Sendable {
     private let lock = NSLock()
     private var done = 0
     private var stopped = false
+    private var nonFiniteSeen = false
     let total: Int
     let progress: ((Int, Int) -> Void)?
     let isCancelled: (() -> Bool)?
@@ -246,6 +271,15 @@ final class RunTracker: @unchecked Sendable {
     }
 
     var wasStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
+
+    /// A tile's output held NaN or ±inf: the run stops (no further tiles start) and fails.
+    func sawNonFinite() {
+        lock.lock(); defer { lock.unlock() }
+        nonFiniteSeen = true
+        stopped = true
+    }
+
+    var nonFinite: Bool { lock.lock(); defer { lock.unlock() }; return nonFiniteSeen }
 
     func tileDone() {
         lock.lock(); defer { lock.unlock() }

@@ -1,0 +1,84 @@
+// What upscaling one file will hold at its peak, estimated from its header (ImageInfo) before any
+// image-sized allocation, so that a file over the budget is refused up front with the reason.
+//
+// With W×H the image as decoded, s the scale, C its colour channels, A = 1 with alpha, b = bytes
+// per sample, Cm/Co the stack's input/output channels, 4 bytes per float:
+//   decoder   info.wholeImageBytes: an Adam7 PNG's rows, a progressive JPEG's coefficients,
+//             a rotated JPEG's samples (0 when the file streams)
+//   streaming window (band reads + one read) × W × (Cm + chroma + A) floats, twice (the append
+//             copies it); a band's output rows × sW floats: Co + Cm + chroma + C + A while it is
+//             computed, C + A for each of the two bands in the writer (queued, encoding); the tile
+//             workers' two feature maps each
+//   whole     the decoded image (C + A floats and b bytes per pixel), the stack input, and at s²·W·H:
+//             stack output, residual, chroma, colour, alpha (TTA: 3 more maps), the encoder's samples
+//   encoder   a JPEG output with optimized Huffman tables or progressive: 2 bytes per output sample
+// The sum is an upper-side estimate of the largest buffers, not of every small allocation.
+
+/// The bytes one file's upscale is expected to hold at once, by what holds them.
+public struct MemoryEstimate: Sendable, CustomStringConvertible {
+    /// Whole-image buffers of the decoder (and, on the whole-image path, the decoded image).
+    public var decoder = 0
+    /// The model's planes and tile feature maps.
+    public var model = 0
+    /// The encoder's buffers (a JPEG's coefficients, the samples of a whole image).
+    public var encoder = 0
+
+    public var total: Int { decoder + model + encoder }
+
+    public var description: String {
+        "about \(MemoryBudget.format(total)): decoder \(MemoryBudget.format(decoder)), model "
+            + "\(MemoryBudget.format(model)), encoder \(MemoryBudget.format(encoder))"
+    }
+
+    /// Throws `ImageIOError(kind: .overMemoryBudget)` naming `path` when over `budget`.
+    public func check(budget: Int, path: String, size: (width: Int, height: Int)) throws {
+        guard total > budget else { return }
+        throw ImageIOError(path: path, message: "upscaling this \(size.width)×\(size.height) image needs \(self), "
+                           + "over the memory budget of \(MemoryBudget.format(budget)); raise the budget "
+                           + "if the machine has the memory", kind: .overMemoryBudget)
+    }
+}
+
+extension Model {
+    /// The estimate for an image `info` describes (as decoded), on the streaming path
+    /// (`wholeImage` false: `upscaleFile`) or the whole-image one (`upscale(color:alpha:)`, then
+    /// an encode), with `run`'s tile size, threads and TTA, written as `encode` says.
+    public func memoryEstimate(for info: ImageInfo, wholeImage: Bool, run: RunOptions, format: ImageFormat,
+                               encode: EncodeOptions) -> MemoryEstimate {
+        let (w, h, s) = (info.width, info.height, scale)
+        let alpha = info.channels == 2 || info.channels == 4 ? 1 : 0
+        let color = info.channels - alpha
+        let sampleBytes = info.bitDepth / 8
+        let (cm, co) = (channels.count, layers[layers.count - 1].outChannels)
+        let chroma = channels == .y && color == 3 ? 2 : 0
+        let tileSize = max(1, run.tileSize)
+        var estimate = MemoryEstimate()
+        estimate.decoder = info.wholeImageBytes
+        let outSamples = s * w * s * h * color
+        if format == .jpeg && (encode.jpegOptimizeHuffman || encode.jpegProgressive) {
+            estimate.encoder = 2 * outSamples
+        }
+        let tiles = TilePlan(height: h, width: w, tileSize: tileSize, rows: rowGeometry, cols: colGeometry)
+        let workers = max(1, min(max(1, run.threads), wholeImage ? tiles.count : tiles.colPlans.count))
+        if wholeImage {
+            let pixels = w * h
+            estimate.decoder += pixels * (color + alpha) * (4 + sampleBytes)
+            let maps = co + cm + chroma + color + alpha + (run.tta ? 3 * co : 0)
+            estimate.model = pixels * (cm + chroma) * 4 * (run.tta ? 2 : 1) + s * s * pixels * maps * 4
+                + workers * scratchCapacities(rowPlans: tiles.rowPlans, colPlans: tiles.colPlans).reduce(0, +) * 4
+            estimate.encoder += s * s * pixels * (color + alpha) * sampleBytes
+            return estimate
+        }
+        let bandRows = BandPlan.defaultBandRows(width: w, height: h, tileSize: tileSize)
+        let bands = BandPlan(height: h, bandRows: bandRows, rows: rowGeometry,
+                             taps: Resize.BicubicTaps(height: h, width: w, factor: s))
+        let plans = (0..<bands.count).map { bands.band($0) }
+        let reads = plans.map(\.reads.count).max() ?? 0
+        let outRows = plans.map(\.output.count).max() ?? 0
+        let window = 2 * (reads + bandRows) * w * (cm + chroma + alpha) * 4
+        let band = outRows * s * w * 4 * ((co + cm + chroma + color + alpha) + 2 * (color + alpha))
+        let scratch = workers * scratchCapacities(rowPlans: plans.map(\.stackRows), colPlans: tiles.colPlans).reduce(0, +) * 4
+        estimate.model = window + band + scratch + bandRows * w * (color + alpha) * (4 + sampleBytes)
+        return estimate
+    }
+}
