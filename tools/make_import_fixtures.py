@@ -8,6 +8,9 @@ and vgg_7) this builds a tiny random PyTorch network and writes
   NAME.io.safetensors                        `input` (1, 3, H, W) and, per weight precision, the
                                              reference `output_f32` / `output_f16`
   NAME.input.png                             the same input as an 8-bit RGB PNG
+  NAME.cli.png, NAME.cli_f16_reference.png   (SRVGG and upconv_7) a 17×20 input, larger than the
+                                             CLI's smallest tile, and the fp16 reference rounded to 8 bits
+  bad_*.pth                                  hostile or unsupported .pth files for the refusal tests
 The reference output is NOT the network that wrote the files: this script reads the .param/.bin
 back with its own small ncnn reader and evaluates the graph layer by layer with PyTorch ops
 (F.conv2d, F.conv_transpose2d, F.pixel_shuffle, F.interpolate, F.leaky_relu, F.prelu), with
@@ -270,7 +273,7 @@ def randomize(net, gen):
                 t.copy_((torch.rand(t.shape, generator=gen) * 2 - 1) * (3.0 / fan) ** 0.5)
 
 
-def make(name, net, writer, pad, size, gen, state_dict_wrapper=None, output_bias=0.0):
+def make(name, net, writer, pad, size, gen, state_dict_wrapper=None, output_bias=0.0, cli=False):
     randomize(net, gen)
     with torch.no_grad():   # centre the output in [0, 1], so that 8-bit comparisons see most pixels unclamped
         [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))][-1].bias.add_(output_bias)
@@ -294,6 +297,14 @@ def make(name, net, writer, pad, size, gen, state_dict_wrapper=None, output_bias
             print("%s: output %s, |reference - module| = %.2e" % (stem, tuple(ref.shape), gap))
             tensors["output_" + precision] = ref.contiguous()
     save_file(tensors, os.path.join(OUT, name + ".io.safetensors"))
+    if cli:
+        pixels = (torch.rand((17, 20, 3), generator=gen) * 255).round().to(torch.uint8)
+        Image.fromarray(pixels.numpy(), "RGB").save(os.path.join(OUT, name + ".cli.png"))
+        x = pixels.permute(2, 0, 1).unsqueeze(0).float() / 255
+        with torch.no_grad():
+            ref = run_ncnn_reference(os.path.join(OUT, name + "_f16"), x, pad)
+        out = (ref[0].permute(1, 2, 0).clamp(0, 1) * 255).round().to(torch.uint8)
+        Image.fromarray(out.numpy(), "RGB").save(os.path.join(OUT, name + ".cli_f16_reference.png"))
     state = net.state_dict()
     torch.save(state_dict_wrapper(state) if state_dict_wrapper else state, os.path.join(OUT, name + ".pth"))
 
@@ -302,11 +313,33 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     gen = torch.Generator().manual_seed(17)
     make("srvgg_x4", SRVGGNetCompact(feat=8, num_conv=2, scale=4), srvgg_ncnn, 0, (9, 11), gen,
-         state_dict_wrapper=lambda s: {"params": s})
+         state_dict_wrapper=lambda s: {"params": s}, cli=True)
     make("upconv7_x2", Waifu2xStack([3, 4, 4, 8, 8, 8, 8, 3], deconv=True), waifu2x_ncnn, WAIFU2X_PADDING, (10, 13), gen,
-         output_bias=0.45)
+         output_bias=0.45, cli=True)
     make("vgg7_x1", Waifu2xStack([3, 4, 4, 8, 8, 8, 8, 3], deconv=False), waifu2x_ncnn, WAIFU2X_PADDING, (12, 9), gen,
          output_bias=0.4)
+
+    bad_pth_files()
+
+
+def bad_pth_files():
+    """Files `upscale import --arch ...` must refuse, each for one reason."""
+    import io
+    import zipfile
+    # A pickle that would call os.system if a real unpickler loaded it (never loaded here).
+    evil = b"\x80\x02cos\nsystem\nq\x00X\x04\x00\x00\x00trueq\x01\x85q\x02Rq\x03."
+    with zipfile.ZipFile(os.path.join(OUT, "bad_global.pth"), "w", zipfile.ZIP_STORED) as z:
+        z.writestr("bad_global/data.pkl", evil)
+        z.writestr("bad_global/byteorder", "little")
+    # A real state dict, but the archive's entries deflated.
+    buffer = io.BytesIO()
+    torch.save({"w.weight": torch.zeros(2, 3, 3, 3)}, buffer)
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(os.path.join(OUT, "bad_deflated.pth"), "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            z.writestr(info.filename, src.read(info.filename))
+    # The legacy (pre-1.6) format: a raw pickle stream, not a zip.
+    torch.save({"w.weight": torch.zeros(2, 3, 3, 3)}, os.path.join(OUT, "bad_legacy.pth"),
+               _use_new_zipfile_serialization=False)
 
 
 if __name__ == "__main__":

@@ -85,9 +85,19 @@ extension ModelImport {
               t.size.allSatisfy({ (0...ModelLimits.maxChannels).contains($0) }), t.stride.allSatisfy({ $0 >= 0 }), t.offset >= 0 else {
             throw fail("shape \(t.size) with strides \(t.stride) is not a tensor upscale can use (at most 4 dims of at most \(ModelLimits.maxChannels))")
         }
-        let count = t.size.reduce(1, *)
+        let count = t.size.reduce(1, *)   // ≤ 4096⁴: no overflow
+        guard count <= t.storageCount else {
+            throw fail("shape \(t.size) has more values than its storage (\(t.storageCount)); supported: tensors that own their values")
+        }
         if count > 0 {
-            let last = zip(t.size, t.stride).reduce(t.offset) { $0 + ($1.0 - 1) * $1.1 }
+            // The last element's index, offset + Σ (size − 1)·stride, with every step checked.
+            var last = t.offset
+            for (size, stride) in zip(t.size, t.stride) {
+                let (step, o1) = (size - 1).multipliedReportingOverflow(by: stride)
+                let (sum, o2) = last.addingReportingOverflow(step)
+                guard !o1, !o2 else { last = Int.max; break }
+                last = sum
+            }
             guard last < t.storageCount else { throw fail("its view (offset \(t.offset), shape \(t.size), strides \(t.stride)) reaches past its storage of \(t.storageCount) values") }
         }
         let base = storage.startIndex
@@ -142,7 +152,7 @@ enum PTHNetwork {
 
     static func network(_ tensors: [(name: String, tensor: Tensor)], architecture: PTHArchitecture, source: String) throws -> ImportedNetwork {
         func fail(_ what: String) -> ImportError {
-            ImportError(.architecture, "\(source): not a \(architecture.publishedName) state dict (--arch \(architecture.rawValue)): \(what)")
+            ImportError(.architecture, "\(source): not a state dict of \(architecture.publishedName) (--arch \(architecture.rawValue)): \(what)")
         }
         let modules = try modules(tensors, source: source)
         func conv(_ m: Module, kernel: Int, padding: Int) throws -> ImportStep {

@@ -4,10 +4,14 @@
 // Accepted opcodes (protocols 2–5): PROTO, FRAME, STOP, MARK, POP, the memo (BINPUT, LONG_BINPUT,
 // MEMOIZE, BINGET, LONG_BINGET), constants (NONE, NEWTRUE, NEWFALSE, BININT, BININT1, BININT2,
 // LONG1, BINFLOAT, BINUNICODE, SHORT_BINUNICODE, BINUNICODE8, BINBYTES, SHORT_BINBYTES),
-// containers (EMPTY_TUPLE, TUPLE, TUPLE1–3, EMPTY_LIST, APPEND, APPENDS, EMPTY_DICT, SETITEM,
-// SETITEMS), GLOBAL and STACK_GLOBAL (only the names below), REDUCE (only the calls below),
-// BUILD (on a dict: the state, e.g. a state dict's `_metadata`, is dropped) and BINPERSID
-// (torch's storage references). Any other opcode or global is refused, naming it.
+// containers (EMPTY_TUPLE, TUPLE, TUPLE1–3, EMPTY_DICT, SETITEM, SETITEMS), GLOBAL and
+// STACK_GLOBAL (only the names below), REDUCE (only the calls below), BUILD (on a dict: the state,
+// e.g. a state dict's `_metadata`, is dropped) and BINPERSID (torch's storage references). Any
+// other opcode (lists among them: a state dict has none) or global is refused, naming it.
+//
+// Nesting is bounded (`maxDepth`), so that no hostile pickle can build a structure deep enough to
+// exhaust the stack when it is freed: a tuple's depth is fixed when it is made, and a dict is
+// frozen (no more SETITEM) once it is inside another container, so its depth is fixed then too.
 //
 // Globals and what "calling" them means here (no Python object is ever made):
 //   collections.OrderedDict()                      an empty dict
@@ -18,10 +22,22 @@
 // A persistent id is ('storage', storage type, key, location, element count): the storage is the
 // archive's entry `data/key`.
 
-/// A dict or list a pickle may fill after memoising it (SETITEMS on a memoised dict), so it is shared.
-final class PickleContainer {
-    var items: [PickleValue] = []          // list items
-    var pairs: [(PickleValue, PickleValue)] = []   // dict entries, in order
+/// A dict, filled after it is made (SETITEMS on a memoised dict), so it is shared.
+final class PickleDict {
+    var pairs: [(PickleValue, PickleValue)] = []   // entries, in order
+    var depth = 1
+    /// Set once the dict is inside another container: from then on it cannot change.
+    var frozen = false
+}
+
+/// A tuple and its nesting depth (1 + its deepest item's).
+final class PickleTuple {
+    let items: [PickleValue]
+    let depth: Int
+    init(_ items: [PickleValue]) {
+        self.items = items
+        self.depth = 1 + (items.map(\.depth).max() ?? 0)
+    }
 }
 
 /// The storage types a tensor may use.
@@ -53,9 +69,8 @@ indirect enum PickleValue {
     case float(Double)
     case string(String)
     case bytes([UInt8])
-    case tuple([PickleValue])
-    case list(PickleContainer)
-    case dict(PickleContainer)
+    case tuple(PickleTuple)
+    case dict(PickleDict)
     case global(String)
     case storage(type: PickleStorageType, key: String, count: Int)
     case tensor(PickleTensor)
@@ -70,7 +85,6 @@ indirect enum PickleValue {
         case .string(let s): return "the string \"\(s.prefix(40))\""
         case .bytes: return "bytes"
         case .tuple: return "a tuple"
-        case .list: return "a list"
         case .dict: return "a dict"
         case .global(let g): return g
         case .storage: return "a storage"
@@ -78,11 +92,21 @@ indirect enum PickleValue {
         case .mark: return "a mark"
         }
     }
+
+    /// Containers inside containers, counting this one (0 for anything else).
+    var depth: Int {
+        switch self {
+        case .tuple(let t): return t.depth
+        case .dict(let d): return d.depth
+        default: return 0
+        }
+    }
 }
 
 struct StateDictPickle {
     static let maxStack = 1 << 20
     static let maxMemo = 1 << 20
+    static let maxDepth = 32
     static let allowedGlobals: Set<String> = [
         "collections.OrderedDict", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter",
         "torch.FloatStorage", "torch.HalfStorage", "torch.BFloat16Storage", "torch.DoubleStorage",
@@ -161,6 +185,17 @@ struct StateDictPickle {
         memo[key] = top
     }
 
+    /// Marks `v` as inside a container (a dict then cannot change) and bounds the nesting.
+    private func contain(_ v: PickleValue) throws {
+        guard v.depth < StateDictPickle.maxDepth else { throw refuse("containers nested more than \(StateDictPickle.maxDepth) deep") }
+        if case .dict(let d) = v { d.frozen = true }
+    }
+
+    private func tuple(_ items: [PickleValue]) throws -> PickleValue {
+        for item in items { try contain(item) }
+        return .tuple(PickleTuple(items))
+    }
+
     private mutating func global(_ name: String) throws -> PickleValue {
         guard StateDictPickle.allowedGlobals.contains(name) else {
             throw refuse("global \(name) is not allowed (allowed: \(StateDictPickle.allowedGlobals.sorted().joined(separator: ", ")))")
@@ -208,24 +243,24 @@ struct StateDictPickle {
                 try push(.string(String(decoding: try take(n), as: UTF8.self)))
             case 0x42, 0x43:                                             // BINBYTES, SHORT_BINBYTES
                 try push(.bytes(Array(try take(try uint(op == 0x43 ? 1 : 4)))))
-            case 0x29: try push(.tuple([]))                              // EMPTY_TUPLE
-            case 0x74: try push(.tuple(try popMark()))                   // TUPLE
+            case 0x29: try push(try tuple([]))                           // EMPTY_TUPLE
+            case 0x74: try push(try tuple(try popMark()))                // TUPLE
             case 0x85, 0x86, 0x87:                                       // TUPLE1, TUPLE2, TUPLE3
                 var items: [PickleValue] = []
                 for _ in 0..<Int(op - 0x84) { items.insert(try pop(), at: 0) }
-                try push(.tuple(items))
-            case 0x5D: try push(.list(PickleContainer()))                // EMPTY_LIST
-            case 0x61, 0x65:                                             // APPEND, APPENDS
-                let items = op == 0x61 ? [try pop()] : try popMark()
-                guard case .list(let list)? = stack.last else { throw fail("APPEND to something that is not a list") }
-                list.items += items
-            case 0x7D: try push(.dict(PickleContainer()))                // EMPTY_DICT
+                try push(try tuple(items))
+            case 0x7D: try push(.dict(PickleDict()))                     // EMPTY_DICT
             case 0x73, 0x75:                                             // SETITEM, SETITEMS
                 var items: [PickleValue]
                 if op == 0x73 { let v = try pop(); let k = try pop(); items = [k, v] } else { items = try popMark() }
                 guard items.count % 2 == 0 else { throw fail("SETITEMS with an odd number of values") }
                 guard case .dict(let dict)? = stack.last else { throw fail("SETITEM on something that is not a dict") }
-                for i in stride(from: 0, to: items.count, by: 2) { dict.pairs.append((items[i], items[i + 1])) }
+                guard !dict.frozen else { throw refuse("a dict changed after it was put inside another container") }
+                for i in stride(from: 0, to: items.count, by: 2) {
+                    try contain(items[i + 1])
+                    dict.pairs.append((items[i], items[i + 1]))
+                    dict.depth = max(dict.depth, 1 + items[i + 1].depth)
+                }
             case 0x63:                                                   // GLOBAL
                 let module = try line(), name = try line()
                 try push(try global(module + "." + name))
@@ -250,7 +285,7 @@ struct StateDictPickle {
 
     /// ('storage', storage type, key, location, count) → a storage reference.
     private func persistent(_ pid: PickleValue) throws -> PickleValue {
-        guard case .tuple(let t) = pid, t.count == 5, case .string("storage") = t[0], case .global(let typeName) = t[1],
+        guard case .tuple(let tuple) = pid, case let t = tuple.items, t.count == 5, case .string("storage") = t[0], case .global(let typeName) = t[1],
               case .string(let key) = t[2], case .int(let count) = t[4], count >= 0 else {
             throw refuse("a persistent id that is not ('storage', type, key, location, count)")
         }
@@ -261,19 +296,20 @@ struct StateDictPickle {
     }
 
     private func call(_ callable: PickleValue, _ args: PickleValue) throws -> PickleValue {
-        guard case .global(let name) = callable, case .tuple(let a) = args else {
+        guard case .global(let name) = callable, case .tuple(let tuple) = args else {
             throw refuse("REDUCE of \(callable.describe) (only the allowed globals may be called)")
         }
+        let a = tuple.items
         switch name {
         case "collections.OrderedDict":
             guard a.isEmpty else { throw refuse("OrderedDict called with arguments") }
-            return .dict(PickleContainer())
+            return .dict(PickleDict())
         case "torch._utils._rebuild_parameter":
             guard a.count == 3, case .tensor = a[0] else { throw refuse("_rebuild_parameter without a tensor") }
             return a[0]
         case "torch._utils._rebuild_tensor_v2":
             guard a.count == 6 || a.count == 7, case .storage(let type, let key, let count) = a[0], case .int(let offset) = a[1],
-                  case .tuple(let sizeValues) = a[2], case .tuple(let strideValues) = a[3] else {
+                  case .tuple(let sizeTuple) = a[2], case .tuple(let strideTuple) = a[3] else {
                 throw refuse("_rebuild_tensor_v2 with arguments other than (storage, offset, size, stride, requires_grad, hooks)")
             }
             func ints(_ values: [PickleValue]) throws -> [Int] {
@@ -283,7 +319,7 @@ struct StateDictPickle {
                 }
             }
             return .tensor(PickleTensor(storageKey: key, storageType: type, storageCount: count, offset: offset,
-                                        size: try ints(sizeValues), stride: try ints(strideValues)))
+                                        size: try ints(sizeTuple.items), stride: try ints(strideTuple.items)))
         default:
             throw refuse("calling \(name)")
         }
