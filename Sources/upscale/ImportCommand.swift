@@ -11,12 +11,13 @@ struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Convert an ncnn (.param + .bin) or PyTorch (.pth) model into an upscale weights file.",
         discussion: """
-        Imports Real-ESRGAN's compact models (SRVGGNetCompact: realesr-animevideov3, realesr-general-x4v3)
-        and waifu2x's upconv_7 and vgg_7 models; see docs/models.md. The result runs with `upscale IMAGE -m OUT.bin`.
+        Imports Real-ESRGAN's compact models (SRVGGNetCompact: realesr-animevideov3, realesr-general-x4v3) \
+        and waifu2x's upconv_7 and vgg_7 models; see docs/models.md. The result runs with \
+        `upscale IMAGE -m OUT.bin`. Errors name the file, the layer and what is supported (exit status 1).
 
         Examples:
           upscale import realesr-animevideov3-x4.param -o animevideov3-x4.bin
-          upscale import noise1_scale2.0x_model.param -o waifu2x-art-n1-x2.bin --license MIT
+          upscale import noise1_scale2.0x_model.param -o w2x-n1.bin --license MIT
           upscale import realesr-general-x4v3.pth --arch srvgg -o general-x4v3.bin
         """)
 
