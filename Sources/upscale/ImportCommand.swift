@@ -60,24 +60,28 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         let options = ImportOptions(name: name, license: license)
+        guard overwrite || !FileManager.default.fileExists(atPath: output) else {
+            FileHandle.standardError.write(Data("error: \(output) already exists; pass --overwrite to replace it.\n".utf8))
+            throw ExitCode.failure
+        }
+        // import → serialise → write; each failure is one line naming the file, exit status 1.
         let imported: Model
+        let bytes: [UInt8]
         do {
-            guard overwrite || !FileManager.default.fileExists(atPath: output) else {
-                throw ImportError(.unreadable, "\(output) already exists; pass --overwrite to replace it.")
-            }
             if let arch {
                 imported = try ModelImport.pth(path: model, architecture: arch, options: options)
             } else {
                 imported = try ModelImport.ncnn(paramPath: model, binPath: bin, options: options)
             }
-            let bytes = try imported.serialized()
-            do {
-                try Data(bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
-            } catch {
-                throw ImportError(.unreadable, "\(output): cannot write the weights file (does the folder exist, is it writable?)")
-            }
+            bytes = try imported.serialized()
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(output): cannot write the weights file (does the folder exist, is it writable?)\n".utf8))
             throw ExitCode.failure
         }
         let padding = imported.inputPadding > 0 ? ", input padding \(imported.inputPadding)" : ""

@@ -207,6 +207,7 @@ struct ImportedNetwork {
         }
         guard layer.groups == 1 else { throw refuse("the convolution's biases differ between phases and the layer before it is grouped") }
         let (cIn, cOut, kH, kW) = (layer.weight.shape[0], layer.weight.shape[1], layer.weight.shape[2], layer.weight.shape[3])
+        // src = weight (Cin, Cout, kH, kW) / dst = (Cin, Cout + 1, kH, kW), output channel Cout all zeros
         var weight = [Float](repeating: 0, count: cIn * (cOut + 1) * kH * kW)   // (Cin, Cout + 1, kH, kW)
         for ci in 0..<cIn {
             for o in 0..<cOut {
