@@ -15,7 +15,10 @@ The reference output is NOT the network that wrote the files: this script reads 
 back with its own small ncnn reader and evaluates the graph layer by layer with PyTorch ops
 (F.conv2d, F.conv_transpose2d, F.pixel_shuffle, F.interpolate, F.leaky_relu, F.prelu), with
 waifu2x's replicated border padding of 7 pixels in front. That reading is checked against the
-original module (for fp32) before anything is written. The input is the PNG's 8-bit values / 255,
+original module (for fp32) before anything is written, and, when the `ncnn` Python package is
+installed (`pip install ncnn`, a cross-check only), against ncnn's own CPU run of the same files:
+that confirms the format as this script and upscale read it (weight layouts, the fp16 tag,
+parameter ids), which a reference written from the same reading could not. The input is the PNG's 8-bit values / 255,
 so the float reference is also the reference for a run on the PNG.
 
     /work/venv/bin/python tools/make_import_fixtures.py
@@ -256,6 +259,33 @@ def run_ncnn_reference(stem, x, pad):
     return y
 
 
+def cross_check_with_ncnn(stem, x, pad, ref, lines):
+    """ncnn's CPU output on the same files, when the ncnn package is installed (not a required
+    oracle: the issue saw its output go wrong in places, so it only has to agree here)."""
+    try:
+        import ncnn
+    except ImportError:
+        print("  (ncnn not installed: no cross-check with ncnn)")
+        return
+    for packing in (False, True):
+        net = ncnn.Net()
+        net.opt.use_vulkan_compute = False
+        net.opt.num_threads = 1
+        net.opt.use_fp16_storage = net.opt.use_fp16_arithmetic = net.opt.use_fp16_packed = False
+        net.opt.use_bf16_storage = False
+        net.opt.use_packing_layout = packing
+        assert net.load_param(stem + ".param") == 0 and net.load_model(stem + ".bin") == 0
+        padded = F.pad(x, (pad,) * 4, mode="replicate") if pad else x
+        data = np.ascontiguousarray(padded[0].numpy().astype(np.float32))
+        mat = ncnn.Mat(data)   # kept alive while the extractor reads it
+        extractor = net.create_extractor()
+        extractor.input(lines[0][3][0], mat)
+        _, out = extractor.extract(lines[-1][3][0])
+        gap = np.abs(np.array(out) - ref[0].numpy()).max()
+        assert gap < 1e-4, "%s: ncnn (packing %s) differs from the reference by %g" % (stem, packing, gap)
+        print("  ncnn (packing %s) agrees: max |ncnn - reference| = %.1e" % (packing, gap))
+
+
 # --- the fixtures ------------------------------------------------------------------------------
 
 def randomize(net, gen):
@@ -296,6 +326,7 @@ def make(name, net, writer, pad, size, gen, state_dict_wrapper=None, output_bias
                 assert gap < 1e-5, "%s: the ncnn reading differs from the module by %g" % (stem, gap)
             print("%s: output %s, |reference - module| = %.2e" % (stem, tuple(ref.shape), gap))
             tensors["output_" + precision] = ref.contiguous()
+            cross_check_with_ncnn(stem, x, pad, ref, lines)
     save_file(tensors, os.path.join(OUT, name + ".io.safetensors"))
     if cli:
         pixels = (torch.rand((17, 20, 3), generator=gen) * 255).round().to(torch.uint8)

@@ -60,6 +60,11 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         let options = ImportOptions(name: name, license: license)
+        let inputs = [model] + (isPTH ? [] : [bin ?? ModelImport.defaultBinPath(forParam: model)])
+        if let input = inputs.first(where: { InputDiscovery.realPath($0).map { $0 == InputDiscovery.realPath(output) } ?? false }) {
+            FileHandle.standardError.write(Data("error: \(output) is the model file \(input) itself; write the weights to another path.\n".utf8))
+            throw ExitCode.failure
+        }
         guard overwrite || !FileManager.default.fileExists(atPath: output) else {
             FileHandle.standardError.write(Data("error: \(output) already exists; pass --overwrite to replace it.\n".utf8))
             throw ExitCode.failure

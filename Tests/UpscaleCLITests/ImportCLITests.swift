@@ -43,6 +43,18 @@ import UpscaleKit
         #expect(again.status == 1 && again.stderr.contains("already exists"), "\(again.stderr)")
     }
 
+    @Test func theOutputCannotBeTheModelsOwnBin() throws {
+        let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for ext in ["param", "bin"] {
+            try FileManager.default.copyItem(atPath: "\(Self.fixtures)/vgg7_x1_f32.\(ext)", toPath: "\(dir)/m.\(ext)")
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/m.bin"))
+        let result = try CLI.run(["import", dir + "/m.param", "-o", dir + "/m.bin", "--overwrite"])
+        #expect(result.status == 1 && result.stderr.contains("is the model file"), "\(result.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/m.bin")) == before)
+    }
+
     @Test func badModelFileExits1NamingIt() throws {
         let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
