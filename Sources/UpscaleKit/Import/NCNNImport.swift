@@ -212,7 +212,7 @@ enum NCNNGraph {
             case "Input":
                 guard index == 0 else { throw graphError(line, "a second Input") }
                 try expect(0, 1)
-                try layer.allow([0, 1, 2])
+                try layer.allow([0, 1, 2, 11])   // w, h, c, d: only c matters
                 let c = try layer.int(2, 0)
                 guard c == 0 || c == 3 else { throw layer.unsupported("the input has \(c) channels; supported: 3 (RGB)") }
                 roles[line.tops[0]] = .input
@@ -310,7 +310,8 @@ struct NCNNLayer {
     /// A value in `range`, or an unsupported-parameter error naming it.
     func int(_ id: Int, _ fallback: Int, in range: ClosedRange<Int>, _ what: String) throws -> Int {
         let v = try int(id, fallback)
-        guard range.contains(v) else { throw unsupported("\(what) [\(id)] = \(v); supported: \(range.lowerBound) … \(range.upperBound)") }
+        let supported = range.count == 1 ? "\(range.lowerBound)" : "\(range.lowerBound) … \(range.upperBound)"
+        guard range.contains(v) else { throw unsupported("\(what) [\(id)] = \(v); supported: \(supported)") }
         return v
     }
 

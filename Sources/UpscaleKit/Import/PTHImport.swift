@@ -69,8 +69,9 @@ extension ModelImport {
             guard case .tensor(let t) = value else {
                 throw ImportError(.architecture, "\(path): state dict entry \(name) is \(value.describe), not a tensor")
             }
-            if storages[t.storageKey] == nil { storages[t.storageKey] = try zip.data(prefix + "data/" + t.storageKey) }
-            return (name, try decode(t, storages[t.storageKey]!, name: name, source: path))
+            let storage = try storages[t.storageKey] ?? zip.data(prefix + "data/" + t.storageKey)   // CRC-checked once
+            storages[t.storageKey] = storage
+            return (name, try decode(t, storage, name: name, source: path))
         }
     }
 
@@ -159,7 +160,9 @@ enum PTHNetwork {
             guard let w = m.weight, w.rank == 4, w.shape[2] == kernel, w.shape[3] == kernel else {
                 throw fail("\(m.name).weight should be a \(kernel)×\(kernel) convolution weight, found shape \(m.weight?.shape ?? [])")
             }
-            guard m.bias == nil || m.bias!.shape == [w.shape[0]] else { throw fail("\(m.name).bias has shape \(m.bias!.shape), expected [\(w.shape[0])]") }
+            if let bias = m.bias, bias.shape != [w.shape[0]] {
+                throw fail("\(m.name).bias has shape \(bias.shape), expected [\(w.shape[0])]")
+            }
             return .conv(weight: w, bias: m.bias, padding: (padding, padding), dilation: (1, 1), name: m.name)
         }
         var network = ImportedNetwork()
@@ -179,7 +182,7 @@ enum PTHNetwork {
                     network.steps.append(.activation(.prelu(slopes.data), name: m.name))
                 }
             }
-            let cOut = modules[modules.count - 1].weight!.shape[0]
+            let cOut = modules[modules.count - 1].weight?.shape[0] ?? 0   // checked by conv() above
             let s = Int(Double(cOut / 3).squareRoot().rounded())
             guard cOut % 3 == 0, s * s * 3 == cOut, s >= 1 else {
                 throw fail("the last conv has \(cOut) output channels, not 3·s² for a scale s")

@@ -205,7 +205,7 @@ struct StateDictPickle {
 
     private mutating func run() throws -> PickleValue {
         while true {
-            let op = try take(1).first!
+            let op = try take(1)[p - 1]
             switch op {
             case 0x80: _ = try take(1)                                   // PROTO
             case 0x95: _ = try take(8)                                   // FRAME
@@ -233,7 +233,7 @@ struct StateDictPickle {
                 let b = try take(n)
                 var v: Int64 = 0
                 for (i, byte) in b.enumerated() { v |= Int64(byte) << (8 * Int64(i)) }
-                if n > 0 && n < 8 && b.last! & 0x80 != 0 { v -= Int64(1) << (8 * Int64(n)) }
+                if let top = b.last, n < 8, top & 0x80 != 0 { v -= Int64(1) << (8 * Int64(n)) }   // negative
                 try push(.int(Int(v)))
             case 0x47:                                                   // BINFLOAT (big-endian)
                 let b = try take(8)
