@@ -347,8 +347,15 @@ def main():
          state_dict_wrapper=lambda s: {"params": s}, cli=True)
     make("upconv7_x2", Waifu2xStack([3, 4, 4, 8, 8, 8, 8, 3], deconv=True), waifu2x_ncnn, WAIFU2X_PADDING, (10, 13), gen,
          output_bias=0.45, cli=True)
+    # vgg_7's .pth is wrapped the way nunif (waifu2x's PyTorch code) saves its models: the state
+    # dict beside a name, a date string and the training settings (lists, floats, None).
     make("vgg7_x1", Waifu2xStack([3, 4, 4, 8, 8, 8, 8, 3], deconv=False), waifu2x_ncnn, WAIFU2X_PADDING, (12, 9), gen,
-         output_bias=0.4)
+         output_bias=0.4, state_dict_wrapper=lambda s: {
+             "nunif_model": 1, "name": "waifu2x.vgg_7", "updated_at": "2026-12-02 00:00:00+00:00",
+             "kwargs": {"in_channels": 3, "out_channels": 3},
+             "train_kwargs": {"learning_rate": 0.00025, "size": [112, 112], "method": "noise", "resume": None,
+                              "amp": True, "weight_decay": [0.0, 1e-4]},
+             "state_dict": s})
 
     bad_pth_files()
 

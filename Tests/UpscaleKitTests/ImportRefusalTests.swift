@@ -120,7 +120,11 @@ let ncnnRefusals: [NCNNRefusal] = [
     /// Pickles the interpreter must refuse without running anything, built byte by byte.
     @Test(arguments: [
         ("deep nesting", [0x80, 2, 0x29] + [UInt8](repeating: 0x85, count: 100) + [0x2E], ImportError.Kind.unsupported, "nested more than 32"),
-        ("a list", [0x80, 2, 0x5D, 0x2E], .unsupported, "opcode 0x5D"),
+        ("a list changed inside another", [0x80, 2, 0x5D, 0x71, 0, 0x5D, 0x71, 1, 0x61, 0x68, 1, 0x4B, 2, 0x61, 0x2E],
+         .unsupported, "a list changed after"),
+        ("deep lists", [0x80, 2] + [UInt8](repeating: 0x5D, count: 40) + [UInt8](repeating: 0x61, count: 39) + [0x2E],
+         .unsupported, "nested more than 32"),
+        ("LONG4", [0x80, 2, 0x8B, 0, 0, 0, 0, 0x2E], .unsupported, "opcode 0x8B"),
         ("builtins.eval", [0x80, 2, 0x63] + Array("builtins\neval\n".utf8) + [0x2E], .unsupported, "global builtins.eval is not allowed"),
         ("STACK_GLOBAL of os.system", [0x80, 4, 0x8C, 2] + Array("os".utf8) + [0x8C, 6] + Array("system".utf8) + [0x93, 0x2E],
          .unsupported, "global os.system"),

@@ -4,14 +4,17 @@
 // Accepted opcodes (protocols 2–5): PROTO, FRAME, STOP, MARK, POP, the memo (BINPUT, LONG_BINPUT,
 // MEMOIZE, BINGET, LONG_BINGET), constants (NONE, NEWTRUE, NEWFALSE, BININT, BININT1, BININT2,
 // LONG1, BINFLOAT, BINUNICODE, SHORT_BINUNICODE, BINUNICODE8, BINBYTES, SHORT_BINBYTES),
-// containers (EMPTY_TUPLE, TUPLE, TUPLE1–3, EMPTY_DICT, SETITEM, SETITEMS), GLOBAL and
-// STACK_GLOBAL (only the names below), REDUCE (only the calls below), BUILD (on a dict: the state,
-// e.g. a state dict's `_metadata`, is dropped) and BINPERSID (torch's storage references). Any
-// other opcode (lists among them: a state dict has none) or global is refused, naming it.
+// containers (EMPTY_TUPLE, TUPLE, TUPLE1–3, EMPTY_LIST, APPEND, APPENDS, EMPTY_DICT, SETITEM,
+// SETITEMS), GLOBAL and STACK_GLOBAL (only the names below), REDUCE (only the calls below), BUILD
+// (on a dict: the state, e.g. a state dict's `_metadata`, is dropped) and BINPERSID (torch's
+// storage references). Lists, strings and numbers occur in checkpoints that wrap a state dict
+// with their training settings (nunif's waifu2x models); they are read and ignored. Any other
+// opcode or global is refused, naming it.
 //
 // Nesting is bounded (`maxDepth`), so that no hostile pickle can build a structure deep enough to
-// exhaust the stack when it is freed: a tuple's depth is fixed when it is made, and a dict is
-// frozen (no more SETITEM) once it is inside another container, so its depth is fixed then too.
+// exhaust the stack when it is freed: a tuple's depth is fixed when it is made, and a dict or list
+// is frozen (no more SETITEM or APPEND) once it is inside another container, so its depth is fixed
+// then too.
 //
 // Globals and what "calling" them means here (no Python object is ever made):
 //   collections.OrderedDict()                      an empty dict
@@ -22,12 +25,16 @@
 // A persistent id is ('storage', storage type, key, location, element count): the storage is the
 // archive's entry `data/key`.
 
-/// A dict, filled after it is made (SETITEMS on a memoised dict), so it is shared.
-final class PickleDict {
-    var pairs: [(PickleValue, PickleValue)] = []   // entries, in order
+/// A dict or list, filled after it is made (SETITEMS on a memoised dict), so it is shared.
+final class PickleContainer {
+    var pairs: [(PickleValue, PickleValue)] = []   // a dict's entries, in order
+    var items: [PickleValue] = []                  // a list's items
     var depth = 1
-    /// Set once the dict is inside another container: from then on it cannot change.
+    /// Set once the container is inside another one: from then on it cannot change.
     var frozen = false
+
+    /// Adds `value` (already frozen by the caller) and updates the depth.
+    func grow(by value: PickleValue) { depth = max(depth, 1 + value.depth) }
 }
 
 /// A tuple and its nesting depth (1 + its deepest item's).
@@ -70,7 +77,8 @@ indirect enum PickleValue {
     case string(String)
     case bytes([UInt8])
     case tuple(PickleTuple)
-    case dict(PickleDict)
+    case list(PickleContainer)
+    case dict(PickleContainer)
     case global(String)
     case storage(type: PickleStorageType, key: String, count: Int)
     case tensor(PickleTensor)
@@ -85,6 +93,7 @@ indirect enum PickleValue {
         case .string(let s): return "the string \"\(s.prefix(40))\""
         case .bytes: return "bytes"
         case .tuple: return "a tuple"
+        case .list: return "a list"
         case .dict: return "a dict"
         case .global(let g): return g
         case .storage: return "a storage"
@@ -97,7 +106,7 @@ indirect enum PickleValue {
     var depth: Int {
         switch self {
         case .tuple(let t): return t.depth
-        case .dict(let d): return d.depth
+        case .list(let c), .dict(let c): return c.depth
         default: return 0
         }
     }
@@ -188,7 +197,10 @@ struct StateDictPickle {
     /// Marks `v` as inside a container (a dict then cannot change) and bounds the nesting.
     private func contain(_ v: PickleValue) throws {
         guard v.depth < StateDictPickle.maxDepth else { throw refuse("containers nested more than \(StateDictPickle.maxDepth) deep") }
-        if case .dict(let d) = v { d.frozen = true }
+        switch v {
+        case .dict(let c), .list(let c): c.frozen = true
+        default: break
+        }
     }
 
     private func tuple(_ items: [PickleValue]) throws -> PickleValue {
@@ -249,7 +261,17 @@ struct StateDictPickle {
                 var items: [PickleValue] = []
                 for _ in 0..<Int(op - 0x84) { items.insert(try pop(), at: 0) }
                 try push(try tuple(items))
-            case 0x7D: try push(.dict(PickleDict()))                     // EMPTY_DICT
+            case 0x5D: try push(.list(PickleContainer()))                // EMPTY_LIST
+            case 0x61, 0x65:                                             // APPEND, APPENDS
+                let items = op == 0x61 ? [try pop()] : try popMark()
+                guard case .list(let list)? = stack.last else { throw fail("APPEND to something that is not a list") }
+                guard !list.frozen else { throw refuse("a list changed after it was put inside another container") }
+                for item in items {
+                    try contain(item)
+                    list.items.append(item)
+                    list.grow(by: item)
+                }
+            case 0x7D: try push(.dict(PickleContainer()))                // EMPTY_DICT
             case 0x73, 0x75:                                             // SETITEM, SETITEMS
                 var items: [PickleValue]
                 if op == 0x73 { let v = try pop(); let k = try pop(); items = [k, v] } else { items = try popMark() }
@@ -257,9 +279,9 @@ struct StateDictPickle {
                 guard case .dict(let dict)? = stack.last else { throw fail("SETITEM on something that is not a dict") }
                 guard !dict.frozen else { throw refuse("a dict changed after it was put inside another container") }
                 for i in stride(from: 0, to: items.count, by: 2) {
-                    try contain(items[i + 1])
+                    try contain(items[i]); try contain(items[i + 1])
                     dict.pairs.append((items[i], items[i + 1]))
-                    dict.depth = max(dict.depth, 1 + items[i + 1].depth)
+                    dict.grow(by: items[i]); dict.grow(by: items[i + 1])
                 }
             case 0x63:                                                   // GLOBAL
                 let module = try line(), name = try line()
@@ -303,7 +325,7 @@ struct StateDictPickle {
         switch name {
         case "collections.OrderedDict":
             guard a.isEmpty else { throw refuse("OrderedDict called with arguments") }
-            return .dict(PickleDict())
+            return .dict(PickleContainer())
         case "torch._utils._rebuild_parameter":
             guard a.count == 3, case .tensor = a[0] else { throw refuse("_rebuild_parameter without a tensor") }
             return a[0]
