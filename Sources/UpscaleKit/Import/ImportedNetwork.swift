@@ -9,8 +9,8 @@
 //        one conv_transpose2d, kernel r·k, stride r, padding r·p. Output pixel (y·r + i, x·r + j)
 //        of channel c is conv channel c·r² + i·r + j at (y, x), which reads input (y + dy − p, x + dx − p);
 //        the transposed conv reaches it from input y + dy − p through tap t = (k − 1 − dy)·r + i, so
-//        // src = W (C·r², Cin, k, k) / dst = weight (Cin, C, r·k, r·k)
-//        weight[ci][c][a·r + i][b·r + j] = W[c·r² + i·r + j][ci][k − 1 − a][k − 1 − b]
+//        (src = W (C·r², Cin, k, k) / dst = weight (Cin, C, r·k, r·k))
+//          weight[ci][c][a·r + i][b·r + j] = W[c·r² + i·r + j][ci][k − 1 − a][k − 1 − b]
 //        and every other tap is zero (a tap t reaches only outputs with o ≡ t mod r).
 //        The bias: one per output channel c when the conv's r² biases of c are equal. When they
 //        differ (trained SRVGGNetCompact models), one bias per channel cannot hold them, so the

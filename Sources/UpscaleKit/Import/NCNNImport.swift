@@ -19,8 +19,10 @@
 //                                0x01306B47 → fp16, padded to a multiple of 4 bytes. Then the bias,
 //                                raw fp32 (no tag), when [5] = 1.
 //   PReLU                        the slopes, raw fp32.
-// ncnn keeps Convolution weights as (Cout, Cin, kH, kW) and Deconvolution weights as
-// (Cout, Cin, kH, kW) too (PyTorch's ConvTranspose2d has (Cin, Cout, kH, kW)).
+// ncnn keeps Convolution weights as (Cout, Cin, kH, kW) like PyTorch's Conv2d, and Deconvolution
+// weights as (Cout, Cin, kH, kW) too, with PyTorch's scatter semantics: PyTorch's ConvTranspose2d
+// weight is that with the first two dimensions swapped (checked against ncnn's own CPU run by
+// tools/make_import_fixtures.py).
 
 import Foundation
 
