@@ -27,6 +27,7 @@ struct InfoCommand: ParsableCommand {
         print("scale       x\(model.scale)")
         print("channels    \(model.channels.rawValue)")
         print("residual    \(model.residual.rawValue)")
+        if model.inputPadding > 0 { print("padding     \(model.inputPadding) input pixels, replicated from the border") }
         print("parameters  \(model.parameterCount)")
         print("FLOPs       \(formatFlops(2 * model.macsPerOutputPixel)) per output pixel")
         print("halo        \(model.receptiveHalo) input pixels")

@@ -18,11 +18,12 @@ struct Upscale: ParsableCommand {
           upscale - -f png < in.png > out.png    stdin to stdout
           upscale models                         the built-in models
           upscale info weights.bin               a weights file's layers and metadata
+          upscale import m.param -o m.bin        another tool's model as a weights file
 
         Exit status: 0 all inputs done or skipped, 1 any input failed, 64 bad usage, 130 interrupted.
         """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, ModelsCommand.self, InfoCommand.self, EvalCommand.self],
+        subcommands: [RunCommand.self, ModelsCommand.self, InfoCommand.self, EvalCommand.self, ImportCommand.self],
         defaultSubcommand: RunCommand.self
     )
 

@@ -65,6 +65,7 @@ Examples:
   upscale - -f png < in.png > out.png    stdin to stdout
   upscale models                         the built-in models
   upscale info weights.bin               a weights file's layers and metadata
+  upscale import m.param -o m.bin        another tool's model as a weights file
 
 Exit status: 0 all inputs done or skipped, 1 any input failed, 64 bad usage,
 130 interrupted.
@@ -84,6 +85,8 @@ SUBCOMMANDS:
                           table, or why it cannot be loaded.
   eval                    Measure a model's PSNR and SSIM against bicubic on a
                           folder of high-resolution images.
+  import                  Convert an ncnn (.param + .bin) or PyTorch (.pth)
+                          model into an upscale weights file.
 
   See 'upscale help <subcommand>' for detailed help.
 """

@@ -60,6 +60,8 @@ func streamTestModel(_ name: String) throws -> Model {
     case "rgb-bicubic":
         return try Model(layers: randomLayers(&rng, channels: 3, scale: 2, depth: 3), scale: 2, channels: .rgb,
                          residual: .bicubic, metadata: ["name": name])
+    case "padded-nearest":
+        return try paddedModel(residual: .nearest)   // input padding 3 (ModelFormatAdditionsTests)
     case "rgb-none":
         return try Model(layers: randomLayers(&rng, channels: 3, scale: 3, depth: 2), scale: 3, channels: .rgb,
                          residual: .none, metadata: ["name": name])
@@ -80,6 +82,8 @@ let streamCases: [StreamCase] = [
     StreamCase(model: "rgb-bicubic", channels: 1, alpha: false, height: 10, width: 7, bandRows: 3, tileSize: 4, threads: 1),
     StreamCase(model: "rgb-none", channels: 3, alpha: false, height: 11, width: 9, bandRows: 2, tileSize: 6, threads: 2),
     StreamCase(model: "y-random", channels: 3, alpha: true, height: 9, width: 8, bandRows: 4, tileSize: 3, threads: 2),
+    StreamCase(model: "padded-nearest", channels: 3, alpha: true, height: 10, width: 7, bandRows: 1, tileSize: 2, threads: 2),
+    StreamCase(model: "padded-nearest", channels: 1, alpha: false, height: 9, width: 11, bandRows: 4, tileSize: 5, threads: 1),
 ]
 
 @Test(arguments: streamCases)
@@ -118,11 +122,12 @@ func streamingIsBitIdenticalToTheWholeImage(_ c: StreamCase) throws {
 }
 
 @Test func bandPlanPartitionsTheOutputAndItsReadsOnlyMoveDown() throws {
-    for name in ["x2", "x3", "x4", "rgb-none", "y-random"] {
+    for name in ["x2", "x3", "x4", "rgb-none", "y-random", "padded-nearest"] {
         let model = try streamTestModel(name)
         for (height, bandRows) in [(1, 1), (7, 3), (23, 5), (40, 40), (41, 8)] {
             let taps = Resize.BicubicTaps(height: height, width: 4, factor: model.scale)
-            let plan = BandPlan(height: height, bandRows: bandRows, rows: model.rowGeometry, taps: taps)
+            let plan = BandPlan(height: height, bandRows: bandRows, rows: model.rowGeometry, taps: taps,
+                                inputPadding: model.inputPadding)
             var nextOutput = 0
             var lastReads = 0..<0
             for b in 0..<plan.count {
@@ -131,8 +136,9 @@ func streamingIsBitIdenticalToTheWholeImage(_ c: StreamCase) throws {
                 #expect(band.output.lowerBound == nextOutput, "\(label)")
                 nextOutput = band.output.upperBound
                 #expect(band.reads.lowerBound >= 0 && band.reads.upperBound <= height, "\(label)")
-                #expect(band.reads.lowerBound <= band.stackRows[0].lowerBound
-                        && band.reads.upperBound >= band.stackRows[0].upperBound, "\(label)")
+                let stackImageRows = TilePlan.imageRange(band.stackRows[0], inputPadding: model.inputPadding, length: height)
+                #expect(band.reads.lowerBound <= stackImageRows.lowerBound
+                        && band.reads.upperBound >= stackImageRows.upperBound, "\(label)")
                 let tapped = taps.inputRows(band.output)
                 #expect(band.reads.lowerBound <= tapped.lowerBound && band.reads.upperBound >= tapped.upperBound, "\(label)")
                 if b > 0 {

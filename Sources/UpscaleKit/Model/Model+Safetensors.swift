@@ -42,7 +42,7 @@ extension Model {
     public convenience init(bytes: [UInt8], name: String) throws {
         let file = try SafetensorsFile(bytes: bytes, name: name)
         try self.init(layers: file.layers, scale: file.scale, channels: file.channels, residual: file.residual,
-                      metadata: file.metadata, source: name)
+                      inputPadding: file.inputPadding, metadata: file.metadata, source: name)
     }
 }
 
@@ -51,6 +51,7 @@ struct SafetensorsFile {
     var scale = 1
     var channels = ModelChannels.rgb
     var residual = ModelResidual.none
+    var inputPadding = 0
     var metadata: [String: String] = [:]
     var layers: [ModelLayer] = []
 
@@ -113,9 +114,14 @@ struct SafetensorsFile {
         self.channels = channels
         let residualText = strings["residual"] ?? "none"
         guard let residual = ModelResidual(rawValue: residualText) else {
-            throw fail("__metadata__ residual \"\(residualText)\" is unknown (expected \"none\" or \"bicubic\")")
+            throw fail("__metadata__ residual \"\(residualText)\" is unknown (expected \"none\", \"bicubic\" or \"nearest\")")
         }
         self.residual = residual
+        let paddingText = strings["input_padding"] ?? "0"
+        guard let inputPadding = Int(paddingText), (0...ModelLimits.maxInputPadding).contains(inputPadding) else {
+            throw fail("__metadata__ input_padding \"\(paddingText)\" is not an integer between 0 and \(ModelLimits.maxInputPadding)")
+        }
+        self.inputPadding = inputPadding
         guard let layersText = strings["layers"] else { throw fail("__metadata__ has no \"layers\" entry") }
         let specs = try LayerSpec.parseList(layersText, fail: fail)
         metadata = strings.filter { !Model.structuralKeys.contains($0.key) }

@@ -8,6 +8,10 @@
 //                           whose Cb = Cr = 128/255: Y = 16/255 + 219/255·g, stack on Y, g' = (Y' − 16/255)·255/219
 //   residual "bicubic"      the stack's output is added to the bicubic upscale of the stack's
 //                           input (the whole image, not tiled)
+//   residual "nearest"      likewise with the nearest-neighbour upscale (Resize+Nearest.swift)
+//   input padding P         the stack reads the image extended by P replicated border pixels
+//                           (the tile plan's business, Tiling/TilePlan.swift); residuals and alpha
+//                           are upscaled from the image itself
 //   alpha                   upscaled with bicubic, separately
 //   finally                 every channel clamped to [0, 1]
 //
@@ -36,8 +40,10 @@ extension Model {
                                  total: tileCount(height: h, width: w, options: options) * (options.tta ? 8 : 1))
         let input = modelInput(color)
         var y = try runStack(input.stack, options: options, tracker: tracker)  // (1, Cmodel, sH, sW)
-        if residual == .bicubic {
-            addResidual(&y, Resize.bicubicUpscale(input.stack, factor: scale, threads: threads))
+        switch residual {
+        case .none: break
+        case .bicubic: addResidual(&y, Resize.bicubicUpscale(input.stack, factor: scale, threads: threads))
+        case .nearest: addResidual(&y, Resize.nearestUpscale(input.stack, factor: scale))
         }
         let chromaUp = input.chroma.map { Resize.bicubicUpscale($0, factor: scale, threads: threads) }
         let result = modelOutput(y, chromaUp: chromaUp, colorChannels: color.shape[1])
@@ -81,7 +87,7 @@ extension Model {
         }
     }
 
-    /// y += base, element by element (the bicubic residual). Both (1, Cmodel, sH, sW).
+    /// y += base, element by element (the bicubic or nearest residual). Both (1, Cmodel, sH, sW).
     func addResidual(_ y: inout Tensor, _ base: Tensor) {
         precondition(y.shape == base.shape, "residual shape \(base.shape) does not match the stack's \(y.shape)")
         base.withUnsafeBufferPointer { add in

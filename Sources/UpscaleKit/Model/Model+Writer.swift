@@ -41,6 +41,7 @@ extension Model {
         meta["scale"] = String(scale)
         meta["channels"] = channels.rawValue
         meta["residual"] = residual.rawValue
+        if inputPadding > 0 { meta["input_padding"] = String(inputPadding) }
         meta["layers"] = String(decoding: layersJSON, as: UTF8.self)
 
         var header: [String: Any] = ["__metadata__": meta]

@@ -15,6 +15,7 @@ public enum ModelLimits {
     public static let maxPadding = 1024
     public static let maxGroups = 4096
     public static let maxScale = 16
+    public static let maxInputPadding = 64
     public static let maxFileBytes = 1 << 30
     public static let maxHeaderBytes = 100 << 20
 }
@@ -23,6 +24,9 @@ public final class Model: Sendable {
     public let scale: Int
     public let channels: ModelChannels
     public let residual: ModelResidual
+    /// Pixels of border replication added on each side of the stack's input (waifu2x's padding):
+    /// the stack maps n + 2·inputPadding to scale·n. 0: none.
+    public let inputPadding: Int
     public let layers: [ModelLayer]
     /// Free-form descriptive entries: `name`, `description`, `license`, `trained_on`, …
     public let metadata: [String: String]
@@ -34,14 +38,15 @@ public final class Model: Sendable {
     /// and that sizes are within `ModelLimits`.
     /// - Throws: `ModelError` naming the layer and the problem.
     public convenience init(layers: [ModelLayer], scale: Int, channels: ModelChannels, residual: ModelResidual,
-                            metadata: [String: String]) throws {
-        try self.init(layers: layers, scale: scale, channels: channels, residual: residual, metadata: metadata,
-                      source: metadata["name"] ?? "<model>")
+                            inputPadding: Int = 0, metadata: [String: String]) throws {
+        try self.init(layers: layers, scale: scale, channels: channels, residual: residual, inputPadding: inputPadding,
+                      metadata: metadata, source: metadata["name"] ?? "<model>")
     }
 
-    init(layers: [ModelLayer], scale: Int, channels: ModelChannels, residual: ModelResidual,
+    init(layers: [ModelLayer], scale: Int, channels: ModelChannels, residual: ModelResidual, inputPadding: Int = 0,
          metadata: [String: String], source: String) throws {
-        try Model.validate(layers: layers, scale: scale, channels: channels, metadata: metadata, source: source)
+        try Model.validate(layers: layers, scale: scale, channels: channels, inputPadding: inputPadding,
+                           metadata: metadata, source: source)
         self.layers = layers
         do {
             self.plans = try layers.map { layer in
@@ -56,6 +61,7 @@ public final class Model: Sendable {
         self.scale = scale
         self.channels = channels
         self.residual = residual
+        self.inputPadding = inputPadding
         self.metadata = metadata
     }
 
@@ -71,7 +77,7 @@ public final class Model: Sendable {
     }
 
     /// Keys of `__metadata__` that the format itself defines (not free-form metadata).
-    static let structuralKeys: Set<String> = ["format", "scale", "channels", "residual", "layers"]
+    static let structuralKeys: Set<String> = ["format", "scale", "channels", "residual", "input_padding", "layers"]
 
     /// Number of learned values (weights, biases, PReLU slopes).
     public var parameterCount: Int {
@@ -98,7 +104,7 @@ public final class Model: Sendable {
 
     /// Input pixels of context, on each side, that one output pixel needs (the tile halo).
     public var receptiveHalo: Int {
-        TilePlan.halo(rows: rowGeometry, cols: colGeometry)
+        TilePlan.halo(rows: rowGeometry, cols: colGeometry, inputPadding: inputPadding)
     }
 
     var rowGeometry: [AxisGeometry] {
@@ -113,11 +119,14 @@ public final class Model: Sendable {
 
     // MARK: - Validation
 
-    static func validate(layers: [ModelLayer], scale: Int, channels: ModelChannels,
+    static func validate(layers: [ModelLayer], scale: Int, channels: ModelChannels, inputPadding: Int = 0,
                          metadata: [String: String], source: String) throws {
         func fail(_ what: String) -> ModelError { ModelError("\(source): \(what)") }
         guard (1...ModelLimits.maxScale).contains(scale) else {
             throw fail("scale \(scale) is not between 1 and \(ModelLimits.maxScale)")
+        }
+        guard (0...ModelLimits.maxInputPadding).contains(inputPadding) else {
+            throw fail("input_padding \(inputPadding) is not between 0 and \(ModelLimits.maxInputPadding)")
         }
         guard !layers.isEmpty else { throw fail("the model has no layers") }
         guard layers.count <= ModelLimits.maxLayers else {
@@ -140,24 +149,26 @@ public final class Model: Sendable {
             throw fail("layer \(last) (the last) writes \(layers[last].outChannels) channels, but a \"\(channels.rawValue)\" model writes \(channels.count)")
         }
         // Geometry: each layer maps n ↦ s·n + c, so the stack maps n ↦ S·n + C. Require S = scale,
-        // C = 0, and no layer empty at n = 1 (then none is at any n ≥ 1: sizes only grow with n).
+        // C = −2P·scale (the padded n + 2P maps to scale·n; C = 0 without padding), and no layer
+        // empty at n = 1 (then none is at any n ≥ 1: sizes only grow with n).
         for (axis, geometry) in [("height", layersAxis(layers, 0)), ("width", layersAxis(layers, 1))] {
-            var slope = 1, offset = 0, sizeAtOne = 1
+            var slope = 1, offset = 0, sizeAtOne = 1 + 2 * inputPadding
             for (i, g) in geometry.enumerated() {
                 let c = g.dilation * (g.kernel - 1) + g.outputPadding + 1 - g.stride - 2 * g.padding
                 slope *= g.stride
                 offset = offset * g.stride + c
                 sizeAtOne = g.outputSize(sizeAtOne)
                 guard sizeAtOne >= 1 else {
-                    throw fail("layer \(i) gives an empty \(axis) for a 1-pixel input (padding \(g.padding) is too large for kernel \(g.kernel), stride \(g.stride), dilation \(g.dilation))")
+                    throw fail("layer \(i) gives an empty \(axis) for a 1-pixel input (padding \(g.padding) is too large for kernel \(g.kernel), stride \(g.stride), dilation \(g.dilation), input_padding \(inputPadding))")
                 }
                 guard slope <= ModelLimits.maxScale else {
                     throw fail("the product of strides along the \(axis) reaches \(slope) at layer \(i), more than the limit of \(ModelLimits.maxScale)")
                 }
             }
-            guard slope == scale, offset == 0 else {
+            guard slope == scale, offset == -2 * inputPadding * scale else {
                 let formula = offset == 0 ? "\(slope)·n" : (offset > 0 ? "\(slope)·n + \(offset)" : "\(slope)·n − \(-offset)")
-                throw fail("the layers map an input \(axis) n to \(formula), not \(scale)·n (scale \(scale)): check the strides, padding and output_padding")
+                let wanted = inputPadding == 0 ? "\(scale)·n" : "\(scale)·n − \(2 * inputPadding * scale) (= \(scale)·(n − 2·\(inputPadding)), input_padding \(inputPadding))"
+                throw fail("the layers map an input \(axis) n to \(formula), not \(wanted) (scale \(scale)): check the strides, padding and output_padding")
             }
         }
     }

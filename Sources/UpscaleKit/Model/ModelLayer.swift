@@ -7,9 +7,11 @@ public enum ModelChannels: String, Sendable {
     public var count: Int { self == .rgb ? 3 : 1 }
 }
 
-/// Whether the stack predicts the image (`none`) or a residual over the bicubic upscale of its input (`bicubic`).
-public enum ModelResidual: String, Sendable {
-    case none, bicubic
+/// Whether the stack predicts the image (`none`) or a residual over an upscale of its input: the
+/// bicubic one (`bicubic`) or the nearest-neighbour one (`nearest`, PyTorch's `F.interpolate(mode="nearest")`
+/// at an integer scale: output pixel (y, x) is input pixel (⌊y/scale⌋, ⌊x/scale⌋)).
+public enum ModelResidual: String, Sendable, CaseIterable {
+    case none, bicubic, nearest
 }
 
 /// One layer: `conv_transpose2d` (PyTorch semantics, see Ops/ConvTranspose2D.swift) then an activation.

@@ -6,7 +6,9 @@
 // To compute them it reads
 //   stack    the block's per-layer row ranges, clipped to the true image (its halo rows)
 //   bicubic  every input row a nonzero tap of those output rows names (mirrored at the true border)
-// and `reads` is the smallest range holding both. Both grow with b, so a window of input rows that
+//   nearest  the block's own rows (the nearest residual)
+// and `reads` is the smallest range holding them (with input padding the stack's rows are in the
+// padded image's coordinates; `reads` holds the image rows they show). All grow with b, so a window of input rows that
 // only moves down the image serves every band: rows below the next band's `reads` are dropped.
 
 /// The bands of one streamed image.
@@ -15,7 +17,7 @@ public struct BandPlan: Sendable {
     public struct Band: Equatable, Sendable {
         public var input: Range<Int>
         public var output: Range<Int>
-        /// Per layer of the stack, the row range it computes (index 0: the image rows it reads).
+        /// Per layer of the stack, the row range it computes (index 0: the rows of the padded image it reads).
         public var stackRows: [Range<Int>]
         /// Every input row the band needs (stack halo and bicubic taps).
         public var reads: Range<Int>
@@ -24,19 +26,22 @@ public struct BandPlan: Sendable {
     public let height: Int
     public let bandRows: Int
     public let scale: Int
+    public let inputPadding: Int
     let rowSizes: [Int]            // per layer of the stack, the row count of its input; last: the output
     let layers: [AxisGeometry]
     let taps: Resize.BicubicTaps
 
     /// - Parameters: `height` image rows, `bandRows` ≥ 1 rows per band, the stack's row geometry,
-    ///   and the bicubic taps of the image (`Resize.BicubicTaps(height:width:factor:)`).
-    public init(height: Int, bandRows: Int, rows: [AxisGeometry], taps: Resize.BicubicTaps) {
+    ///   the bicubic taps of the image (`Resize.BicubicTaps(height:width:factor:)`) and the model's
+    ///   input padding.
+    public init(height: Int, bandRows: Int, rows: [AxisGeometry], taps: Resize.BicubicTaps, inputPadding: Int = 0) {
         precondition(height > 0 && bandRows > 0 && !rows.isEmpty, "a band plan needs rows, a band size and layers")
         self.height = height
         self.bandRows = bandRows
         self.layers = rows
         self.scale = rows.reduce(1) { $0 * $1.stride }
-        var sizes = [height]
+        self.inputPadding = inputPadding
+        var sizes = [height + 2 * inputPadding]
         for g in rows { sizes.append(g.outputSize(sizes[sizes.count - 1])) }
         self.rowSizes = sizes
         self.taps = taps
@@ -52,13 +57,12 @@ public struct BandPlan: Sendable {
     public func band(_ b: Int) -> Band {
         precondition(b >= 0 && b < count, "band \(b) of \(count)")
         let input = (b * bandRows)..<min(height, (b + 1) * bandRows)
-        let stackRows = TilePlan.blockRanges(input, sizes: rowSizes, layers: layers, scale: scale)
+        let stackRows = TilePlan.blockRanges(input, sizes: rowSizes, layers: layers, scale: scale, inputPadding: inputPadding)
         let output = stackRows[stackRows.count - 1]
-        let tapped = taps.inputRows(output)
-        var reads = stackRows[0]
-        if !tapped.isEmpty {
-            reads = reads.isEmpty ? tapped
-                : min(reads.lowerBound, tapped.lowerBound)..<max(reads.upperBound, tapped.upperBound)
+        var reads = TilePlan.imageRange(stackRows[0], inputPadding: inputPadding, length: height)
+        for more in [taps.inputRows(output), input] where !more.isEmpty {
+            reads = reads.isEmpty ? more
+                : min(reads.lowerBound, more.lowerBound)..<max(reads.upperBound, more.upperBound)
         }
         return Band(input: input, output: output, stackRows: stackRows, reads: reads)
     }

@@ -58,7 +58,8 @@ extension Model {
         if format == .jpeg && (encode.jpegOptimizeHuffman || encode.jpegProgressive) {
             estimate.encoder = 2 * outSamples
         }
-        let tiles = TilePlan(height: h, width: w, tileSize: tileSize, rows: rowGeometry, cols: colGeometry)
+        let tiles = TilePlan(height: h, width: w, tileSize: tileSize, rows: rowGeometry, cols: colGeometry,
+                             inputPadding: inputPadding)
         let workers = max(1, min(max(1, run.threads), wholeImage ? tiles.count : tiles.colPlans.count))
         if wholeImage {
             let pixels = w * h
@@ -71,7 +72,7 @@ extension Model {
         }
         let bandRows = BandPlan.defaultBandRows(width: w, height: h, tileSize: tileSize)
         let bands = BandPlan(height: h, bandRows: bandRows, rows: rowGeometry,
-                             taps: Resize.BicubicTaps(height: h, width: w, factor: s))
+                             taps: Resize.BicubicTaps(height: h, width: w, factor: s), inputPadding: inputPadding)
         let plans = (0..<bands.count).map { bands.band($0) }
         let reads = plans.map(\.reads.count).max() ?? 0
         let outRows = plans.map(\.output.count).max() ?? 0

@@ -51,8 +51,9 @@ extension Model {
         let tileSize = max(1, options.run.tileSize)
         let bandRows = max(1, options.bandRows ?? BandPlan.defaultBandRows(width: width, height: height, tileSize: tileSize))
         let taps = Resize.BicubicTaps(height: height, width: width, factor: scale)
-        let bands = BandPlan(height: height, bandRows: bandRows, rows: rowGeometry, taps: taps)
-        let tiles = TilePlan(height: height, width: width, tileSize: tileSize, rows: rowGeometry, cols: colGeometry)
+        let bands = BandPlan(height: height, bandRows: bandRows, rows: rowGeometry, taps: taps, inputPadding: inputPadding)
+        let tiles = TilePlan(height: height, width: width, tileSize: tileSize, rows: rowGeometry, cols: colGeometry,
+                             inputPadding: inputPadding)
         let tracker = RunTracker(options: options.run, total: bands.count * tiles.colPlans.count)
         let threads = max(1, options.run.threads)
         let output = BandWriterThread(writer: writer)
@@ -94,7 +95,7 @@ extension Model {
         guard let stackInput = window.stack else { preconditionFailure("an empty window") }
         precondition(window.origin <= band.reads.lowerBound && window.end >= band.reads.upperBound,
                      "the window does not hold the band's reads")
-        let height = tiles.sizes[0].0
+        let height = tiles.sizes[0].0 - 2 * inputPadding
         var y = try runStackBand(band, window: stackInput, windowOrigin: window.origin, tiles: tiles,
                                  threads: threads, scratch: scratch, tracker: tracker)  // (1, Cmodel, band output rows, sW)
         func bicubicRows(_ t: Tensor) -> Tensor {
@@ -106,7 +107,13 @@ extension Model {
             color = lumaModelRGB(y, luma: stackInput, chroma: chroma, rowOrigin: window.origin, outRows: band.output,
                                  taps: taps, threads: threads)
         } else {
-            if residual == .bicubic { addResidual(&y, bicubicRows(stackInput)) }
+            switch residual {
+            case .none: break
+            case .bicubic: addResidual(&y, bicubicRows(stackInput))
+            case .nearest:
+                addResidual(&y, Resize.nearestUpscaleRows(stackInput, rowOrigin: window.origin, factor: scale,
+                                                          outRows: band.output))
+            }
             color = modelOutput(y, chromaUp: window.chroma.map(bicubicRows), colorChannels: colorChannels)
         }
         var alpha = window.alpha.map(bicubicRows)
@@ -170,7 +177,8 @@ extension Model {
                       threads: Int, scratch: TileScratchPool, tracker: RunTracker) throws -> Tensor {
         let columns = tiles.colPlans   // the column tiles partition the band's output columns
         return try runTiles(columns.count, { c in Tile(regions: zip(band.stackRows, columns[c]).map { TileRect(rows: $0, cols: $1) }) },
-                            image: window, imageRowOrigin: windowOrigin, outputRows: band.output,
+                            image: window, imageRowOrigin: windowOrigin, imageHeight: tiles.sizes[0].0 - 2 * inputPadding,
+                            outputRows: band.output,
                             width: tiles.sizes[tiles.sizes.count - 1].1, threads: threads, scratch: scratch, tracker: tracker)
     }
 }

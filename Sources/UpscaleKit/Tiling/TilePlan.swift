@@ -11,6 +11,12 @@
 // true extent [0, size). Clipping is what makes tiles seamless: a tile sees exactly the values the
 // whole-image run sees at those positions, never a value from outside the image, and zeros only
 // where the whole-image run has them too (at the true border, where the kernel drops the taps).
+//
+// Input padding P (waifu2x's border replication): the stack reads the image extended by P pixels on
+// every side, copies of the nearest border pixel, and maps that length n + 2P to scale·n. The plan
+// then works in the padded image's coordinates (`sizes[0]` = n + 2P, `regions[0]` inside it) while
+// blocks and owned outputs stay in the image's (block [a, b) owns outputs [scale·a, scale·b)); the
+// padded coordinate i shows image pixel clamp(i − P, 0, n − 1) (`imageRange`).
 
 /// One axis of one layer's geometry.
 public struct AxisGeometry: Equatable, Sendable {
@@ -61,27 +67,33 @@ public struct TilePlan: Equatable, Sendable {
     /// Per tile row: the per-layer row ranges (index 0: input, last: output). Likewise columns.
     public let rowPlans: [[Range<Int>]]
     public let colPlans: [[Range<Int>]]
+    /// Pixels of border replication on each side of the image (0: none); `sizes[0]` includes them.
+    public let inputPadding: Int
 
     public static func == (a: TilePlan, b: TilePlan) -> Bool {
-        a.rowPlans == b.rowPlans && a.colPlans == b.colPlans && a.sizes.map { [$0.0, $0.1] } == b.sizes.map { [$0.0, $0.1] }
+        a.inputPadding == b.inputPadding && a.rowPlans == b.rowPlans && a.colPlans == b.colPlans && a.sizes.map { [$0.0, $0.1] } == b.sizes.map { [$0.0, $0.1] }
     }
 
     /// - Parameters:
     ///   - rows, cols: per-layer geometry of each axis (same count, at least one layer).
     ///   - tileSize: input pixels per tile side (≥ 1); the output tile is the image of that block.
+    ///   - inputPadding: pixels of border replication the stack reads on each side (≥ 0).
     /// - Precondition: every layer's output is at least 1 long (the model validates this) and the
-    ///   stack maps n to scale·n (output tiles are then exactly `scale·tileSize` wide).
-    public init(height: Int, width: Int, tileSize: Int, rows: [AxisGeometry], cols: [AxisGeometry]) {
+    ///   stack maps n + 2·inputPadding to scale·n (output tiles are then exactly `scale·tileSize` wide).
+    public init(height: Int, width: Int, tileSize: Int, rows: [AxisGeometry], cols: [AxisGeometry],
+                inputPadding: Int = 0) {
         precondition(height > 0 && width > 0 && tileSize > 0 && rows.count == cols.count && !rows.isEmpty)
-        var sizes = [(height, width)]
+        precondition(inputPadding >= 0, "negative input padding")
+        self.inputPadding = inputPadding
+        var sizes = [(height + 2 * inputPadding, width + 2 * inputPadding)]
         for l in 0..<rows.count {
             let (h, w) = sizes[l]
             sizes.append((rows[l].outputSize(h), cols[l].outputSize(w)))
             precondition(sizes[l + 1].0 > 0 && sizes[l + 1].1 > 0, "layer \(l) output is empty")
         }
         self.sizes = sizes
-        rowPlans = TilePlan.axisPlan(length: height, tileSize: tileSize, layers: rows)
-        colPlans = TilePlan.axisPlan(length: width, tileSize: tileSize, layers: cols)
+        rowPlans = TilePlan.axisPlan(length: height, tileSize: tileSize, layers: rows, inputPadding: inputPadding)
+        colPlans = TilePlan.axisPlan(length: width, tileSize: tileSize, layers: cols, inputPadding: inputPadding)
     }
 
     /// Number of tiles (row-major: tile i is row i / colPlans.count, column i % colPlans.count).
@@ -97,27 +109,30 @@ public struct TilePlan: Equatable, Sendable {
     public var tiles: [Tile] { (0..<count).map(tile) }
 
     /// For each tile along one axis, the per-layer ranges (index 0: input, last: output).
-    static func axisPlan(length: Int, tileSize: Int, layers: [AxisGeometry]) -> [[Range<Int>]] {
-        var sizes = [length]
+    static func axisPlan(length: Int, tileSize: Int, layers: [AxisGeometry], inputPadding: Int = 0) -> [[Range<Int>]] {
+        var sizes = [length + 2 * inputPadding]
         for g in layers { sizes.append(g.outputSize(sizes[sizes.count - 1])) }
         let scale = layers.reduce(1) { $0 * $1.stride }
         var plans: [[Range<Int>]] = []
         var start = 0
         while start < length {
             let end = min(length, start + tileSize)
-            plans.append(blockRanges(start..<end, sizes: sizes, layers: layers, scale: scale))
+            plans.append(blockRanges(start..<end, sizes: sizes, layers: layers, scale: scale, inputPadding: inputPadding))
             start = end
         }
         return plans
     }
 
     /// The per-layer ranges (index 0: input, last: output) of the input block `block` along one
-    /// axis whose per-layer lengths are `sizes` (`sizes[0]` the input, `sizes.last` the output).
+    /// axis whose per-layer lengths are `sizes` (`sizes[0]` the padded input, `sizes.last` the output).
+    /// `block` is in image coordinates, the ranges are in each layer's (index 0: the padded input's).
     /// Blocks of any size give the same values at the same positions: a band of rows of the
     /// streaming path is such a block.
-    static func blockRanges(_ block: Range<Int>, sizes: [Int], layers: [AxisGeometry], scale: Int) -> [Range<Int>] {
-        // The output this block owns: the image of input block [start, end) (the stack is n ↦ scale·n).
-        let owned = (block.lowerBound * scale)..<(block.upperBound == sizes[0] ? sizes[layers.count] : block.upperBound * scale)
+    static func blockRanges(_ block: Range<Int>, sizes: [Int], layers: [AxisGeometry], scale: Int,
+                            inputPadding: Int = 0) -> [Range<Int>] {
+        // The output this block owns: the image of input block [start, end) (the stack is n + 2P ↦ scale·n).
+        let length = sizes[0] - 2 * inputPadding
+        let owned = (block.lowerBound * scale)..<(block.upperBound == length ? sizes[layers.count] : block.upperBound * scale)
         var ranges = [owned]
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
             let need = layers[l].inputRange(forOutput: ranges[0])
@@ -127,8 +142,9 @@ public struct TilePlan: Equatable, Sendable {
     }
 
     /// Input pixels of context beyond its own block that one input pixel's output block needs,
-    /// on the worse side and axis (the block [t, t+1) of an unbounded image maps to [scale·t, scale·t + scale)).
-    public static func halo(rows: [AxisGeometry], cols: [AxisGeometry]) -> Int {
+    /// on the worse side and axis (the block [t, t+1) of an unbounded image maps to [scale·t, scale·t + scale),
+    /// and image pixel t is padded pixel t + inputPadding).
+    public static func halo(rows: [AxisGeometry], cols: [AxisGeometry], inputPadding: Int = 0) -> Int {
         func axisHalo(_ layers: [AxisGeometry]) -> Int {
             let scale = layers.reduce(1) { $0 * $1.stride }
             // The backward map is periodic with period `scale` in the output (the product of
@@ -140,9 +156,19 @@ public struct TilePlan: Equatable, Sendable {
                 range = need.isEmpty ? range.lowerBound..<range.lowerBound : need
                 if need.isEmpty { return 0 }
             }
-            return max(0, t - range.lowerBound, range.upperBound - (t + 1))
+            let own = t + inputPadding
+            return max(0, own - range.lowerBound, range.upperBound - (own + 1))
         }
         return max(axisHalo(rows), axisHalo(cols))
+    }
+
+    /// The image pixels that padded range `r` shows (clamped to the image [0, length); padded
+    /// coordinate i shows clamp(i − inputPadding)). Empty when `r` is.
+    public static func imageRange(_ r: Range<Int>, inputPadding: Int, length: Int) -> Range<Int> {
+        guard !r.isEmpty else { return 0..<0 }
+        let lo = min(max(r.lowerBound - inputPadding, 0), length - 1)
+        let hi = min(max(r.upperBound - inputPadding, lo + 1), length)
+        return lo..<hi
     }
 
     static func clip(_ r: Range<Int>, to length: Int) -> Range<Int> {

@@ -9,6 +9,10 @@
 // in an order that depends on neither the position nor the image size: tiled output is
 // bit-identical to the whole image at once, for any tile size and thread count.
 //
+// Input padding P: the tile's first region is in the padded image's coordinates; the tile copies
+// it from the image with each coordinate clamped to the border (`padTileInput`) and runs the stack
+// on that copy, so every tile sees the padded image the whole-image run sees.
+//
 // Threads: tiles run in parallel on `parallelFor`; each worker owns its tile's output rectangle
 // (the tiles partition the output), so no two workers write the same element. The conv inside a
 // tile gets the threads left over (threads / tile workers). Memory: the input and output images
@@ -65,19 +69,21 @@ extension Model {
     func runTiled(_ input: Tensor, options: RunOptions, tracker: RunTracker) throws -> Tensor {
         let (height, width) = (input.shape[2], input.shape[3])
         let plan = TilePlan(height: height, width: width, tileSize: max(1, options.tileSize),
-                            rows: rowGeometry, cols: colGeometry)
+                            rows: rowGeometry, cols: colGeometry, inputPadding: inputPadding)
         let (outH, outW) = plan.sizes[plan.sizes.count - 1]
         let scratch = TileScratchPool(capacities: scratchCapacities(rowPlans: plan.rowPlans, colPlans: plan.colPlans))
-        return try runTiles(plan.count, plan.tile, image: input, imageRowOrigin: 0, outputRows: 0..<outH, width: outW,
+        return try runTiles(plan.count, plan.tile, image: input, imageRowOrigin: 0, imageHeight: height,
+                            outputRows: 0..<outH, width: outW,
                             threads: max(1, options.threads), scratch: scratch, tracker: tracker)
     }
 
     /// Tiles `tile(0) ..< tile(count)` of `image` (which holds the image's rows from
-    /// `imageRowOrigin` on), whose outputs partition the stack's output rows `outputRows` × all
+    /// `imageRowOrigin` on, of `imageHeight` in all), whose outputs partition the stack's output rows `outputRows` × all
     /// `width` columns, in parallel → those rows (1, Cout, outputRows.count, width). The whole-image
     /// run and each band of the streaming path.
     /// - Throws: `CancellationError` when `tracker` says stop (the partial output is dropped).
-    func runTiles(_ count: Int, _ tile: (Int) -> Tile, image: Tensor, imageRowOrigin: Int, outputRows: Range<Int>,
+    func runTiles(_ count: Int, _ tile: (Int) -> Tile, image: Tensor, imageRowOrigin: Int, imageHeight: Int,
+                  outputRows: Range<Int>,
                   width: Int, threads: Int, scratch: TileScratchPool, tracker: RunTracker) throws -> Tensor {
         let cOut = layers[layers.count - 1].outChannels
         let tileWorkers = max(1, min(threads, count))
@@ -90,8 +96,8 @@ extension Model {
                 if tracker.shouldStop() { return }
                 let t = tile(i)
                 scratch.withScratch { maps in
-                    let y = runTile(t, image: image, imageRowOrigin: imageRowOrigin, threads: convThreads,
-                                    scratch: maps)  // (1, Cout, th, tw)
+                    let y = runTile(t, image: image, imageRowOrigin: imageRowOrigin, imageHeight: imageHeight,
+                                    threads: convThreads, scratch: maps)  // (1, Cout, th, tw)
                     if !Model.allFinite(y) { tracker.sawNonFinite() }
                     place(y, channels: cOut, at: t.output, rowOrigin: outputRows.lowerBound, into: out,
                           height: outputRows.count, width: width)
@@ -128,7 +134,8 @@ extension Model {
 
     /// Floats of the two scratch maps that hold every layer's output of every tile made of these
     /// row and column plans (per layer: the longest row range × the longest column range × its
-    /// channels; map l % 2 holds layer l's output). Sized once, the maps are mapped once: growing
+    /// channels; map l % 2 holds layer l's output; with input padding, map 2 the padded tile input).
+    /// Sized once, the maps are mapped once: growing
     /// them tile by tile faulted in about three times as much fresh memory.
     func scratchCapacities(rowPlans: [[Range<Int>]], colPlans: [[Range<Int>]]) -> [Int] {
         var capacities = [0, 0]
@@ -136,6 +143,11 @@ extension Model {
             let rows = rowPlans.map { $0[l + 1].count }.max() ?? 0
             let cols = colPlans.map { $0[l + 1].count }.max() ?? 0
             capacities[l % 2] = max(capacities[l % 2], layer.outChannels * rows * cols)
+        }
+        if inputPadding > 0 {
+            let rows = rowPlans.map { $0[0].count }.max() ?? 0
+            let cols = colPlans.map { $0[0].count }.max() ?? 0
+            capacities.append(layers[0].inChannels * rows * cols)
         }
         return capacities
     }
@@ -157,7 +169,8 @@ extension Model {
 
     /// One tile through every layer: image region `tile.regions[0]` → output region `tile.output`.
     /// `image` holds the image's rows from `imageRowOrigin` on (a band of the streaming path; 0 for
-    /// the whole image).
+    /// the whole image), `imageHeight` rows in all. With input padding, `tile.regions[0]` is in the
+    /// padded image's coordinates and is copied into scratch map 2 first (`padTileInput`).
     ///
     /// Layer l computes exactly region `tile.regions[l + 1]` of its output from region
     /// `tile.regions[l]` of its input (layer 0: the image band itself, read in place), into the
@@ -165,15 +178,21 @@ extension Model {
     /// element is the whole-image run's (ConvTranspose2DPlan.runWindow).
     /// - Returns: the tile's output (1, Cout, output.height, output.width), in `scratch`: valid
     ///   until the scratch runs its next tile.
-    func runTile(_ tile: Tile, image: Tensor, imageRowOrigin: Int = 0, threads: Int,
+    func runTile(_ tile: Tile, image: Tensor, imageRowOrigin: Int = 0, imageHeight: Int, threads: Int,
                  scratch: TileScratch) -> UnsafeBufferPointer<Float> {
         let read = tile.regions[0]
         let band = TileRect(rows: imageRowOrigin..<(imageRowOrigin + image.shape[2]), cols: 0..<image.shape[3])
-        precondition(read.rows.lowerBound >= band.rows.lowerBound && read.rows.upperBound <= band.rows.upperBound,
+        let readRows = TilePlan.imageRange(read.rows, inputPadding: inputPadding, length: imageHeight)
+        precondition(readRows.lowerBound >= band.rows.lowerBound && readRows.upperBound <= band.rows.upperBound,
                      "the image band does not hold the rows the tile reads")
         return image.withUnsafeBufferPointer { pixels in
             guard let first = pixels.baseAddress else { preconditionFailure("an empty image band") }
             var (x, from) = (first, band)   // x: (1, Cin, from.height, from.width)
+            if inputPadding > 0 {
+                x = UnsafePointer(padTileInput(read, band: first, bandRows: band.rows, width: band.width,
+                                               imageHeight: imageHeight, scratch: scratch))
+                from = read
+            }
             for (l, layer) in layers.enumerated() {
                 let to = tile.regions[l + 1]
                 let count = layer.outChannels * to.height * to.width
@@ -193,8 +212,31 @@ extension Model {
     }
 }
 
+extension Model {
+    /// The padded image's region `read` (padded coordinates: pixel (i, j) shows image pixel
+    /// (clamp(i − P, 0, H − 1), clamp(j − P, 0, W − 1))), copied from the band of image rows
+    /// `bandRows` (1, Cin, bandRows.count, width) into scratch map 2.
+    /// - Returns: (1, Cin, read.height, read.width), valid until the scratch's next tile.
+    func padTileInput(_ read: TileRect, band: UnsafePointer<Float>, bandRows: Range<Int>, width: Int, imageHeight: Int,
+                      scratch: TileScratch) -> UnsafeMutablePointer<Float> {
+        let cIn = layers[0].inChannels
+        let padded = scratch.map(2, count: cIn * read.height * read.width)  // (1, Cin, read.height, read.width)
+        let p = inputPadding
+        for c in 0..<cIn {
+            for (i, row) in read.rows.enumerated() {
+                let srcRow = min(max(row - p, 0), imageHeight - 1)
+                precondition(bandRows.contains(srcRow), "the image band does not hold row \(srcRow)")
+                let src = band + (c * bandRows.count + srcRow - bandRows.lowerBound) * width
+                let dst = padded + (c * read.height + i) * read.width
+                for (j, col) in read.cols.enumerated() { dst[j] = src[min(max(col - p, 0), width - 1)] }
+            }
+        }
+        return padded
+    }
+}
+
 /// The working memory of one tile worker: the two feature maps a tile's layers write in turn
-/// (layer l reads map (l − 1) % 2 and writes map l % 2), kept from tile to tile and grown only
+/// (layer l reads map (l − 1) % 2 and writes map l % 2; map 2 holds a padded tile input), kept from tile to tile and grown only
 /// when a tile needs more. Fresh maps per tile and layer cost a quarter of the time of upconv_7's
 /// layers run one by one (0.97 of 3.8 s was system time: page faults and the kernel zeroing pages).
 final class TileScratch {

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import UpscaleKit
+
+extension PTHArchitecture: ExpressibleByArgument {}
+
+/// `upscale import`: another tool's model (ncnn `.param` + `.bin`, or a PyTorch `.pth` state dict)
+/// converted into a weights file that `upscale -m` runs.
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Convert an ncnn (.param + .bin) or PyTorch (.pth) model into an upscale weights file.",
+        discussion: """
+        Imports Real-ESRGAN's compact models (SRVGGNetCompact: realesr-animevideov3, realesr-general-x4v3) \
+        and waifu2x's upconv_7 and vgg_7 models; see docs/models.md. The result runs with \
+        `upscale IMAGE -m OUT.bin`. Errors name the file, the layer and what is supported (exit status 1).
+
+        Examples:
+          upscale import realesr-animevideov3-x4.param -o animevideov3-x4.bin
+          upscale import noise1_scale2.0x_model.param -o w2x-n1.bin --license MIT
+          upscale import realesr-general-x4v3.pth --arch srvgg -o general-x4v3.bin
+        """)
+
+    @Argument(help: ArgumentHelp("The model: an ncnn .param file or a PyTorch .pth file.", valueName: "model"))
+    var model: String
+
+    @Argument(help: ArgumentHelp("The ncnn weights (default: the .param's path with .bin).", valueName: "bin"))
+    var bin: String?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The weights file to write.", valueName: "path"))
+    var output: String
+
+    @Option(help: ArgumentHelp("The architecture of a .pth state dict: srvgg, upconv7 or vgg7.", valueName: "arch"))
+    var arch: PTHArchitecture?
+
+    @Option(help: "The model's name in its metadata (default: the file name).")
+    var name: String?
+
+    @Option(help: "The licence of the weights, recorded in the metadata (e.g. BSD-3-Clause, MIT).")
+    var license: String?
+
+    @Flag(help: "Replace the output file if it exists.")
+    var overwrite = false
+
+    private var isPTH: Bool { model.lowercased().hasSuffix(".pth") || model.lowercased().hasSuffix(".pt") }
+
+    func validate() throws {
+        if isPTH {
+            guard arch != nil else {
+                throw ValidationError("A .pth holds tensors, not the network: pass --arch srvgg, upconv7 or vgg7.")
+            }
+            guard bin == nil else { throw ValidationError("A .pth file is the whole model; do not pass a second file.") }
+        } else {
+            guard model.lowercased().hasSuffix(".param") else {
+                throw ValidationError("The model must be an ncnn .param file or a PyTorch .pth file, not '\(model)'.")
+            }
+            guard arch == nil else { throw ValidationError("--arch is for .pth files; an ncnn .param describes its network itself.") }
+        }
+    }
+
+    func run() throws {
+        let options = ImportOptions(name: name, license: license)
+        let inputs = [model] + (isPTH ? [] : [bin ?? ModelImport.defaultBinPath(forParam: model)])
+        if let input = inputs.first(where: { InputDiscovery.realPath($0).map { $0 == InputDiscovery.realPath(output) } ?? false }) {
+            FileHandle.standardError.write(Data("error: \(output) is the model file \(input) itself; write the weights to another path.\n".utf8))
+            throw ExitCode.failure
+        }
+        guard overwrite || !FileManager.default.fileExists(atPath: output) else {
+            FileHandle.standardError.write(Data("error: \(output) already exists; pass --overwrite to replace it.\n".utf8))
+            throw ExitCode.failure
+        }
+        // import → serialise → write; each failure is one line naming the file, exit status 1.
+        let imported: Model
+        let bytes: [UInt8]
+        do {
+            if let arch {
+                imported = try ModelImport.pth(path: model, architecture: arch, options: options)
+            } else {
+                imported = try ModelImport.ncnn(paramPath: model, binPath: bin, options: options)
+            }
+            bytes = try imported.serialized()
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(output): cannot write the weights file (does the folder exist, is it writable?)\n".utf8))
+            throw ExitCode.failure
+        }
+        let padding = imported.inputPadding > 0 ? ", input padding \(imported.inputPadding)" : ""
+        print("\(output): \(imported.metadata["architecture"] ?? "model") x\(imported.scale), \(imported.layers.count) layers, "
+              + "\(imported.parameterCount) parameters, residual \(imported.residual.rawValue)\(padding)")
+    }
+}
