@@ -67,6 +67,22 @@ public enum ExifOrientation {
         return nil
     }
 
+    /// (row, column) of the stored pixel displayed at (`row`, `column`), for `orientation` 2…8 of a
+    /// stored image `height` × `width` (orientation 1 is the identity).
+    @inline(__always)
+    static func storedPixel(row r: Int, column c: Int, orientation: Int, height h: Int, width w: Int) -> (Int, Int) {
+        switch orientation {
+        case 2: (r, w - 1 - c)
+        case 3: (h - 1 - r, w - 1 - c)
+        case 4: (h - 1 - r, c)
+        case 5: (c, r)
+        case 6: (h - 1 - c, r)
+        case 7: (h - 1 - c, w - 1 - r)
+        case 8: (c, w - 1 - r)
+        default: (r, c)
+        }
+    }
+
     /// The image as it should be displayed: `tensor` (N, C, H, W) → (N, C, H', W') with
     /// H' = W, W' = H for orientations 5–8.
     public static func apply(_ orientation: Int, to tensor: Tensor) -> Tensor {
@@ -82,16 +98,7 @@ public enum ExifOrientation {
                     let s = p * h * w
                     for r in 0..<outH {
                         for c in 0..<outW {
-                            // (sr, sc): the stored pixel shown at displayed row r, column c.
-                            let (sr, sc): (Int, Int) = switch orientation {
-                            case 2: (r, w - 1 - c)
-                            case 3: (h - 1 - r, w - 1 - c)
-                            case 4: (h - 1 - r, c)
-                            case 5: (c, r)
-                            case 6: (h - 1 - c, r)
-                            case 7: (h - 1 - c, w - 1 - r)
-                            default: (c, w - 1 - r)  // 8
-                            }
+                            let (sr, sc) = storedPixel(row: r, column: c, orientation: orientation, height: h, width: w)
                             dst[s + r * outW + c] = src[s + sr * w + sc]
                         }
                     }

@@ -108,15 +108,8 @@ final class OrientedRowReader: ImageRowReader {
                     for r in 0..<rows {
                         let dr = first + r   // displayed row
                         for c in 0..<width {
-                            // (sr, sc): the stored pixel displayed at (dr, c), as in ExifOrientation.apply.
-                            let (sr, sc): (Int, Int) = switch applied {
-                            case 3: (h - 1 - dr, w - 1 - c)
-                            case 4: (h - 1 - dr, c)
-                            case 5: (c, dr)
-                            case 6: (h - 1 - c, dr)
-                            case 7: (h - 1 - c, w - 1 - dr)
-                            default: (c, w - 1 - dr)  // 8
-                            }
+                            let (sr, sc) = ExifOrientation.storedPixel(row: dr, column: c, orientation: applied,
+                                                                       height: h, width: w)
                             out[r * width + c] = value[Int(src[(sr - stored.rows.lowerBound) * stored.cols.count + sc - stored.cols.lowerBound])]
                         }
                     }
