@@ -11,7 +11,39 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 python="${PYTHON:-python3}"
-scale="${1:?usage: training/recipe.sh 2|3|4}"
+
+# Issue 14's deep, thin models (model.ThinSR), in progress: `recipe.sh thin VARIANT [SCALE]`.
+# Every stage resumes from OUT/last.pt when it exists, so running the same command again in a new
+# session continues where the last one stopped (checkpoints and logs are committed in
+# training/checkpoints/). Stages, for x2: L1, cosine from 1e-3 over 200k steps; then an MSE
+# fine-tune, a new cosine from 1e-4 to step 230k. x3 and x4 start from the x2 body (best.pt) and
+# fine-tune 60k steps each. Seeds are fixed; one thread, as on the 2-core machine.
+if [[ "${1:-}" == thin ]]; then
+    variant="${2:?usage: training/recipe.sh thin c16m5plain|c16m5e64 [2|3|4]}"
+    scale="${3:-2}"
+    case "$variant" in
+        c16m5plain) arch=(--arch thin --channels 16 --blocks 5 --expand 0) ;;
+        c16m5e64) arch=(--arch thin --channels 16 --blocks 5 --expand 64) ;;
+        *) echo "recipe.sh: unknown variant $variant" >&2; exit 64 ;;
+    esac
+    common=("${arch[@]}" --val-every 1000 --batch 16 --threads 1)
+    if [[ "$scale" == 2 ]]; then
+        out="training/checkpoints/compare/$variant"   # the comparison runs continue as the long run
+        resume=(); [[ -e "$out/last.pt" ]] && resume=(--resume)
+        "$python" training/train.py --scale 2 "${common[@]}" --patch 48 --iters 200000 --out "$out" "${resume[@]}"
+        "$python" training/train.py --scale 2 "${common[@]}" --patch 48 --iters 230000 --out "$out" \
+            --resume --restart --loss mse --lr 1e-4
+    else
+        out="training/checkpoints/$variant-x$scale"
+        init=(--init-from "training/checkpoints/compare/$variant/best.pt")
+        [[ -e "$out/last.pt" ]] && init=(--resume)
+        "$python" training/train.py --scale "$scale" "${common[@]}" --patch $((96 / scale)) --lr 5e-4 \
+            --iters 60000 --out "$out" "${init[@]}"
+    fi
+    exit 0
+fi
+
+scale="${1:?usage: training/recipe.sh 2|3|4, or training/recipe.sh thin VARIANT [SCALE]}"
 # The shipped runs: phase 1 from scratch; for x2 and x3 the start of a longer run at the original
 # schedule, stopped at a validation point (--stop-at); then warm restarts from the weights reached,
 # each "LR:ITERS" a new cosine from LR to iteration ITERS.
