@@ -19,7 +19,15 @@ public enum Threading {
 public func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
     guard count > 0 else { return }
     let workers = min(max(1, threads), count)
-    forEachItem(count, workers: workers, body)
+    if let trace = ParallelTrace.current {
+        let call = trace.begin(threads: threads, workers: workers)
+        forEachItem(count, workers: workers) { item in
+            call.ranOnCurrentThread()
+            body(item)
+        }
+    } else {
+        forEachItem(count, workers: workers, body)
+    }
 }
 
 /// Runs `body(range)` over [0, count) in chunks of `chunk` elements on `parallelFor`: for
