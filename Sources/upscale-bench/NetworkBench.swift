@@ -123,6 +123,7 @@ enum LayerBench {
                 let (start, cpuStart) = (now(), cpuNow())
                 input.withUnsafeBufferPointer { x in
                     // Worker t runs tile t into its own output (nothing shared is written).
+                    // Worker t owns outputs[t] alone (the input is only read).
                     parallelFor(options.threads, threads: options.threads) { t in
                         plan.runWindow(input: x.baseAddress!, inputOrigin: (0, 0), inputSize: (h, w),
                                        outputOrigin: (0, 0), outputSize: (outH, outW), output: outputs[t], threads: 1)

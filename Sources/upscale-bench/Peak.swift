@@ -13,6 +13,7 @@ func measurePeak(threads: Int, iterations: Int = 20_000_000, runs: Int = 5) -> (
         defer { sinks.deallocate() }
         let (start, cpuStart) = (now(), cpuNow())
         // Worker t owns sinks[t].
+        // Worker t owns sinks[t] alone.
         parallelFor(threads, threads: threads) { t in sinks[t] = fmaLoop(iterations, seed: Float(t + 1)) }
         let (seconds, cpuSeconds) = (now() - start, cpuNow() - cpuStart)
         precondition((0..<threads).allSatisfy { sinks[$0].isFinite })

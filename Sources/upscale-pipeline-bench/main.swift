@@ -20,7 +20,7 @@ struct Options {
     var input = ""
     var model = "x2"
     var reps = 5
-    var threads = Threading.defaultThreads
+    var threads = Threading.coreCount
     var tile = RunOptions().tileSize
     var encodeOnly = false
 }
@@ -65,10 +65,9 @@ do {
     var run = RunOptions()
     run.threads = options.threads
     run.tileSize = options.tile
-    Threading.defaultThreads = options.threads
     let image = try ImageCodec.decode(path: options.input)
     let format = ImageFormat(path: options.input) ?? .png
-    let stackInput = model.stackInput(image.color)  // what the CLI's model sees: luma for a y model on RGB
+    let stackInput = model.stackInput(image.color, threads: options.threads)  // what the CLI's model sees: luma for a y model on RGB
     let folder = NSTemporaryDirectory() + "upscale-pipeline-\(getpid())"
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -56,7 +56,7 @@ struct EvalCommand: ParsableCommand {
             throw ExitCode.validationFailure
         }
         var options = RunOptions()
-        options.threads = threads ?? Threading.defaultThreads
+        options.threads = threads ?? Threading.coreCount
         let files = try evaluationFiles()
         var rows: [(name: String, score: SuperResolutionScore)] = []
         var failed = false
@@ -67,7 +67,7 @@ struct EvalCommand: ParsableCommand {
                 guard hr.shape[2] >= 2 * network.scale + 1, hr.shape[3] >= 2 * network.scale + 1 else {
                     throw ValidationError("\(path): image is too small for x\(network.scale) evaluation.")
                 }
-                let score = try SuperResolutionEval.evaluate(hr: hr, scale: network.scale) { lr in
+                let score = try SuperResolutionEval.evaluate(hr: hr, scale: network.scale, threads: options.threads) { lr in
                     try network.upscale(color: lr, alpha: nil, options: options).color
                 }
                 rows.append(((path as NSString).lastPathComponent, score))

@@ -124,7 +124,6 @@ struct RunCommand: ParsableCommand {
                                        overwrite: output.overwrite)
         settings.maxMemory = engine.maxMemoryBytes
         settings.background = output.backgroundColor
-        if let threads = engine.threads { Threading.defaultThreads = threads }
         if !reporting.dryRun { removeStaleTemporaries(besides: jobs, console) }
         var reports: [FileReport] = []
         var interrupted = false

@@ -18,7 +18,7 @@ import Testing
             var options = RunOptions()
             options.tileSize = tileSize
             var got = try model.runStack(input, options: options)
-            if model.residual == .nearest { model.addResidual(&got, Resize.nearestUpscale(input, factor: model.scale)) }
+            if model.residual == .nearest { model.addResidual(&got, Resize.nearestUpscale(input, factor: model.scale), threads: 2) }
             let check = allClose(got.data, expected.data, rtol: 0, atol: 1e-4)
             #expect(got.shape == expected.shape && check.ok, "\(fixture).pth tile \(tileSize): max |diff| \(check.maxDiff)")
         }

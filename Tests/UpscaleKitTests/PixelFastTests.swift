@@ -26,7 +26,8 @@ import Testing
             let ycc = ColorSpace.rgbToYCbCr(t)
             let rgb = ColorSpace.yCbCrToRGB(t)
             let clamped = ColorSpace.yCbCrToRGBClamped(luma: Tensor(shape: [1, 1, h, w], data: Array(data[0..<plane])),
-                                                       chroma: Tensor(shape: [1, 2, h, w], data: Array(data[plane...])))
+                                                       chroma: Tensor(shape: [1, 2, h, w], data: Array(data[plane...])),
+                                                       threads: 2)
             var (expectYcc, expectRgb, expectClamped) = ([Float](repeating: 0, count: 3 * plane), [Float](repeating: 0, count: 3 * plane),
                                                          [Float](repeating: 0, count: 3 * plane))
             for i in 0..<plane {

@@ -60,9 +60,10 @@ public enum Quality {
 
     /// Luma of an RGB (1, 3, H, W) or gray (1, 1, H, W) image in [0, 1], as 0…255 Doubles with `shave` pixels cut
     /// from every border. Returns the plane and its (height, width).
-    public static func lumaPlane(_ image: Tensor, shave: Int) -> (plane: [Double], height: Int, width: Int) {
+    public static func lumaPlane(_ image: Tensor, shave: Int,
+                                 threads: Int = Threading.coreCount) -> (plane: [Double], height: Int, width: Int) {
         precondition(image.rank == 4 && image.shape[0] == 1, "lumaPlane needs (1, C, H, W)")
-        let y = image.shape[1] == 3 ? ColorSpace.luma(image) : image
+        let y = image.shape[1] == 3 ? ColorSpace.luma(image, threads: threads) : image
         let (h, w) = (image.shape[2], image.shape[3])
         let (outH, outW) = (max(0, h - 2 * shave), max(0, w - 2 * shave))
         var plane = [Double]()

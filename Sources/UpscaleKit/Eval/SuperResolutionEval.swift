@@ -22,7 +22,7 @@ public enum SuperResolutionEval {
     }
 
     /// HR (1, C, H, W), cropped to a multiple of `scale`, and its 8-bit MATLAB-bicubic LR (1, C, H/s, W/s).
-    public static func degrade(_ hr: Tensor, scale: Int) -> (hr: Tensor, lr: Tensor) {
+    public static func degrade(_ hr: Tensor, scale: Int, threads: Int = Threading.coreCount) -> (hr: Tensor, lr: Tensor) {
         let (c, h, w) = (hr.shape[1], hr.shape[2] / scale * scale, hr.shape[3] / scale * scale)
         var cropped = [Float]()
         cropped.reserveCapacity(c * h * w)
@@ -33,18 +33,21 @@ public enum SuperResolutionEval {
             }
         }
         let hrCropped = quantize8Bit(Tensor(shape: [1, c, h, w], data: cropped))
-        let lr = Resize.bicubic(hrCropped, height: h / scale, width: w / scale, quantize8Bit: true)
+        let lr = Resize.bicubic(hrCropped, height: h / scale, width: w / scale, quantize8Bit: true, threads: threads)
         return (hrCropped, lr)
     }
 
-    /// Scores `upscale` (LR (1, C, h, w) → (1, C, s·h, s·w)) against bicubic on one HR image.
-    public static func evaluate(hr: Tensor, scale: Int, upscale: (Tensor) throws -> Tensor) rethrows -> SuperResolutionScore {
-        let (hrCropped, lr) = degrade(hr, scale: scale)
+    /// Scores `upscale` (LR (1, C, h, w) → (1, C, s·h, s·w)) against bicubic on one HR image, the
+    /// degradation, bicubic baseline and luma on up to `threads` workers (`upscale` picks its own).
+    public static func evaluate(hr: Tensor, scale: Int, threads: Int = Threading.coreCount,
+                                upscale: (Tensor) throws -> Tensor) rethrows -> SuperResolutionScore {
+        let (hrCropped, lr) = degrade(hr, scale: scale, threads: threads)
         let sr = quantize8Bit(try upscale(lr))
-        let bicubic = Resize.bicubic(lr, height: hrCropped.shape[2], width: hrCropped.shape[3], quantize8Bit: true)
-        let truth = Quality.lumaPlane(hrCropped, shave: scale)
-        let srY = Quality.lumaPlane(sr, shave: scale).plane
-        let bicY = Quality.lumaPlane(bicubic, shave: scale).plane
+        let bicubic = Resize.bicubic(lr, height: hrCropped.shape[2], width: hrCropped.shape[3], quantize8Bit: true,
+                                     threads: threads)
+        let truth = Quality.lumaPlane(hrCropped, shave: scale, threads: threads)
+        let srY = Quality.lumaPlane(sr, shave: scale, threads: threads).plane
+        let bicY = Quality.lumaPlane(bicubic, shave: scale, threads: threads).plane
         return SuperResolutionScore(
             psnr: Quality.psnr(srY, truth.plane),
             ssim: Quality.ssim(srY, truth.plane, height: truth.height, width: truth.width),

@@ -12,18 +12,18 @@ public enum ColorSpace {
     static let inverse: [[Double]] = invert3x3(forward)
 
     /// (N, 3, H, W) RGB → (N, 3, H, W) YCbCr, both in [0, 1] units.
-    public static func rgbToYCbCr(_ rgb: Tensor) -> Tensor {
-        affine(rgb, matrix: forward, before: [0, 0, 0], after: offset)
+    public static func rgbToYCbCr(_ rgb: Tensor, threads: Int = Threading.coreCount) -> Tensor {
+        affine(rgb, matrix: forward, before: [0, 0, 0], after: offset, threads: threads)
     }
 
     /// (N, 3, H, W) YCbCr → (N, 3, H, W) RGB, unclamped.
-    public static func yCbCrToRGB(_ ycc: Tensor) -> Tensor {
-        affine(ycc, matrix: inverse, before: offset, after: [0, 0, 0])
+    public static func yCbCrToRGB(_ ycc: Tensor, threads: Int = Threading.coreCount) -> Tensor {
+        affine(ycc, matrix: inverse, before: offset, after: [0, 0, 0], threads: threads)
     }
 
     /// Y (1, 1, H, W) and CbCr (1, 2, H, W) → RGB (1, 3, H, W) clamped to [0, 1]: the same values as
     /// clamping `yCbCrToRGB` of the planes stacked, without the stacked copy.
-    static func yCbCrToRGBClamped(luma: Tensor, chroma: Tensor) -> Tensor {
+    static func yCbCrToRGBClamped(luma: Tensor, chroma: Tensor, threads: Int) -> Tensor {
         precondition(luma.rank == 4 && luma.shape[0] == 1 && luma.shape[1] == 1
                      && chroma.shape == [1, 2, luma.shape[2], luma.shape[3]], "Y (1, 1, H, W) and CbCr (1, 2, H, W)")
         let plane = luma.shape[2] * luma.shape[3]
@@ -32,7 +32,7 @@ public enum ColorSpace {
                 chroma.withUnsafeBufferPointer { c in
                     guard let dst = buffer.baseAddress, let y = y.baseAddress, let c = c.baseAddress else { return }
                     // Each worker owns the pixels of its chunks, all 3 channels.
-                    parallelChunks(plane) { r in
+                    parallelChunks(plane, threads: threads) { r in
                         toRGB.apply(y + r.lowerBound, c + r.lowerBound, c + plane + r.lowerBound, count: r.count,
                                   into: dst + r.lowerBound, dst + plane + r.lowerBound, dst + 2 * plane + r.lowerBound,
                                   clamp: true)
@@ -53,8 +53,8 @@ public enum ColorSpace {
     private static let toRGB = Affine(matrix: inverse, before: offset, after: [0, 0, 0])
 
     /// (N, 3, H, W) RGB → (N, 1, H, W) luma Y.
-    public static func luma(_ rgb: Tensor) -> Tensor {
-        let ycc = rgbToYCbCr(rgb)
+    public static func luma(_ rgb: Tensor, threads: Int = Threading.coreCount) -> Tensor {
+        let ycc = rgbToYCbCr(rgb, threads: threads)
         let (n, plane) = (rgb.shape[0], rgb.shape[2] * rgb.shape[3])
         var y = [Float](repeating: 0, count: n * plane)
         for b in 0..<n { for i in 0..<plane { y[b * plane + i] = ycc.data[b * 3 * plane + i] } }
@@ -62,7 +62,8 @@ public enum ColorSpace {
     }
 
     /// out[c] = after[c] + Σ_k matrix[c][k]·(in[k] − before[k]) for every pixel, in Double.
-    private static func affine(_ t: Tensor, matrix m: [[Double]], before: [Double], after: [Double]) -> Tensor {
+    private static func affine(_ t: Tensor, matrix m: [[Double]], before: [Double], after: [Double],
+                               threads: Int) -> Tensor {
         precondition(t.rank == 4 && t.shape[1] == 3, "colour conversion needs (N, 3, H, W)")
         let (n, plane) = (t.shape[0], t.shape[2] * t.shape[3])
         let map = Affine(matrix: m, before: before, after: after)
@@ -71,7 +72,7 @@ public enum ColorSpace {
                 guard let dst = buffer.baseAddress, let src = src.baseAddress else { return }
                 for b in 0..<n {
                     // Each worker owns the pixels of its chunks of image b, all 3 channels.
-                    parallelChunks(plane) { r in
+                    parallelChunks(plane, threads: threads) { r in
                         let first = b * 3 * plane + r.lowerBound
                         map.apply(src + first, src + plane + first, src + 2 * plane + first, count: r.count,
                                   into: dst + first, dst + plane + first, dst + 2 * plane + first, clamp: false)

@@ -20,7 +20,7 @@ public enum Resize {
     /// Resizes every (n, c) plane of `t` (N, C, H, W) to (N, C, height, width).
     /// - Precondition: `t` has rank 4 and a non-empty plane; `height`, `width` ≥ 1.
     public static func bicubic(_ t: Tensor, height: Int, width: Int, quantize8Bit: Bool = false,
-                               threads: Int = Threading.defaultThreads) -> Tensor {
+                               threads: Int = Threading.coreCount) -> Tensor {
         precondition(t.rank == 4 && t.shape[2] > 0 && t.shape[3] > 0 && height > 0 && width > 0,
                      "Resize.bicubic needs a non-empty (N, C, H, W) tensor and a positive size")
         let (inH, inW) = (t.shape[2], t.shape[3])
@@ -34,7 +34,7 @@ public enum Resize {
     }
 
     /// Upscales by an integer factor: (N, C, H, W) → (N, C, factor·H, factor·W).
-    public static func bicubicUpscale(_ t: Tensor, factor: Int, threads: Int = Threading.defaultThreads) -> Tensor {
+    public static func bicubicUpscale(_ t: Tensor, factor: Int, threads: Int = Threading.coreCount) -> Tensor {
         bicubic(t, height: t.shape[2] * factor, width: t.shape[3] * factor, threads: threads)
     }
 
@@ -44,7 +44,7 @@ public enum Resize {
     /// upscale: the same taps (mirrored at the true border) summed in the same order.
     /// - Returns: (N, C, outRows.count, factor·W).
     public static func bicubicUpscaleRows(_ band: Tensor, rowOrigin: Int, height: Int, factor: Int, outRows: Range<Int>,
-                                          taps: BicubicTaps, threads: Int = Threading.defaultThreads) -> Tensor {
+                                          taps: BicubicTaps, threads: Int = Threading.coreCount) -> Tensor {
         precondition(band.rank == 4 && taps.rows.index.count == factor * height * taps.rows.taps
                      && taps.cols.index.count == factor * band.shape[3] * taps.cols.taps,
                      "bicubicUpscaleRows: taps made for another size")

@@ -38,19 +38,19 @@ extension Model {
         let threads = max(1, options.threads)
         let tracker = RunTracker(options: options,
                                  total: tileCount(height: h, width: w, options: options) * (options.tta ? 8 : 1))
-        let input = modelInput(color)
+        let input = modelInput(color, threads: threads)
         var y = try runStack(input.stack, options: options, tracker: tracker)  // (1, Cmodel, sH, sW)
         switch residual {
         case .none: break
-        case .bicubic: addResidual(&y, Resize.bicubicUpscale(input.stack, factor: scale, threads: threads))
-        case .nearest: addResidual(&y, Resize.nearestUpscale(input.stack, factor: scale))
+        case .bicubic: addResidual(&y, Resize.bicubicUpscale(input.stack, factor: scale, threads: threads), threads: threads)
+        case .nearest: addResidual(&y, Resize.nearestUpscale(input.stack, factor: scale), threads: threads)
         }
         let chromaUp = input.chroma.map { Resize.bicubicUpscale($0, factor: scale, threads: threads) }
-        let result = modelOutput(y, chromaUp: chromaUp, colorChannels: color.shape[1])
+        let result = modelOutput(y, chromaUp: chromaUp, colorChannels: color.shape[1], threads: threads)
         var alphaUp: Tensor? = nil
         if let alpha {
             var a = Resize.bicubicUpscale(alpha, factor: scale, threads: threads)
-            Model.clamp(&a)
+            Model.clamp(&a, threads: threads)
             alphaUp = a
         }
         return (result, alphaUp)
@@ -67,10 +67,12 @@ extension Model {
     }
 
     /// color (1, 1 | 3, H, W) → (1, Cmodel, H, W), what the stack reads (e.g. to time the network alone).
-    public func stackInput(_ color: Tensor) -> Tensor { modelInput(color).stack }
+    public func stackInput(_ color: Tensor, threads: Int = Threading.coreCount) -> Tensor {
+        modelInput(color, threads: threads).stack
+    }
 
     /// color (1, 1 | 3, H, W) → the stack's input (see the table at the top of the file).
-    func modelInput(_ color: Tensor) -> ModelInput {
+    func modelInput(_ color: Tensor, threads: Int) -> ModelInput {
         let (h, w) = (color.shape[2], color.shape[3])
         switch (channels, color.shape[1]) {
         case (.rgb, 3):
@@ -78,7 +80,7 @@ extension Model {
         case (.rgb, _):
             return ModelInput(stack: Tensor(shape: [1, 3, h, w], data: color.data + color.data + color.data), chroma: nil)
         case (.y, 3):
-            let ycc = ColorSpace.rgbToYCbCr(color)  // (1, 3, H, W)
+            let ycc = ColorSpace.rgbToYCbCr(color, threads: threads)  // (1, 3, H, W)
             let plane = h * w
             return ModelInput(stack: Tensor(shape: [1, 1, h, w], data: Array(ycc.data[0..<plane])),
                               chroma: Tensor(shape: [1, 2, h, w], data: Array(ycc.data[plane..<(3 * plane)])))
@@ -88,17 +90,18 @@ extension Model {
     }
 
     /// y += base, element by element (the bicubic or nearest residual). Both (1, Cmodel, sH, sW).
-    func addResidual(_ y: inout Tensor, _ base: Tensor) {
+    func addResidual(_ y: inout Tensor, _ base: Tensor, threads: Int) {
         precondition(y.shape == base.shape, "residual shape \(base.shape) does not match the stack's \(y.shape)")
         base.withUnsafeBufferPointer { add in
             y.withUnsafeMutableBufferPointer { out in
-                parallelChunks(out.count) { range in for i in range { out[i] += add[i] } }
+                // Each worker owns the elements of its chunks: it reads and writes only those.
+                parallelChunks(out.count, threads: threads) { range in for i in range { out[i] += add[i] } }
             }
         }
     }
 
     /// The stack's output (residual added) and the upscaled chroma → colour (1, colorChannels, sH, sW), clamped.
-    func modelOutput(_ y: Tensor, chromaUp: Tensor?, colorChannels: Int) -> Tensor {
+    func modelOutput(_ y: Tensor, chromaUp: Tensor?, colorChannels: Int, threads: Int) -> Tensor {
         let (outH, outW) = (y.shape[2], y.shape[3])
         var result: Tensor
         switch (channels, colorChannels) {
@@ -111,17 +114,18 @@ extension Model {
             result = Tensor(shape: [1, 1, outH, outW], data: gray)
         case (.y, 3):
             guard let chromaUp else { preconditionFailure("a y model on RGB has chroma") }
-            return ColorSpace.yCbCrToRGBClamped(luma: y, chroma: chromaUp)  // clamped already
+            return ColorSpace.yCbCrToRGBClamped(luma: y, chroma: chromaUp, threads: threads)  // clamped already
         case (.y, _):
             result = Tensor(shape: y.shape, data: y.data.map { ($0 - 16 / 255) * (255 / 219) })
         }
-        Model.clamp(&result)
+        Model.clamp(&result, threads: threads)
         return result
     }
 
-    static func clamp(_ t: inout Tensor) {
+    static func clamp(_ t: inout Tensor, threads: Int) {
         t.withUnsafeMutableBufferPointer { x in
-            parallelChunks(x.count) { range in for i in range { x[i] = min(max(x[i], 0), 1) } }
+            // Each worker owns the elements of its chunks: it reads and writes only those.
+            parallelChunks(x.count, threads: threads) { range in for i in range { x[i] = min(max(x[i], 0), 1) } }
         }
     }
 }

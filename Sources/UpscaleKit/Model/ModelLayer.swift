@@ -49,8 +49,9 @@ public struct ModelLayer: Sendable {
 public struct RunOptions {
     /// Input pixels per tile side (the output tile is `scale ×` that).
     public var tileSize = 256
-    /// Worker threads; tiles run in parallel. The result is bit-identical for any value.
-    public var threads = Threading.defaultThreads
+    /// Worker threads for every parallel loop of the run: tiles, convolutions, resizing, colour
+    /// and clamps. The result is bit-identical for any value.
+    public var threads = Threading.coreCount
     /// Test-time augmentation: run the 8 flips/rotations and average them.
     public var tta = false
     /// Called after each finished tile, serialised (never two calls at once), with tilesDone increasing.

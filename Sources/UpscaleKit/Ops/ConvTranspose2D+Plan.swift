@@ -125,7 +125,7 @@ public struct ConvTranspose2DPlan: Sendable {
     /// Runs the layer on `input` (`(N, Cin, H, W)` or unbatched `(Cin, H, W)`) on up to `threads`
     /// workers. The result is bit-identical for every `threads`.
     /// - Throws: `ConvTransposeError` when the input does not fit the layer.
-    public func run(_ input: Tensor, threads: Int = Threading.defaultThreads) throws -> Tensor {
+    public func run(_ input: Tensor, threads: Int = Threading.coreCount) throws -> Tensor {
         let g = try geometry(for: input.shape)
         // The kernel writes every element exactly once, so the storage starts uninitialised.
         return Tensor(shape: try outputShape(forInput: input.shape)) { y in
@@ -150,7 +150,7 @@ public struct ConvTranspose2DPlan: Sendable {
     /// and the kernel's per-element order depends on neither (see "Determinism" above).
     public func runWindow(input: UnsafePointer<Float>, inputOrigin: (Int, Int), inputSize: (Int, Int),
                           outputOrigin: (Int, Int), outputSize: (Int, Int),
-                          output: UnsafeMutablePointer<Float>, threads: Int = Threading.defaultThreads) {
+                          output: UnsafeMutablePointer<Float>, threads: Int = Threading.coreCount) {
         precondition(inputSize.0 >= 0 && inputSize.1 >= 0 && outputSize.0 >= 0 && outputSize.1 >= 0, "window sizes")
         var g = probeGeometry
         g.batch = 1

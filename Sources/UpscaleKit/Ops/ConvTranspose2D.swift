@@ -148,7 +148,7 @@ public func convTranspose2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil
                             dilation: (Int, Int) = (1, 1)) throws -> Tensor {
     try convTranspose2d(input, weight: weight, bias: bias, stride: stride, padding: padding,
                         outputPadding: outputPadding, groups: groups, dilation: dilation,
-                        threads: Threading.defaultThreads)
+                        threads: Threading.coreCount)
 }
 
 /// `convTranspose2d` on an explicit number of worker threads. The result is bit-identical for any `threads`.

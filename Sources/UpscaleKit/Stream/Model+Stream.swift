@@ -69,7 +69,7 @@ extension Model {
                     guard let rows = try reader.readBand(maxRows: bandRows) else {
                         preconditionFailure("the reader ended at row \(window.end) of \(height)")
                     }
-                    let input = modelInput(rows.color)
+                    let input = modelInput(rows.color, threads: threads)
                     window.append(stack: input.stack, chroma: input.chroma, alpha: rows.alpha)
                 }
                 if tracker.shouldStop() { throw CancellationError() }
@@ -109,15 +109,16 @@ extension Model {
         } else {
             switch residual {
             case .none: break
-            case .bicubic: addResidual(&y, bicubicRows(stackInput))
+            case .bicubic: addResidual(&y, bicubicRows(stackInput), threads: threads)
             case .nearest:
                 addResidual(&y, Resize.nearestUpscaleRows(stackInput, rowOrigin: window.origin, factor: scale,
-                                                          outRows: band.output))
+                                                          outRows: band.output), threads: threads)
             }
-            color = modelOutput(y, chromaUp: window.chroma.map(bicubicRows), colorChannels: colorChannels)
+            color = modelOutput(y, chromaUp: window.chroma.map(bicubicRows), colorChannels: colorChannels,
+                                threads: threads)
         }
         var alpha = window.alpha.map(bicubicRows)
-        if alpha != nil { Model.clamp(&alpha!) }
+        if alpha != nil { Model.clamp(&alpha!, threads: threads) }
         return ImageBand(color: color, alpha: alpha)
     }
 
