@@ -442,7 +442,8 @@ def main():
             runners["ours"] = ours.run
         # PyTorch runs in channels_last: NCHW ConvTranspose2d takes its slow path, which allocates a
         # column buffer of Cout·kH·kW·H·W floats (19 GB on upconv_7 at 1080x1920); channels_last
-        # takes oneDNN's deconvolution (faster, bounded memory). Same weights, same function.
+        # takes oneDNN's deconvolution (faster, bounded memory). Same weights, same function. For srvgg_x4
+        # it runs the conv + PixelShuffle network (oneDNN convolutions), in channels_last too.
         seq_cl = reference.to(memory_format=torch.channels_last)
         x_cl = x.contiguous(memory_format=torch.channels_last)
         if "pytorch" in engines:
