@@ -56,7 +56,6 @@ typedef struct cpng_header {
     int bit_depth;       // as stored: 1, 2, 4, 8 or 16
     int color_type;      // PNG_COLOR_TYPE_*
     int interlaced;      // 1 for Adam7
-    int has_trns;        // a tRNS chunk is present (becomes alpha)
     // Set by cpng_start_rows:
     int channels;        // samples per pixel after expansion: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
     int sample_bits;     // 8 or 16 (big-endian samples)
@@ -121,7 +120,6 @@ static inline int cpng_read_header(cpng_reader *reader, cpng_header *header) {
     header->bit_depth = png_get_bit_depth(reader->png, reader->info);
     header->color_type = png_get_color_type(reader->png, reader->info);
     header->interlaced = png_get_interlace_type(reader->png, reader->info) == PNG_INTERLACE_ADAM7;
-    header->has_trns = png_get_valid(reader->png, reader->info, PNG_INFO_tRNS) != 0;
     png_charp name = NULL;
     int compression = 0;
     png_bytep profile = NULL;
@@ -210,7 +208,7 @@ typedef struct cpng_write_params {
     png_uint_32 phys_x, phys_y;
     int phys_unit;
     // Used by the tests' fixture writer only (our encoder leaves them zero):
-    int interlaced;                    // 1: Adam7 (write with cpng_write_image)
+    int interlaced;                    // 1: Adam7 (the tests write such images with png_write_image)
     const png_color *palette;          // PNG_COLOR_TYPE_PALETTE: num_palette entries
     int num_palette;
     const png_byte *trans_alpha;       // palette tRNS: num_trans alphas
@@ -276,14 +274,6 @@ static inline int cpng_write_header(cpng_writer *writer, const cpng_write_params
 static inline int cpng_write_rows(cpng_writer *writer, png_bytepp rows, png_uint_32 count) {
     if (setjmp(png_jmpbuf(writer->png))) return 0;
     png_write_rows(writer->png, rows, count);
-    return 1;
-}
-
-// The whole image in one call, every interlace pass (png_write_image); `rows` has one pointer
-// per image row of packed samples.
-static inline int cpng_write_image(cpng_writer *writer, png_bytepp rows) {
-    if (setjmp(png_jmpbuf(writer->png))) return 0;
-    png_write_image(writer->png, rows);
     return 1;
 }
 

@@ -1,6 +1,6 @@
 // A whole network (a model file's conv stack) on one input tensor, through the engine's runner.
 //
-// Times `Model.runStack(_:options:)`, the call `upscale` makes for the network (tiled, the CLI's
+// Times `Model.stackOutput(_:options:)`, the call `upscale` makes for the network (tiled, the CLI's
 // default tile size, the stack alone: no colour conversion, no residual, no clamp), on a raw
 // float32 tensor that benchmarks/compare.py writes, and optionally dumps the output so that the
 // script can check it against PyTorch, ONNX Runtime and OpenVINO.
@@ -22,11 +22,11 @@ enum NetworkBench {
         if let tile = options.tile { run.tileSize = tile }
         if options.serve { return try serve(model, input, run) }
 
-        var output = try model.runStack(input, options: run)   // warm-up
+        var output = try model.stackOutput(input, options: run)   // warm-up
         var times: [Double] = []
         for _ in 0..<options.reps {
             let start = now()
-            output = try model.runStack(input, options: run)
+            output = try model.stackOutput(input, options: run)
             times.append(now() - start)
         }
         let flops = 2 * model.macsPerOutputPixel * Double(output.shape[2] * output.shape[3])
@@ -37,17 +37,17 @@ enum NetworkBench {
     }
 
     /// For benchmarks/compare.py: loads the model and the input, runs once, prints "ready", then
-    /// per stdin line: "run" times one `runStack` and prints its wall and CPU seconds (all threads of
+    /// per stdin line: "run" times one `stackOutput` and prints its wall and CPU seconds (all threads of
     /// this process); "dump PATH" writes the
     /// last output to PATH and prints "ok"; "quit" or end of input stops.
     static func serve(_ model: Model, _ input: Tensor, _ run: RunOptions) throws {
-        var output = try model.runStack(input, options: run)
+        var output = try model.stackOutput(input, options: run)
         print("ready")
         fflush(stdout)
         while let line = readLine(), line != "quit" {
             if line == "run" {
                 let (start, cpuStart) = (now(), cpuNow())
-                output = try model.runStack(input, options: run)
+                output = try model.stackOutput(input, options: run)
                 print(String(format: "%.6f %.6f", now() - start, cpuNow() - cpuStart))
             } else if line.hasPrefix("dump ") {
                 try writeTensor(output, String(line.dropFirst(5)))
@@ -98,16 +98,9 @@ enum LayerBench {
         var rows: [(String, Double)] = []
         var total = 0.0
         for (l, layer) in model.layers.enumerated() {
-            let epilogue: ConvTranspose2DEpilogue
-            switch layer.activation {
-            case .relu: epilogue = .relu
-            case .leakyReLU(let slope): epilogue = .leakyReLU(slope)
-            case .prelu(let slopes): epilogue = .prelu(slopes)
-            default: epilogue = .none
-            }
             let plan = try ConvTranspose2DPlan(weight: layer.weight, bias: layer.bias, stride: layer.stride,
                                                padding: layer.padding, outputPadding: layer.outputPadding,
-                                               groups: layer.groups, dilation: layer.dilation, epilogue: epilogue)
+                                               groups: layer.groups, dilation: layer.dilation, epilogue: layer.activation)
             var state: UInt32 = 7
             let input = Tensor(shape: [1, layer.inChannels, h, w], data: (0..<(layer.inChannels * h * w)).map { _ in
                 state = state &* 1_664_525 &+ 1_013_904_223

@@ -1,7 +1,7 @@
 // upscale-pipeline-bench: end to end (file → streaming upscale → file, as the CLI runs it) against
 // the network alone, interleaved in one process so both see the same machine load (issue 8).
 //
-//   network  Model.runStack on the model-space input (the stack, tiled as the CLI runs it; decoded
+//   network  Model.stackOutput on the model-space input (the stack, tiled as the CLI runs it; decoded
 //            and converted once before timing)
 //   memory   Model.upscale(color:alpha:) on the decoded image: network + bicubic + colour, no I/O
 //   stream   Model.upscaleFile(input → PNG/JPEG file), the CLI's path: decode, bands, writer thread,
@@ -87,7 +87,7 @@ do {
         encodeStep("ours", { $0.pngEncoder = .fastDeflate }),
     ]
     let steps: [(String, () throws -> Void)] = options.encodeOnly ? encodeSteps : [
-        ("network", { _ = try model.runStack(stackInput, options: run) }),
+        ("network", { _ = try model.stackOutput(stackInput, options: run) }),
         ("memory", { _ = try model.upscale(color: image.color, alpha: image.alpha, options: run) }),
         ("stream", {
             var stream = StreamOptions()

@@ -49,7 +49,15 @@ struct EvalCommand: ParsableCommand {
             StandardError.write("error: \(error)\n")
             throw ExitCode.validationFailure
         }
-        let network = try Engine.loadModel(source)
+        // From here on a failure is the run's, not the command line's: exit status 1.
+        let network: Model
+        do {
+            network = try source.load(builtin: BuiltinModels.bytes(named:))
+        } catch {
+            let text = String(describing: error)
+            StandardError.write("error: \(text.contains(source.displayName) ? text : "\(source.displayName): \(text)")\n")
+            throw ExitCode.failure
+        }
         if let scale, network.scale != scale {
             StandardError.write("error: \(source.displayName): this model upscales by \(network.scale), not \(scale); "
                                 + "drop -s or pick another model.\n")
@@ -65,7 +73,7 @@ struct EvalCommand: ParsableCommand {
                 let image = try ImageCodec.decode(path: path, options: DecodeOptions())
                 let hr = image.color.shape[1] == 3 ? image.color : replicateGray(image.color)
                 guard hr.shape[2] >= 2 * network.scale + 1, hr.shape[3] >= 2 * network.scale + 1 else {
-                    throw ValidationError("\(path): image is too small for x\(network.scale) evaluation.")
+                    throw ImageIOError(path: path, message: "image is too small for x\(network.scale) evaluation")
                 }
                 let score = try SuperResolutionEval.evaluate(hr: hr, scale: network.scale, threads: options.threads) { lr in
                     try network.upscale(color: lr, alpha: nil, options: options).color
@@ -77,7 +85,8 @@ struct EvalCommand: ParsableCommand {
             }
         }
         guard !rows.isEmpty else {
-            throw ValidationError("No image could be evaluated in \(inputs.joined(separator: ", ")).")
+            StandardError.write("error: no image could be evaluated in \(inputs.joined(separator: ", ")).\n")
+            throw ExitCode.failure
         }
         let mean = SuperResolutionScore(
             psnr: rows.map(\.score.psnr).reduce(0, +) / Double(rows.count),

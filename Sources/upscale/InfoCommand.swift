@@ -16,7 +16,7 @@ struct InfoCommand: ParsableCommand {
         let model: Model
         do {
             let source = try ModelSource.resolve(model: file, scale: nil, builtinNames: BuiltinModels.names)
-            model = try Engine.loadModel(source)
+            model = try source.load(builtin: BuiltinModels.bytes(named:))
         } catch {
             let text = String(describing: error)
             let message = text.contains(file) ? text : "\(file): \(text)"

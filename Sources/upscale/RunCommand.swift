@@ -71,7 +71,7 @@ struct RunCommand: ParsableCommand {
         }
         let net: Model
         do {
-            net = try Engine.loadModel(source)
+            net = try source.load(builtin: BuiltinModels.bytes(named:))
         } catch {
             console.error(sentence(describe(error, path: source.displayName)) + " Run `upscale info FILE` to inspect a weights file.")
             throw ExitCode.failure
@@ -118,12 +118,7 @@ struct RunCommand: ParsableCommand {
     /// Runs every job in order, going on after failures; stops starting new ones once interrupted.
     private func runJobs(_ jobs: [BatchJob], model net: Model, started: Date,
                          _ console: Console) -> ([FileReport], interrupted: Bool) {
-        var settings = Engine.Settings(tileSize: engine.tile, threads: engine.threads, tta: engine.tta,
-                                       applyOrientation: !input.noOrient, maxPixels: input.maxPixels,
-                                       jpegQuality: output.quality ?? 95, pngLevel: output.pngLevel,
-                                       overwrite: output.overwrite)
-        settings.maxMemory = engine.maxMemoryBytes
-        settings.background = output.backgroundColor
+        let settings = upscaleSettings()
         if !reporting.dryRun { removeStaleTemporaries(besides: jobs, console) }
         var reports: [FileReport] = []
         var interrupted = false
@@ -155,17 +150,18 @@ struct RunCommand: ParsableCommand {
                 }
             } else {
                 let name = job.input.isStdin ? "stdin" : job.input.relativePath
-                func state(_ p: Engine.FileProgress) -> ProgressState {
+                func state(_ p: FileProgress) -> ProgressState {
                     ProgressState(fileIndex: k, fileCount: jobs.count, fileName: name, tilesDone: p.tilesDone,
                                   tilesTotal: p.tilesTotal, elapsed: Date().timeIntervalSince(started),
                                   rowsDone: p.rowsDone, rowsTotal: p.rowsTotal)
                 }
-                console.progress(state(Engine.FileProgress()), force: console.isTerminal)
+                console.progress(state(FileProgress()), force: console.isTerminal)
                 let fileStart = Date()
                 do {
-                    try Engine.run(job, model: net, settings: settings, report: &report,
-                                   progress: { console.progress(state($0)) },
-                                   isCancelled: { Interruption.isCancelled })
+                    let file = try FileJob(job, model: net, settings: settings)
+                        .run(standardInput: StandardInput.readAll, standardOutput: StandardOutput.write,
+                             progress: { console.progress(state($0)) }, isCancelled: { Interruption.isCancelled })
+                    report.record(file)
                     report.seconds = Date().timeIntervalSince(fileStart)
                     let line = "done \(job.input.path) -> \(job.output) (\(BatchReport.formatSeconds(report.seconds)))"
                     if console.isTerminal { console.detail(line) } else { console.info(line) }
@@ -185,8 +181,23 @@ struct RunCommand: ParsableCommand {
             reports.append(report)
         }
         console.finishProgress()
-        if interrupted { Engine.removeTemporaryFiles() }
+        if interrupted { AtomicFile.removeAllInFlight() }
         return (reports, interrupted)
+    }
+
+    /// The options of every file of this run, from the option groups.
+    private func upscaleSettings() -> UpscaleSettings {
+        var settings = UpscaleSettings(threads: engine.threads ?? Threading.coreCount)
+        settings.tileSize = engine.tile
+        settings.tta = engine.tta
+        settings.applyOrientation = !input.noOrient
+        settings.maxPixels = input.maxPixels
+        settings.maxMemory = engine.maxMemoryBytes
+        settings.jpegQuality = output.quality ?? 95
+        settings.pngLevel = output.pngLevel
+        settings.overwrite = output.overwrite
+        settings.background = output.backgroundColor
+        return settings
     }
 
     /// Prints the JSON report and the summary, and turns the outcome into the exit status.

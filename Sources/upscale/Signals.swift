@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Synchronization
+import UpscaleKit
 
 /// Ctrl-C, SIGTERM and SIGHUP (a closed terminal, a dropped ssh session): stop promptly, remove
 /// temporary files, keep finished outputs, print the report, exit 130.
@@ -34,7 +35,7 @@ enum Interruption {
     }
 
     private static func exitNow() {
-        Engine.removeTemporaryFiles()
+        AtomicFile.removeAllInFlight()
         StandardError.write("upscale: interrupted; finished outputs are kept, unfinished ones removed.\n")
         _exit(130)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import UpscaleKit
 
 // The CLI's three standard streams, read and written with read(2)/write(2) and stdio rather than
 // FileHandle, whose read and write methods trap on an I/O error.
@@ -25,11 +26,11 @@ enum StandardOutput {
 
     /// Writes `bytes` to stdout, after anything `print` left buffered.
     /// - Throws: `WriteError` when any byte could not be written.
-    static func write(_ bytes: [UInt8]) throws {
+    static func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard fflush(stdout) == 0 else { throw WriteError(code: errno) }
         var offset = 0
         while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            let written = Glibc.write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
                 throw WriteError(code: errno)
@@ -70,19 +71,13 @@ enum StandardInput {
         var description: String { "cannot read stdin: \(String(cString: strerror(code)))" }
     }
 
-    /// Every byte until the end of stdin.
+    /// Every byte until the end of stdin, in one buffer the decoder reads in place.
     /// - Throws: `ReadError` (stdin closed, a folder, an I/O error).
-    static func readAll() throws -> [UInt8] {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(STDIN_FILENO, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ReadError(code: errno)
-            }
-            if count == 0 { return bytes }
-            bytes += chunk[0..<count]
+    static func readAll() throws -> ImageBytes {
+        do {
+            return try ImageBytes.readAll(descriptor: STDIN_FILENO)
+        } catch let failure as ImageBytes.ReadFailure {
+            throw ReadError(code: failure.code)
         }
     }
 }

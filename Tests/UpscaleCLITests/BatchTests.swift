@@ -190,9 +190,9 @@ func makeTree(_ files: [String], contents: String = "x") throws -> String {
         #expect(try ModelSource.resolve(model: nil, scale: 4, builtinNames: names, fileExists: { _ in false }) == .builtin("x4"))
         #expect(try ModelSource.resolve(model: "x3.bin", scale: nil, builtinNames: names, fileExists: { _ in false }) == .builtin("x3"))
         #expect(try ModelSource.resolve(model: "x3.bin", scale: nil, builtinNames: names, fileExists: { $0 == "x3.bin" }) == .file("x3.bin"))
-        #expect(throws: BatchError.self) { try ModelSource.resolve(model: "x3", scale: 2, builtinNames: names, fileExists: { _ in false }) }
-        #expect(throws: BatchError.self) { try ModelSource.resolve(model: "dir/x3.bin", scale: nil, builtinNames: names, fileExists: { _ in false }) }
-        #expect(throws: BatchError.self) { try ModelSource.resolve(model: nil, scale: 3, builtinNames: [], fileExists: { _ in false }) }
+        #expect(throws: ModelError.self) { try ModelSource.resolve(model: "x3", scale: 2, builtinNames: names, fileExists: { _ in false }) }
+        #expect(throws: ModelError.self) { try ModelSource.resolve(model: "dir/x3.bin", scale: nil, builtinNames: names, fileExists: { _ in false }) }
+        #expect(throws: ModelError.self) { try ModelSource.resolve(model: nil, scale: 3, builtinNames: [], fileExists: { _ in false }) }
     }
 }
 

@@ -29,4 +29,23 @@ import Testing
         #expect(result.status != 0)
         #expect(result.stderr.contains("/nonexistent/hr-images"))
     }
+
+    /// Failures found while evaluating are the run's, not the command line's: exit status 1, not
+    /// 64 (usage), with the file named. A truncated PNG, an image too small to shave, and both
+    /// together (no image left to score).
+    @Test func runTimeFailuresExitOne() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let png = TinyPNG.rgb(width: 40, height: 40, pixels: TinyPNG.pattern(width: 40, height: 40))
+        try png.prefix(png.count / 2).write(to: URL(fileURLWithPath: folder + "/truncated.png"))
+        try TinyPNG.rgb(width: 4, height: 4, pixels: TinyPNG.pattern(width: 4, height: 4))
+            .write(to: URL(fileURLWithPath: folder + "/tiny.png"))
+        let both = try CLI.run(["eval", "-m", "x2", folder])
+        #expect(both.status == 1, "\(both.stderr)")
+        #expect(both.stderr.contains("truncated.png") && both.stderr.contains("tiny.png"), "\(both.stderr)")
+        try png.write(to: URL(fileURLWithPath: folder + "/good.png"))
+        let some = try CLI.run(["eval", "-m", "x2", folder, "--json"])
+        #expect(some.status == 1, "\(some.stderr)")
+        #expect(try JSONDecoder().decode(Report.self, from: some.stdout).images.count == 1)
+    }
 }

@@ -277,7 +277,7 @@ enum Mutator {
             try Data(c.bytes).write(to: URL(fileURLWithPath: path))
             do {
                 let info = try ImageCodec.probe(path: path, options: decode)
-                let estimate = model.memoryEstimate(for: info, wholeImage: false, run: RunOptions(), format: .png,
+                let estimate = model.memoryEstimate(for: info, run: RunOptions(), format: .png,
                                                         encode: EncodeOptions.upscaleOutput(pixels: 4 * info.width * info.height))
                 try estimate.check(budget: Self.budget, path: path, size: (info.width, info.height))
                 let reader = try ImageCodec.openStreamReader(path: path, options: decode)

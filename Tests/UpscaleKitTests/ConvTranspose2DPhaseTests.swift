@@ -19,8 +19,7 @@ import Testing
 
 @Test func phasesMatchTheScatterDefinition() {
     for kernel in 1...6 { for stride in 1...4 { for dilation in 1...3 { for pad in 0...5 { for size in 1...5 {
-        let outSize = ConvTranspose2DGeometry.outputSize(input: size, kernel: kernel, stride: stride, padding: pad,
-                                                        outputPadding: 0, dilation: dilation)
+        let outSize = AxisGeometry(kernel: kernel, stride: stride, padding: pad, dilation: dilation).outputSize(size)
         guard outSize > 0 else { continue }
         let phases = ConvTransposeAxisPhase.phases(kernel: kernel, stride: stride, dilation: dilation)
         // Every output position belongs to exactly one phase's range ...

@@ -1,5 +1,6 @@
 // The fast conv_transpose2d against the reference scatter kernel over a seeded table of random
 // layers, plus the determinism contract the tiled runner relies on.
+import Foundation
 import Testing
 @testable import UpscaleKit
 
@@ -11,7 +12,7 @@ struct ConvTransposeCase: CustomStringConvertible {
     var kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)
     var outputPadding: (Int, Int), dilation: (Int, Int)
     var bias: Bool
-    var epilogue: ConvTranspose2DEpilogue
+    var epilogue: Activation
     var seed: UInt64
 
     var description: String {
@@ -31,7 +32,7 @@ struct ConvTransposeCase: CustomStringConvertible {
         let outputPadding = (Int.random(in: 0..<max(stride.0, dilation.0), using: &rng),
                              Int.random(in: 0..<max(stride.1, dilation.1), using: &rng))
         let wide = Bool.random(using: &rng)   // wide enough for interior (non-patch) tiles
-        let epilogues: [ConvTranspose2DEpilogue] = [.none, .none, .relu, .leakyReLU(0.1)]
+        let epilogues: [Activation] = [.none, .none, .relu, .leakyReLU(0.1)]
         return ConvTransposeCase(
             batched: Int.random(in: 0..<4, using: &rng) > 0, n: Int.random(in: 1...2, using: &rng),
             cIn: groups * Int.random(in: 1...5, using: &rng), cOutG: Int.random(in: 1...9, using: &rng),
@@ -74,6 +75,9 @@ struct ConvTransposeCase: CustomStringConvertible {
             case .relu: if x < 0 { out.data[i] = 0 }
             case .leakyReLU(let s): if x < 0 { out.data[i] = s * x }
             case .prelu(let s): if x < 0 { out.data[i] = (s.count == 1 ? s[0] : s[(i / plane) % channels]) * x }
+            case .sigmoid: out.data[i] = 1 / (1 + exp(-x))
+            case .tanh: out.data[i] = tanh(x)
+            case .silu: out.data[i] = x / (1 + exp(-x))
             }
         }
         return out
@@ -93,6 +97,30 @@ struct ConvTransposeCase: CustomStringConvertible {
         checked += 1
     }
     #expect(checked >= 300, "only \(checked) valid cases")
+}
+
+/// The activations the kernel does not fuse (sigmoid, tanh, SiLU) are applied by the plan after
+/// it, in `run` and in `runWindow` alike: the plan, not its caller, picks the form.
+@Test(arguments: [Activation.sigmoid, .tanh, .silu])
+func unfusedActivationsAreAppliedByThePlan(_ activation: Activation) throws {
+    let c = ConvTransposeCase(batched: true, n: 1, cIn: 3, cOutG: 4, groups: 1, h: 7, w: 19,
+                              kernel: (3, 3), stride: (2, 2), padding: (1, 1), outputPadding: (1, 1),
+                              dilation: (1, 1), bias: true, epilogue: activation, seed: 21)
+    let expected = try c.reference()
+    let plan = try c.plan()
+    let got = try plan.run(c.tensors().input, threads: 2)
+    let close = allClose(got.data, expected.data, rtol: 1e-5, atol: 1e-6)
+    #expect(got.shape == expected.shape && close.ok, "max diff \(close.maxDiff) for \(c)")
+    // The whole output as one window of the whole input.
+    let (outH, outW) = (expected.shape[2], expected.shape[3])
+    var window = [Float](repeating: .nan, count: expected.count)
+    c.tensors().input.withUnsafeBufferPointer { x in
+        window.withUnsafeMutableBufferPointer { y in
+            plan.runWindow(input: x.baseAddress!, inputOrigin: (0, 0), inputSize: (c.h, c.w), outputOrigin: (0, 0),
+                           outputSize: (outH, outW), output: y.baseAddress!, threads: 2)
+        }
+    }
+    #expect(window == got.data, "runWindow differs from run for \(c)")
 }
 
 @Test func preluEpilogueUsesPerChannelSlopes() throws {

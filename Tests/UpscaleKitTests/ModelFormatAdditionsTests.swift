@@ -74,7 +74,7 @@ func convThenPixelShuffle(_ x: Tensor, _ w: Tensor, _ b: [Float], padding p: Int
                 var options = RunOptions()
                 options.tileSize = tileSize
                 options.threads = 2
-                let got = try model.runStack(input, options: options)
+                let got = try model.stackOutput(input, options: options)
                 let check = allClose(got.data, oracle.data, rtol: 1e-5, atol: 1e-5)
                 #expect(got.shape == [1, 3, 2 * h, 2 * w] && check.ok, "\(h)×\(w) tile \(tileSize): max |diff| \(check.maxDiff)")
                 if let whole {
@@ -154,7 +154,7 @@ func convThenPixelShuffle(_ x: Tensor, _ w: Tensor, _ b: [Float], padding p: Int
         for tileSize in [2, 256] {
             var options = RunOptions()
             options.tileSize = tileSize
-            let got = try model.runStack(x, options: options)
+            let got = try model.stackOutput(x, options: options)
             let check = allClose(got.data, expected.data, rtol: 1e-5, atol: 1e-5)
             #expect(got.shape == expected.shape && check.ok, "k \(k) r \(r) equal \(equalBiases) tile \(tileSize): max |diff| \(check.maxDiff)")
         }

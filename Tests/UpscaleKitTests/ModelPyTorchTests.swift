@@ -38,7 +38,7 @@ import Testing
             var options = RunOptions()
             options.tileSize = tileSize
             options.threads = 2
-            let got = try model.runStack(input, options: options)
+            let got = try model.stackOutput(input, options: options)
             #expect(got.shape == expected.shape)
             let check = allClose(got.data, expected.data, rtol: 1e-4, atol: 1e-4)
             #expect(check.ok, "\(name) tile \(tileSize): max |diff| \(check.maxDiff)")

@@ -82,7 +82,7 @@ func pointwiseModel(_ w: [[Float]], bias: [Float]? = nil, channels: ModelChannel
         #expect(throws: ModelError.self) {
             try model.upscale(color: Tensor(zeros: [1, 3, 3, 3]), alpha: Tensor(zeros: [1, 1, 3, 4]), options: options)
         }
-        #expect(throws: ModelError.self) { try model.runStack(Tensor(zeros: [1, 3, 3, 3]), options: options) }
+        #expect(throws: ModelError.self) { try model.stackOutput(Tensor(zeros: [1, 3, 3, 3]), options: options) }
     }
 }
 
@@ -102,7 +102,7 @@ func pointwiseModel(_ w: [[Float]], bias: [Float]? = nil, channels: ModelChannel
         var options = RunOptions()
         options.tta = true
         options.tileSize = 2
-        let got = try model.runStack(Tensor(shape: [1, 1, h, w], data: x), options: options)
+        let got = try model.stackOutput(Tensor(shape: [1, 1, h, w], data: x), options: options)
         #expect(allClose(got.data, expected, rtol: 1e-6, atol: 1e-6).ok, "\(got.data) vs \(expected)")
     }
 
@@ -146,7 +146,7 @@ func pointwiseModel(_ w: [[Float]], bias: [Float]? = nil, channels: ModelChannel
         options.tileSize = 3   // 4 × 4 tiles
         options.threads = 2
         options.progress = { done, total in log.calls.append((done, total)) }
-        _ = try model.runStack(x, options: options)
+        _ = try model.stackOutput(x, options: options)
         #expect(log.calls.map(\.0) == Array(1...16) && log.calls.allSatisfy { $0.1 == 16 })
         options.tta = true
         log.calls = []
@@ -156,7 +156,7 @@ func pointwiseModel(_ w: [[Float]], bias: [Float]? = nil, channels: ModelChannel
         log.calls = []
         options.tta = false
         options.isCancelled = { log.calls.count >= 2 }
-        #expect(throws: CancellationError.self) { try model.runStack(x, options: options) }
+        #expect(throws: CancellationError.self) { try model.stackOutput(x, options: options) }
         #expect(log.calls.count < 16)
     }
 }

@@ -166,14 +166,33 @@ func streamingIsBitIdenticalToTheWholeImage(_ c: StreamCase) throws {
     #expect(writer.rowsWritten == 2 * 2 * 3)
 }
 
-@Test func ttaIsRefusedByTheStreamingPath() throws {
-    let model = try streamTestModel("x2")
+/// TTA runs in the same loop: it reads the whole image, averages the 8 flipped stacks, and each
+/// band takes its rows of that average. The result is the composition built here from whole-image
+/// pieces: the raw stack's TTA average (`stackOutput`), plus the whole-image bicubic residual,
+/// clamped; alpha bicubic, clamped. Bit for bit, for any band height and tile size.
+@Test(arguments: [(1, 2), (3, 5), (100, 256)])
+func ttaRunsInTheLoop(bandRows: Int, tileSize: Int) throws {
+    let model = try streamTestModel("rgb-bicubic")
+    var rng = SeededRandom(seed: 31)
+    let (h, w) = (7, 9)
+    let color = Tensor(shape: [1, 3, h, w], data: rng.floats(3 * h * w, 0...1))
+    let alpha = Tensor(shape: [1, 1, h, w], data: rng.floats(h * w, 0...1))
     var options = StreamOptions()
     options.run.tta = true
-    #expect(throws: ModelError.self) {
-        try model.upscale(from: RasterRowReader(RasterImage(color: Tensor(zeros: [1, 1, 2, 2]), alpha: nil), format: .png),
-                          to: CollectingWriter(), options: options)
-    }
+    options.run.tileSize = tileSize
+    options.run.threads = 2
+    options.bandRows = bandRows
+    let output = TensorRows.Collector(width: 2 * w, height: 2 * h, colorChannels: 3, hasAlpha: true)
+    try model.upscale(from: TensorRows(color: color, alpha: alpha), to: output, options: options)
+
+    let averaged = try model.stackOutput(color, options: options.run)
+    let residual = Resize.bicubicUpscale(color, factor: 2, threads: 1)
+    let expected = zip(averaged.data, residual.data).map { min(max($0 + $1, 0), 1) }
+    #expect(output.color.data == expected, "bands of \(bandRows), tiles of \(tileSize)")
+    #expect(output.alpha?.data == Resize.bicubicUpscale(alpha, factor: 2, threads: 1).data.map { min(max($0, 0), 1) })
+    options.run.tta = false
+    #expect(try model.upscale(color: color, alpha: alpha, options: options.run).color != output.color,
+            "TTA made no difference: it was not applied")
 }
 
 extension SeededRandom {

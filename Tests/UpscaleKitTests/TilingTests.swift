@@ -78,7 +78,7 @@ import Testing
             var options = RunOptions()
             options.tileSize = tileSize
             options.threads = threads
-            let got = try model.runStack(input, options: options)
+            let got = try model.stackOutput(input, options: options)
             #expect(got.shape == expected.shape)
             #expect(got.data == expected.data, "seed \(seed), tile \(tileSize), threads \(threads), image \(h)×\(w), layers \(layers.map { ($0.weight.shape, $0.stride, $0.padding, $0.outputPadding, $0.dilation, $0.groups) })")
         }
@@ -102,7 +102,7 @@ import Testing
                 var options = RunOptions()
                 options.tileSize = tileSize
                 options.threads = 3
-                #expect(try model.runStack(input, options: options).data == expected.data, "scale \(scale) tile \(tileSize)")
+                #expect(try model.stackOutput(input, options: options).data == expected.data, "scale \(scale) tile \(tileSize)")
             }
         }
     }
@@ -124,7 +124,7 @@ import Testing
                 var options = RunOptions()
                 options.tileSize = tileSize
                 options.threads = 2
-                #expect(try model.runStack(input, options: options).data == expected.data, "\(file) tile \(tileSize)")
+                #expect(try model.stackOutput(input, options: options).data == expected.data, "\(file) tile \(tileSize)")
             }
         }
     }

@@ -22,6 +22,14 @@ public struct FileReport: Codable, Sendable, Equatable {
     /// Notes from the encoder (e.g. a 16-bit input written as 8-bit JPEG).
     public var notes: [String]?
 
+    /// Records what a finished file was: its sizes, bytes and notes.
+    public mutating func record(_ file: FileResult) {
+        (inputWidth, inputHeight) = (file.inputWidth, file.inputHeight)
+        (outputWidth, outputHeight) = (file.outputWidth, file.outputHeight)
+        bytes = file.bytes
+        notes = file.notes.isEmpty ? nil : file.notes
+    }
+
     public init(input: String, output: String, status: Status, message: String? = nil, seconds: Double = 0) {
         self.input = input
         self.output = output

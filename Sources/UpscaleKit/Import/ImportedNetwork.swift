@@ -79,13 +79,9 @@ struct ImportedNetwork {
         guard !layers.isEmpty else { throw fail("the network has no Convolution or Deconvolution layer") }
         // Geometry: n ↦ S·n + C on each axis, with S the scale and C = −2P·S.
         var scales: [Int] = [], offsets: [Int] = []
-        for axis in 0..<2 {
-            var slope = 1, offset = 0
-            for g in Model.layersAxis(layers, axis) {
-                slope *= g.stride
-                offset = offset * g.stride + g.dilation * (g.kernel - 1) + g.outputPadding + 1 - g.stride - 2 * g.padding
-            }
-            scales.append(slope); offsets.append(offset)
+        for axis in [layers.map(\.rowGeometry), layers.map(\.colGeometry)] {
+            let map = AxisGeometry.composed(axis)
+            scales.append(map.stride); offsets.append(map.offset)
         }
         let scale = scales[0]
         guard scales[1] == scale, offsets[1] == offsets[0] else {

@@ -1,4 +1,5 @@
-// Upscaling an image with a model: colour handling around the tiled stack.
+// Upscaling an image with a model: colour handling around the tiled stack. The input side
+// (modelInput) is here; the output side is the upscale loop's colour stage (Model+Stream.swift).
 //
 //   rgb model, RGB image    stack on R, G, B
 //   rgb model, gray image   gray replicated to R = G = B, stack, output gray = mean of the 3 outputs
@@ -7,7 +8,7 @@
 //   y model, gray image     a gray value g is the RGB (g, g, g), whose Y is 16/255 + 219/255·g and
 //                           whose Cb = Cr = 128/255: Y = 16/255 + 219/255·g, stack on Y, g' = (Y' − 16/255)·255/219
 //   residual "bicubic"      the stack's output is added to the bicubic upscale of the stack's
-//                           input (the whole image, not tiled)
+//                           input (rows of it, from the window of input rows)
 //   residual "nearest"      likewise with the nearest-neighbour upscale (Resize+Nearest.swift)
 //   input padding P         the stack reads the image extended by P replicated border pixels
 //                           (the tile plan's business, Tiling/TilePlan.swift); residuals and alpha
@@ -19,7 +20,8 @@
 // samples input x/scale + 0.5·(1 − 1/scale), borders mirrored (see Image/Resize.swift).
 
 extension Model {
-    /// Upscales an image by `scale`.
+    /// Upscales an image in memory by `scale`: the upscale loop (Stream/Model+Stream.swift) reading
+    /// the tensors' rows and collecting the output's.
     /// - Parameters:
     ///   - color: (1, 1 | 3, H, W), values in [0, 1] (gray or RGB).
     ///   - alpha: (1, 1, H, W) or nil.
@@ -35,30 +37,13 @@ extension Model {
         if let alpha, alpha.shape != [1, 1, h, w] {
             throw ModelError("\(source): the alpha tensor has shape \(alpha.shape), expected [1, 1, \(h), \(w)]")
         }
-        let threads = max(1, options.threads)
-        let tracker = RunTracker(options: options,
-                                 total: tileCount(height: h, width: w, options: options) * (options.tta ? 8 : 1))
-        let input = modelInput(color, threads: threads)
-        var y = try runStack(input.stack, options: options, tracker: tracker)  // (1, Cmodel, sH, sW)
-        switch residual {
-        case .none: break
-        case .bicubic: addResidual(&y, Resize.bicubicUpscale(input.stack, factor: scale, threads: threads), threads: threads)
-        case .nearest: addResidual(&y, Resize.nearestUpscale(input.stack, factor: scale), threads: threads)
-        }
-        let chromaUp = input.chroma.map { Resize.bicubicUpscale($0, factor: scale, threads: threads) }
-        let result = modelOutput(y, chromaUp: chromaUp, colorChannels: color.shape[1], threads: threads)
-        var alphaUp: Tensor? = nil
-        if let alpha {
-            var a = Resize.bicubicUpscale(alpha, factor: scale, threads: threads)
-            Model.clamp(&a, threads: threads)
-            alphaUp = a
-        }
-        return (result, alphaUp)
+        let output = TensorRows.Collector(width: scale * w, height: scale * h, colorChannels: color.shape[1],
+                                          hasAlpha: alpha != nil)
+        var stream = StreamOptions()
+        stream.run = options
+        try upscale(from: TensorRows(color: color, alpha: alpha), to: output, options: stream)
+        return (output.color, output.alpha)
     }
-
-    // The colour stages below are per-pixel maps, shared by the whole-image path above and the
-    // streaming path (Stream/Model+Stream.swift): on a band of rows they give the same bits as on
-    // the whole image.
 
     /// What the stack reads and, for a y model on RGB, the chroma that bicubic upscales beside it.
     struct ModelInput {
@@ -67,11 +52,11 @@ extension Model {
     }
 
     /// color (1, 1 | 3, H, W) → (1, Cmodel, H, W), what the stack reads (e.g. to time the network alone).
-    public func stackInput(_ color: Tensor, threads: Int = Threading.coreCount) -> Tensor {
+    public func stackInput(_ color: Tensor, threads: Int) -> Tensor {
         modelInput(color, threads: threads).stack
     }
 
-    /// color (1, 1 | 3, H, W) → the stack's input (see the table at the top of the file).
+    /// color (1, 1 | 3, rows, W) → the stack's input (see the table at the top of the file).
     func modelInput(_ color: Tensor, threads: Int) -> ModelInput {
         let (h, w) = (color.shape[2], color.shape[3])
         switch (channels, color.shape[1]) {
@@ -86,46 +71,6 @@ extension Model {
                               chroma: Tensor(shape: [1, 2, h, w], data: Array(ycc.data[plane..<(3 * plane)])))
         case (.y, _):
             return ModelInput(stack: Tensor(shape: color.shape, data: color.data.map { 16 / 255 + 219 / 255 * $0 }), chroma: nil)
-        }
-    }
-
-    /// y += base, element by element (the bicubic or nearest residual). Both (1, Cmodel, sH, sW).
-    func addResidual(_ y: inout Tensor, _ base: Tensor, threads: Int) {
-        precondition(y.shape == base.shape, "residual shape \(base.shape) does not match the stack's \(y.shape)")
-        base.withUnsafeBufferPointer { add in
-            y.withUnsafeMutableBufferPointer { out in
-                // Each worker owns the elements of its chunks: it reads and writes only those.
-                parallelChunks(out.count, threads: threads) { range in for i in range { out[i] += add[i] } }
-            }
-        }
-    }
-
-    /// The stack's output (residual added) and the upscaled chroma → colour (1, colorChannels, sH, sW), clamped.
-    func modelOutput(_ y: Tensor, chromaUp: Tensor?, colorChannels: Int, threads: Int) -> Tensor {
-        let (outH, outW) = (y.shape[2], y.shape[3])
-        var result: Tensor
-        switch (channels, colorChannels) {
-        case (.rgb, 3):
-            result = y
-        case (.rgb, _):
-            let plane = outH * outW
-            var gray = [Float](repeating: 0, count: plane)
-            for i in 0..<plane { gray[i] = (y.data[i] + y.data[plane + i] + y.data[2 * plane + i]) / 3 }
-            result = Tensor(shape: [1, 1, outH, outW], data: gray)
-        case (.y, 3):
-            guard let chromaUp else { preconditionFailure("a y model on RGB has chroma") }
-            return ColorSpace.yCbCrToRGBClamped(luma: y, chroma: chromaUp, threads: threads)  // clamped already
-        case (.y, _):
-            result = Tensor(shape: y.shape, data: y.data.map { ($0 - 16 / 255) * (255 / 219) })
-        }
-        Model.clamp(&result, threads: threads)
-        return result
-    }
-
-    static func clamp(_ t: inout Tensor, threads: Int) {
-        t.withUnsafeMutableBufferPointer { x in
-            // Each worker owns the elements of its chunks: it reads and writes only those.
-            parallelChunks(x.count, threads: threads) { range in for i in range { x[i] = min(max(x[i], 0), 1) } }
         }
     }
 }

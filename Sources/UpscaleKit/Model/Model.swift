@@ -30,8 +30,8 @@ public final class Model: Sendable {
     public let layers: [ModelLayer]
     /// Free-form descriptive entries: `name`, `description`, `license`, `trained_on`, …
     public let metadata: [String: String]
-    /// One conv plan per layer, weights repacked once, with the activation fused into the store
-    /// when the kernel can (`fusedEpilogue`); the tiled runner runs windows of them.
+    /// One conv plan per layer, weights repacked once, with the layer's activation (fused into the
+    /// store when the kernel can: the plan's choice); the tiled runner runs windows of them.
     let plans: [ConvTranspose2DPlan]
 
     /// Builds a model from layers, checking that they chain, that the geometry is exactly `scale ×`,
@@ -53,7 +53,7 @@ public final class Model: Sendable {
                 try ConvTranspose2DPlan(weight: layer.weight, bias: layer.bias, stride: layer.stride,
                                         padding: layer.padding, outputPadding: layer.outputPadding,
                                         groups: layer.groups, dilation: layer.dilation,
-                                        epilogue: Model.fusedEpilogue(layer.activation) ?? .none)
+                                        epilogue: layer.activation)
             }
         } catch {
             throw ModelError("\(source): \(error)")
@@ -63,17 +63,6 @@ public final class Model: Sendable {
         self.residual = residual
         self.inputPadding = inputPadding
         self.metadata = metadata
-    }
-
-    /// The conv kernel's fused form of `activation`, or nil when it is applied separately.
-    static func fusedEpilogue(_ activation: Activation) -> ConvTranspose2DEpilogue? {
-        switch activation {
-        case .none: return ConvTranspose2DEpilogue.none
-        case .relu: return .relu
-        case .leakyReLU(let slope): return .leakyReLU(slope)
-        case .prelu(let slopes): return .prelu(slopes)
-        case .sigmoid, .tanh, .silu: return nil
-        }
     }
 
     /// Keys of `__metadata__` that the format itself defines (not free-form metadata).
@@ -107,15 +96,8 @@ public final class Model: Sendable {
         TilePlan.halo(rows: rowGeometry, cols: colGeometry, inputPadding: inputPadding)
     }
 
-    var rowGeometry: [AxisGeometry] {
-        layers.map { AxisGeometry(kernel: $0.kernel.0, stride: $0.stride.0, padding: $0.padding.0,
-                                  outputPadding: $0.outputPadding.0, dilation: $0.dilation.0) }
-    }
-
-    var colGeometry: [AxisGeometry] {
-        layers.map { AxisGeometry(kernel: $0.kernel.1, stride: $0.stride.1, padding: $0.padding.1,
-                                  outputPadding: $0.outputPadding.1, dilation: $0.dilation.1) }
-    }
+    var rowGeometry: [AxisGeometry] { layers.map(\.rowGeometry) }
+    var colGeometry: [AxisGeometry] { layers.map(\.colGeometry) }
 
     // MARK: - Validation
 
@@ -151,12 +133,11 @@ public final class Model: Sendable {
         // Geometry: each layer maps n ↦ s·n + c, so the stack maps n ↦ S·n + C. Require S = scale,
         // C = −2P·scale (the padded n + 2P maps to scale·n; C = 0 without padding), and no layer
         // empty at n = 1 (then none is at any n ≥ 1: sizes only grow with n).
-        for (axis, geometry) in [("height", layersAxis(layers, 0)), ("width", layersAxis(layers, 1))] {
+        for (axis, geometry) in [("height", layers.map(\.rowGeometry)), ("width", layers.map(\.colGeometry))] {
             var slope = 1, offset = 0, sizeAtOne = 1 + 2 * inputPadding
             for (i, g) in geometry.enumerated() {
-                let c = g.dilation * (g.kernel - 1) + g.outputPadding + 1 - g.stride - 2 * g.padding
                 slope *= g.stride
-                offset = offset * g.stride + c
+                offset = offset * g.stride + g.outputSize(0)   // the layer maps n to stride·n + outputSize(0)
                 sizeAtOne = g.outputSize(sizeAtOne)
                 guard sizeAtOne >= 1 else {
                     throw fail("layer \(i) gives an empty \(axis) for a 1-pixel input (padding \(g.padding) is too large for kernel \(g.kernel), stride \(g.stride), dilation \(g.dilation), input_padding \(inputPadding))")
@@ -173,30 +154,16 @@ public final class Model: Sendable {
         }
     }
 
-    static func layersAxis(_ layers: [ModelLayer], _ axis: Int) -> [AxisGeometry] {
-        layers.map { l in
-            axis == 0
-                ? AxisGeometry(kernel: l.kernel.0, stride: l.stride.0, padding: l.padding.0,
-                               outputPadding: l.outputPadding.0, dilation: l.dilation.0)
-                : AxisGeometry(kernel: l.kernel.1, stride: l.stride.1, padding: l.padding.1,
-                               outputPadding: l.outputPadding.1, dilation: l.dilation.1)
-        }
-    }
-
     static func validate(layer: ModelLayer, index i: Int, source: String) throws {
         func fail(_ what: String) -> ModelError { ModelError("\(source): layer \(i) (layers.\(i)): \(what)") }
         let w = layer.weight.shape
         guard w.count == 4 else { throw fail("weight has shape \(w), expected 4 dims (Cin, Cout/groups, kH, kW)") }
-        guard w.allSatisfy({ $0 >= 1 }) else { throw fail("weight has an empty dimension: shape \(w)") }
         guard (1...ModelLimits.maxGroups).contains(layer.groups) else { throw fail("groups \(layer.groups) must be between 1 and \(ModelLimits.maxGroups)") }
         guard w[0] <= ModelLimits.maxChannels, w[1] * layer.groups <= ModelLimits.maxChannels else {
             throw fail("weight shape \(w) has more than \(ModelLimits.maxChannels) channels")
         }
         guard w[2] <= ModelLimits.maxKernel, w[3] <= ModelLimits.maxKernel else {
             throw fail("kernel \(w[2])×\(w[3]) is larger than the limit of \(ModelLimits.maxKernel)")
-        }
-        guard w[0] % layer.groups == 0 else {
-            throw fail("weight dim 0 (Cin = \(w[0])) is not divisible by groups \(layer.groups)")
         }
         let pairs = [("stride", layer.stride, 1, ModelLimits.maxStride),
                      ("dilation", layer.dilation, 1, ModelLimits.maxDilation),
@@ -207,19 +174,17 @@ public final class Model: Sendable {
                 throw fail("\(name) [\(v.0), \(v.1)] must be between \(lo) and \(hi)")
             }
         }
-        guard layer.outputPadding.0 < max(layer.stride.0, layer.dilation.0),
-              layer.outputPadding.1 < max(layer.stride.1, layer.dilation.1) else {
-            throw fail("output_padding [\(layer.outputPadding.0), \(layer.outputPadding.1)] must be smaller than stride or dilation")
-        }
-        let cOut = layer.outChannels
-        if let bias = layer.bias, bias.shape != [cOut] {
-            throw fail("bias has shape \(bias.shape), expected [\(cOut)] (Cout)")
+        // The op's own checks (empty dimensions, groups dividing Cin, output_padding against stride
+        // and dilation, bias shape, PReLU slope count), as conv_transpose2d makes them for any call.
+        do {
+            try ConvTranspose2DPlan.check(weightShape: w, biasShape: layer.bias?.shape, stride: layer.stride,
+                                          padding: layer.padding, outputPadding: layer.outputPadding,
+                                          groups: layer.groups, dilation: layer.dilation, epilogue: layer.activation)
+        } catch {
+            throw fail("\(error)")
         }
         switch layer.activation {
         case .prelu(let slopes):
-            guard slopes.count == 1 || slopes.count == cOut else {
-                throw fail("prelu has \(slopes.count) slopes, expected 1 or \(cOut) (Cout)")
-            }
             guard slopes.allSatisfy({ $0.isFinite }) else { throw fail("prelu has a NaN or infinite slope") }
         case .leakyReLU(let slope):
             guard slope.isFinite else { throw fail("leaky_relu slope \(slope) is not finite") }

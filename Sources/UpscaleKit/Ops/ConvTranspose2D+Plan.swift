@@ -14,23 +14,13 @@
 
 import Foundation
 
-/// The activation applied to every output element as it is stored (fused into the kernel).
-public enum ConvTranspose2DEpilogue: Sendable, Equatable {
-    /// y = x.
-    case none
-    /// y = x < 0 ? 0 : x.
-    case relu
-    /// y = x < 0 ? slope·x : x.
-    case leakyReLU(Float)
-    /// y = x < 0 ? slope[c]·x : x, with one slope per output channel c, or one shared slope.
-    case prelu([Float])
-}
-
 /// conv_transpose2d with its weights repacked once; `run` it on inputs of any size.
 ///
 /// Immutable and `Sendable`: one plan may run on several inputs at the same time.
 public struct ConvTranspose2DPlan: Sendable {
-    public typealias Epilogue = ConvTranspose2DEpilogue
+    /// The activation after the conv: none, relu, leaky ReLU and PReLU are fused into the kernel's
+    /// store; sigmoid, tanh and SiLU are applied to the output afterwards (`unfused`).
+    public typealias Epilogue = Activation
 
     public let inChannels: Int
     public let outChannels: Int
@@ -48,6 +38,7 @@ public struct ConvTranspose2DPlan: Sendable {
     let biasValues: [Float]            // (Cout), zeros without bias
     let slopes: [Float]                // (Cout), negative-side slopes for .leakyReLU / .prelu
     let activation: ConvTransposeActivationMode
+    let unfused: Activation?           // applied after the kernel, element by element
     let phasesH: [ConvTransposeAxisPhase]   // sH phases
     let phasesW: [ConvTransposeAxisPhase]   // sW phases
     let blocks: [ConvTransposeChannelBlock] // output channels of a group, in kernel-sized blocks
@@ -60,21 +51,14 @@ public struct ConvTranspose2DPlan: Sendable {
     /// - Parameters:
     ///   - weight: `(Cin, Cout/groups, kH, kW)`, PyTorch's layout.
     ///   - bias: `(Cout)` or nil.
-    ///   - epilogue: activation fused into the store (`.prelu` takes 1 or Cout slopes).
+    ///   - epilogue: the activation after the conv (`.prelu` takes 1 or Cout slopes).
     /// - Throws: `ConvTransposeError` naming the offending parameter.
     public init(weight: Tensor, bias: Tensor? = nil,
                 stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
                 outputPadding: (Int, Int) = (0, 0), groups: Int = 1,
                 dilation: (Int, Int) = (1, 1), epilogue: Epilogue = .none) throws {
-        guard weight.rank == 4 else {
-            throw ConvTransposeError("conv_transpose2d: expected a 4D weight (Cin, Cout/groups, kH, kW), but got weight of size \(weight.shape)")
-        }
-        // Everything that does not depend on the image is checked with a probe input of
-        // 2·pad + 1 pixels (always a positive output size); `run` re-validates against the real input.
-        let geometry = try ConvTranspose2DGeometry(
-            inputShape: [1, weight.shape[0], 2 * padding.0 + 1, 2 * padding.1 + 1],
-            weightShape: weight.shape, biasShape: bias?.shape, stride: stride, padding: padding,
-            outputPadding: outputPadding, groups: groups, dilation: dilation)
+        let geometry = try Self.check(weightShape: weight.shape, biasShape: bias?.shape, stride: stride, padding: padding,
+                                      outputPadding: outputPadding, groups: groups, dilation: dilation, epilogue: epilogue)
         let cOut = geometry.outChannels
         var slopes = [Float](repeating: 0, count: cOut)
         var activation = ConvTransposeActivationMode.identity
@@ -85,11 +69,14 @@ public struct ConvTranspose2DPlan: Sendable {
             slopes = [Float](repeating: slope, count: cOut)
             activation = .slopes
         case .prelu(let values):
-            guard values.count == 1 || values.count == cOut else {
-                throw ConvTransposeError("conv_transpose2d: prelu epilogue needs 1 or \(cOut) (Cout) slopes, but got \(values.count)")
-            }
             slopes = values.count == 1 ? [Float](repeating: values[0], count: cOut) : values
             activation = .slopes
+        case .sigmoid, .tanh, .silu:
+            break
+        }
+        switch epilogue {
+        case .sigmoid, .tanh, .silu: self.unfused = epilogue
+        case .none, .relu, .leakyReLU, .prelu: self.unfused = nil
         }
         self.inChannels = geometry.inChannels
         self.outChannels = cOut
@@ -115,6 +102,28 @@ public struct ConvTranspose2DPlan: Sendable {
         (self.packed, self.packedOffsets) = Self.pack(weight.data, geometry, blocks, phasesH, phasesW)
     }
 
+    /// Every check of the layer's parameters that does not depend on the image, as PyTorch makes
+    /// them (on a probe input of 2·pad + 1 pixels, which always has a positive output size; `run`
+    /// re-validates against the real input), and the epilogue's slope count.
+    /// - Returns: the probe's geometry.
+    /// - Throws: `ConvTransposeError` naming the offending parameter.
+    @discardableResult
+    public static func check(weightShape: [Int], biasShape: [Int]?, stride: (Int, Int), padding: (Int, Int),
+                             outputPadding: (Int, Int), groups: Int, dilation: (Int, Int),
+                             epilogue: Epilogue) throws -> ConvTranspose2DGeometry {
+        guard weightShape.count == 4 else {
+            throw ConvTransposeError("conv_transpose2d: expected a 4D weight (Cin, Cout/groups, kH, kW), but got weight of size \(weightShape)")
+        }
+        let geometry = try ConvTranspose2DGeometry(
+            inputShape: [1, weightShape[0], 2 * padding.0 + 1, 2 * padding.1 + 1],
+            weightShape: weightShape, biasShape: biasShape, stride: stride, padding: padding,
+            outputPadding: outputPadding, groups: groups, dilation: dilation)
+        if case .prelu(let values) = epilogue, values.count != 1 && values.count != geometry.outChannels {
+            throw ConvTransposeError("conv_transpose2d: prelu has \(values.count) slopes, expected 1 or \(geometry.outChannels) (Cout)")
+        }
+        return geometry
+    }
+
     /// The shape `run` returns for an input of shape `inputShape`.
     public func outputShape(forInput inputShape: [Int]) throws -> [Int] {
         let g = try geometry(for: inputShape)
@@ -133,6 +142,7 @@ public struct ConvTranspose2DPlan: Sendable {
             input.withUnsafeBufferPointer { x in
                 ConvTranspose2DFast.run(self, g, input: x, output: y, threads: threads)
             }
+            unfused?.apply(y, channels: g.outChannels, plane: g.outHeight * g.outWidth)
         }
     }
 
@@ -160,6 +170,8 @@ public struct ConvTranspose2DPlan: Sendable {
         (g.outPadH, g.outPadW) = (0, 0)   // the window's size is given, not derived
         (g.outHeight, g.outWidth) = outputSize
         ConvTranspose2DFast.run(self, g, input: input, output: output, threads: threads)
+        unfused?.apply(UnsafeMutableBufferPointer(start: output, count: outChannels * outputSize.0 * outputSize.1),
+                       channels: outChannels, plane: outputSize.0 * outputSize.1)
     }
 
     /// The validated geometry of this layer on an input of shape `inputShape`.

@@ -22,6 +22,38 @@ public struct ConvTransposeError: Error, CustomStringConvertible, Equatable {
     init(_ message: String) { self.message = message }
 }
 
+/// One axis of a conv_transpose2d's geometry (kernel k, stride s, padding p, output padding op,
+/// dilation d): the one place the output-size formula is written.
+///   out = (in − 1)·s − 2p + d·(k − 1) + op + 1 = s·in + outputSize(0)
+///   input i reaches outputs  i·s − p + j·d  for j in 0..<k
+///   so outputs [o0, o1) need inputs [ceil((o0 + p − d·(k − 1)) / s), floor((o1 − 1 + p) / s) + 1)
+public struct AxisGeometry: Equatable, Sendable {
+    public var kernel: Int, stride: Int, padding: Int, outputPadding: Int, dilation: Int
+
+    public init(kernel: Int, stride: Int = 1, padding: Int = 0, outputPadding: Int = 0, dilation: Int = 1) {
+        self.kernel = kernel; self.stride = stride; self.padding = padding
+        self.outputPadding = outputPadding; self.dilation = dilation
+    }
+
+    /// Output length for an input of length `input`.
+    public func outputSize(_ input: Int) -> Int {
+        (input - 1) * stride - 2 * padding + dilation * (kernel - 1) + outputPadding + 1
+    }
+
+    /// The map n ↦ stride·n + offset that `layers`, one after another, make of an input length n
+    /// (each layer maps n to s·n + outputSize(0)).
+    public static func composed(_ layers: [AxisGeometry]) -> (stride: Int, offset: Int) {
+        layers.reduce((stride: 1, offset: 0)) { map, g in (map.stride * g.stride, map.offset * g.stride + g.outputSize(0)) }
+    }
+
+    /// The inputs (unclipped, possibly empty) whose taps land in outputs `output`.
+    public func inputRange(forOutput output: Range<Int>) -> Range<Int> {
+        let lo = ceilDiv(output.lowerBound + padding - dilation * (kernel - 1), stride)
+        let hi = floorDiv(output.upperBound - 1 + padding, stride) + 1
+        return lo..<max(lo, hi)
+    }
+}
+
 /// Validated geometry of one conv_transpose2d call, with batch made explicit.
 public struct ConvTranspose2DGeometry: Equatable, Sendable {
     public var batch: Int
@@ -42,12 +74,6 @@ public struct ConvTranspose2DGeometry: Equatable, Sendable {
     /// Multiply-accumulates of the operation (no wasted work on the zeros striding inserts).
     public var multiplyAccumulates: Int {
         batch * inChannels * outChannelsPerGroup * inHeight * inWidth * kernelHeight * kernelWidth
-    }
-
-    /// `(size − 1)·stride − 2·pad + dilation·(kernel − 1) + outputPadding + 1`.
-    public static func outputSize(input: Int, kernel: Int, stride: Int, padding: Int,
-                                  outputPadding: Int, dilation: Int) -> Int {
-        (input - 1) * stride - 2 * padding + dilation * (kernel - 1) + outputPadding + 1
     }
 
     /// Checks shapes and parameters the way PyTorch does and derives the output size.
@@ -92,7 +118,7 @@ public struct ConvTranspose2DGeometry: Equatable, Sendable {
             throw ConvTransposeError("conv_transpose2d: weight of size \(weightShape) has an empty dimension")
         }
         guard wIn % groups == 0 else {
-            throw ConvTransposeError("conv_transpose2d: weight dim 0 (\(wIn)) must be divisible by groups=\(groups), but got weight of size \(weightShape)")
+            throw ConvTransposeError("conv_transpose2d: weight dim 0 (Cin = \(wIn)) is not divisible by groups \(groups) (weight of size \(weightShape))")
         }
         guard wIn == cIn else {
             throw ConvTransposeError("conv_transpose2d: weight of size \(weightShape) expects input to have \(wIn) channels (weight dim 0), but got input of size \(inputShape) with \(cIn) channels")
@@ -106,13 +132,13 @@ public struct ConvTranspose2DGeometry: Equatable, Sendable {
         }
         if let biasShape {
             guard biasShape == [cOut] else {
-                throw ConvTransposeError("conv_transpose2d: bias must have shape [\(cOut)] (Cout = weight dim 1 · groups), but got bias of size \(biasShape)")
+                throw ConvTransposeError("conv_transpose2d: bias has shape \(biasShape), expected [\(cOut)] (Cout = weight dim 1 · groups)")
             }
         }
-        let outH = Self.outputSize(input: h, kernel: kH, stride: stride.0, padding: padding.0,
-                                   outputPadding: outputPadding.0, dilation: dilation.0)
-        let outW = Self.outputSize(input: w, kernel: kW, stride: stride.1, padding: padding.1,
-                                   outputPadding: outputPadding.1, dilation: dilation.1)
+        let outH = AxisGeometry(kernel: kH, stride: stride.0, padding: padding.0, outputPadding: outputPadding.0,
+                                dilation: dilation.0).outputSize(h)
+        let outW = AxisGeometry(kernel: kW, stride: stride.1, padding: padding.1, outputPadding: outputPadding.1,
+                                dilation: dilation.1).outputSize(w)
         guard outH > 0, outW > 0 else {
             throw ConvTransposeError("conv_transpose2d: given input size per channel (\(h) x \(w)), the calculated output size per channel is (\(outH) x \(outW)), which is too small (padding=(\(padding.0), \(padding.1)), stride=(\(stride.0), \(stride.1)), kernel=(\(kH), \(kW)), dilation=(\(dilation.0), \(dilation.1)))")
         }

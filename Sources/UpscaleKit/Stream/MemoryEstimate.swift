@@ -5,12 +5,13 @@
 // per sample, Cm/Co the stack's input/output channels, 4 bytes per float:
 //   decoder   info.wholeImageBytes: an Adam7 PNG's rows, a progressive JPEG's coefficients,
 //             a rotated JPEG's samples (0 when the file streams)
-//   streaming window (band reads + one read) × W × (Cm + chroma + A) floats, twice (the append
-//             copies it); a band's output rows × sW floats: Co + Cm + chroma + C + A while it is
-//             computed, C + A for each of the two bands in the writer (queued, encoding); the tile
-//             workers' two feature maps each
-//   whole     the decoded image (C + A floats and b bytes per pixel), the stack input, and at s²·W·H:
-//             stack output, residual, chroma, colour, alpha (TTA: 3 more maps), the encoder's samples
+//   model     the window (band reads + one read) × W × (Cm + chroma + A) floats, twice (the append
+//             copies it); a band's output rows × sW floats: Co + Cm + chroma + C + A while it is computed
+//             (an upper bound: the colour stage works row by row), C + A
+//             for each of the two bands in the writer (queued, encoding); the tile workers' two
+//             feature maps each; one decoded band (C + A floats and b bytes per pixel)
+//   TTA       the whole image in the window (twice, as above) and its transformed copy, and at
+//             s²·W·H: the sum of the passes, one pass's output and its inverse transform
 //   encoder   a JPEG output with optimized Huffman tables or progressive: 2 bytes per output sample
 // The sum is an upper-side estimate of the largest buffers, not of every small allocation.
 
@@ -40,10 +41,9 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
 }
 
 extension Model {
-    /// The estimate for an image `info` describes (as decoded), on the streaming path
-    /// (`wholeImage` false: `upscaleFile`) or the whole-image one (`upscale(color:alpha:)`, then
-    /// an encode), with `run`'s tile size, threads and TTA, written as `encode` says.
-    public func memoryEstimate(for info: ImageInfo, wholeImage: Bool, run: RunOptions, format: ImageFormat,
+    /// The estimate for an image `info` describes (as decoded), upscaled by the upscale loop with
+    /// `run`'s tile size, threads and TTA, written as `encode` says.
+    public func memoryEstimate(for info: ImageInfo, run: RunOptions, format: ImageFormat,
                                encode: EncodeOptions) -> MemoryEstimate {
         let (w, h, s) = (info.width, info.height, scale)
         let alpha = info.channels == 2 || info.channels == 4 ? 1 : 0
@@ -60,26 +60,19 @@ extension Model {
         }
         let tiles = TilePlan(height: h, width: w, tileSize: tileSize, rows: rowGeometry, cols: colGeometry,
                              inputPadding: inputPadding)
-        let workers = max(1, min(max(1, run.threads), wholeImage ? tiles.count : tiles.colPlans.count))
-        if wholeImage {
-            let pixels = w * h
-            estimate.decoder += pixels * (color + alpha) * (4 + sampleBytes)
-            let maps = co + cm + chroma + color + alpha + (run.tta ? 3 * co : 0)
-            estimate.model = pixels * (cm + chroma) * 4 * (run.tta ? 2 : 1) + s * s * pixels * maps * 4
-                + workers * scratchCapacities(rowPlans: tiles.rowPlans, colPlans: tiles.colPlans).reduce(0, +) * 4
-            estimate.encoder += s * s * pixels * (color + alpha) * sampleBytes
-            return estimate
-        }
         let bandRows = BandPlan.defaultBandRows(width: w, height: h, tileSize: tileSize)
         let bands = BandPlan(height: h, bandRows: bandRows, rows: rowGeometry,
                              taps: Resize.BicubicTaps(height: h, width: w, factor: s), inputPadding: inputPadding)
         let plans = (0..<bands.count).map { bands.band($0) }
-        let reads = plans.map(\.reads.count).max() ?? 0
+        let reads = run.tta ? h : plans.map(\.reads.count).max() ?? 0
         let outRows = plans.map(\.output.count).max() ?? 0
         let window = 2 * (reads + bandRows) * w * (cm + chroma + alpha) * 4
         let band = outRows * s * w * 4 * ((co + cm + chroma + color + alpha) + 2 * (color + alpha))
-        let scratch = workers * scratchCapacities(rowPlans: plans.map(\.stackRows), colPlans: tiles.colPlans).reduce(0, +) * 4
-        estimate.model = window + band + scratch + bandRows * w * (color + alpha) * (4 + sampleBytes)
+        let workers = max(1, min(max(1, run.threads), run.tta ? tiles.count : tiles.colPlans.count))
+        let rowPlans = run.tta ? tiles.rowPlans : plans.map(\.stackRows)
+        let scratch = workers * scratchCapacities(rowPlans: rowPlans, colPlans: tiles.colPlans).reduce(0, +) * 4
+        let flips = run.tta ? h * w * cm * 4 + 3 * s * s * h * w * co * 4 : 0
+        estimate.model = window + band + scratch + flips + bandRows * w * (color + alpha) * (4 + sampleBytes)
         return estimate
     }
 }

@@ -1,23 +1,30 @@
-// Streaming upscale: image rows flow from a band reader through the model to a band writer, so
-// peak memory depends on the image width and the band height, not on the image height.
+// The upscale loop: image rows flow from a band source through the model to a band writer, so
+// peak memory depends on the image width and the band height, not on the image height. Every
+// upscale runs through it: a file, bytes from stdin, an image already in memory
+// (`upscale(color:alpha:options:)`, via TensorRows), into a file, stdout's spool or a tensor.
 //
 //   for each band b of the BandPlan (top to bottom):
 //     read input rows until the window holds band.reads; convert them to model space (modelInput)
 //     stack     the band's tiles (its row ranges × the tile plan's column tiles), each reading the
 //               window through runTile; the tiles partition the band's output rows
-//     residual, chroma, alpha   rows band.output of the bicubic upscale, from the window
-//     colour    modelOutput (per pixel, clamped) → an output band, queued for the writer thread;
-//               a y model with the bicubic residual on RGB (the built-in models) does residual,
-//               chroma and colour row by row instead (lumaModelRGB), with the same row passes
+//     colour    row by row (colorRows): the stack's row plus the residual row (bicubic or nearest
+//               of the window), mapped to the image's colours (chroma rows bicubic from the
+//               window), clamped; alpha rows bicubic from the window, clamped → an output band,
+//               queued for the writer thread
 //     drop the window rows above band b + 1's reads
 //
-// Every stage gives, at each output position, the bits of the whole-image `upscale(color:alpha:)`:
-// the stack through the same tile geometry and kernels (TilePlan.blockRanges, runTile), the bicubic
-// with the same taps in the same order (Resize.bicubicUpscaleRows), the colour maps per pixel.
-// So the output is bit-identical for any band height, tile size and thread count.
+// Test-time augmentation needs every row: the loop first reads the whole image into the window and
+// averages the 8 flipped whole-image stacks (stackAveragedOverFlips); each band then takes its
+// rows of that average instead of running its tiles. Everything else is the same loop.
+//
+// Every stage gives, at each output position, bits that do not depend on the band: the stack
+// through the same tile geometry and kernels (TilePlan.blockRanges, runTile), the bicubic with the
+// same taps in the same order (Resize.heightPassRow, widthPassRow), the colour maps per pixel. So
+// the output is bit-identical for any band height, tile size and thread count.
 //
 // Threads: the tiles of a band run on `parallelFor`, each worker owning its tiles' output columns;
-// encoding runs on one writer thread (BandWriterThread) that owns the writer.
+// the colour stage's workers each own whole output rows; encoding runs on one writer thread
+// (BandWriterThread) that owns the writer.
 // Memory: the window (≈ band rows + halo + one read), one band's output planes being computed, and
 // at most two bands in the writer (one queued, one being encoded).
 
@@ -25,8 +32,7 @@ import Foundation
 
 /// How `Model.upscale(from:to:options:)` runs.
 public struct StreamOptions {
-    /// Tile size, threads, progress (tiles of all bands) and cancellation. `tta` is not supported
-    /// by the streaming path (the flips need the whole image); use `upscale(color:alpha:options:)`.
+    /// Tile size, threads, TTA, progress (tiles of all bands) and cancellation.
     public var run = RunOptions()
     /// Input rows per band; nil: `BandPlan.defaultBandRows` for the image width.
     public var bandRows: Int? = nil
@@ -36,51 +42,76 @@ public struct StreamOptions {
     public init() {}
 }
 
+/// What the upscale loop reads: an image's rows, top to bottom, in bands (a codec's reader, or
+/// `TensorRows` over an image in memory).
+public protocol BandSource: AnyObject {
+    var width: Int { get }
+    var height: Int { get }
+    /// 1 gray or 3 RGB.
+    var colorChannels: Int { get }
+    var hasAlpha: Bool { get }
+    /// The next band of up to `maxRows` rows: color (1, C, rows, W), alpha (1, 1, rows, W);
+    /// nil when every row has been read (a file's tail is checked before its last band returns).
+    func readBand(maxRows: Int) throws -> ImageBand?
+}
+
 extension Model {
-    /// Upscales the image `reader` delivers, band by band, into `writer` (opened for
-    /// scale·W × scale·H, the reader's colour channels and alpha). Does not call `writer.finish()`
+    /// Upscales the image `source` delivers, band by band, into `writer` (opened for
+    /// scale·W × scale·H, the source's colour channels and alpha). Does not call `writer.finish()`
     /// or `abort()`: the caller commits or drops the output.
-    /// - Throws: the reader's or writer's error (the first one), `ModelError` when `options.run.tta`
-    ///   is set, `CancellationError` when `options.run.isCancelled` says so.
-    public func upscale(from reader: any ImageRowReader, to writer: any ImageRowWriter, options: StreamOptions) throws {
-        let source = metadata["name"] ?? "<model>"
-        guard !options.run.tta else {
-            throw ModelError("\(source): test-time augmentation needs the whole image; it cannot stream")
-        }
-        let (height, width) = (reader.height, reader.width)
+    /// - Throws: the source's or writer's error (the first one), `ModelError` for non-finite
+    ///   values, `CancellationError` when `options.run.isCancelled` says so.
+    public func upscale(from source: any BandSource, to writer: any ImageRowWriter, options: StreamOptions) throws {
+        let (height, width) = (source.height, source.width)
         let tileSize = max(1, options.run.tileSize)
         let bandRows = max(1, options.bandRows ?? BandPlan.defaultBandRows(width: width, height: height, tileSize: tileSize))
         let taps = Resize.BicubicTaps(height: height, width: width, factor: scale)
         let bands = BandPlan(height: height, bandRows: bandRows, rows: rowGeometry, taps: taps, inputPadding: inputPadding)
         let tiles = TilePlan(height: height, width: width, tileSize: tileSize, rows: rowGeometry, cols: colGeometry,
                              inputPadding: inputPadding)
-        let tracker = RunTracker(options: options.run, total: bands.count * tiles.colPlans.count)
+        let tta = options.run.tta
+        let tracker = RunTracker(options: options.run, total: tta ? 8 * tiles.count : bands.count * tiles.colPlans.count)
         let threads = max(1, options.run.threads)
         let output = BandWriterThread(writer: writer)
-        // The tile workers' feature maps, sized for the largest tile of any band, kept throughout.
-        let scratch = TileScratchPool(capacities: scratchCapacities(rowPlans: (0..<bands.count).map { bands.band($0).stackRows },
-                                                                    colPlans: tiles.colPlans))
         var window = RowWindow()
+        func readRows() throws -> Bool {
+            guard let rows = try source.readBand(maxRows: bandRows) else { return false }
+            let input = modelInput(rows.color, threads: threads)
+            window.append(stack: input.stack, chroma: input.chroma, alpha: rows.alpha)
+            return true
+        }
         do {
+            // TTA: the whole image, and the average of its 8 flipped stacks (1, Cout, sH, sW).
+            var averaged: Tensor? = nil
+            if tta {
+                while try readRows() {}
+                guard let image = window.stack else { preconditionFailure("a source with height > 0 gave no rows") }
+                averaged = try stackAveragedOverFlips(image, tileSize: tileSize, threads: threads, tracker: tracker)
+            }
+            // The tile workers' feature maps, sized for the largest tile of any band, kept throughout.
+            let scratch = tta ? nil : TileScratchPool(capacities: scratchCapacities(
+                rowPlans: (0..<bands.count).map { bands.band($0).stackRows }, colPlans: tiles.colPlans))
             for b in 0..<bands.count {
                 let band = bands.band(b)
                 window.drop(below: band.reads.lowerBound)
                 while window.end < band.reads.upperBound {
-                    guard let rows = try reader.readBand(maxRows: bandRows) else {
-                        preconditionFailure("the reader ended at row \(window.end) of \(height)")
-                    }
-                    let input = modelInput(rows.color, threads: threads)
-                    window.append(stack: input.stack, chroma: input.chroma, alpha: rows.alpha)
+                    guard try readRows() else { preconditionFailure("the source ended at row \(window.end) of \(height)") }
                 }
                 if tracker.shouldStop() { throw CancellationError() }
-                let result = try upscaleBand(band, window: window, tiles: tiles, taps: taps,
-                                             colorChannels: reader.colorChannels, threads: threads,
-                                             scratch: scratch, tracker: tracker)
-                try output.put(result)
+                let y: Tensor  // (1, Cout, band output rows, sW)
+                if let averaged {
+                    y = Model.rows(band.output, of: averaged)
+                } else if let scratch {
+                    y = try stackRows(band, window: window, tiles: tiles, threads: threads, scratch: scratch, tracker: tracker)
+                } else {
+                    preconditionFailure("a run without TTA has its scratch")
+                }
+                try output.put(colorRows(y, outRows: band.output, window: window, imageHeight: height, taps: taps,
+                                         colorChannels: source.colorChannels, threads: threads))
                 options.rowsProgress?(band.output.upperBound, bands.outputHeight)
             }
-            // The reader checks the file's tail when it returns its last row; make sure it has.
-            while try reader.readBand(maxRows: bandRows) != nil {}
+            // A file's reader checks its tail when it returns its last row; make sure it has.
+            while try source.readBand(maxRows: bandRows) != nil {}
             try output.close()
         } catch {
             try? output.close(discard: true)
@@ -88,80 +119,106 @@ extension Model {
         }
     }
 
-    /// One band's output rows (colour and alpha, clamped) from the window of input rows.
-    func upscaleBand(_ band: BandPlan.Band, window: RowWindow, tiles: TilePlan, taps: Resize.BicubicTaps,
-                     colorChannels: Int, threads: Int, scratch: TileScratchPool,
-                     tracker: RunTracker) throws -> ImageBand {
-        guard let stackInput = window.stack else { preconditionFailure("an empty window") }
+    /// The stack's output rows `band.output` (1, Cout, rows, sW): the band's row ranges crossed with
+    /// the tile plan's column tiles, each tile reading the window.
+    func stackRows(_ band: BandPlan.Band, window: RowWindow, tiles: TilePlan, threads: Int,
+                   scratch: TileScratchPool, tracker: RunTracker) throws -> Tensor {
+        guard let image = window.stack else { preconditionFailure("an empty window") }
         precondition(window.origin <= band.reads.lowerBound && window.end >= band.reads.upperBound,
                      "the window does not hold the band's reads")
-        let height = tiles.sizes[0].0 - 2 * inputPadding
-        var y = try runStackBand(band, window: stackInput, windowOrigin: window.origin, tiles: tiles,
-                                 threads: threads, scratch: scratch, tracker: tracker)  // (1, Cmodel, band output rows, sW)
-        func bicubicRows(_ t: Tensor) -> Tensor {
-            Resize.bicubicUpscaleRows(t, rowOrigin: window.origin, height: height, factor: scale, outRows: band.output,
-                                      taps: taps, threads: threads)
-        }
-        let color: Tensor
-        if channels == .y, residual == .bicubic, let chroma = window.chroma {
-            color = lumaModelRGB(y, luma: stackInput, chroma: chroma, rowOrigin: window.origin, outRows: band.output,
-                                 taps: taps, threads: threads)
-        } else {
-            switch residual {
-            case .none: break
-            case .bicubic: addResidual(&y, bicubicRows(stackInput), threads: threads)
-            case .nearest:
-                addResidual(&y, Resize.nearestUpscaleRows(stackInput, rowOrigin: window.origin, factor: scale,
-                                                          outRows: band.output), threads: threads)
-            }
-            color = modelOutput(y, chromaUp: window.chroma.map(bicubicRows), colorChannels: colorChannels,
-                                threads: threads)
-        }
-        var alpha = window.alpha.map(bicubicRows)
-        if alpha != nil { Model.clamp(&alpha!, threads: threads) }
-        return ImageBand(color: color, alpha: alpha)
+        let columns = tiles.colPlans   // the column tiles partition the band's output columns
+        return try stackTiles(columns.count, { c in Tile(regions: zip(band.stackRows, columns[c]).map { TileRect(rows: $0, cols: $1) }) },
+                            image: image, imageRowOrigin: window.origin, imageHeight: tiles.sizes[0].0 - 2 * inputPadding,
+                            outputRows: band.output, width: tiles.sizes[tiles.sizes.count - 1].1,
+                            threads: threads, scratch: scratch, tracker: tracker)
     }
 
-    /// A y model's band on an RGB image, row by row: for each output row, the bicubic rows of Y
-    /// (the residual), Cb and Cr from the window, the residual added to the stack's row, and the
-    /// row converted to RGB, clamped. The same per-pixel arithmetic as `addResidual` of
-    /// `bicubicUpscaleRows`, then `modelOutput` (the same row passes, the same colour map), without
-    /// the band-sized planes in between: three rows of scratch per worker instead of five planes.
+    // src = (1, C, H, W) / dst = (1, C, rows.count, W): rows `rows` of every channel.
+    static func rows(_ rows: Range<Int>, of t: Tensor) -> Tensor {
+        let (c, h, w) = (t.shape[1], t.shape[2], t.shape[3])
+        var out = [Float]()
+        out.reserveCapacity(c * rows.count * w)
+        for ch in 0..<c { out.append(contentsOf: t.data[((ch * h + rows.lowerBound) * w)..<((ch * h + rows.upperBound) * w)]) }
+        return Tensor(shape: [1, c, rows.count, w], data: out)
+    }
+
+    /// The colour stage of one band, row by row: for each output row o in `outRows`, each model
+    /// channel's stack row plus its residual row (the bicubic or nearest upscale of the window's
+    /// stack input), then the map to the image's colours (the table in Model+Upscale.swift; a y
+    /// model on RGB takes Cb, Cr rows bicubic from the window), clamped to [0, 1]; alpha rows
+    /// bicubic from the window, clamped. Each value is a per-pixel function of rows whose bits do
+    /// not depend on the band, so any band gives the whole image's bits.
     /// - Parameters:
-    ///   - y: the stack's output rows `outRows` (1, 1, rows, sW).
-    ///   - luma, chroma: the window's Y (1, 1, n, W) and CbCr (1, 2, n, W), image rows from `rowOrigin`.
-    /// - Returns: RGB (1, 3, rows, sW), clamped.
-    func lumaModelRGB(_ y: Tensor, luma: Tensor, chroma: Tensor, rowOrigin: Int, outRows: Range<Int>,
-                      taps: Resize.BicubicTaps, threads: Int) -> Tensor {
-        let (n, w, outW) = (luma.shape[2], luma.shape[3], y.shape[3])
-        let rows = outRows.count
-        precondition(y.shape == [1, 1, rows, outW] && chroma.shape == [1, 2, n, w] && outW == scale * w,
-                     "band shapes")
+    ///   - y: the stack's output rows `outRows` (1, Cmodel, rows, sW).
+    ///   - window: the image rows the band reads (stack input, chroma, alpha), from `window.origin`.
+    /// - Returns: colour (1, colorChannels, rows, sW) and alpha (1, 1, rows, sW) when the window has it.
+    func colorRows(_ y: Tensor, outRows: Range<Int>, window: RowWindow, imageHeight: Int, taps: Resize.BicubicTaps,
+                   colorChannels: Int, threads: Int) -> ImageBand {
+        guard let stack = window.stack else { preconditionFailure("an empty window") }
+        let (cm, n, w) = (stack.shape[1], stack.shape[2], stack.shape[3])
+        let (rows, outW) = (outRows.count, y.shape[3])
+        precondition(y.shape == [1, cm, rows, outW] && outW == scale * w, "band shapes")
+        let (origin, factor, residual, channels) = (window.origin, scale, self.residual, self.channels)
         let plane = rows * outW
-        return Tensor(shape: [1, 3, rows, outW]) { out in
+        var alphaRows: Tensor? = window.alpha.map { _ in Tensor(zeros: [1, 1, rows, outW]) }
+        let color = Tensor(shape: [1, colorChannels, rows, outW]) { out in
             y.withUnsafeBufferPointer { y in
-            luma.withUnsafeBufferPointer { luma in
-            chroma.withUnsafeBufferPointer { chroma in
+            stack.withUnsafeBufferPointer { stack in
             taps.rows.withPointers { rowTaps in
             taps.colsByPhase.withPointers { colTaps in
-                guard let dst = out.baseAddress, let y = y.baseAddress, let luma = luma.baseAddress,
-                      let chroma = chroma.baseAddress else { return }
-                // Each item owns output row k of the three planes.
+            withOptionalPointer(window.chroma) { chroma in
+            withOptionalPointer(window.alpha) { alpha in
+            withOptionalMutablePointer(&alphaRows) { alphaOut in
+                guard let dst = out.baseAddress, let y = y.baseAddress, let stack = stack.baseAddress else { return }
+                // Each item owns output row k of every output plane (colour and alpha).
                 parallelFor(rows, threads: threads) { k in
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: w + 3 * outW) { scratch in
-                        let short = scratch.baseAddress!, yRow = short + w, cb = yRow + outW, cr = cb + outW
-                        func upscaledRow(_ source: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>) {
-                            Resize.heightPassRow(rowTaps, plane: source, rowOrigin: rowOrigin, width: w,
-                                                 output: outRows.lowerBound + k, quantize: false, into: short)
+                    let o = outRows.lowerBound + k
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: w + (cm + 2) * outW) { scratch in
+                        let short = scratch.baseAddress!, model = short + w, extra = model + cm * outW
+                        /// Row o of the bicubic upscale of a window plane (n, W), into `row` (sW).
+                        func bicubicRow(_ plane: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>) {
+                            Resize.heightPassRow(rowTaps, plane: plane, rowOrigin: origin, width: w, output: o,
+                                                 quantize: false, into: short)
                             Resize.widthPassRow(colTaps, input: short, quantize: false, into: row)
                         }
-                        upscaledRow(luma, into: yRow)
-                        let stackRow = y + k * outW
-                        for i in 0..<outW { yRow[i] = stackRow[i] + yRow[i] }   // addResidual's y += base
-                        upscaledRow(chroma, into: cb)
-                        upscaledRow(chroma + n * w, into: cr)
-                        ColorSpace.yCbCrToRGBClampedRow(yRow, cb, cr, count: outW, into: dst + k * outW,
-                                                        dst + plane + k * outW, dst + 2 * plane + k * outW)
+                        // model: (Cmodel, sW), the stack's row o plus the residual's.
+                        for m in 0..<cm {
+                            let (sum, stackRow) = (model + m * outW, y + (m * rows + k) * outW)
+                            switch residual {
+                            case .none:
+                                sum.update(from: stackRow, count: outW)
+                            case .bicubic:
+                                bicubicRow(stack + m * n * w, into: sum)
+                                for i in 0..<outW { sum[i] = stackRow[i] + sum[i] }
+                            case .nearest:
+                                let source = stack + (m * n + o / factor - origin) * w
+                                for i in 0..<outW { sum[i] = stackRow[i] + source[i / factor] }
+                            }
+                        }
+                        let row = dst + k * outW   // plane c of the output row: row + c·plane
+                        switch (channels, colorChannels) {
+                        case (.rgb, 3):
+                            for c in 0..<3 {
+                                for i in 0..<outW { row[c * plane + i] = Model.clamp(model[c * outW + i]) }
+                            }
+                        case (.rgb, _):
+                            for i in 0..<outW {
+                                row[i] = Model.clamp((model[i] + model[outW + i] + model[2 * outW + i]) / 3)
+                            }
+                        case (.y, 3):
+                            guard let chroma else { preconditionFailure("a y model on RGB has chroma") }
+                            let (cb, cr) = (extra, extra + outW)
+                            bicubicRow(chroma, into: cb)
+                            bicubicRow(chroma + n * w, into: cr)
+                            ColorSpace.yCbCrToRGBClampedRow(model, cb, cr, count: outW, into: row, row + plane, row + 2 * plane)
+                        case (.y, _):
+                            for i in 0..<outW { row[i] = Model.clamp((model[i] - 16 / 255) * (255 / 219)) }
+                        }
+                        if let alpha, let alphaOut {
+                            let alphaRow = alphaOut + k * outW
+                            bicubicRow(alpha, into: alphaRow)
+                            for i in 0..<outW { alphaRow[i] = Model.clamp(alphaRow[i]) }
+                        }
                     }
                 }
             }
@@ -169,17 +226,24 @@ extension Model {
             }
             }
             }
+            }
+            }
         }
+        return ImageBand(color: color, alpha: alphaRows)
     }
 
-    /// The stack's output rows `band.output` (1, Cout, rows, sW): the band's row ranges crossed with
-    /// the tile plan's column tiles, each tile reading the window (image rows from `windowOrigin`).
-    func runStackBand(_ band: BandPlan.Band, window: Tensor, windowOrigin: Int, tiles: TilePlan,
-                      threads: Int, scratch: TileScratchPool, tracker: RunTracker) throws -> Tensor {
-        let columns = tiles.colPlans   // the column tiles partition the band's output columns
-        return try runTiles(columns.count, { c in Tile(regions: zip(band.stackRows, columns[c]).map { TileRect(rows: $0, cols: $1) }) },
-                            image: window, imageRowOrigin: windowOrigin, imageHeight: tiles.sizes[0].0 - 2 * inputPadding,
-                            outputRows: band.output,
-                            width: tiles.sizes[tiles.sizes.count - 1].1, threads: threads, scratch: scratch, tracker: tracker)
-    }
+    @inline(__always)
+    static func clamp(_ x: Float) -> Float { min(max(x, 0), 1) }
+}
+
+/// `body` with the storage of `t`, or nil when there is no tensor.
+private func withOptionalPointer<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) throws -> R) rethrows -> R {
+    guard let t else { return try body(nil) }
+    return try t.withUnsafeBufferPointer { try body($0.baseAddress) }
+}
+
+/// `body` with the mutable storage of `t`, or nil when there is no tensor.
+private func withOptionalMutablePointer<R>(_ t: inout Tensor?, _ body: (UnsafeMutablePointer<Float>?) throws -> R) rethrows -> R {
+    guard t != nil else { return try body(nil) }
+    return try t!.withUnsafeMutableBufferPointer { try body($0.baseAddress) }
 }

@@ -50,11 +50,6 @@ public struct Tensor: Sendable, Equatable {
         return total
     }
 
-    /// The same data seen with another shape of the same element count.
-    public func reshaped(_ newShape: [Int]) -> Tensor {
-        Tensor(shape: newShape, data: data)
-    }
-
     /// Mutable access to the storage, for kernels.
     public mutating func withUnsafeMutableBufferPointer<R>(
         _ body: (inout UnsafeMutableBufferPointer<Float>) throws -> R

@@ -1,9 +1,7 @@
 // Tile geometry of a conv_transpose2d stack: pure integer code, no tensors.
 //
-// Per layer and axis (kernel k, stride s, padding p, output padding op, dilation d):
-//   out = (in − 1)·s − 2p + d·(k − 1) + op + 1                       = s·in + (d·(k − 1) + op + 1 − s − 2p)
-//   input i reaches outputs  i·s − p + j·d  for j in 0..<k
-//   so outputs [o0, o1) need inputs [ceil((o0 + p − d·(k − 1)) / s), floor((o1 − 1 + p) / s) + 1)
+// Per layer and axis, the op's geometry (AxisGeometry, Ops/ConvTranspose2D.swift): its output size,
+// and the inputs whose taps reach a range of outputs.
 //
 // A tile plan splits the stack's final output into tiles (the images of tileSize × tileSize input
 // blocks) and, walking the layers backwards, finds for every tile the region of each layer's input
@@ -17,28 +15,6 @@
 // then works in the padded image's coordinates (`sizes[0]` = n + 2P, `regions[0]` inside it) while
 // blocks and owned outputs stay in the image's (block [a, b) owns outputs [scale·a, scale·b)); the
 // padded coordinate i shows image pixel clamp(i − P, 0, n − 1) (`imageRange`).
-
-/// One axis of one layer's geometry.
-public struct AxisGeometry: Equatable, Sendable {
-    public var kernel: Int, stride: Int, padding: Int, outputPadding: Int, dilation: Int
-
-    public init(kernel: Int, stride: Int = 1, padding: Int = 0, outputPadding: Int = 0, dilation: Int = 1) {
-        self.kernel = kernel; self.stride = stride; self.padding = padding
-        self.outputPadding = outputPadding; self.dilation = dilation
-    }
-
-    /// Output length for an input of length `input`.
-    public func outputSize(_ input: Int) -> Int {
-        (input - 1) * stride - 2 * padding + dilation * (kernel - 1) + outputPadding + 1
-    }
-
-    /// The inputs (unclipped, possibly empty) whose taps land in outputs `output`.
-    public func inputRange(forOutput output: Range<Int>) -> Range<Int> {
-        let lo = ceilDiv(output.lowerBound + padding - dilation * (kernel - 1), stride)
-        let hi = floorDiv(output.upperBound - 1 + padding, stride) + 1
-        return lo..<max(lo, hi)
-    }
-}
 
 /// A half-open rectangle `[y0, y1) × [x0, x1)` in one layer's coordinates.
 public struct TileRect: Equatable, Sendable {

@@ -3,7 +3,7 @@
 // For each tile and layer l, the layer computes exactly the part of its output the next layer
 // needs (`regions[l + 1]`) from exactly the part of its input that part reaches (`regions[l]`,
 // clipped to the feature map's true extent): a window of the conv (ConvTranspose2DPlan.runWindow,
-// one plan per layer built once by the model, activation fused when possible). Taps that leave the
+// one plan per layer built once by the model, with its activation). Taps that leave the
 // input window leave the feature map too, so they read the zeros the whole-image run reads there;
 // each output element sums the same products as the whole-image run, and the conv kernel adds them
 // in an order that depends on neither the position nor the image size: tiled output is
@@ -22,67 +22,41 @@ import Foundation
 
 extension Model {
     /// The raw stack on a model-space tensor (1, Cmodel, H, W), tiled: no colour conversion, no
-    /// residual, no clamp. With `options.tta`, the average of the 8 flipped/rotated runs.
+    /// residual, no clamp (the network alone, e.g. to time it or to compare it with PyTorch).
+    /// With `options.tta`, the average of the 8 flipped/rotated runs.
     /// - Returns: (1, Cmodel, scale·H, scale·W).
     /// - Throws: `ModelError` for a wrong input shape, `CancellationError` when cancelled.
-    public func runStack(_ input: Tensor, options: RunOptions) throws -> Tensor {
+    public func stackOutput(_ input: Tensor, options: RunOptions) throws -> Tensor {
         let source = metadata["name"] ?? "<model>"
         guard input.rank == 4, input.shape[0] == 1, input.shape[1] == channels.count,
               input.shape[2] > 0, input.shape[3] > 0 else {
             throw ModelError("\(source): the stack needs a (1, \(channels.count), H, W) tensor with H, W ≥ 1, got \(input.shape)")
         }
-        let tracker = RunTracker(options: options, total: tileCount(height: input.shape[2], width: input.shape[3],
-                                                                       options: options) * (options.tta ? 8 : 1))
-        return try runStack(input, options: options, tracker: tracker)
+        let tileSize = max(1, options.tileSize)
+        let tiles = ((input.shape[2] + tileSize - 1) / tileSize) * ((input.shape[3] + tileSize - 1) / tileSize)
+        let tracker = RunTracker(options: options, total: tiles * (options.tta ? 8 : 1))
+        let threads = max(1, options.threads)
+        return options.tta ? try stackAveragedOverFlips(input, tileSize: tileSize, threads: threads, tracker: tracker)
+                           : try stackWholeImage(input, tileSize: tileSize, threads: threads, tracker: tracker)
     }
 
-    func tileCount(height: Int, width: Int, options: RunOptions) -> Int {
-        let t = max(1, options.tileSize)
-        return ((height + t - 1) / t) * ((width + t - 1) / t)
-    }
-
-    /// `runStack` with TTA handled, progress and cancellation through `tracker`.
-    func runStack(_ input: Tensor, options: RunOptions, tracker: RunTracker) throws -> Tensor {
-        guard options.tta else { return try runTiled(input, options: options, tracker: tracker) }
-        // The 8 elements of the dihedral group: transpose?, flip rows?, flip columns?. Each pass
-        // runs the stack on the transformed image and undoes the transform on the result; the
-        // passes are summed in this fixed order, then divided by 8.
-        var sum: Tensor? = nil
-        for k in 0..<8 {
-            let (transpose, flipRows, flipCols) = (k & 4 != 0, k & 2 != 0, k & 1 != 0)
-            let x = Dihedral.apply(input, transpose: transpose, flipRows: flipRows, flipCols: flipCols)
-            let y = try runTiled(x, options: options, tracker: tracker)
-            let back = Dihedral.invert(y, transpose: transpose, flipRows: flipRows, flipCols: flipCols)
-            if var s = sum {
-                s.withUnsafeMutableBufferPointer { acc in for i in 0..<acc.count { acc[i] += back.data[i] } }
-                sum = s
-            } else {
-                sum = back
-            }
-        }
-        guard var result = sum else { preconditionFailure("8 passes ran") }
-        result.withUnsafeMutableBufferPointer { acc in for i in 0..<acc.count { acc[i] /= 8 } }
-        return result
-    }
-
-    /// The stack over `input` (1, Cmodel, H, W) → (1, Cmodel, scale·H, scale·W), tile by tile.
-    func runTiled(_ input: Tensor, options: RunOptions, tracker: RunTracker) throws -> Tensor {
+    /// The stack over the whole of `input` (1, Cmodel, H, W) → (1, Cmodel, scale·H, scale·W), every tile.
+    func stackWholeImage(_ input: Tensor, tileSize: Int, threads: Int, tracker: RunTracker) throws -> Tensor {
         let (height, width) = (input.shape[2], input.shape[3])
-        let plan = TilePlan(height: height, width: width, tileSize: max(1, options.tileSize),
+        let plan = TilePlan(height: height, width: width, tileSize: tileSize,
                             rows: rowGeometry, cols: colGeometry, inputPadding: inputPadding)
         let (outH, outW) = plan.sizes[plan.sizes.count - 1]
         let scratch = TileScratchPool(capacities: scratchCapacities(rowPlans: plan.rowPlans, colPlans: plan.colPlans))
-        return try runTiles(plan.count, plan.tile, image: input, imageRowOrigin: 0, imageHeight: height,
-                            outputRows: 0..<outH, width: outW,
-                            threads: max(1, options.threads), scratch: scratch, tracker: tracker)
+        return try stackTiles(plan.count, plan.tile, image: input, imageRowOrigin: 0, imageHeight: height,
+                              outputRows: 0..<outH, width: outW, threads: threads, scratch: scratch, tracker: tracker)
     }
 
     /// Tiles `tile(0) ..< tile(count)` of `image` (which holds the image's rows from
     /// `imageRowOrigin` on, of `imageHeight` in all), whose outputs partition the stack's output rows `outputRows` × all
     /// `width` columns, in parallel → those rows (1, Cout, outputRows.count, width). The whole-image
-    /// run and each band of the streaming path.
+    /// run and each band of the upscale loop.
     /// - Throws: `CancellationError` when `tracker` says stop (the partial output is dropped).
-    func runTiles(_ count: Int, _ tile: (Int) -> Tile, image: Tensor, imageRowOrigin: Int, imageHeight: Int,
+    func stackTiles(_ count: Int, _ tile: (Int) -> Tile, image: Tensor, imageRowOrigin: Int, imageHeight: Int,
                   outputRows: Range<Int>,
                   width: Int, threads: Int, scratch: TileScratchPool, tracker: RunTracker) throws -> Tensor {
         let cOut = layers[layers.count - 1].outChannels
@@ -96,7 +70,7 @@ extension Model {
                 if tracker.shouldStop() { return }
                 let t = tile(i)
                 scratch.withScratch { maps in
-                    let y = runTile(t, image: image, imageRowOrigin: imageRowOrigin, imageHeight: imageHeight,
+                    let y = stackTile(t, image: image, imageRowOrigin: imageRowOrigin, imageHeight: imageHeight,
                                     threads: convThreads, scratch: maps)  // (1, Cout, th, tw)
                     if !Model.allFinite(y) { tracker.sawNonFinite() }
                     place(y, channels: cOut, at: t.output, rowOrigin: outputRows.lowerBound, into: out,
@@ -178,7 +152,7 @@ extension Model {
     /// element is the whole-image run's (ConvTranspose2DPlan.runWindow).
     /// - Returns: the tile's output (1, Cout, output.height, output.width), in `scratch`: valid
     ///   until the scratch runs its next tile.
-    func runTile(_ tile: Tile, image: Tensor, imageRowOrigin: Int = 0, imageHeight: Int, threads: Int,
+    func stackTile(_ tile: Tile, image: Tensor, imageRowOrigin: Int = 0, imageHeight: Int, threads: Int,
                  scratch: TileScratch) -> UnsafeBufferPointer<Float> {
         let read = tile.regions[0]
         let band = TileRect(rows: imageRowOrigin..<(imageRowOrigin + image.shape[2]), cols: 0..<image.shape[3])
@@ -201,10 +175,6 @@ extension Model {
                                    inputSize: (from.height, from.width),
                                    outputOrigin: (to.rows.lowerBound, to.cols.lowerBound),
                                    outputSize: (to.height, to.width), output: y, threads: threads)
-                if Model.fusedEpilogue(layer.activation) == nil {
-                    layer.activation.apply(UnsafeMutableBufferPointer(start: y, count: count),
-                                           channels: layer.outChannels, plane: to.height * to.width)
-                }
                 (x, from) = (UnsafePointer(y), to)
             }
             return UnsafeBufferPointer(start: x, count: layers[layers.count - 1].outChannels * from.height * from.width)
@@ -232,128 +202,5 @@ extension Model {
             }
         }
         return padded
-    }
-}
-
-/// The working memory of one tile worker: the two feature maps a tile's layers write in turn
-/// (layer l reads map (l − 1) % 2 and writes map l % 2; map 2 holds a padded tile input), kept from tile to tile and grown only
-/// when a tile needs more. Fresh maps per tile and layer cost a quarter of the time of upconv_7's
-/// layers run one by one (0.97 of 3.8 s was system time: page faults and the kernel zeroing pages).
-final class TileScratch {
-    private var maps: [(pointer: UnsafeMutablePointer<Float>, capacity: Int)] = []
-
-    /// Maps of these sizes up front (grown later if a tile ever needs more).
-    init(capacities: [Int]) {
-        maps = capacities.map { Self.allocate(max(1, $0)) }
-    }
-
-    /// Map `index` (0 or 1) with room for at least `count` floats; its previous contents are gone
-    /// when it grows.
-    func map(_ index: Int, count: Int) -> UnsafeMutablePointer<Float> {
-        while maps.count <= index { maps.append(Self.allocate(1)) }
-        if maps[index].capacity < count {
-            maps[index].pointer.deallocate()
-            maps[index] = Self.allocate(count)
-        }
-        return maps[index].pointer
-    }
-
-    private static func allocate(_ count: Int) -> (pointer: UnsafeMutablePointer<Float>, capacity: Int) {
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.size, alignment: 64)
-        adviseHugePages(UnsafeMutableRawBufferPointer(start: raw, count: count * MemoryLayout<Float>.size))
-        return (raw.bindMemory(to: Float.self, capacity: count), count)
-    }
-
-    deinit { for m in maps { m.pointer.deallocate() } }
-}
-
-/// The scratch of the tile workers of one run: each tile in progress holds one, so there are at
-/// most as many as workers, and a worker's next tile reuses memory that is already mapped.
-final class TileScratchPool: @unchecked Sendable {
-    private let lock = NSLock()
-    private var idle: [TileScratch] = []
-    private let capacities: [Int]
-
-    /// Each worker's scratch starts with maps of `capacities` floats (see `scratchCapacities`).
-    init(capacities: [Int]) {
-        self.capacities = capacities
-    }
-
-    func withScratch<R>(_ body: (TileScratch) throws -> R) rethrows -> R {
-        lock.lock()
-        let scratch = idle.popLast() ?? TileScratch(capacities: capacities)
-        lock.unlock()
-        defer { lock.lock(); idle.append(scratch); lock.unlock() }
-        return try body(scratch)
-    }
-}
-
-/// Progress and cancellation of one run, shared by the tile workers (all access under a lock,
-/// so `progress` is never called twice at once and sees tilesDone increase).
-final class RunTracker: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = 0
-    private var stopped = false
-    private var nonFiniteSeen = false
-    let total: Int
-    let progress: ((Int, Int) -> Void)?
-    let isCancelled: (() -> Bool)?
-
-    init(options: RunOptions, total: Int) {
-        self.total = total
-        self.progress = options.progress
-        self.isCancelled = options.isCancelled
-    }
-
-    /// True once `isCancelled` has returned true.
-    func shouldStop() -> Bool {
-        lock.lock(); defer { lock.unlock() }
-        if !stopped, let isCancelled, isCancelled() { stopped = true }
-        return stopped
-    }
-
-    var wasStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
-
-    /// A tile's output held NaN or ±inf: the run stops (no further tiles start) and fails.
-    func sawNonFinite() {
-        lock.lock(); defer { lock.unlock() }
-        nonFiniteSeen = true
-        stopped = true
-    }
-
-    var nonFinite: Bool { lock.lock(); defer { lock.unlock() }; return nonFiniteSeen }
-
-    func tileDone() {
-        lock.lock(); defer { lock.unlock() }
-        done += 1
-        progress?(done, total)
-    }
-}
-
-/// The dihedral transforms of a (1, C, H, W) tensor used by test-time augmentation.
-enum Dihedral {
-    /// First transpose (swap H and W), then flip rows (vertical), then flip columns (horizontal).
-    static func apply(_ t: Tensor, transpose: Bool, flipRows: Bool, flipCols: Bool) -> Tensor {
-        let (c, h, w) = (t.shape[1], t.shape[2], t.shape[3])
-        let (oh, ow) = transpose ? (w, h) : (h, w)
-        var out = [Float](repeating: 0, count: t.count)
-        for ch in 0..<c {
-            for y in 0..<oh {
-                let sy = flipRows ? oh - 1 - y : y
-                for x in 0..<ow {
-                    let sx = flipCols ? ow - 1 - x : x
-                    // (sy, sx) in the transposed frame; (sx, sy) in the source when transposed.
-                    let src = transpose ? (ch * h + sx) * w + sy : (ch * h + sy) * w + sx
-                    out[(ch * oh + y) * ow + x] = t.data[src]
-                }
-            }
-        }
-        return Tensor(shape: [1, c, oh, ow], data: out)
-    }
-
-    /// The inverse of `apply` with the same flags: flips first (they are their own inverses), then transpose.
-    static func invert(_ t: Tensor, transpose: Bool, flipRows: Bool, flipCols: Bool) -> Tensor {
-        let unflipped = apply(t, transpose: false, flipRows: flipRows, flipCols: flipCols)
-        return transpose ? apply(unflipped, transpose: true, flipRows: false, flipCols: false) : unflipped
     }
 }

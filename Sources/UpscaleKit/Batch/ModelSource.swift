@@ -1,13 +1,15 @@
 import Foundation
 
 /// Where the weights of a run come from, decided from `-m` and `-s` before anything is loaded.
+/// The library carries no weights: the built-in models' names and bytes come from the caller.
 public enum ModelSource: Sendable, Equatable {
     /// A model embedded in the binary, by name (`x2`).
     case builtin(String)
     /// A weights file on disk.
     case file(String)
 
-    /// Resolves `-m NAME|PATH` and `-s SCALE`.
+    /// Resolves `-m NAME|PATH` and `-s SCALE`; throws `ModelError` of kind `.unresolved` when
+    /// neither a file nor a built-in model fits.
     ///
     /// - `-m` naming an existing file wins: that file.
     /// - `-m x2` or `-m x2.bin` with no such file: the built-in model of that name.
@@ -18,8 +20,8 @@ public enum ModelSource: Sendable, Equatable {
         guard let model else {
             let name = "x\(scale ?? 2)"
             guard builtinNames.contains(name) else {
-                throw BatchError(path: name, message: "no built-in model for scale \(scale ?? 2); "
-                    + Self.availableText(builtinNames) + " Pass -m PATH to use a weights file.")
+                throw ModelError("\(name): no built-in model for scale \(scale ?? 2); "
+                    + Self.availableText(builtinNames) + " Pass -m PATH to use a weights file.", kind: .unresolved)
             }
             return .builtin(name)
         }
@@ -27,12 +29,28 @@ public enum ModelSource: Sendable, Equatable {
         let name = model.hasSuffix(".bin") ? String(model.dropLast(4)) : model
         if !model.contains("/"), builtinNames.contains(name) {
             if let scale, name != "x\(scale)" {
-                throw BatchError(path: model, message: "the built-in model \(name) does not upscale by \(scale); drop -s or pick -m x\(scale).")
+                throw ModelError("\(model): the built-in model \(name) does not upscale by \(scale); drop -s or pick -m x\(scale).",
+                                 kind: .unresolved)
             }
             return .builtin(name)
         }
-        throw BatchError(path: model, message: "no such weights file, and no built-in model of that name; "
-            + Self.availableText(builtinNames) + " Check the path.")
+        throw ModelError("\(model): no such weights file, and no built-in model of that name; "
+            + Self.availableText(builtinNames) + " Check the path.", kind: .unresolved)
+    }
+
+    /// Loads the weights: the file, or the built-in model's bytes that `builtin` gives for its name.
+    /// - Throws: `ModelError` (`.unresolved` for a built-in name `builtin` does not know, `.invalid`
+    ///   for a file that cannot be used).
+    public func load(builtin: (String) -> [UInt8]?) throws -> Model {
+        switch self {
+        case .file(let path):
+            return try Model.load(path: path)
+        case .builtin(let name):
+            guard let bytes = builtin(name) else {
+                throw ModelError("\(name): no built-in model of that name; run `upscale models` to list them.", kind: .unresolved)
+            }
+            return try Model(bytes: bytes, name: name)
+        }
     }
 
     static func availableText(_ names: [String]) -> String {

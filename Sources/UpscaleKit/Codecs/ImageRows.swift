@@ -3,14 +3,9 @@
 
 /// Reads an image top to bottom in bands of rows. Orientation is not applied here (see
 /// `orientation`); `ImageCodec.decode` applies it to whole images.
-public protocol ImageRowReader: AnyObject {
+public protocol ImageRowReader: BandSource {
     var format: ImageFormat { get }
-    /// Stored size, before any EXIF orientation.
-    var width: Int { get }
-    var height: Int { get }
-    /// 1 gray or 3 RGB.
-    var colorChannels: Int { get }
-    var hasAlpha: Bool { get }
+    // width, height: the stored size, before any EXIF orientation (BandSource).
     /// 8 or 16.
     var bitDepth: Int { get }
     var metadata: ImageMetadata { get }
@@ -26,9 +21,6 @@ public protocol ImageRowReader: AnyObject {
     var rowsRead: Int { get }
     /// Library warnings so far, "; "-joined (empty when none): data libpng/libjpeg tolerated.
     var warnings: String { get }
-    /// The next band of up to `maxRows` rows: color (1, C, rows, W), alpha (1, 1, rows, W);
-    /// nil when every row has been read (the file's tail is checked before the last band returns).
-    func readBand(maxRows: Int) throws -> ImageBand?
 }
 
 /// Writes an image top to bottom in bands of rows; the file appears (atomically) at `finish()`.

@@ -2,17 +2,43 @@
 // decode = open a band reader, read one band of full height, apply EXIF orientation.
 // encode = open a band writer, write one band of full height, finish (atomic commit).
 
+/// Where an encoded image is read from: a file, or bytes in memory (stdin's, read whole).
+public enum ImageInput {
+    case file(String)
+    case bytes(ImageBytes, name: String)
+
+    /// The path, or the name given to the bytes: what error messages name.
+    public var name: String {
+        switch self {
+        case .file(let path): return path
+        case .bytes(_, let name): return name
+        }
+    }
+
+    func open() throws -> InputSource {
+        switch self {
+        case .file(let path): return try InputSource.open(path: path)
+        case .bytes(let bytes, let name): return try InputSource.memory(bytes, name: name)
+        }
+    }
+}
+
 public enum ImageCodec {
     // MARK: Reading
 
     /// A band reader for a PNG or JPEG file (format from the file's first bytes).
     public static func openReader(path: String, options: DecodeOptions = .init()) throws -> any ImageRowReader {
-        try openReader(source: InputSource.open(path: path), options: options, headerOnly: false)
+        try openReader(.file(path), options: options)
     }
 
     /// A band reader over bytes in memory; `name` is used in error messages.
     public static func openReader(bytes: [UInt8], name: String, options: DecodeOptions = .init()) throws -> any ImageRowReader {
-        try openReader(source: InputSource.memory(bytes, name: name), options: options, headerOnly: false)
+        try openReader(.bytes(ImageBytes(bytes), name: name), options: options)
+    }
+
+    /// A band reader for an encoded image from a file or memory (format from its first bytes).
+    public static func openReader(_ input: ImageInput, options: DecodeOptions = .init()) throws -> any ImageRowReader {
+        try openReader(source: input.open(), options: options, headerOnly: false)
     }
 
     static func openReader(source: InputSource, options: DecodeOptions, headerOnly: Bool) throws -> any ImageRowReader {
@@ -40,12 +66,17 @@ public enum ImageCodec {
     /// Reads the header only (no pixel allocation): size as decoded with `options`
     /// (orientation applied), channels, whether bands can stream and what is held whole.
     public static func probe(path: String, options: DecodeOptions = .init()) throws -> ImageInfo {
-        try probe(source: InputSource.open(path: path), options: options)
+        try probe(.file(path), options: options)
     }
 
     /// `probe` of an image in memory; `name` is used in error messages.
     public static func probe(bytes: [UInt8], name: String, options: DecodeOptions = .init()) throws -> ImageInfo {
-        try probe(source: InputSource.memory(bytes, name: name), options: options)
+        try probe(.bytes(ImageBytes(bytes), name: name), options: options)
+    }
+
+    /// `probe` of an image in a file or in memory.
+    public static func probe(_ input: ImageInput, options: DecodeOptions = .init()) throws -> ImageInfo {
+        try probe(source: input.open(), options: options)
     }
 
     private static func probe(source: InputSource, options: DecodeOptions) throws -> ImageInfo {
@@ -72,7 +103,12 @@ public enum ImageCodec {
     /// Interlaced PNG and progressive JPEG readers decode the whole image at their first band
     /// themselves; their bands, and so the output, still stream.
     public static func openStreamReader(path: String, options: DecodeOptions = .init()) throws -> any ImageRowReader {
-        try oriented({ try openReader(path: path, options: options) }, path: path, options: options, budget: options.maxMemory)
+        try openStreamReader(.file(path), options: options)
+    }
+
+    /// `openStreamReader` for an image in a file or in memory.
+    public static func openStreamReader(_ input: ImageInput, options: DecodeOptions = .init()) throws -> any ImageRowReader {
+        try oriented({ try openReader(input, options: options) }, path: input.name, options: options, budget: options.maxMemory)
     }
 
     /// The reader `open` makes, turned as its EXIF orientation says (when `options` applies it).
@@ -90,7 +126,8 @@ public enum ImageCodec {
 
     /// Decodes a whole PNG or JPEG from memory; `name` is used in error messages.
     public static func decode(bytes: [UInt8], name: String, options: DecodeOptions = .init()) throws -> RasterImage {
-        try decodeAll({ try openReader(bytes: bytes, name: name, options: options) }, path: name, options: options)
+        let input = ImageInput.bytes(ImageBytes(bytes), name: name)
+        return try decodeAll({ try openReader(input, options: options) }, path: name, options: options)
     }
 
     /// The whole image as one band of the oriented reader (one group: the floats hold it all
@@ -131,6 +168,19 @@ public enum ImageCodec {
         return try openWriter(sink: AtomicWrite(path: path, overwrite: options.overwrite), format: format,
                               width: width, height: height, colorChannels: colorChannels, hasAlpha: hasAlpha,
                               bitDepth: bitDepth, metadata: metadata, options: options)
+    }
+
+    /// A band writer whose bytes are spooled to a temporary file and handed to `consume` in order,
+    /// 1 MiB at a time, when `finish()` has completed the image (nothing reaches `consume` when
+    /// the image is not complete): an image for stdout. `name` is used in error messages.
+    public static func openSpooledWriter(name: String, format: ImageFormat, width: Int, height: Int, colorChannels: Int,
+                                         hasAlpha: Bool, bitDepth: Int = 8, metadata: ImageMetadata = .init(),
+                                         options: EncodeOptions = .init(),
+                                         consume: @escaping (UnsafeRawBufferPointer) throws -> Void) throws -> any ImageRowWriter {
+        let spool = try SpooledOutput(name: name)
+        let writer = try openWriter(sink: spool, format: format, width: width, height: height, colorChannels: colorChannels,
+                                    hasAlpha: hasAlpha, bitDepth: bitDepth, metadata: metadata, options: options)
+        return DrainingWriter(writer, spool: spool, consume: consume)
     }
 
     static func openWriter(sink: OutputSink, format: ImageFormat, width: Int, height: Int, colorChannels: Int,
@@ -193,5 +243,28 @@ public enum ImageCodec {
         if let alpha = image.alpha, alpha.shape != [1, 1, shape[2], shape[3]] {
             throw ImageIOError(path: name, message: "alpha has shape \(alpha.shape), expected (1, 1, \(shape[2]), \(shape[3]))")
         }
+    }
+}
+
+/// A writer into a spool that, once the image is complete, hands the spool's bytes on.
+private final class DrainingWriter: ImageRowWriter {
+    private let writer: any ImageRowWriter
+    private let spool: SpooledOutput
+    private let consume: (UnsafeRawBufferPointer) throws -> Void
+
+    init(_ writer: any ImageRowWriter, spool: SpooledOutput, consume: @escaping (UnsafeRawBufferPointer) throws -> Void) {
+        self.writer = writer
+        self.spool = spool
+        self.consume = consume
+    }
+
+    var rowsWritten: Int { writer.rowsWritten }
+    func write(_ band: ImageBand) throws { try writer.write(band) }
+    func abort() { writer.abort() }
+
+    func finish() throws -> [String] {
+        let notes = try writer.finish()   // commits the spool
+        try spool.drain(into: consume)
+        return notes
     }
 }

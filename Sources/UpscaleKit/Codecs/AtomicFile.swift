@@ -91,26 +91,6 @@ public enum AtomicFile {
         }
     }
 
-    /// Allocates the in-flight table now, so that a later `removeAllInFlight()` from a signal
-    /// handler never runs a lazy initializer. Call it before installing your own handler.
-    public static func prepareForSignals() {
-        _ = InFlightRegistry.shared
-    }
-
-    /// Installs handlers for `signals` (default SIGINT, SIGTERM, SIGHUP) that remove every
-    /// in-flight temporary file, then restore the default action and re-raise the signal, so
-    /// the process ends with the usual status (130 for Ctrl-C).
-    public static func installSignalCleanup(signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]) {
-        prepareForSignals()
-        for signalNumber in signals {
-            signal(signalNumber) { received in
-                AtomicFile.removeAllInFlight()
-                signal(received, SIG_DFL)
-                raise(received)
-            }
-        }
-    }
-
     /// The temporary files being written right now (for tests and diagnostics).
     public static var inFlightPaths: [String] {
         let registry = InFlightRegistry.shared

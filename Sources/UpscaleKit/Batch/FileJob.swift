@@ -1,0 +1,187 @@
+// One file of a run: probe the input → check the memory estimate → open the output → the upscale
+// loop → commit. Every input (a file, stdin's bytes) and every output (a file, stdout) goes
+// through the same steps; only the endpoints differ:
+//
+//   input    a file: read band by band from disk; stdin: its bytes, read whole by the caller,
+//            decoded band by band from memory
+//   output   a file: written to a temporary file beside it and renamed over it at the end
+//            (AtomicFile); stdout: spooled to a temporary file and handed to the caller's
+//            `standardOutput` once complete, so stdout gets all of an image or nothing
+//
+// Any failure on the way (a truncated input found at row 9000, a full disk, a cancel) drops the
+// output: nothing appears at the output path, nothing reaches stdout.
+
+import Foundation
+
+/// How every file of a run is upscaled: one value for the whole batch, turned into the codecs'
+/// and the model's options here and nowhere else.
+public struct UpscaleSettings: Sendable {
+    /// Input pixels per tile side; nil: `RunOptions`' default.
+    public var tileSize: Int? = nil
+    /// Worker threads of every parallel loop.
+    public var threads: Int
+    /// Test-time augmentation (8 flips averaged; reads the whole image first).
+    public var tta = false
+    /// Apply a JPEG's EXIF orientation before upscaling.
+    public var applyOrientation = true
+    /// Inputs with more pixels are refused; nil: `DecodeOptions`' default.
+    public var maxPixels: Int? = nil
+    /// Bytes one file may take; nil: `MemoryBudget.defaultBytes`.
+    public var maxMemory: Int? = nil
+    public var jpegQuality = 95
+    /// nil: our fast deflate encoder; 0...9: zlib at that level.
+    public var pngLevel: Int? = nil
+    /// Replace existing outputs.
+    public var overwrite = false
+    /// Under transparent pixels of JPEG outputs.
+    public var background = Background.white
+
+    public init(threads: Int) {
+        self.threads = threads
+    }
+
+    var decode: DecodeOptions {
+        var decode = DecodeOptions()
+        decode.applyOrientation = applyOrientation
+        if let maxPixels { decode.maxPixels = maxPixels }
+        if let maxMemory { decode.maxMemory = maxMemory }
+        return decode
+    }
+
+    func run(isCancelled: @escaping () -> Bool) -> RunOptions {
+        var run = RunOptions()
+        if let tileSize { run.tileSize = tileSize }
+        run.threads = threads
+        run.tta = tta
+        run.isCancelled = isCancelled
+        return run
+    }
+
+    func encode(format: ImageFormat?, outputPixels: Int) -> EncodeOptions {
+        var encode = EncodeOptions.upscaleOutput(pixels: outputPixels)
+        encode.format = format
+        encode.jpegQuality = jpegQuality
+        if let pngLevel {
+            // zlib at the user's level, with libpng's adaptive filters from level 3 on (the
+            // filter search costs about as much as levels 1–2 themselves, and wins little there).
+            encode.pngEncoder = .zlib
+            encode.pngCompressionLevel = pngLevel
+            encode.pngFilters = pngLevel >= 3 ? .adaptive : .paeth
+        }
+        encode.background = background
+        encode.overwrite = overwrite
+        return encode
+    }
+}
+
+/// Progress of one file: tiles done of all its tiles, and output rows written.
+public struct FileProgress: Sendable {
+    public var tilesDone = 0, tilesTotal = 0, rowsDone = 0, rowsTotal = 0
+    public init() {}
+}
+
+/// What one file's upscale was.
+public struct FileResult: Sendable {
+    public var inputWidth: Int, inputHeight: Int
+    public var outputWidth: Int, outputHeight: Int
+    /// Bytes written (the file's size, or what went to stdout).
+    public var bytes: Int?
+    /// The writer's notes (alpha composited for JPEG, library warnings).
+    public var notes: [String]
+}
+
+/// One planned job (`BatchJob`) run with a model and the run's settings.
+public struct FileJob {
+    public let job: BatchJob
+    public let model: Model
+    public let settings: UpscaleSettings
+
+    public init(_ job: BatchJob, model: Model, settings: UpscaleSettings) {
+        self.job = job
+        self.model = model
+        self.settings = settings
+    }
+
+    /// Upscales `job.input` into `job.output` (`-`: stdout).
+    /// - Parameters:
+    ///   - standardInput: stdin's bytes, read when the input is `-`.
+    ///   - standardOutput: receives the encoded image, in order, when the output is `-`.
+    /// - Throws: `ImageIOError` and `ModelError` naming the file, the callbacks' errors,
+    ///   `CancellationError` when `isCancelled` turned true.
+    public func run(standardInput: () throws -> ImageBytes,
+                    standardOutput: @escaping (UnsafeRawBufferPointer) throws -> Void,
+                    progress: @escaping (FileProgress) -> Void,
+                    isCancelled: @escaping () -> Bool) throws -> FileResult {
+        // probe: a bad input creates no folder and no output
+        let decode = settings.decode
+        let input: ImageInput = job.input.isStdin ? .bytes(try standardInput(), name: "stdin") : .file(job.input.path)
+        let info = try ImageCodec.probe(input, options: decode)
+        // The format: -f, else the input's (stdin's by its bytes, a file's by its extension),
+        // else (nil) the output's extension.
+        let format = job.format ?? (job.input.isStdin ? info.format : ImageFormat(path: job.input.path))
+        let (outW, outH) = (model.scale * info.width, model.scale * info.height)
+        let encode = settings.encode(format: format, outputPixels: outW * outH)
+        var stream = StreamOptions()
+        stream.run = settings.run(isCancelled: isCancelled)
+        try model.memoryEstimate(for: info, run: stream.run, format: format ?? ImageFormat(path: job.output) ?? info.format,
+                                 encode: encode)
+            .check(budget: decode.maxMemory, path: input.name, size: (info.width, info.height))
+
+        // open: the input's band reader, the output's band writer
+        let reader = try ImageCodec.openStreamReader(input, options: decode)
+        let metadata = reader.metadata.upscaled(by: model.scale)
+        var streamedBytes = 0
+        let writer: any ImageRowWriter
+        if job.output == "-" {
+            writer = try ImageCodec.openSpooledWriter(
+                name: "stdout", format: format ?? .png, width: outW, height: outH, colorChannels: reader.colorChannels,
+                hasAlpha: reader.hasAlpha, bitDepth: reader.bitDepth, metadata: metadata, options: encode) { bytes in
+                    try standardOutput(bytes)
+                    streamedBytes += bytes.count
+                }
+        } else {
+            try FileJob.createFolder(for: job.output)
+            writer = try ImageCodec.openWriter(path: job.output, width: outW, height: outH,
+                                               colorChannels: reader.colorChannels, hasAlpha: reader.hasAlpha,
+                                               bitDepth: reader.bitDepth, metadata: metadata, options: encode)
+        }
+
+        // upscale, commit
+        let state = ProgressBox()
+        stream.run.progress = { done, total in progress(state.update { $0.tilesDone = done; $0.tilesTotal = total }) }
+        stream.rowsProgress = { done, total in progress(state.update { $0.rowsDone = done; $0.rowsTotal = total }) }
+        let notes: [String]
+        do {
+            try model.upscale(from: reader, to: writer, options: stream)
+            notes = try writer.finish()
+        } catch {
+            writer.abort()
+            throw error
+        }
+        let bytes = job.output == "-" ? streamedBytes
+            : ((try? FileManager.default.attributesOfItem(atPath: job.output)[.size]) as? NSNumber)?.intValue
+        return FileResult(inputWidth: reader.width, inputHeight: reader.height, outputWidth: outW, outputHeight: outH,
+                          bytes: bytes, notes: notes)
+    }
+
+    /// Creates the folder an output goes into, when missing.
+    static func createFolder(for path: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty && !FileManager.default.fileExists(atPath: folder) {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw BatchError(path: folder, message: "cannot create the output folder; check the path and its permissions.")
+            }
+        }
+    }
+
+    /// The progress of one file, updated from the tile workers and the band loop (under a lock).
+    private final class ProgressBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = FileProgress()
+        func update(_ change: (inout FileProgress) -> Void) -> FileProgress {
+            lock.withLock { change(&value); return value }
+        }
+    }
+}

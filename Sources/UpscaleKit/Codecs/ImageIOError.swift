@@ -1,0 +1,32 @@
+// A failed read or write, naming the file, with a kind callers switch on.
+
+/// A failed read or write, naming the file.
+public struct ImageIOError: Error, CustomStringConvertible {
+    /// What went wrong, for callers that react differently (the CLI's hints); the message says it
+    /// to people. Callers never parse `message`.
+    public enum Kind: Sendable, Equatable {
+        /// Anything not listed below: an unreadable, truncated or corrupt input, a failed write.
+        case other
+        /// A well-formed file of a kind this reader does not handle (a CMYK JPEG).
+        case unsupported
+        /// More pixels than `DecodeOptions.maxPixels`.
+        case overPixelLimit
+        /// The path chosen for the file would hold more than `DecodeOptions.maxMemory` bytes.
+        case overMemoryBudget
+        /// The output path was taken, and was left as it is (no `overwrite`). `appearedMeanwhile`:
+        /// it was free when the write began, and another writer created it before the final step.
+        case outputExists(appearedMeanwhile: Bool)
+    }
+
+    public let path: String
+    public let message: String
+    public let kind: Kind
+
+    public init(path: String, message: String, kind: Kind = .other) {
+        self.path = path
+        self.message = message
+        self.kind = kind
+    }
+
+    public var description: String { "\(path): \(message)" }
+}
