@@ -150,14 +150,7 @@ public struct FileJob {
         let state = ProgressBox()
         stream.run.progress = { done, total in progress(state.update { $0.tilesDone = done; $0.tilesTotal = total }) }
         stream.rowsProgress = { done, total in progress(state.update { $0.rowsDone = done; $0.rowsTotal = total }) }
-        let notes: [String]
-        do {
-            try model.upscale(from: reader, to: writer, options: stream)
-            notes = try writer.finish()
-        } catch {
-            writer.abort()
-            throw error
-        }
+        let notes = try model.upscaleAndCommit(from: reader, to: writer, options: stream)
         let bytes = job.output == "-" ? streamedBytes
             : ((try? FileManager.default.attributesOfItem(atPath: job.output)[.size]) as? NSNumber)?.intValue
         return FileResult(inputWidth: reader.width, inputHeight: reader.height, outputWidth: outW, outputHeight: outH,

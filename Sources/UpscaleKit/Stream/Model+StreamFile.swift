@@ -24,11 +24,19 @@ extension Model {
                                                colorChannels: reader.colorChannels, hasAlpha: reader.hasAlpha,
                                                bitDepth: reader.bitDepth, metadata: reader.metadata.upscaled(by: scale),
                                                options: encode)
+        let notes = try upscaleAndCommit(from: reader, to: writer, options: options)
+        return StreamedFile(inputWidth: reader.width, inputHeight: reader.height, outputWidth: outW,
+                            outputHeight: outH, notes: notes)
+    }
+
+    /// The upscale loop into `writer`, then `writer.finish()` (the output appears); on any error
+    /// `writer.abort()` (nothing appears) and the error is rethrown.
+    /// - Returns: the writer's notes.
+    func upscaleAndCommit(from source: any BandSource, to writer: any ImageRowWriter,
+                          options: StreamOptions) throws -> [String] {
         do {
-            try upscale(from: reader, to: writer, options: options)
-            let notes = try writer.finish()
-            return StreamedFile(inputWidth: reader.width, inputHeight: reader.height, outputWidth: outW,
-                                outputHeight: outH, notes: notes)
+            try upscale(from: source, to: writer, options: options)
+            return try writer.finish()
         } catch {
             writer.abort()
             throw error
