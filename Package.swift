@@ -15,6 +15,7 @@ let package = Package(
     name: "upscale",
     products: [
         .library(name: "UpscaleKit", targets: ["UpscaleKit"]),
+        .library(name: "UpscaleModels", targets: ["UpscaleModels"]),
         .executable(name: "upscale", targets: ["upscale"]),
         .executable(name: "upscale-bench", targets: ["upscale-bench"]),
         .executable(name: "upscale-pipeline-bench", targets: ["upscale-pipeline-bench"]),
@@ -30,10 +31,13 @@ let package = Package(
             dependencies: ["CPNG", "CJPEG"],
             swiftSettings: engineSettings
         ),
+        // The built-in models, models/*.bin as generated Swift (tools/embed_models.sh).
+        .target(name: "UpscaleModels"),
         .executableTarget(
             name: "upscale",
             dependencies: [
                 "UpscaleKit",
+                "UpscaleModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: engineSettings
@@ -45,17 +49,17 @@ let package = Package(
         ),
         .executableTarget(
             name: "upscale-pipeline-bench",
-            dependencies: ["UpscaleKit"],
+            dependencies: ["UpscaleKit", "UpscaleModels"],
             swiftSettings: engineSettings
         ),
         .testTarget(
             name: "UpscaleKitTests",
-            dependencies: ["UpscaleKit"],
+            dependencies: ["UpscaleKit", "UpscaleModels"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "UpscaleCLITests",
-            dependencies: ["UpscaleKit"]
+            dependencies: ["UpscaleKit", "UpscaleModels"]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -15,6 +15,7 @@
 // the up filter, and our deflate encoder (Paeth rows); ratios are to the first.
 import Foundation
 import UpscaleKit
+import UpscaleModels
 
 struct Options {
     var input = ""

@@ -1,5 +1,6 @@
 import Foundation
 import UpscaleKit
+import UpscaleModels
 
 /// The CLI's only contact with the engine and the codecs: load a model, upscale one file.
 /// Each step is one library call; everything here turns options into library options.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UpscaleKit
+import UpscaleModels
 
 /// End-to-end runs of the built binary on tiny PNGs written by `TinyPNG` and a tiny test model.
 @Suite struct CLIRunTests {
