@@ -11,14 +11,14 @@ let cpuFlags: [String] = portable ? [] : ["-target-cpu", "native"]
 // SIMD kernels users run, and unoptimised generic SIMD code is ~100x slower.
 let engineSettings: [SwiftSetting] = [.unsafeFlags(["-O"] + cpuFlags)]
 
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
 let package = Package(
     name: "upscale",
     products: [
         .library(name: "UpscaleKit", targets: ["UpscaleKit"]),
         .library(name: "UpscaleModels", targets: ["UpscaleModels"]),
         .executable(name: "upscale", targets: ["upscale"]),
-        .executable(name: "upscale-bench", targets: ["upscale-bench"]),
-        .executable(name: "upscale-pipeline-bench", targets: ["upscale-pipeline-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,6 +26,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        // The engine: no argument parsing and no particular weights.
         .target(
             name: "UpscaleKit",
             dependencies: ["CPNG", "CJPEG"],
@@ -35,21 +36,14 @@ let package = Package(
         .target(name: "UpscaleModels"),
         .executableTarget(
             name: "upscale",
-            dependencies: [
-                "UpscaleKit",
-                "UpscaleModels",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
+            dependencies: ["UpscaleKit", "UpscaleModels", argumentParser],
             swiftSettings: engineSettings
         ),
+        // Micro-benchmarks (benchmarks/README.md). Not a product: `swift build` builds it with the
+        // package, `swift build -c release --product upscale-bench` alone.
         .executableTarget(
             name: "upscale-bench",
-            dependencies: ["UpscaleKit"],
-            swiftSettings: engineSettings
-        ),
-        .executableTarget(
-            name: "upscale-pipeline-bench",
-            dependencies: ["UpscaleKit", "UpscaleModels"],
+            dependencies: ["UpscaleKit", "UpscaleModels", argumentParser],
             swiftSettings: engineSettings
         ),
         .testTarget(
