@@ -51,9 +51,10 @@ let package = Package(
             dependencies: ["UpscaleKit", "UpscaleModels"],
             resources: [.copy("Fixtures")]
         ),
+        // Runs the `upscale` binary; the dependency makes `swift test` build it first.
         .testTarget(
             name: "UpscaleCLITests",
-            dependencies: ["UpscaleKit", "UpscaleModels"]
+            dependencies: ["UpscaleKit", "UpscaleModels", "upscale"]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -296,7 +296,7 @@ import UpscaleModels
         let png = try #require(ws.data("in/0.png"))
         for k in 1..<6 { try ws.write("in/\(k).png", png) }
         let process = Process()
-        let executable: URL = try #require(CLI.executable)
+        let executable = try CLI.executable()
         process.executableURL = executable
         process.arguments = ["in", "-o", "out", "-m", ws.model, "--tta", "-t", "16", "-j", "1", "--json"]
         process.currentDirectoryURL = URL(fileURLWithPath: ws.root)
