@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 import Foundation
 
@@ -9,6 +9,9 @@ let cpuFlags: [String] = portable ? [] : ["-target-cpu", "native"]
 
 // The engine is always optimised, also in debug builds: `swift test` exercises the same
 // SIMD kernels users run, and unoptimised generic SIMD code is ~100x slower.
+// These are `unsafeFlags`. SwiftPM 6.2 and later accept them in a dependency of any kind when the
+// manifest says tools version 6.2 or later (the first line), which is why it does; older SwiftPM
+// refused a version-pinned dependency that had them. README, "Using UpscaleKit from another package".
 let engineSettings: [SwiftSetting] = [.unsafeFlags(["-O"] + cpuFlags)]
 
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
