@@ -2,7 +2,7 @@
 import PackageDescription
 import Foundation
 
-// Release kernels are compiled for the build machine's CPU (AVX2/FMA here) unless
+// Release kernels are compiled for the build machine's CPU (its AVX2 or AVX-512, FMA) unless
 // UPSCALE_PORTABLE=1 is set in the environment of `swift build`: see README, "Portable builds".
 let portable = ProcessInfo.processInfo.environment["UPSCALE_PORTABLE"] == "1"
 let cpuFlags: [String] = portable ? [] : ["-target-cpu", "native"]
