@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Embeds models/*.bin into the library so the `upscale` binary carries its built-in models:
-# it works from any directory and after being copied elsewhere, with no install step.
+# Embeds models/*.bin into the UpscaleModels target so the `upscale` binary carries its built-in
+# models: it works from any directory and after being copied elsewhere, with no install step. The
+# engine library, UpscaleKit, carries no weights; `upscale`, the benchmark and the tests link these.
 #
-#   tools/embed_models.sh            regenerate Sources/UpscaleKit/Model/BuiltinModels.swift
+#   tools/embed_models.sh            regenerate Sources/UpscaleModels/BuiltinModels.swift
 #   tools/embed_models.sh --check    exit 1 if the generated file is out of date
 #
 # Each model becomes one base64 string literal (76-character lines), decoded on first use.
@@ -12,7 +13,7 @@
 set -euo pipefail
 export LC_ALL=C
 root="$(cd "$(dirname "$0")/.." && pwd)"
-out="$root/Sources/UpscaleKit/Model/BuiltinModels.swift"
+out="$root/Sources/UpscaleModels/BuiltinModels.swift"
 
 generate() {
     cat <<'HEADER'
@@ -57,7 +58,7 @@ FOOTER
 
 if [[ "${1:-}" == "--check" ]]; then
     if ! diff -q <(generate) "$out" >/dev/null; then
-        echo "Sources/UpscaleKit/Model/BuiltinModels.swift is out of date with models/*.bin; run tools/embed_models.sh." >&2
+        echo "Sources/UpscaleModels/BuiltinModels.swift is out of date with models/*.bin; run tools/embed_models.sh." >&2
         exit 1
     fi
     exit 0

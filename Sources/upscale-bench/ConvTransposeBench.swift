@@ -1,4 +1,5 @@
 // conv_transpose2d on the shape table of issue #2 (batch 1): median time, GFLOP/s, fraction of peak.
+import ArgumentParser
 import Foundation
 import UpscaleKit
 
@@ -35,15 +36,12 @@ struct ConvTransposeShape {
                 Tensor(shape: [cOut], data: fill(cOut)))
     }
 
-    /// Runs the layer once through the public entry point and returns the seconds it took.
-    func time(_ t: (input: Tensor, weight: Tensor, bias: Tensor), threads: Int) throws -> Double {
-        let start = now()
+    /// Runs the layer once through the public entry point.
+    func run(_ t: (input: Tensor, weight: Tensor, bias: Tensor), threads: Int) throws {
         let out = try convTranspose2d(t.input, weight: t.weight, bias: t.bias, stride: (stride, stride),
                                       padding: (padding, padding), outputPadding: (outputPadding, outputPadding),
                                       groups: groups, dilation: (dilation, dilation), threads: threads)
-        let seconds = now() - start
         precondition(out.count > 0)
-        return seconds
     }
 
     /// 2 · multiply-accumulates, the useful flops (none on the zeros striding inserts).
@@ -52,36 +50,45 @@ struct ConvTransposeShape {
     }
 }
 
-enum ConvTransposeBench {
-    static func main(_ options: BenchOptions) throws {
-        let shapes = try options.shape.map { name in
-            guard let s = ConvTransposeShape.table.first(where: { $0.name == name }) else {
-                throw BenchError("unknown shape \(name); known: \(ConvTransposeShape.table.map(\.name).joined(separator: ", "))")
-            }
-            return [s]
-        } ?? ConvTransposeShape.table
-        if options.serve { return try serve(shapes[0], threads: options.threads) }
+struct ConvTransposeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convt",
+        abstract: "Time conv_transpose2d on the issue-2 shape table: median, GFLOP/s, fraction of peak."
+    )
 
-        let peak = Peak.measure(threads: options.threads)
+    @OptionGroup var timing: ThreadsAndReps
+
+    @Option(help: "Only this shape of the table (\(ConvTransposeShape.table.map(\.name).joined(separator: ", "))).")
+    var shape: String?
+
+    @Flag(help: "Time one call per \"run\" line on stdin (benchmarks/torch_convt.py drives it).")
+    var serve = false
+
+    func validate() throws {
+        if let shape, !ConvTransposeShape.table.contains(where: { $0.name == shape }) {
+            throw ValidationError("Unknown shape \(shape); known: \(ConvTransposeShape.table.map(\.name).joined(separator: ", ")).")
+        }
+    }
+
+    func run() throws {
+        let shapes = ConvTransposeShape.table.filter { shape == nil || $0.name == shape }
+        let threads = timing.threads
+        if serve { return try Self.serve(shapes[0], threads: threads) }
+
+        let peak = Peak.measure(threads: threads)
         print(peak.summary)
-        print("conv_transpose2d, batch 1, \(options.threads) threads, \(options.reps) runs after 1 warm-up.")
-        print("GFLOP/s = 2·MACs / median wall time. '% peak' = GFLOP/s / the \(options.threads)-thread peak measured")
+        print("conv_transpose2d, batch 1, \(threads) threads, \(timing.reps) runs after 1 warm-up.")
+        print("GFLOP/s = 2·MACs / median wall time. '% peak' = GFLOP/s / the \(threads)-thread peak measured")
         print("above (wall time, same conditions). '% core (CPU)' = 2·MACs / CPU seconds of the runs / the")
         print("per-core peak: the kernel's efficiency whatever share of a shared machine it got.")
         print("name              median ms    min ms   GFLOP/s    % peak  % core (CPU)")
         for shape in shapes {
             let t = shape.tensors()
-            _ = try shape.time(t, threads: options.threads)
-            var times: [Double] = [], cpuTimes: [Double] = []
-            for _ in 0..<options.reps {
-                let cpuStart = cpuNow()
-                times.append(try shape.time(t, threads: options.threads))
-                cpuTimes.append(cpuNow() - cpuStart)
-            }
-            let seconds = median(times), gflops = shape.flops / seconds / 1e9
-            let cpuGflops = shape.flops / median(cpuTimes) / 1e9
+            let series = try Timing.series(reps: timing.reps) { try shape.run(t, threads: threads) }
+            let seconds = series.medianWall, gflops = shape.flops / seconds / 1e9
+            let cpuGflops = shape.flops / series.medianCPU / 1e9
             print(shape.name.padding(toLength: 16, withPad: " ", startingAt: 0) +
-                  String(format: " %10.2f %9.2f %9.1f %9.1f %13.1f", seconds * 1e3, times.min()! * 1e3, gflops,
+                  String(format: " %10.2f %9.2f %9.1f %9.1f %13.1f", seconds * 1e3, series.minWall * 1e3, gflops,
                          100 * gflops / peak.wallMulti, 100 * cpuGflops / peak.perCore))
         }
     }
@@ -90,11 +97,11 @@ enum ConvTransposeBench {
     /// "run" line read from stdin and prints its milliseconds; stops at end of input or "quit".
     static func serve(_ shape: ConvTransposeShape, threads: Int) throws {
         let t = shape.tensors()
-        _ = try shape.time(t, threads: threads)
+        try shape.run(t, threads: threads)
         print("ready")
         fflush(stdout)
         while let line = readLine(), line != "quit" {
-            print(String(format: "%.4f", try shape.time(t, threads: threads) * 1e3))
+            print(String(format: "%.4f", try Timing.of { try shape.run(t, threads: threads) }.wall * 1e3))
             fflush(stdout)
         }
     }

@@ -2,27 +2,66 @@
 //
 // 12 accumulators hide the FMA latency (4 cycles × 2 pipes on Zen 3 needs ≥ 8 in flight).
 // flops = iterations × 12 accumulators × 8 lanes × 2 (multiply + add).
+import ArgumentParser
 import UpscaleKit
 
-/// GFLOP/s of `threads` workers each running the FMA loop, best of `runs` runs, by wall time and
-/// per core by CPU time.
-func measurePeak(threads: Int, iterations: Int = 20_000_000, runs: Int = 5) -> (wall: Double, perCoreCPU: Double) {
-    var best = (wall: 0.0, perCoreCPU: 0.0)
-    for _ in 0..<runs {
+struct PeakCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "peak",
+        abstract: "Measure this machine's FP32 FMA peak, per core and on 1 and T threads."
+    )
+
+    @Option(help: "Worker threads.")
+    var threads = 2
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be a positive integer.") }
+    }
+
+    func run() {
+        print(Peak.measure(threads: threads).summary)
+    }
+}
+
+/// The FMA peak: per core (by CPU time, which contention on a shared machine does not change),
+/// and by wall time on 1 and on `threads` workers (which it does).
+struct Peak {
+    var perCore: Double
+    var wallSingle: Double
+    var wallMulti: Double
+    var threads: Int
+
+    static func measure(threads: Int) -> Peak {
+        let one = best(threads: 1), many = best(threads: threads)
+        return Peak(perCore: max(one.perCoreCPU, many.perCoreCPU), wallSingle: one.wall, wallMulti: many.wall,
+                    threads: threads)
+    }
+
+    var summary: String {
+        String(format: "FP32 FMA peak: %.1f GFLOP/s per core (CPU time); measured by wall time: %.1f GFLOP/s on 1 thread, %.1f GFLOP/s on %d threads (%d idle cores would give %.1f)",
+               perCore, wallSingle, wallMulti, threads, threads, perCore * Double(threads))
+    }
+
+    /// GFLOP/s of `threads` workers each running the FMA loop, best of `runs` runs, by wall time and
+    /// per core by CPU time.
+    static func best(threads: Int, iterations: Int = 20_000_000, runs: Int = 5) -> (wall: Double, perCoreCPU: Double) {
+        var best = (wall: 0.0, perCoreCPU: 0.0)
         let sinks = UnsafeMutablePointer<Float>.allocate(capacity: threads)
         defer { sinks.deallocate() }
-        let (start, cpuStart) = (now(), cpuNow())
-        // Worker t owns sinks[t].
-        // Worker t owns sinks[t] alone.
-        parallelFor(threads, threads: threads) { t in sinks[t] = fmaLoop(iterations, seed: Float(t + 1)) }
-        let (seconds, cpuSeconds) = (now() - start, cpuNow() - cpuStart)
-        precondition((0..<threads).allSatisfy { sinks[$0].isFinite })
-        let flops = Double(iterations * threads * 12 * 8 * 2)
-        best.wall = max(best.wall, flops / seconds / 1e9)
-        best.perCoreCPU = max(best.perCoreCPU, flops / cpuSeconds / 1e9)
+        for _ in 0..<runs {
+            // Worker t owns sinks[t] alone.
+            let timing = Timing.of {
+                parallelFor(threads, threads: threads) { t in sinks[t] = fmaLoop(iterations, seed: Float(t + 1)) }
+            }
+            precondition((0..<threads).allSatisfy { sinks[$0].isFinite })
+            let flops = Double(iterations * threads * 12 * 8 * 2)
+            best.wall = max(best.wall, flops / timing.wall / 1e9)
+            best.perCoreCPU = max(best.perCoreCPU, flops / timing.cpu / 1e9)
+        }
+        return best
     }
-    return best
 }
+
 @inline(never)
 func fmaLoop(_ iterations: Int, seed: Float) -> Float {
     typealias V = SIMD8<Float>
@@ -37,28 +76,4 @@ func fmaLoop(_ iterations: Int, seed: Float) -> Float {
     }
     let sum = ((x0 + x1) + (x2 + x3)) + ((x4 + x5) + (x6 + x7)) + ((x8 + x9) + (x10 + x11))
     return sum.sum()
-}
-
-/// The FMA peak: per core (by CPU time, which contention on a shared machine does not change),
-/// and by wall time on 1 and on `threads` workers (which it does).
-struct Peak {
-    var perCore: Double
-    var wallSingle: Double
-    var wallMulti: Double
-    var threads: Int
-
-    static func measure(threads: Int) -> Peak {
-        let one = measurePeak(threads: 1), many = measurePeak(threads: threads)
-        return Peak(perCore: max(one.perCoreCPU, many.perCoreCPU), wallSingle: one.wall, wallMulti: many.wall,
-                    threads: threads)
-    }
-
-    var summary: String {
-        String(format: "FP32 FMA peak: %.1f GFLOP/s per core (CPU time); measured by wall time: %.1f GFLOP/s on 1 thread, %.1f GFLOP/s on %d threads (%d idle cores would give %.1f)",
-               perCore, wallSingle, wallMulti, threads, threads, perCore * Double(threads))
-    }
-}
-
-func printPeak(threads: Int) {
-    print(Peak.measure(threads: threads).summary)
 }

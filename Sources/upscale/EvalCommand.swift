@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import UpscaleKit
+import UpscaleModels
 
 /// `upscale eval`: the super-resolution literature's quality protocol, run through this engine.
 struct EvalCommand: ParsableCommand {

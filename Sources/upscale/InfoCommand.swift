@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import UpscaleKit
+import UpscaleModels
 
 /// `upscale info FILE`: what a weights file holds, or why it cannot be loaded.
 struct InfoCommand: ParsableCommand {

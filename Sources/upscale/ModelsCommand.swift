@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import UpscaleKit
+import UpscaleModels
 
 /// `upscale models`: the models embedded in this binary.
 struct ModelsCommand: ParsableCommand {

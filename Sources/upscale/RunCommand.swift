@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import UpscaleKit
+import UpscaleModels
 
 /// `upscale [run] INPUT... [-o OUTPUT]`: the default subcommand.
 struct RunCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UpscaleKit
+import UpscaleModels
 
 /// The embedded models are exactly models/*.bin: regenerate with tools/embed_models.sh when this fails.
 @Test func embeddedModelsEqualModelsFolder() throws {

@@ -233,7 +233,7 @@ struct BackgroundRun {
          stderr: FileHandle? = nil, shell: String? = nil) throws {
         self.folder = folder
         self.name = name
-        let executable = try #require(CLI.executable)
+        let executable = try CLI.executable()
         if let shell {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments = ["-c", shell, executable.path] + arguments

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UpscaleKit
+import UpscaleModels
 
 /// The wording of messages: each says what is wrong with which file, and only what is true.
 @Suite struct CLIMessageTests {

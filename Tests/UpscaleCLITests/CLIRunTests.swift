@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UpscaleKit
+import UpscaleModels
 
 /// End-to-end runs of the built binary on tiny PNGs written by `TinyPNG` and a tiny test model.
 @Suite struct CLIRunTests {
@@ -295,7 +296,7 @@ import UpscaleKit
         let png = try #require(ws.data("in/0.png"))
         for k in 1..<6 { try ws.write("in/\(k).png", png) }
         let process = Process()
-        let executable: URL = try #require(CLI.executable)
+        let executable = try CLI.executable()
         process.executableURL = executable
         process.arguments = ["in", "-o", "out", "-m", ws.model, "--tta", "-t", "16", "-j", "1", "--json"]
         process.currentDirectoryURL = URL(fileURLWithPath: ws.root)

@@ -10,35 +10,40 @@ struct CLIResult {
 }
 
 enum CLI {
-    /// The `upscale` binary beside the test bundle (`swift test` builds every product into one folder),
-    /// or `UPSCALE_BIN` when set; falls back to this package's `.build/{debug,release}/upscale`.
-    static let executable: URL? = {
-        let fm = FileManager.default
-        if let path = ProcessInfo.processInfo.environment["UPSCALE_BIN"] { return URL(fileURLWithPath: path) }
-        var folders: [URL] = []
-        if let exe = Bundle.main.executableURL { folders.append(exe.deletingLastPathComponent()) }
-        folders.append(Bundle.main.bundleURL.deletingLastPathComponent())
-        folders.append(Bundle.main.bundleURL)
-        folders.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        folders.append(packageRoot.appendingPathComponent(".build/debug"))
-        folders.append(packageRoot.appendingPathComponent(".build/release"))
-        for folder in folders {
-            let candidate = folder.appendingPathComponent("upscale")
-            var isDir: ObjCBool = false
-            if fm.fileExists(atPath: candidate.path, isDirectory: &isDir), !isDir.boolValue,
-               fm.isExecutableFile(atPath: candidate.path) {
-                return candidate
-            }
+    /// The `upscale` binary under test: `UPSCALE_BIN` when set, else the one beside the running test
+    /// product. `swift test` builds both into the same folder, `.build/<triple>/<debug|release>/`
+    /// (UpscaleCLITests depends on the `upscale` target, so it is built first), so this is the binary
+    /// of the sources being tested, never one left over from another build configuration.
+    /// - Throws: `MissingBinary`, saying where it looked and what to do.
+    static func executable() throws -> URL { try located.get() }
+
+    private static let located: Result<URL, MissingBinary> = {
+        let candidate: URL
+        if let path = ProcessInfo.processInfo.environment["UPSCALE_BIN"] {
+            candidate = URL(fileURLWithPath: path)
+        } else if let testProduct = Bundle.main.executableURL {
+            // On Linux the test product is itself an executable, `upscalePackageTests.xctest`.
+            candidate = testProduct.deletingLastPathComponent().appendingPathComponent("upscale")
+        } else {
+            return .failure(MissingBinary(description: "cannot tell where the test product is to find the upscale binary beside it; set UPSCALE_BIN to the binary to test"))
         }
-        return nil
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isFolder), !isFolder.boolValue,
+              FileManager.default.isExecutableFile(atPath: candidate.path) else {
+            let from = ProcessInfo.processInfo.environment["UPSCALE_BIN"] != nil ? " (from UPSCALE_BIN)" : ""
+            return .failure(MissingBinary(description: "no upscale executable at \(candidate.path)\(from); run the tests with `swift test`, which builds it, or set UPSCALE_BIN to the binary to test"))
+        }
+        return .success(candidate)
     }()
+
+    struct MissingBinary: Error, CustomStringConvertible {
+        var description: String
+    }
 
     /// Runs `upscale arguments...` in `directory` with `stdin` bytes; never a shell.
     static func run(_ arguments: [String], in directory: String? = nil, stdin: Data? = nil,
                     environment: [String: String] = [:]) throws -> CLIResult {
-        let exe = try #require(executable, "the upscale executable was not found; run `swift build` first or set UPSCALE_BIN")
+        let exe = try executable()
         let process = Process()
         process.executableURL = exe
         process.arguments = arguments

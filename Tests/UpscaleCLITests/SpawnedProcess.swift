@@ -22,7 +22,7 @@ enum Spawned {
     /// `arguments` name files by absolute paths (the child runs in this process's directory);
     /// stdout and stderr go through files in `directory`.
     static func run(_ arguments: [String], in directory: String) throws -> Result {
-        let exe = try #require(CLI.executable, "the upscale executable was not found")
+        let exe = try CLI.executable()
         let outPath = directory + "/.stdout-\(UUID().uuidString)", errPath = directory + "/.stderr-\(UUID().uuidString)"
         defer { unlink(outPath); unlink(errPath) }
         var actions = posix_spawn_file_actions_t()

@@ -6,6 +6,7 @@ import CPNG
 import Foundation
 import Testing
 @testable import UpscaleKit
+import UpscaleModels
 
 private func wholeImageBytes(_ model: Model, input: String, format: ImageFormat, encode: EncodeOptions) throws -> [UInt8] {
     let image = try ImageCodec.decode(path: input)

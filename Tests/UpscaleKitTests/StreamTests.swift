@@ -6,6 +6,7 @@
 import Foundation
 import Testing
 @testable import UpscaleKit
+import UpscaleModels
 
 /// Collects written bands in memory (the streaming path's output, as floats).
 final class CollectingWriter: ImageRowWriter {

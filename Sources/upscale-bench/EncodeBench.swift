@@ -1,0 +1,37 @@
+// PNG encoding alone of one decoded image (give it an upscaled output), in memory, on one thread,
+// rotating three settings: zlib level 6 with libpng's adaptive filters (libpng's default), zlib
+// level 2 with the up filter, and our deflate encoder (Paeth rows). Ratios are to the first.
+import ArgumentParser
+import UpscaleKit
+
+struct EncodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "encode",
+        abstract: "Time PNG encoders on one decoded image: zlib level 6, zlib level 2 with up, ours."
+    )
+
+    @Argument(help: "A PNG or JPEG image to encode, e.g. an upscaled output.")
+    var input: String
+
+    @Option(help: "Timed rounds, after one warm-up run.")
+    var reps = 5
+
+    func validate() throws {
+        guard reps >= 1 else { throw ValidationError("--reps must be a positive integer.") }
+    }
+
+    func run() throws {
+        let image = try ImageCodec.decode(path: input)
+        var steps = InterleavedSteps()
+        func add(_ name: String, _ configure: (inout EncodeOptions) -> Void) {
+            var encode = EncodeOptions()
+            configure(&encode)
+            steps.add(name) { [encode] in try ImageCodec.encode(image, format: .png, options: encode).count }
+        }
+        add("zlib6") { _ in }
+        add("zlib2up") { $0.pngCompressionLevel = 2; $0.pngFilters = .up }
+        add("ours") { $0.pngEncoder = .fastDeflate }
+        print("input \(input): \(image.width)×\(image.height), \(reps) reps")
+        try steps.runAndReport(reps: reps)
+    }
+}

@@ -1,0 +1,56 @@
+// upscale-bench: micro-benchmarks of the engine (not tests; see benchmarks/README.md).
+//
+//   upscale-bench peak      this machine's FP32 FMA peak, on 1 and T threads
+//   upscale-bench convt     conv_transpose2d on the issue-2 shape table (--serve: for torch_convt.py)
+//   upscale-bench net       a model's whole stack through the tiled runner (--serve: for compare.py)
+//   upscale-bench layers    each layer of a model alone, on tile-sized feature maps
+//   upscale-bench pipeline  file → upscale → file against the network alone, in one process
+//   upscale-bench encode    PNG encoders on one decoded image
+import ArgumentParser
+import UpscaleKit
+
+@main
+struct UpscaleBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "upscale-bench",
+        abstract: "Time the engine's kernels, networks and pipeline.",
+        subcommands: [PeakCommand.self, ConvTransposeCommand.self, NetworkCommand.self, LayerCommand.self,
+                      PipelineCommand.self, EncodeCommand.self]
+    )
+
+    static func main() {
+        ProcessMemory.keepFreedMemory()   // as `upscale` does
+        main(nil)
+    }
+}
+
+/// `--threads` and `--reps`, as most subcommands take them.
+struct ThreadsAndReps: ParsableArguments {
+    @Option(help: "Worker threads.")
+    var threads = 2
+
+    @Option(help: "Timed runs, after one warm-up run.")
+    var reps = 7
+
+    func validate() throws {
+        guard threads >= 1, reps >= 1 else { throw ValidationError("--threads and --reps must be positive integers.") }
+    }
+}
+
+/// `HxW`, e.g. `1080x1920`.
+struct ImageSize: ExpressibleByArgument {
+    var height: Int
+    var width: Int
+
+    init?(argument: String) {
+        let parts = argument.split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2, parts.allSatisfy({ $0 > 0 }) else { return nil }
+        (height, width) = (parts[0], parts[1])
+    }
+}
+
+/// A benchmark that cannot run as asked; the message says why.
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
