@@ -11,6 +11,8 @@
 //                                                     (benchmarks/compare.py drives --serve)
 //   upscale-bench layers --model PATH [--tile N] [--threads T] [--reps R]
 //                                                     each layer alone on tile-sized feature maps
+//   upscale-bench kernels [--threads T] [--reps R] [--shape NAME]
+//                                                     wide vs narrow conv kernel, paired, issue 17's layers
 import Foundation
 import UpscaleKit
 
@@ -30,8 +32,11 @@ do {
     case "layers":
         let options = try BenchOptions(Array(arguments.dropFirst()))
         try LayerBench.main(options)
+    case "kernels":
+        let options = try BenchOptions(Array(arguments.dropFirst()))
+        try KernelBench.main(options)
     default:
-        print("usage: upscale-bench peak|convt|net|layers [--threads T] [--reps R] [--shape NAME] [--serve]")
+        print("usage: upscale-bench peak|convt|net|layers|kernels [--threads T] [--reps R] [--shape NAME] [--serve]")
         print("       upscale-bench net --model PATH --input FILE --size HxW [--tile N] [--output FILE]")
         print("shapes: \(ConvTransposeShape.table.map(\.name).joined(separator: ", "))")
         exit(arguments.isEmpty || arguments.first == "--help" ? 0 : 2)

@@ -1,6 +1,7 @@
 // A reusable conv_transpose2d: weights repacked once for the fast kernel, then `run` on any
 // number of inputs or tiles. The math is in ConvTranspose2D.swift, the phase geometry in
-// ConvTranspose2D+Phases.swift, the kernel in ConvTranspose2D+Fast.swift.
+// ConvTranspose2D+Phases.swift, the kernels in ConvTranspose2D+Fast.swift (pixels in SIMD lanes, every
+// layer) and ConvTranspose2D+Wide.swift (output channels in SIMD lanes, stride-1 layers with many channels).
 //
 //   out[n, g·cOutG + co, oh, ow] = act( bias[co'] + Σ_ci Σ_(a, b) x[n, g·cInG + ci, q + offH[a], r + offW[b]] · W[ci', co, kh[a], kw[b]] )
 //
@@ -52,8 +53,10 @@ public struct ConvTranspose2DPlan: Sendable {
     let phasesW: [ConvTransposeAxisPhase]   // sW phases
     let blocks: [ConvTransposeChannelBlock] // output channels of a group, in kernel-sized blocks
     let slotTables: [[ConvTransposeSlotTable]] // [rows index][group], rows ∈ ConvTransposeKernelShape.rowChoices
-    let packed: [Float]                // (g, block, ph, pw, a, ci, b, c); see `pack`
+    let packed: [Float]                // (g, block, ph, pw, a, ci, b, c); see `pack`; empty with `wide`
     let packedOffsets: [Int]           // (g, block, ph, pw) -> start in `packed`
+    /// The wide kernel's weights when the layer takes it (stride 1, many channels: +Wide), else nil.
+    let wide: ConvTransposeWidePack?
 
     /// Validates the layer parameters as PyTorch does and repacks `weight` for the fast kernel.
     ///
@@ -61,11 +64,14 @@ public struct ConvTranspose2DPlan: Sendable {
     ///   - weight: `(Cin, Cout/groups, kH, kW)`, PyTorch's layout.
     ///   - bias: `(Cout)` or nil.
     ///   - epilogue: activation fused into the store (`.prelu` takes 1 or Cout slopes).
+    ///   - kernel: `.automatic` (the wide kernel where it applies) or `.narrow` (tests and benchmarks
+    ///     compare the two; both give the same bits).
     /// - Throws: `ConvTransposeError` naming the offending parameter.
     public init(weight: Tensor, bias: Tensor? = nil,
                 stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
                 outputPadding: (Int, Int) = (0, 0), groups: Int = 1,
-                dilation: (Int, Int) = (1, 1), epilogue: Epilogue = .none) throws {
+                dilation: (Int, Int) = (1, 1), epilogue: Epilogue = .none,
+                kernel: ConvTranspose2DKernelChoice = .automatic) throws {
         guard weight.rank == 4 else {
             throw ConvTransposeError("conv_transpose2d: expected a 4D weight (Cin, Cout/groups, kH, kW), but got weight of size \(weight.shape)")
         }
@@ -112,7 +118,13 @@ public struct ConvTranspose2DPlan: Sendable {
         self.phasesW = phasesW
         self.slotTables = ConvTransposeKernelShape.rowChoices.map { ConvTransposeSlotTable.tables(phasesH, rows: $0) }
         self.blocks = ConvTransposeChannelBlock.split(geometry.outChannelsPerGroup)
-        (self.packed, self.packedOffsets) = Self.pack(weight.data, geometry, blocks, phasesH, phasesW)
+        if kernel == .automatic && ConvTransposeWidePack.applies(geometry) {
+            self.wide = ConvTransposeWidePack(weight: weight.data, bias: biasValues, slopes: slopes, geometry)
+            (self.packed, self.packedOffsets) = ([], [])
+        } else {
+            self.wide = nil
+            (self.packed, self.packedOffsets) = Self.pack(weight.data, geometry, blocks, phasesH, phasesW)
+        }
     }
 
     /// The shape `run` returns for an input of shape `inputShape`.
@@ -206,6 +218,14 @@ public struct ConvTranspose2DPlan: Sendable {
     func packedOffset(group: Int, block: Int, ph: Int, pw: Int) -> Int {
         packedOffsets[((group * blocks.count + block) * phasesH.count + ph) * phasesW.count + pw]
     }
+}
+
+/// Which kernel a plan runs.
+public enum ConvTranspose2DKernelChoice: Sendable, Equatable {
+    /// The wide kernel (+Wide: stride 1, many channels) where it applies, else the narrow one.
+    case automatic
+    /// Always the narrow kernel (+Fast).
+    case narrow
 }
 
 /// How the epilogue treats an accumulated value (slopes come from the plan, per channel).
