@@ -242,16 +242,15 @@ struct ConvTransposeWideArgs {
 /// registers and these tiles spill: re-measure there before relying on them.
 enum ConvTransposeWideKernel<let CV: Int, let P: Int> {
     typealias Vector = SIMD16<Float>
-    static var channelVectors: Int { CV }
-    static var pixels: Int { P }
 
     /// Pixels of a segment that go through the stack buffer at a time.
     static var stagePixels: Int { 48 }
 
     /// The segment's tiles side by side. Each tile's activated channel vectors go to a stack buffer
     /// (pixels, CV·lanes); every `stagePixels` pixels the buffer is written out channel by channel
-    /// (the output is NCHW): one contiguous run per channel, instead of a few pixels in each of
-    /// CV·lanes output planes per tile, which measured 10% of the kernel's time.
+    /// (the output is NCHW): one contiguous run per channel instead of P pixels in each of CV·lanes
+    /// output planes per tile. (Measured within the noise of storing per tile; the stores and the
+    /// output's memory traffic together are about a tenth of the kernel's time, see BENCHMARKS.md.)
     @inline(never)
     static func run(_ k: ConvTransposeWideArgs) {
         precondition(24 % P == 0 && stagePixels % P == 0, "a tile's pixels divide ConvTranspose2DWide.chunkUnit")
