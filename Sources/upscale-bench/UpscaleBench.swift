@@ -4,6 +4,7 @@
 //   upscale-bench convt     conv_transpose2d on the issue-2 shape table (--serve: for torch_convt.py)
 //   upscale-bench net       a model's whole stack through the tiled runner (--serve: for compare.py)
 //   upscale-bench layers    each layer of a model alone, on tile-sized feature maps
+//   upscale-bench kernels   the wide vs the narrow conv kernel on issue 17's layers, paired
 //   upscale-bench pipeline  file → upscale → file against the network alone, in one process
 //   upscale-bench encode    PNG encoders on one decoded image
 import ArgumentParser
@@ -15,7 +16,7 @@ struct UpscaleBench: ParsableCommand {
         commandName: "upscale-bench",
         abstract: "Time the engine's kernels, networks and pipeline.",
         subcommands: [PeakCommand.self, ConvTransposeCommand.self, NetworkCommand.self, LayerCommand.self,
-                      PipelineCommand.self, EncodeCommand.self]
+                      KernelCommand.self, PipelineCommand.self, EncodeCommand.self]
     )
 
     static func main() {

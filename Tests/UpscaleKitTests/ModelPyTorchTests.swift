@@ -30,7 +30,7 @@ import Testing
     }
 
     @Test(arguments: ["mixed_rgb_x2_f32", "mixed_y_x3_f16", "thin_collapsible_x3"])
-    func runStackMatchesPyTorch(name: String) throws {
+    func stackOutputMatchesPyTorch(name: String) throws {
         let model = try Model.load(path: try Self.fixture(name + ".bin"))
         let (input, expected) = try Self.io(try Self.fixture(name + ".io.safetensors"))
         #expect(model.metadata["name"] == name)

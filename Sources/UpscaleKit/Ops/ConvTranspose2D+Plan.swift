@@ -1,6 +1,7 @@
 // A reusable conv_transpose2d: weights repacked once for the fast kernel, then `run` on any
 // number of inputs or tiles. The math is in ConvTranspose2D.swift, the phase geometry in
-// ConvTranspose2D+Phases.swift, the kernel in ConvTranspose2D+Fast.swift.
+// ConvTranspose2D+Phases.swift, the kernels in ConvTranspose2D+Fast.swift (pixels in SIMD lanes, every
+// layer) and ConvTranspose2D+Wide.swift (output channels in SIMD lanes, stride-1 layers with many channels).
 //
 //   out[n, g·cOutG + co, oh, ow] = act( bias[co'] + Σ_ci Σ_(a, b) x[n, g·cInG + ci, q + offH[a], r + offW[b]] · W[ci', co, kh[a], kw[b]] )
 //
@@ -25,7 +26,6 @@ public struct ConvTranspose2DPlan: Sendable {
     public let inChannels: Int
     public let outChannels: Int
     public let groups: Int
-    public let kernelSize: (height: Int, width: Int)
     public let stride: (Int, Int)
     public let padding: (Int, Int)
     public let outputPadding: (Int, Int)
@@ -43,8 +43,10 @@ public struct ConvTranspose2DPlan: Sendable {
     let phasesW: [ConvTransposeAxisPhase]   // sW phases
     let blocks: [ConvTransposeChannelBlock] // output channels of a group, in kernel-sized blocks
     let slotTables: [[ConvTransposeSlotTable]] // [rows index][group], rows ∈ ConvTransposeKernelShape.rowChoices
-    let packed: [Float]                // (g, block, ph, pw, a, ci, b, c); see `pack`
+    let packed: [Float]                // (g, block, ph, pw, a, ci, b, c); see `pack`; empty with `wide`
     let packedOffsets: [Int]           // (g, block, ph, pw) -> start in `packed`
+    /// The wide kernel's weights when the layer takes it (stride 1, many channels: +Wide), else nil.
+    let wide: ConvTransposeWidePack?
 
     /// Validates the layer parameters as PyTorch does and repacks `weight` for the fast kernel.
     ///
@@ -52,11 +54,14 @@ public struct ConvTranspose2DPlan: Sendable {
     ///   - weight: `(Cin, Cout/groups, kH, kW)`, PyTorch's layout.
     ///   - bias: `(Cout)` or nil.
     ///   - epilogue: the activation after the conv (`.prelu` takes 1 or Cout slopes).
+    ///   - kernel: `.automatic` (the wide kernel where it applies) or `.narrow` (tests and benchmarks
+    ///     compare the two; both give the same bits).
     /// - Throws: `ConvTransposeError` naming the offending parameter.
     public init(weight: Tensor, bias: Tensor? = nil,
                 stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
                 outputPadding: (Int, Int) = (0, 0), groups: Int = 1,
-                dilation: (Int, Int) = (1, 1), epilogue: Epilogue = .none) throws {
+                dilation: (Int, Int) = (1, 1), epilogue: Epilogue = .none,
+                kernel: ConvTranspose2DKernelChoice = .automatic) throws {
         let geometry = try Self.check(weightShape: weight.shape, biasShape: bias?.shape, stride: stride, padding: padding,
                                       outputPadding: outputPadding, groups: groups, dilation: dilation, epilogue: epilogue)
         let cOut = geometry.outChannels
@@ -81,7 +86,6 @@ public struct ConvTranspose2DPlan: Sendable {
         self.inChannels = geometry.inChannels
         self.outChannels = cOut
         self.groups = groups
-        self.kernelSize = (geometry.kernelHeight, geometry.kernelWidth)
         self.stride = stride
         self.padding = padding
         self.outputPadding = outputPadding
@@ -99,7 +103,13 @@ public struct ConvTranspose2DPlan: Sendable {
         self.phasesW = phasesW
         self.slotTables = ConvTransposeKernelShape.rowChoices.map { ConvTransposeSlotTable.tables(phasesH, rows: $0) }
         self.blocks = ConvTransposeChannelBlock.split(geometry.outChannelsPerGroup)
-        (self.packed, self.packedOffsets) = Self.pack(weight.data, geometry, blocks, phasesH, phasesW)
+        if kernel == .automatic && ConvTransposeWidePack.applies(geometry) {
+            self.wide = ConvTransposeWidePack(weight: weight.data, bias: biasValues, slopes: slopes, geometry)
+            (self.packed, self.packedOffsets) = ([], [])
+        } else {
+            self.wide = nil
+            (self.packed, self.packedOffsets) = Self.pack(weight.data, geometry, blocks, phasesH, phasesW)
+        }
     }
 
     /// Every check of the layer's parameters that does not depend on the image, as PyTorch makes
@@ -220,6 +230,14 @@ public struct ConvTranspose2DPlan: Sendable {
     }
 }
 
+/// Which kernel a plan runs.
+public enum ConvTranspose2DKernelChoice: Sendable, Equatable {
+    /// The wide kernel (+Wide: stride 1, many channels) where it applies, else the narrow one.
+    case automatic
+    /// Always the narrow kernel (+Fast).
+    case narrow
+}
+
 /// How the epilogue treats an accumulated value (slopes come from the plan, per channel).
 enum ConvTransposeActivationMode: Sendable {
     case identity, relu, slopes
@@ -270,20 +288,4 @@ enum ConvTransposeKernelShape: Sendable {
         }
     }
     var rowChoiceIndex: Int { rows == 1 ? 0 : rows == 2 ? 1 : 2 }
-}
-
-/// Asks the kernel to back the untouched buffer `memory` with 2 MiB pages where it can
-/// (transparent huge pages in "madvise" mode): a freshly allocated output of tens of MiB otherwise
-/// costs one page fault per 4 KiB when the kernel first writes it, which measured more than the
-/// arithmetic of small layers (fsrcnn_first: 116 MiB of output). A hint only; failures are ignored.
-func adviseHugePages(_ memory: UnsafeMutableRawBufferPointer) {
-    #if os(Linux)
-    let hugePage = 2 << 20
-    guard memory.count >= 2 * hugePage, let base = memory.baseAddress else { return }
-    let start = (Int(bitPattern: base) + hugePage - 1) & ~(hugePage - 1)
-    let end = (Int(bitPattern: base) + memory.count) & ~(hugePage - 1)
-    if end > start, let aligned = UnsafeMutableRawPointer(bitPattern: start) {
-        _ = madvise(aligned, end - start, MADV_HUGEPAGE)
-    }
-    #endif
 }

@@ -71,11 +71,6 @@ public struct ConvTranspose2DGeometry: Equatable, Sendable {
     public var inChannelsPerGroup: Int { inChannels / groups }
     public var outChannelsPerGroup: Int { outChannels / groups }
 
-    /// Multiply-accumulates of the operation (no wasted work on the zeros striding inserts).
-    public var multiplyAccumulates: Int {
-        batch * inChannels * outChannelsPerGroup * inHeight * inWidth * kernelHeight * kernelWidth
-    }
-
     /// Checks shapes and parameters the way PyTorch does and derives the output size.
     /// `inputShape` is `(N, Cin, H, W)` or `(Cin, H, W)`; `weightShape` is `(Cin, Cout/groups, kH, kW)`.
     public init(inputShape: [Int], weightShape: [Int], biasShape: [Int]?,
