@@ -23,15 +23,50 @@ public protocol ImageRowReader: BandSource {
     var warnings: String { get }
 }
 
+/// Rows already packed as a writer's samples: pixels interleaved, each the colour channels then
+/// alpha (when `withAlpha`), `sampleBits` 8 or 16 (big-endian): what `PixelPacking.interleaveRow`
+/// makes.
+public struct PackedRowLayout: Sendable, Equatable {
+    public var sampleBits: Int
+    public var colorChannels: Int
+    public var withAlpha: Bool
+
+    public init(sampleBits: Int, colorChannels: Int, withAlpha: Bool) {
+        self.sampleBits = sampleBits
+        self.colorChannels = colorChannels
+        self.withAlpha = withAlpha
+    }
+
+    public func rowBytes(width: Int) -> Int { width * (colorChannels + (withAlpha ? 1 : 0)) * sampleBits / 8 }
+}
+
 /// Writes an image top to bottom in bands of rows; the file appears (atomically) at `finish()`.
 public protocol ImageRowWriter: AnyObject {
     var rowsWritten: Int { get }
     /// A band (1, C, rows, W) (+ alpha (1, 1, rows, W) when the writer was opened with alpha).
     func write(_ band: ImageBand) throws
+    /// The packed rows `writePacked` takes, or nil when the writer takes float bands only.
+    var packedLayout: PackedRowLayout? { get }
+    /// `rows` rows packed as `packedLayout` says (`rows · rowBytes` bytes): the same file as
+    /// `write` of the float band they were packed from.
+    func writePacked(_ bytes: [UInt8], rows: Int) throws
     /// Completes the file and commits it; returns notes (dropped alpha, library warnings).
     func finish() throws -> [String]
     /// Drops the output: the temporary file is removed, the target is untouched.
     func abort()
+}
+
+extension ImageRowWriter {
+    public var packedLayout: PackedRowLayout? { nil }
+    public func writePacked(_ bytes: [UInt8], rows: Int) throws {
+        preconditionFailure("\(Self.self) takes float bands only (packedLayout is nil)")
+    }
+}
+
+/// What the upscale loop hands its writer: a float band, or rows packed as the writer's samples.
+enum OutputRows {
+    case floats(ImageBand)
+    case packed([UInt8], rows: Int, layout: PackedRowLayout)
 }
 
 /// Pixel-count and per-side limits, checked from the header before any allocation.

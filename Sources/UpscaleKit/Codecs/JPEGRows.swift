@@ -242,7 +242,30 @@ public final class JPEGRowWriter: ImageRowWriter {
         guard flat.color.shape[1] == fileChannels else {
             throw ImageIOError(path: sink.name, message: "band has no alpha, but the JPEG writer was opened for an image with alpha")
         }
-        var buffer = PixelPacking.interleaved(flat, withAlpha: false, sampleBits: 8, rowBytes: rowBytes)  // (rows, W, C)
+        try writeRows(PixelPacking.interleaved(flat, withAlpha: false, sampleBits: 8, rowBytes: rowBytes), rows: rows)
+    }
+
+    /// Packed 8-bit rows when nothing is composited (no alpha): the colour channels as the file has them.
+    public var packedLayout: PackedRowLayout? {
+        background == nil ? PackedRowLayout(sampleBits: 8, colorChannels: fileChannels, withAlpha: false) : nil
+    }
+
+    public func writePacked(_ bytes: [UInt8], rows: Int) throws {
+        guard !failed && !finished else { throw ImageIOError(path: sink.name, message: "JPEG writer is closed") }
+        guard let layout = packedLayout else { preconditionFailure("packed rows for a JPEG that composites alpha") }
+        let rowBytes = layout.rowBytes(width: width)
+        guard rows <= height - rowsWritten, bytes.count == rows * rowBytes else {
+            throw ImageIOError(path: sink.name, message: "\(bytes.count) bytes for \(rows) packed rows of \(rowBytes) "
+                               + "bytes, \(height - rowsWritten) rows left")
+        }
+        guard rows > 0 else { return }
+        try writeRows(bytes, rows: rows)
+    }
+
+    /// `rows` rows of 8-bit samples (rows, W, C), through libjpeg.
+    private func writeRows(_ samples: [UInt8], rows: Int) throws {
+        let rowBytes = samples.count / rows
+        var buffer = samples
         let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in
             var pointers: [UnsafeMutablePointer<JSAMPLE>?] = (0..<rows).map { bytes.baseAddress! + $0 * rowBytes }
             return cjpeg_write_rows(writer, &pointers, JDIMENSION(rows)) != 0

@@ -255,12 +255,31 @@ public final class PNGRowWriter: ImageRowWriter {
         guard !failed && !finished else { throw ImageIOError(path: sink.name, message: "PNG writer is closed") }
         try BandCheck.validate(band, width: width, colorChannels: colorChannels, alphaNeeded: hasAlpha,
                                rowsLeft: height - rowsWritten, path: sink.name)
-        let rows = band.rows
+        guard band.rows > 0 else { return }
+        let layout = PackedRowLayout(sampleBits: bitDepth, colorChannels: colorChannels, withAlpha: hasAlpha)
+        try writeRows(PixelPacking.interleaved(band, withAlpha: hasAlpha, sampleBits: bitDepth,
+                                               rowBytes: layout.rowBytes(width: width)), rows: band.rows)
+    }
+
+    public var packedLayout: PackedRowLayout? {
+        PackedRowLayout(sampleBits: bitDepth, colorChannels: colorChannels, withAlpha: hasAlpha)
+    }
+
+    public func writePacked(_ bytes: [UInt8], rows: Int) throws {
+        guard !failed && !finished else { throw ImageIOError(path: sink.name, message: "PNG writer is closed") }
+        let rowBytes = packedLayout!.rowBytes(width: width)
+        guard rows <= height - rowsWritten, bytes.count == rows * rowBytes else {
+            throw ImageIOError(path: sink.name, message: "\(bytes.count) bytes for \(rows) packed rows of \(rowBytes) "
+                               + "bytes, \(height - rowsWritten) rows left")
+        }
         guard rows > 0 else { return }
-        let channels = colorChannels + (hasAlpha ? 1 : 0)
-        let rowBytes = width * channels * bitDepth / 8
-        // (rows, W, channels) samples
-        var buffer = PixelPacking.interleaved(band, withAlpha: hasAlpha, sampleBits: bitDepth, rowBytes: rowBytes)
+        try writeRows(bytes, rows: rows)
+    }
+
+    /// `rows` rows of samples as the PNG stores them (`rows × rowBytes` bytes), filtered and compressed.
+    private func writeRows(_ samples: [UInt8], rows: Int) throws {
+        let rowBytes = samples.count / rows
+        var buffer = samples
         let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in
             if let deflate {
                 return writeImageData(deflate.append(rows: UnsafePointer(bytes.baseAddress!), rowCount: rows))

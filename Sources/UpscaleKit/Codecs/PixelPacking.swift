@@ -85,15 +85,31 @@ enum PixelPacking {
     }
 
     /// src = color (1, C, rows, W) + alpha (1, 1, rows, W) when `withAlpha` (all 1 when the band has
-    /// none) / dst = (rows, W, C + alpha) samples, 8-bit or 16-bit big-endian. 8 pixels at a time
-    /// through the vector `quantize`, the last ones through the scalar one.
+    /// none) / dst = (rows, W, C + alpha) samples, 8-bit or 16-bit big-endian: row by row through
+    /// `interleaveRow`.
     static func interleave(_ band: ImageBand, withAlpha: Bool, sampleBits: Int, into dst: UnsafeMutablePointer<UInt8>) {
-        let colorChannels = band.color.shape[1]
-        let plane = band.color.shape[2] * band.color.shape[3]
+        let (colorChannels, rows, width) = (band.color.shape[1], band.color.shape[2], band.color.shape[3])
+        let rowBytes = width * (colorChannels + (withAlpha ? 1 : 0)) * sampleBits / 8
+        band.color.withUnsafeBufferPointer { color in
+            withOptionalPointer(withAlpha ? band.alpha : nil) { alpha in
+                for r in 0..<rows {
+                    let planes = (0..<colorChannels).map { color.baseAddress! + ($0 * rows + r) * width }
+                    interleaveRow(planes, alpha: alpha.map { $0 + r * width }, withAlpha: withAlpha, count: width,
+                                  sampleBits: sampleBits, into: dst + r * rowBytes)
+                }
+            }
+        }
+    }
+
+    /// src = one row of each colour plane (`color[c]`, `count` values) and of alpha (when
+    /// `withAlpha`; nil: all 1) / dst = (count, C + alpha) samples, 8-bit or 16-bit big-endian.
+    /// 8 pixels at a time through the vector `quantize`, the last ones through the scalar one.
+    static func interleaveRow(_ color: [UnsafePointer<Float>], alpha: UnsafePointer<Float>?, withAlpha: Bool,
+                              count: Int, sampleBits: Int, into dst: UnsafeMutablePointer<UInt8>) {
+        let colorChannels = color.count
         let channels = colorChannels + (withAlpha ? 1 : 0)
         let wide = sampleBits == 16
         let maxValue: Float = wide ? 65535 : 255
-        let alphaData = (withAlpha ? band.alpha?.data : nil) ?? []  // (rows, W), or empty: alpha 1
         @inline(__always) func put(_ sample: Int32, pixel i: Int, channel c: Int) {
             if wide {
                 let p = dst + (i * channels + c) * 2
@@ -103,44 +119,40 @@ enum PixelPacking {
                 dst[i * channels + c] = UInt8(truncatingIfNeeded: sample)
             }
         }
-        band.color.withUnsafeBufferPointer { color in
-            alphaData.withUnsafeBufferPointer { alpha in
-                // Channel c of the pixels i ..< i + 8: colour, alpha, or 1 (opaque) when there is no alpha plane.
-                func values(_ c: Int, _ i: Int) -> SIMD8<Float> {
-                    if c < colorChannels { return UnsafeRawPointer(color.baseAddress! + c * plane + i).loadUnaligned(as: SIMD8<Float>.self) }
-                    if alpha.isEmpty { return SIMD8(repeating: 1) }
-                    return UnsafeRawPointer(alpha.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
-                }
-                var i = 0
-                // 8-bit RGB or RGBA: pixel k's samples as the bytes of one little-endian word, stored
-                // at its first byte; an RGB store's 4th byte lands on the next pixel's first (written
-                // after it), so that path stops before the band's last 8 pixels.
-                let wordEnd = wide || channels < 3 ? 0 : channels == 4 ? plane : plane - 1
-                while i + 8 <= wordEnd {
-                    var word = SIMD8<UInt32>(repeating: 0)
-                    for c in 0..<channels {
-                        word |= unsafeBitCast(quantize(values(c, i), maxValue: maxValue), to: SIMD8<UInt32>.self) &<< UInt32(8 * c)
-                    }
-                    for k in 0..<8 {
-                        UnsafeMutableRawPointer(dst + (i + k) * channels).storeBytes(of: word[k].littleEndian, as: UInt32.self)
-                    }
-                    i += 8
-                }
-                while i + 8 <= plane {
-                    for c in 0..<channels {
-                        let samples = quantize(values(c, i), maxValue: maxValue)
-                        for k in 0..<8 { put(samples[k], pixel: i + k, channel: c) }
-                    }
-                    i += 8
-                }
-                while i < plane {
-                    for c in 0..<channels {
-                        let value = c < colorChannels ? color[c * plane + i] : (alpha.isEmpty ? 1 : alpha[i])
-                        put(Int32(quantize(value, maxValue: maxValue)), pixel: i, channel: c)
-                    }
-                    i += 1
-                }
+        // Channel c of the pixels i ..< i + 8: colour, alpha, or 1 (opaque) when there is no alpha row.
+        func values(_ c: Int, _ i: Int) -> SIMD8<Float> {
+            if c < colorChannels { return UnsafeRawPointer(color[c] + i).loadUnaligned(as: SIMD8<Float>.self) }
+            guard let alpha else { return SIMD8(repeating: 1) }
+            return UnsafeRawPointer(alpha + i).loadUnaligned(as: SIMD8<Float>.self)
+        }
+        var i = 0
+        // 8-bit RGB or RGBA: pixel k's samples as the bytes of one little-endian word, stored
+        // at its first byte; an RGB store's 4th byte lands on the next pixel's first (written
+        // after it), so that path stops before the row's last 8 pixels.
+        let wordEnd = wide || channels < 3 ? 0 : channels == 4 ? count : count - 1
+        while i + 8 <= wordEnd {
+            var word = SIMD8<UInt32>(repeating: 0)
+            for c in 0..<channels {
+                word |= unsafeBitCast(quantize(values(c, i), maxValue: maxValue), to: SIMD8<UInt32>.self) &<< UInt32(8 * c)
             }
+            for k in 0..<8 {
+                UnsafeMutableRawPointer(dst + (i + k) * channels).storeBytes(of: word[k].littleEndian, as: UInt32.self)
+            }
+            i += 8
+        }
+        while i + 8 <= count {
+            for c in 0..<channels {
+                let samples = quantize(values(c, i), maxValue: maxValue)
+                for k in 0..<8 { put(samples[k], pixel: i + k, channel: c) }
+            }
+            i += 8
+        }
+        while i < count {
+            for c in 0..<channels {
+                let value = c < colorChannels ? color[c][i] : (alpha?[i] ?? 1)
+                put(Int32(quantize(value, maxValue: maxValue)), pixel: i, channel: c)
+            }
+            i += 1
         }
     }
 }

@@ -7,12 +7,13 @@ final class BandWriterThread: @unchecked Sendable {
     private let writer: any ImageRowWriter
     private let capacity: Int
     private let condition = NSCondition()
-    private var queue: [ImageBand] = []
+    private var queue: [OutputRows] = []
     private var closed = false
     private var running = true
     private var failure: Error?
 
-    /// Starts the thread; every band `put` is handed to `writer.write` in order, on that thread only.
+    /// Starts the thread; every band `put` is handed to `writer.write` (or `writePacked`) in order,
+    /// on that thread only.
     init(writer: any ImageRowWriter, capacity: Int = 1) {
         self.writer = writer
         self.capacity = max(1, capacity)
@@ -36,7 +37,10 @@ final class BandWriterThread: @unchecked Sendable {
             condition.broadcast()
             condition.unlock()
             do {
-                try writer.write(band)
+                switch band {
+                case .floats(let floats): try writer.write(floats)
+                case .packed(let bytes, let rows, _): try writer.writePacked(bytes, rows: rows)
+                }
             } catch {
                 condition.lock()
                 failure = error
@@ -51,7 +55,7 @@ final class BandWriterThread: @unchecked Sendable {
     }
 
     /// Queues a band; waits while the queue is full. Throws the writer's error once it has failed.
-    func put(_ band: ImageBand) throws {
+    func put(_ band: OutputRows) throws {
         condition.lock()
         defer { condition.unlock() }
         while queue.count >= capacity && failure == nil { condition.wait() }

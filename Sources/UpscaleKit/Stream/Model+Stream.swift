@@ -73,6 +73,11 @@ extension Model {
         let tracker = RunTracker(options: options.run, total: tta ? 8 * tiles.count : bands.count * tiles.colPlans.count)
         let threads = max(1, options.run.threads)
         let output = BandWriterThread(writer: writer)
+        // Rows packed as the writer's samples by the colour stage's workers, when the writer takes
+        // them for this image (a PNG; a JPEG without alpha): no float band between the two.
+        let packed = writer.packedLayout.flatMap {
+            $0.colorChannels == source.colorChannels && (!$0.withAlpha || source.hasAlpha) ? $0 : nil
+        }
         var window = RowWindow()
         func readRows() throws -> Bool {
             guard let rows = try source.readBand(maxRows: bandRows) else { return false }
@@ -107,7 +112,7 @@ extension Model {
                     preconditionFailure("a run without TTA has its scratch")
                 }
                 try output.put(colorRows(y, outRows: band.output, window: window, imageHeight: height, taps: taps,
-                                         colorChannels: source.colorChannels, threads: threads))
+                                         colorChannels: source.colorChannels, packed: packed, threads: threads))
                 options.rowsProgress?(band.output.upperBound, bands.outputHeight)
             }
             // A file's reader checks its tail when it returns its last row; make sure it has.
@@ -151,99 +156,110 @@ extension Model {
     /// - Parameters:
     ///   - y: the stack's output rows `outRows` (1, Cmodel, rows, sW).
     ///   - window: the image rows the band reads (stack input, chroma, alpha), from `window.origin`.
-    /// - Returns: colour (1, colorChannels, rows, sW) and alpha (1, 1, rows, sW) when the window has it.
+    ///   - packed: the writer's packed layout, or nil for float planes.
+    /// - Returns: with `packed`, the rows as its samples (PixelPacking.interleaveRow: the writer's own
+    ///   packing, so the same bytes); else colour (1, colorChannels, rows, sW) and alpha
+    ///   (1, 1, rows, sW) when the window has it.
     func colorRows(_ y: Tensor, outRows: Range<Int>, window: RowWindow, imageHeight: Int, taps: Resize.BicubicTaps,
-                   colorChannels: Int, threads: Int) -> ImageBand {
+                   colorChannels: Int, packed: PackedRowLayout?, threads: Int) -> OutputRows {
         guard let stack = window.stack else { preconditionFailure("an empty window") }
         let (cm, n, w) = (stack.shape[1], stack.shape[2], stack.shape[3])
         let (rows, outW) = (outRows.count, y.shape[3])
         precondition(y.shape == [1, cm, rows, outW] && outW == scale * w, "band shapes")
         let (origin, factor, residual, channels) = (window.origin, scale, self.residual, self.channels)
+        let hasAlpha = window.alpha != nil
         let plane = rows * outW
-        var alphaRows: Tensor? = window.alpha.map { _ in Tensor(zeros: [1, 1, rows, outW]) }
-        let color = Tensor(shape: [1, colorChannels, rows, outW]) { out in
-            y.withUnsafeBufferPointer { y in
-            stack.withUnsafeBufferPointer { stack in
-            taps.rows.withPointers { rowTaps in
-            taps.colsByPhase.withPointers { colTaps in
-            withOptionalPointer(window.chroma) { chroma in
-            withOptionalPointer(window.alpha) { alpha in
-            withOptionalMutablePointer(&alphaRows) { alphaOut in
-                guard let dst = out.baseAddress, let y = y.baseAddress, let stack = stack.baseAddress else { return }
-                // Each item owns output row k of every output plane (colour and alpha).
-                parallelFor(rows, threads: threads) { k in
-                    let o = outRows.lowerBound + k
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: w + (cm + 2) * outW) { scratch in
-                        let short = scratch.baseAddress!, model = short + w, extra = model + cm * outW
-                        /// Row o of the bicubic upscale of a window plane (n, W), into `row` (sW).
-                        func bicubicRow(_ plane: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>) {
-                            Resize.heightPassRow(rowTaps, plane: plane, rowOrigin: origin, width: w, output: o,
-                                                 quantize: false, into: short)
-                            Resize.widthPassRow(colTaps, input: short, quantize: false, into: row)
+        let rowBytes = packed?.rowBytes(width: outW) ?? 0
+        // Exactly one of the two is filled: float planes, or packed rows.
+        var color = Tensor(zeros: packed == nil ? [1, colorChannels, rows, outW] : [1, colorChannels, 0, outW])
+        var alphaPlane: Tensor? = hasAlpha && packed == nil ? Tensor(zeros: [1, 1, rows, outW]) : nil
+        var bytes = [UInt8](repeating: 0, count: rows * rowBytes)   // (rows, sW, channels) samples
+        y.withUnsafeBufferPointer { y in
+        stack.withUnsafeBufferPointer { stack in
+        taps.rows.withPointers { rowTaps in
+        taps.colsByPhase.withPointers { colTaps in
+        withOptionalPointer(window.chroma) { chroma in
+        withOptionalPointer(window.alpha) { alpha in
+        color.withUnsafeMutableBufferPointer { colorOut in
+        withOptionalMutablePointer(&alphaPlane) { alphaOut in
+        bytes.withUnsafeMutableBufferPointer { bytesOut in
+            guard let y = y.baseAddress, let stack = stack.baseAddress else { return }
+            // Each item owns output row k of every output plane (colour and alpha), or packed row k.
+            parallelFor(rows, threads: threads) { k in
+                let o = outRows.lowerBound + k
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: w + (cm + 2 + colorChannels + 1) * outW) { scratch in
+                    let short = scratch.baseAddress!, model = short + w, extra = model + cm * outW
+                    let staged = extra + 2 * outW   // (colorChannels + 1, sW): the row before packing
+                    /// Row o of the bicubic upscale of a window plane (n, W), into `row` (sW).
+                    func bicubicRow(_ plane: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>) {
+                        Resize.heightPassRow(rowTaps, plane: plane, rowOrigin: origin, width: w, output: o,
+                                             quantize: false, into: short)
+                        Resize.widthPassRow(colTaps, input: short, quantize: false, into: row)
+                    }
+                    // model: (Cmodel, sW), the stack's row o plus the residual's.
+                    for m in 0..<cm {
+                        let (sum, stackRow) = (model + m * outW, y + (m * rows + k) * outW)
+                        switch residual {
+                        case .none:
+                            sum.update(from: stackRow, count: outW)
+                        case .bicubic:
+                            bicubicRow(stack + m * n * w, into: sum)
+                            for i in 0..<outW { sum[i] = stackRow[i] + sum[i] }
+                        case .nearest:
+                            let source = stack + (m * n + o / factor - origin) * w
+                            for i in 0..<outW { sum[i] = stackRow[i] + source[i / factor] }
                         }
-                        // model: (Cmodel, sW), the stack's row o plus the residual's.
-                        for m in 0..<cm {
-                            let (sum, stackRow) = (model + m * outW, y + (m * rows + k) * outW)
-                            switch residual {
-                            case .none:
-                                sum.update(from: stackRow, count: outW)
-                            case .bicubic:
-                                bicubicRow(stack + m * n * w, into: sum)
-                                for i in 0..<outW { sum[i] = stackRow[i] + sum[i] }
-                            case .nearest:
-                                let source = stack + (m * n + o / factor - origin) * w
-                                for i in 0..<outW { sum[i] = stackRow[i] + source[i / factor] }
-                            }
+                    }
+                    // out[c]: the output row's colour c (a float plane's row, or staged for packing).
+                    let out = (0...colorChannels).map { c in
+                        guard packed == nil else { return staged + c * outW }
+                        if c < colorChannels { return colorOut.baseAddress! + c * plane + k * outW }
+                        return alphaOut.map { $0 + k * outW } ?? staged + c * outW   // alpha: written only when there is one
+                    }
+                    switch (channels, colorChannels) {
+                    case (.rgb, 3):
+                        for c in 0..<3 {
+                            for i in 0..<outW { out[c][i] = Model.clamp(model[c * outW + i]) }
                         }
-                        let row = dst + k * outW   // plane c of the output row: row + c·plane
-                        switch (channels, colorChannels) {
-                        case (.rgb, 3):
-                            for c in 0..<3 {
-                                for i in 0..<outW { row[c * plane + i] = Model.clamp(model[c * outW + i]) }
-                            }
-                        case (.rgb, _):
-                            for i in 0..<outW {
-                                row[i] = Model.clamp((model[i] + model[outW + i] + model[2 * outW + i]) / 3)
-                            }
-                        case (.y, 3):
-                            guard let chroma else { preconditionFailure("a y model on RGB has chroma") }
-                            let (cb, cr) = (extra, extra + outW)
-                            bicubicRow(chroma, into: cb)
-                            bicubicRow(chroma + n * w, into: cr)
-                            ColorSpace.yCbCrToRGBClampedRow(model, cb, cr, count: outW, into: row, row + plane, row + 2 * plane)
-                        case (.y, _):
-                            for i in 0..<outW { row[i] = Model.clamp((model[i] - 16 / 255) * (255 / 219)) }
+                    case (.rgb, _):
+                        for i in 0..<outW {
+                            out[0][i] = Model.clamp((model[i] + model[outW + i] + model[2 * outW + i]) / 3)
                         }
-                        if let alpha, let alphaOut {
-                            let alphaRow = alphaOut + k * outW
-                            bicubicRow(alpha, into: alphaRow)
-                            for i in 0..<outW { alphaRow[i] = Model.clamp(alphaRow[i]) }
-                        }
+                    case (.y, 3):
+                        guard let chroma else { preconditionFailure("a y model on RGB has chroma") }
+                        let (cb, cr) = (extra, extra + outW)
+                        bicubicRow(chroma, into: cb)
+                        bicubicRow(chroma + n * w, into: cr)
+                        ColorSpace.yCbCrToRGBClampedRow(model, cb, cr, count: outW, into: out[0], out[1], out[2])
+                    case (.y, _):
+                        for i in 0..<outW { out[0][i] = Model.clamp((model[i] - 16 / 255) * (255 / 219)) }
+                    }
+                    if let alpha {
+                        let alphaRow = out[colorChannels]
+                        bicubicRow(alpha, into: alphaRow)
+                        for i in 0..<outW { alphaRow[i] = Model.clamp(alphaRow[i]) }
+                    }
+                    if let packed {
+                        PixelPacking.interleaveRow((0..<colorChannels).map { UnsafePointer(out[$0]) },
+                                                   alpha: hasAlpha ? UnsafePointer(out[colorChannels]) : nil,
+                                                   withAlpha: packed.withAlpha, count: outW,
+                                                   sampleBits: packed.sampleBits, into: bytesOut.baseAddress! + k * rowBytes)
                     }
                 }
             }
-            }
-            }
-            }
-            }
-            }
-            }
         }
-        return ImageBand(color: color, alpha: alphaRows)
+        }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
+        if let packed { return .packed(bytes, rows: rows, layout: packed) }
+        return .floats(ImageBand(color: color, alpha: alphaPlane))
     }
 
     @inline(__always)
     static func clamp(_ x: Float) -> Float { min(max(x, 0), 1) }
-}
-
-/// `body` with the storage of `t`, or nil when there is no tensor.
-private func withOptionalPointer<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) throws -> R) rethrows -> R {
-    guard let t else { return try body(nil) }
-    return try t.withUnsafeBufferPointer { try body($0.baseAddress) }
-}
-
-/// `body` with the mutable storage of `t`, or nil when there is no tensor.
-private func withOptionalMutablePointer<R>(_ t: inout Tensor?, _ body: (UnsafeMutablePointer<Float>?) throws -> R) rethrows -> R {
-    guard t != nil else { return try body(nil) }
-    return try t!.withUnsafeMutableBufferPointer { try body($0.baseAddress) }
 }

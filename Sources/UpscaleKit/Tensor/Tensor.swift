@@ -62,3 +62,15 @@ public struct Tensor: Sendable, Equatable {
         try data.withUnsafeBufferPointer(body)
     }
 }
+
+/// `body` with the storage of `t`, or nil when there is no tensor.
+func withOptionalPointer<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) throws -> R) rethrows -> R {
+    guard let t else { return try body(nil) }
+    return try t.withUnsafeBufferPointer { try body($0.baseAddress) }
+}
+
+/// `body` with the mutable storage of `t`, or nil when there is no tensor.
+func withOptionalMutablePointer<R>(_ t: inout Tensor?, _ body: (UnsafeMutablePointer<Float>?) throws -> R) rethrows -> R {
+    guard t != nil else { return try body(nil) }
+    return try t!.withUnsafeMutableBufferPointer { try body($0.baseAddress) }
+}
