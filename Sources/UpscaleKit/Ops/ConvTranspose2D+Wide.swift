@@ -307,6 +307,9 @@ enum ConvTransposeWideKernel<let CV: Int, let P: Int> {
         }
     }
 
+    /// The narrow kernel's `activate` over SIMD16. Kept as two concrete copies on purpose: one generic
+    /// function over SIMD made the x2 CLI run 1.6x slower (2026-12-03, Zen 4), even with
+    /// @_specialize; the compiler did not inline it into the kernels' stores.
     @inline(__always)
     static func activate(_ x: Vector, _ mode: ConvTransposeActivationMode, _ slope: Vector) -> Vector {
         switch mode {
