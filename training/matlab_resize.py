@@ -7,7 +7,7 @@ MATLAB's imresize(I, scale, 'bicubic'):
   * taps beyond the border are mirrored symmetrically (… 2 1 1 2 …);
   * weights are normalised to sum 1; the dimension with the smaller scale is resized first
     (rows first when equal); uint8 images are rounded and clipped after each pass.
-The Swift engine implements the same function (Sources/UpscaleKit/Image/Resize.swift); the
+The Swift engine implements the same function (Sources/UpscaleKit/Resampling/Resize.swift); the
 two are checked against each other by fixtures and against known MATLAB values.
 """
 import numpy as np

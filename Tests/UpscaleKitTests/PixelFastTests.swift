@@ -1,7 +1,7 @@
 // The vector per-pixel stages against their scalar formulas, written out here as the oracle, bit
-// for bit: the colour maps (Image/Color.swift: Double, `a + m0·p0 + m1·p1 + m2·p2` left to right,
+// for bit: the colour maps (Resampling/ColorSpace.swift: Double, `a + m0·p0 + m1·p1 + m2·p2` left to right,
 // a separate × and +, clamped as min(max(v, 0), 1)) and the float → sample packing
-// (Image/PixelPacking.swift: round(clamp(v)·max) ties away from zero, NaN → 0). Pixel counts cover
+// (Codecs/PixelPacking.swift: round(clamp(v)·max) ties away from zero, NaN → 0). Pixel counts cover
 // no full vector, a vector and a tail, and a tail after a 64 Ki-pixel chunk.
 import Testing
 @testable import UpscaleKit

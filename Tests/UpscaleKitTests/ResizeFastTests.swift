@@ -1,5 +1,5 @@
-// The vector resize passes (Image/Resize+Fast.swift) against the scalar reference passes
-// (Image/Resize+Reference.swift), bit for bit, over seeded random planes: every width and height
+// The vector resize passes (Resampling/Resize+Fast.swift) against the scalar reference passes
+// (Resampling/Resize+Reference.swift), bit for bit, over seeded random planes: every width and height
 // that has a border-only or a short interior, factors 2, 3 and 4, bands starting mid-image,
 // non-integer scales and the quantized passes. Values include negatives, > 1 and signed zeros.
 import Testing

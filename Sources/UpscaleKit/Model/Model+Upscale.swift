@@ -17,7 +17,7 @@
 //   finally                 every channel clamped to [0, 1]
 //
 // Bicubic everywhere is Resize.bicubic: MATLAB imresize, Keys cubic a = −0.5, output pixel x (1-based)
-// samples input x/scale + 0.5·(1 − 1/scale), borders mirrored (see Image/Resize.swift).
+// samples input x/scale + 0.5·(1 − 1/scale), borders mirrored (see Resampling/Resize.swift).
 
 extension Model {
     /// Upscales an image in memory by `scale`: the upscale loop (Stream/Model+Stream.swift) reading
