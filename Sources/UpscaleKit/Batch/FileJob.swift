@@ -61,6 +61,7 @@ public struct UpscaleSettings: Sendable {
         var encode = EncodeOptions.upscaleOutput(pixels: outputPixels)
         encode.format = format
         encode.jpegQuality = jpegQuality
+        encode.threads = threads
         if let pngLevel {
             // zlib at the user's level, with libpng's adaptive filters from level 3 on (the
             // filter search costs about as much as levels 1–2 themselves, and wins little there).

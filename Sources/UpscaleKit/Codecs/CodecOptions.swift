@@ -45,6 +45,8 @@ public struct EncodeOptions: Sendable {
     public var pngCompressionLevel = 6
     /// The zlib encoder's row filters.
     public var pngFilters: PNGRowFilters = .adaptive
+    /// Workers coding the fast deflate encoder's blocks (the output bytes do not depend on it).
+    public var threads = 1
     /// 1...100.
     public var jpegQuality = 95
     public var jpegChroma: JPEGChroma = .yuv444

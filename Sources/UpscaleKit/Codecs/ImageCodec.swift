@@ -191,7 +191,7 @@ public enum ImageCodec {
             return try PNGRowWriter(sink: sink, width: width, height: height, colorChannels: colorChannels,
                                     hasAlpha: hasAlpha, bitDepth: options.pngBitDepth ?? bitDepth, metadata: metadata,
                                     encoder: options.pngEncoder, compressionLevel: options.pngCompressionLevel,
-                                    filters: options.pngFilters)
+                                    filters: options.pngFilters, threads: options.threads)
         case .jpeg:
             var notes: [String] = []
             if hasAlpha { notes.append("alpha composited onto \(options.background): JPEG has no alpha channel") }

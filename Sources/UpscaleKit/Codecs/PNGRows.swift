@@ -147,7 +147,7 @@ public final class PNGRowWriter: ImageRowWriter {
 
     init(sink: OutputSink, width: Int, height: Int, colorChannels: Int, hasAlpha: Bool, bitDepth: Int,
          metadata: ImageMetadata, encoder: PNGEncoder = .zlib, compressionLevel: Int,
-         filters: PNGRowFilters = .adaptive, notes: [String] = []) throws {
+         filters: PNGRowFilters = .adaptive, threads: Int = 1, notes: [String] = []) throws {
         let path = sink.name
         guard colorChannels == 1 || colorChannels == 3 else {
             sink.discard()
@@ -183,7 +183,7 @@ public final class PNGRowWriter: ImageRowWriter {
         self.notes = notes
         if encoder == .fastDeflate {
             let pixelBytes = (colorChannels + (hasAlpha ? 1 : 0)) * bitDepth / 8
-            deflate = FastDeflateEncoder(rowBytes: width * pixelBytes, bytesPerPixel: pixelBytes)
+            deflate = FastDeflateEncoder(rowBytes: width * pixelBytes, bytesPerPixel: pixelBytes, threads: threads)
         }
         let colorType: Int32 = switch (colorChannels, hasAlpha) {
         case (1, false): PNG_COLOR_TYPE_GRAY

@@ -14,9 +14,16 @@
 /// far (the bits of an unfinished byte wait for the next call). Blocks start every `blockBytes`
 /// bytes of the filtered stream, wherever the bands end, so the stream does not depend on how the
 /// rows were split into bands. Its working memory is kept from band to band.
+///
+/// Each block is tokenized and Huffman-coded from its own bytes only (the match search never looks
+/// before the block's first byte), so the blocks a band completes can be coded on `threads`
+/// workers, each into a bit writer of its own, and joined in order: the stream is the same bytes
+/// for any number of threads.
 final class FastDeflateEncoder {
     let rowBytes: Int
     let bytesPerPixel: Int
+    /// Workers coding blocks; 1: every block coded on the calling thread, straight into the stream.
+    let threads: Int
     /// Filtered bytes per deflate block: a block's code adapts to its part of the image; the code
     /// itself costs about 100 bytes.
     static let blockBytes = 1 << 20
@@ -24,17 +31,21 @@ final class FastDeflateEncoder {
     private var previousRow: [UInt8]   // the last row appended (zeros before the first)
     private var filtered: [UInt8] = []  // a band's filtered rows
     private var pending: [UInt8] = []   // filtered bytes of the block not yet full
-    private let scratch = DeflateBlock.Scratch(blockBytes: FastDeflateEncoder.blockBytes)
+    /// One per block coded at once (at most `threads`, made when first needed): a block's tokens,
+    /// hash table and bits, and the bit writer its block is coded into before joining the stream.
+    private var scratches: [DeflateBlock.Scratch] = []
+    private var blockBits: [BitWriter] = []
     private var adler = Adler32()
     private var bits = BitWriter()
     private var started = false
 
     /// Rows of `rowBytes` bytes (samples as the PNG stores them), pixels of `bytesPerPixel` bytes
-    /// (1 for 8-bit gray … 8 for 16-bit RGBA).
-    init(rowBytes: Int, bytesPerPixel: Int) {
+    /// (1 for 8-bit gray … 8 for 16-bit RGBA); blocks coded on up to `threads` workers.
+    init(rowBytes: Int, bytesPerPixel: Int, threads: Int = 1) {
         precondition(rowBytes > 0 && bytesPerPixel > 0 && rowBytes % bytesPerPixel == 0, "row layout")
         self.rowBytes = rowBytes
         self.bytesPerPixel = bytesPerPixel
+        self.threads = max(1, threads)
         previousRow = [UInt8](repeating: 0, count: rowBytes)
     }
 
@@ -69,28 +80,55 @@ final class FastDeflateEncoder {
             if !pending.isEmpty {
                 used = min(Self.blockBytes - pending.count, data.count)
                 pending.append(contentsOf: data[0..<used])
-                if pending.count == Self.blockBytes { codePending() }
             }
-            while data.count - used >= Self.blockBytes {
-                DeflateBlock.write(UnsafeBufferPointer(rebasing: data[used..<(used + Self.blockBytes)]),
-                                   scratch: scratch, into: &bits)
-                used += Self.blockBytes
+            let wholeBlocks = (data.count - used) / Self.blockBytes
+            let bandBlocks = (0..<wholeBlocks).map { k in
+                UnsafeBufferPointer(rebasing: data[(used + k * Self.blockBytes)..<(used + (k + 1) * Self.blockBytes)])
             }
-            pending.append(contentsOf: data[used...])
+            if pending.count == Self.blockBytes {
+                pending.withUnsafeBufferPointer { code([$0] + bandBlocks) }
+                pending.removeAll(keepingCapacity: true)
+            } else {
+                code(bandBlocks)
+            }
+            pending.append(contentsOf: data[(used + wholeBlocks * Self.blockBytes)...])
         }
         return bits.takeBytes()
     }
 
-    private func codePending() {
-        pending.withUnsafeBufferPointer { DeflateBlock.write($0, scratch: scratch, into: &bits) }
-        pending.removeAll(keepingCapacity: true)
+    /// Codes `blocks`, in order, onto the stream. With one thread (or one block) each is coded
+    /// straight into the stream. Otherwise `threads` blocks at a time: item k of a group owns block
+    /// k of the group, `scratches[k]` and `blockBits[k]`, so no two workers write the same memory;
+    /// then the group's bits are joined onto the stream in order, on this thread.
+    private func code(_ blocks: [UnsafeBufferPointer<UInt8>]) {
+        guard !blocks.isEmpty else { return }
+        let workers = min(threads, blocks.count)
+        while scratches.count < workers {
+            scratches.append(DeflateBlock.Scratch(blockBytes: Self.blockBytes))
+            blockBits.append(BitWriter())
+        }
+        if workers == 1 {
+            for block in blocks { DeflateBlock.write(block, scratch: scratches[0], into: &bits) }
+            return
+        }
+        let scratches = self.scratches
+        for first in stride(from: 0, to: blocks.count, by: workers) {
+            let group = first..<min(blocks.count, first + workers)
+            blockBits.withUnsafeMutableBufferPointer { blockBits in
+                parallelFor(group.count, threads: workers) { k in
+                    DeflateBlock.write(blocks[group.lowerBound + k], scratch: scratches[k], into: &blockBits[k])
+                }
+            }
+            for k in 0..<group.count { bits.append(&blockBits[k]) }
+        }
     }
 
     /// Ends the stream: the last, partial block, an empty final block, then the Adler-32 of the
     /// filtered bytes.
     func finish() -> [UInt8] {
         start()
-        codePending()
+        pending.withUnsafeBufferPointer { code($0.isEmpty ? [] : [$0]) }
+        pending.removeAll(keepingCapacity: true)
         bits.put(0b011, count: 3)   // BFINAL = 1, BTYPE = 01 (fixed codes)
         bits.put(0, count: 7)       // end of block: code 256 is 7 zero bits
         bits.alignToByte()
@@ -432,7 +470,7 @@ enum HuffmanCode {
 struct BitWriter {
     private(set) var bytes: [UInt8] = []
     private var buffer: UInt64 = 0
-    private var count = 0   // bits in buffer, < 32 between calls
+    private var count = 0   // bits in buffer, < 8 between calls
 
     mutating func put(_ value: UInt64, count n: Int) {
         buffer |= value << UInt64(count)
@@ -473,6 +511,31 @@ struct BitWriter {
         bytes.append(contentsOf: UnsafeBufferPointer(start: out, count: used))
         (self.buffer, self.count) = (buffer, count)
         put(0, count: 0)   // move whole bytes out of the buffer
+    }
+
+    /// Appends all of `other`'s bits after this writer's and empties `other` (keeping its capacity).
+    /// This writer holds fewer than 8 bits between calls, so each 8 bytes of `other` are shifted up
+    /// by that many bits, or-ed onto the carry from the 8 before, and stored whole.
+    mutating func append(_ other: inout BitWriter) {
+        let shift = UInt64(count)   // 0...7
+        var carry = buffer          // the `shift` bits not yet in `bytes`
+        let words = other.bytes.count / 8
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: words * 8))
+        bytes.withUnsafeMutableBytes { out in
+            other.bytes.withUnsafeBytes { source in
+                for w in 0..<words {
+                    let word = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: w * 8, as: UInt64.self))
+                    out.storeBytes(of: (carry | word << shift).littleEndian, toByteOffset: start + w * 8, as: UInt64.self)
+                    carry = word >> (64 - shift)   // a smart shift: 0 when shift is 0
+                }
+            }
+        }
+        buffer = carry
+        for byte in other.bytes[(words * 8)...] { put(UInt64(byte), count: 8) }
+        put(other.buffer, count: other.count)
+        other.bytes.removeAll(keepingCapacity: true)
+        (other.buffer, other.count) = (0, 0)
     }
 
     /// Pads with zero bits to a byte boundary.
