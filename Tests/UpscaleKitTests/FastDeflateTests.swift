@@ -345,3 +345,25 @@ private func roundTrip(channels: Int, alpha hasAlpha: Bool, bitDepth: Int, width
     #expect(idat.suffix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             == naiveAdler32(specFilteredStream(stored, rowBytes: 3 * width, bpp: 3)))
 }
+
+/// The memory estimate holds one more block scratch per extra deflate worker, but only as many as
+/// the output has whole 1 MiB blocks to share out, and none for zlib.
+@Test func memoryEstimateCountsTheDeflateWorkers() throws {
+    let model = try smallModel()   // ×2
+    func encoder(width: Int, height: Int, threads: Int, encoder: PNGEncoder = .fastDeflate) -> Int {
+        var encode = EncodeOptions()
+        encode.pngEncoder = encoder
+        encode.threads = threads
+        let info = ImageInfo(format: .png, width: width, height: height, channels: 3, streamable: true)
+        return model.memoryEstimate(for: info, run: RunOptions(), format: .png, encode: encode).encoder
+    }
+    let worker = DeflateBlock.Scratch.workerBytes
+    // 1000×1000 → 2000×2000 RGB: 12 MB filtered, 11 whole blocks.
+    #expect(encoder(width: 1000, height: 1000, threads: 1) == 0)
+    #expect(encoder(width: 1000, height: 1000, threads: 3) == 2 * worker)
+    #expect(encoder(width: 1000, height: 1000, threads: 3, encoder: .zlib) == 0)
+    // 300×300 → 600×600 RGB: 1.08 MB filtered, one whole block: the parallel path never starts.
+    #expect(encoder(width: 300, height: 300, threads: 3) == 0)
+    // 420×420 → 840×840 RGB: 2.1 MB, two whole blocks: one extra worker at most.
+    #expect(encoder(width: 420, height: 420, threads: 3) == worker)
+}

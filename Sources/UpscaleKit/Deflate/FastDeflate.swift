@@ -209,6 +209,13 @@ enum DeflateBlock {
         let bytes: UnsafeMutablePointer<UInt8>
         static func outputBound(tokens: Int) -> Int { (tokens * 48 + 32) / 8 + 8 }   // ≤ 48 bits per token
 
+        /// Bytes one more worker of a parallel encoder holds: its scratch and its block's coded bits.
+        static var workerBytes: Int {
+            let blockBytes = FastDeflateEncoder.blockBytes
+            return blockBytes * MemoryLayout<UInt32>.size + (1 << DeflateBlock.hashBits) * MemoryLayout<Int32>.size
+                + 2 * outputBound(tokens: blockBytes)
+        }
+
         init(blockBytes: Int) {
             self.blockBytes = blockBytes
             tokens = .allocate(capacity: blockBytes)

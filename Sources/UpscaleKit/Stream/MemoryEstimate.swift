@@ -12,7 +12,9 @@
 //             feature maps each; one decoded band (C + A floats and b bytes per pixel)
 //   TTA       the whole image in the window (twice, as above) and its transformed copy, and at
 //             s²·W·H: the sum of the passes, one pass's output and its inverse transform
-//   encoder   a JPEG output with optimized Huffman tables or progressive: 2 bytes per output sample
+//   encoder   a JPEG output with optimized Huffman tables or progressive: 2 bytes per output sample;
+//             our PNG encoder on T threads: up to T − 1 more block scratches and coded blocks (about 16 MiB
+//             each), no more than the output's whole 1 MiB blocks less one
 // The sum is an upper-side estimate of the largest buffers, not of every small allocation.
 
 /// The bytes one file's upscale is expected to hold at once, by what holds them.
@@ -57,6 +59,12 @@ extension Model {
         let outSamples = s * w * s * h * color
         if format == .jpeg && (encode.jpegOptimizeHuffman || encode.jpegProgressive) {
             estimate.encoder = 2 * outSamples
+        }
+        if format == .png && encode.pngEncoder == .fastDeflate {
+            // Extra workers code whole blocks only, so an output under two blocks never uses one.
+            let rowBytes = 1 + s * w * (color + alpha) * (encode.pngBitDepth ?? info.bitDepth) / 8
+            let wholeBlocks = s * h * rowBytes / FastDeflateEncoder.blockBytes
+            estimate.encoder += max(0, min(encode.threads, wholeBlocks) - 1) * DeflateBlock.Scratch.workerBytes
         }
         let tiles = TilePlan(height: h, width: w, tileSize: tileSize, rows: rowGeometry, cols: colGeometry,
                              inputPadding: inputPadding)
