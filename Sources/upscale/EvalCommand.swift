@@ -15,9 +15,14 @@ struct EvalCommand: ParsableCommand {
         pixels shaved. This is the protocol of the super-resolution literature: bicubic on Set5 gives \
         33.66 dB (x2), 30.39 dB (x3) and 28.42 dB (x4).
 
+        With --degrade jpeg:Q the low-resolution input is saved as a JPEG at quality Q (baseline, \
+        4:2:0 chroma, libjpeg's standard tables) and decoded before both upscalers see it: how a model \
+        copes with compressed photos.
+
         Examples:
           upscale eval --model x2 ../shared/datasets/val/Set5
           upscale eval -s 4 Set5/ --json
+          upscale eval -s 2 --degrade jpeg:75 Set5/
 
         """)
 
@@ -29,6 +34,16 @@ struct EvalCommand: ParsableCommand {
 
     @Option(name: [.customShort("j"), .long], help: "Worker threads (default: all cores).")
     var threads: Int?
+
+    @Option(help: ArgumentHelp("Degrade the low-resolution input: jpeg:Q saves it as JPEG at quality Q (1-100).",
+                               valueName: "jpeg:Q"),
+            transform: { argument in
+                guard let degradation = LowResolutionDegradation(argument: argument) else {
+                    throw ValidationError("--degrade takes jpeg:Q with a quality Q from 1 to 100 (or none), not '\(argument)'.")
+                }
+                return degradation
+            })
+    var degrade: LowResolutionDegradation = .none
 
     @Flag(help: "Print the results as JSON on stdout.")
     var json = false
@@ -76,7 +91,8 @@ struct EvalCommand: ParsableCommand {
                 guard hr.shape[2] >= 2 * network.scale + 1, hr.shape[3] >= 2 * network.scale + 1 else {
                     throw ImageIOError(path: path, message: "image is too small for x\(network.scale) evaluation")
                 }
-                let score = try SuperResolutionEval.evaluate(hr: hr, scale: network.scale, threads: options.threads) { lr in
+                let score = try SuperResolutionEval.evaluate(hr: hr, scale: network.scale, threads: options.threads,
+                                                             degradation: degrade) { lr in
                     try network.upscale(color: lr, alpha: nil, options: options).color
                 }
                 rows.append(((path as NSString).lastPathComponent, score))
@@ -102,7 +118,9 @@ struct EvalCommand: ParsableCommand {
                  String(format: "%.2f", s.bicubicPSNR), String(format: "%.4f", s.bicubicSSIM),
                  String(format: "%+.2f", s.psnr - s.bicubicPSNR)]
             }
-            print("model \(source.displayName), x\(network.scale), Y channel, \(network.scale) px shaved")
+            var header = "model \(source.displayName), x\(network.scale), Y channel, \(network.scale) px shaved"
+            if case .jpeg(let quality) = degrade { header += ", LR saved as JPEG quality \(quality)" }
+            print(header)
             print(Table.render(header: ["Image", "PSNR", "SSIM", "Bicubic PSNR", "Bicubic SSIM", "Gain dB"],
                                rows: rows.map { [$0.name] + format($0.score) } + [["mean"] + format(mean)]))
         }
@@ -143,7 +161,8 @@ struct EvalCommand: ParsableCommand {
             e["image"] = row.name
             images.append(e)
         }
-        let document: [String: Any] = ["model": modelName, "scale": scale, "images": images, "mean": entry(mean)]
+        let document: [String: Any] = ["model": modelName, "scale": scale, "degrade": degrade.description,
+                                       "images": images, "mean": entry(mean)]
         if let data = try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]) {
             print(String(decoding: data, as: UTF8.self))
         }

@@ -24,6 +24,25 @@ import Testing
         #expect(report.mean.ssim > report.mean.bicubicSSIM + 0.005)
     }
 
+    /// `--degrade jpeg:Q` compresses the LR that both the model and bicubic get: on this photo
+    /// bicubic loses more than 1 dB at quality 30, the report says what was done, and a quality
+    /// out of 1...100 is a usage error.
+    @Test func degradeCompressesTheLowResolutionInput() throws {
+        func mean(_ arguments: [String]) throws -> (Report, String) {
+            let result = try CLI.run(["eval", "-m", "x2", Self.samples + "/astronaut.png", "--json"] + arguments)
+            #expect(result.status == 0, "\(result.stderr)")
+            let degrade = (try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])?["degrade"] as? String
+            return (try JSONDecoder().decode(Report.self, from: result.stdout), degrade ?? "")
+        }
+        let (clean, cleanLabel) = try mean([])
+        let (jpeg, jpegLabel) = try mean(["--degrade", "jpeg:30"])
+        #expect(cleanLabel == "none" && jpegLabel == "jpeg:30")
+        #expect(jpeg.mean.bicubicPSNR < clean.mean.bicubicPSNR - 1, "\(jpeg.mean.bicubicPSNR) vs \(clean.mean.bicubicPSNR)")
+        let bad = try CLI.run(["eval", "-m", "x2", Self.samples + "/astronaut.png", "--degrade", "jpeg:0"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("--degrade"))
+    }
+
     @Test func missingFolderIsAnErrorNamingIt() throws {
         let result = try CLI.run(["eval", "-m", "x2", "/nonexistent/hr-images"])
         #expect(result.status != 0)

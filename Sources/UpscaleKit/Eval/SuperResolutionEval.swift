@@ -1,9 +1,13 @@
 // The literature's super-resolution protocol for one HR image at scale s:
 //   HR  cropped to a multiple of s (top-left kept)
-//   LR  = imresize(HR, 1/s, 'bicubic') on 8-bit RGB (rounded per pass, as MATLAB does for uint8)
+//   LR  = imresize(HR, 1/s, 'bicubic') on 8-bit RGB (rounded per pass, as MATLAB does for uint8);
+//         with `--degrade jpeg:Q`, then saved as a baseline JPEG at quality Q (libjpeg's standard
+//         tables, 4:2:0 chroma, as cameras and Pillow save) and decoded: what both upscalers see
 //   SR  = the upscaler applied to LR, rounded to 8 bits — what the tool writes to disk
 //   BIC = imresize(LR, s, 'bicubic'), rounded to 8 bits — the baseline
 //   scores: PSNR and SSIM of luma against HR with s border pixels shaved (Quality.swift).
+
+import Foundation
 
 /// PSNR/SSIM of the upscaler and of bicubic on one image.
 public struct SuperResolutionScore: Sendable, Equatable {
@@ -12,6 +16,29 @@ public struct SuperResolutionScore: Sendable, Equatable {
 
     public init(psnr: Double, ssim: Double, bicubicPSNR: Double, bicubicSSIM: Double) {
         (self.psnr, self.ssim, self.bicubicPSNR, self.bicubicSSIM) = (psnr, ssim, bicubicPSNR, bicubicSSIM)
+    }
+}
+
+/// What happens to the low-resolution input after the bicubic downscale, before it is upscaled.
+public enum LowResolutionDegradation: Sendable, Equatable, CustomStringConvertible {
+    /// The clean 8-bit downscale: the literature's protocol.
+    case none
+    /// Saved as JPEG at this quality (1...100) and decoded.
+    case jpeg(quality: Int)
+
+    /// Parses `jpeg:Q` (Q in 1...100) or `none`; nil for anything else.
+    public init?(argument: String) {
+        if argument == "none" { self = .none; return }
+        let parts = argument.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0] == "jpeg", let q = Int(parts[1]), (1...100).contains(q) else { return nil }
+        self = .jpeg(quality: q)
+    }
+
+    public var description: String {
+        switch self {
+        case .none: return "none"
+        case .jpeg(let quality): return "jpeg:\(quality)"
+        }
     }
 }
 
@@ -37,11 +64,33 @@ public enum SuperResolutionEval {
         return (hrCropped, lr)
     }
 
+    /// `lr` (1, C, h, w) with 8-bit values saved as a JPEG at `quality` (baseline, 4:2:0, standard
+    /// tables) and decoded back, through a temporary file that is removed afterwards.
+    /// - Throws: `ImageIOError` when the temporary file cannot be written or read.
+    public static func jpegRoundTrip(_ lr: Tensor, quality: Int) throws -> Tensor {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("upscale-eval-\(UUID().uuidString).jpg").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var options = EncodeOptions()
+        options.format = .jpeg
+        options.jpegQuality = quality
+        options.jpegChroma = .yuv420
+        options.jpegOptimizeHuffman = false
+        let writer = try ImageCodec.openWriter(path: path, width: lr.shape[3], height: lr.shape[2],
+                                               colorChannels: lr.shape[1], hasAlpha: false, options: options)
+        try writer.write(ImageBand(color: lr, alpha: nil))
+        _ = try writer.finish()
+        return try ImageCodec.decode(path: path).color
+    }
+
     /// Scores `upscale` (LR (1, C, h, w) → (1, C, s·h, s·w)) against bicubic on one HR image, the
     /// degradation, bicubic baseline and luma on up to `threads` workers (`upscale` picks its own).
+    /// `degradation` happens to the LR input that both upscalers get.
     public static func evaluate(hr: Tensor, scale: Int, threads: Int = Threading.coreCount,
-                                upscale: (Tensor) throws -> Tensor) rethrows -> SuperResolutionScore {
-        let (hrCropped, lr) = degrade(hr, scale: scale, threads: threads)
+                                degradation: LowResolutionDegradation = .none,
+                                upscale: (Tensor) throws -> Tensor) throws -> SuperResolutionScore {
+        var (hrCropped, lr) = degrade(hr, scale: scale, threads: threads)
+        if case .jpeg(let quality) = degradation { lr = try jpegRoundTrip(lr, quality: quality) }
         let sr = quantize8Bit(try upscale(lr))
         let bicubic = Resize.bicubic(lr, height: hrCropped.shape[2], width: hrCropped.shape[3], quantize8Bit: true,
                                      threads: threads)
