@@ -7,6 +7,7 @@ rounding, exactly what the Swift runner computes. Extra data: HR downscaled by 0
 import os
 import numpy as np
 from PIL import Image
+from degrade import degrade, jpeg_roundtrip
 from matlab_resize import imresize, rgb_to_y
 
 EXTENSIONS = ('.png', '.bmp', '.jpg', '.jpeg')
@@ -30,10 +31,13 @@ def crop_to_multiple(img, scale):
     return img[:h - h % scale, :w - w % scale]
 
 
-def make_pair(hr_rgb, scale):
-    """(lr_y, bic_y, hr_y) in [0, 1] float32, shapes (h, w), (sh, sw), (sh, sw)."""
+def make_pair(hr_rgb, scale, jpeg_quality=None):
+    """(lr_y, bic_y, hr_y) in [0, 1] float32, shapes (h, w), (sh, sw), (sh, sw). With
+    `jpeg_quality`, the LR image is saved as JPEG at that quality first (`upscale eval --degrade`)."""
     hr_rgb = crop_to_multiple(hr_rgb, scale)
     lr_rgb = imresize(hr_rgb, scale=1.0 / scale)
+    if jpeg_quality is not None:
+        lr_rgb = jpeg_roundtrip(lr_rgb, jpeg_quality)
     hr_y = rgb_to_y(hr_rgb) / 255.0
     lr_y = rgb_to_y(lr_rgb) / 255.0
     bic_y = imresize(lr_y, size=hr_y.shape)
@@ -51,6 +55,49 @@ def training_set(paths, scale, extra_scales=(0.9, 0.8, 0.7, 0.6)):
             if min(smaller.shape[:2]) >= 24 * scale:
                 pairs.append(make_pair(smaller, scale))
     return pairs
+
+
+def training_images(paths, scale, extra_scales=(0.9, 0.8, 0.7, 0.6)):
+    """The HR RGB images (uint8, cropped to multiples of `scale`) of `training_set`, for patches
+    degraded on the fly."""
+    images = []
+    for path in paths:
+        rgb = load_rgb(path)
+        images.append(crop_to_multiple(rgb, scale))
+        for factor in extra_scales:
+            smaller = imresize(rgb, scale=factor)
+            if min(smaller.shape[:2]) >= 24 * scale:
+                images.append(crop_to_multiple(smaller, scale))
+    return images
+
+
+DEGRADE_MARGIN = 8   # LR pixels around each patch, degraded with it and cut off after
+
+
+def random_degraded_patches(images, rng, count, lr_size, scale, level):
+    """Like `random_patches`, but each LR patch is made from its HR patch by `degrade.degrade` at
+    `level` (blur, downscale, noise, JPEG), with a margin so that the patch's borders and its
+    JPEG block grid fall anywhere; the bicubic is of the degraded LR, the HR stays clean."""
+    lr_b = np.empty((count, 1, lr_size, lr_size), np.float32)
+    bic_b = np.empty((count, 1, lr_size * scale, lr_size * scale), np.float32)
+    hr_b = np.empty_like(bic_b)
+    big = lr_size + 2 * DEGRADE_MARGIN
+    for i in range(count):
+        hr = images[rng.integers(len(images))]
+        y = rng.integers(hr.shape[0] // scale - big + 1)
+        x = rng.integers(hr.shape[1] // scale - big + 1)
+        crop = hr[y * scale:(y + big) * scale, x * scale:(x + big) * scale]
+        k, flip = rng.integers(4), rng.integers(2)
+        crop = np.rot90(crop, k)
+        crop = np.ascontiguousarray(crop[:, ::-1] if flip else crop)
+        lr_y = rgb_to_y(degrade(crop, scale, level, rng)) / 255.0
+        bic_y = imresize(lr_y, size=(big * scale, big * scale))
+        hr_y = rgb_to_y(crop) / 255.0
+        oy, ox = rng.integers(2 * DEGRADE_MARGIN + 1, size=2)
+        hs = slice(oy * scale, (oy + lr_size) * scale), slice(ox * scale, (ox + lr_size) * scale)
+        lr_b[i, 0] = lr_y[oy:oy + lr_size, ox:ox + lr_size]
+        bic_b[i, 0], hr_b[i, 0] = bic_y[hs], hr_y[hs]
+    return lr_b, bic_b, hr_b
 
 
 def random_patches(pairs, rng, count, lr_size, scale):

@@ -176,6 +176,11 @@ def export_checkpoint(checkpoint, out, dtype="f32", extra_meta=None):
                        f"{cfg['last_kernel']} + pixel shuffle folded into one ConvTranspose2d), PReLU, "
                        f"trained with collapsible linear blocks (expansion {cfg['expand']}), residual over bicubic")
         reference = lambda x: net.residual(x, expanded=True)   # the training graph itself
+        if cfg.get("degrade"):
+            name += f"-denoise{cfg['degrade']}"
+            description += (f"; denoise level {cfg['degrade']}: trained on LR patches blurred, downscaled, "
+                            f"noised and JPEG-compressed (training/degrade.py)")
+            extra_meta = dict(extra_meta or {}, denoise=str(cfg["degrade"]))
     else:
         stack = fsrcnn(scale, cfg["width"], cfg["shrink"], cfg["maps"])
         state = {k[len("stack."):]: v for k, v in ckpt["model"].items() if k.startswith("stack.")}

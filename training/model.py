@@ -158,10 +158,11 @@ class ThinSR(nn.Module):
     def forward(self, lr, bicubic, expanded=False):
         return self.residual(lr, expanded) + bicubic
 
-    def load_body(self, state):
-        """Initialise from another scale's state dict: every tensor but the last layer's."""
+    def load_body(self, state, with_last=False):
+        """Initialise from another model's state dict: every tensor but the last layer's (another
+        scale's), or every tensor (`with_last`: the same scale, e.g. a denoise model from the clean one)."""
         own = self.state_dict()
-        taken = {k: v for k, v in state.items() if not k.startswith('last.') and k in own
+        taken = {k: v for k, v in state.items() if (with_last or not k.startswith('last.')) and k in own
                  and own[k].shape == v.shape}
         own.update(taken)
         self.load_state_dict(own)

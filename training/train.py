@@ -29,7 +29,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from data import load_rgb, list_images, make_pair, random_patches, training_set  # noqa: E402
+from data import (DEGRADE_MARGIN, load_rgb, list_images, make_pair, random_degraded_patches,  # noqa: E402
+                  random_patches, training_images, training_set)
+from degrade import VALIDATION_QUALITY  # noqa: E402
 from model import ResidualSR, ThinSR, fsrcnn  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -98,7 +100,11 @@ def main():
     p.add_argument('--last-kernel', type=int, default=3, help='thin: kernel of the last conv before PixelShuffle')
     p.add_argument('--holdout', type=int, default=10,
                    help='BSD200 images held out to choose checkpoints (0: choose on Set5, as the fsrcnn models did)')
-    p.add_argument('--init-from', help='thin: start from this checkpoint\'s body (another scale\'s best.pt)')
+    p.add_argument('--init-from', help='thin: start from this checkpoint\'s body (another scale\'s best.pt; '
+                   'all of it when the scale is the same)')
+    p.add_argument('--degrade', type=int, default=0, choices=(0, 1, 2, 3),
+                   help='denoise level: LR patches degraded on the fly (degrade.py); validation at the '
+                   'level\'s JPEG quality')
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--threads', type=int, default=0, help='CPU threads (0: torch default)')
     p.add_argument('--val-every', type=int, default=1000)
@@ -132,17 +138,29 @@ def main():
     t0 = time.time()
     bsd, held = holdout_split(list_images([os.path.join(DATASETS, 'train', 'BSD200')]), args.holdout)
     train_paths = list_images([os.path.join(DATASETS, 'train', 'T91')]) + bsd
-    train_pairs = training_set(train_paths, args.scale)
-    train_pairs = [t for t in train_pairs if min(t[0].shape) >= patch]
-    set5_pairs = [make_pair(load_rgb(p), args.scale) for p in list_images([os.path.join(DATASETS, 'val', 'Set5')])]
-    held_pairs = [make_pair(load_rgb(p), args.scale) for p in held]
+    quality = VALIDATION_QUALITY[args.degrade] if args.degrade else None
+    if args.degrade:
+        train_images = [i for i in training_images(train_paths, args.scale)
+                        if min(i.shape[:2]) >= (patch + 2 * DEGRADE_MARGIN) * args.scale]
+        train_pairs = train_images
+    else:
+        train_pairs = training_set(train_paths, args.scale)
+        train_pairs = [t for t in train_pairs if min(t[0].shape) >= patch]
+    set5_pairs = [make_pair(load_rgb(p), args.scale, quality)
+                  for p in list_images([os.path.join(DATASETS, 'val', 'Set5')])]
+    held_pairs = [make_pair(load_rgb(p), args.scale, quality) for p in held]
     val_pairs = held_pairs or set5_pairs
+    if args.degrade:
+        print(f'degradation level {args.degrade}: training patches degraded on the fly; held-out and Set5 '
+              f'LR saved as JPEG quality {quality}')
     print(f'data: {len(train_pairs)} training images, {len(held_pairs)} held out '
           f'({", ".join(os.path.basename(p) for p in held) or "none: Set5 chooses"}), {time.time() - t0:.0f}s', flush=True)
 
     if args.arch == 'thin':
         config = dict(arch='thin', scale=args.scale, channels=args.channels, blocks=args.blocks,
                       expand=args.expand, last_kernel=args.last_kernel)
+        if args.degrade:
+            config['degrade'] = args.degrade
     else:
         config = dict(scale=args.scale, width=args.width, shrink=args.shrink, maps=args.maps)
     net = build_net(config).to(device)
@@ -150,7 +168,7 @@ def main():
         if args.arch != 'thin':
             p.error('--init-from is for --arch thin')
         source = torch.load(args.init_from, map_location='cpu', weights_only=False)
-        taken = net.load_body(source['model'])
+        taken = net.load_body(source['model'], with_last=source['config']['scale'] == args.scale)
         print(f'initialised {len(taken)} tensors from {args.init_from} (iteration {source.get("iter")})', flush=True)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     # Cosine annealing from base_lr at iteration `since` to 1% of it at args.iters. A warm restart
@@ -190,8 +208,9 @@ def main():
     for it in range(start + 1, args.iters + 1):
         for group in opt.param_groups:
             group['lr'] = learning_rate(it - 1)
-        lr_b, bic_b, hr_b = (torch.from_numpy(a).to(device)
-                             for a in random_patches(train_pairs, rng, args.batch, patch, args.scale))
+        batch = (random_degraded_patches(train_pairs, rng, args.batch, patch, args.scale, args.degrade)
+                 if args.degrade else random_patches(train_pairs, rng, args.batch, patch, args.scale))
+        lr_b, bic_b, hr_b = (torch.from_numpy(a).to(device) for a in batch)
         loss = loss_fn(net(lr_b, bic_b), hr_b)
         opt.zero_grad(set_to_none=True)
         loss.backward()
