@@ -23,14 +23,11 @@ struct EvalCommand: ParsableCommand {
           upscale eval --model x2 ../shared/datasets/val/Set5
           upscale eval -s 4 Set5/ --json
           upscale eval -s 2 --degrade jpeg:75 Set5/
+          upscale eval -s 2 --denoise 2 --degrade jpeg:75 Set5/
 
         """)
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("A built-in model name (x2, x3, x4) or a weights file.", valueName: "name|path"))
-    var model: String?
-
-    @Option(name: .shortAndLong, help: "Use the built-in model for this scale.")
-    var scale: Int?
+    @OptionGroup(title: "Model") var model: ModelOptions
 
     @Option(name: [.customShort("j"), .long], help: "Worker threads (default: all cores).")
     var threads: Int?
@@ -53,14 +50,13 @@ struct EvalCommand: ParsableCommand {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
-        if let scale, ![2, 3, 4].contains(scale) { throw ValidationError("--scale must be 2, 3 or 4.") }
     }
 
     func run() throws {
         // Usage errors exit 64 as in `upscale run`: -m and -s that disagree, a model that is not there.
         let source: ModelSource
         do {
-            source = try ModelSource.resolve(model: model, scale: scale, builtinNames: BuiltinModels.names)
+            source = try model.resolve(builtinNames: BuiltinModels.names)
         } catch {
             StandardError.write("error: \(error)\n")
             throw ExitCode.validationFailure
@@ -74,7 +70,7 @@ struct EvalCommand: ParsableCommand {
             StandardError.write("error: \(text.contains(source.displayName) ? text : "\(source.displayName): \(text)")\n")
             throw ExitCode.failure
         }
-        if let scale, network.scale != scale {
+        if let scale = model.scale, network.scale != scale {
             StandardError.write("error: \(source.displayName): this model upscales by \(network.scale), not \(scale); "
                                 + "drop -s or pick another model.\n")
             throw ExitCode.validationFailure

@@ -10,10 +10,23 @@ struct ModelOptions: ParsableArguments {
     @Option(name: [.short, .long], help: ArgumentHelp("Use the built-in model for this scale (2, 3 or 4).", valueName: "n"))
     var scale: Int?
 
+    @Option(help: ArgumentHelp(
+        "Use the built-in model trained for compressed, noisy photos at this level: 1 light, 2 medium, 3 strong "
+        + "(JPEG quality about 70-95, 45-90, 25-75); 0, the default, is the clean model.", valueName: "0-3"))
+    var denoise = 0
+
     func validate() throws {
         if let scale, ![2, 3, 4].contains(scale) {
             throw ValidationError("The scale must be 2, 3 or 4, not \(scale); pass -m PATH for another model.")
         }
+        if !(0...3).contains(denoise) {
+            throw ValidationError("--denoise must be 0, 1, 2 or 3, not \(denoise).")
+        }
+    }
+
+    /// Which weights `-m`, `-s` and `--denoise` name, among `builtinNames` and the files on disk.
+    func resolve(builtinNames: [String]) throws -> ModelSource {
+        try ModelSource.resolve(model: model, scale: scale, denoise: denoise, builtinNames: builtinNames)
     }
 }
 

@@ -65,7 +65,7 @@ struct RunCommand: ParsableCommand {
     private func loadModel(_ console: Console) throws -> (ModelSource, Model) {
         let source: ModelSource
         do {
-            source = try ModelSource.resolve(model: model.model, scale: model.scale, builtinNames: BuiltinModels.names)
+            source = try model.resolve(builtinNames: BuiltinModels.names)
         } catch {
             console.error(describe(error, path: model.model ?? ""))
             throw ExitCode.validationFailure

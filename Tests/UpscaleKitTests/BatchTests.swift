@@ -194,6 +194,28 @@ func makeTree(_ files: [String], contents: String = "x") throws -> String {
         #expect(throws: ModelError.self) { try ModelSource.resolve(model: "dir/x3.bin", scale: nil, builtinNames: names, fileExists: { _ in false }) }
         #expect(throws: ModelError.self) { try ModelSource.resolve(model: nil, scale: 3, builtinNames: [], fileExists: { _ in false }) }
     }
+
+    /// `--denoise N` picks `xS-denoiseN` for the scale `-s` or `-m xS` names; never a file, never a
+    /// level or scale other than the one asked for.
+    @Test func denoiseLevelsPickTheirBuiltIn() throws {
+        let names = ["x2", "x2-denoise1", "x2-denoise2", "x4", "x4-denoise2"]
+        func resolve(_ model: String?, _ scale: Int?, _ denoise: Int, file: String? = nil) throws -> ModelSource {
+            try ModelSource.resolve(model: model, scale: scale, denoise: denoise, builtinNames: names, fileExists: { $0 == file })
+        }
+        #expect(try resolve(nil, nil, 1) == .builtin("x2-denoise1"))
+        #expect(try resolve(nil, 4, 2) == .builtin("x4-denoise2"))
+        #expect(try resolve(nil, 4, 0) == .builtin("x4"))
+        #expect(try resolve("x2", nil, 2) == .builtin("x2-denoise2"))
+        #expect(try resolve("x4.bin", 4, 2) == .builtin("x4-denoise2"))
+        #expect(try resolve("x2-denoise1", 2, 0) == .builtin("x2-denoise1"))
+        #expect(try resolve("x2-denoise1", nil, 1) == .builtin("x2-denoise1"))
+        for (model, scale, denoise, file) in [(nil, 4, 1, nil), (nil, 3, 2, nil), ("x2-denoise1", nil, 2, nil),
+                                              ("x2", 4, 2, nil), ("x2.bin", nil, 1, "x2.bin"), ("x4", nil, 3, nil)] as [(String?, Int?, Int, String?)] {
+            #expect(throws: ModelError.self, "\(model ?? "-") -s \(scale ?? 0) --denoise \(denoise)") {
+                try resolve(model, scale, denoise, file: file)
+            }
+        }
+    }
 }
 
 @Suite struct ReportTests {

@@ -15,27 +15,43 @@ public enum ModelSource: Sendable, Equatable {
     /// - `-m x2` or `-m x2.bin` with no such file: the built-in model of that name.
     /// - `-s N` alone: the built-in `xN`. Neither: the built-in `x2`.
     /// - `-m` and `-s` together must agree; the model's real scale is checked again after loading.
-    public static func resolve(model: String?, scale: Int?, builtinNames: [String],
+    /// - `--denoise N` (1...3) picks the built-in `xS-denoiseN` of the scale `-s` or `-m xS` names;
+    ///   0 is the clean model. It does not apply to a weights file.
+    public static func resolve(model: String?, scale: Int?, denoise: Int = 0, builtinNames: [String],
                                fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) throws -> ModelSource {
+        let level = denoise > 0 ? "-denoise\(denoise)" : ""
         guard let model else {
-            let name = "x\(scale ?? 2)"
+            let name = "x\(scale ?? 2)" + level
             guard builtinNames.contains(name) else {
-                throw ModelError("\(name): no built-in model for scale \(scale ?? 2); "
+                let what = denoise > 0 ? "denoise level \(denoise) at scale \(scale ?? 2)" : "scale \(scale ?? 2)"
+                throw ModelError("\(name): no built-in model for \(what); "
                     + Self.availableText(builtinNames) + " Pass -m PATH to use a weights file.", kind: .unresolved)
             }
             return .builtin(name)
         }
-        if fileExists(model) { return .file(model) }
-        let name = model.hasSuffix(".bin") ? String(model.dropLast(4)) : model
+        if fileExists(model) {
+            guard denoise == 0 else {
+                throw ModelError("\(model): --denoise picks a built-in model; a weights file runs as it is, so drop "
+                                 + "--denoise or -m.", kind: .unresolved)
+            }
+            return .file(model)
+        }
+        var name = model.hasSuffix(".bin") ? String(model.dropLast(4)) : model
+        if denoise > 0, !name.contains("-denoise") { name += level }
         if !model.contains("/"), builtinNames.contains(name) {
-            if let scale, name != "x\(scale)" {
+            if denoise > 0, !name.hasSuffix(level) {
+                throw ModelError("\(model): the built-in model \(name) is not denoise level \(denoise); drop --denoise "
+                                 + "or pick -m \(name.prefix { $0 != "-" }).", kind: .unresolved)
+            }
+            if let scale, !(name == "x\(scale)" || name.hasPrefix("x\(scale)-")) {
                 throw ModelError("\(model): the built-in model \(name) does not upscale by \(scale); drop -s or pick -m x\(scale).",
                                  kind: .unresolved)
             }
             return .builtin(name)
         }
-        throw ModelError("\(model): no such weights file, and no built-in model of that name; "
-            + Self.availableText(builtinNames) + " Check the path.", kind: .unresolved)
+        let named = denoise > 0 ? "\(model) with --denoise \(denoise): no such weights file, and no built-in model \(name); "
+                                : "\(model): no such weights file, and no built-in model of that name; "
+        throw ModelError(named + Self.availableText(builtinNames) + " Check the path.", kind: .unresolved)
     }
 
     /// Loads the weights: the file, or the built-in model's bytes that `builtin` gives for its name.
