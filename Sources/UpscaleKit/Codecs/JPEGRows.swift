@@ -22,13 +22,13 @@ public final class JPEGRowReader: ImageRowReader {
     public let wholeImageBytes: Int
 
     private let path: String
-    private let handle: JPEGReadHandle
+    private let handle: CodecHandle<cjpeg_reader>
     private var reader: UnsafeMutablePointer<cjpeg_reader> { handle.pointer }
     private var failed = false
 
     init(source: InputSource, options: DecodeOptions, headerOnly: Bool = false) throws {
         path = source.name
-        let handle = try JPEGReadHandle(source: source)
+        let handle = try CodecHandle(reading: source, create: cjpeg_reader_create, destroy: cjpeg_reader_destroy)
         self.handle = handle
         let reader = handle.pointer
         guard cjpeg_read_header(reader) != 0 else {
@@ -137,7 +137,7 @@ public final class JPEGRowWriter: ImageRowWriter {
     public private(set) var rowsWritten = 0
 
     private let sink: OutputSink
-    private let handle: JPEGWriteHandle
+    private let handle: CodecHandle<cjpeg_writer>
     /// Bands carry alpha, composited onto this; nil: no alpha.
     private let background: Background?
     private let fileChannels: Int
@@ -163,9 +163,9 @@ public final class JPEGRowWriter: ImageRowWriter {
             sink.discard()
             throw ImageIOError(path: path, message: "JPEG cannot hold a \(width)×\(height) image (65500 pixels per side at most)")
         }
-        let handle: JPEGWriteHandle
+        let handle: CodecHandle<cjpeg_writer>
         do {
-            handle = try JPEGWriteHandle(file: sink.file, name: path)
+            handle = try CodecHandle(writing: sink.file, path: path, create: cjpeg_writer_create, destroy: cjpeg_writer_destroy)
         } catch {
             sink.discard()
             throw error

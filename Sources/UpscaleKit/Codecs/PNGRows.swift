@@ -22,7 +22,7 @@ public final class PNGRowReader: ImageRowReader {
     public var warnings: String { handle.warnings }
 
     private let path: String
-    private let handle: PNGReadHandle
+    private let handle: CodecHandle<cpng_reader>
     private var reader: UnsafeMutablePointer<cpng_reader> { handle.pointer }
     private let channels: Int             // interleaved samples per pixel, alpha included
     private let rowBytes: Int
@@ -31,7 +31,7 @@ public final class PNGRowReader: ImageRowReader {
 
     init(source: InputSource, options: DecodeOptions) throws {
         path = source.name
-        let handle = try PNGReadHandle(source: source)
+        let handle = try CodecHandle(reading: source, create: cpng_reader_create, destroy: cpng_reader_destroy)
         self.handle = handle
         var header = cpng_header()
         guard cpng_read_header(handle.pointer, &header) != 0 else {
@@ -135,7 +135,7 @@ public final class PNGRowWriter: ImageRowWriter {
     public private(set) var rowsWritten = 0
 
     private let sink: OutputSink
-    private let handle: PNGWriteHandle
+    private let handle: CodecHandle<cpng_writer>
     private var writer: UnsafeMutablePointer<cpng_writer> { handle.pointer }
     private var notes: [String]
     private var failed = false
@@ -165,9 +165,9 @@ public final class PNGRowWriter: ImageRowWriter {
             sink.discard()
             throw ImageIOError(path: path, message: "cannot write a \(width)×\(height) image")
         }
-        let handle: PNGWriteHandle
+        let handle: CodecHandle<cpng_writer>
         do {
-            handle = try PNGWriteHandle(file: sink.file, name: path)
+            handle = try CodecHandle(writing: sink.file, path: path, create: cpng_writer_create, destroy: cpng_writer_destroy)
         } catch {
             sink.discard()
             throw error
