@@ -103,10 +103,8 @@ public final class JPEGRowReader: ImageRowReader {
     }
 
     public func readBand(maxRows: Int) throws -> ImageBand? {
-        precondition(maxRows > 0, "readBand needs maxRows > 0")
         guard !failed else { throw ImageIOError(path: path, message: "JPEG reader already failed (or was opened for the header only)") }
-        guard rowsRead < height else { return nil }
-        let rows = min(maxRows, height - rowsRead)
+        guard let rows = nextBandRows(maxRows: maxRows) else { return nil }
         let rowBytes = width * colorChannels
         var buffer = [UInt8](repeating: 0, count: rows * rowBytes)  // (rows, W, C) samples
         let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in

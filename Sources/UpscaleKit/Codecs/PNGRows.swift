@@ -87,10 +87,8 @@ public final class PNGRowReader: ImageRowReader {
     }
 
     public func readBand(maxRows: Int) throws -> ImageBand? {
-        precondition(maxRows > 0, "readBand needs maxRows > 0")
         guard !failed else { throw ImageIOError(path: path, message: "PNG reader already failed") }
-        guard rowsRead < height else { return nil }
-        let rows = min(maxRows, height - rowsRead)
+        guard let rows = nextBandRows(maxRows: maxRows) else { return nil }
         var band: ImageBand
         if streamable {
             var buffer = [UInt8](repeating: 0, count: rows * rowBytes)  // (rows, rowBytes)
