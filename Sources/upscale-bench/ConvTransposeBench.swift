@@ -50,7 +50,7 @@ struct ConvTransposeShape {
     }
 }
 
-struct ConvTransposeCommand: ParsableCommand {
+struct ConvTransposeCommand: ParsableCommand, ShapeTable {
     static let configuration = CommandConfiguration(
         commandName: "convt",
         abstract: "Time conv_transpose2d on the issue-2 shape table: median, GFLOP/s, fraction of peak."
@@ -58,20 +58,15 @@ struct ConvTransposeCommand: ParsableCommand {
 
     @OptionGroup var timing: ThreadsAndReps
 
-    @Option(help: "Only this shape of the table (\(ConvTransposeShape.table.map(\.name).joined(separator: ", "))).")
-    var shape: String?
+    @OptionGroup var choice: ShapeChoice<ConvTransposeCommand>
 
     @Flag(help: "Time one call per \"run\" line on stdin (benchmarks/torch_convt.py drives it).")
     var serve = false
 
-    func validate() throws {
-        if let shape, !ConvTransposeShape.table.contains(where: { $0.name == shape }) {
-            throw ValidationError("Unknown shape \(shape); known: \(ConvTransposeShape.table.map(\.name).joined(separator: ", ")).")
-        }
-    }
+    static var table: [ConvTransposeShape] { ConvTransposeShape.table }
 
     func run() throws {
-        let shapes = ConvTransposeShape.table.filter { shape == nil || $0.name == shape }
+        let shapes = choice.shapes
         let threads = timing.threads
         if serve { return try Self.serve(shapes[0], threads: threads) }
 

@@ -13,12 +13,7 @@ struct EncodeCommand: ParsableCommand {
     @Argument(help: "A PNG or JPEG image to encode, e.g. an upscaled output.")
     var input: String
 
-    @Option(help: "Timed rounds, after one warm-up run.")
-    var reps = 5
-
-    func validate() throws {
-        guard reps >= 1 else { throw ValidationError("--reps must be a positive integer.") }
-    }
+    @OptionGroup var rounds: InterleavedRounds
 
     func run() throws {
         let image = try ImageCodec.decode(path: input)
@@ -31,7 +26,7 @@ struct EncodeCommand: ParsableCommand {
         add("zlib6") { _ in }
         add("zlib2up") { $0.pngCompressionLevel = 2; $0.pngFilters = .up }
         add("ours") { $0.pngEncoder = .fastDeflate }
-        print("input \(input): \(image.width)×\(image.height), \(reps) reps")
-        try steps.runAndReport(reps: reps)
+        print("input \(input): \(image.width)×\(image.height), \(rounds.reps) reps")
+        try steps.runAndReport(reps: rounds.reps)
     }
 }

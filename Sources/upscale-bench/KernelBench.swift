@@ -4,7 +4,7 @@ import ArgumentParser
 import Foundation
 import UpscaleKit
 
-struct KernelCommand: ParsableCommand {
+struct KernelCommand: ParsableCommand, ShapeTable {
     static let configuration = CommandConfiguration(
         commandName: "kernels",
         abstract: "Time the wide and the narrow conv kernel on issue 17's stride-1 layers, paired call by call."
@@ -12,14 +12,7 @@ struct KernelCommand: ParsableCommand {
 
     @OptionGroup var timing: ThreadsAndReps
 
-    @Option(help: "Only this shape (\(KernelCommand.table.map(\.name).joined(separator: ", "))).")
-    var shape: String?
-
-    func validate() throws {
-        if let shape, !Self.table.contains(where: { $0.name == shape }) {
-            throw ValidationError("Unknown shape \(shape); known: \(Self.table.map(\.name).joined(separator: ", ")).")
-        }
-    }
+    @OptionGroup var choice: ShapeChoice<KernelCommand>
 
     /// The stride-1 layer shapes of waifu2x upconv_7 (valid 3×3 convolutions: padding 2 as a
     /// transposed conv) and Real-ESRGAN SRVGGNetCompact ("same": padding 1), on a 136×240 feature
@@ -37,7 +30,7 @@ struct KernelCommand: ParsableCommand {
     /// prints the medians, the median of the paired ratios narrow / wide, and each kernel's
     /// GFLOP/s per CPU second as a fraction of the per-core peak.
     func run() throws {
-        let shapes = Self.table.filter { shape == nil || $0.name == shape }
+        let shapes = choice.shapes
         let (threads, reps) = (timing.threads, timing.reps)
         let peak = Peak.measure(threads: threads)
         print(peak.summary)

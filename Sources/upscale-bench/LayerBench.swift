@@ -16,23 +16,19 @@ struct LayerCommand: ParsableCommand {
 
     @OptionGroup var timing: ThreadsAndReps
 
-    @Option(help: "The weights file.")
-    var model: String
-
-    @Option(help: "Input tile size (default: the CLI's).")
-    var tile: Int?
+    @OptionGroup var network: ModelAndTile
 
     @Option(help: "Input HxW per thread instead of a square tile.")
     var size: ImageSize?
 
     func run() throws {
-        let model = try Model.load(path: self.model)
+        let model = try Model.load(path: network.model)
         let threads = timing.threads
-        let tile = self.tile ?? RunOptions().tileSize
+        let tile = network.tileSize
         let peak = Peak.measure(threads: threads)
         print(peak.summary)
         let (tileH, tileW) = size.map { ($0.height, $0.width) } ?? (tile, tile)
-        print("\(self.model): one \(tileH)×\(tileW) input tile per thread, \(threads) tiles at once, median of \(timing.reps)")
+        print("\(network.model): one \(tileH)×\(tileW) input tile per thread, \(threads) tiles at once, median of \(timing.reps)")
         print("layer  Cin→Cout  k  s   feature map   median ms   GFLOP/s   % peak  % core (CPU)  share")
         var (h, w) = (tileH, tileW)
         var rows: [(String, Double)] = []

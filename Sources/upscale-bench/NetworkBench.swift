@@ -19,17 +19,13 @@ struct NetworkCommand: ParsableCommand {
 
     @OptionGroup var timing: ThreadsAndReps
 
-    @Option(help: "The weights file.")
-    var model: String
+    @OptionGroup var network: ModelAndTile
 
     @Option(help: "The input tensor: (1, C, H, W) float32, little-endian, no header.")
     var input: String
 
     @Option(help: "The input's HxW, e.g. 1080x1920.")
     var size: ImageSize
-
-    @Option(help: "Tile size (default: the CLI's).")
-    var tile: Int?
 
     @Option(help: "Write the last output tensor here, in the input's layout.")
     var output: String?
@@ -38,11 +34,11 @@ struct NetworkCommand: ParsableCommand {
     var serve = false
 
     func run() throws {
-        let model = try Model.load(path: self.model)
+        let model = try Model.load(path: network.model)
         let input = try Self.readTensor(self.input, shape: [1, model.channels.count, size.height, size.width])
         var run = RunOptions()
         run.threads = timing.threads
-        if let tile { run.tileSize = tile }
+        run.tileSize = network.tileSize
         if serve { return try Self.serve(model, input, run) }
 
         var last: Tensor?
@@ -50,7 +46,7 @@ struct NetworkCommand: ParsableCommand {
         guard let output = last else { preconditionFailure("the series ran no call") }
         let flops = 2 * model.macsPerOutputPixel * Double(output.shape[2] * output.shape[3])
         print(String(format: "%@: median %.3f s, min %.3f s over %d runs, %.1f GFLOP/s, tile %d, %d threads",
-                     self.model, series.medianWall, series.minWall, timing.reps, flops / series.medianWall / 1e9,
+                     network.model, series.medianWall, series.minWall, timing.reps, flops / series.medianWall / 1e9,
                      run.tileSize, run.threads))
         if let path = self.output { try Self.writeTensor(output, path) }
     }

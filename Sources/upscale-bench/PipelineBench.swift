@@ -25,19 +25,16 @@ struct PipelineCommand: ParsableCommand {
     @Option(help: "A built-in model.")
     var model = "x2"
 
-    @Option(help: "Timed rounds, after one warm-up run of the network.")
-    var reps = 5
-
     @Option(help: "Worker threads (default: all cores).")
     var threads = Threading.coreCount
 
     @Option(help: "Tile size.")
     var tile = RunOptions().tileSize
 
+    @OptionGroup var rounds: InterleavedRounds
+
     func validate() throws {
-        guard reps >= 1, threads >= 1, tile >= 1 else {
-            throw ValidationError("--reps, --threads and --tile must be positive integers.")
-        }
+        guard threads >= 1, tile >= 1 else { throw ValidationError("--threads and --tile must be positive integers.") }
     }
 
     func run() throws {
@@ -79,7 +76,7 @@ struct PipelineCommand: ParsableCommand {
             return fileSize(out)
         }
         print("input \(input): \(image.width)×\(image.height), model \(self.model), threads \(threads), "
-              + "tile \(tile), \(reps) reps")
-        try steps.runAndReport(reps: reps)
+              + "tile \(tile), \(rounds.reps) reps")
+        try steps.runAndReport(reps: rounds.reps)
     }
 }

@@ -38,6 +38,52 @@ struct ThreadsAndReps: ParsableArguments {
     }
 }
 
+/// `--shape`, for the commands that time a table of layer shapes: one row instead of all of them.
+struct ShapeChoice<Table: ShapeTable>: ParsableArguments {
+    @Option(help: "Only this shape of the table (\(Table.names)).")
+    var shape: String?
+
+    func validate() throws {
+        if let shape, !Table.table.contains(where: { $0.name == shape }) {
+            throw ValidationError("Unknown shape \(shape); known: \(Table.names).")
+        }
+    }
+
+    /// The rows to time: the one asked for, or the whole table.
+    var shapes: [ConvTransposeShape] { Table.table.filter { shape == nil || $0.name == shape } }
+}
+
+/// A command's table of layer shapes, which `--shape` picks from.
+protocol ShapeTable {
+    static var table: [ConvTransposeShape] { get }
+}
+
+extension ShapeTable {
+    static var names: String { table.map(\.name).joined(separator: ", ") }
+}
+
+/// `--reps`, for the commands that time steps against each other (`InterleavedSteps`).
+struct InterleavedRounds: ParsableArguments {
+    @Option(help: "Timed rounds, after one warm-up run of the first step.")
+    var reps = 5
+
+    func validate() throws {
+        guard reps >= 1 else { throw ValidationError("--reps must be a positive integer.") }
+    }
+}
+
+/// `--model` and `--tile`, for the commands that run a weights file through the tiled runner.
+struct ModelAndTile: ParsableArguments {
+    @Option(help: "The weights file.")
+    var model: String
+
+    @Option(help: "Input tile size (default: the CLI's).")
+    var tile: Int?
+
+    /// `--tile`, else the CLI's default.
+    var tileSize: Int { tile ?? RunOptions().tileSize }
+}
+
 /// `HxW`, e.g. `1080x1920`.
 struct ImageSize: ExpressibleByArgument {
     var height: Int

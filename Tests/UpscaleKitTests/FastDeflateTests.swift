@@ -114,6 +114,27 @@ private func pngChunks(_ file: [UInt8]) -> (names: [String], idat: [UInt8]) {
     #expect(HuffmanCode.lengths(counts: [0, 4, 0], maxBits: 15) == [0, 1, 0])
 }
 
+/// Writes `color` (1, C, H, W) and `alpha` (1, 1, H, W) to `path` with `options`, in bands of
+/// `bandRows` rows (the last one shorter), and returns the file's bytes.
+private func writeInBands(_ color: Tensor, alpha: Tensor? = nil, bitDepth: Int = 8, bandRows: Int,
+                          options: EncodeOptions, to path: String) throws -> [UInt8] {
+    let (channels, height, width) = (color.shape[1], color.shape[2], color.shape[3])
+    let writer = try ImageCodec.openWriter(path: path, width: width, height: height, colorChannels: channels,
+                                           hasAlpha: alpha != nil, bitDepth: bitDepth, options: options)
+    for top in stride(from: 0, to: height, by: bandRows) {
+        let rows = top..<min(height, top + bandRows)
+        func band(_ t: Tensor) -> Tensor {
+            let c = t.shape[1]
+            return Tensor(shape: [1, c, rows.count, width], data: (0..<c).flatMap { ch in
+                t.data[((ch * height + rows.lowerBound) * width)..<((ch * height + rows.upperBound) * width)]
+            })
+        }
+        try writer.write(ImageBand(color: band(color), alpha: alpha.map(band)))
+    }
+    _ = try writer.finish()
+    return try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+}
+
 /// Writes `color`/`alpha` (exact sample levels) with our encoder in bands of `bandRows`, reads the
 /// file back with libpng, and checks the samples and the zlib check value.
 private func roundTrip(channels: Int, alpha hasAlpha: Bool, bitDepth: Int, width: Int, height: Int,
@@ -128,27 +149,14 @@ private func roundTrip(channels: Int, alpha hasAlpha: Bool, bitDepth: Int, width
     defer { dir.remove() }
     var options = EncodeOptions()
     options.pngEncoder = .fastDeflate
-    let writer = try ImageCodec.openWriter(path: dir.file("out.png"), width: width, height: height,
-                                           colorChannels: channels, hasAlpha: hasAlpha, bitDepth: bitDepth,
-                                           options: options)
-    for top in stride(from: 0, to: height, by: bandRows) {
-        let rows = top..<min(height, top + bandRows)
-        func band(_ t: Tensor) -> Tensor {
-            let c = t.shape[1]
-            return Tensor(shape: [1, c, rows.count, width], data: (0..<c).flatMap { ch in
-                t.data[((ch * height + rows.lowerBound) * width)..<((ch * height + rows.upperBound) * width)]
-            })
-        }
-        try writer.write(ImageBand(color: band(color), alpha: alpha.map(band)))
-    }
-    _ = try writer.finish()
+    let file = try writeInBands(color, alpha: alpha, bitDepth: bitDepth, bandRows: bandRows, options: options,
+                                to: dir.file("out.png"))
 
     let back = try ImageCodec.decode(path: dir.file("out.png"))
     #expect(back.bitDepth == bitDepth, "\(label)")
     #expect(back.color.shape == color.shape && back.color.data == color.data, "\(label): colour samples differ")
     #expect(back.alpha?.data == alpha?.data, "\(label): alpha samples differ")
 
-    let file = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir.file("out.png"))))
     let (names, idat) = pngChunks(file)
     #expect(names.first == "IHDR" && names.last == "IEND" && names.contains("IDAT"), "\(label): chunks \(names)")
     // The samples as the file stores them: interleaved, big-endian at 16 bits.
@@ -261,17 +269,8 @@ private func roundTrip(channels: Int, alpha hasAlpha: Bool, bitDepth: Int, width
     options.pngEncoder = .fastDeflate
     var files: [[UInt8]] = []
     for bandRows in [600, 250, 97, 1] {
-        let path = dir.file("out-\(bandRows).png")
-        let writer = try ImageCodec.openWriter(path: path, width: width, height: height, colorChannels: 3,
-                                               hasAlpha: false, options: options)
-        for top in stride(from: 0, to: height, by: bandRows) {
-            let rows = top..<min(height, top + bandRows)
-            try writer.write(ImageBand(color: Tensor(shape: [1, 3, rows.count, width], data: (0..<3).flatMap { ch in
-                data[((ch * height + rows.lowerBound) * width)..<((ch * height + rows.upperBound) * width)]
-            }), alpha: nil))
-        }
-        _ = try writer.finish()
-        files.append(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))))
+        files.append(try writeInBands(Tensor(shape: [1, 3, height, width], data: data), bandRows: bandRows,
+                                      options: options, to: dir.file("out-\(bandRows).png")))
     }
     #expect(files.allSatisfy { $0 == files[0] }, "sizes \(files.map(\.count))")
     #expect(try ImageCodec.decode(path: dir.file("out-97.png")).color.data == data)
@@ -318,17 +317,9 @@ private func roundTrip(channels: Int, alpha hasAlpha: Bool, bitDepth: Int, width
         var options = EncodeOptions()
         options.pngEncoder = .fastDeflate
         options.threads = threads
-        let path = dir.file("out-\(threads)-\(bandRows).png")
-        let writer = try ImageCodec.openWriter(path: path, width: width, height: height, colorChannels: 3,
-                                               hasAlpha: false, options: options)
-        for top in stride(from: 0, to: height, by: bandRows) {
-            let rows = top..<min(height, top + bandRows)
-            try writer.write(ImageBand(color: Tensor(shape: [1, 3, rows.count, width], data: (0..<3).flatMap { ch in
-                data[((ch * height + rows.lowerBound) * width)..<((ch * height + rows.upperBound) * width)]
-            }), alpha: nil))
-        }
-        _ = try writer.finish()
-        files.append(("\(threads) threads, bands of \(bandRows)", try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))))
+        let bytes = try writeInBands(Tensor(shape: [1, 3, height, width], data: data), bandRows: bandRows,
+                                     options: options, to: dir.file("out-\(threads)-\(bandRows).png"))
+        files.append(("\(threads) threads, bands of \(bandRows)", bytes))
     }
     // Compared as Bools: the files are 2 MB, the samples 3.7 million.
     for file in files.dropFirst() {

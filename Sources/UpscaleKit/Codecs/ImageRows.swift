@@ -23,6 +23,15 @@ public protocol ImageRowReader: BandSource {
     var warnings: String { get }
 }
 
+extension ImageRowReader {
+    /// How many rows the next band of at most `maxRows` holds; nil when every row has been read.
+    func nextBandRows(maxRows: Int) -> Int? {
+        precondition(maxRows > 0, "readBand needs maxRows > 0")
+        guard rowsRead < height else { return nil }
+        return min(maxRows, height - rowsRead)
+    }
+}
+
 /// Rows already packed as a writer's samples: pixels interleaved, each the colour channels then
 /// alpha (when `withAlpha`), `sampleBits` 8 or 16 (big-endian): what `PixelPacking.interleaveRow`
 /// makes.

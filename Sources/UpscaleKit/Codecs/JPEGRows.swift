@@ -22,13 +22,13 @@ public final class JPEGRowReader: ImageRowReader {
     public let wholeImageBytes: Int
 
     private let path: String
-    private let handle: JPEGReadHandle
+    private let handle: CodecHandle<cjpeg_reader>
     private var reader: UnsafeMutablePointer<cjpeg_reader> { handle.pointer }
     private var failed = false
 
     init(source: InputSource, options: DecodeOptions, headerOnly: Bool = false) throws {
         path = source.name
-        let handle = try JPEGReadHandle(source: source)
+        let handle = try CodecHandle(reading: source, create: cjpeg_reader_create, destroy: cjpeg_reader_destroy)
         self.handle = handle
         let reader = handle.pointer
         guard cjpeg_read_header(reader) != 0 else {
@@ -103,10 +103,8 @@ public final class JPEGRowReader: ImageRowReader {
     }
 
     public func readBand(maxRows: Int) throws -> ImageBand? {
-        precondition(maxRows > 0, "readBand needs maxRows > 0")
         guard !failed else { throw ImageIOError(path: path, message: "JPEG reader already failed (or was opened for the header only)") }
-        guard rowsRead < height else { return nil }
-        let rows = min(maxRows, height - rowsRead)
+        guard let rows = nextBandRows(maxRows: maxRows) else { return nil }
         let rowBytes = width * colorChannels
         var buffer = [UInt8](repeating: 0, count: rows * rowBytes)  // (rows, W, C) samples
         let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in
@@ -134,45 +132,32 @@ public final class JPEGRowWriter: ImageRowWriter {
     public let height: Int
     /// Of the bands written; the file's are `fileChannels`.
     public let colorChannels: Int
-    public private(set) var rowsWritten = 0
+    public var rowsWritten: Int { output.rowsWritten }
 
-    private let sink: OutputSink
-    private let handle: JPEGWriteHandle
+    private let output: RowWriterOutput<cjpeg_writer>
     /// Bands carry alpha, composited onto this; nil: no alpha.
     private let background: Background?
     private let fileChannels: Int
-    private var writer: UnsafeMutablePointer<cjpeg_writer> { handle.pointer }
+    private var writer: UnsafeMutablePointer<cjpeg_writer> { output.pointer }
     private var notes: [String]
-    private var failed = false
-    private var finished = false
 
     /// `background`: the bands have alpha, composited onto it (a gray image on a background that
     /// is not gray is written as RGB).
     init(sink: OutputSink, width: Int, height: Int, colorChannels: Int, background: Background? = nil,
          metadata: ImageMetadata, options: EncodeOptions, notes: [String] = []) throws {
+        // A throw from here on drops `output` unfinished, which discards the sink.
+        let output = try RowWriterOutput(sink: sink, format: "JPEG", height: height,
+                                         create: cjpeg_writer_create, destroy: cjpeg_writer_destroy)
         let path = sink.name
         guard colorChannels == 1 || colorChannels == 3 else {
-            sink.discard()
             throw ImageIOError(path: path, message: "JPEG output needs 1 or 3 colour channels, got \(colorChannels)")
         }
         guard (1...100).contains(options.jpegQuality) else {
-            sink.discard()
             throw ImageIOError(path: path, message: "JPEG quality must be 1...100, got \(options.jpegQuality)")
         }
         guard (1...65500).contains(width), (1...65500).contains(height) else {
-            sink.discard()
             throw ImageIOError(path: path, message: "JPEG cannot hold a \(width)×\(height) image (65500 pixels per side at most)")
         }
-        let handle: JPEGWriteHandle
-        do {
-            handle = try JPEGWriteHandle(file: sink.file, name: path)
-        } catch {
-            sink.discard()
-            throw error
-        }
-        let writer = handle.pointer
-        self.sink = sink
-        self.handle = handle
         self.width = width
         self.height = height
         self.colorChannels = colorChannels
@@ -180,6 +165,7 @@ public final class JPEGRowWriter: ImageRowWriter {
         let fileChannels = colorChannels == 1 && !(background?.isGray ?? true) ? 3 : colorChannels
         self.fileChannels = fileChannels
         self.notes = notes
+        self.output = output
         let icc = metadata.iccProfile ?? []
         // APP1: "Exif\0\0" + TIFF, at most 65533 bytes (the marker's length field counts itself).
         var exif = metadata.exif.map { Array("Exif".utf8) + [0, 0] + $0 } ?? []
@@ -188,6 +174,7 @@ public final class JPEGRowWriter: ImageRowWriter {
             exif = []
         }
         let density = metadata.density?.forJFIF
+        let writer = output.pointer
         let ok = icc.withUnsafeBufferPointer { iccBytes in
             exif.withUnsafeBufferPointer { exifBytes in
             var params = cjpeg_write_params()
@@ -210,27 +197,13 @@ public final class JPEGRowWriter: ImageRowWriter {
             return cjpeg_start_compress(writer, &params) != 0
             }
         }
-        guard ok else {
-            sink.discard()
-            throw ImageIOError(path: path, message: "JPEG setup: \(handle.message)")
-        }
-    }
-
-    deinit {
-        if !finished { sink.discard() }
-    }
-
-    private func fail(_ what: String) -> ImageIOError {
-        let reason = sink.writeFailure.map { " (\($0))" } ?? ""
-        failed = true
-        sink.discard()
-        return ImageIOError(path: sink.name, message: "\(what): \(handle.message)\(reason)")
+        guard ok else { throw ImageIOError(path: path, message: "JPEG setup: \(output.message)") }
     }
 
     public func write(_ band: ImageBand) throws {
-        guard !failed && !finished else { throw ImageIOError(path: sink.name, message: "JPEG writer is closed") }
+        try output.checkOpen()
         try BandCheck.validate(band, width: width, colorChannels: colorChannels, alphaNeeded: background != nil,
-                               rowsLeft: height - rowsWritten, path: sink.name)
+                               rowsLeft: output.rowsLeft, path: output.path)
         let rows = band.rows
         guard rows > 0 else { return }
         let rowBytes = width * fileChannels
@@ -240,7 +213,7 @@ public final class JPEGRowWriter: ImageRowWriter {
             band
         }
         guard flat.color.shape[1] == fileChannels else {
-            throw ImageIOError(path: sink.name, message: "band has no alpha, but the JPEG writer was opened for an image with alpha")
+            throw ImageIOError(path: output.path, message: "band has no alpha, but the JPEG writer was opened for an image with alpha")
         }
         try writeRows(PixelPacking.interleaved(flat, withAlpha: false, sampleBits: 8, rowBytes: rowBytes), rows: rows)
     }
@@ -251,45 +224,21 @@ public final class JPEGRowWriter: ImageRowWriter {
     }
 
     public func writePacked(_ bytes: [UInt8], rows: Int) throws {
-        guard !failed && !finished else { throw ImageIOError(path: sink.name, message: "JPEG writer is closed") }
+        try output.checkOpen()
         guard let layout = packedLayout else { preconditionFailure("packed rows for a JPEG that composites alpha") }
-        let rowBytes = layout.rowBytes(width: width)
-        guard rows <= height - rowsWritten, bytes.count == rows * rowBytes else {
-            throw ImageIOError(path: sink.name, message: "\(bytes.count) bytes for \(rows) packed rows of \(rowBytes) "
-                               + "bytes, \(height - rowsWritten) rows left")
-        }
+        try output.checkPacked(byteCount: bytes.count, rows: rows, rowBytes: layout.rowBytes(width: width))
         guard rows > 0 else { return }
         try writeRows(bytes, rows: rows)
     }
 
     /// `rows` rows of 8-bit samples (rows, W, C), through libjpeg.
     private func writeRows(_ samples: [UInt8], rows: Int) throws {
-        let rowBytes = samples.count / rows
-        var buffer = samples
-        let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in
-            var pointers: [UnsafeMutablePointer<JSAMPLE>?] = (0..<rows).map { bytes.baseAddress! + $0 * rowBytes }
-            return cjpeg_write_rows(writer, &pointers, JDIMENSION(rows)) != 0
-        }
-        guard ok else { throw fail("JPEG write") }
-        rowsWritten += rows
+        try output.writeRows(samples, rows: rows, orFail: "JPEG write") { cjpeg_write_rows(writer, &$0, JDIMENSION(rows)) != 0 }
     }
 
     public func finish() throws -> [String] {
-        guard !failed && !finished else { throw ImageIOError(path: sink.name, message: "JPEG writer is closed") }
-        guard rowsWritten == height else {
-            failed = true
-            sink.discard()
-            throw ImageIOError(path: sink.name, message: "only \(rowsWritten) of \(height) rows were written")
-        }
-        guard cjpeg_finish_compress(writer) != 0 else { throw fail("JPEG end") }
-        finished = true
-        try sink.commit()
-        let warnings = handle.warnings
-        return notes + (warnings.isEmpty ? [] : ["libjpeg: \(warnings)"])
+        notes + (try output.finish(orFail: "JPEG end") { cjpeg_finish_compress(writer) != 0 })
     }
 
-    public func abort() {
-        failed = true
-        sink.discard()
-    }
+    public func abort() { output.abort() }
 }

@@ -22,7 +22,7 @@ public final class PNGRowReader: ImageRowReader {
     public var warnings: String { handle.warnings }
 
     private let path: String
-    private let handle: PNGReadHandle
+    private let handle: CodecHandle<cpng_reader>
     private var reader: UnsafeMutablePointer<cpng_reader> { handle.pointer }
     private let channels: Int             // interleaved samples per pixel, alpha included
     private let rowBytes: Int
@@ -31,7 +31,7 @@ public final class PNGRowReader: ImageRowReader {
 
     init(source: InputSource, options: DecodeOptions) throws {
         path = source.name
-        let handle = try PNGReadHandle(source: source)
+        let handle = try CodecHandle(reading: source, create: cpng_reader_create, destroy: cpng_reader_destroy)
         self.handle = handle
         var header = cpng_header()
         guard cpng_read_header(handle.pointer, &header) != 0 else {
@@ -87,10 +87,8 @@ public final class PNGRowReader: ImageRowReader {
     }
 
     public func readBand(maxRows: Int) throws -> ImageBand? {
-        precondition(maxRows > 0, "readBand needs maxRows > 0")
         guard !failed else { throw ImageIOError(path: path, message: "PNG reader already failed") }
-        guard rowsRead < height else { return nil }
-        let rows = min(maxRows, height - rowsRead)
+        guard let rows = nextBandRows(maxRows: maxRows) else { return nil }
         var band: ImageBand
         if streamable {
             var buffer = [UInt8](repeating: 0, count: rows * rowBytes)  // (rows, rowBytes)
@@ -132,14 +130,11 @@ public final class PNGRowWriter: ImageRowWriter {
     public let colorChannels: Int
     public let hasAlpha: Bool
     public let bitDepth: Int
-    public private(set) var rowsWritten = 0
+    public var rowsWritten: Int { output.rowsWritten }
 
-    private let sink: OutputSink
-    private let handle: PNGWriteHandle
-    private var writer: UnsafeMutablePointer<cpng_writer> { handle.pointer }
+    private let output: RowWriterOutput<cpng_writer>
+    private var writer: UnsafeMutablePointer<cpng_writer> { output.pointer }
     private var notes: [String]
-    private var failed = false
-    private var finished = false
     /// The image data's compressor when it is ours (PNGEncoder.fastDeflate); nil: libpng's zlib.
     private var deflate: FastDeflateEncoder?
     private var idatPending: [UInt8] = []   // compressed bytes not yet in an IDAT chunk
@@ -148,39 +143,29 @@ public final class PNGRowWriter: ImageRowWriter {
     init(sink: OutputSink, width: Int, height: Int, colorChannels: Int, hasAlpha: Bool, bitDepth: Int,
          metadata: ImageMetadata, encoder: PNGEncoder = .zlib, compressionLevel: Int,
          filters: PNGRowFilters = .adaptive, threads: Int = 1, notes: [String] = []) throws {
+        // A throw from here on drops `output` unfinished, which discards the sink.
+        let output = try RowWriterOutput(sink: sink, format: "PNG", height: height,
+                                         create: cpng_writer_create, destroy: cpng_writer_destroy)
         let path = sink.name
         guard colorChannels == 1 || colorChannels == 3 else {
-            sink.discard()
             throw ImageIOError(path: path, message: "PNG output needs 1 or 3 colour channels, got \(colorChannels)")
         }
         guard bitDepth == 8 || bitDepth == 16 else {
-            sink.discard()
             throw ImageIOError(path: path, message: "PNG bit depth must be 8 or 16, got \(bitDepth)")
         }
         guard (0...9).contains(compressionLevel) else {
-            sink.discard()
             throw ImageIOError(path: path, message: "PNG compression level must be 0...9, got \(compressionLevel)")
         }
         guard (1...Int(UInt32.max >> 1)).contains(width), (1...Int(UInt32.max >> 1)).contains(height) else {
-            sink.discard()
             throw ImageIOError(path: path, message: "cannot write a \(width)×\(height) image")
         }
-        let handle: PNGWriteHandle
-        do {
-            handle = try PNGWriteHandle(file: sink.file, name: path)
-        } catch {
-            sink.discard()
-            throw error
-        }
-        let writer = handle.pointer
-        self.sink = sink
-        self.handle = handle
         self.width = width
         self.height = height
         self.colorChannels = colorChannels
         self.hasAlpha = hasAlpha
         self.bitDepth = bitDepth
         self.notes = notes
+        self.output = output
         if encoder == .fastDeflate {
             let pixelBytes = (colorChannels + (hasAlpha ? 1 : 0)) * bitDepth / 8
             deflate = FastDeflateEncoder(rowBytes: width * pixelBytes, bytesPerPixel: pixelBytes, threads: threads)
@@ -196,6 +181,7 @@ public final class PNGRowWriter: ImageRowWriter {
         let exif = metadata.exif.flatMap { $0.count >= 8 && ($0[0..<2] == [0x49, 0x49] || $0[0..<2] == [0x4D, 0x4D]) ? $0 : nil } ?? []
         let density = metadata.density?.perMeter
         let texts = PNGTextChunks(metadata.text)
+        let writer = output.pointer
         let ok = icc.withUnsafeBufferPointer { iccBytes in
             exif.withUnsafeBufferPointer { exifBytes in
             texts.chunks.withUnsafeBufferPointer { textChunks in
@@ -234,27 +220,13 @@ public final class PNGRowWriter: ImageRowWriter {
             }
             }
         }
-        guard ok else {
-            sink.discard()
-            throw ImageIOError(path: path, message: "PNG header: \(handle.message)")
-        }
-    }
-
-    deinit {
-        if !finished { sink.discard() }
-    }
-
-    private func fail(_ what: String) -> ImageIOError {
-        let reason = sink.writeFailure.map { " (\($0))" } ?? ""
-        failed = true
-        sink.discard()
-        return ImageIOError(path: sink.name, message: "\(what): \(handle.message)\(reason)")
+        guard ok else { throw ImageIOError(path: path, message: "PNG header: \(output.message)") }
     }
 
     public func write(_ band: ImageBand) throws {
-        guard !failed && !finished else { throw ImageIOError(path: sink.name, message: "PNG writer is closed") }
+        try output.checkOpen()
         try BandCheck.validate(band, width: width, colorChannels: colorChannels, alphaNeeded: hasAlpha,
-                               rowsLeft: height - rowsWritten, path: sink.name)
+                               rowsLeft: output.rowsLeft, path: output.path)
         guard band.rows > 0 else { return }
         let layout = PackedRowLayout(sampleBits: bitDepth, colorChannels: colorChannels, withAlpha: hasAlpha)
         try writeRows(PixelPacking.interleaved(band, withAlpha: hasAlpha, sampleBits: bitDepth,
@@ -266,29 +238,18 @@ public final class PNGRowWriter: ImageRowWriter {
     }
 
     public func writePacked(_ bytes: [UInt8], rows: Int) throws {
-        guard !failed && !finished else { throw ImageIOError(path: sink.name, message: "PNG writer is closed") }
-        let rowBytes = packedLayout!.rowBytes(width: width)
-        guard rows <= height - rowsWritten, bytes.count == rows * rowBytes else {
-            throw ImageIOError(path: sink.name, message: "\(bytes.count) bytes for \(rows) packed rows of \(rowBytes) "
-                               + "bytes, \(height - rowsWritten) rows left")
-        }
+        try output.checkOpen()
+        try output.checkPacked(byteCount: bytes.count, rows: rows, rowBytes: packedLayout!.rowBytes(width: width))
         guard rows > 0 else { return }
         try writeRows(bytes, rows: rows)
     }
 
     /// `rows` rows of samples as the PNG stores them (`rows × rowBytes` bytes), filtered and compressed.
     private func writeRows(_ samples: [UInt8], rows: Int) throws {
-        let rowBytes = samples.count / rows
-        var buffer = samples
-        let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in
-            if let deflate {
-                return writeImageData(deflate.append(rows: UnsafePointer(bytes.baseAddress!), rowCount: rows))
-            }
-            var pointers: [UnsafeMutablePointer<UInt8>?] = (0..<rows).map { bytes.baseAddress! + $0 * rowBytes }
-            return cpng_write_rows(writer, &pointers, png_uint_32(rows)) != 0
+        guard let deflate else {
+            return try output.writeRows(samples, rows: rows, orFail: "PNG write") { cpng_write_rows(writer, &$0, png_uint_32(rows)) != 0 }
         }
-        guard ok else { throw fail("PNG write") }
-        rowsWritten += rows
+        try output.addRows(rows, ifWritten: writeImageData(deflate.append(rows: samples, rowCount: rows)), orFail: "PNG write")
     }
 
     /// Our compressed image data, as IDAT chunks of `idatBytes` each (the last one shorter, at
@@ -307,29 +268,14 @@ public final class PNGRowWriter: ImageRowWriter {
     }
 
     public func finish() throws -> [String] {
-        guard !failed && !finished else { throw ImageIOError(path: sink.name, message: "PNG writer is closed") }
-        guard rowsWritten == height else {
-            failed = true
-            sink.discard()
-            throw ImageIOError(path: sink.name, message: "only \(rowsWritten) of \(height) rows were written")
+        let warnings = try output.finish(orFail: "PNG end") {
+            guard let deflate else { return cpng_write_end(writer) != 0 }
+            return writeImageData(deflate.finish(), last: true) && cpng_write_chunk(writer, "IEND", nil, 0) != 0
         }
-        if let deflate {
-            guard writeImageData(deflate.finish(), last: true), cpng_write_chunk(writer, "IEND", nil, 0) != 0 else {
-                throw fail("PNG end")
-            }
-        } else {
-            guard cpng_write_end(writer) != 0 else { throw fail("PNG end") }
-        }
-        finished = true
-        try sink.commit()
-        let warnings = handle.warnings
-        return notes + (warnings.isEmpty ? [] : ["libpng: \(warnings)"])
+        return notes + warnings
     }
 
-    public func abort() {
-        failed = true
-        sink.discard()
-    }
+    public func abort() { output.abort() }
 }
 
 /// PNG text chunks between libpng's `png_text` and `PNGText`. For writing, the C strings are

@@ -24,9 +24,7 @@ public final class RasterRowReader: ImageRowReader {
     }
 
     public func readBand(maxRows: Int) throws -> ImageBand? {
-        precondition(maxRows > 0, "readBand needs maxRows > 0")
-        guard rowsRead < height else { return nil }
-        let rows = min(maxRows, height - rowsRead)
+        guard let rows = nextBandRows(maxRows: maxRows) else { return nil }
         let band = ImageBand(color: Self.rows(image.color, rowsRead..<(rowsRead + rows)),
                              alpha: image.alpha.map { Self.rows($0, rowsRead..<(rowsRead + rows)) })
         rowsRead += rows
