@@ -43,6 +43,29 @@ if [[ "${1:-}" == thin ]]; then
     exit 0
 fi
 
+# Issue 18's denoise models: `recipe.sh denoise VARIANT SCALE LEVEL` fine-tunes the clean model of
+# that scale (its best.pt, last layer included) on LR patches degraded on the fly at LEVEL 1..3
+# (training/degrade.py: blur, bicubic/bilinear/area downscale, noise, one or two JPEG saves): L1,
+# a cosine from 2e-4 over 30k steps, checkpoints chosen on the held-out images saved as JPEG at the
+# level's quality (85, 75, 50). Resumes like the thin stages.
+if [[ "${1:-}" == denoise ]]; then
+    variant="${2:?usage: training/recipe.sh denoise VARIANT SCALE LEVEL}"
+    scale="${3:?usage: training/recipe.sh denoise VARIANT SCALE LEVEL}"
+    level="${4:?usage: training/recipe.sh denoise VARIANT SCALE LEVEL}"
+    case "$variant" in
+        c16m5e64) arch=(--arch thin --channels 16 --blocks 5 --expand 64) ;;
+        *) echo "recipe.sh: unknown variant $variant" >&2; exit 64 ;;
+    esac
+    clean="training/checkpoints/$variant-x$scale"
+    [[ "$scale" == 2 ]] && clean="training/checkpoints/compare/$variant"
+    out="training/checkpoints/$variant-x$scale-denoise$level"
+    init=(--init-from "$clean/best.pt")
+    [[ -e "$out/last.pt" ]] && init=(--resume)
+    "$python" training/train.py --scale "$scale" "${arch[@]}" --val-every 1000 --batch 16 --threads 1 \
+        --patch $((96 / scale)) --degrade "$level" --lr 2e-4 --iters 30000 --out "$out" "${init[@]}"
+    exit 0
+fi
+
 scale="${1:?usage: training/recipe.sh 2|3|4, or training/recipe.sh thin VARIANT [SCALE]}"
 # The shipped runs: phase 1 from scratch; for x2 and x3 the start of a longer run at the original
 # schedule, stopped at a validation point (--stop-at); then warm restarts from the weights reached,
