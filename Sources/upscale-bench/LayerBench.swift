@@ -24,7 +24,7 @@ struct LayerCommand: ParsableCommand {
     func run() throws {
         let model = try Model.load(path: network.model)
         let threads = timing.threads
-        let tile = network.tileSize
+        let tile = network.tileSize(for: model)
         let peak = Peak.measure(threads: threads)
         print(peak.summary)
         let (tileH, tileW) = size.map { ($0.height, $0.width) } ?? (tile, tile)

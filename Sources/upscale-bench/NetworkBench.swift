@@ -38,7 +38,7 @@ struct NetworkCommand: ParsableCommand {
         let input = try Self.readTensor(self.input, shape: [1, model.channels.count, size.height, size.width])
         var run = RunOptions()
         run.threads = timing.threads
-        run.tileSize = network.tileSize
+        run.tileSize = network.tileSize(for: model)
         if serve { return try Self.serve(model, input, run) }
 
         var last: Tensor?

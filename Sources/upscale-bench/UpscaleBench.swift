@@ -77,11 +77,11 @@ struct ModelAndTile: ParsableArguments {
     @Option(help: "The weights file.")
     var model: String
 
-    @Option(help: "Input tile size (default: the CLI's).")
+    @Option(help: "Input tile size (default: the CLI's for the model).")
     var tile: Int?
 
-    /// `--tile`, else the CLI's default.
-    var tileSize: Int { tile ?? RunOptions().tileSize }
+    /// `--tile`, else the CLI's default for `model`.
+    func tileSize(for model: Model) -> Int { tile ?? model.defaultTileSize }
 }
 
 /// `HxW`, e.g. `1080x1920`.

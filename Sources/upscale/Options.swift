@@ -89,7 +89,7 @@ struct OutputOptions: ParsableArguments {
 /// `-t`, `-j`, `--tta`: how the engine runs.
 struct EngineOptions: ParsableArguments {
     @Option(name: [.customShort("t"), .long], help: ArgumentHelp(
-        "The tile edge in input pixels; smaller tiles use less memory (default 256).", valueName: "n"))
+        "The tile edge in input pixels; smaller tiles use less memory (default 256, larger for deep models).", valueName: "n"))
     var tile: Int?
 
     @Option(name: [.customShort("j"), .long], help: ArgumentHelp(

@@ -148,7 +148,7 @@ INPUT:
 
 ENGINE:
   -t, --tile <n>          The tile edge in input pixels; smaller tiles use less
-                          memory (default 256).
+                          memory (default 256, larger for deep models).
   -j, --threads <n>       The number of worker threads (default: all cores).
   --tta                   Average 8 flipped and rotated runs: slightly better,
                           8 times slower.

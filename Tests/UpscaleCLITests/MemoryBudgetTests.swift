@@ -123,3 +123,65 @@ import UpscaleKit
         #expect(result.status == 64 && result.stderr.contains("--max-memory"), "\(result.stderr)")
     }
 }
+
+/// A deep stack's default tile (`Model.defaultTileSize`, here 576 for halo 17) is a speed choice:
+/// when the budget holds the run at 256 but not at the larger tile, `upscale` runs at 256 and gives
+/// the same bytes; an explicit `--tile 576` is refused over the same budget.
+@Suite struct DefaultTileTests {
+    /// 17 stride-1 3×3 layers of 4 channels, RGB in and out, then a 2×2 stride-2 layer: halo 17.
+    static func deepModel() throws -> Model {
+        var rng = SystemRandomNumberGenerator()
+        func weight(_ cin: Int, _ cout: Int, _ k: Int) -> Tensor {
+            Tensor(shape: [cin, cout, k, k], data: (0..<(cin * cout * k * k)).map { _ in Float.random(in: -0.1...0.1, using: &rng) })
+        }
+        var layers = [ModelLayer(weight: weight(3, 4, 3), padding: (1, 1), activation: .relu)]
+        for _ in 0..<16 { layers.append(ModelLayer(weight: weight(4, 4, 3), padding: (1, 1), activation: .relu)) }
+        layers.append(ModelLayer(weight: weight(4, 3, 2), stride: (2, 2)))
+        return try Model(layers: layers, scale: 2, channels: .rgb, residual: .none, metadata: ["name": "deep-test"])
+    }
+
+    @Test func overBudgetDefaultTileFallsBackToTheStandardTile() throws {
+        let model = try Self.deepModel()
+        #expect(model.receptiveHalo == 17 && model.defaultTileSize == 576)
+        let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try model.write(to: dir + "/deep.bin")
+        try TinyPNG.rgb(width: 800, height: 700, pixels: TinyPNG.pattern(width: 800, height: 700))
+            .write(to: URL(fileURLWithPath: dir + "/in.png"))
+        let info = try ImageCodec.probe(path: dir + "/in.png")
+        func estimate(tile: Int) -> Int {
+            var run = RunOptions()
+            run.tileSize = tile
+            run.threads = 1
+            return model.memoryEstimate(for: info, run: run, format: .png, encode: EncodeOptions()).total
+        }
+        let (small, large) = (estimate(tile: 256), estimate(tile: 576))
+        try #require(large > small + (1 << 20), "the larger tile must need more memory: \(small) vs \(large)")
+        let budget = String((small + large) / 2)
+        let base = ["-m", dir + "/deep.bin", dir + "/in.png", "-j", "1", "--max-memory", budget, "--quiet"]
+        let fallback = try CLI.run(base + ["-o", dir + "/default.png"])
+        #expect(fallback.status == 0, "\(fallback.stderr)")
+        let standard = try CLI.run(base + ["-o", dir + "/256.png", "--tile", "256"])
+        #expect(standard.status == 0, "\(standard.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/default.png")) == Data(contentsOf: URL(fileURLWithPath: dir + "/256.png")))
+        let refused = try CLI.run(base + ["-o", dir + "/576.png", "--tile", "576"])
+        #expect(refused.status == 1 && refused.stderr.contains("memory budget"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/576.png"))
+    }
+
+    /// 256 for the shallow models (halo 8 and the built-ins), 32 halos rounded up to 64 above that, at most 1024.
+    @Test func defaultTileGrowsWithTheHalo() throws {
+        #expect(try TestModel.make().defaultTileSize == 256)
+        #expect(try Self.deepModel().defaultTileSize == 576)
+        var rng = SystemRandomNumberGenerator()
+        let layers = (0..<10).map { _ in
+            ModelLayer(weight: Tensor(shape: [3, 3, 3, 3], data: (0..<81).map { _ in Float.random(in: -0.1...0.1, using: &rng) }),
+                       padding: (1, 1))
+        } + [ModelLayer(weight: Tensor(shape: [3, 3, 2, 2], data: [Float](repeating: 0.1, count: 36)), stride: (2, 2))]
+        let ten = try Model(layers: layers, scale: 2, channels: .rgb, residual: .none, metadata: ["name": "ten"])
+        #expect(ten.receptiveHalo == 10 && ten.defaultTileSize == 320)
+        let forty = try Model(layers: Array(repeating: layers[0], count: 40) + [layers[10]], scale: 2, channels: .rgb,
+                              residual: .none, metadata: ["name": "forty"])
+        #expect(forty.receptiveHalo == 40 && forty.defaultTileSize == 1024)
+    }
+}

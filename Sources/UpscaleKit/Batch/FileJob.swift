@@ -48,9 +48,10 @@ public struct UpscaleSettings: Sendable {
         return decode
     }
 
-    func run(isCancelled: @escaping () -> Bool) -> RunOptions {
+    /// The run options for `model`: `tileSize`, else the model's default tile.
+    func run(for model: Model, isCancelled: @escaping () -> Bool) -> RunOptions {
         var run = RunOptions()
-        if let tileSize { run.tileSize = tileSize }
+        run.tileSize = tileSize ?? model.defaultTileSize
         run.threads = threads
         run.tta = tta
         run.isCancelled = isCancelled
@@ -123,10 +124,15 @@ public struct FileJob {
         let (outW, outH) = (model.scale * info.width, model.scale * info.height)
         let encode = settings.encode(format: format, outputPixels: outW * outH)
         var stream = StreamOptions()
-        stream.run = settings.run(isCancelled: isCancelled)
-        try model.memoryEstimate(for: info, run: stream.run, format: format ?? ImageFormat(path: job.output) ?? info.format,
-                                 encode: encode)
-            .check(budget: decode.maxMemory, path: input.name, size: (info.width, info.height))
+        stream.run = settings.run(for: model, isCancelled: isCancelled)
+        let outputFormat = format ?? ImageFormat(path: job.output) ?? info.format
+        var estimate = model.memoryEstimate(for: info, run: stream.run, format: outputFormat, encode: encode)
+        if settings.tileSize == nil, estimate.total > decode.maxMemory, stream.run.tileSize > RunOptions.standardTileSize {
+            // A deep stack's larger default tile is for speed; within the budget, memory comes first.
+            stream.run.tileSize = RunOptions.standardTileSize
+            estimate = model.memoryEstimate(for: info, run: stream.run, format: outputFormat, encode: encode)
+        }
+        try estimate.check(budget: decode.maxMemory, path: input.name, size: (info.width, info.height))
 
         // open: the input's band reader, the output's band writer
         let reader = try ImageCodec.openStreamReader(input, options: decode)

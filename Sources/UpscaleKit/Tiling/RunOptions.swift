@@ -3,7 +3,9 @@
 /// How `Model.upscale` and `Model.stackOutput` run.
 public struct RunOptions {
     /// Input pixels per tile side (the output tile is `scale ×` that).
-    public var tileSize = 256
+    public var tileSize = RunOptions.standardTileSize
+    /// The tile edge of small models; `Model.defaultTileSize` grows it for deep stacks.
+    public static let standardTileSize = 256
     /// Worker threads for every parallel loop of the run: tiles, convolutions, resizing, colour
     /// and clamps. The result is bit-identical for any value.
     public var threads = Threading.coreCount
