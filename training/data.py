@@ -46,20 +46,13 @@ def make_pair(hr_rgb, scale, jpeg_quality=None):
 
 def training_set(paths, scale, extra_scales=(0.9, 0.8, 0.7, 0.6)):
     """Pairs of the images at `paths` and of each downscaled by the extra factors."""
-    pairs = []
-    for path in paths:
-        rgb = load_rgb(path)
-        pairs.append(make_pair(rgb, scale))
-        for factor in extra_scales:
-            smaller = imresize(rgb, scale=factor)
-            if min(smaller.shape[:2]) >= 24 * scale:
-                pairs.append(make_pair(smaller, scale))
-    return pairs
+    return [make_pair(rgb, scale) for rgb in training_images(paths, scale, extra_scales)]
 
 
 def training_images(paths, scale, extra_scales=(0.9, 0.8, 0.7, 0.6)):
-    """The HR RGB images (uint8, cropped to multiples of `scale`) of `training_set`, for patches
-    degraded on the fly."""
+    """The HR RGB images (uint8, cropped to multiples of `scale`) at `paths` and each downscaled by
+    the extra factors (when still at least 24·scale pixels): `training_set`'s pairs are made from
+    them, the denoise runs degrade patches of them on the fly."""
     images = []
     for path in paths:
         rgb = load_rgb(path)
