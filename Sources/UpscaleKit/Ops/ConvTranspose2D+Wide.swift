@@ -33,10 +33,11 @@ struct ConvTransposeWidePack: Sendable {
     typealias Vector = ConvTransposeWideKernel<1, 1>.Vector
     static var lanes: Int { Vector.scalarCount }
 
-    /// Fewest input and output channels per group that take the wide kernel (stride 1 only).
-    /// The built-in FSRCNN models (at most 56 → 12 or 12 → 56) stay on the narrow kernel (both
-    /// kernels give the same bits anyway, see the header).
-    static let minChannels = (input: 16, output: 32)
+    /// Fewest input and output channels per group that take the wide kernel (stride 1 only): one
+    /// full output vector. The built-in models' 16 → 16 body layers take it (their x2/x3/x4 networks
+    /// ran 0.85–0.97× the time of the narrow kernel at 1080p, Zen 4, paired, BENCHMARKS.md); the
+    /// FSRCNN-class layers (12 → 12, 56 → 12, 12 → 56) stay narrow. Both give the same bits (header).
+    static let minChannels = (input: 16, output: 16)
 
     /// A run of output channels of one group that one kernel call accumulates: `vectors` channel
     /// vectors (`lanes` channels each; lanes past the group's end are zero weights, never stored).
