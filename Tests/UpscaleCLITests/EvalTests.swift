@@ -11,8 +11,10 @@ import Testing
     struct Report: Decodable { var model: String; var scale: Int; var mean: Score; var images: [Score] }
 
     /// A broken engine (wrong phase of the stride-2 layer, a shifted tile, a wrong colour matrix) loses
-    /// to bicubic or barely beats it; the trained x2 model gains 2.4 dB on this photo when all is right.
-    @Test(arguments: [("x2", 1.5), ("x3", 0.8), ("x4", 0.5)])
+    /// to bicubic or barely beats it. On this photo the built-ins gain 3.57 / 2.45 / 2.22 dB when all is
+    /// right; the margins sit ~0.3 dB below, above what the previous FSRCNN models gained (2.56 / 2.01 /
+    /// 1.75), so shipping a weaker model fails here too.
+    @Test(arguments: [("x2", 3.2), ("x3", 2.2), ("x4", 1.95)])
     func shippedModelBeatsBicubicClearly(model: String, minimumGain: Double) throws {
         let result = try CLI.run(["eval", "-m", model, Self.samples + "/astronaut.png", "--json"])
         #expect(result.status == 0, "\(result.stderr)")
