@@ -14,6 +14,39 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 python="${PYTHON:-python3}"
 set5="$root/../shared/datasets/val/Set5"
+
+# Issue 18's denoise models: `ship.sh denoise VARIANT SCALE LEVEL` exports
+# training/checkpoints/VARIANT-xSCALE-denoiseLEVEL/best.pt as models/xSCALE-denoiseLEVEL.bin (the
+# built-in that `--denoise LEVEL -s SCALE` picks), measures it with `upscale eval` on Set5 clean and
+# with the LR saved as JPEG 50/75/90, stores those numbers in its metadata, and embeds it.
+measure() {   # measure MODEL [DEGRADE] → "PSNR SSIM"
+    local json
+    json="$(.build/release/upscale eval -m "$1" "$set5" --json ${2:+--degrade "$2"})"
+    "$python" -c 'import json,sys; m=json.load(sys.stdin)["mean"]; print("%.2f %.4f" % (m["psnr"], m["ssim"]))' <<<"$json"
+}
+if [[ "${1:-}" == denoise ]]; then
+    variant="${2:?usage: training/ship.sh denoise VARIANT SCALE LEVEL}"
+    scale="${3:?usage: training/ship.sh denoise VARIANT SCALE LEVEL}"
+    level="${4:?usage: training/ship.sh denoise VARIANT SCALE LEVEL}"
+    name="x$scale-denoise$level"
+    snap="$(mktemp -d)"
+    trap 'rm -rf "$snap"' EXIT
+    cp "training/checkpoints/$variant-x$scale-denoise$level/best.pt" "$snap/best.pt"
+    "$python" training/export.py --checkpoint "$snap/best.pt" --out "models/$name.bin"
+    swift build -c release --product upscale
+    meta=()
+    read -r psnr ssim < <(measure "models/$name.bin")
+    meta+=(--meta "set5_psnr=$psnr" --meta "set5_ssim=$ssim")
+    for q in 50 75 90; do
+        read -r psnr ssim < <(measure "models/$name.bin" "jpeg:$q")
+        meta+=(--meta "set5_jpeg${q}_psnr=$psnr")
+    done
+    "$python" training/export.py --checkpoint "$snap/best.pt" --out "models/$name.bin" "${meta[@]}"
+    bash tools/embed_models.sh
+    swift build -c release --product upscale
+    .build/release/upscale models
+    exit 0
+fi
 variant=""
 if [[ "${1:-}" == thin ]]; then
     variant="${2:?usage: training/ship.sh thin VARIANT [SCALE...]}"
@@ -37,8 +70,7 @@ done
 bash tools/embed_models.sh
 swift build -c release --product upscale
 for s in "${scales[@]}"; do
-    json="$(.build/release/upscale eval -m "x$s" "$set5" --json)"
-    read -r psnr ssim < <("$python" -c 'import json,sys; m=json.load(sys.stdin)["mean"]; print("%.2f %.4f" % (m["psnr"], m["ssim"]))' <<<"$json")
+    read -r psnr ssim < <(measure "x$s")
     echo "x$s: Set5 Y-PSNR $psnr dB, SSIM $ssim (upscale eval)"
     "$python" training/export.py --checkpoint "$snap/x$s.pt" --out "models/x$s.bin" \
         --meta "set5_psnr=$psnr" --meta "set5_ssim=$ssim"
