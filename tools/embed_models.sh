@@ -38,10 +38,12 @@ public enum BuiltinModels {
     private static let encoded: [(name: String, base64: String)] = [
 HEADER
     shopt -s nullglob
-    local files=("$root"/models/*.bin)
-    for f in "${files[@]}"; do
-        local name
-        name="$(basename "$f" .bin)"
+    local files=("$root"/models/*.bin) names=() f name
+    # Sorted by name, so that x4 comes before x4-denoise2 (sorting the file names would not: '-' < '.').
+    for f in "${files[@]}"; do names+=("$(basename "$f" .bin)"); done
+    [[ ${#names[@]} -gt 0 ]] && mapfile -t names < <(printf '%s\n' "${names[@]}" | sort)
+    for name in "${names[@]}"; do
+        f="$root/models/$name.bin"
         if [[ ! "$name" =~ ^[A-Za-z0-9_.-]+$ ]]; then
             echo "embed_models.sh: $f: model names may only use letters, digits, '_', '-', '.'; rename the file." >&2
             exit 1
