@@ -18,7 +18,8 @@ struct ModelsCommand: ParsableCommand {
         var scale: Int
         var channels: String
         var parameters: Int
-        var flopsPerPixel: Double
+        /// Floating-point operations per output pixel, rounded to a whole number (x3's are a fraction).
+        var flopsPerPixel: Int
         /// The measured quality from the metadata, e.g. `"set5_psnr": 36.58` (dB) or `"set5_ssim": 0.9544`.
         var quality: [String: Double]
     }
@@ -31,7 +32,7 @@ struct ModelsCommand: ParsableCommand {
             do {
                 let model = try Model(bytes: bytes, name: name)
                 entries.append(Entry(name: name, scale: model.scale, channels: model.channels.rawValue,
-                                     parameters: model.parameterCount, flopsPerPixel: 2 * model.macsPerOutputPixel,
+                                     parameters: model.parameterCount, flopsPerPixel: Int((2 * model.macsPerOutputPixel).rounded()),
                                      quality: quality(model.metadata)))
             } catch {
                 StandardError.write("error: built-in model \(name): \(error); rebuild the binary.\n")
@@ -46,7 +47,7 @@ struct ModelsCommand: ParsableCommand {
             print("This binary has no built-in models; pass -m PATH to use a weights file.")
         } else {
             print(Table.render(header: Self.header, rows: entries.map { entry in
-                [entry.name, "x\(entry.scale)", entry.channels, "\(entry.parameters)", formatFlops(entry.flopsPerPixel),
+                [entry.name, "x\(entry.scale)", entry.channels, "\(entry.parameters)", formatFlops(Double(entry.flopsPerPixel)),
                  qualityText(entry.quality)]
             }))
         }
@@ -66,7 +67,8 @@ struct ModelsCommand: ParsableCommand {
         if quality.isEmpty { return "-" }
         return quality.keys.sorted().map { key in
             let value = quality[key] ?? 0
-            return key.hasSuffix("_psnr") ? "\(key) \(value) dB" : "\(key) \(value)"
+            // As measured: PSNR to 0.01 dB, SSIM to 4 places (0.9170, not 0.917).
+            return key.hasSuffix("_psnr") ? "\(key) \(String(format: "%.2f", value)) dB" : "\(key) \(String(format: "%.4f", value))"
         }.joined(separator: ", ")
     }
 }
