@@ -9,7 +9,8 @@ import UpscaleModels
         .appendingPathComponent("../../models").standardized
     let files = ((try? FileManager.default.contentsOfDirectory(atPath: models.path)) ?? [])
         .filter { $0.hasSuffix(".bin") }.sorted()
-    #expect(BuiltinModels.names == files.map { String($0.dropLast(4)) },
+    // Sorted by name, as embed_models.sh orders them (x4 before x4-denoise2).
+    #expect(BuiltinModels.names == files.map { String($0.dropLast(4)) }.sorted(),
             "models/ and BuiltinModels.swift differ; run tools/embed_models.sh")
     for file in files {
         let onDisk = [UInt8](try Data(contentsOf: models.appendingPathComponent(file)))
