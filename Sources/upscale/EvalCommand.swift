@@ -23,7 +23,6 @@ struct EvalCommand: ParsableCommand {
           upscale eval --model x2 ../shared/datasets/val/Set5
           upscale eval -s 4 Set5/ --json
           upscale eval -s 2 --degrade jpeg:75 Set5/
-          upscale eval -s 2 --denoise 2 --degrade jpeg:75 Set5/
 
         """)
 
