@@ -10,12 +10,10 @@ struct ModelOptions: ParsableArguments {
     @Option(name: [.short, .long], help: ArgumentHelp("Use the built-in model for this scale (2, 3 or 4).", valueName: "n"))
     var scale: Int?
 
-    // Hidden from --help until the first denoise models are built in (issue 18 is training them):
-    // a listed option whose every level answers "no such built-in model" would only mislead.
     @Option(help: ArgumentHelp(
         "Use the built-in model trained for compressed, noisy photos at this level: 1 light, 2 medium, 3 strong "
-        + "(JPEG quality about 70-95, 45-90, 25-75); 0 is the clean model.", valueName: "0-3",
-        visibility: .hidden))
+        + "(JPEG quality about 70-95, 45-90, 25-75); 0 is the clean model. `upscale models` lists the levels "
+        + "built in.", valueName: "0-3"))
     var denoise = 0
 
     func validate() throws {

@@ -117,6 +117,11 @@ MODEL:
   -m, --model <name|path> A built-in model (x2, x3, x4) or a weights file;
                           default x2.
   -s, --scale <n>         Use the built-in model for this scale (2, 3 or 4).
+  --denoise <0-3>         Use the built-in model trained for compressed, noisy
+                          photos at this level: 1 light, 2 medium, 3 strong
+                          (JPEG quality about 70-95, 45-90, 25-75); 0 is the
+                          clean model. `upscale models` lists the levels built
+                          in. (default: 0)
 
 OUTPUT:
   -o, --output <path>     The output file for one input, or the output folder
