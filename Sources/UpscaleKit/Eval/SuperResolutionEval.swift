@@ -7,7 +7,6 @@
 //   BIC = imresize(LR, s, 'bicubic'), rounded to 8 bits — the baseline
 //   scores: PSNR and SSIM of luma against HR with s border pixels shaved (Quality.swift).
 
-import Foundation
 
 /// PSNR/SSIM of the upscaler and of bicubic on one image.
 public struct SuperResolutionScore: Sendable, Equatable {
@@ -65,22 +64,15 @@ public enum SuperResolutionEval {
     }
 
     /// `lr` (1, C, h, w) with 8-bit values saved as a JPEG at `quality` (baseline, 4:2:0, standard
-    /// tables) and decoded back, through a temporary file that is removed afterwards.
-    /// - Throws: `ImageIOError` when the temporary file cannot be written or read.
+    /// tables) and decoded back, in memory.
+    /// - Throws: `ImageIOError` when libjpeg fails.
     public static func jpegRoundTrip(_ lr: Tensor, quality: Int) throws -> Tensor {
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("upscale-eval-\(UUID().uuidString).jpg").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
         var options = EncodeOptions()
-        options.format = .jpeg
         options.jpegQuality = quality
         options.jpegChroma = .yuv420
         options.jpegOptimizeHuffman = false
-        let writer = try ImageCodec.openWriter(path: path, width: lr.shape[3], height: lr.shape[2],
-                                               colorChannels: lr.shape[1], hasAlpha: false, options: options)
-        try writer.write(ImageBand(color: lr, alpha: nil))
-        _ = try writer.finish()
-        return try ImageCodec.decode(path: path).color
+        let bytes = try ImageCodec.encode(RasterImage(color: lr, alpha: nil), format: .jpeg, options: options)
+        return try ImageCodec.decode(bytes: bytes, name: "<low-resolution JPEG at quality \(quality)>").color
     }
 
     /// Scores `upscale` (LR (1, C, h, w) → (1, C, s·h, s·w)) against bicubic on one HR image, the
