@@ -139,13 +139,13 @@ def main():
     bsd, held = holdout_split(list_images([os.path.join(DATASETS, 'train', 'BSD200')]), args.holdout)
     train_paths = list_images([os.path.join(DATASETS, 'train', 'T91')]) + bsd
     quality = VALIDATION_QUALITY[args.degrade] if args.degrade else None
+    # What patches are cut from: HR images degraded on the fly (--degrade), or precomputed
+    # (LR, bicubic, HR) triples.
     if args.degrade:
-        train_images = [i for i in training_images(train_paths, args.scale)
-                        if min(i.shape[:2]) >= (patch + 2 * DEGRADE_MARGIN) * args.scale]
-        train_pairs = train_images
+        train_data = [i for i in training_images(train_paths, args.scale)
+                      if min(i.shape[:2]) >= (patch + 2 * DEGRADE_MARGIN) * args.scale]
     else:
-        train_pairs = training_set(train_paths, args.scale)
-        train_pairs = [t for t in train_pairs if min(t[0].shape) >= patch]
+        train_data = [t for t in training_set(train_paths, args.scale) if min(t[0].shape) >= patch]
     set5_pairs = [make_pair(load_rgb(p), args.scale, quality)
                   for p in list_images([os.path.join(DATASETS, 'val', 'Set5')])]
     held_pairs = [make_pair(load_rgb(p), args.scale, quality) for p in held]
@@ -153,7 +153,7 @@ def main():
     if args.degrade:
         print(f'degradation level {args.degrade}: training patches degraded on the fly; held-out and Set5 '
               f'LR saved as JPEG quality {quality}')
-    print(f'data: {len(train_pairs)} training images, {len(held_pairs)} held out '
+    print(f'data: {len(train_data)} training images, {len(held_pairs)} held out '
           f'({", ".join(os.path.basename(p) for p in held) or "none: Set5 chooses"}), {time.time() - t0:.0f}s', flush=True)
 
     if args.arch == 'thin':
@@ -208,8 +208,8 @@ def main():
     for it in range(start + 1, args.iters + 1):
         for group in opt.param_groups:
             group['lr'] = learning_rate(it - 1)
-        batch = (random_degraded_patches(train_pairs, rng, args.batch, patch, args.scale, args.degrade)
-                 if args.degrade else random_patches(train_pairs, rng, args.batch, patch, args.scale))
+        batch = (random_degraded_patches(train_data, rng, args.batch, patch, args.scale, args.degrade)
+                 if args.degrade else random_patches(train_data, rng, args.batch, patch, args.scale))
         lr_b, bic_b, hr_b = (torch.from_numpy(a).to(device) for a in batch)
         loss = loss_fn(net(lr_b, bic_b), hr_b)
         opt.zero_grad(set_to_none=True)
