@@ -106,7 +106,7 @@ struct EvalCommand: ParsableCommand {
             bicubicPSNR: rows.map(\.score.bicubicPSNR).reduce(0, +) / Double(rows.count),
             bicubicSSIM: rows.map(\.score.bicubicSSIM).reduce(0, +) / Double(rows.count))
         if json {
-            printJSON(rows: rows, mean: mean, modelName: source.displayName, scale: network.scale)
+            try printJSON(rows: rows, mean: mean, modelName: source.displayName, scale: network.scale)
         } else {
             let format = { (s: SuperResolutionScore) in
                 [String(format: "%.2f", s.psnr), String(format: "%.4f", s.ssim),
@@ -146,20 +146,23 @@ struct EvalCommand: ParsableCommand {
     }
 
     private func printJSON(rows: [(name: String, score: SuperResolutionScore)], mean: SuperResolutionScore,
-                           modelName: String, scale: Int) {
-        func entry(_ s: SuperResolutionScore) -> [String: Double] {
-            ["psnr": s.psnr, "ssim": s.ssim, "bicubicPSNR": s.bicubicPSNR, "bicubicSSIM": s.bicubicSSIM]
+                           modelName: String, scale: Int) throws {
+        // JSON has no infinity: the PSNR of identical images (bicubic of a scale-1 model's clean
+        // input is the input itself) is written as null.
+        func number(_ x: Double) -> Any { x.isFinite ? x : NSNull() }
+        func entry(_ s: SuperResolutionScore) -> [String: Any] {
+            ["psnr": number(s.psnr), "ssim": number(s.ssim), "bicubicPSNR": number(s.bicubicPSNR),
+             "bicubicSSIM": number(s.bicubicSSIM)]
         }
         var images: [[String: Any]] = []
         for row in rows {
-            var e: [String: Any] = entry(row.score)
+            var e = entry(row.score)
             e["image"] = row.name
             images.append(e)
         }
         let document: [String: Any] = ["model": modelName, "scale": scale, "degrade": degrade.description,
                                        "images": images, "mean": entry(mean)]
-        if let data = try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]) {
-            print(String(decoding: data, as: UTF8.self))
-        }
+        let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
     }
 }

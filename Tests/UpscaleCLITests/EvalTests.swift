@@ -63,6 +63,26 @@ import Testing
                 "\(missing.stderr)")
     }
 
+    /// A ×1 model's clean input is the reference itself, so bicubic's PSNR is infinite: the table
+    /// says `inf` and the JSON report, which has no infinity, says null (it once printed nothing and
+    /// exited 0).
+    /// (The fixture's weights are random: its own PSNR is low but finite.)
+    @Test func infinitePSNRIsNullInJSON() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let model = folder + "/vgg7.bin"
+        let imported = try CLI.run(["import", ImportCLITests.fixtures + "/vgg7_x1.pth", "--arch", "vgg7", "-o", model])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let result = try CLI.run(["eval", "-m", model, Self.samples + "/astronaut.png", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let document = try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any]
+        let mean = document?["mean"] as? [String: Any]
+        #expect(mean?["bicubicPSNR"] is NSNull, "\(String(decoding: result.stdout, as: UTF8.self))")
+        #expect((mean?["psnr"] as? Double).map { $0 > 0 && $0.isFinite } == true)
+        let table = try CLI.run(["eval", "-m", model, Self.samples + "/astronaut.png"])
+        #expect(table.status == 0 && table.stdoutText.contains("inf"), "\(table.stderr)")
+    }
+
     @Test func missingFolderIsAnErrorNamingIt() throws {
         let result = try CLI.run(["eval", "-m", "x2", "/nonexistent/hr-images"])
         #expect(result.status != 0)
