@@ -1,21 +1,31 @@
 """Photo-like degradations for the denoise models (`--denoise 1..3`, issue 18): HR → LR as real
 photos get it, the HR kept clean.
 
-Each training LR patch gets a random mix, drawn from the level's band:
-  * blur, with probability `blur`: Gaussian, isotropic or anisotropic (σ 0.2–1.5 px on the HR
-    grid, any angle), 9×9 taps, borders reflected;
-  * a downscale by `scale`, by MATLAB bicubic (the literature's), bilinear or area (Pillow),
-    chosen at random;
-  * noise, with probability `noise_p`: Gaussian (σ up to `sigma` levels of 255, gray or per
-    channel) or Poisson (photon noise at a random strength);
-  * JPEG at a quality in `jpeg`, and with probability `double` again at another quality of the
-    band, by Pillow, whose encoder is libjpeg-turbo (standard tables, 4:2:0): the artifacts are
-    the real ones.
+Each training LR patch is one of three kinds, drawn with the level's probabilities:
+  * clean (`clean`): the MATLAB bicubic downscale alone, the clean models' input (level 1 only,
+    so that it keeps what the clean model does on clean photos);
+  * plain (`plain`): the bicubic downscale saved once as JPEG at a quality of the band: the most
+    common real case (a photo resized, then saved) and the `--degrade jpeg:Q` protocol;
+  * mixed (the rest):
+      - blur, with probability `blur`: Gaussian, isotropic or anisotropic (σ 0.2–1.5 px on the HR
+        grid, any angle), 9×9 taps, borders reflected;
+      - a downscale by `scale`, by MATLAB bicubic (the literature's), bilinear or area (Pillow),
+        chosen at random;
+      - noise, with probability `noise_p`: Gaussian (σ up to `sigma` levels of 255, gray or per
+        channel) or Poisson (photon noise at a random strength);
+      - JPEG at a quality in `jpeg`, and with probability `double` again at another quality of
+        the band.
+JPEG is Pillow's, whose encoder is libjpeg-turbo (standard tables, 4:2:0): the artifacts are the
+real ones.
 
 Levels (the bands are what `--denoise N` means; docs/cli.md says the same):
-  1  light:  JPEG 70–95, noise σ ≤ 3,  half the patches clean of noise
-  2  medium: JPEG 45–90, noise σ ≤ 6,  a second JPEG for 30% of them
-  3  strong: JPEG 25–75, noise σ ≤ 10, a second JPEG for 40% of them
+  1  light:  JPEG 75–95, noise σ ≤ 2;  40% of patches clean, 30% plain JPEG
+  2  medium: JPEG 45–90, noise σ ≤ 5;  half plain JPEG; a second JPEG for 25% of the rest
+  3  strong: JPEG 25–75, noise σ ≤ 10; half plain JPEG; a second JPEG for 40% of the rest
+
+(Before 2026-12-03 every patch was mixed, with more blur and noise: the level-2 models then
+improved on the fixed protocol for only the first 1,000 steps, the capacity of a 16-channel model
+going to blur and noise that the protocol does not have.)
 
 Validation and `upscale eval --degrade jpeg:Q` use the fixed protocol instead: MATLAB bicubic
 downscale, then one JPEG at quality Q (`jpeg_roundtrip`), no blur and no noise.
@@ -30,12 +40,13 @@ from PIL import Image
 from matlab_resize import imresize
 
 LEVELS = {
-    1: dict(blur=0.3, noise_p=0.5, sigma=3.0, jpeg=(70, 95), double=0.1),
-    2: dict(blur=0.4, noise_p=0.6, sigma=6.0, jpeg=(45, 90), double=0.3),
-    3: dict(blur=0.5, noise_p=0.7, sigma=10.0, jpeg=(25, 75), double=0.4),
+    1: dict(clean=0.4, plain=0.3, blur=0.2, noise_p=0.4, sigma=2.0, jpeg=(75, 95), double=0.1),
+    2: dict(clean=0.0, plain=0.5, blur=0.3, noise_p=0.5, sigma=5.0, jpeg=(45, 90), double=0.25),
+    3: dict(clean=0.0, plain=0.5, blur=0.3, noise_p=0.6, sigma=10.0, jpeg=(25, 75), double=0.4),
 }
-# The quality each level is validated at (checkpoint choice), inside its band.
-VALIDATION_QUALITY = {1: 85, 2: 75, 3: 50}
+# What each level is validated on (checkpoint choice): the mean PSNR over these LR versions, a JPEG
+# quality inside the band, or None for the clean LR. Level 1 must keep clean photos as they were.
+VALIDATION_QUALITIES = {1: (None, 85), 2: (75,), 3: (50,)}
 
 
 def jpeg_roundtrip(rgb, quality):
@@ -71,10 +82,11 @@ def blur(img, kernel):
     return out
 
 
-def downscale(img, scale, rng):
-    """(H, W, 3) float64 in [0, 255], H and W multiples of `scale` → (H/scale, W/scale, 3) uint8."""
+def downscale(img, scale, rng, method=None):
+    """(H, W, 3) float64 in [0, 255], H and W multiples of `scale` → (H/scale, W/scale, 3) uint8, by
+    `method` (0 MATLAB bicubic, 1 bilinear, 2 area), drawn at random when None."""
     h, w = img.shape[0] // scale, img.shape[1] // scale
-    method = rng.integers(3)
+    method = rng.integers(3) if method is None else method
     if method == 0:
         return np.clip(np.round(imresize(img, scale=1.0 / scale)), 0, 255).astype(np.uint8)
     pil = Image.fromarray(np.clip(np.round(img), 0, 255).astype(np.uint8))
@@ -100,13 +112,17 @@ def add_noise(img, sigma_max, rng):
 def degrade(hr_rgb, scale, level, rng):
     """HR (H, W, 3) uint8, H and W multiples of `scale` → LR (H/scale, W/scale, 3) uint8."""
     band = LEVELS[level]
+    low, high = band['jpeg']
+    kind = rng.random()
+    if kind < band['clean'] + band['plain']:
+        lr = downscale(hr_rgb.astype(np.float64), scale, rng, method=0)
+        return lr if kind < band['clean'] else jpeg_roundtrip(lr, rng.integers(low, high + 1))
     img = hr_rgb.astype(np.float64)
     if rng.random() < band['blur']:
         img = blur(img, gaussian_kernel(rng))
     lr = downscale(img, scale, rng)
     if rng.random() < band['noise_p']:
         lr = add_noise(lr, band['sigma'], rng)
-    low, high = band['jpeg']
     lr = jpeg_roundtrip(lr, rng.integers(low, high + 1))
     if rng.random() < band['double']:
         lr = jpeg_roundtrip(lr, rng.integers(low, high + 1))

@@ -55,9 +55,10 @@ fi
 
 # Issue 18's denoise models: `recipe.sh denoise VARIANT SCALE LEVEL` fine-tunes the clean model of
 # that scale (its best.pt, last layer included) on LR patches degraded on the fly at LEVEL 1..3
-# (training/degrade.py: blur, bicubic/bilinear/area downscale, noise, one or two JPEG saves): L1,
-# a cosine from 2e-4 over 30k steps, checkpoints chosen on the held-out images saved as JPEG at the
-# level's quality (85, 75, 50). Resumes like the thin stages.
+# (training/degrade.py: clean, plain JPEG, or blur, bicubic/bilinear/area downscale, noise, one or
+# two JPEG saves): L1, a cosine from 2e-4 over 12k steps (the held-out score of 30k-step runs moved
+# little after the first few thousand), checkpoints chosen on the held-out images: the mean over
+# clean and JPEG 85 for level 1, JPEG 75 and 50 for levels 2 and 3. Resumes like the thin stages.
 if [[ "${1:-}" == denoise ]]; then
     variant="${2:?usage: training/recipe.sh denoise VARIANT SCALE LEVEL}"
     scale="${3:?usage: training/recipe.sh denoise VARIANT SCALE LEVEL}"
@@ -72,7 +73,7 @@ if [[ "${1:-}" == denoise ]]; then
     init=(--init-from "$clean/best.pt")
     [[ -e "$out/last.pt" ]] && init=(--resume)
     "$python" training/train.py --scale "$scale" "${arch[@]}" --val-every 1000 --batch 16 --threads 1 \
-        --patch $((96 / scale)) --degrade "$level" --lr 2e-4 --iters 30000 --out "$out" "${init[@]}"
+        --patch $((96 / scale)) --degrade "$level" --lr 2e-4 --iters 12000 --out "$out" "${init[@]}"
     exit 0
 fi
 

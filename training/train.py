@@ -31,7 +31,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import (DEGRADE_MARGIN, load_rgb, list_images, make_pair, random_degraded_patches,  # noqa: E402
                   random_patches, training_images, training_set)
-from degrade import VALIDATION_QUALITY  # noqa: E402
+from degrade import VALIDATION_QUALITIES  # noqa: E402
 from model import ResidualSR, ThinSR, fsrcnn  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -68,16 +68,20 @@ def holdout_split(paths, count):
     return [p for p in paths if p not in held], [p for p in paths if p in held]
 
 
-def validate(net, val_pairs, scale, device):
+def validate(net, val_sets, scale, device):
+    """Mean Y-PSNR over each set of (lr, bic, hr) pairs, then over the sets."""
     net.eval()
-    scores = []
+    means = []
     with torch.no_grad():
-        for lr, bic, hr in val_pairs:
-            t = lambda a: torch.from_numpy(a)[None, None].to(device)
-            sr = net(t(lr), t(bic))[0, 0].clamp(0, 1).cpu().numpy()
-            scores.append(psnr_y(sr, hr, scale))
+        for pairs in val_sets:
+            scores = []
+            for lr, bic, hr in pairs:
+                t = lambda a: torch.from_numpy(a)[None, None].to(device)
+                sr = net(t(lr), t(bic))[0, 0].clamp(0, 1).cpu().numpy()
+                scores.append(psnr_y(sr, hr, scale))
+            means.append(np.mean(scores))
     net.train()
-    return float(np.mean(scores))
+    return float(np.mean(means))
 
 
 def main():
@@ -138,7 +142,7 @@ def main():
     t0 = time.time()
     bsd, held = holdout_split(list_images([os.path.join(DATASETS, 'train', 'BSD200')]), args.holdout)
     train_paths = list_images([os.path.join(DATASETS, 'train', 'T91')]) + bsd
-    quality = VALIDATION_QUALITY[args.degrade] if args.degrade else None
+    qualities = VALIDATION_QUALITIES[args.degrade] if args.degrade else (None,)
     # What patches are cut from: HR images degraded on the fly (--degrade), or precomputed
     # (LR, bicubic, HR) triples.
     if args.degrade:
@@ -146,14 +150,17 @@ def main():
                       if min(i.shape[:2]) >= (patch + 2 * DEGRADE_MARGIN) * args.scale]
     else:
         train_data = [t for t in training_set(train_paths, args.scale) if min(t[0].shape) >= patch]
-    set5_pairs = [make_pair(load_rgb(p), args.scale, quality)
-                  for p in list_images([os.path.join(DATASETS, 'val', 'Set5')])]
-    held_pairs = [make_pair(load_rgb(p), args.scale, quality) for p in held]
+    # Validation sets, one list of pairs per LR version (clean or a JPEG quality); a score is
+    # their mean.
+    set5_pairs = [[make_pair(load_rgb(p), args.scale, q) for p in list_images([os.path.join(DATASETS, 'val', 'Set5')])]
+                  for q in qualities]
+    held_pairs = [[make_pair(load_rgb(p), args.scale, q) for p in held] for q in qualities] if held else []
     val_pairs = held_pairs or set5_pairs
     if args.degrade:
+        versions = ' and '.join('clean' if q is None else f'saved as JPEG quality {q}' for q in qualities)
         print(f'degradation level {args.degrade}: training patches degraded on the fly; held-out and Set5 '
-              f'LR saved as JPEG quality {quality}')
-    print(f'data: {len(train_data)} training images, {len(held_pairs)} held out '
+              f'scored on the mean over their LR {versions}')
+    print(f'data: {len(train_data)} training images, {len(held)} held out '
           f'({", ".join(os.path.basename(p) for p in held) or "none: Set5 chooses"}), {time.time() - t0:.0f}s', flush=True)
 
     if args.arch == 'thin':
@@ -170,6 +177,9 @@ def main():
         source = torch.load(args.init_from, map_location='cpu', weights_only=False)
         taken = net.load_body(source['model'], with_last=source['config']['scale'] == args.scale)
         print(f'initialised {len(taken)} tensors from {args.init_from} (iteration {source.get("iter")})', flush=True)
+    if args.degrade and not args.resume:
+        print(f'before training: held-out {validate(net, held_pairs or set5_pairs, args.scale, device):.3f} dB, '
+              f'Set5 {validate(net, set5_pairs, args.scale, device):.3f} dB', flush=True)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     # Cosine annealing from base_lr at iteration `since` to 1% of it at args.iters. A warm restart
     # (--resume --restart) keeps the weights and Adam's moments and starts a new cosine from --lr.
