@@ -171,7 +171,8 @@ def export_checkpoint(checkpoint, out, dtype="f32", extra_meta=None):
         net.load_state_dict(ckpt["model"])
         stack = net.plain_stack()   # the collapsed layers only
         name = f"thin-x{scale}"
-        description = (f"x{scale} super-resolution on luma: {2 + cfg['blocks']} plain conv layers of "
+        task = "denoising (no upscale)" if scale == 1 else "super-resolution"
+        description = (f"x{scale} {task} on luma: {2 + cfg['blocks']} plain conv layers of "
                        f"{cfg['channels']} channels (5×5, {cfg['blocks']}× 3×3, {cfg['last_kernel']}×"
                        f"{cfg['last_kernel']} + pixel shuffle folded into one ConvTranspose2d), PReLU, "
                        f"trained with collapsible linear blocks (expansion {cfg['expand']}), residual over bicubic")

@@ -53,8 +53,8 @@ if [[ "${1:-}" == thin ]]; then
     exit 0
 fi
 
-# Issue 18's denoise models: `recipe.sh denoise VARIANT SCALE LEVEL` fine-tunes the clean model of
-# that scale (its best.pt, last layer included) on LR patches degraded on the fly at LEVEL 1..3
+# Issue 18's denoise models: `recipe.sh denoise VARIANT SCALE LEVEL` (SCALE 1, 2 or 4) fine-tunes the
+# clean model of that scale (its best.pt, last layer included) on LR patches degraded on the fly at LEVEL 1..3
 # (training/degrade.py: clean, plain JPEG, or blur, bicubic/bilinear/area downscale, noise, one or
 # two JPEG saves): L1, a cosine from 2e-4 over 12k steps (the held-out score of 30k-step runs moved
 # little after the first few thousand), checkpoints chosen on the held-out images: the mean over
@@ -68,12 +68,15 @@ if [[ "${1:-}" == denoise ]]; then
         *) echo "recipe.sh: unknown variant $variant" >&2; exit 64 ;;
     esac
     clean="training/checkpoints/$variant-x$scale"
-    [[ "$scale" == 2 ]] && clean="training/checkpoints/compare/$variant"
+    # ×1 (denoise only) starts from the clean ×2 model's body, its last layer fresh, on 48-pixel
+    # patches (the ×2 runs' LR size).
+    [[ "$scale" == 2 || "$scale" == 1 ]] && clean="training/checkpoints/compare/$variant"
+    patch=$((96 / scale)); [[ "$scale" == 1 ]] && patch=48
     out="training/checkpoints/$variant-x$scale-denoise$level"
     init=(--init-from "$clean/best.pt")
     [[ -e "$out/last.pt" ]] && init=(--resume)
     "$python" training/train.py --scale "$scale" "${arch[@]}" --val-every 1000 --batch 16 --threads 1 \
-        --patch $((96 / scale)) --degrade "$level" --lr 2e-4 --iters 12000 --out "$out" "${init[@]}"
+        --patch "$patch" --degrade "$level" --lr 2e-4 --iters 12000 --out "$out" "${init[@]}"
     exit 0
 fi
 

@@ -86,7 +86,8 @@ def validate(net, val_sets, scale, device):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--scale', type=int, required=True, choices=(2, 3, 4))
+    p.add_argument('--scale', type=int, required=True, choices=(1, 2, 3, 4),
+                   help='1: a denoise-only model (with --degrade)')
     p.add_argument('--arch', choices=('fsrcnn', 'thin'), default='fsrcnn')
     p.add_argument('--iters', type=int, default=60000)
     p.add_argument('--batch', type=int, default=32)
@@ -143,6 +144,11 @@ def main():
     bsd, held = holdout_split(list_images([os.path.join(DATASETS, 'train', 'BSD200')]), args.holdout)
     train_paths = list_images([os.path.join(DATASETS, 'train', 'T91')]) + bsd
     qualities = VALIDATION_QUALITIES[args.degrade] if args.degrade else (None,)
+    if args.scale == 1:
+        if not args.degrade:
+            p.error('--scale 1 is for denoise models: add --degrade 1..3')
+        # A clean ×1 input is the reference itself: its PSNR says nothing (infinite for the identity).
+        qualities = tuple(q for q in qualities if q is not None)
     # What patches are cut from: HR images degraded on the fly (--degrade), or precomputed
     # (LR, bicubic, HR) triples.
     if args.degrade:

@@ -7,7 +7,7 @@ struct ModelOptions: ParsableArguments {
         "A built-in model (x2, x3, x4) or a weights file; default x2.", valueName: "name|path"))
     var model: String?
 
-    @Option(name: [.short, .long], help: ArgumentHelp("Use the built-in model for this scale (2, 3 or 4).", valueName: "n"))
+    @Option(name: [.short, .long], help: ArgumentHelp("Use the built-in model for this scale (2, 3 or 4; 1 with --denoise: denoise without upscaling).", valueName: "n"))
     var scale: Int?
 
     @Option(help: ArgumentHelp(
@@ -17,8 +17,11 @@ struct ModelOptions: ParsableArguments {
     var denoise = 0
 
     func validate() throws {
-        if let scale, ![2, 3, 4].contains(scale) {
-            throw ValidationError("The scale must be 2, 3 or 4, not \(scale); pass -m PATH for another model.")
+        if let scale, ![1, 2, 3, 4].contains(scale) {
+            throw ValidationError("The scale must be 1, 2, 3 or 4, not \(scale); pass -m PATH for another model.")
+        }
+        if scale == 1, denoise == 0 {
+            throw ValidationError("-s 1 keeps the size, so it only denoises: add --denoise 1, 2 or 3.")
         }
         if !(0...3).contains(denoise) {
             throw ValidationError("--denoise must be 0, 1, 2 or 3, not \(denoise).")

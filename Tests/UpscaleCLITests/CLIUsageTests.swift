@@ -16,7 +16,8 @@ import Testing
     @Test(arguments: [
         (["--bogus", "a.png"], "Unknown option '--bogus'"),
         ([], "Give at least one input"),
-        (["a.png", "-s", "5"], "The scale must be 2, 3 or 4"),
+        (["a.png", "-s", "5"], "The scale must be 1, 2, 3 or 4"),
+        (["a.png", "-s", "1"], "only denoises: add --denoise"),
         (["a.png", "--shard", "0/3"], "between 1 and 3"),
         (["a.png", "--shard", "two"], "not of the form I/N"),
         (["a.png", "--overwrite", "--skip-existing"], "not both"),
@@ -116,10 +117,11 @@ ARGUMENTS:
 MODEL:
   -m, --model <name|path> A built-in model (x2, x3, x4) or a weights file;
                           default x2.
-  -s, --scale <n>         Use the built-in model for this scale (2, 3 or 4).
+  -s, --scale <n>         Use the built-in model for this scale (2, 3 or 4; 1
+                          with --denoise: denoise without upscaling).
   --denoise <0-3>         Use the built-in model trained for compressed, noisy
                           photos at this level: 1 light, 2 medium, 3 strong
-                          (JPEG quality about 70-95, 45-90, 25-75); 0 is the
+                          (JPEG quality about 75-95, 45-90, 25-75); 0 is the
                           clean model. `upscale models` lists the levels built
                           in. (default: 0)
 
