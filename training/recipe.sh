@@ -58,7 +58,7 @@ fi
 # (training/degrade.py: clean, plain JPEG, or blur, bicubic/bilinear/area downscale, noise, one or
 # two JPEG saves): L1, a cosine from 2e-4 over 12k steps (the held-out score of 30k-step runs moved
 # little after the first few thousand), checkpoints chosen on the held-out images: the mean over
-# clean and JPEG 85 for level 1, JPEG 75 and 50 for levels 2 and 3. Resumes like the thin stages.
+# clean and JPEG 90 for level 1, JPEG 75 and 50 for levels 2 and 3. Resumes like the thin stages.
 if [[ "${1:-}" == denoise ]]; then
     variant="${2:?usage: training/recipe.sh denoise VARIANT SCALE LEVEL}"
     scale="${3:?usage: training/recipe.sh denoise VARIANT SCALE LEVEL}"
