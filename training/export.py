@@ -182,6 +182,10 @@ def export_checkpoint(checkpoint, out, dtype="f32", extra_meta=None):
             description += (f"; denoise level {cfg['degrade']}: trained on LR patches blurred, downscaled, "
                             f"noised and JPEG-compressed (training/degrade.py)")
             extra_meta = dict(extra_meta or {}, denoise=str(cfg["degrade"]))
+            if ckpt.get("blend") is not None and ckpt["blend"] < 1:
+                description += (f"; weights {ckpt['blend']:.1f} of the way from the clean model to the fine-tuned "
+                                f"one (training/blend.py)")
+                extra_meta["denoise_blend"] = f"{ckpt['blend']:.1f}"
     else:
         stack = fsrcnn(scale, cfg["width"], cfg["shrink"], cfg["maps"])
         state = {k[len("stack."):]: v for k, v in ckpt["model"].items() if k.startswith("stack.")}

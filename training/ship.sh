@@ -17,7 +17,8 @@ set5="$root/../shared/datasets/val/Set5"
 
 # Issue 18's denoise models: `ship.sh denoise VARIANT SCALE LEVEL` exports
 # training/checkpoints/VARIANT-xSCALE-denoiseLEVEL/best.pt as models/xSCALE-denoiseLEVEL.bin (the
-# built-in that `--denoise LEVEL -s SCALE` picks), measures it with `upscale eval` on Set5 clean and
+# built-in that `--denoise LEVEL -s SCALE` picks), blended with the clean model it started from as far
+# as the held-out images say (training/blend.py), measures it with `upscale eval` on Set5 clean and
 # with the LR saved as JPEG 50/75/90, stores those numbers in its metadata, and embeds it.
 measure() {   # measure MODEL [DEGRADE] → "PSNR SSIM"
     local json
@@ -31,7 +32,10 @@ if [[ "${1:-}" == denoise ]]; then
     name="x$scale-denoise$level"
     snap="$(mktemp -d)"
     trap 'rm -rf "$snap"' EXIT
-    cp "training/checkpoints/$variant-x$scale-denoise$level/best.pt" "$snap/best.pt"
+    cp "training/checkpoints/$variant-x$scale-denoise$level/best.pt" "$snap/run.pt"
+    clean="training/checkpoints/$variant-x$scale"
+    [[ "$scale" == 2 || "$scale" == 1 ]] && clean="training/checkpoints/compare/$variant"
+    "$python" training/blend.py --clean "$clean/best.pt" --denoise "$snap/run.pt" --out "$snap/best.pt"
     "$python" training/export.py --checkpoint "$snap/best.pt" --out "models/$name.bin"
     swift build -c release --product upscale
     meta=()
