@@ -12,7 +12,7 @@ struct ModelOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp(
         "Use the built-in model trained for compressed, noisy photos at this level: 1 light, 2 medium, 3 strong "
-        + "(JPEG quality about 75-95, 45-90, 25-75); 0 is the clean model. `upscale models` lists the levels "
+        + "(JPEG quality about 80-95, 45-90, 25-75); 0 is the clean model. `upscale models` lists the levels "
         + "built in.", valueName: "0-3"))
     var denoise = 0
 

@@ -121,7 +121,7 @@ MODEL:
                           with --denoise: denoise without upscaling).
   --denoise <0-3>         Use the built-in model trained for compressed, noisy
                           photos at this level: 1 light, 2 medium, 3 strong
-                          (JPEG quality about 75-95, 45-90, 25-75); 0 is the
+                          (JPEG quality about 80-95, 45-90, 25-75); 0 is the
                           clean model. `upscale models` lists the levels built
                           in. (default: 0)
 
