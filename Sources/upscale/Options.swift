@@ -7,7 +7,7 @@ struct ModelOptions: ParsableArguments {
         "A built-in model (x2, x3, x4) or a weights file; default x2.", valueName: "name|path"))
     var model: String?
 
-    @Option(name: [.short, .long], help: ArgumentHelp("Use the built-in model for this scale (2, 3 or 4; 1 needs --denoise and only denoises).", valueName: "n"))
+    @Option(name: [.short, .long], help: ArgumentHelp("Use the built-in model for this scale (2, 3 or 4).", valueName: "n"))
     var scale: Int?
 
     @Option(help: ArgumentHelp(

@@ -117,8 +117,7 @@ ARGUMENTS:
 MODEL:
   -m, --model <name|path> A built-in model (x2, x3, x4) or a weights file;
                           default x2.
-  -s, --scale <n>         Use the built-in model for this scale (2, 3 or 4; 1
-                          needs --denoise and only denoises).
+  -s, --scale <n>         Use the built-in model for this scale (2, 3 or 4).
   --denoise <0-3>         Use the built-in model trained for compressed, noisy
                           photos at this level: 1 light, 2 medium, 3 strong
                           (JPEG quality about 80-95, 45-90, 25-75); 0 is the
