@@ -15,16 +15,21 @@ cd "$root"
 python="${PYTHON:-python3}"
 set5="$root/../shared/datasets/val/Set5"
 
-# Issue 18's denoise models: `ship.sh denoise VARIANT SCALE LEVEL` exports
-# training/checkpoints/VARIANT-xSCALE-denoiseLEVEL/best.pt as models/xSCALE-denoiseLEVEL.bin (the
-# built-in that `--denoise LEVEL -s SCALE` picks), blended with the clean model it started from as far
-# as the held-out images say (training/blend.py), measures it with `upscale eval` on Set5 clean and
-# with the LR saved as JPEG 50/75/90, stores those numbers in its metadata, and embeds it.
+run_dir() {   # the folder holding scale $1's clean best.pt ($variant: "" for training/runs, else a thin variant)
+    if [[ -z "$variant" ]]; then echo "training/runs/x$1"
+    elif [[ "$1" == 2 ]]; then echo "training/checkpoints/compare/$variant"
+    else echo "training/checkpoints/$variant-x$1"; fi
+}
 measure() {   # measure MODEL [DEGRADE] → "PSNR SSIM"
     local json
     json="$(.build/release/upscale eval -m "$1" "$set5" --json ${2:+--degrade "$2"})"
     "$python" -c 'import json,sys; m=json.load(sys.stdin)["mean"]; print("%.2f %.4f" % (m["psnr"], m["ssim"]))' <<<"$json"
 }
+# Issue 18's denoise models: `ship.sh denoise VARIANT SCALE LEVEL` exports
+# training/checkpoints/VARIANT-xSCALE-denoiseLEVEL/best.pt as models/xSCALE-denoiseLEVEL.bin (the
+# built-in that `--denoise LEVEL -s SCALE` picks), blended with the clean model it started from as far
+# as the held-out images say (training/blend.py), measures it with `upscale eval` on Set5 clean and
+# with the LR saved as JPEG 50/75/90, stores those numbers in its metadata, and embeds it.
 if [[ "${1:-}" == denoise ]]; then
     variant="${2:?usage: training/ship.sh denoise VARIANT SCALE LEVEL}"
     scale="${3:?usage: training/ship.sh denoise VARIANT SCALE LEVEL}"
@@ -33,8 +38,7 @@ if [[ "${1:-}" == denoise ]]; then
     snap="$(mktemp -d)"
     trap 'rm -rf "$snap"' EXIT
     cp "training/checkpoints/$variant-x$scale-denoise$level/best.pt" "$snap/run.pt"
-    clean="training/checkpoints/$variant-x$scale"
-    [[ "$scale" == 2 || "$scale" == 1 ]] && clean="training/checkpoints/compare/$variant"
+    clean="$(run_dir "$([[ "$scale" == 1 ]] && echo 2 || echo "$scale")")"   # x1 started from the x2 body
     "$python" training/blend.py --clean "$clean/best.pt" --denoise "$snap/run.pt" --out "$snap/best.pt"
     "$python" training/export.py --checkpoint "$snap/best.pt" --out "models/$name.bin"
     swift build -c release --product upscale
@@ -57,11 +61,6 @@ if [[ "${1:-}" == thin ]]; then
     shift 2
 fi
 [[ $# -gt 0 ]] && scales=("$@") || scales=(2 3 4)
-run_dir() {   # the folder holding scale $1's best.pt
-    if [[ -z "$variant" ]]; then echo "training/runs/x$1"
-    elif [[ "$1" == 2 ]]; then echo "training/checkpoints/compare/$variant"
-    else echo "training/checkpoints/$variant-x$1"; fi
-}
 
 # A snapshot of each checkpoint, so that a training run still writing best.pt cannot make the
 # measured numbers and the shipped weights disagree.

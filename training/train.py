@@ -184,7 +184,7 @@ def main():
         taken = net.load_body(source['model'], with_last=source['config']['scale'] == args.scale)
         print(f'initialised {len(taken)} tensors from {args.init_from} (iteration {source.get("iter")})', flush=True)
     if args.degrade and not args.resume:
-        print(f'before training: held-out {validate(net, held_pairs or set5_pairs, args.scale, device):.3f} dB, '
+        print(f'before training: held-out {validate(net, val_pairs, args.scale, device):.3f} dB, '
               f'Set5 {validate(net, set5_pairs, args.scale, device):.3f} dB', flush=True)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     # Cosine annealing from base_lr at iteration `since` to 1% of it at args.iters. A warm restart
