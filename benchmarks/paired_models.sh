@@ -13,9 +13,10 @@ input="$(mktemp)"; trap 'rm -f "$input" "$input".*' EXIT
 # Seeded uniform values in [0, 1), like image luma: real activations, so that a model whose
 # weights produced subnormal numbers would pay for them here.
 python3 -c 'import array, random, sys; random.seed(1); array.array("f", (random.random() for _ in range(1080 * 1920))).tofile(sys.stdout.buffer)' > "$input"
-for model in "$@"; do   # built-in names → their files
-    [[ -f "$model" ]] || model="models/$model.bin"
-    [[ -f "$model" ]] || { echo "no model file $model" >&2; exit 64; }
+declare -A file   # model as given → its weights file (a built-in name → models/NAME.bin)
+for model in "$@"; do
+    file[$model]="$model"; [[ -f "$model" ]] || file[$model]="models/$model.bin"
+    [[ -f "${file[$model]}" ]] || { echo "no model file ${file[$model]}" >&2; exit 64; }
 done
 for ((r = 1; r <= rounds; r++)); do
     line="round $r:"
@@ -24,8 +25,7 @@ for ((r = 1; r <= rounds; r++)); do
         order=(); for ((i = $#; i >= 1; i--)); do order+=("${!i}"); done
     fi
     for model in "${order[@]}"; do
-        file="$model"; [[ -f "$file" ]] || file="models/$model.bin"
-        t="$("$bench" net --model "$file" --input "$input" --size 1080x1920 --reps 3 --threads 2 |
+        t="$("$bench" net --model "${file[$model]}" --input "$input" --size 1080x1920 --reps 3 --threads 2 |
              grep -oE 'median [0-9.]+ s' | grep -oE '[0-9.]+')"
         line+=" $model $t"
         echo "$model $t" >> "$input.times"
