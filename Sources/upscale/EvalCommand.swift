@@ -126,12 +126,11 @@ struct EvalCommand: ParsableCommand {
     private func evaluationFiles() throws -> [String] {
         var files: [String] = []
         for input in inputs {
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: input, isDirectory: &isFolder) else {
+            guard FileSystem.exists(input) else {
                 throw ValidationError("\(input): no such file or folder.")
             }
-            if isFolder.boolValue {
-                let names = try FileManager.default.contentsOfDirectory(atPath: input).sorted()
+            if FileSystem.isFolder(input) {
+                let names = try FileSystem.names(inFolder: input).sorted { $0.pathBytes.lexicographicallyPrecedes($1.pathBytes) }
                 files += names.filter { ImageFormat(pathExtension: ($0 as NSString).pathExtension) != nil }
                     .map { (input as NSString).appendingPathComponent($0) }
             } else {
@@ -163,6 +162,6 @@ struct EvalCommand: ParsableCommand {
         let document: [String: Any] = ["model": modelName, "scale": scale, "degrade": degrade.description,
                                        "images": images, "mean": entry(mean)]
         let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
-        print(String(decoding: data, as: UTF8.self))
+        print(TerminalText.jsonSafe(String(decoding: data, as: UTF8.self)))
     }
 }

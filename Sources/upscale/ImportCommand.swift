@@ -62,11 +62,11 @@ struct ImportCommand: ParsableCommand {
         let options = ImportOptions(name: name, license: license)
         let inputs = [model] + (isPTH ? [] : [bin ?? ModelImport.defaultBinPath(forParam: model)])
         if let input = inputs.first(where: { InputDiscovery.realPath($0).map { $0 == InputDiscovery.realPath(output) } ?? false }) {
-            FileHandle.standardError.write(Data("error: \(output) is the model file \(input) itself; write the weights to another path.\n".utf8))
+            StandardError.write("error: \(output) is the model file \(input) itself; write the weights to another path.\n")
             throw ExitCode.failure
         }
-        guard overwrite || !FileManager.default.fileExists(atPath: output) else {
-            FileHandle.standardError.write(Data("error: \(output) already exists; pass --overwrite to replace it.\n".utf8))
+        guard overwrite || !FileSystem.exists(output) else {
+            StandardError.write("error: \(output) already exists; pass --overwrite to replace it.\n")
             throw ExitCode.failure
         }
         // import → serialise → write; each failure is one line naming the file, exit status 1.
@@ -80,17 +80,17 @@ struct ImportCommand: ParsableCommand {
             }
             bytes = try imported.serialized()
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            StandardError.write("error: \(error)\n")
             throw ExitCode.failure
         }
         do {
             try Data(bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
         } catch {
-            FileHandle.standardError.write(Data("error: \(output): cannot write the weights file (does the folder exist, is it writable?)\n".utf8))
+            StandardError.write("error: \(output): cannot write the weights file (does the folder exist, is it writable?)\n")
             throw ExitCode.failure
         }
         let padding = imported.inputPadding > 0 ? ", input padding \(imported.inputPadding)" : ""
-        print("\(output): \(imported.metadata["architecture"] ?? "model") x\(imported.scale), \(imported.layers.count) layers, "
-              + "\(imported.parameterCount) parameters, residual \(imported.residual.rawValue)\(padding)")
+        print(TerminalText.escape("\(output): \(imported.metadata["architecture"] ?? "model") x\(imported.scale), "
+              + "\(imported.layers.count) layers, \(imported.parameterCount) parameters, residual \(imported.residual.rawValue)\(padding)"))
     }
 }

@@ -143,7 +143,7 @@ struct RunCommand: ParsableCommand {
                 do {
                     if !job.input.isStdin { _ = try ImageCodec.sniffFormat(path: job.input.path) }
                     report.status = .planned
-                    if !reporting.json { print("\(job.input.path)\t\(job.output)") }
+                    if !reporting.json { print(TerminalText.escape(job.input.path) + "\t" + TerminalText.escape(job.output)) }
                 } catch {
                     report.status = .failed
                     report.message = describe(error, path: job.input.path) + "."
@@ -160,7 +160,7 @@ struct RunCommand: ParsableCommand {
                 let fileStart = Date()
                 do {
                     let file = try FileJob(job, model: net, settings: settings)
-                        .run(standardInput: StandardInput.readAll, standardOutput: StandardOutput.write,
+                        .run(standardInput: StandardInput.readImage, standardOutput: StandardOutput.write,
                              progress: { console.progress(state($0)) }, isCancelled: { Interruption.isCancelled })
                     report.record(file)
                     report.seconds = Date().timeIntervalSince(fileStart)
@@ -241,7 +241,8 @@ struct RunCommand: ParsableCommand {
         case .overPixelLimit:
             return text + " (pass --max-pixels N to raise the limit when the machine has the memory)."
         case .overMemoryBudget:
-            return text + " (--max-memory SIZE; the default is half the physical memory)."
+            return text + " (--max-memory SIZE; the default is half the physical memory, or less under a container's "
+                + "limit or ulimit -v)."
         case .other:
             if error.path == job.output || error.path.hasPrefix("<") {
                 return sentence(text) + " Check that the output folder is writable and has free space, "

@@ -57,11 +57,8 @@ public struct OutputPlanner: Sendable {
     public static let maxNameBytes = 255
 
     public init(scale: Int, outputArgument: String?, format: ImageFormat?, existing: ExistingOutputPolicy,
-                fileExists: @escaping @Sendable (String) -> Bool = { FileManager.default.fileExists(atPath: $0) },
-                isDirectory: @escaping @Sendable (String) -> Bool = { path in
-                    var isDir: ObjCBool = false
-                    return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
-                },
+                fileExists: @escaping @Sendable (String) -> Bool = { FileSystem.exists($0) },
+                isDirectory: @escaping @Sendable (String) -> Bool = { FileSystem.isFolder($0) },
                 identity: @escaping @Sendable (String) -> FileIdentity? = { FileIdentity(path: $0) }) {
         self.scale = scale
         self.outputArgument = outputArgument
@@ -99,8 +96,8 @@ public struct OutputPlanner: Sendable {
         for k in jobs.indices where jobs[k].refusal == nil && jobs[k].output != "-" {
             let output = jobs[k].output
             let name = (output as NSString).lastPathComponent
-            if name.utf8.count > Self.maxNameBytes {
-                jobs[k].refusal = "\(output): the file name is \(name.utf8.count) bytes long, more than the "
+            if name.pathBytes.count > Self.maxNameBytes {
+                jobs[k].refusal = "\(output): the file name is \(name.pathBytes.count) bytes long, more than the "
                     + "\(Self.maxNameBytes) a file name may have; pass -o with a shorter name."
                 continue
             }
@@ -203,11 +200,12 @@ public struct OutputPlanner: Sendable {
 
     /// Refuses every job whose output path another job also writes.
     private func markCollisions(_ jobs: inout [BatchJob]) {
-        var byOutput: [String: [Int]] = [:]
+        var byOutput: [[UInt8]: [Int]] = [:]  // bytes: String `==` takes `é` and `e` + U+0301 for one path
         for (k, job) in jobs.enumerated() where job.output != "-" {
-            byOutput[(job.output as NSString).standardizingPath, default: []].append(k)
+            byOutput[(job.output as NSString).standardizingPath.pathBytes, default: []].append(k)
         }
-        for (output, indices) in byOutput where indices.count > 1 {
+        for (outputBytes, indices) in byOutput where indices.count > 1 {
+            let output = String(pathBytes: outputBytes)
             let names = indices.map { jobs[$0].input.path }.joined(separator: ", ")
             for k in indices {
                 jobs[k].refusal = "\(names) would all write \(output); rename one of them or run them separately."

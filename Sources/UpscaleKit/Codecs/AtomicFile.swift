@@ -42,7 +42,7 @@ public enum AtomicFile {
     /// hosts, and anything not named like our temporaries are left alone. Returns the names removed.
     @discardableResult
     public static func removeStaleTemporaries(in folder: String) -> [String] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
+        guard let names = try? FileSystem.names(inFolder: folder) else { return [] }
         var removed: [String] = []
         for name in names.sorted() {
             guard let pid = ownerOfTemporary(named: name), pid != getpid() else { continue }
@@ -51,8 +51,8 @@ public enum AtomicFile {
             guard kill(pid, 0) != 0 && errno == ESRCH else { continue }
             let path = (folder as NSString).appendingPathComponent(name)
             var status = stat()
-            guard lstat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { continue }
-            if unlink(path) == 0 { removed.append(name) }
+            guard lstat(path.pathCString, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { continue }
+            if unlink(path.pathCString) == 0 { removed.append(name) }
         }
         return removed
     }
@@ -79,7 +79,7 @@ public enum AtomicFile {
     /// allocates.
     public static func removeAllInFlight(inside folder: String) {
         let prefix = folder.hasSuffix("/") ? folder : folder + "/"
-        prefix.withCString { removeInFlight(folderPrefix: (pointer: $0, length: strlen($0))) }
+        prefix.pathCString.withUnsafeBufferPointer { removeInFlight(folderPrefix: ($0.baseAddress!, strlen($0.baseAddress!))) }
     }
 
     private static func removeInFlight(folderPrefix: (pointer: UnsafePointer<CChar>, length: Int)?) {
@@ -95,7 +95,7 @@ public enum AtomicFile {
     public static var inFlightPaths: [String] {
         let registry = InFlightRegistry.shared
         return (0..<InFlightRegistry.slotCount).compactMap { slot in
-            registry.active[slot] != 0 ? String(cString: registry.paths + slot * InFlightRegistry.pathCapacity) : nil
+            registry.active[slot] != 0 ? String(pathCString: registry.paths + slot * InFlightRegistry.pathCapacity) : nil
         }
     }
 }
@@ -121,7 +121,7 @@ final class InFlightRegistry: @unchecked Sendable {
     /// Records a path; nil when the table is full or the path too long (the file is then still
     /// removed on errors, only not by a signal handler).
     func register(_ path: String) -> Int? {
-        let utf8 = Array(path.utf8)
+        let utf8 = path.pathBytes
         guard utf8.count < Self.pathCapacity else { return nil }
         lock.lock()
         defer { lock.unlock() }
@@ -165,18 +165,18 @@ final class AtomicWrite: OutputSink {
                                kind: .outputExists(appearedMeanwhile: false))
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        var template = Array("\(directory)/\(AtomicFile.temporaryNamePrefix)XXXXXX".utf8CString)
+        var template = "\(directory)/\(AtomicFile.temporaryNamePrefix)XXXXXX".pathCString
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
             throw ImageIOError(path: path, message: "cannot create a temporary file in \(directory): \(errnoText())")
         }
-        tempPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        tempPath = template.withUnsafeBufferPointer { String(pathCString: $0.baseAddress!) }
         slot = InFlightRegistry.shared.register(tempPath)
         _ = fchmod(fd, Self.newFileMode)
         guard let file = fdopen(fd, "wb") else {
             let text = errnoText()
             close(fd)
-            unlink(tempPath)
+            unlink(tempPath.pathCString)
             if let slot { InFlightRegistry.shared.unregister(slot) }
             throw ImageIOError(path: path, message: "cannot open the temporary file: \(text)")
         }
@@ -187,7 +187,7 @@ final class AtomicWrite: OutputSink {
 
     static func exists(_ path: String) -> Bool {
         var status = stat()
-        return lstat(path, &status) == 0
+        return lstat(path.pathCString, &status) == 0
     }
 
     func commit() throws {
@@ -203,7 +203,7 @@ final class AtomicWrite: OutputSink {
         if fclose(file) != 0 { fail("close failed: \(errnoText())") }
         if failure == nil {
             if overwrite {
-                if rename(tempPath, name) != 0 { fail("cannot rename the temporary file into place: \(errnoText())") }
+                if rename(tempPath.pathCString, name.pathCString) != 0 { fail("cannot rename the temporary file into place: \(errnoText())") }
             } else {
                 switch Self.moveWithoutReplacing(tempPath, to: name) {
                 case .moved: break
@@ -215,7 +215,7 @@ final class AtomicWrite: OutputSink {
                 }
             }
         }
-        if failure != nil { unlink(tempPath) }
+        if failure != nil { unlink(tempPath.pathCString) }
         if let slot { InFlightRegistry.shared.unregister(slot) }
         slot = nil
         if let failure { throw failure }
@@ -224,7 +224,7 @@ final class AtomicWrite: OutputSink {
     /// With `overwrite`: give the new file the permission bits of the regular file it replaces.
     private func keepModeOfReplacedFile() {
         var status = stat()
-        guard lstat(name, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return }
+        guard lstat(name.pathCString, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return }
         _ = fchmod(fileno(file), status.st_mode & 0o777)
     }
 
@@ -243,14 +243,14 @@ final class AtomicWrite: OutputSink {
     /// racing for one target cannot both succeed. `useRenameat2: false` tests the fallback.
     static func moveWithoutReplacing(_ source: String, to target: String, useRenameat2: Bool = true) -> MoveOutcome {
         if useRenameat2, let renameat2 {
-            if renameat2(AT_FDCWD, source, AT_FDCWD, target, renameNoReplace) == 0 { return .moved }
+            if renameat2(AT_FDCWD, source.pathCString, AT_FDCWD, target.pathCString, renameNoReplace) == 0 { return .moved }
             let code = errno
             // EINVAL: this filesystem does not support the flag; ENOSYS: nor the kernel.
             guard code == EINVAL || code == ENOSYS else { return code == EEXIST ? .targetExists : .failed(code) }
         }
         // link() refuses an existing name; the temporary name is then unlinked.
-        if link(source, target) == 0 {
-            unlink(source)
+        if link(source.pathCString, target.pathCString) == 0 {
+            unlink(source.pathCString)
             return .moved
         }
         let code = errno
@@ -260,14 +260,14 @@ final class AtomicWrite: OutputSink {
         // No hard links here either (FAT, some FUSE filesystems): check, then rename. Not atomic;
         // the last resort.
         if exists(target) { return .targetExists }
-        return rename(source, target) == 0 ? .moved : .failed(errno)
+        return rename(source.pathCString, target.pathCString) == 0 ? .moved : .failed(errno)
     }
 
     func discard() {
         guard !done else { return }
         done = true
         fclose(file)
-        unlink(tempPath)
+        unlink(tempPath.pathCString)
         if let slot { InFlightRegistry.shared.unregister(slot) }
         slot = nil
     }
