@@ -102,9 +102,10 @@ struct EvalCommand: ParsableCommand {
         }
         // A PSNR is infinite for an image identical to the original (bicubic of a ×1 model's
         // clean input): the means are of the finite values, and say how many were left out.
+        // No finite value: NaN, shown as n/a (null in JSON).
         func mean(_ values: [Double]) -> Double {
             let finite = values.filter(\.isFinite)
-            return finite.isEmpty ? (values.isEmpty ? .nan : values[0]) : finite.reduce(0, +) / Double(finite.count)
+            return finite.isEmpty ? .nan : finite.reduce(0, +) / Double(finite.count)
         }
         let meanScore = SuperResolutionScore(
             psnr: mean(rows.map(\.score.psnr)), ssim: mean(rows.map(\.score.ssim)),
@@ -114,10 +115,14 @@ struct EvalCommand: ParsableCommand {
         if json {
             try printJSON(rows: rows, mean: meanScore, modelName: source.displayName, scale: network.scale)
         } else {
+            // An image's infinite PSNR shows as inf; a mean of no finite values, or a gain over an
+            // infinite PSNR, as n/a.
+            func cell(_ x: Double, _ format: String) -> String {
+                x.isNaN ? "n/a" : x.isFinite ? String(format: format, x) : "inf"
+            }
             func gain(_ g: Double?) -> String { g.map { $0.isFinite ? String(format: "%+.2f", $0) : "n/a" } ?? "n/a" }
             let format = { (s: SuperResolutionScore, g: Double?) in
-                [String(format: "%.2f", s.psnr), String(format: "%.4f", s.ssim),
-                 String(format: "%.2f", s.bicubicPSNR), String(format: "%.4f", s.bicubicSSIM), gain(g)]
+                [cell(s.psnr, "%.2f"), cell(s.ssim, "%.4f"), cell(s.bicubicPSNR, "%.2f"), cell(s.bicubicSSIM, "%.4f"), gain(g)]
             }
             var header = "model \(source.displayName), x\(network.scale), Y channel, \(network.scale) px shaved"
             if case .jpeg(let quality) = degrade { header += ", LR saved as JPEG quality \(quality)" }

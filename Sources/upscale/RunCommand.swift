@@ -179,6 +179,8 @@ struct RunCommand: ParsableCommand {
                     report.seconds = Date().timeIntervalSince(fileStart)
                     let line = "done \(job.input.path) -> \(job.output) (\(BatchReport.formatSeconds(report.seconds)))"
                     if console.isTerminal { console.detail(line) } else { console.info(line) }
+                    // What the output left out or changed (EXIF too large for JPEG, alpha composited).
+                    file.notes.forEach { console.info("note: \(job.output): \($0)") }
                 } catch {
                     report.seconds = Date().timeIntervalSince(fileStart)
                     if error is CancellationError || Interruption.isCancelled {

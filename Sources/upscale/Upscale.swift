@@ -40,7 +40,7 @@ struct Upscale: ParsableCommand {
         }
         if let name = RunCommand.dashedFileName(in: arguments) {
             StandardError.write("error: '\(name)' starts with a dash, so it would be read as options; to name a file "
-                                + "that starts with a dash, write ./\(name) or put -- before it (upscale -- \(name)).\n")
+                                + "that starts with a dash, write ./\(name), or put -- before it after the options (upscale -o out.png -- \(name)).\n")
             Foundation.exit(ExitCode.validationFailure.rawValue)
         }
         var failure: Error?
