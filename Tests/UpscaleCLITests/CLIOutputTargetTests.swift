@@ -67,8 +67,10 @@ import UpscaleKit
         #expect(ws.data("real.png") == real)
         #expect(!ws.listing().contains { $0.hasPrefix(".") }, "temporary left: \(ws.listing())")
 
-        // Under /dev and /proc the message points to -o - (the path itself is never written).
-        let stdout = try ws.run(["a.png", "-o", "/dev/stdout", "--overwrite"])
+        // Under /dev and /proc the message points to -o -. Never the real /dev/stdout here: a
+        // binary with this defect would replace it for the whole machine. /proc/self/fd/1 is the
+        // same link, and no rename can land on it.
+        let stdout = try ws.run(["a.png", "-o", "/proc/self/fd/1", "--overwrite"])
         #expect(stdout.status == 1 && stdout.stderr.contains("To write the image to stdout, pass -o -."), "\(stdout.stderr)")
         #expect(stdout.stdout.isEmpty)
 

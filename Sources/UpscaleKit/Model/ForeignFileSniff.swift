@@ -3,8 +3,9 @@
 //
 //   7767517 (ASCII)            ncnn .param text, the network of an ncnn model
 //   47 6B 30 01                ncnn .bin weights stored as float16 (the tag ncnn writes first)
-//   00 00 00 00                ncnn .bin weights stored as float32 (tag 0); never a safetensors
-//                              length, whose high bytes would make it 4 GB or more
+//   00 00 00 00, then a float  ncnn .bin weights stored as float32 (tag 0, then the first weight,
+//                              taken to be one when it is a normal float32 of magnitude 1e-8...1e4);
+//                              a safetensors length with these low bytes would be 4 GB or more
 //   50 4B 03 04 (PK)           a zip archive: PyTorch's .pth since 1.6
 //   80 02 8A 0A 6C FC 9C 46    a pickle of PyTorch's legacy .pth magic number
 //   89 50 4E 47, FF D8 FF,     PNG, JPEG, GIF, WebP images
@@ -20,7 +21,7 @@ enum ForeignFileSniff {
             return "is an ncnn .param file (a network description), not an upscale weights file; convert the model "
                 + "with `upscale import FILE.param -o model.bin`, then pass -m model.bin"
         }
-        if starts([0x47, 0x6B, 0x30, 0x01]) || (b.count >= 8 && starts([0, 0, 0, 0])) {
+        if starts([0x47, 0x6B, 0x30, 0x01]) || (starts([0, 0, 0, 0]) && looksLikeAWeight(b.dropFirst(4))) {
             return "looks like the weights of an ncnn model (its .bin), not an upscale weights file; convert the "
                 + "model from its .param with `upscale import FILE.param -o model.bin`, then pass -m model.bin"
         }
@@ -45,5 +46,14 @@ enum ForeignFileSniff {
                 + "and `upscale models` lists the built-in models"
         }
         return nil
+    }
+
+    /// Four little-endian bytes that read as a float32 weight: normal (not 0, subnormal, inf or
+    /// NaN) and of a magnitude a network's weights have.
+    private static func looksLikeAWeight(_ bytes: ArraySlice<UInt8>) -> Bool {
+        guard bytes.count >= 4 else { return false }
+        let b = Array(bytes.prefix(4))
+        let value = Float(bitPattern: UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24)
+        return value.isNormal && (1e-8...1e4).contains(abs(value))
     }
 }
