@@ -143,6 +143,44 @@ import UpscaleKit
         #expect(ws.pngSize("out/a.png").map { [$0.width, $0.height] } == [8, 8])
     }
 
+    /// The same, for real: a run in its own PID namespace (`unshare -p`, as a container is) whose
+    /// process id is one no process has out here, and a run out here writing into the same folder.
+    /// The outer run's cleanup must leave the inner run's temporary alone, and the inner run
+    /// finish. Skipped where unshare is missing or not permitted.
+    @Test func aRunInAnotherPIDNamespaceKeepsItsTemporary() throws {
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        probe.arguments = ["-p", "-f", "--mount-proc", "/bin/true"]
+        probe.standardError = FileHandle.nullDevice
+        guard (try? probe.run()) != nil else {
+            print("aRunInAnotherPIDNamespaceKeepsItsTemporary: no /usr/bin/unshare here; skipped")
+            return
+        }
+        probe.waitUntilExit()
+        guard probe.terminationStatus == 0 else {
+            print("aRunInAnotherPIDNamespaceKeepsItsTemporary: unshare -p is not permitted here; skipped")
+            return
+        }
+        let ws = try Workspace()
+        defer { ws.remove() }
+        try ws.addPNG("tall.png", 512, 3072)
+        try FileManager.default.createDirectory(atPath: ws.root + "/out", withIntermediateDirectories: true)
+        // The inner shell is pid 1; it spends pids 2..<free on /bin/true, so the run gets `free`.
+        let free = try #require((3..<2000).first { kill(pid_t($0), 0) != 0 && errno == ESRCH })
+        let inner = "exec /usr/bin/unshare -p -f --mount-proc /bin/sh -c 'i=2; while [ $i -lt \(free) ]; do /bin/true; "
+            + "i=$((i+1)); done; \"$0\" \"$@\"' \"$0\" \"$@\""
+        let run = try BackgroundRun(["tall.png", "-o", "out/tall.png", "-t", "16", "-j", "1", "-m", ws.model],
+                                    in: ws.root, name: "namespaced", shell: inner)
+        let temporary = try #require(run.waitForTemporary(in: ws.root + "/out"), "no temporary file appeared: \(run.stderr())")
+        print("namespaced run's temporary: \(temporary) (pid \(free) is free out here: \(kill(pid_t(free), 0) != 0))")
+        try ws.addPNG("b.png", 4, 4)
+        let outer = try ws.run(["b.png", "-o", "out/b.png", "--verbose"])
+        #expect(outer.status == 0 && !outer.stderr.contains("removed"), "\(outer.stderr)")
+        run.process.waitUntilExit()
+        #expect(run.process.terminationStatus == 0, "\(run.stderr())")
+        #expect(ws.pngSize("out/tall.png").map { [$0.width, $0.height] } == [1024, 6144])
+    }
+
     /// A run's own temporary is locked while it lives: a second run's cleanup, started while the
     /// first writes, leaves it, and the first finishes.
     @Test func aRunningWritersTemporaryIsLocked() throws {
