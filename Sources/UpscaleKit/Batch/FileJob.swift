@@ -140,12 +140,15 @@ public struct FileJob {
             let rowBytes = info.channels * info.width  // one displayed row, 8-bit samples
             var oneRow = decode
             oneRow.orientationGroupBytes = rowBytes
-            let rest = model.memoryEstimate(for: try ImageCodec.probe(input, options: oneRow), run: stream.run,
-                                            format: outputFormat, encode: encode).total - rowBytes
+            let smallest = model.memoryEstimate(for: try ImageCodec.probe(input, options: oneRow), run: stream.run,
+                                                format: outputFormat, encode: encode)
+            let rest = smallest.total - rowBytes
             if rest + rowBytes <= decode.maxMemory {
                 decode.orientationGroupBytes = decode.maxMemory - rest
                 info = try ImageCodec.probe(input, options: decode)
                 estimate = model.memoryEstimate(for: info, run: stream.run, format: outputFormat, encode: encode)
+            } else {
+                estimate = smallest  // the refusal says what the least plan would need
             }
         }
         try estimate.check(budget: decode.maxMemory, path: input.name, size: (info.width, info.height))
