@@ -190,7 +190,14 @@ import UpscaleKit
         let temporary = try #require(run.waitForTemporary(in: ws.root + "/out"), "no temporary file appeared")
         let fd = open(ws.root + "/out/" + temporary, O_RDONLY)
         #expect(fd >= 0)
-        #expect(flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK, "the writer holds no lock")
+        // The writer locks its temporary just after mkstemp makes it, so the name can be seen a
+        // moment before the lock is taken: poll for up to 5 s. (Taking the lock in that moment
+        // only makes the writer wait for it.)
+        var locked = false
+        for _ in 0..<500 where !locked {
+            if flock(fd, LOCK_EX | LOCK_NB) != 0 { locked = errno == EWOULDBLOCK } else { flock(fd, LOCK_UN); usleep(10_000) }
+        }
+        #expect(locked, "the writer holds no lock")
         close(fd)
         try ws.addPNG("b.png", 4, 4)
         let second = try ws.run(["b.png", "-o", "out/b.png", "--verbose"])
