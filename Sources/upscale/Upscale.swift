@@ -39,6 +39,11 @@ struct Upscale: ParsableCommand {
             StandardError.error("'\(topic)' is not a subcommand; the subcommands are \(names.joined(separator: ", ")).")
             Foundation.exit(ExitCode.validationFailure.rawValue)
         }
+        if let name = RunCommand.dashedFileName(in: arguments) {
+            StandardError.write("error: '\(name)' starts with a dash, so it would be read as options; to name a file "
+                                + "that starts with a dash, write ./\(name), or put -- before it after the options (upscale -o out.png -- \(name)).\n")
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        }
         var failure: Error?
         do {
             var command = try parseAsRoot(arguments)

@@ -120,10 +120,10 @@ public struct FileJob {
                     isCancelled: @escaping () -> Bool) throws -> FileResult {
         // probe: a bad input creates no folder and no output
         let budget = MemoryBudget.limit(option: settings.maxMemory, threads: settings.threads)  // measured now
-        let decode = settings.decode(budget: budget)
+        var decode = settings.decode(budget: budget)
         let stdinBytes = job.input.isStdin ? try standardInput(decode.maxMemory) : nil
         let input: ImageInput = stdinBytes.map { .bytes($0, name: "stdin") } ?? .file(job.input.path)
-        let info = try ImageCodec.probe(input, options: decode)
+        var info = try ImageCodec.probe(input, options: decode)
         // The format: -f, else the input's (stdin's by its bytes, a file's by its extension),
         // else (nil) the output's extension.
         let format = job.format ?? (job.input.isStdin ? info.format : ImageFormat(path: job.input.path))
@@ -137,6 +137,25 @@ public struct FileJob {
             // A deep stack's larger default tile is for speed; within the budget, memory comes first.
             stream.run.tileSize = RunOptions.standardTileSize
             estimate = model.memoryEstimate(for: info, run: stream.run, format: outputFormat, encode: encode)
+        }
+        if estimate.total > decode.maxMemory, decode.applyOrientation, (3...8).contains(info.orientation) {
+            // A rotated JPEG's samples are read in groups of displayed rows, the file once per group.
+            // The default plan sizes the group from the budget alone; here the rest of the run is
+            // known, so take the largest group that fits beside it (the fewest reads of the file),
+            // down to one row, before refusing.
+            let rowBytes = info.channels * info.width  // one displayed row, 8-bit samples
+            var oneRow = decode
+            oneRow.orientationGroupBytes = rowBytes
+            let smallest = model.memoryEstimate(for: try ImageCodec.probe(input, options: oneRow), run: stream.run,
+                                                format: outputFormat, encode: encode)
+            let rest = smallest.total - rowBytes
+            if rest + rowBytes <= decode.maxMemory {
+                decode.orientationGroupBytes = decode.maxMemory - rest
+                info = try ImageCodec.probe(input, options: decode)
+                estimate = model.memoryEstimate(for: info, run: stream.run, format: outputFormat, encode: encode)
+            } else {
+                estimate = smallest  // the refusal says what the least plan would need
+            }
         }
         estimate.decoder += stdinBytes?.count ?? 0  // held until the file is done
         try estimate.check(budget: budget, path: input.name, size: (info.width, info.height))

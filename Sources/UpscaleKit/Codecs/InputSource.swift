@@ -33,7 +33,7 @@ final class InputSource {
             let text = errnoText()
             fclose(file)
             self.file = nil
-            throw ImageIOError(path: name, message: "cannot read: \(text)")
+            throw ImageIOError(path: name, message: "cannot read: \(text)", kind: .cannotRead)
         }
         rewind(file)
     }
@@ -45,7 +45,7 @@ final class InputSource {
     /// Opens a file; refuses directories, empty files and what cannot be opened.
     static func open(path: String) throws -> InputSource {
         guard let file = fopen(path.pathCString, "rb") else {
-            throw ImageIOError(path: path, message: "cannot open: \(errnoText())")
+            throw ImageIOError(path: path, message: "cannot open: \(errnoText())", kind: .cannotRead)
         }
         var status = stat()
         if fstat(fileno(file), &status) == 0 {

@@ -28,6 +28,12 @@ extension Model {
         guard let size = FileSystem.size(path) else {
             throw ModelError("\(path): cannot read the model file (does it exist, is it readable?)")
         }
+        // Another kind of file (a large .pth, an image) is named as such before its size is held against it.
+        if let head = FileSystem.contents(path, upTo: 16) {
+            if let what = ForeignFileSniff.describe(head[...]) {
+                throw ModelError("\(path) \(what).", kind: .otherFormat)
+            }
+        }
         guard size <= ModelLimits.maxFileBytes else {
             throw ModelError("\(path): the file is \(size) bytes, more than the limit of \(ModelLimits.maxFileBytes) bytes for a model")
         }
@@ -66,6 +72,9 @@ struct SafetensorsFile {
         func fail(_ what: String) -> ModelError { ModelError("\(name): \(what)") }
         guard bytes.count <= ModelLimits.maxFileBytes else {
             throw fail("the file is \(bytes.count) bytes, more than the limit of \(ModelLimits.maxFileBytes) bytes for a model")
+        }
+        if let what = ForeignFileSniff.describe(bytes[...]) {
+            throw ModelError("\(name) \(what).", kind: .otherFormat)
         }
         guard bytes.count >= 8 else {
             throw fail("the file is truncated: \(bytes.count) bytes, but a safetensors file starts with an 8-byte header length")

@@ -83,15 +83,17 @@ public enum FileSystem {
         }
     }
 
-    /// Every byte of the file `path`, or nil when it cannot be opened or read.
-    public static func contents(_ path: String) -> [UInt8]? {
+    /// Every byte of the file `path` (or its first `limit`), or nil when it cannot be opened or read.
+    public static func contents(_ path: String, upTo limit: Int = .max) -> [UInt8]? {
         let fd = open(path.pathCString, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let want = min(chunk.count, limit - bytes.count)
+            if want == 0 { return bytes }
+            let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, want) }
             if got < 0 {
                 if errno == EINTR { continue }
                 return nil
