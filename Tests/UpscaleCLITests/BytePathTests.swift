@@ -146,6 +146,12 @@ import Glibc
         let files = Self.listTree(base)
         #expect(files.contains(Array("caf".utf8) + [0xE9] + Array("_x2.png".utf8)), "\(files.map(RawPath.init))")
         #expect(files.contains(named.bytes), "\(files.map(RawPath.init))")
+        // The output is found under its bytes too: refused as existing, replaced with --overwrite.
+        let again = try Spawned.run([(base + name).argument, "-m", root + "/model.bin"], in: root)
+        #expect(again.status == 1 && again.stderr.contains("caf\\xe9_x2.png already exists"), "\(again.stderr)")
+        let replaced = try Spawned.run([(base + name).argument, "-m", root + "/model.bin", "--overwrite"], in: root)
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+        #expect(Self.listTree(base) == files)
     }
 
     /// `--verbose` names such a file with its bytes escaped (`caf\xe9.png`), never as a broken link,
