@@ -107,7 +107,7 @@ struct EngineOptions: ParsableArguments {
     var tta = false
 
     @Option(name: .customLong("max-memory"), help: ArgumentHelp(
-        "Refuse inputs whose upscale would hold more memory than this, e.g. 512M, 4G or bytes (default: half the physical memory).",
+        "Refuse inputs whose upscale would hold more memory than this, e.g. 512M, 4G or bytes (default: half the physical memory, less under a container's limit or ulimit -v).",
         valueName: "size"))
     var maxMemory: String?
 

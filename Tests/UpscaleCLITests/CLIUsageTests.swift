@@ -156,7 +156,8 @@ ENGINE:
                           8 times slower.
   --max-memory <size>     Refuse inputs whose upscale would hold more memory
                           than this, e.g. 512M, 4G or bytes (default: half the
-                          physical memory).
+                          physical memory, less under a container's limit or
+                          ulimit -v).
 
 REPORTING:
   --quiet                 Print nothing but errors.
