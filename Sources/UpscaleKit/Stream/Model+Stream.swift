@@ -26,7 +26,7 @@
 //
 // Threads: the tiles of a band run on `parallelFor`, each worker owning its tiles' output columns;
 // the colour stage's workers each own whole output rows; encoding runs on one writer thread
-// (BandWriterThread) that owns the writer.
+// (BandWriterThread) that owns the writer, or with one thread on the loop's own thread.
 // Memory: the window (≈ band rows + halo + one read), one band's output planes being computed, and
 // at most two bands in the writer (one queued, one being encoded).
 
@@ -77,7 +77,7 @@ extension Model {
         let tta = options.run.tta
         let tracker = RunTracker(options: options.run, total: tta ? 8 * tiles.count : bands.count * tiles.colPlans.count)
         let threads = max(1, options.run.threads)
-        let output = BandWriterThread(writer: writer)
+        let output = BandWriterThread(writer: writer, synchronous: threads == 1)  // -j 1: one busy thread
         // Rows packed as the writer's samples by the colour stage's workers, when the writer takes
         // them for this image (a PNG; a JPEG without alpha): no float band between the two.
         let packed = writer.packedLayout.flatMap {
