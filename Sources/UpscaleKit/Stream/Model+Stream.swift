@@ -97,7 +97,7 @@ extension Model {
             var averaged: Tensor? = nil
             if tta {
                 while try readRows() {}
-                let image = networkInput(window, rows: 0..<height, imageHeight: height, fillRadius: fillRadius, threads: threads)
+                let image = networkInput(window, rows: 0..<height, imageHeight: height, fillRadius: fillRadius, threads: threads).image
                 averaged = try stackAveragedOverFlips(image, tileSize: tileSize, threads: threads, tracker: tracker)
             }
             // The tile workers' feature maps, sized for the largest tile of any band, kept throughout.
@@ -140,24 +140,31 @@ extension Model {
                      "the window does not hold the band's reads")
         let imageHeight = tiles.sizes[0].0 - 2 * inputPadding
         let imageRows = TilePlan.imageRange(band.stackRows[0], inputPadding: inputPadding, length: imageHeight)
-        let image = networkInput(window, rows: imageRows, imageHeight: imageHeight, fillRadius: fillRadius, threads: threads)
+        let (image, origin) = networkInput(window, rows: imageRows, imageHeight: imageHeight, fillRadius: fillRadius,
+                                           threads: threads)
         let columns = tiles.colPlans   // the column tiles partition the band's output columns
         return try stackTiles(columns.count, { c in Tile(regions: zip(band.stackRows, columns[c]).map { TileRect(rows: $0, cols: $1) }) },
-                            image: image, imageRowOrigin: window.color == nil ? window.origin : imageRows.lowerBound,
+                            image: image, imageRowOrigin: origin,
                             imageHeight: imageHeight,
                             outputRows: band.output, width: tiles.sizes[tiles.sizes.count - 1].1,
                             threads: threads, scratch: scratch, tracker: tracker)
     }
 
-    /// What the stack reads for the image rows `rows`: the window's model-space rows (the whole
-    /// window), or for an image with alpha the model space of its straight colour with the
-    /// transparent pixels filled (`Alpha.filled`), rows `rows` only.
-    func networkInput(_ window: RowWindow, rows: Range<Int>, imageHeight: Int, fillRadius: Int, threads: Int) -> Tensor {
+    /// What the stack reads for the image rows `rows`, and the image row its first row shows: the
+    /// window's model-space rows (the whole window), or for an image with alpha the model space of
+    /// its straight colour with the transparent pixels filled (`Alpha.filled`), rows `rows` only.
+    /// Where those rows are all opaque the two are the same values, and the window's rows are used.
+    func networkInput(_ window: RowWindow, rows: Range<Int>, imageHeight: Int, fillRadius: Int,
+                      threads: Int) -> (image: Tensor, origin: Int) {
         guard let stack = window.stack else { preconditionFailure("an empty window") }
-        guard let color = window.color, let alpha = window.alpha else { return stack }
+        guard let color = window.color, let alpha = window.alpha else { return (stack, window.origin) }
+        let w = alpha.shape[3]
+        let opaque = alpha.data[((rows.lowerBound - window.origin) * w)..<((rows.upperBound - window.origin) * w)]
+            .allSatisfy { $0 == 1 }
+        if opaque { return (stack, window.origin) }
         let filled = Alpha.filled(color, alpha: alpha, origin: window.origin, rows: rows, imageHeight: imageHeight,
                                   radius: fillRadius)
-        return modelInput(filled, threads: threads).stack
+        return (modelInput(filled, threads: threads).stack, rows.lowerBound)
     }
 
     // src = (1, C, H, W) / dst = (1, C, rows.count, W): rows `rows` of every channel.
