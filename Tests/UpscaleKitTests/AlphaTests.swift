@@ -104,3 +104,40 @@ func opaqueAlphaKeepsTheColourBits(model name: String) throws {
     #expect(with.color.data.elementsEqual(without.color.data) { $0.bitPattern == $1.bitPattern }, "\(name)")
     #expect(with.alpha?.data.allSatisfy { $0 == 1 } == true, "\(name)")
 }
+
+@Test func fillMatchesTheNaiveBoxMeanAndDoesNotDependOnTheRowsAsked() throws {
+    var rng = SeededRandom(seed: 7)
+    let (c, h, w, r) = (3, 17, 13, 3)
+    let color = Tensor(shape: [1, c, h, w], data: rng.floats(c * h * w, 0...1))
+    // Alpha: opaque, transparent and in between, with a fully transparent corner far from all else.
+    var alpha = rng.floats(h * w, 0...1).map { $0 < 0.3 ? 0 : $0 > 0.7 ? 1 : $0 }
+    for y in 0..<h { for x in 0..<w where y + x < 9 { alpha[y * w + x] = 0 } }
+    let a = Tensor(shape: [1, 1, h, w], data: alpha)
+    let whole = Alpha.filled(color, alpha: a, origin: 0, rows: 0..<h, imageHeight: h, radius: r)
+    var worst: Float = 0
+    for y in 0..<h {
+        for x in 0..<w {
+            // The naive oracle: the alpha-weighted mean over the clipped box, in Double.
+            var (sum, weight) = ([Double](repeating: 0, count: c), 0.0)
+            for yy in max(0, y - r)...min(h - 1, y + r) {
+                for xx in max(0, x - r)...min(w - 1, x + r) {
+                    let aa = Double(alpha[yy * w + xx])
+                    weight += aa
+                    for k in 0..<c { sum[k] += aa * Double(color.data[(k * h + yy) * w + xx]) }
+                }
+            }
+            let alphaHere = alpha[y * w + x]
+            for k in 0..<c {
+                let straight = color.data[(k * h + y) * w + x]
+                let mean = weight > 0 ? sum[k] / weight : 0
+                let expected = alphaHere == 1 ? Double(straight) : Double(straight * alphaHere) + mean * Double(1 - alphaHere)
+                worst = max(worst, Float(abs(Double(whole.data[(k * h + y) * w + x]) - expected)))
+            }
+        }
+    }
+    #expect(worst <= 1e-5, "max |Δ| against the naive box mean: \(worst)")
+    // Rows asked from a window that starts lower give the same bits.
+    let window = Model.rows(2..<h, of: color), windowAlpha = Model.rows(2..<h, of: a)
+    let part = Alpha.filled(window, alpha: windowAlpha, origin: 2, rows: 6..<11, imageHeight: h, radius: r)
+    #expect(part.data == Model.rows(6..<11, of: whole).data)
+}

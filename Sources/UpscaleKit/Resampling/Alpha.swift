@@ -8,7 +8,8 @@
 //   in     P = C · A                                   straight colour C, alpha A, per channel
 //          S = C · A + N · (1 − A)                     N: the alpha-weighted mean colour of the
 //                                                      (2r+1)² box around the pixel (0 if none is
-//                                                      visible), r = the model's halo + 2
+//                                                      visible), r = the model's halo + 2; box
+//                                                      sums in exact integers (`fixedOne`)
 //   up     A' = clamp(bicubic(A))
 //          P' = clamp(residual(P) + A' · stack(S))     in the model's space, then its colours
 //   out    C' = min(P' / A', 1)  where A' > 0;  C' = 0 where A' = 0 (a fully transparent pixel)
@@ -41,6 +42,10 @@ enum Alpha {
     /// output pixel: the halo plus the bicubic's reach.
     static func fillRadius(halo: Int) -> Int { halo + 2 }
 
+    /// The box sums are of integers, a·C and a in units of 2^−24 (rounded per pixel), so they are
+    /// exact: running sums along a row and down the rows give the same totals whatever the band.
+    static let fixedOne: Float = 16_777_216
+
     /// The network's input rows `rows` of the image: S = C·A + N·(1 − A) (N over the box of
     /// `radius`, clipped to the image), or C itself where A = 1.
     /// - Parameters: `color` (1, C, n, W) straight and `alpha` (1, 1, n, W), the image rows
@@ -57,44 +62,54 @@ enum Alpha {
         // Every pixel of `rows` opaque: S = C, and the rows are a copy.
         let opaque = alpha.data[((rows.lowerBound - origin) * w)..<((rows.upperBound - origin) * w)].allSatisfy { $0 == 1 }
         if opaque { return Model.rows((rows.lowerBound - origin)..<(rows.upperBound - origin), of: color) }
-        // Horizontal box sums of the rows `need`: weighted colour (C, need, W) and weight (need, W).
-        var boxColor = [Float](repeating: 0, count: c * need.count * w)
-        var boxWeight = [Float](repeating: 0, count: need.count * w)
+        // Horizontal box sums of the rows `need`, (need, C + 1, W): weighted colour k < C, weight k = C.
+        let sums = c + 1
+        var box = [Int64](repeating: 0, count: need.count * sums * w)
+        var values = [Int64](repeating: 0, count: w)
         color.withUnsafeBufferPointer { color in
         alpha.withUnsafeBufferPointer { a in
             for (j, y) in need.enumerated() {
                 let src = (y - origin) * w
-                for x in 0..<w {
-                    var weight: Float = 0
-                    for d in max(0, x - r)...min(w - 1, x + r) { weight += a[src + d] }
-                    boxWeight[j * w + x] = weight
-                    for k in 0..<c {
-                        var sum: Float = 0
-                        for d in max(0, x - r)...min(w - 1, x + r) { sum += a[src + d] * color[k * plane + src + d] }
-                        boxColor[(k * need.count + j) * w + x] = sum
+                for k in 0..<sums {
+                    for x in 0..<w {
+                        let v = k < c ? a[src + x] * color[k * plane + src + x] : a[src + x]
+                        values[x] = Int64((v * fixedOne).rounded())
+                    }
+                    var running: Int64 = 0   // Σ values[x − r ... x + r] within the row
+                    for x in 0..<min(w, r) { running += values[x] }
+                    let out = (j * sums + k) * w
+                    for x in 0..<w {
+                        if x + r < w { running += values[x + r] }
+                        if x - r - 1 >= 0 { running -= values[x - r - 1] }
+                        box[out + x] = running
                     }
                 }
             }
         }
         }
-        // Then the vertical sums, top to bottom, for the pixels that are not opaque.
+        // Then down the columns: the running sum of the box rows of each output row.
+        var column = [Int64](repeating: 0, count: sums * w)   // (C + 1, W)
+        func addRow(_ y: Int, _ sign: Int64) {
+            let at = (y - need.lowerBound) * sums * w
+            for i in 0..<(sums * w) { column[i] += sign * box[at + i] }
+        }
+        var (top, bottom) = (max(need.lowerBound, rows.lowerBound - r), max(need.lowerBound, rows.lowerBound - r))
         return Tensor(shape: [1, c, rows.count, w]) { out in
             color.withUnsafeBufferPointer { color in
             alpha.withUnsafeBufferPointer { a in
                 for (i, y) in rows.enumerated() {
+                    // The box rows of y: [y − r, y + r] within `need`.
+                    while bottom < min(need.upperBound, y + r + 1) { addRow(bottom, 1); bottom += 1 }
+                    while top < max(need.lowerBound, y - r) { addRow(top, -1); top += 1 }
                     let src = (y - origin) * w
-                    let band = max(need.lowerBound, y - r)..<min(need.upperBound, y + r + 1)
                     for x in 0..<w {
                         let alpha = a[src + x]
-                        for k in 0..<c { out[(k * rows.count + i) * w + x] = color[k * plane + src + x] }
-                        guard alpha != 1 else { continue }
-                        var weight: Float = 0
-                        for j in band { weight += boxWeight[(j - need.lowerBound) * w + x] }
+                        let weight = column[c * w + x]
                         for k in 0..<c {
-                            var sum: Float = 0
-                            for j in band { sum += boxColor[(k * need.count + j - need.lowerBound) * w + x] }
-                            let mean = weight > 0 ? sum / weight : 0
-                            out[(k * rows.count + i) * w + x] = color[k * plane + src + x] * alpha + mean * (1 - alpha)
+                            let straight = color[k * plane + src + x]
+                            guard alpha != 1 else { out[(k * rows.count + i) * w + x] = straight; continue }
+                            let mean = weight > 0 ? Float(Double(column[k * w + x]) / Double(weight)) : 0
+                            out[(k * rows.count + i) * w + x] = straight * alpha + mean * (1 - alpha)
                         }
                     }
                 }
