@@ -67,7 +67,8 @@ struct InterleavedSteps {
 
     /// Runs the first step once untimed (to page in the model and the allocator), then `reps`
     /// rounds, and prints per step the median and minimum wall seconds, the ratio of its median to
-    /// the first step's, and its output size when it has one.
+    /// the first step's, the same two for CPU seconds (all threads; the figure that holds on a
+    /// loaded machine), and its output size when it has one.
     func runAndReport(reps: Int) throws {
         precondition(!steps.isEmpty, "no steps to time")
         _ = try steps[0].body()
@@ -81,11 +82,13 @@ struct InterleavedSteps {
             }
         }
         let (baseName, base) = (steps[0].name, series[steps[0].name]!.medianWall)
+        let baseCPU = series[steps[0].name]!.medianCPU
         for step in steps {
             let t = series[step.name]!
             var line = step.name.padding(toLength: 8, withPad: " ", startingAt: 0)
             line += String(format: " median %7.3f s  min %7.3f s  ×\(baseName) %.2f", t.medianWall, t.minWall,
                            t.medianWall / base)
+            line += String(format: "  CPU %7.3f s  ×\(baseName) %.2f", t.medianCPU, t.medianCPU / baseCPU)
             if let size = outputSizes[step.name] { line += "  output \(size) bytes" }
             print(line)
         }

@@ -60,11 +60,19 @@ func pointwiseModel(_ w: [[Float]], bias: [Float]? = nil, channels: ModelChannel
         let x = Tensor(shape: [1, 3, 5, 4], data: rng.floats(60, 0...1))
         let alpha = Tensor(shape: [1, 1, 5, 4], data: rng.floats(20, 0...1))
         let out = try model.upscale(color: x, alpha: alpha, options: options)
-        let expected = Resize.bicubicUpscale(x, factor: 2).data.map { min(max($0, 0), 1) }
         #expect(out.color.shape == [1, 3, 10, 8])
-        #expect(allClose(out.color.data, expected, rtol: 0, atol: 2e-6).ok)
         let expectedAlpha = Resize.bicubicUpscale(alpha, factor: 2).data.map { min(max($0, 0), 1) }
         #expect(out.alpha?.data == expectedAlpha)
+        // With alpha the colour is upscaled premultiplied (Resampling/Alpha.swift): compare it so.
+        let premultiplied = (0..<60).map { x.data[$0] * alpha.data[$0 % 20] }
+        let expected = Resize.bicubicUpscale(Tensor(shape: [1, 3, 5, 4], data: premultiplied), factor: 2).data
+            .enumerated().map { i, v in min(max(v, 0), expectedAlpha[i % 80]) }
+        let ours = out.color.data.enumerated().map { i, v in v * expectedAlpha[i % 80] }
+        #expect(allClose(ours, expected, rtol: 0, atol: 2e-6).ok, "\(allClose(ours, expected, rtol: 0, atol: 2e-6).maxDiff)")
+        // Without alpha, plain bicubic of the RGB image.
+        let opaque = try model.upscale(color: x, alpha: nil, options: options)
+        let plain = Resize.bicubicUpscale(x, factor: 2).data.map { min(max($0, 0), 1) }
+        #expect(allClose(opaque.color.data, plain, rtol: 0, atol: 2e-6).ok)
     }
 
     @Test func constantImageStaysConstantThroughResidualAndAlpha() throws {

@@ -186,11 +186,21 @@ func ttaRunsInTheLoop(bandRows: Int, tileSize: Int) throws {
     let output = TensorRows.Collector(width: 2 * w, height: 2 * h, colorChannels: 3, hasAlpha: true)
     try model.upscale(from: TensorRows(color: color, alpha: alpha), to: output, options: options)
 
-    let averaged = try model.stackOutput(color, options: options.run)
-    let residual = Resize.bicubicUpscale(color, factor: 2, threads: 1)
-    let expected = zip(averaged.data, residual.data).map { min(max($0 + $1, 0), 1) }
+    // With alpha (Resampling/Alpha.swift): the stack reads the filled straight colour, the residual
+    // is of the premultiplied colour, and the sum premultiplied by the output alpha is divided by it.
+    let filled = Alpha.filled(color, alpha: alpha, origin: 0, rows: 0..<h, imageHeight: h,
+                              radius: Alpha.fillRadius(halo: model.receptiveHalo))
+    let averaged = try model.stackOutput(filled, options: options.run)
+    let residual = Resize.bicubicUpscale(Alpha.premultiplied(color, by: alpha), factor: 2, threads: 1)
+    let upAlpha = Resize.bicubicUpscale(alpha, factor: 2, threads: 1).data.map { min(max($0, 0), 1) }
+    let plane = upAlpha.count
+    let expected = (0..<(3 * plane)).map { i -> Float in
+        let a = upAlpha[i % plane]
+        let premultiplied = min(max(averaged.data[i] * a + residual.data[i], 0), 1)
+        return a > 0 ? min(premultiplied / a, 1) : 0
+    }
     #expect(output.color.data == expected, "bands of \(bandRows), tiles of \(tileSize)")
-    #expect(output.alpha?.data == Resize.bicubicUpscale(alpha, factor: 2, threads: 1).data.map { min(max($0, 0), 1) })
+    #expect(output.alpha?.data == upAlpha)
     options.run.tta = false
     #expect(try model.upscale(color: color, alpha: alpha, options: options.run).color != output.color,
             "TTA made no difference: it was not applied")

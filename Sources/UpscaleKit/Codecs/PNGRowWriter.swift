@@ -123,15 +123,18 @@ public final class PNGRowWriter: ImageRowWriter {
         try output.checkOpen()
         try output.checkPacked(byteCount: bytes.count, rows: rows, rowBytes: packedLayout!.rowBytes(width: width))
         guard rows > 0 else { return }
-        try writeRows(bytes, rows: rows)
+        try writeRows(bytes, rows: rows, alone: false)
     }
 
     /// `rows` rows of samples as the PNG stores them (`rows × rowBytes` bytes), filtered and compressed.
-    private func writeRows(_ samples: [UInt8], rows: Int) throws {
+    /// Packed rows come from the upscale loop, whose tile workers use the run's threads meanwhile:
+    /// their deflate blocks are coded on the writer's thread alone (`alone` false), so that the
+    /// encoder adds one busy thread to `-j N`, not N.
+    private func writeRows(_ samples: [UInt8], rows: Int, alone: Bool = true) throws {
         guard let deflate else {
             return try output.writeRows(samples, rows: rows, orFail: "PNG write") { cpng_write_rows(writer, &$0, png_uint_32(rows)) != 0 }
         }
-        try output.addRows(rows, ifWritten: writeImageData(deflate.append(rows: samples, rowCount: rows)), orFail: "PNG write")
+        try output.addRows(rows, ifWritten: writeImageData(deflate.append(rows: samples, rowCount: rows, alone: alone)), orFail: "PNG write")
     }
 
     /// Our compressed image data, as IDAT chunks of `idatBytes` each (the last one shorter, at

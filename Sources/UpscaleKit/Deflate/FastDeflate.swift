@@ -38,6 +38,7 @@ final class FastDeflateEncoder {
     private var adler = Adler32()
     private var bits = BitWriter()
     private var started = false
+    private var workers = 1   // for the blocks being coded: `threads`, or 1 beside other work
 
     /// Rows of `rowBytes` bytes (samples as the PNG stores them), pixels of `bytesPerPixel` bytes
     /// (1 for 8-bit gray … 8 for 16-bit RGBA); blocks coded on up to `threads` workers.
@@ -55,8 +56,11 @@ final class FastDeflateEncoder {
         started = true
     }
 
-    /// Filters and codes `rowCount` rows at `rows` (consecutive rows of `rowBytes`).
-    func append(rows: UnsafePointer<UInt8>, rowCount: Int) -> [UInt8] {
+    /// Filters and codes `rowCount` rows at `rows` (consecutive rows of `rowBytes`), the blocks on
+    /// up to `threads` workers, or on this thread only when `alone` is false (another stage, such
+    /// as the upscale loop's tile workers, has the other cores: `-j N` counts them).
+    func append(rows: UnsafePointer<UInt8>, rowCount: Int, alone: Bool = true) -> [UInt8] {
+        workers = alone ? threads : 1
         start()
         guard rowCount > 0 else { return bits.takeBytes() }
         let lineBytes = rowBytes + 1
@@ -96,13 +100,13 @@ final class FastDeflateEncoder {
         return bits.takeBytes()
     }
 
-    /// Codes `blocks`, in order, onto the stream. With one thread (or one block) each is coded
-    /// straight into the stream. Otherwise `threads` blocks at a time: item k of a group owns block
+    /// Codes `blocks`, in order, onto the stream. With one worker (or one block) each is coded
+    /// straight into the stream. Otherwise `workers` blocks at a time: item k of a group owns block
     /// k of the group, `scratches[k]` and `blockBits[k]`, so no two workers write the same memory;
     /// then the group's bits are joined onto the stream in order, on this thread.
     private func code(_ blocks: [UnsafeBufferPointer<UInt8>]) {
         guard !blocks.isEmpty else { return }
-        let workers = min(threads, blocks.count)
+        let workers = min(self.workers, blocks.count)
         while scratches.count < workers {
             scratches.append(DeflateBlock.Scratch(blockBytes: Self.blockBytes))
             blockBits.append(BitWriter())
@@ -127,6 +131,7 @@ final class FastDeflateEncoder {
     /// filtered bytes.
     func finish() -> [UInt8] {
         start()
+        workers = 1
         pending.withUnsafeBufferPointer { code($0.isEmpty ? [] : [$0]) }
         pending.removeAll(keepingCapacity: true)
         bits.put(0b011, count: 3)   // BFINAL = 1, BTYPE = 01 (fixed codes)
@@ -185,7 +190,7 @@ enum PaethFilter {
 
 /// One deflate block with dynamic Huffman codes (BTYPE = 10): literals, and matches found greedily
 /// through a hash of the next 4 bytes (one candidate per hash, the most recent, within the block
-/// and the 32 KiB window).
+/// and the 32 KiB window), probed less often after a stretch without matches.
 /// Paeth turns flat areas into runs of zeros (matches at distance 1) and repeated patterns into
 /// repeated residuals (matches at their period).
 enum DeflateBlock {
@@ -197,6 +202,9 @@ enum DeflateBlock {
     static let window = 32_768
     /// Hash table size (log2).
     static let hashBits = 15
+    /// The search probes every byte until 2^skipShift positions in a row found no match, then
+    /// every 2nd, every 3rd … byte, at most every `maxSkip`th (as LZ4 and Snappy do).
+    static let skipShift = 5, maxSkip = 8
     /// A token is a byte value (< 256) or `matchFlag | length << 15 | (distance − 1)`.
     static let matchFlag: UInt32 = 1 << 31
 
@@ -283,7 +291,7 @@ enum DeflateBlock {
         let tokens = scratch.tokens, heads = scratch.heads
         heads.update(repeating: -1, count: 1 << hashBits)
         var literalCounts = [Int](repeating: 0, count: 256)
-        var n = 0, i = 0
+        var n = 0, i = 0, misses = 0
         @inline(__always) func load32(_ p: Int) -> UInt32 { UnsafeRawPointer(data + p).loadUnaligned(as: UInt32.self) }
         literalCounts.withUnsafeMutableBufferPointer { literalCounts in
             let literalCounts = literalCounts.baseAddress!
@@ -316,14 +324,22 @@ enum DeflateBlock {
                         distanceCounts[distanceSymbol(distance).symbol] &+= 1
                         n &+= 1
                         i &+= length
+                        misses = 0
                         continue
                     }
                 }
-                let byte = data[i]
-                tokens[n] = UInt32(byte)
-                literalCounts[Int(byte)] &+= 1
-                n &+= 1
-                i &+= 1
+                // Literals: this byte, and after a stretch without matches the next few too,
+                // unprobed (photo residuals rarely match: probing every byte there is most of the
+                // search's cost). A match resets the stretch.
+                misses &+= 1
+                let end = min(count, i &+ min(maxSkip, 1 &+ misses >> skipShift))
+                while i < end {
+                    let byte = data[i]
+                    tokens[n] = UInt32(byte)
+                    literalCounts[Int(byte)] &+= 1
+                    n &+= 1
+                    i &+= 1
+                }
             }
         }
         for b in 0..<256 { counts[b] += literalCounts[b] }
@@ -331,6 +347,7 @@ enum DeflateBlock {
     }
 
     /// The length code of a match length 3...258 (RFC 1951, 3.2.5): symbol, extra bits, their value.
+    @inline(__always)
     static func lengthSymbol(_ length: Int) -> (symbol: Int, extraBits: Int, extra: Int) {
         if length == 258 { return (285, 0, 0) }
         if length < 11 { return (254 + length, 0, 0) }
@@ -341,6 +358,7 @@ enum DeflateBlock {
     }
 
     /// The distance code of a distance 1...32768 (RFC 1951, 3.2.5): symbol, extra bits, their value.
+    @inline(__always)
     static func distanceSymbol(_ distance: Int) -> (symbol: Int, extraBits: Int, extra: Int) {
         let x = distance - 1
         if x < 4 { return (x, 0, 0) }
@@ -557,26 +575,47 @@ struct BitWriter {
     }
 }
 
-/// Adler-32 (RFC 1950): two sums mod 65521, reduced every 5552 bytes (the most that cannot
-/// overflow 32 bits).
+/// Adler-32 (RFC 1950): a = 1 + Σ bytes, b = Σ of the successive a, both mod 65521, reduced every
+/// `chunk` bytes (the most after which the sums below cannot overflow 32 bits per lane).
+///
+/// 32 bytes at a time, x_k for lane k: s1[k] sums lane k's bytes, p[k] the s1[k] before each
+/// vector, s2[k] the bytes times 32 − k; over a chunk of n bytes (T vectors) a byte of vector t,
+/// lane k was followed by n − (32t + k) positions = 32·(T − 1 − t) + (32 − k), so
+///   a' = a + Σ s1,   b' = b + n·a + 32·Σ p + Σ s2      (in 64 bits, then mod 65521).
 struct Adler32 {
     private(set) var a: UInt32 = 1, b: UInt32 = 0
     var value: UInt32 { b << 16 | a }
+    static let modulus: UInt64 = 65521
+    /// Bytes per reduction: 173 vectors of 32 (p[k] ≤ 173·173·255 / 2 and s2[k] ≤ 173·32·255).
+    static let chunk = 173 * 32
 
     mutating func update(_ data: UnsafeBufferPointer<UInt8>) {
         guard let bytes = data.baseAddress else { return }
-        var (a, b) = (self.a, self.b)
+        var (a, b) = (UInt64(self.a), UInt64(self.b))
+        let weights = SIMD32<UInt32>((0..<32).map { UInt32(32 - $0) })
         var i = 0
         while i < data.count {
-            let end = min(data.count, i + 5552)
-            while i < end {
-                a &+= UInt32(bytes[i])
-                b &+= a
-                i &+= 1
+            let n = min(data.count - i, Self.chunk)
+            let vectors = n / 32
+            var s1 = SIMD32<UInt32>(), p = SIMD32<UInt32>(), s2 = SIMD32<UInt32>()
+            for t in 0..<vectors {
+                let x = SIMD32<UInt32>(truncatingIfNeeded: UnsafeRawPointer(bytes + i + 32 * t).loadUnaligned(as: SIMD32<UInt8>.self))
+                p &+= s1
+                s1 &+= x
+                s2 &+= x &* weights
             }
-            a %= 65521
-            b %= 65521
+            func total(_ v: SIMD32<UInt32>) -> UInt64 { (0..<32).reduce(0) { $0 + UInt64(v[$1]) } }
+            let vectorBytes = UInt64(32 * vectors)
+            b += vectorBytes * a + 32 * total(p) + total(s2)
+            a += total(s1)
+            for k in (32 * vectors)..<n {   // the last n mod 32 bytes
+                a += UInt64(bytes[i + k])
+                b += a
+            }
+            a %= Self.modulus
+            b %= Self.modulus
+            i += n
         }
-        (self.a, self.b) = (a, b)
+        (self.a, self.b) = (UInt32(a), UInt32(b))
     }
 }

@@ -13,7 +13,8 @@
 //   input padding P         the stack reads the image extended by P replicated border pixels
 //                           (the tile plan's business, Tiling/TilePlan.swift); residuals and alpha
 //                           are upscaled from the image itself
-//   alpha                   upscaled with bicubic, separately
+//   alpha                   upscaled with bicubic, separately; the colour is upscaled
+//                           premultiplied by it (Resampling/Alpha.swift)
 //   finally                 every channel clamped to [0, 1]
 //
 // Bicubic everywhere is Resize.bicubic: MATLAB imresize, Keys cubic a = −0.5, output pixel x (1-based)

@@ -7,6 +7,8 @@
 //   stack    the block's per-layer row ranges, clipped to the true image (its halo rows)
 //   bicubic  every input row a nonzero tap of those output rows names (mirrored at the true border)
 //   nearest  the block's own rows (the nearest residual)
+//   fill     for an image with alpha, the stack's rows widened by the fill radius (the network
+//            reads transparent pixels filled from that box around them: Resampling/Alpha.swift)
 // and `reads` is the smallest range holding them (with input padding the stack's rows are in the
 // padded image's coordinates; `reads` holds the image rows they show). All grow with b, so a window of input rows that
 // only moves down the image serves every band: rows below the next band's `reads` are dropped.
@@ -27,20 +29,24 @@ public struct BandPlan: Sendable {
     public let bandRows: Int
     public let scale: Int
     public let inputPadding: Int
+    /// Rows around the stack's that its input is computed from (0: none; `Alpha.fillRadius` with alpha).
+    public let fillRadius: Int
     let rowSizes: [Int]            // per layer of the stack, the row count of its input; last: the output
     let layers: [AxisGeometry]
     let taps: Resize.BicubicTaps
 
     /// - Parameters: `height` image rows, `bandRows` ≥ 1 rows per band, the stack's row geometry,
-    ///   the bicubic taps of the image (`Resize.BicubicTaps(height:width:factor:)`) and the model's
-    ///   input padding.
-    public init(height: Int, bandRows: Int, rows: [AxisGeometry], taps: Resize.BicubicTaps, inputPadding: Int = 0) {
+    ///   the bicubic taps of the image (`Resize.BicubicTaps(height:width:factor:)`), the model's
+    ///   input padding and the fill radius (0 for an image without alpha).
+    public init(height: Int, bandRows: Int, rows: [AxisGeometry], taps: Resize.BicubicTaps, inputPadding: Int = 0,
+                fillRadius: Int = 0) {
         precondition(height > 0 && bandRows > 0 && !rows.isEmpty, "a band plan needs rows, a band size and layers")
         self.height = height
         self.bandRows = bandRows
         self.layers = rows
         self.scale = rows.reduce(1) { $0 * $1.stride }
         self.inputPadding = inputPadding
+        self.fillRadius = max(0, fillRadius)
         var sizes = [height + 2 * inputPadding]
         for g in rows { sizes.append(g.outputSize(sizes[sizes.count - 1])) }
         self.rowSizes = sizes
@@ -59,7 +65,9 @@ public struct BandPlan: Sendable {
         let input = (b * bandRows)..<min(height, (b + 1) * bandRows)
         let stackRows = TilePlan.blockRanges(input, sizes: rowSizes, layers: layers, scale: scale, inputPadding: inputPadding)
         let output = stackRows[stackRows.count - 1]
-        var reads = TilePlan.imageRange(stackRows[0], inputPadding: inputPadding, length: height)
+        let stackImage = TilePlan.imageRange(stackRows[0], inputPadding: inputPadding, length: height)
+        var reads = stackImage.isEmpty ? stackImage
+            : max(0, stackImage.lowerBound - fillRadius)..<min(height, stackImage.upperBound + fillRadius)
         for more in [taps.inputRows(output), input] where !more.isEmpty {
             reads = reads.isEmpty ? more
                 : min(reads.lowerBound, more.lowerBound)..<max(reads.upperBound, more.upperBound)

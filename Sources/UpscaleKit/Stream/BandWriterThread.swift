@@ -1,6 +1,8 @@
 // A writer thread: finished output bands are encoded (float → samples, zlib or JPEG) on their own
 // thread while the next band computes. The queue holds at most `capacity` bands besides the one
 // being written, so memory stays bounded when the encoder is the slower side.
+// With one thread for the run (`-j 1`) there is no writer thread: each band is encoded on the
+// caller's thread when it is put, so the run keeps to one busy thread.
 import Foundation
 
 final class BandWriterThread: @unchecked Sendable {
@@ -12,11 +14,19 @@ final class BandWriterThread: @unchecked Sendable {
     private var running = true
     private var failure: Error?
 
+    /// Whether bands are written on the caller's thread, in `put`.
+    let synchronous: Bool
+
     /// Starts the thread; every band `put` is handed to `writer.write` (or `writePacked`) in order,
-    /// on that thread only.
-    init(writer: any ImageRowWriter, capacity: Int = 1) {
+    /// on that thread only. `synchronous`: no thread; `put` writes the band before it returns.
+    init(writer: any ImageRowWriter, capacity: Int = 1, synchronous: Bool = false) {
         self.writer = writer
         self.capacity = max(1, capacity)
+        self.synchronous = synchronous
+        if synchronous {
+            running = false
+            return
+        }
         let thread = Thread { self.loop() }  // the thread keeps self until its loop ends
         thread.name = "upscale band writer"
         thread.stackSize = 1 << 20
@@ -37,10 +47,7 @@ final class BandWriterThread: @unchecked Sendable {
             condition.broadcast()
             condition.unlock()
             do {
-                switch band {
-                case .floats(let floats): try writer.write(floats)
-                case .packed(let bytes, let rows, _): try writer.writePacked(bytes, rows: rows)
-                }
+                try write(band)
             } catch {
                 condition.lock()
                 failure = error
@@ -54,8 +61,22 @@ final class BandWriterThread: @unchecked Sendable {
         }
     }
 
+    private func write(_ band: OutputRows) throws {
+        switch band {
+        case .floats(let floats): try writer.write(floats)
+        case .packed(let bytes, let rows, _): try writer.writePacked(bytes, rows: rows)
+        }
+    }
+
     /// Queues a band; waits while the queue is full. Throws the writer's error once it has failed.
+    /// Synchronous: writes it now.
     func put(_ band: OutputRows) throws {
+        if synchronous {
+            if let failure { throw failure }
+            precondition(!closed, "put after close")
+            do { try write(band) } catch { failure = error; throw error }
+            return
+        }
         condition.lock()
         defer { condition.unlock() }
         while queue.count >= capacity && failure == nil { condition.wait() }
@@ -68,6 +89,11 @@ final class BandWriterThread: @unchecked Sendable {
     /// No more bands: waits until every queued band is written (or dropped after a failure, or
     /// when `discard`), then rethrows the writer's error if there was one.
     func close(discard: Bool = false) throws {
+        if synchronous {
+            closed = true
+            if let failure { throw failure }
+            return
+        }
         condition.lock()
         if discard { queue.removeAll() }
         closed = true

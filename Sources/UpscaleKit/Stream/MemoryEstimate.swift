@@ -9,7 +9,9 @@
 //             copies it); a band's output rows × sW floats: Co + Cm + chroma + C + A while it is computed
 //             (an upper bound: the colour stage works row by row), C + A
 //             for each of the two bands in the writer (queued, encoding); the tile workers' two
-//             feature maps each; one decoded band (C + A floats and b bytes per pixel)
+//             feature maps each; one decoded band (C + A floats and b bytes per pixel); with
+//             alpha, the window's straight colour (C more per window pixel) and a band's filled
+//             network input (C + Cm floats per pixel of its reads)
 //   TTA       the whole image in the window (twice, as above) and its transformed copy, and at
 //             s²·W·H: the sum of the passes, one pass's output and its inverse transform
 //   encoder   a JPEG output with optimized Huffman tables or progressive: 2 bytes per output sample;
@@ -75,11 +77,12 @@ extension Model {
                              inputPadding: inputPadding)
         let bandRows = BandPlan.defaultBandRows(width: w, height: h, tileSize: tileSize)
         let bands = BandPlan(height: h, bandRows: bandRows, rows: rowGeometry,
-                             taps: Resize.BicubicTaps(height: h, width: w, factor: s), inputPadding: inputPadding)
+                             taps: Resize.BicubicTaps(height: h, width: w, factor: s), inputPadding: inputPadding,
+                             fillRadius: alpha == 1 ? Alpha.fillRadius(halo: receptiveHalo) : 0)
         let plans = (0..<bands.count).map { bands.band($0) }
         let reads = run.tta ? h : plans.map(\.reads.count).max() ?? 0
         let outRows = plans.map(\.output.count).max() ?? 0
-        let window = 2 * (reads + bandRows) * w * (cm + chroma + alpha) * 4
+        let window = 2 * (reads + bandRows) * w * (cm + chroma + alpha + alpha * color) * 4 + alpha * reads * w * (color + cm) * 4
         let band = outRows * s * w * 4 * ((co + cm + chroma + color + alpha) + 2 * (color + alpha))
         let workers = max(1, min(max(1, run.threads), run.tta ? tiles.count : tiles.colPlans.count))
         let rowPlans = run.tta ? tiles.rowPlans : plans.map(\.stackRows)

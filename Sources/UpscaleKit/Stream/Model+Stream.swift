@@ -10,7 +10,9 @@
 //     colour    row by row (colorRows): the stack's row plus the residual row (bicubic or nearest
 //               of the window), mapped to the image's colours (chroma rows bicubic from the
 //               window), clamped; alpha rows bicubic from the window, clamped → an output band,
-//               queued for the writer thread
+//               queued for the writer thread. With alpha the residual and chroma are of the
+//               premultiplied colour, the stack reads the filled straight colour and its rows are
+//               scaled by alpha, and the colour is divided by alpha at the end (Resampling/Alpha.swift)
 //     drop the window rows above band b + 1's reads
 //
 // Test-time augmentation needs every row: the loop first reads the whole image into the window and
@@ -24,7 +26,7 @@
 //
 // Threads: the tiles of a band run on `parallelFor`, each worker owning its tiles' output columns;
 // the colour stage's workers each own whole output rows; encoding runs on one writer thread
-// (BandWriterThread) that owns the writer.
+// (BandWriterThread) that owns the writer, or with one thread on the loop's own thread.
 // Memory: the window (≈ band rows + halo + one read), one band's output planes being computed, and
 // at most two bands in the writer (one queued, one being encoded).
 
@@ -66,13 +68,16 @@ extension Model {
         let tileSize = max(1, options.run.tileSize)
         let bandRows = max(1, options.bandRows ?? BandPlan.defaultBandRows(width: width, height: height, tileSize: tileSize))
         let taps = Resize.BicubicTaps(height: height, width: width, factor: scale)
-        let bands = BandPlan(height: height, bandRows: bandRows, rows: rowGeometry, taps: taps, inputPadding: inputPadding)
+        // An image with alpha: the network reads its straight colour, transparent pixels filled (Alpha.swift).
+        let fillRadius = source.hasAlpha ? Alpha.fillRadius(halo: receptiveHalo) : 0
+        let bands = BandPlan(height: height, bandRows: bandRows, rows: rowGeometry, taps: taps, inputPadding: inputPadding,
+                             fillRadius: fillRadius)
         let tiles = TilePlan(height: height, width: width, tileSize: tileSize, rows: rowGeometry, cols: colGeometry,
                              inputPadding: inputPadding)
         let tta = options.run.tta
         let tracker = RunTracker(options: options.run, total: tta ? 8 * tiles.count : bands.count * tiles.colPlans.count)
         let threads = max(1, options.run.threads)
-        let output = BandWriterThread(writer: writer)
+        let output = BandWriterThread(writer: writer, synchronous: threads == 1)  // -j 1: one busy thread
         // Rows packed as the writer's samples by the colour stage's workers, when the writer takes
         // them for this image (a PNG; a JPEG without alpha): no float band between the two.
         let packed = writer.packedLayout.flatMap {
@@ -81,8 +86,10 @@ extension Model {
         var window = RowWindow()
         func readRows() throws -> Bool {
             guard let rows = try source.readBand(maxRows: bandRows) else { return false }
-            let input = modelInput(rows.color, threads: threads)
-            window.append(stack: input.stack, chroma: input.chroma, alpha: rows.alpha)
+            // With alpha, the residual and chroma upscale premultiplied colour (Resampling/Alpha.swift).
+            let color = rows.alpha.map { Alpha.premultiplied(rows.color, by: $0) } ?? rows.color
+            let input = modelInput(color, threads: threads)
+            window.append(stack: input.stack, chroma: input.chroma, alpha: rows.alpha, color: rows.alpha == nil ? nil : rows.color)
             return true
         }
         do {
@@ -90,7 +97,7 @@ extension Model {
             var averaged: Tensor? = nil
             if tta {
                 while try readRows() {}
-                guard let image = window.stack else { preconditionFailure("a source with height > 0 gave no rows") }
+                let image = networkInput(window, rows: 0..<height, imageHeight: height, fillRadius: fillRadius, threads: threads).image
                 averaged = try stackAveragedOverFlips(image, tileSize: tileSize, threads: threads, tracker: tracker)
             }
             // The tile workers' feature maps, sized for the largest tile of any band, kept throughout.
@@ -107,7 +114,8 @@ extension Model {
                 if let averaged {
                     y = Model.rows(band.output, of: averaged)
                 } else if let scratch {
-                    y = try stackRows(band, window: window, tiles: tiles, threads: threads, scratch: scratch, tracker: tracker)
+                    y = try stackRows(band, window: window, tiles: tiles, fillRadius: fillRadius, threads: threads,
+                                  scratch: scratch, tracker: tracker)
                 } else {
                     preconditionFailure("a run without TTA has its scratch")
                 }
@@ -126,16 +134,37 @@ extension Model {
 
     /// The stack's output rows `band.output` (1, Cout, rows, sW): the band's row ranges crossed with
     /// the tile plan's column tiles, each tile reading the window.
-    func stackRows(_ band: BandPlan.Band, window: RowWindow, tiles: TilePlan, threads: Int,
+    func stackRows(_ band: BandPlan.Band, window: RowWindow, tiles: TilePlan, fillRadius: Int, threads: Int,
                    scratch: TileScratchPool, tracker: RunTracker) throws -> Tensor {
-        guard let image = window.stack else { preconditionFailure("an empty window") }
         precondition(window.origin <= band.reads.lowerBound && window.end >= band.reads.upperBound,
                      "the window does not hold the band's reads")
+        let imageHeight = tiles.sizes[0].0 - 2 * inputPadding
+        let imageRows = TilePlan.imageRange(band.stackRows[0], inputPadding: inputPadding, length: imageHeight)
+        let (image, origin) = networkInput(window, rows: imageRows, imageHeight: imageHeight, fillRadius: fillRadius,
+                                           threads: threads)
         let columns = tiles.colPlans   // the column tiles partition the band's output columns
         return try stackTiles(columns.count, { c in Tile(regions: zip(band.stackRows, columns[c]).map { TileRect(rows: $0, cols: $1) }) },
-                            image: image, imageRowOrigin: window.origin, imageHeight: tiles.sizes[0].0 - 2 * inputPadding,
+                            image: image, imageRowOrigin: origin,
+                            imageHeight: imageHeight,
                             outputRows: band.output, width: tiles.sizes[tiles.sizes.count - 1].1,
                             threads: threads, scratch: scratch, tracker: tracker)
+    }
+
+    /// What the stack reads for the image rows `rows`, and the image row its first row shows: the
+    /// window's model-space rows (the whole window), or for an image with alpha the model space of
+    /// its straight colour with the transparent pixels filled (`Alpha.filled`), rows `rows` only.
+    /// Where those rows are all opaque the two are the same values, and the window's rows are used.
+    func networkInput(_ window: RowWindow, rows: Range<Int>, imageHeight: Int, fillRadius: Int,
+                      threads: Int) -> (image: Tensor, origin: Int) {
+        guard let stack = window.stack else { preconditionFailure("an empty window") }
+        guard let color = window.color, let alpha = window.alpha else { return (stack, window.origin) }
+        let w = alpha.shape[3]
+        let opaque = alpha.data[((rows.lowerBound - window.origin) * w)..<((rows.upperBound - window.origin) * w)]
+            .allSatisfy { $0 == 1 }
+        if opaque { return (stack, window.origin) }
+        let filled = Alpha.filled(color, alpha: alpha, origin: window.origin, rows: rows, imageHeight: imageHeight,
+                                  radius: fillRadius)
+        return (modelInput(filled, threads: threads).stack, rows.lowerBound)
     }
 
     // src = (1, C, H, W) / dst = (1, C, rows.count, W): rows `rows` of every channel.
@@ -196,7 +225,21 @@ extension Model {
                                              quantize: false, into: short)
                         Resize.widthPassRow(colTaps, input: short, quantize: false, into: row)
                     }
-                    // model: (Cmodel, sW), the stack's row o plus the residual's.
+                    // out[c]: the output row's colour c (a float plane's row, or staged for packing).
+                    let out = (0...colorChannels).map { c in
+                        guard packed == nil else { return staged + c * outW }
+                        if c < colorChannels { return colorOut.baseAddress! + c * plane + k * outW }
+                        return alphaOut.map { $0 + k * outW } ?? staged + c * outW   // alpha: written only when there is one
+                    }
+                    // alphaRow: the output row's alpha, first: the colour below is premultiplied by it.
+                    let alphaRow: UnsafeMutablePointer<Float>? = alpha.map { alpha in
+                        let alphaRow = out[colorChannels]
+                        bicubicRow(alpha, into: alphaRow)
+                        for i in 0..<outW { alphaRow[i] = Model.clamp(alphaRow[i]) }
+                        return alphaRow
+                    }
+                    // model: (Cmodel, sW), the stack's row o plus the residual's; with alpha, the stack's
+                    // row times the alpha row plus the premultiplied residual's (Alpha.swift).
                     for m in 0..<cm {
                         let (sum, stackRow) = (model + m * outW, y + (m * rows + k) * outW)
                         switch residual {
@@ -204,17 +247,23 @@ extension Model {
                             sum.update(from: stackRow, count: outW)
                         case .bicubic:
                             bicubicRow(stack + m * n * w, into: sum)
-                            for i in 0..<outW { sum[i] = stackRow[i] + sum[i] }
                         case .nearest:
                             let source = stack + (m * n + o / factor - origin) * w
-                            for i in 0..<outW { sum[i] = stackRow[i] + source[i / factor] }
+                            for i in 0..<outW { sum[i] = source[i / factor] }
                         }
-                    }
-                    // out[c]: the output row's colour c (a float plane's row, or staged for packing).
-                    let out = (0...colorChannels).map { c in
-                        guard packed == nil else { return staged + c * outW }
-                        if c < colorChannels { return colorOut.baseAddress! + c * plane + k * outW }
-                        return alphaOut.map { $0 + k * outW } ?? staged + c * outW   // alpha: written only when there is one
+                        if residual != .none, let alphaRow {
+                            for i in 0..<outW { sum[i] = stackRow[i] * alphaRow[i] + sum[i] }
+                        } else if residual != .none {
+                            for i in 0..<outW { sum[i] = stackRow[i] + sum[i] }
+                        } else if let alphaRow {
+                            // No residual: the stack's output is the colour, premultiplied here; a y
+                            // model's Y premultiplied about its black level 16/255, as its chroma are.
+                            let black: Float = channels == .y ? 16 / 255 : 0
+                            for i in 0..<outW {
+                                let a = alphaRow[i]
+                                sum[i] = a == 1 ? stackRow[i] : black + a * (stackRow[i] - black)
+                            }
+                        }
                     }
                     switch (channels, colorChannels) {
                     case (.rgb, 3):
@@ -234,10 +283,8 @@ extension Model {
                     case (.y, _):
                         for i in 0..<outW { out[0][i] = Model.clamp((model[i] - 16 / 255) * (255 / 219)) }
                     }
-                    if let alpha {
-                        let alphaRow = out[colorChannels]
-                        bicubicRow(alpha, into: alphaRow)
-                        for i in 0..<outW { alphaRow[i] = Model.clamp(alphaRow[i]) }
+                    if let alphaRow {   // the colour came premultiplied
+                        for c in 0..<colorChannels { Alpha.unpremultiplyRow(out[c], alpha: alphaRow, count: outW) }
                     }
                     if let packed {
                         PixelPacking.interleaveRow((0..<colorChannels).map { UnsafePointer(out[$0]) },

@@ -7,16 +7,18 @@ struct RowWindow {
     private(set) var stack: Tensor?   // (1, Cmodel, rows, W)
     private(set) var chroma: Tensor?  // (1, 2, rows, W), y model on RGB only
     private(set) var alpha: Tensor?   // (1, 1, rows, W), images with alpha only
+    private(set) var color: Tensor?   // (1, C, rows, W), straight colour, images with alpha only (the fill reads it)
 
     var rows: Int { stack?.shape[2] ?? 0 }
     /// One past the last image row held.
     var end: Int { origin + rows }
 
     /// Appends the next rows of the image (they start at `end`).
-    mutating func append(stack newStack: Tensor, chroma newChroma: Tensor?, alpha newAlpha: Tensor?) {
+    mutating func append(stack newStack: Tensor, chroma newChroma: Tensor?, alpha newAlpha: Tensor?, color newColor: Tensor?) {
         stack = RowWindow.concatRows(stack, newStack)
         chroma = newChroma.map { RowWindow.concatRows(chroma, $0) }
         alpha = newAlpha.map { RowWindow.concatRows(alpha, $0) }
+        color = newColor.map { RowWindow.concatRows(color, $0) }
     }
 
     /// Forgets the rows above `row` (no-op when there are none).
@@ -26,6 +28,7 @@ struct RowWindow {
         stack = stack.map { RowWindow.dropRows($0, k) }
         chroma = chroma.map { RowWindow.dropRows($0, k) }
         alpha = alpha.map { RowWindow.dropRows($0, k) }
+        color = color.map { RowWindow.dropRows($0, k) }
         origin += k
     }
 
