@@ -2,6 +2,7 @@
 // Double. The streaming resampler (LanczosRowWriter) is tested against it; it is tested against
 // Pillow's resize (Fixtures/lanczos).
 //
+//   clamp         every input value to [0, 1] (the model's output overshoots; writers store it clamped)
 //   premultiply   p_c = color_c · alpha                           (when the image has alpha)
 //   rows          h_c[y][x] = Σ_i wx_i(x) · p_c[y][start_x(x) + i]
 //   columns       o_c[y][x] = Σ_j wy_j(y) · h_c[start_y(y) + j][x]
@@ -17,10 +18,11 @@ extension Lanczos {
         let alpha = band.alpha?.data
         // (planes, inH, inW), colour premultiplied; alpha last.
         var input = [Double](repeating: 0, count: planes * inH * inW)
+        func clamped(_ v: Float) -> Double { Double(min(1, max(0, v))) }
         for c in 0..<planes {
             for k in 0..<(inH * inW) {
-                let value = c < channels ? Double(band.color.data[c * inH * inW + k]) : Double(alpha![k])
-                input[c * inH * inW + k] = c < channels && hasAlpha ? value * Double(alpha![k]) : value
+                let value = c < channels ? clamped(band.color.data[c * inH * inW + k]) : clamped(alpha![k])
+                input[c * inH * inW + k] = c < channels && hasAlpha ? value * clamped(alpha![k]) : value
             }
         }
         let tx = Taps(inSize: inW, outSize: width), ty = Taps(inSize: inH, outSize: height)

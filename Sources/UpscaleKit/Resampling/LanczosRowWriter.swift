@@ -3,7 +3,8 @@
 // The formula, taps and edge rule are Lanczos.swift's; the steps are Lanczos+Reference.swift's
 // (premultiply, rows, columns, unpremultiply, clamp), here in Float and row by row:
 //
-//   rows     each arriving input row, colour premultiplied by alpha, is resized to `width` values
+//   rows     each arriving input row, clamped to [0, 1] (what a writer would store) and its colour
+//            premultiplied by alpha, is resized to `width` values
 //            per plane and kept in a window (rows, planes, width)
 //   columns  output row y is Σ_j wy_j · window[start_y(y) + j] once its last tap row has arrived;
 //            the output rows a band completes go to the inner writer as one band
@@ -101,9 +102,9 @@ public final class LanczosRowWriter: ImageRowWriter {
                                 let src = c < channels ? color.baseAddress! + (c * rows + r) * inW : alpha! + r * inW
                                 if c < channels && hasAlpha {
                                     let a = alpha! + r * inW
-                                    for x in 0..<inW { row[x] = src[x] * a[x] }
+                                    for x in 0..<inW { row[x] = min(1, max(0, src[x])) * min(1, max(0, a[x])) }
                                 } else {
-                                    for x in 0..<inW { row[x] = src[x] }
+                                    for x in 0..<inW { row[x] = min(1, max(0, src[x])) }
                                 }
                                 let o = dst + (r * planes + c) * outW
                                 row.withUnsafeBufferPointer { row in
