@@ -20,8 +20,10 @@ struct RunCommand: ParsableCommand {
           upscale photos/ -r -o out/ --skip-existing
           upscale photos/ -o out/ --shard 2/4 --json > part2.json
           upscale - -f png < small.png > big.png
-          upscale photo.jpg --width 3000 -o big.webp   the smallest model reaching 3000 px, then resized
-          upscale art.png -m x4 --outscale 2      x4 model, resized to twice the input
+          upscale photo.jpg --width 3000 -o big.webp
+                                                  3000 px wide: the smallest model
+                                                  reaching it, then Lanczos-resized
+          upscale art.png -m x4 --outscale 2      the x4 model, resized to x2
         """
     )
 

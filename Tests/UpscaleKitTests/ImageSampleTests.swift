@@ -1,5 +1,5 @@
 // The photos in samples/ decode; PNG samples match sums computed with Pillow + NumPy exactly,
-// JPEG samples match Pillow's mean sample closely.
+// JPEG and (lossy) WebP samples match Pillow's mean sample closely.
 import Foundation
 import Testing
 @testable import UpscaleKit
@@ -24,6 +24,7 @@ let sampleExpectations = [
     SampleExpectation(name: "camera.png", width: 512, height: 512, channels: 1, sampleSum: 33_832_495, hasICC: false, pillowMean: 129.06073),
     SampleExpectation(name: "coffee.jpg", width: 512, height: 400, channels: 3, sampleSum: nil, hasICC: false, pillowMean: 96.08166),
     SampleExpectation(name: "rocket.jpg", width: 512, height: 427, channels: 3, sampleSum: nil, hasICC: false, pillowMean: 69.39572),
+    SampleExpectation(name: "chelsea.webp", width: 451, height: 300, channels: 3, sampleSum: nil, hasICC: true, pillowMean: 115.32151),
 ]
 
 @Test(arguments: sampleExpectations)

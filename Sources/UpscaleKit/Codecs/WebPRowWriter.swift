@@ -43,13 +43,14 @@ public final class WebPRowWriter: ImageRowWriter {
     }
 
     /// Bytes the writer holds for a `width`×`height` output at its peak, in `finish()`: the ARGB
-    /// picture and libwebp's encoder (measured on noise, the worst case: BENCHMARKS.md, "WebP
-    /// encoder memory"), per pixel.
-    public static func estimatedBytes(width: Int, height: Int, lossless: Bool) -> Int {
-        width * height * (4 + (lossless ? losslessEncoderBytesPerPixel : lossyEncoderBytesPerPixel))
+    /// picture and libwebp's encoder with its output, per pixel. Measured on random noise (the worst
+    /// case: the largest token and hash buffers, an incompressible output) with 4 MP pictures, as the
+    /// peak RSS of encoding minus that of holding the image: lossless, or lossy with alpha (the alpha
+    /// plane is coded by the lossless coder) about 37 bytes per pixel, lossy RGB about 19; a photo
+    /// takes 6 (lossy) to 24 (lossless). BENCHMARKS.md, "WebP encoder memory".
+    public static func estimatedBytes(width: Int, height: Int, lossless: Bool, hasAlpha: Bool) -> Int {
+        width * height * (lossless || hasAlpha ? 40 : 20)
     }
-    static let lossyEncoderBytesPerPixel = 6
-    static let losslessEncoderBytesPerPixel = 24
 
     init(sink: OutputSink, width: Int, height: Int, colorChannels: Int, hasAlpha: Bool, bitDepth: Int,
          metadata: ImageMetadata, options: EncodeOptions) throws {

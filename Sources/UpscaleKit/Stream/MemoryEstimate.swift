@@ -74,7 +74,8 @@ extension Model {
             estimate.encoder += max(0, min(encode.threads, wholeBlocks) - 1) * DeflateBlock.Scratch.workerBytes
         }
         if format == .webp {
-            estimate.encoder += WebPRowWriter.estimatedBytes(width: outW, height: outH, lossless: encode.webpLossless)
+            estimate.encoder += WebPRowWriter.estimatedBytes(width: outW, height: outH, lossless: encode.webpLossless,
+                                                             hasAlpha: alpha == 1)
         }
         let tiles = TilePlan(height: h, width: w, tileSize: tileSize, rows: rowGeometry, cols: colGeometry,
                              inputPadding: inputPadding)
