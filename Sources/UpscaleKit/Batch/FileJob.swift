@@ -138,8 +138,9 @@ public struct FileJob {
         var stream = StreamOptions()
         stream.run = settings.run(for: model, isCancelled: isCancelled)
         let outputFormat = format ?? ImageFormat(path: job.output) ?? info.format
-        try OutputSize.check(target: (outW, outH), scale: model.scale, input: (info.width, info.height),
-                             format: outputFormat, maxPixels: decode.maxPixels, path: input.name)
+        // --max-pixels limits inputs, and the targets of size requests too.
+        try OutputSize.check(target: (outW, outH), scale: model.scale, input: (info.width, info.height), format: outputFormat,
+                             maxPixels: settings.outputSize == nil ? Int.max : decode.maxPixels, path: input.name)
         let target = resized ? (outW, outH) : nil
         var estimate = model.memoryEstimate(for: info, run: stream.run, format: outputFormat, encode: encode, output: target)
         if settings.tileSize == nil, estimate.total > decode.maxMemory, stream.run.tileSize > RunOptions.standardTileSize {
