@@ -9,7 +9,8 @@
 //   columns  output row y is Σ_j wy_j · window[start_y(y) + j] once its last tap row has arrived;
 //            the output rows a band completes go to the inner writer as one band
 //   window   rows below the next output row's first tap are dropped: it holds at most the vertical
-//            taps of one output row plus one band (ratio = sourceHeight/height; 6·max(1, ratio) + 1 rows)
+//            taps of one output row plus one chunk of 16 input rows (ratio = sourceHeight/height;
+//            6·max(1, ratio) + 17 rows); a band is taken a chunk at a time
 //
 // Workers: in the row step each owns whole input rows of the band, in the column step whole
 // output rows; every value is computed by the same sum in the same order whatever the thread
@@ -34,11 +35,12 @@ public final class LanczosRowWriter: ImageRowWriter {
     private var rowsOut = 0               // output rows handed on
     private var closed = false
 
-    /// Bytes the window holds at most, for bands of up to `bandRows` input rows (memory estimate).
-    public static func windowBytes(sourceHeight: Int, width: Int, height: Int, planes: Int, bandRows: Int) -> Int {
+    /// Bytes the resize holds at most (memory estimate): the window, a chunk's horizontal pass
+    /// and the output rows it completes, each `planes` × `width` floats per row.
+    public static func windowBytes(sourceHeight: Int, width: Int, height: Int, planes: Int) -> Int {
         let taps = Int((6 * max(1, Double(sourceHeight) / Double(height))).rounded(.up)) + 2
-        // the window, the band's horizontal pass and the output band it completes
-        return ((taps + bandRows) * 2 + max(1, bandRows * height / max(1, sourceHeight)) + 1) * planes * width * 4
+        let outRows = chunkRows * height / max(1, sourceHeight) + 2
+        return ((taps + chunkRows) * 2 + chunkRows + outRows) * planes * width * 4
     }
 
     public init(_ inner: any ImageRowWriter, sourceWidth: Int, sourceHeight: Int, width: Int, height: Int,
@@ -66,27 +68,36 @@ public final class LanczosRowWriter: ImageRowWriter {
         guard !hasAlpha || band.alpha != nil else {
             throw ImageIOError(path: "<resize>", message: "band has no alpha, but the resize was opened for alpha")
         }
-        window += resizeRows(band)
-        rowsWritten += rows
-        var outRows = 0
-        while rowsOut + outRows < height, ty.start[rowsOut + outRows] + ty.count[rowsOut + outRows] <= rowsWritten {
-            outRows += 1
-        }
-        if outRows > 0 {
-            try inner.write(resizeColumns(rowsOut..<(rowsOut + outRows)))
-            rowsOut += outRows
-        }
-        // Drop the rows no output row still needs.
-        let keepFrom = rowsOut < height ? ty.start[rowsOut] : rowsWritten
-        if keepFrom > windowFirst {
-            window.removeFirst((keepFrom - windowFirst) * planes * width)
-            windowFirst = keepFrom
+        // A chunk of rows at a time, so that the window never holds a whole band (the model's bands
+        // are up to 2^20·s² output pixels).
+        for first in stride(from: 0, to: rows, by: Self.chunkRows) {
+            let chunk = first..<min(rows, first + Self.chunkRows)
+            window += resizeRows(band, chunk)
+            rowsWritten += chunk.count
+            var outRows = 0
+            while rowsOut + outRows < height, ty.start[rowsOut + outRows] + ty.count[rowsOut + outRows] <= rowsWritten {
+                outRows += 1
+            }
+            if outRows > 0 {
+                try inner.write(resizeColumns(rowsOut..<(rowsOut + outRows)))
+                rowsOut += outRows
+            }
+            // Drop the rows no output row still needs.
+            let keepFrom = rowsOut < height ? ty.start[rowsOut] : rowsWritten
+            if keepFrom > windowFirst {
+                window.removeFirst((keepFrom - windowFirst) * planes * width)
+                windowFirst = keepFrom
+            }
         }
     }
 
-    /// src = band (1, C, rows, sourceWidth) + alpha / dst = (rows, planes, width), colour premultiplied.
-    private func resizeRows(_ band: ImageBand) -> [Float] {
-        let (rows, inW, outW) = (band.rows, sourceWidth, width)
+    /// Input rows resized horizontally per step.
+    static let chunkRows = 16
+
+    /// src = rows `chunk` of band (1, C, bandRows, sourceWidth) + alpha / dst = (chunk.count, planes,
+    /// width), colour premultiplied.
+    private func resizeRows(_ band: ImageBand, _ chunk: Range<Int>) -> [Float] {
+        let (bandRows, rows, inW, outW) = (band.rows, chunk.count, sourceWidth, width)
         let (planes, channels, hasAlpha) = (self.planes, colorChannels, self.hasAlpha)
         var out = [Float](repeating: 0, count: rows * planes * outW)
         let tx = self.tx
@@ -95,13 +106,14 @@ public final class LanczosRowWriter: ImageRowWriter {
                 tx.weights.withUnsafeBufferPointer { weights in
                     out.withUnsafeMutableBufferPointer { out in
                         let dst = out.baseAddress!
-                        // Each item owns input row r: its premultiplied scratch and its output rows.
+                        // Each item owns chunk row r: its premultiplied scratch and its output rows.
                         parallelFor(rows, threads: threads) { r in
+                            let y = chunk.lowerBound + r   // the row in the band
                             var row = [Float](repeating: 0, count: inW)
                             for c in 0..<planes {
-                                let src = c < channels ? color.baseAddress! + (c * rows + r) * inW : alpha! + r * inW
+                                let src = c < channels ? color.baseAddress! + (c * bandRows + y) * inW : alpha! + y * inW
                                 if c < channels && hasAlpha {
-                                    let a = alpha! + r * inW
+                                    let a = alpha! + y * inW
                                     for x in 0..<inW { row[x] = min(1, max(0, src[x])) * min(1, max(0, a[x])) }
                                 } else {
                                     for x in 0..<inW { row[x] = min(1, max(0, src[x])) }

@@ -13,7 +13,7 @@
 //   TTA       the whole image in the window (twice, as above) and its transformed copy, and at
 //             s²·W·H: the sum of the passes, one pass's output and its inverse transform
 //   resize    to a W'×H' target (--width, --outscale): LanczosRowWriter's window of horizontally
-//             resized rows, one band and the output rows it completes (LanczosRowWriter.windowBytes);
+//             resized rows, a chunk and the output rows it completes (LanczosRowWriter.windowBytes);
 //             the encoder terms below then count W'×H' instead of sW×sH
 //   encoder   a WebP output: the whole picture libwebp encodes from and the encoder's own buffers
 //             (WebPRowWriter.estimatedBytes);
@@ -94,7 +94,7 @@ extension Model {
         estimate.model = window + band + scratch + flips + bandRows * w * (color + alpha) * (4 + sampleBytes)
         if output != nil {
             estimate.model += LanczosRowWriter.windowBytes(sourceHeight: s * h, width: outW, height: outH,
-                                                           planes: color + alpha, bandRows: outRows * s)
+                                                           planes: color + alpha)
         }
         return estimate
     }
