@@ -134,7 +134,7 @@ import UpscaleKit
         #expect(big.status == 1 && !ws.exists("wide.webp"))
         #expect(big.stderr.contains("too large for WebP") && big.stderr.contains("write PNG instead"), "\(big.stderr)")
         // The whole picture libwebp encodes from counts in the estimate: a budget PNG fits in refuses WebP.
-        // 1600×1200 out: the model about 49 MB, libwebp 73 MB more (40 bytes per pixel), PNG on one thread none.
+        // 1600×1200 out: the model about 49 MB, libwebp 81 MB more (44 bytes per pixel), PNG on one thread none.
         let ws2 = try Workspace(["a.png": (800, 600)])
         defer { ws2.remove() }
         let png = try ws2.run(["a.png", "-o", "a.png.png", "--max-memory", "64M", "-j", "1"])

@@ -46,10 +46,10 @@ public final class WebPRowWriter: ImageRowWriter {
     /// picture and libwebp's encoder with its output, per pixel. Measured on random noise (the worst
     /// case: the largest token and hash buffers, an incompressible output) with 4 MP pictures, as the
     /// peak RSS of encoding minus that of holding the image: lossless, or lossy with alpha (the alpha
-    /// plane is coded by the lossless coder) about 37 bytes per pixel, lossy RGB about 19; a photo
-    /// takes 6 (lossy) to 24 (lossless). BENCHMARKS.md, "WebP encoder memory".
+    /// plane is coded by the lossless coder) 38.4 bytes per pixel, lossy RGB 19.8; a photo takes 6
+    /// (lossy) to 25 (lossless). Counted with a 10–20% margin. BENCHMARKS.md, "WebP encoder memory".
     public static func estimatedBytes(width: Int, height: Int, lossless: Bool, hasAlpha: Bool) -> Int {
-        width * height * (lossless || hasAlpha ? 40 : 20)
+        width * height * (lossless || hasAlpha ? 44 : 24)
     }
 
     init(sink: OutputSink, width: Int, height: Int, colorChannels: Int, hasAlpha: Bool, bitDepth: Int,
