@@ -6,9 +6,12 @@
 // image (mmap, reserved but not backed), the reader hands the decoder more of the file until the
 // rows of the next band are final (WebPIDecGetRGB's last_y), copies them out, and returns their
 // pages to the system (madvise MADV_DONTNEED). libwebp never reads back rows it has output, so
-// what is resident is the rows not yet read plus the decoder's own few macroblock rows.
-// Held whole: the compressed file and, for lossy images with alpha, libwebp's alpha plane
-// (1 byte per pixel): `wholeImageBytes`.
+// what is resident is the rows not yet read: those the last 8 KiB of the file decoded to.
+// Held whole (`wholeImageBytes`): the compressed file; for a lossless (VP8L) image, libwebp's
+// lossless decoder keeps every decoded pixel as ARGB (4 bytes per pixel: its backward references
+// reach anywhere above), so such a file does not stream (`streamable` false, like an Adam7 PNG);
+// for a lossy image with alpha, the alpha plane and its lossless decoder's pixels (2 bytes per
+// pixel). Measured: peak RSS of the decoder alone on a 500×16000 image, BENCHMARKS.md.
 import CWebP
 #if canImport(Glibc)
 import Glibc
@@ -25,7 +28,7 @@ public final class WebPRowReader: ImageRowReader {
     public let bitDepth = 8
     public let metadata: ImageMetadata
     public let orientation = 1
-    public let streamable = true
+    public let streamable: Bool
     public private(set) var rowsRead = 0
     public let wholeImageBytes: Int
     public let warnings = ""
@@ -37,8 +40,9 @@ public final class WebPRowReader: ImageRowReader {
     private var decoder: IncrementalDecoder?
     private var failed = false
 
-    /// Bytes handed to the decoder per step while waiting for rows.
-    static let feedBytes = 256 << 10
+    /// Bytes handed to the decoder per step while waiting for rows: what it decodes ahead of the
+    /// band being read (at 0.1 byte per pixel, 80 000 pixels). 8 KiB calls cost no measurable time.
+    static let feedBytes = 8 << 10
     /// Bytes read for the header only (`headerOnly`): enough for the VP8X, ICCP and frame headers.
     static let headerBytes = 64 << 10
 
@@ -67,11 +71,13 @@ public final class WebPRowReader: ImageRowReader {
                                + "extract a frame first (webpmux -get frame 1 IN.webp -o frame.webp)", kind: .unsupported)
         }
         try ImageLimits.check(width: width, height: height, options: options, path: path)
-        let alphaPlane = hasAlpha && !lossless ? width * height : 0
-        wholeImageBytes = fileSize + alphaPlane
+        streamable = !lossless
+        let pixels = lossless ? 4 * width * height : hasAlpha ? 2 * width * height : 0
+        wholeImageBytes = fileSize + pixels
         try MemoryBudget.check(wholeImageBytes, budget: options.maxMemory, path: path,
                                what: "decoding this \(width)×\(height) WebP (its compressed bytes"
-                                   + (alphaPlane > 0 ? " and alpha plane" : "") + " are held whole)")
+                                   + (lossless ? " and libwebp's lossless pixels" : hasAlpha ? " and alpha plane" : "")
+                                   + " are held whole)")
         metadata = try Self.metadata(bytes, complete: !headerOnly, path: path)
         if headerOnly {
             data = []
