@@ -65,6 +65,19 @@ import UpscaleKit
         #expect(short.stderr.contains("more than the model's ×2"), "\(short.stderr)")
     }
 
+    @Test func resizedOutputsAreTheSameBytesForAnyTileSizeAndThreadCount() throws {
+        let ws = try Workspace(["a.png": (45, 37)])
+        defer { ws.remove() }
+        var outputs: [Data] = []
+        for (k, engine) in [["-t", "16", "-j", "1"], ["-t", "32", "-j", "3"], []].enumerated() {
+            let result = try Self.run(ws, ["a.png", "-o", "out\(k).png", "--outscale", "1.7"] + engine)
+            #expect(result.status == 0, "\(engine): \(result.stderr)")
+            outputs.append(try #require(ws.data("out\(k).png")))
+        }
+        #expect(try Self.size(outputs[0]) == [77, 63])
+        #expect(outputs[1] == outputs[0] && outputs[2] == outputs[0])
+    }
+
     @Test func anAspectChangeOverOnePercentIsWarnedAbout() throws {
         let ws = try Workspace(["a.png": (30, 20)])
         defer { ws.remove() }
