@@ -29,10 +29,11 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
         // The engine: no argument parsing and no particular weights.
         .target(
             name: "UpscaleKit",
-            dependencies: ["CPNG", "CJPEG"],
+            dependencies: ["CPNG", "CJPEG", "CWebP"],
             swiftSettings: engineSettings
         ),
         // The built-in models: models/*.bin compiled in by `#embed` (tools/embed_models.sh lists

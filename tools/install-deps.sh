@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs the C libraries upscale links against (libpng, libjpeg-turbo) and pkg-config, when missing.
+# Installs the C libraries upscale links against (libpng, libjpeg-turbo, libwebp) and pkg-config, when missing.
 set -euo pipefail
 missing=()
-for pkg in libpng-dev libjpeg-dev pkgconf; do
+for pkg in libpng-dev libjpeg-dev libwebp-dev pkgconf; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -42,11 +42,16 @@ struct OutputOptions: ParsableArguments {
     var output: String?
 
     @Option(name: [.short, .long], help: ArgumentHelp(
-        "The output format, png or jpg; default the output's extension, else the input's.", valueName: "png|jpg"))
+        "The output format, png, jpg or webp; default the output's extension, else the input's.",
+        valueName: "png|jpg|webp"))
     var format: String?
 
-    @Option(name: [.short, .long], help: ArgumentHelp("JPEG quality from 1 to 100 (default 95).", valueName: "1-100"))
-    var quality: Int?   // nil: 95; set, it is noted under --verbose that PNG outputs ignore it
+    @Option(name: [.short, .long], help: ArgumentHelp(
+        "JPEG or lossy WebP quality from 1 to 100 (default 95 for JPEG, 75 for WebP as cwebp).", valueName: "1-100"))
+    var quality: Int?   // nil: 95 JPEG, 75 WebP; set, it is noted under --verbose that PNG outputs ignore it
+
+    @Flag(help: "Write WebP outputs lossless (-q is then how hard libwebp compresses).")
+    var lossless = false
 
     @Option(name: .customLong("png-level"), help: ArgumentHelp(
         "Compress PNG outputs with zlib at this level (0-9); 6-9 give the smallest files, slower; default: upscale's fast encoder.",
@@ -76,7 +81,7 @@ struct OutputOptions: ParsableArguments {
             throw ValidationError("-o is empty; pass -o FILE, -o FOLDER/ or -o - for stdout.")
         }
         if let format, ImageFormat(pathExtension: format) == nil {
-            throw ValidationError("The format must be png or jpg, not '\(format)'.")
+            throw ValidationError("The format must be png, jpg or webp, not '\(format)'.")
         }
         if let quality, !(1...100).contains(quality) {
             throw ValidationError("The JPEG quality must be between 1 and 100, not \(quality).")
@@ -175,6 +180,54 @@ struct ReportOptions: ParsableArguments {
     func validate() throws {
         if quiet && verbose {
             throw ValidationError("Pass either --quiet or --verbose, not both.")
+        }
+    }
+}
+
+/// `--width`, `--height`, `--outscale`, `--resize`: an output size other than the model's scale.
+struct SizeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "The output width in pixels; alone it keeps the aspect ratio (the model is run, then Lanczos-3 resized).",
+        valueName: "pixels"))
+    var width: Int?
+
+    @Option(help: ArgumentHelp("The output height in pixels; alone it keeps the aspect ratio.", valueName: "pixels"))
+    var height: Int?
+
+    @Option(help: ArgumentHelp(
+        "Scale the output by this factor, e.g. 1.5, or 2 with a x4 model (the smallest model reaching it is run).",
+        valueName: "factor"))
+    var outscale: Double?
+
+    @Option(help: ArgumentHelp(
+        "An ImageMagick-style size: 3000x (width), x2000 (height), 3000x2000 (fit inside), 3000x2000! (exactly), 150%.",
+        valueName: "geometry"))
+    var resize: String?
+
+    /// The request, or nil for the model's own scale.
+    var outputSize: OutputSize? {
+        if let outscale { return .factor(outscale) }
+        if let resize { return OutputSize(resize: resize) }
+        switch (width, height) {
+        case let (w?, h?): return .exact(width: w, height: h)
+        case let (w?, nil): return .width(w)
+        case let (nil, h?): return .height(h)
+        case (nil, nil): return nil
+        }
+    }
+
+    func validate() throws {
+        let given = [width != nil || height != nil, outscale != nil, resize != nil].filter { $0 }.count
+        if given > 1 {
+            throw ValidationError("Pass one of --width/--height, --outscale and --resize, not several.")
+        }
+        if let width, width < 1 { throw ValidationError("--width must be at least 1 pixel, not \(width).") }
+        if let height, height < 1 { throw ValidationError("--height must be at least 1 pixel, not \(height).") }
+        if let outscale, !(outscale.isFinite && outscale > 0) {
+            throw ValidationError("--outscale must be a number above 0, such as 1.5 or 2, not \(outscale).")
+        }
+        if let resize, OutputSize(resize: resize) == nil {
+            throw ValidationError("--resize takes 3000x, x2000, 3000x2000, 3000x2000! or 150%, not '\(resize)'.")
         }
     }
 }

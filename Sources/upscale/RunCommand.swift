@@ -20,15 +20,20 @@ struct RunCommand: ParsableCommand {
           upscale photos/ -r -o out/ --skip-existing
           upscale photos/ -o out/ --shard 2/4 --json > part2.json
           upscale - -f png < small.png > big.png
+          upscale photo.jpg --width 3000 -o big.webp
+                                                  3000 px wide: the smallest model
+                                                  reaching it, then Lanczos-resized
+          upscale art.png -m x4 --outscale 2      the x4 model, resized to x2
         """
     )
 
-    @Argument(help: ArgumentHelp("Image files (.png, .jpg, .jpeg) or folders; - reads one image from stdin.",
+    @Argument(help: ArgumentHelp("Image files (.png, .jpg, .jpeg, .webp) or folders; - reads one image from stdin.",
                                  valueName: "input"))
     var inputs: [String] = []
 
     @OptionGroup(title: "Model") var model: ModelOptions
     @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Size") var size: SizeOptions
     @OptionGroup(title: "Input") var input: InputOptions
     @OptionGroup(title: "Engine") var engine: EngineOptions
     @OptionGroup(title: "Reporting") var reporting: ReportOptions
@@ -57,8 +62,15 @@ struct RunCommand: ParsableCommand {
         ProcessMemory.keepFreedMemory()
         let started = Date()
         let (source, net) = try loadModel(console)
+        let choice = ModelChoice(size: size.outputSize, pinned: model.model != nil || model.scale != nil,
+                                 denoise: model.denoise, loaded: net)
+        if case .factor(let factor)? = size.outputSize, let largest = choice.largestScale, factor > Double(largest) {
+            console.error("--outscale \(factor) needs a model of scale \(factor) or more; the largest built-in model is "
+                          + "x\(largest). Pass -m with a larger model, or a smaller factor.")
+            throw ExitCode.validationFailure
+        }
         let (jobs, failedArguments) = try planJobs(scale: net.scale, console)
-        let (reports, interrupted) = runJobs(jobs, model: net, started: started, console)
+        let (reports, interrupted) = runJobs(jobs, model: choice, started: started, console)
         let report = BatchReport(model: source.displayName, scale: net.scale, shard: input.parsedShard?.description,
                                  interrupted: interrupted, files: failedArguments + reports,
                                  seconds: Date().timeIntervalSince(started))
@@ -117,14 +129,14 @@ struct RunCommand: ParsableCommand {
             console.detail("note: -q \(quality) is the JPEG quality; PNG outputs are lossless and ignore it.")
         }
         if found.inputs.isEmpty && found.errors.isEmpty {
-            console.info("No .png, .jpg or .jpeg files found in \(inputs.joined(separator: ", ")); nothing to do.")
+            console.info("No .png, .jpg, .jpeg or .webp files found in \(inputs.joined(separator: ", ")); nothing to do.")
         }
         let failed = found.errors.map { FileReport(input: $0.path, output: "", status: .failed, message: $0.description) }
         return (jobs, failed)
     }
 
     /// Runs every job in order, going on after failures; stops starting new ones once interrupted.
-    private func runJobs(_ jobs: [BatchJob], model net: Model, started: Date,
+    private func runJobs(_ jobs: [BatchJob], model choice: ModelChoice, started: Date,
                          _ console: Console) -> ([FileReport], interrupted: Bool) {
         let settings = upscaleSettings()
         if !reporting.dryRun { removeStaleTemporaries(besides: jobs, console) }
@@ -172,10 +184,28 @@ struct RunCommand: ParsableCommand {
                 console.progress(state(FileProgress()), force: console.isTerminal)
                 let fileStart = Date()
                 do {
+                    var stdin: ImageBytes?   // read once: the model choice may probe it before the job reads it
+                    let readStdin = { (limit: Int) throws -> ImageBytes in
+                        if let stdin { return stdin }
+                        stdin = try StandardInput.readImage(limit: limit)
+                        return stdin!
+                    }
+                    let net = try choice.model(for: job.input.path) {
+                        let decode = settings.decodeOptions
+                        return try ImageCodec.probe(job.input.isStdin ? .bytes(readStdin(decode.maxMemory), name: "stdin")
+                                                                      : .file(job.input.path), options: decode)
+                    }
+                    if size.outputSize != nil { console.detail("\(job.input.path): model x\(net.scale)") }
                     let file = try FileJob(job, model: net, settings: settings)
-                        .run(standardInput: StandardInput.readImage, standardOutput: StandardOutput.write,
+                        .run(standardInput: readStdin, standardOutput: StandardOutput.write,
                              progress: { console.progress(state($0)) }, isCancelled: { Interruption.isCancelled })
                     report.record(file)
+                    if let change = size.outputSize?.aspectChange(width: file.inputWidth, height: file.inputHeight),
+                       change > 0.01 {
+                        console.info("warning: \(job.input.path): \(file.outputWidth)×\(file.outputHeight) changes the "
+                                     + "\(file.inputWidth)×\(file.inputHeight) image's aspect ratio by "
+                                     + "\(Int((change * 100).rounded()))%; pass only --width or --height to keep it.")
+                    }
                     report.seconds = Date().timeIntervalSince(fileStart)
                     let line = "done \(job.input.path) -> \(job.output) (\(BatchReport.formatSeconds(report.seconds)))"
                     if console.isTerminal { console.detail(line) } else { console.info(line) }
@@ -215,6 +245,9 @@ struct RunCommand: ParsableCommand {
         settings.maxPixels = input.maxPixels
         settings.maxMemory = engine.maxMemoryBytes
         settings.jpegQuality = output.quality ?? 95
+        settings.webpQuality = output.quality ?? WebPRowWriter.defaultQuality
+        settings.webpLossless = output.lossless
+        settings.outputSize = size.outputSize
         settings.pngLevel = output.pngLevel
         settings.overwrite = output.overwrite
         settings.background = output.backgroundColor
@@ -284,7 +317,7 @@ struct RunCommand: ParsableCommand {
                 return sentence(text) + " Check that the output folder is writable and has free space, "
                     + "and that no file size limit (ulimit -f) is in the way."
             }
-            return sentence(text) + " Check that it is a complete PNG or JPEG file, or leave it out." + others
+            return sentence(text) + " Check that it is a complete PNG, JPEG or WebP file, or leave it out." + others
         }
     }
 

@@ -27,11 +27,11 @@ import UpscaleModels
         let cmyk = try ws.run(["cmyk.jpg"])
         #expect(cmyk.status == 1)
         #expect(cmyk.stderr.contains("cmyk.jpg: CMYK JPEG is not supported; convert it to RGB first."), "\(cmyk.stderr)")
-        #expect(!cmyk.stderr.contains("complete PNG or JPEG"), "\(cmyk.stderr)")
+        #expect(!cmyk.stderr.contains("complete PNG, JPEG or WebP"), "\(cmyk.stderr)")
         #expect(!cmyk.stderr.contains("other inputs"), "\(cmyk.stderr)")
 
         let alone = try ws.run(["broken.png"])
-        #expect(alone.status == 1 && alone.stderr.contains("complete PNG or JPEG"), "\(alone.stderr)")
+        #expect(alone.status == 1 && alone.stderr.contains("complete PNG, JPEG or WebP"), "\(alone.stderr)")
         #expect(!alone.stderr.contains("other inputs"), "\(alone.stderr)")
         let withOthers = try ws.run(["broken.png", "b.png", "-o", "out"])
         #expect(withOthers.status == 1 && withOthers.stderr.contains("The other inputs were still processed."),
@@ -79,7 +79,7 @@ import UpscaleModels
         let result = try ws.run(["a.png", "anim.gif", "-o", "out", "--dry-run"])
         #expect(result.status == 1)
         #expect(result.stdoutText == "a.png\tout/a.png\n")
-        #expect(result.stderr.contains("anim.gif: not a PNG or JPEG file"), "\(result.stderr)")
+        #expect(result.stderr.contains("anim.gif: not a PNG, JPEG or WebP file"), "\(result.stderr)")
     }
 
     @Test func theReadmeOptionsTableListsEveryOption() throws {

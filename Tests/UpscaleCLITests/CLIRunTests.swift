@@ -69,8 +69,8 @@ import UpscaleModels
         #expect(ws.data("big.jpg").map { Array($0.prefix(3)) } == [0xFF, 0xD8, 0xFF])  // JPEG SOI marker
         let forced = try ws.run(["a.png", "-o", "big.out", "-f", "png"])
         #expect(forced.status == 0 && ws.pngSize("big.out") != nil, "\(forced.stderr)")
-        let unknown = try ws.run(["a.png", "-o", "big.webp"])
-        #expect(unknown.status == 64 && unknown.stderr.contains("big.webp"), "\(unknown.stderr)")
+        let unknown = try ws.run(["a.png", "-o", "big.tiff"])
+        #expect(unknown.status == 64 && unknown.stderr.contains("big.tiff"), "\(unknown.stderr)")
     }
 
     @Test func upscaledPixelsAreTheTestModelsNearestNeighbour() throws {

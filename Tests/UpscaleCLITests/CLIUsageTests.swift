@@ -23,7 +23,7 @@ import Testing
         (["a.png", "--overwrite", "--skip-existing"], "not both"),
         (["a.png", "-q", "0"], "between 1 and 100"),
         (["a.png", "--png-level", "10"], "between 0 and 9"),
-        (["a.png", "-f", "gif"], "png or jpg"),
+        (["a.png", "-f", "gif"], "png, jpg or webp"),
         (["a.png", "-t", "4"], "at least 16"),
         (["a.png", "-j", "0"], "at least 1"),
         (["a.png", "--json", "-o", "-"], "both write to stdout"),
@@ -107,12 +107,16 @@ Examples:
   upscale photos/ -r -o out/ --skip-existing
   upscale photos/ -o out/ --shard 2/4 --json > part2.json
   upscale - -f png < small.png > big.png
+  upscale photo.jpg --width 3000 -o big.webp
+                                          3000 px wide: the smallest model
+                                          reaching it, then Lanczos-resized
+  upscale art.png -m x4 --outscale 2      the x4 model, resized to x2
 
 USAGE: upscale run [<options>] [<input> ...]
 
 ARGUMENTS:
-  <input>                 Image files (.png, .jpg, .jpeg) or folders; - reads
-                          one image from stdin.
+  <input>                 Image files (.png, .jpg, .jpeg, .webp) or folders; -
+                          reads one image from stdin.
 
 MODEL:
   -m, --model <name|path> A built-in model (x2, x3, x4) or a weights file;
@@ -127,9 +131,13 @@ MODEL:
 OUTPUT:
   -o, --output <path>     The output file for one input, or the output folder
                           for several (created if missing); - is stdout.
-  -f, --format <png|jpg>  The output format, png or jpg; default the output's
-                          extension, else the input's.
-  -q, --quality <1-100>   JPEG quality from 1 to 100 (default 95).
+  -f, --format <png|jpg|webp>
+                          The output format, png, jpg or webp; default the
+                          output's extension, else the input's.
+  -q, --quality <1-100>   JPEG or lossy WebP quality from 1 to 100 (default 95
+                          for JPEG, 75 for WebP as cwebp).
+  --lossless              Write WebP outputs lossless (-q is then how hard
+                          libwebp compresses).
   --png-level <0-9>       Compress PNG outputs with zlib at this level (0-9);
                           6-9 give the smallest files, slower; default:
                           upscale's fast encoder.
@@ -138,6 +146,17 @@ OUTPUT:
   --overwrite             Replace outputs that already exist.
   --skip-existing         Leave inputs whose output already exists alone
                           (resumes a stopped batch).
+
+SIZE:
+  --width <pixels>        The output width in pixels; alone it keeps the aspect
+                          ratio (the model is run, then Lanczos-3 resized).
+  --height <pixels>       The output height in pixels; alone it keeps the
+                          aspect ratio.
+  --outscale <factor>     Scale the output by this factor, e.g. 1.5, or 2 with
+                          a x4 model (the smallest model reaching it is run).
+  --resize <geometry>     An ImageMagick-style size: 3000x (width), x2000
+                          (height), 3000x2000 (fit inside), 3000x2000!
+                          (exactly), 150%.
 
 INPUT:
   -r, --recursive         Walk subfolders of folder inputs and mirror them in

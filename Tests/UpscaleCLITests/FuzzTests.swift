@@ -44,7 +44,7 @@ enum Mutator {
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("samples").path
     static let modelPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("models/x2.bin").path
-    static let samples = ["astronaut.png", "camera.png", "chelsea.png", "coffee.jpg", "rocket.jpg"]
+    static let samples = ["astronaut.png", "camera.png", "chelsea.png", "coffee.jpg", "rocket.jpg", "chelsea.webp"]
 
     static let seed: UInt64 = {
         let seed = ProcessInfo.processInfo.environment["UPSCALE_FUZZ_SEED"].flatMap { UInt64($0) } ?? 20261202
@@ -64,7 +64,8 @@ enum Mutator {
         let other = try read(samplesDir + "/" + (isPNG ? "camera.png" : "rocket.jpg"))   // splice donor
         return (first..<(first + count)).map { i in
             var random = FuzzRandom(seed: seed &+ UInt64(i) &* 0x9E37_79B9 &+ UInt64(samples.firstIndex(of: source) ?? 7) << 40)
-            let (mutated, what) = isModel ? model(bytes, &random) : isPNG ? png(bytes, other, &random) : jpeg(bytes, other, &random)
+            let (mutated, what) = isModel ? model(bytes, &random) : isPNG ? png(bytes, other, &random)
+                : source.hasSuffix(".webp") ? webp(bytes, &random) : jpeg(bytes, other, &random)
             return FuzzCase(seed: seed, index: i, source: source, mutation: what, bytes: mutated)
         }
     }
@@ -89,6 +90,26 @@ enum Mutator {
     }
 
     static let interestingSizes: [UInt32] = [0, 1, 2, 7, 8, 9, 255, 256, 4097, 30000, 65535, 65536, 0x7FFF_FFFF, 0xFFFF_FFFF]
+
+    // MARK: WebP: "RIFF", u32 size, "WEBP", then chunks of (fourcc, u32 size, data); names are sniffed
+
+    static func webp(_ b: [UInt8], _ r: inout FuzzRandom) -> ([UInt8], String) {
+        var out = b
+        func put32(_ value: UInt32, at k: Int) { for i in 0..<4 where k + i < out.count { out[k + i] = UInt8(truncatingIfNeeded: value >> (8 * i)) } }
+        switch r.next(6) {
+        case 0: return flips(b, in: 0..<b.count, &r)
+        case 1: return flips(b, in: 0..<min(b.count, 64), &r)   // RIFF, VP8X and the first chunk headers
+        case 2: return truncate(b, &r)
+        case 3, 4:  // a size field (RIFF's, or a chunk's: VP8X at 16, ICCP at 34) set to an interesting value
+            let value = r.pick(interestingSizes), at = r.pick([4, 16, 34])
+            put32(value, at: at)
+            return (out, "size at \(at) set to \(value)")
+        default:    // the VP8X canvas size (24-bit width − 1, height − 1 at 24 and 27)
+            let value = r.pick(interestingSizes), at = r.pick([24, 27])
+            for i in 0..<3 { out[at + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))) }
+            return (out, "canvas side at \(at) set to \(value)")
+        }
+    }
 
     // MARK: PNG: chunks of (length, type, data, CRC)
 

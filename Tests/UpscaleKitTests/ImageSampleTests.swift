@@ -1,6 +1,7 @@
 // The photos in samples/ decode to exactly the samples Pillow decodes: the FNV-1a 64 digest of
 // every 8-bit sample in row-major, interleaved order (NumPy's `np.asarray(Image.open(f)).tobytes()`)
-// equals the one Pillow 13.0.0 gives, so a wrong value, a swapped channel or a permuted row fails.
+// equals the one Pillow 13.0.0 gives (its libjpeg-turbo and libwebp 1.6 decode the JPEG and lossy
+// WebP samples to the same bytes as Debian's), so a wrong value, a swapped channel or a permuted row fails.
 import Foundation
 import Testing
 @testable import UpscaleKit
@@ -24,6 +25,7 @@ let sampleExpectations = [
     SampleExpectation(name: "camera.png", width: 512, height: 512, channels: 1, hasICC: false, pillowDigest: 0x15fd86556e657c04),
     SampleExpectation(name: "coffee.jpg", width: 512, height: 400, channels: 3, hasICC: false, pillowDigest: 0xa7b6685606a6792f),
     SampleExpectation(name: "rocket.jpg", width: 512, height: 427, channels: 3, hasICC: false, pillowDigest: 0xb9c870ae4cf94a64),
+    SampleExpectation(name: "chelsea.webp", width: 451, height: 300, channels: 3, hasICC: true, pillowDigest: 0xd4b7e3bb4761ed14),
 ]
 
 @Test(arguments: sampleExpectations)

@@ -31,6 +31,11 @@ public struct UpscaleSettings: Sendable {
     /// address-space limit leaves.
     public var maxMemory: Int? = nil
     public var jpegQuality = 95
+    /// WebP outputs: lossy at this quality (cwebp's default 75), or lossless.
+    public var webpQuality = WebPRowWriter.defaultQuality
+    public var webpLossless = false
+    /// The output size asked for (resampled from the model's output); nil: the model's scale.
+    public var outputSize: OutputSize? = nil
     /// nil: our fast deflate encoder; 0...9: zlib at that level.
     public var pngLevel: Int? = nil
     /// Replace existing outputs.
@@ -41,6 +46,10 @@ public struct UpscaleSettings: Sendable {
     public init(threads: Int) {
         self.threads = threads
     }
+
+    /// How inputs are decoded under the budget measured now (public: the CLI probes inputs to
+    /// choose a model).
+    public var decodeOptions: DecodeOptions { decode(budget: MemoryBudget.limit(option: maxMemory, threads: threads)) }
 
     /// The decode options of a file whose budget is `budget`.
     func decode(budget: MemoryBudget.Limit) -> DecodeOptions {
@@ -65,6 +74,8 @@ public struct UpscaleSettings: Sendable {
         var encode = EncodeOptions.upscaleOutput(pixels: outputPixels)
         encode.format = format
         encode.jpegQuality = jpegQuality
+        encode.webpQuality = webpQuality
+        encode.webpLossless = webpLossless
         encode.threads = threads
         if let pngLevel {
             // zlib at the user's level, with libpng's adaptive filters from level 3 on (the
@@ -127,16 +138,22 @@ public struct FileJob {
         // The format: -f, else the input's (stdin's by its bytes, a file's by its extension),
         // else (nil) the output's extension.
         let format = job.format ?? (job.input.isStdin ? info.format : ImageFormat(path: job.input.path))
-        let (outW, outH) = (model.scale * info.width, model.scale * info.height)
+        let (modelW, modelH) = (model.scale * info.width, model.scale * info.height)
+        let (outW, outH) = settings.outputSize?.target(width: info.width, height: info.height) ?? (modelW, modelH)
+        let resized = (outW, outH) != (modelW, modelH)
         let encode = settings.encode(format: format, outputPixels: outW * outH)
         var stream = StreamOptions()
         stream.run = settings.run(for: model, isCancelled: isCancelled)
         let outputFormat = format ?? ImageFormat(path: job.output) ?? info.format
-        var estimate = model.memoryEstimate(for: info, run: stream.run, format: outputFormat, encode: encode)
+        // --max-pixels limits inputs, and the targets of size requests too.
+        try OutputSize.check(target: (outW, outH), scale: model.scale, input: (info.width, info.height), format: outputFormat,
+                             maxPixels: settings.outputSize == nil ? Int.max : decode.maxPixels, path: input.name)
+        let target = resized ? (outW, outH) : nil
+        var estimate = model.memoryEstimate(for: info, run: stream.run, format: outputFormat, encode: encode, output: target)
         if settings.tileSize == nil, estimate.total > decode.maxMemory, stream.run.tileSize > RunOptions.standardTileSize {
             // A deep stack's larger default tile is for speed; within the budget, memory comes first.
             stream.run.tileSize = RunOptions.standardTileSize
-            estimate = model.memoryEstimate(for: info, run: stream.run, format: outputFormat, encode: encode)
+            estimate = model.memoryEstimate(for: info, run: stream.run, format: outputFormat, encode: encode, output: target)
         }
         if estimate.total > decode.maxMemory, decode.applyOrientation, (3...8).contains(info.orientation) {
             // A rotated JPEG's samples are read in groups of displayed rows, the file once per group.
@@ -162,9 +179,10 @@ public struct FileJob {
 
         // open: the input's band reader, the output's band writer
         let reader = try ImageCodec.openStreamReader(input, options: decode)
-        let metadata = reader.metadata.upscaled(by: model.scale)
+        let metadata = resized ? reader.metadata.resized(fromWidth: reader.width, toWidth: outW)
+                               : reader.metadata.upscaled(by: model.scale)
         var streamedBytes = 0
-        let writer: any ImageRowWriter
+        var writer: any ImageRowWriter
         if job.output == "-" {
             writer = try ImageCodec.openSpooledWriter(
                 name: "stdout", format: format ?? .png, width: outW, height: outH, colorChannels: reader.colorChannels,
@@ -177,6 +195,12 @@ public struct FileJob {
             writer = try ImageCodec.openWriter(path: job.output, width: outW, height: outH,
                                                colorChannels: reader.colorChannels, hasAlpha: reader.hasAlpha,
                                                bitDepth: reader.bitDepth, metadata: metadata, options: encode)
+        }
+
+        if resized {
+            writer = LanczosRowWriter(writer, sourceWidth: modelW, sourceHeight: modelH, width: outW, height: outH,
+                                      colorChannels: reader.colorChannels, hasAlpha: reader.hasAlpha,
+                                      threads: settings.threads)
         }
 
         // upscale, commit

@@ -40,7 +40,7 @@ public struct BatchError: Error, CustomStringConvertible, Equatable {
 /// duplicates removed (the same path, or the same file by device and inode under another name), so every
 /// machine given the same arguments sees the same list.
 public enum InputDiscovery {
-    public static let imageExtensions: Set<String> = ["png", "jpg", "jpeg"]
+    public static let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "webp"]
 
     public static func isImageName(_ name: String) -> Bool {
         imageExtensions.contains((name as NSString).pathExtension.lowercased())

@@ -2,7 +2,13 @@ import Foundation
 
 extension ImageFormat {
     /// The extension given to outputs written in this format.
-    public var preferredExtension: String { self == .png ? "png" : "jpg" }
+    public var preferredExtension: String {
+        switch self {
+        case .png: "png"
+        case .jpeg: "jpg"
+        case .webp: "webp"
+        }
+    }
 }
 
 /// What to do when an output file is already there.

@@ -58,6 +58,10 @@ public struct EncodeOptions: Sendable {
     /// Huffman tables optimized for the image (smaller files). libjpeg then keeps every DCT
     /// coefficient of the image, 2 bytes per sample, until the end: turn it off for huge outputs.
     public var jpegOptimizeHuffman = true
+    /// WebP lossy quality 1...100 (cwebp's default 75).
+    public var webpQuality = WebPRowWriter.defaultQuality
+    /// Lossless WebP (`webpQuality` is then the effort libwebp puts into compression).
+    public var webpLossless = false
     /// What a JPEG output shows under transparent pixels: images with alpha are composited onto it.
     public var background = Background.white
     /// Replace an existing file at the output path.

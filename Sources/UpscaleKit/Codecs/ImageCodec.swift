@@ -26,7 +26,7 @@ public enum ImageInput {
 public enum ImageCodec {
     // MARK: Reading
 
-    /// A band reader for a PNG or JPEG file (format from the file's first bytes).
+    /// A band reader for a PNG, JPEG or WebP file (format from the file's first bytes).
     public static func openReader(path: String, options: DecodeOptions = .init()) throws -> any ImageRowReader {
         try openReader(.file(path), options: options)
     }
@@ -45,11 +45,12 @@ public enum ImageCodec {
         switch try format(of: source) {
         case .png: return try PNGRowReader(source: source, options: options)
         case .jpeg: return try JPEGRowReader(source: source, options: options, headerOnly: headerOnly)
+        case .webp: return try WebPRowReader(source: source, options: options, headerOnly: headerOnly)
         }
     }
 
-    /// The format a file's first 8 bytes announce; throws, as reading it would, when they announce
-    /// neither PNG nor JPEG (or the path is a folder, or the file empty). Decodes nothing.
+    /// The format a file's first 12 bytes announce; throws, as reading it would, when they announce
+    /// none of PNG, JPEG and WebP (or the path is a folder, or the file empty). Decodes nothing.
     public static func sniffFormat(path: String) throws -> ImageFormat {
         try format(of: InputSource.open(path: path))
     }
@@ -58,7 +59,7 @@ public enum ImageCodec {
         guard let format = ImageFormat.sniff(source.head) else {
             throw ImageIOError(path: source.name, message: source.head.count < 3
                 ? "file too short to be an image (\(source.head.count) bytes)"
-                : "not a PNG or JPEG file (unrecognised signature)")
+                : "not a PNG, JPEG or WebP file (unrecognised signature)")
         }
         return format
     }
@@ -121,12 +122,12 @@ public enum ImageCodec {
                                      groupBytes: budget == nil ? nil : options.orientationGroupBytes, reopen: open)
     }
 
-    /// Decodes a whole PNG or JPEG file.
+    /// Decodes a whole PNG, JPEG or WebP file.
     public static func decode(path: String, options: DecodeOptions = .init()) throws -> RasterImage {
         try decodeAll({ try openReader(path: path, options: options) }, path: path, options: options)
     }
 
-    /// Decodes a whole PNG or JPEG from memory; `name` is used in error messages.
+    /// Decodes a whole PNG, JPEG or WebP from memory; `name` is used in error messages.
     public static func decode(bytes: [UInt8], name: String, options: DecodeOptions = .init()) throws -> RasterImage {
         let input = ImageInput.bytes(ImageBytes(bytes), name: name)
         return try decodeAll({ try openReader(input, options: options) }, path: name, options: options)
@@ -154,7 +155,7 @@ public enum ImageCodec {
     public static func outputFormat(path: String, options: EncodeOptions) throws -> ImageFormat {
         if let format = options.format { return format }
         guard let format = ImageFormat(path: path) else {
-            throw ImageIOError(path: path, message: "cannot tell the output format from the extension; use .png, .jpg or .jpeg")
+            throw ImageIOError(path: path, message: "cannot tell the output format from the extension; use .png, .jpg, .jpeg or .webp")
         }
         return format
     }
@@ -201,6 +202,9 @@ public enum ImageCodec {
             return try JPEGRowWriter(sink: sink, width: width, height: height, colorChannels: colorChannels,
                                      background: hasAlpha ? options.background : nil,
                                      metadata: metadata, options: options, notes: notes)
+        case .webp:
+            return try WebPRowWriter(sink: sink, width: width, height: height, colorChannels: colorChannels,
+                                     hasAlpha: hasAlpha, bitDepth: bitDepth, metadata: metadata, options: options)
         }
     }
 

@@ -26,8 +26,8 @@ final class InputSource {
         self.name = name
         self.file = file
         self.memory = memory
-        var head = [UInt8](repeating: 0, count: 8)
-        let got = head.withUnsafeMutableBytes { fread($0.baseAddress, 1, 8, file) }
+        var head = [UInt8](repeating: 0, count: 12)  // WebP: "RIFF", size, "WEBP"
+        let got = head.withUnsafeMutableBytes { fread($0.baseAddress, 1, 12, file) }
         self.head = Array(head[0..<got])
         if ferror(file) != 0 {
             let text = errnoText()

@@ -14,7 +14,12 @@
 //             network input (C + Cm floats per pixel of its reads)
 //   TTA       the whole image in the window (twice, as above) and its transformed copy, and at
 //             s²·W·H: the sum of the passes, one pass's output and its inverse transform
-//   encoder   a JPEG output with optimized Huffman tables or progressive: 2 bytes per output sample;
+//   resize    to a W'×H' target (--width, --outscale): LanczosRowWriter's window of horizontally
+//             resized rows, a chunk and the output rows it completes (LanczosRowWriter.windowBytes);
+//             the encoder terms below then count W'×H' instead of sW×sH
+//   encoder   a WebP output: the whole picture libwebp encodes from and the encoder's own buffers
+//             (WebPRowWriter.estimatedBytes);
+//             a JPEG output with optimized Huffman tables or progressive: 2 bytes per output sample;
 //             our PNG encoder on T threads: up to T − 1 more block scratches and coded blocks (about 16 MiB
 //             each), no more than the output's whole 1 MiB blocks less one
 // The sum is an upper-side estimate of the largest buffers, not of every small allocation.
@@ -51,10 +56,12 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
 
 extension Model {
     /// The estimate for an image `info` describes (as decoded), upscaled by the upscale loop with
-    /// `run`'s tile size, threads and TTA, written as `encode` says.
+    /// `run`'s tile size, threads and TTA, written as `encode` says; `output`: resized to that
+    /// size (LanczosRowWriter) instead of s·W × s·H.
     public func memoryEstimate(for info: ImageInfo, run: RunOptions, format: ImageFormat,
-                               encode: EncodeOptions) -> MemoryEstimate {
+                               encode: EncodeOptions, output: (width: Int, height: Int)? = nil) -> MemoryEstimate {
         let (w, h, s) = (info.width, info.height, scale)
+        let (outW, outH) = output ?? (s * w, s * h)
         let alpha = info.channels == 2 || info.channels == 4 ? 1 : 0
         let color = info.channels - alpha
         let sampleBytes = info.bitDepth / 8
@@ -63,15 +70,19 @@ extension Model {
         let tileSize = max(1, run.tileSize)
         var estimate = MemoryEstimate()
         estimate.decoder = info.wholeImageBytes
-        let outSamples = s * w * s * h * color
+        let outSamples = outW * outH * color
         if format == .jpeg && (encode.jpegOptimizeHuffman || encode.jpegProgressive) {
             estimate.encoder = 2 * outSamples
         }
         if format == .png && encode.pngEncoder == .fastDeflate {
             // Extra workers code whole blocks only, so an output under two blocks never uses one.
-            let rowBytes = 1 + s * w * (color + alpha) * (encode.pngBitDepth ?? info.bitDepth) / 8
-            let wholeBlocks = s * h * rowBytes / FastDeflateEncoder.blockBytes
+            let rowBytes = 1 + outW * (color + alpha) * (encode.pngBitDepth ?? info.bitDepth) / 8
+            let wholeBlocks = outH * rowBytes / FastDeflateEncoder.blockBytes
             estimate.encoder += max(0, min(encode.threads, wholeBlocks) - 1) * DeflateBlock.Scratch.workerBytes
+        }
+        if format == .webp {
+            estimate.encoder += WebPRowWriter.estimatedBytes(width: outW, height: outH, lossless: encode.webpLossless,
+                                                             hasAlpha: alpha == 1)
         }
         let tiles = TilePlan(height: h, width: w, tileSize: tileSize, rows: rowGeometry, cols: colGeometry,
                              inputPadding: inputPadding)
@@ -89,6 +100,10 @@ extension Model {
         let scratch = workers * scratchCapacities(rowPlans: rowPlans, colPlans: tiles.colPlans).reduce(0, +) * 4
         let flips = run.tta ? h * w * cm * 4 + 3 * s * s * h * w * co * 4 : 0
         estimate.model = window + band + scratch + flips + bandRows * w * (color + alpha) * (4 + sampleBytes)
+        if output != nil {
+            estimate.model += LanczosRowWriter.windowBytes(sourceHeight: s * h, width: outW, height: outH,
+                                                           planes: color + alpha)
+        }
         return estimate
     }
 }
