@@ -40,6 +40,10 @@ extension Model {
 
     /// Reads a model from the bytes of a file; `name` stands for the file in error messages.
     public convenience init(bytes: [UInt8], name: String) throws {
+        if SafetensorsFile.format(of: bytes) == GraphModel.formatName {
+            try self.init(graph: try GraphModel(bytes: bytes, name: name))
+            return
+        }
         let file = try SafetensorsFile(bytes: bytes, name: name)
         try self.init(layers: file.layers, scale: file.scale, channels: file.channels, residual: file.residual,
                       inputPadding: file.inputPadding, metadata: file.metadata, source: name)
@@ -82,7 +86,7 @@ struct SafetensorsFile {
             throw fail("__metadata__ has no \"format\" entry (expected \"\(Model.formatName)\")")
         }
         guard format == Model.formatName else {
-            throw fail("unknown format \"\(format)\" in __metadata__ (this reader understands \"\(Model.formatName)\")")
+            throw fail("unknown format \"\(format)\" in __metadata__ (this reader understands \"\(Model.formatName)\" and \"\(GraphModel.formatName)\")")
         }
         guard let scaleText = strings["scale"] else { throw fail("__metadata__ has no \"scale\" entry") }
         guard let scale = Int(scaleText), (1...ModelLimits.maxScale).contains(scale) else {
@@ -153,6 +157,12 @@ struct SafetensorsFile {
                                      outputPadding: spec.outputPadding, dilation: spec.dilation,
                                      groups: spec.groups, activation: activation))
         }
+    }
+
+    /// `__metadata__.format` of a well-formed file, else nil (the full reader says what is wrong).
+    static func format(of bytes: [UInt8]) -> String? {
+        let header = try? SafetensorsFile.header(bytes) { ModelError($0) }
+        return (header?.header["__metadata__"] as? [String: Any])?["format"] as? String
     }
 
     /// The header's JSON object and where the data starts, with the length checks of the format.

@@ -9,6 +9,7 @@ extension Model {
     /// The model as a safetensors file, with tensors stored as `dtype` (rounded to nearest even).
     /// - Throws: `ModelError` when a value does not fit `dtype` (e.g. above 65504 in F16).
     public func serialized(dtype: ModelTensorType = .f32) throws -> [UInt8] {
+        if let graph { return try graph.serialized(dtype: dtype) }
         var tensors: [(name: String, shape: [Int], values: [Float])] = []
         var layerSpecs: [[String: Any]] = []
         for (i, layer) in layers.enumerated() {
