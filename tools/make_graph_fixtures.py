@@ -14,6 +14,8 @@ Writes Tests/UpscaleKitTests/Fixtures/graph/:
   every_op.graph.bin     an upscale.graph/1 file written by this script's own writer, with every node kind
   NAME.io.safetensors    `input` (1, 3, H, W) and the reference `output` of the PyTorch network
                          (before any clamp or rounding)
+  NAME.cli.png, NAME.cli.io.safetensors   (rrdb_x4, span_x2) an 8-bit PNG input and the output on
+                         its values / 255, for the command-line test
 
 The networks below are written here from the published architectures' descriptions (RRDBNet of
 ESRGAN / Real-ESRGAN, SPAN of Wan et al. 2024 with Conv3XC re-parameterisation), evaluated in
@@ -228,6 +230,19 @@ class SPAN(nn.Module):
 
 # --- writing --------------------------------------------------------------------------------
 
+def save_cli(name, net, h, w):
+    """An 8-bit RGB PNG input (its own seeded generator, so the other fixtures do not change) and
+    the network's float output on its values / 255, for the CLI test (`upscale` PNG → PNG)."""
+    from PIL import Image
+    g = torch.Generator().manual_seed(77)
+    pixels = (torch.rand(h, w, 3, generator=g) * 255).round().to(torch.uint8)
+    Image.fromarray(pixels.numpy(), "RGB").save(os.path.join(OUT, name + ".cli.png"))
+    x = pixels.permute(2, 0, 1).unsqueeze(0).float() / 255
+    with torch.no_grad():
+        y = net(x)
+    save_file({"input": x.contiguous(), "output": y.contiguous()}, os.path.join(OUT, name + ".cli.io.safetensors"))
+
+
 def save_io(name, x, y):
     save_file({"input": x.contiguous(), "output": y.detach().contiguous()}, os.path.join(OUT, name + ".io.safetensors"))
 
@@ -323,6 +338,7 @@ def main():
     torch.save({"params_ema": net.state_dict()}, os.path.join(OUT, "rrdb_x4_new.pth"))
     torch.save(old_style_keys(net.state_dict()), os.path.join(OUT, "rrdb_x4_old.pth"))
     save_io("rrdb_x4", x, y)
+    save_cli("rrdb_x4", net, 13, 10)
 
     net, x, y = make_rrdb(2, 9, 11)
     check_spread("rrdb_x2", y)
@@ -347,6 +363,7 @@ def main():
     check_spread("span_x2", y)
     save_file({k: v.contiguous() for k, v in net.state_dict().items()}, os.path.join(OUT, "span_x2.safetensors"))
     save_io("span_x2", x, y)
+    save_cli("span_x2", net, 11, 14)
 
     every_op_graph()
     for f in sorted(os.listdir(OUT)):

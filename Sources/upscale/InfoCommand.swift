@@ -33,6 +33,14 @@ struct InfoCommand: ParsableCommand {
         print("FLOPs       \(formatFlops(2 * model.macsPerOutputPixel)) per output pixel")
         if let graph = model.graph {
             print("graph       \(graph.nodes.count) nodes, input sizes padded to a multiple of \(graph.sizeMultiple)")
+            // The streamed run's buffers (replayed on integers, as the run's memory check does), in
+            // output bands of 4·scale rows: what a width needs, for a height past the receptive field.
+            for (w, h) in [(1280, 720), (1920, 1080)] {
+                let step = 4 * graph.scale
+                let bands = stride(from: 0, to: graph.scale * h, by: step).map { $0..<min(graph.scale * h, $0 + step) }
+                let bytes = graph.pipelineBytes(height: h, width: w, bands: bands)
+                print("memory      \(bytes / 1_000_000) MB of streamed buffers for a \(w)×\(h) input")
+            }
         } else {
             print("halo        \(model.receptiveHalo) input pixels")
         }

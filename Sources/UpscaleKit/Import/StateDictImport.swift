@@ -108,6 +108,12 @@ extension ModelImport {
         }
     }
 
+    /// The named tensors of a `.pth` or `.safetensors` state dict (F32, F16 or BF16 values as
+    /// float32), read with the checks of the importers.
+    public static func stateDictModelTensors(path: String) throws -> [(name: String, tensor: Tensor)] {
+        path.lowercased().hasSuffix(".safetensors") ? try safetensorsStateDict(path: path) : try stateDict(path: path)
+    }
+
     /// The tensors of a `.safetensors` state dict, in the header's byte order of names, every
     /// entry checked (dtype, shape, offsets inside the data, no overlap) before any is decoded.
     static func safetensorsStateDict(path: String) throws -> [(name: String, tensor: Tensor)] {

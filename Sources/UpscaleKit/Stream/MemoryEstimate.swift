@@ -81,9 +81,9 @@ extension Model {
         let scratch = workers * scratchCapacities(rowPlans: rowPlans, colPlans: tiles.colPlans).reduce(0, +) * 4
         let flips = run.tta ? h * w * cm * 4 + 3 * s * s * h * w * co * 4 : 0
         estimate.model = window + band + scratch + flips + bandRows * w * (color + alpha) * (4 + sampleBytes)
-        if let graph {   // the graph executors' buffers (Pipeline/GraphModel+Memory.swift)
-            estimate.model += run.tta ? graph.wholeImageBytes(height: max(h, w), width: max(h, w))
-                                      : graph.pipelineBytes(height: h, width: w, bands: plans.map(\.output))
+        if let graph {   // its weights (as loaded and as repacked), and the graph executors' buffers (Pipeline/GraphModel+Memory.swift)
+            estimate.model += 8 * graph.parameterCount + (run.tta ? graph.wholeImageBytes(height: max(h, w), width: max(h, w))
+                                      : graph.pipelineBytes(height: h, width: w, bands: plans.map(\.output)))
         }
         return estimate
     }
