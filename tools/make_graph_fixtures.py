@@ -14,7 +14,10 @@ Writes Tests/UpscaleKitTests/Fixtures/graph/:
   every_op.graph.bin     an upscale.graph/1 file written by this script's own writer, with every node kind
   NAME.io.safetensors    `input` (1, 3, H, W) and the reference `output` of the PyTorch network
                          (before any clamp or rounding)
-  NAME.cli.png, NAME.cli.io.safetensors   (rrdb_x4, span_x2) an 8-bit PNG input and the output on
+  rrdb_ncnn_x4_f32/_f16.param/.bin   an RRDBNet x4 as an ncnn graph (Split, Concat, Eltwise, BinaryOp,
+                         Interp, ReLU with slope, fused leaky Convolution), fp32 and fp16 weights;
+                         cross-checked against ncnn's own run when its Python package is installed
+  NAME.cli.png, NAME.cli.io.safetensors   (rrdb_x4, span_x2, rrdb_ncnn_x4 with the fp16 weights) an 8-bit PNG input and the output on
                          its values / 255, for the command-line test
 
 The networks below are written here from the published architectures' descriptions (RRDBNet of
@@ -331,6 +334,141 @@ def every_op_graph():
     save_io("every_op", x, y)
 
 
+# --- RRDBNet as an ncnn graph, the way exported ESRGAN .param files lay it out ------------------
+
+FP16_TAG = 0x01306B47
+
+
+class NcnnWriter:
+    """Writes a .param text and its .bin; blobs are named by the layer that writes them."""
+
+    def __init__(self, fp16):
+        self.fp16, self.lines, self.bin, self.blobs = fp16, [], bytearray(), 0
+
+    def layer(self, kind, name, bottoms, tops, params=""):
+        self.lines.append("%-16s %-24s %d %d %s %s" % (kind, name, len(bottoms), len(tops), " ".join(bottoms + tops), params))
+        self.blobs += len(tops)
+
+    def conv(self, name, bottom, top, conv, leaky=None):
+        w = conv.weight.detach().float()
+        co, ci, kh, kw = w.shape
+        params = "0=%d 1=%d 11=%d 4=%d 5=1 6=%d" % (co, kw, kh, (kw - 1) // 2, w.numel())
+        if leaky is not None:
+            params += " 9=2 -23310=1,%e" % leaky
+        self.layer("Convolution", name, [bottom], [top], params)
+        if self.fp16:
+            self.bin += struct.pack("<I", FP16_TAG) + w.half().numpy().astype("<f2").tobytes()
+            if len(self.bin) % 4:
+                self.bin += b"\0" * (4 - len(self.bin) % 4)
+        else:
+            self.bin += struct.pack("<I", 0) + w.numpy().astype("<f4").tobytes()
+        self.bin += conv.bias.detach().float().numpy().astype("<f4").tobytes()
+
+    def save(self, stem):
+        with open(stem + ".param", "w") as f:
+            f.write("7767517\n%d %d\n" % (len(self.lines), self.blobs))
+            f.write("\n".join(self.lines) + "\n")
+        with open(stem + ".bin", "wb") as f:
+            f.write(bytes(self.bin))
+
+
+def rrdb_ncnn(net, fp16):
+    """net as ncnn layers: Split for every shared blob, Concat, fused leaky ReLU, the first
+    RRDB's dense-block residuals as Eltwise sums with coefficients (0.2, 1), the others as
+    BinaryOp mul-by-scalar then add, a standalone ReLU with slope after conv_hr, and nearest Interp
+    before the upsampling convolutions."""
+    wr = NcnnWriter(fp16)
+    wr.layer("Input", "data", [], ["in"], "0=0 1=0 2=3")
+    count = [0]
+
+    def split(blob, n):
+        if n == 1:
+            return [blob]
+        count[0] += 1
+        tops = ["%s_s%d" % (blob, i) for i in range(n)]
+        wr.layer("Split", "splitncnn_%d" % count[0], [blob], tops)
+        return tops
+
+    wr.conv("conv_first", "in", "feat", net.conv_first)
+    feat_trunk, h = split("feat", 2)
+    for b, block in enumerate(net.body):
+        block_in, h = split(h, 2)
+        for d, rdb in enumerate([block.rdb1, block.rdb2, block.rdb3], 1):
+            p = "b%d_r%d" % (b, d)
+            x_parts = split(h, 6)          # the input: read by conv1, 4 concats and the residual
+            residual_in = x_parts[5]
+            feats = [x_parts[0]]
+            for k in range(1, 6):
+                conv = getattr(rdb, "conv%d" % k)
+                if k == 1:
+                    src = x_parts[0]
+                else:
+                    wr.layer("Concat", p + "_cat%d" % k, feats_for_cat[k], [p + "_cat%d" % k], "0=0")
+                    src = p + "_cat%d" % k
+                out = p + "_x%d" % k
+                wr.conv(p + "_conv%d" % k, src, out, conv, leaky=0.2 if k < 5 else None)
+                if k == 1:
+                    # x1 is read by the concats of conv2..conv5: 4 times
+                    x_reads = {2: [x_parts[1]], 3: [x_parts[2]], 4: [x_parts[3]], 5: [x_parts[4]]}
+                if k < 5:
+                    tops = split(out, 5 - k)
+                    for j, t in enumerate(tops):
+                        x_reads[k + 1 + j].append(t)
+                feats_for_cat = {kk: list(v) for kk, v in x_reads.items()}
+            # residual: x5 * 0.2 + x
+            if b == 0:
+                wr.layer("Eltwise", p + "_res", [p + "_x5", residual_in], [p + "_out"], "0=1 -23301=2,2.000000e-01,1.000000e+00")
+            else:
+                wr.layer("BinaryOp", p + "_mul", [p + "_x5"], [p + "_x5s"], "0=2 1=1 2=2.000000e-01")
+                wr.layer("BinaryOp", p + "_res", [p + "_x5s", residual_in], [p + "_out"], "0=0")
+            h = p + "_out"
+        wr.layer("BinaryOp", "b%d_mul" % b, [h], ["b%d_s" % b], "0=2 1=1 2=2.000000e-01")
+        wr.layer("BinaryOp", "b%d_res" % b, ["b%d_s" % b, block_in], ["b%d_out" % b], "0=0")
+        h = "b%d_out" % b
+    wr.conv("conv_body", h, "body", net.conv_body)
+    wr.layer("BinaryOp", "trunk", [feat_trunk, "body"], ["trunk"], "0=0")
+    h = "trunk"
+    for k in (1, 2):
+        wr.layer("Interp", "up%d" % k, [h], ["up%d" % k], "0=1 1=2.000000e+00 2=2.000000e+00")
+        wr.conv("conv_up%d" % k, "up%d" % k, "u%d" % k, getattr(net, "conv_up%d" % k), leaky=0.2)
+        h = "u%d" % k
+    wr.conv("conv_hr", h, "hr", net.conv_hr)
+    wr.layer("ReLU", "hr_act", ["hr"], ["hra"], "0=2.000000e-01")
+    wr.conv("conv_last", "hra", "out", net.conv_last)
+    return wr
+
+
+def make_ncnn_rrdb():
+    """RRDBNet x4 (nb 2) as ncnn fp32 and fp16 files, and PyTorch's output of each precision's weights."""
+    net, x, y32 = make_rrdb(4, 7, 9)
+    for fp16 in (False, True):
+        tag = "f16" if fp16 else "f32"
+        rrdb_ncnn(net, fp16).save(os.path.join(OUT, "rrdb_ncnn_x4_" + tag))
+    half = RRDBNet(4, nf=8, nb=NB, gc=4).eval()
+    half.load_state_dict({k: (v.half().float() if k.endswith("weight") else v) for k, v in net.state_dict().items()})
+    with torch.no_grad():
+        y16 = half(x)
+    save_file({"input": x.contiguous(), "output_f32": y32.contiguous(), "output_f16": y16.contiguous()},
+              os.path.join(OUT, "rrdb_ncnn_x4.io.safetensors"))
+    save_cli("rrdb_ncnn_x4", half, 12, 9)
+    try:   # a cross-check of the files by ncnn itself, when its Python package is installed
+        import ncnn
+    except ImportError:
+        return
+    for tag, ref in (("f32", y32), ("f16", y16)):
+        n = ncnn.Net()
+        n.opt.use_fp16_packed = n.opt.use_fp16_storage = n.opt.use_fp16_arithmetic = False
+        n.opt.use_vulkan_compute = False
+        stem = os.path.join(OUT, "rrdb_ncnn_x4_" + tag)
+        assert n.load_param(stem + ".param") == 0 and n.load_model(stem + ".bin") == 0
+        ex = n.create_extractor()
+        ex.input("in", ncnn.Mat(x[0].numpy().copy()))
+        _, out = ex.extract("out")
+        diff = (torch.from_numpy(np.array(out)) - ref[0]).abs().max().item()
+        print("ncnn %s: max |diff| against PyTorch %.2e" % (tag, diff))
+        assert diff < 1e-4
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     net, x, y = make_rrdb(4, 9, 11)
@@ -366,6 +504,7 @@ def main():
     save_cli("span_x2", net, 11, 14)
 
     every_op_graph()
+    make_ncnn_rrdb()
     for f in sorted(os.listdir(OUT)):
         print("%-28s %7d bytes" % (f, os.path.getsize(os.path.join(OUT, f))))
 

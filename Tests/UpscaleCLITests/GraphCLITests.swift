@@ -11,7 +11,8 @@ import UpscaleKit
         .appendingPathComponent("UpscaleKitTests/Fixtures/graph").path
 
     @Test(arguments: [("rrdb_x4_new.pth", "rrdb_x4", "RRDBNet x4"), ("rrdb_x4_old.pth", "rrdb_x4", "RRDBNet x4"),
-                      ("span_x2.safetensors", "span_x2", "SPAN x2")])
+                      ("span_x2.safetensors", "span_x2", "SPAN x2"),
+                      ("rrdb_ncnn_x4_f16.param", "rrdb_ncnn_x4", "RRDBNet (ncnn graph) x4")])
     func importedGraphRunsWithin1Of255(file: String, reference: String, summary: String) throws {
         let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -151,3 +151,77 @@ enum GraphFixtures {
         }
     }
 }
+
+@Suite struct GraphNCNNImportTests {
+    @Test(arguments: ["f32", "f16"])
+    func rrdbGraphInNCNNFormMatchesPyTorch(precision: String) throws {
+        // Written by tools/make_graph_fixtures.py (Split, Concat, Eltwise with coefficients,
+        // BinaryOp mul-by-scalar and add, nearest Interp, fused and standalone leaky ReLU) and
+        // cross-checked there against ncnn's own run; the reference is PyTorch's on the same weights.
+        let model = try ModelImport.ncnn(paramPath: try GraphFixtures.path("rrdb_ncnn_x4_\(precision).param"))
+        let graph = try #require(model.graph, "imported as a stack")
+        #expect(model.scale == 4 && model.metadata["architecture"] == "RRDBNet (ncnn graph)")
+        #expect(graph.nodes.contains { if case .add(let s) = $0.op { return s == [0.2, 1] }; return false })
+        let input = try GraphFixtures.tensor("rrdb_ncnn_x4", "input")
+        let expected = try GraphFixtures.tensor("rrdb_ncnn_x4", "output_\(precision)")
+        let got = try graph.networkOutput(input, threads: 2)
+        let check = allClose(got.data, expected.data, rtol: 0, atol: 1e-4)
+        #expect(got.shape == expected.shape && check.ok, "\(precision): max |diff| \(check.maxDiff)")
+        for band in [1, 7] {
+            #expect(try streamed(graph, input, band: band, threads: 2).0 == got, "band \(band)")
+        }
+    }
+
+    @Test func bicubicInterpIsRefusedSayingWhy() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ncnn-bicubic-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let param = """
+        7767517
+        4 4
+        Input data 0 1 in 0=0 1=0 2=3
+        Split s 1 2 in a b
+        Concat c 2 1 a b ab 0=0
+        Interp Resize_40 1 1 ab out 0=3 1=5.000000e-01 2=5.000000e-01
+        """
+        try param.write(to: folder.appendingPathComponent("m.param"), atomically: true, encoding: .utf8)
+        try Data().write(to: folder.appendingPathComponent("m.bin"))
+        do {
+            _ = try ModelImport.ncnn(paramPath: folder.appendingPathComponent("m.param").path)
+            Issue.record("imported")
+        } catch let error as ImportError {
+            #expect(error.kind == .unsupported && error.message.contains("Resize_40") && error.message.contains("bicubic")
+                    && error.message.contains("import the x4 file"), "\(error)")
+        }
+    }
+
+    @Test func mutatedGraphParamsNeverCrash() throws {
+        // Seeded edits of the RRDB graph's .param (lines dropped, swapped, blob names and numbers
+        // changed): each import ends in a model or an ImportError, never a crash.
+        let text = try String(contentsOfFile: try GraphFixtures.path("rrdb_ncnn_x4_f32.param"), encoding: .utf8)
+        let bin = try Data(contentsOf: URL(fileURLWithPath: try GraphFixtures.path("rrdb_ncnn_x4_f32.bin")))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ncnn-fuzz-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try bin.write(to: folder.appendingPathComponent("m.bin"))
+        var rng = SeededRandom(seed: 71)
+        var refused = 0
+        for _ in 0..<150 {
+            var lines = text.split(separator: "\n").map(String.init)
+            let i = Int.random(in: 2..<lines.count, using: &rng)
+            switch Int.random(in: 0..<4, using: &rng) {
+            case 0: lines.remove(at: i)
+            case 1: lines.swapAt(i, Int.random(in: 2..<lines.count, using: &rng))
+            case 2:
+                var tokens = lines[i].split(separator: " ").map(String.init)
+                let t = Int.random(in: 0..<tokens.count, using: &rng)
+                tokens[t] = ["0", "-1", "99999", "in", "out", "feat", "0=7", "1=1", "-23301=1,0.5", "Concat"].randomElement(using: &rng)!
+                lines[i] = tokens.joined(separator: " ")
+            default: lines.insert(lines[i], at: i)
+            }
+            try lines.joined(separator: "\n").write(to: folder.appendingPathComponent("m.param"), atomically: true, encoding: .utf8)
+            do { _ = try ModelImport.ncnn(paramPath: folder.appendingPathComponent("m.param").path) } catch is ImportError { refused += 1 }
+        }
+        #expect(refused > 100)
+    }
+}

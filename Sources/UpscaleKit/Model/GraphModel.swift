@@ -218,10 +218,11 @@ public final class GraphModel: Sendable {
     // MARK: - Validation
 
     /// Checks every node in order and returns each node's output shape.
-    static func validate(nodes: [GraphNode], scale: Int, channels: ModelChannels, metadata: [String: String],
+    /// `scale` nil: every check but the output's size (an importer reads the scale from the shapes).
+    static func validate(nodes: [GraphNode], scale: Int?, channels: ModelChannels, metadata: [String: String],
                          source: String) throws -> [GraphValueShape] {
         func fail(_ what: String) -> ModelError { ModelError("\(source): \(what)") }
-        guard (1...ModelLimits.maxScale).contains(scale) else {
+        if let scale, !(1...ModelLimits.maxScale).contains(scale) {
             throw fail("scale \(scale) is not between 1 and \(ModelLimits.maxScale)")
         }
         guard !nodes.isEmpty else { throw fail("the graph has no nodes") }
@@ -252,6 +253,7 @@ public final class GraphModel: Sendable {
         guard last.channels == channels.count else {
             throw fail("the last node (\(nodes[nodes.count - 1].name)) writes \(last.channels) channels, but a \"\(channels.rawValue)\" model writes \(channels.count)")
         }
+        guard let scale else { return shapes }
         guard last.rows == SizeRatio(scale, 1), last.cols == SizeRatio(scale, 1) else {
             throw fail("the graph maps an input of size (H, W) to (\(last.rows)·H, \(last.cols)·W), not (\(scale)·H, \(scale)·W) (scale \(scale))")
         }
