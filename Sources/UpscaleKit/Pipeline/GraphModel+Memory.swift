@@ -5,46 +5,62 @@
 
 extension GraphModel {
     /// The most floats the pipeline's buffers hold at once for an image of `height` × `width` whose
-    /// output rows are asked for in `bands` (consecutive ranges from 0 to scale·height).
-    public func pipelinePeakFloats(height: Int, width: Int, bands: [Range<Int>], stepRows: Int? = nil) -> Int {
-        let step = max(1, stepRows ?? scale * sizeMultiple)
+    /// output rows are asked for in `bands` (consecutive ranges from 0 to scale·height): the same
+    /// passes as GraphPipeline.outputRows, on row counts.
+    public func pipelinePeakFloats(height: Int, width: Int, bands: [Range<Int>], fetchRows: Int? = nil) -> Int {
+        let fetchStep = max(1, fetchRows ?? sizeMultiple)
         let paddedH = GraphModel.roundUp(height, sizeMultiple), paddedW = GraphModel.roundUp(width, sizeMultiple)
-        var schedule = GraphRowSchedule(model: self, paddedHeight: paddedH)
+        var schedule = GraphRowSchedule(model: self, paddedHeight: paddedH, fetchRows: fetchStep)
         let rowFloats = shapes.map { $0.channels * $0.cols.of(paddedW) }   // floats per row of each value
         let imageRowFloats = channels.count * paddedW
         var origin = [Int](repeating: 0, count: nodes.count), end = origin
-        var imageOrigin = 0, imageEnd = 0, tailRows = 0
+        var imageOrigin = 0, tailRows = 0
         var held = 0, peak = 0
         func keep(_ v: Int, from row: Int) {
             if v == GraphNode.image {
-                let drop = min(max(0, row - imageOrigin), imageEnd - imageOrigin)
+                let drop = min(max(0, row - imageOrigin), schedule.imageFetched - imageOrigin)
                 imageOrigin += drop; held -= drop * imageRowFloats
+            } else if schedule.virtual[v] {   // holds nothing; its parts hold its rows
+                for part in Set(nodes[v].inputs) { keep(part, from: schedule.keepFrom(part)) }
             } else {
                 let drop = min(max(0, row - origin[v]), end[v] - origin[v])
                 origin[v] += drop; held -= drop * rowFloats[v]
             }
         }
+        let last = nodes.count - 1
         for band in bands {
-            for target in stride(from: band.lowerBound + step, to: band.upperBound + step, by: step) {
-                let (imageNeed, compute) = schedule.advance(to: min(target, band.upperBound))
-                if imageNeed > imageEnd {
-                    let realEnd = min(imageNeed, height)
-                    if realEnd > imageEnd {
-                        tailRows += max(0, realEnd - max(imageEnd, height - sizeMultiple))
-                    }
+            while schedule.done[last] < band.upperBound {
+                let before = schedule.imageFetched
+                let next = min(paddedH, before + fetchStep)
+                if next > before {
+                    let realEnd = min(next, height)
+                    if realEnd > before { tailRows += max(0, realEnd - max(before, height - sizeMultiple)) }
                     keep(GraphNode.image, from: schedule.keepFrom(GraphNode.image))
-                    held += (imageNeed - imageEnd) * imageRowFloats
-                    imageEnd = imageNeed
+                    held += (next - before) * imageRowFloats
+                    schedule.fetched(upTo: next)
                 }
-                for (k, range) in compute.enumerated() where !range.isEmpty {
+                var moved = next > before
+                for k in 0..<nodes.count {
+                    let range = schedule.ready(k)
+                    guard !range.isEmpty else { continue }
+                    moved = true
+                    if schedule.virtual[k] {
+                        schedule.finished(k, upTo: range.upperBound)
+                        continue
+                    }
+                    if case .conv = nodes[k].op, nodes[k].inputs[0] >= 0, schedule.virtual[nodes[k].inputs[0]] {
+                        let window = schedule.inputRows(of: k, nodes[k].inputs[0], forOutput: range).count * rowFloats[nodes[k].inputs[0]]
+                        peak = max(peak, held + tailRows * imageRowFloats + window)
+                    }
                     schedule.finished(k, upTo: range.upperBound)
                     end[k] = range.upperBound
                     held += range.count * rowFloats[k]
                     peak = max(peak, held + tailRows * imageRowFloats)
                     for v in Set(nodes[k].inputs) { keep(v, from: schedule.keepFrom(v)) }
                 }
+                precondition(moved, "the replayed pipeline made no progress")
             }
-            keep(nodes.count - 1, from: band.upperBound)
+            keep(last, from: band.upperBound)
         }
         return peak
     }
@@ -54,8 +70,8 @@ extension GraphModel {
     public func pipelineBytes(height: Int, width: Int, bands: [Range<Int>]) -> Int {
         let paddedW = GraphModel.roundUp(width, sizeMultiple)
         let widest = shapes.map { $0.channels * $0.cols.of(paddedW) }.max() ?? 0
-        let stepRowsOfWidest = max(1, scale * sizeMultiple)   // an upper bound on one step's rows of any value
-        return 4 * (pipelinePeakFloats(height: height, width: width, bands: bands) + 2 * widest * (stepRowsOfWidest + 2))
+        let passRows = max(1, scale * sizeMultiple)   // about the rows of any value one pass adds
+        return 4 * (pipelinePeakFloats(height: height, width: width, bands: bands) + 2 * widest * (passRows + 2))
     }
 
     /// Bytes of the whole-image run (`networkOutput`, test-time augmentation) at its peak: the

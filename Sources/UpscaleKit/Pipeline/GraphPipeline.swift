@@ -1,7 +1,7 @@
 // The streamed run of a graph model: a line-buffered pipeline over the nodes. The network's output
-// rows are asked for top to bottom; each request advances the row schedule (GraphRowSchedule),
-// fetches the image rows it needs, computes each node's new rows once, in node order, into that
-// node's rolling buffer, and drops the rows no reader needs any more. Memory depends on the width
+// rows are asked for top to bottom; to deliver them the pipeline makes passes (GraphRowSchedule):
+// fetch a few image rows, then compute each node's newly computable rows once, in node order, into
+// that node's rolling buffer, and drop the rows no reader needs any more. Memory depends on the width
 // and the receptive field of each edge, not on the height; the work is one whole-image pass.
 //
 //   image rows (real, 1, C, n, W) → reflect-padded to the model's size multiple (bottom, right)
@@ -76,20 +76,19 @@ public final class GraphPipeline {
     /// The most floats held in buffers at once so far.
     public private(set) var peakFloats = 0
 
-    /// Output rows computed per step: `scale·sizeMultiple` unless told (one row of the most
-    /// downsampled value).
-    public let stepRows: Int
+    /// Image rows fetched per pass: `sizeMultiple` unless told (one row of the most downsampled value).
+    public let fetchRows: Int
 
-    public init(model: GraphModel, height: Int, width: Int, threads: Int, stepRows: Int? = nil) {
+    public init(model: GraphModel, height: Int, width: Int, threads: Int, fetchRows: Int? = nil) {
         precondition(height > 0 && width > 0, "an image")
-        self.stepRows = max(1, stepRows ?? model.scale * model.sizeMultiple)
+        self.fetchRows = max(1, fetchRows ?? model.sizeMultiple)
         self.model = model
         self.height = height
         self.width = width
         self.paddedHeight = GraphModel.roundUp(height, model.sizeMultiple)
         self.paddedWidth = GraphModel.roundUp(width, model.sizeMultiple)
         self.threads = max(1, threads)
-        self.schedule = GraphRowSchedule(model: model, paddedHeight: paddedHeight)
+        self.schedule = GraphRowSchedule(model: model, paddedHeight: paddedHeight, fetchRows: max(1, fetchRows ?? model.sizeMultiple))
         self.buffers = model.shapes.map { RowBuffer(channels: $0.channels, width: $0.cols.of(GraphModel.roundUp(width, model.sizeMultiple))) }
         self.image = RowBuffer(channels: model.channels.count, width: paddedWidth)
         self.rowsComputed = [Int](repeating: 0, count: model.nodes.count)
@@ -100,12 +99,21 @@ public final class GraphPipeline {
     /// (1, C, r.count, W), asked for in order, each row once.
     public func outputRows(_ rows: Range<Int>, fetch: (Range<Int>) throws -> Tensor) throws -> Tensor {
         precondition(rows.lowerBound == delivered && rows.upperBound <= model.scale * height, "output rows in order")
-        // In steps of `stepRows` output rows, whatever the request: the rows held per value stay
-        // those of one step plus the readers' halo.
-        for target in stride(from: rows.lowerBound + stepRows, to: rows.upperBound + stepRows, by: stepRows) {
-            let (imageNeed, compute) = schedule.advance(to: min(target, rows.upperBound))
-            try fetchImage(upTo: imageNeed, fetch)
-            for (k, range) in compute.enumerated() where !range.isEmpty {
+        let last = model.nodes.count - 1
+        while schedule.done[last] < rows.upperBound {
+            // One pass: `fetchRows` more image rows, then every node computes what it can.
+            let before = schedule.imageFetched
+            try fetchImage(upTo: min(paddedHeight, before + fetchRows), fetch)
+            var moved = schedule.imageFetched > before
+            for k in 0..<model.nodes.count {
+                let range = schedule.ready(k)
+                guard !range.isEmpty else { continue }
+                moved = true
+                if schedule.virtual[k] {   // a concat its convolutions gather from the parts
+                    schedule.finished(k, upTo: range.upperBound)
+                    rowsComputed[k] += range.count
+                    continue
+                }
                 let added = computeRows(k, range)
                 schedule.finished(k, upTo: range.upperBound)
                 rowsComputed[k] += range.count
@@ -114,9 +122,9 @@ public final class GraphPipeline {
                 // Inputs whose readers have all moved past rows can drop them now.
                 for v in Set(model.nodes[k].inputs) { dropUnneeded(v) }
             }
+            precondition(moved, "the pipeline made no progress")
         }
         // The output rows, cropped to scale·W columns; then forgotten.
-        let last = model.nodes.count - 1
         let outWidth = model.scale * width
         let buffer = buffers[last]
         let out = Tensor(shape: [1, buffer.channels, rows.count, outWidth]) { dst in
@@ -137,6 +145,10 @@ public final class GraphPipeline {
     private var heldFloats: Int { buffers.reduce(image.floatCount + tail.count * model.channels.count * paddedWidth) { $0 + $1.floatCount } }
 
     private func dropUnneeded(_ v: Int) {
+        if v >= 0, schedule.virtual[v] {   // it holds nothing; its parts hold its rows
+            for part in Set(model.nodes[v].inputs) { dropUnneeded(part) }   // parts are never virtual
+            return
+        }
         if v == GraphNode.image {
             image.update(keepFrom: schedule.keepFrom(v), appending: [], addedRows: 0)
         } else {
@@ -182,9 +194,46 @@ public final class GraphPipeline {
             }
         }
         image.update(keepFrom: schedule.keepFrom(GraphNode.image), appending: added, addedRows: m)
+        schedule.fetched(upTo: need)
     }
 
     private func buffer(_ v: Int) -> RowBuffer { v == GraphNode.image ? image : buffers[v] }
+
+    /// Conv node k's rows `range` when its input is a virtual concat: the rows it reads gathered
+    /// from the concat's parts into one window (C_total, rows, W), then the conv on the window.
+    private func convOverConcat(_ k: Int, _ range: Range<Int>) -> [Float] {
+        let concat = model.nodes[k].inputs[0]
+        let needed = schedule.inputRows(of: k, concat, forOutput: range)
+        let parts = model.nodes[concat].inputs.map(buffer)
+        let width = parts[0].width, rows = needed.count
+        let channels = parts.reduce(0) { $0 + $1.channels }
+        var window = [Float](repeating: 0, count: channels * rows * width)   // (C_total, rows, W)
+        window.withUnsafeMutableBufferPointer { dst in
+            var c0 = 0
+            for part in parts {
+                precondition(needed.isEmpty || (part.origin <= needed.lowerBound && part.end >= needed.upperBound),
+                             "concat part rows \(needed) not held (\(part.origin)..<\(part.end))")
+                part.data.withUnsafeBufferPointer { src in
+                    for c in 0..<part.channels where rows > 0 {
+                        (dst.baseAddress! + (c0 + c) * rows * width)
+                            .update(from: part.rowPointer(src.baseAddress!, channel: c, row: needed.lowerBound), count: rows * width)
+                    }
+                }
+                c0 += part.channels
+            }
+        }
+        peakFloats = max(peakFloats, heldFloats + window.count)
+        let out = buffers[k]
+        var result = [Float](repeating: 0, count: out.channels * range.count * out.width)
+        window.withUnsafeBufferPointer { x in
+            result.withUnsafeMutableBufferPointer { y in
+                model.plans[k]!.runWindow(input: x.baseAddress!, inputOrigin: (needed.lowerBound, 0), inputSize: (rows, width),
+                                          outputOrigin: (range.lowerBound, 0), outputSize: (range.count, out.width),
+                                          output: y.baseAddress!, threads: threads)
+            }
+        }
+        return result
+    }
 
     /// Node k's output rows `range`, (C, range.count, W_k).
     private func computeRows(_ k: Int, _ range: Range<Int>) -> [Float] {
@@ -192,6 +241,9 @@ public final class GraphPipeline {
         let out = buffers[k]
         let (cOut, wOut, m) = (out.channels, out.width, range.count)
         var result = [Float](repeating: 0, count: cOut * m * wOut)
+        if case .conv = node.op, node.inputs[0] >= 0, schedule.virtual[node.inputs[0]] {
+            return convOverConcat(k, range)
+        }
         let first = buffer(node.inputs[0])
         for v in node.inputs {
             let held = buffer(v), needed = schedule.inputRows(of: k, v, forOutput: range)

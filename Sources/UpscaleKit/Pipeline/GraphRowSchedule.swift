@@ -1,12 +1,12 @@
 // The row schedule of a streamed graph run: pure integer code, no pixels.
 //
 // Every value (the padded input image and each node's output) is produced top to bottom, each row
-// once. To deliver the network's output rows up to `target`, `advance(to:)` walks the nodes
-// backwards once: node k must reach `need[k]` rows, so each input v of k must reach the last row
-// that k's new rows read (`inputRows`), and so on down to the image. Then the nodes compute, in
-// order, rows done[k] ..< need[k]. A value's rows below `keepFrom(v)` (the lowest row any of its
-// readers will still read) are dropped. Since every `need` only grows, no row is computed twice:
-// the work of any band height is exactly that of one whole-image pass.
+// once. Rows are pushed from the input: each pass fetches a few more image rows, then every node,
+// in order, computes the rows its inputs now hold enough rows for (`ready`). A value's rows below
+// `keepFrom(v)` (the lowest row any of its readers will still read) are dropped. So a value holds
+// only the rows between its slowest reader and itself: a few rows for most, the lag of the path
+// it skips for a skip connection (RRDBNet's trunk: its receptive depth). Since `done` only grows,
+// no row is computed twice: the work is exactly that of one whole-image pass.
 //
 // Rows a node's output rows [a, b) read from its input (clipped to the input's rows):
 //   conv_transpose2d           AxisGeometry.inputRange(forOutput:) of its row geometry
@@ -24,19 +24,32 @@ struct GraphRowSchedule {
     private(set) var imageFetched = 0
     /// For each value (node index; the image is `GraphNode.image`), the nodes reading it.
     let readers: [Int: [Int]]
+    /// Concat nodes read only by convolutions (and not the output): they hold no rows; each
+    /// reading convolution gathers the rows it needs from the parts (a window), so the parts keep
+    /// the rows the concat's readers will read.
+    let virtual: [Bool]
 
-    /// `paddedHeight` a multiple of the model's `sizeMultiple`.
-    init(model: GraphModel, paddedHeight: Int) {
+    /// The most rows node k computes in one pass: what `fetchRows` image rows are worth at its
+    /// size (so the last passes, with the whole image fetched, drain in steps too).
+    let passRows: [Int]
+
+    /// `paddedHeight` a multiple of the model's `sizeMultiple`; `fetchRows` image rows per pass.
+    init(model: GraphModel, paddedHeight: Int, fetchRows: Int) {
         precondition(paddedHeight > 0 && paddedHeight % model.sizeMultiple == 0, "a padded height")
         self.model = model
         self.imageRows = paddedHeight
         self.rows = model.shapes.map { $0.rows.of(paddedHeight) }
         self.done = [Int](repeating: 0, count: model.nodes.count)
+        self.passRows = model.shapes.map { max(1, (fetchRows * $0.rows.numerator + $0.rows.denominator - 1) / $0.rows.denominator) }
         var readers: [Int: [Int]] = [:]
         for (k, node) in model.nodes.enumerated() {
             for v in Set(node.inputs) { readers[v, default: []].append(k) }
         }
         self.readers = readers
+        self.virtual = model.nodes.enumerated().map { k, node in
+            guard case .concat = node.op, k < model.nodes.count - 1, let list = readers[k], !list.isEmpty else { return false }
+            return list.allSatisfy { if case .conv = model.nodes[$0].op { return true }; return false }
+        }
     }
 
     /// Rows of value v (the image or a node).
@@ -57,22 +70,24 @@ struct GraphRowSchedule {
         return lo..<hi
     }
 
-    /// What delivering output rows up to `target` takes: the image rows to have fetched, and per
-    /// node the rows to compute now (in node order; empty when none). Marks the image rows
-    /// fetched; the caller marks each node's rows with `finished` once computed.
-    mutating func advance(to target: Int) -> (imageRows: Int, compute: [Range<Int>]) {
-        let last = model.nodes.count - 1
-        var need = done
-        need[last] = max(done[last], min(target, rows[last]))
-        var imageNeed = imageFetched
-        for k in stride(from: last, through: 0, by: -1) where need[k] > done[k] {
-            for v in model.nodes[k].inputs {
-                let upper = inputRows(of: k, v, forOutput: done[k]..<need[k]).upperBound
-                if v == GraphNode.image { imageNeed = max(imageNeed, upper) } else { need[v] = max(need[v], upper) }
+    /// The image holds its padded rows up to `row`.
+    mutating func fetched(upTo row: Int) {
+        precondition(row >= imageFetched && row <= imageRows, "image rows only grow")
+        imageFetched = row
+    }
+
+    /// The rows node k can compute now: from `done[k]` on, while every input holds the rows they
+    /// read (inputs earlier in node order have already moved in this pass), at most `passRows[k]`.
+    func ready(_ k: Int) -> Range<Int> {
+        var o = done[k]
+        let inputs = Set(model.nodes[k].inputs)
+        rows: while o < rows[k] && o - done[k] < passRows[k] {
+            for v in inputs where inputRows(of: k, v, forOutput: o..<(o + 1)).upperBound > (v == GraphNode.image ? imageFetched : done[v]) {
+                break rows
             }
+            o += 1
         }
-        imageFetched = imageNeed
-        return (imageNeed, (0...last).map { done[$0]..<need[$0] })
+        return done[k]..<o
     }
 
     /// Node k has computed its rows up to `row`.
@@ -81,13 +96,17 @@ struct GraphRowSchedule {
         done[k] = row
     }
 
-    /// The lowest row of value v that a later `advance` can still read (rows below it can be
+    /// The lowest row of value v that a later pass can still read (rows below it can be
     /// dropped); `rowCount(v)` when no reader needs more. The last node's rows are the caller's.
     func keepFrom(_ v: Int) -> Int {
         var keep = rowCount(v)
         if v == model.nodes.count - 1 { keep = min(keep, done[v]) }
-        for k in readers[v] ?? [] where done[k] < rows[k] {
-            keep = min(keep, inputRows(of: k, v, forOutput: done[k]..<(done[k] + 1)).lowerBound)
+        for k in readers[v] ?? [] {
+            if virtual[k] {
+                keep = min(keep, keepFrom(k))   // one level: a virtual concat's readers are convolutions
+            } else if done[k] < rows[k] {
+                keep = min(keep, inputRows(of: k, v, forOutput: done[k]..<(done[k] + 1)).lowerBound)
+            }
         }
         return keep
     }
