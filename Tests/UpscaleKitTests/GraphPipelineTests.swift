@@ -6,9 +6,9 @@ import Testing
 @testable import UpscaleKit
 
 /// The pipeline's output for `input`, asked for in bands of `band` output rows (the last shorter).
-func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int) throws -> (Tensor, GraphPipeline) {
+func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, alignment: Int = 1) throws -> (Tensor, GraphPipeline) {
     let (h, w) = (input.shape[2], input.shape[3])
-    let pipeline = GraphPipeline(model: model, height: h, width: w, threads: threads)
+    let pipeline = GraphPipeline(model: model, height: h, width: w, threads: threads, rowAlignment: alignment)
     var fetched = 0
     var parts: [Tensor] = []
     let outH = model.scale * h
@@ -139,5 +139,41 @@ func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int) thr
         // Saved and loaded as a model file, it is a graph again.
         let reread = try Model(bytes: try model.serialized(), name: "m.bin")
         #expect(reread.graph?.nodes.count == graph.nodes.count && reread.parameterCount == graph.parameterCount)
+    }
+
+    @Test(arguments: [2, 4, 6])
+    func alignedRowBlocksGiveTheSameBits(alignment: Int) throws {
+        // Rows in blocks starting at multiples of `alignment` (what Winograd tiles will need):
+        // the same bits as the whole image, every row still once.
+        for file in ["rrdb_x2.safetensors", "span_x4.pth"] {
+            let model = try GraphFixtures.graph(file)
+            let input = try GraphFixtures.tensor(String(file.prefix(7)), "input")
+            let whole = try model.networkOutput(input, threads: 1)
+            for band in [1, 9] {
+                let (got, pipeline) = try streamed(model, input, band: band, threads: 2, alignment: alignment)
+                #expect(got == whole, "\(file), alignment \(alignment), band \(band)")
+                let full = model.shapes.map { $0.rows.of(GraphModel.roundUp(input.shape[2], model.sizeMultiple)) }
+                #expect(zip(pipeline.rowsComputed, full).allSatisfy { $0 <= $1 })
+            }
+        }
+    }
+
+    @Test func scheduleReleasesAlignedBlocksOnly() throws {
+        // The integer schedule alone: with alignment 4, every range a node is given starts at a
+        // multiple of 4 and ends at one or at the map's end, and the passes finish every row.
+        let model = try GraphFixtures.graph("rrdb_x2.safetensors")
+        let height = 18
+        var schedule = GraphRowSchedule(model: model, paddedHeight: height, fetchRows: 2, rowAlignment: 4)
+        while schedule.done.last! < schedule.rows.last! {
+            schedule.fetched(upTo: min(height, schedule.imageFetched + 2))
+            for k in 0..<model.nodes.count {
+                let r = schedule.ready(k)
+                guard !r.isEmpty else { continue }
+                #expect(r.lowerBound % 4 == 0 && (r.upperBound % 4 == 0 || r.upperBound == schedule.rows[k]),
+                        "node \(model.nodes[k].name): \(r)")
+                schedule.finished(k, upTo: r.upperBound)
+            }
+        }
+        #expect(schedule.done == schedule.rows)
     }
 }

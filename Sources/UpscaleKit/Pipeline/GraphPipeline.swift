@@ -79,7 +79,9 @@ public final class GraphPipeline {
     /// Image rows fetched per pass: `sizeMultiple` unless told (one row of the most downsampled value).
     public let fetchRows: Int
 
-    public init(model: GraphModel, height: Int, width: Int, threads: Int, fetchRows: Int? = nil) {
+    /// - Parameter rowAlignment: node rows are computed in blocks starting at multiples of it
+    ///   (GraphRowSchedule.rowAlignment); the bits do not depend on it.
+    public init(model: GraphModel, height: Int, width: Int, threads: Int, fetchRows: Int? = nil, rowAlignment: Int = 1) {
         precondition(height > 0 && width > 0, "an image")
         self.fetchRows = max(1, fetchRows ?? model.sizeMultiple)
         self.model = model
@@ -88,7 +90,8 @@ public final class GraphPipeline {
         self.paddedHeight = GraphModel.roundUp(height, model.sizeMultiple)
         self.paddedWidth = GraphModel.roundUp(width, model.sizeMultiple)
         self.threads = max(1, threads)
-        self.schedule = GraphRowSchedule(model: model, paddedHeight: paddedHeight, fetchRows: max(1, fetchRows ?? model.sizeMultiple))
+        self.schedule = GraphRowSchedule(model: model, paddedHeight: paddedHeight, fetchRows: max(1, fetchRows ?? model.sizeMultiple),
+                                         rowAlignment: rowAlignment)
         self.buffers = model.shapes.map { RowBuffer(channels: $0.channels, width: $0.cols.of(GraphModel.roundUp(width, model.sizeMultiple))) }
         self.image = RowBuffer(channels: model.channels.count, width: paddedWidth)
         self.rowsComputed = [Int](repeating: 0, count: model.nodes.count)

@@ -33,14 +33,24 @@ struct GraphRowSchedule {
     /// size (so the last passes, with the whole image fetched, drain in steps too).
     let passRows: [Int]
 
+    /// Node rows are computed in blocks that start at multiples of this (absolute rows of the
+    /// node's map), except where the map ends: the row alignment a Winograd kernel's tiles need to
+    /// give the same bits in every run (issue 26). 1: any rows.
+    let rowAlignment: Int
+
     /// `paddedHeight` a multiple of the model's `sizeMultiple`; `fetchRows` image rows per pass.
-    init(model: GraphModel, paddedHeight: Int, fetchRows: Int) {
+    init(model: GraphModel, paddedHeight: Int, fetchRows: Int, rowAlignment: Int = 1) {
+        precondition(rowAlignment >= 1, "an alignment")
+        self.rowAlignment = rowAlignment
         precondition(paddedHeight > 0 && paddedHeight % model.sizeMultiple == 0, "a padded height")
         self.model = model
         self.imageRows = paddedHeight
         self.rows = model.shapes.map { $0.rows.of(paddedHeight) }
         self.done = [Int](repeating: 0, count: model.nodes.count)
-        self.passRows = model.shapes.map { max(1, (fetchRows * $0.rows.numerator + $0.rows.denominator - 1) / $0.rows.denominator) }
+        self.passRows = model.shapes.map {
+            let rows = max(1, (fetchRows * $0.rows.numerator + $0.rows.denominator - 1) / $0.rows.denominator)
+            return (rows + rowAlignment - 1) / rowAlignment * rowAlignment
+        }
         var readers: [Int: [Int]] = [:]
         for (k, node) in model.nodes.enumerated() {
             for v in Set(node.inputs) { readers[v, default: []].append(k) }
@@ -87,6 +97,7 @@ struct GraphRowSchedule {
             }
             o += 1
         }
+        if o < rows[k] { o = max(done[k], o / rowAlignment * rowAlignment) }   // whole aligned blocks only
         return done[k]..<o
     }
 
