@@ -35,8 +35,10 @@ let package = Package(
             dependencies: ["CPNG", "CJPEG"],
             swiftSettings: engineSettings
         ),
-        // The built-in models, models/*.bin as generated Swift (tools/embed_models.sh).
-        .target(name: "UpscaleModels"),
+        // The built-in models: models/*.bin compiled in by `#embed` (tools/embed_models.sh lists
+        // them in CBuiltinModels), read through UpscaleModels' `BuiltinModels`.
+        .target(name: "CBuiltinModels"),
+        .target(name: "UpscaleModels", dependencies: ["CBuiltinModels"]),
         .executableTarget(
             name: "upscale",
             dependencies: ["UpscaleKit", "UpscaleModels", argumentParser],

@@ -19,7 +19,6 @@ import sys
 
 import torch
 from torch import nn
-from safetensors.torch import save_file
 
 FORMAT = "upscale.convt-stack/1"
 ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.PReLU, nn.Sigmoid, nn.Tanh, nn.SiLU)
@@ -108,7 +107,30 @@ def export_model(seq: nn.Sequential, path, *, scale, channels, residual="none", 
     metadata.update(format=FORMAT, scale=str(int(scale)), channels=channels, residual=residual,
                     layers=json.dumps(specs, separators=(",", ":")))
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    save_file(tensors, path, metadata=metadata)
+    write_safetensors(tensors, path, metadata)
+
+
+def write_safetensors(tensors, path, metadata):
+    """Writes a safetensors file whose bytes depend only on its contents: header keys (tensor names,
+    metadata keys) sorted, tensor data in name order, the JSON compact, padded with spaces to a
+    multiple of 8 bytes as the format asks. (`safetensors.torch.save_file` writes the metadata in a
+    different order in each process, so re-exporting an unchanged checkpoint changed the file.)"""
+    dtypes = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16"}
+    header, blobs, offset = {"__metadata__": dict(metadata)}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].contiguous().cpu()
+        # Raw little-endian bytes of the tensor, whatever its dtype (x86 and ARM are little-endian).
+        blob = t.view(torch.uint8).numpy().tobytes() if t.numel() else b""
+        header[name] = {"dtype": dtypes[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(blob)]}
+        blobs.append(blob)
+        offset += len(blob)
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(len(text).to_bytes(8, "little"))
+        f.write(text)
+        for blob in blobs:
+            f.write(blob)
 
 
 def run_file(path, x):
@@ -235,7 +257,7 @@ def make_fixtures(folder):
                      residual="none", dtype=opts["dtype"], name=name, license="CC0-1.0",
                      description="random test stack made by training/export.py --make-fixtures")
         verify_export(seq, os.path.join(folder, f"{name}.bin"), opts["channels"])
-        save_file({"input": x.contiguous(), "output": y.contiguous()}, os.path.join(folder, f"{name}.io.safetensors"))
+        write_safetensors({"input": x, "output": y}, os.path.join(folder, f"{name}.io.safetensors"), {})
         print(f"{name}: {tuple(x.shape)} -> {tuple(y.shape)}")
 
 
@@ -258,7 +280,7 @@ def make_collapse_fixture(folder):
     export_model(net.plain_stack(), path, scale=3, channels="y", residual="none", name=name,
                  license="CC0-1.0", description="random ThinSR made by training/export.py --make-fixtures")
     verify_export(lambda t: net.residual(t, expanded=True), path, "y")
-    save_file({"input": x.contiguous(), "output": y.contiguous()}, os.path.join(folder, f"{name}.io.safetensors"))
+    write_safetensors({"input": x, "output": y}, os.path.join(folder, f"{name}.io.safetensors"), {})
     print(f"{name}: {tuple(x.shape)} -> {tuple(y.shape)}")
 
 

@@ -22,8 +22,15 @@ final class Console: @unchecked Sendable {
         useColor = isTerminal && !noColor && ProcessInfo.processInfo.environment["TERM"] != "dumb"
     }
 
+    /// Writes our own text and control sequences as they are: what came from a file or an
+    /// argument is escaped (`line`) before it gets here.
     private func write(_ text: String) {
-        StandardError.write(text)
+        StandardError.writeRaw(text)
+    }
+
+    /// A message as one line of a terminal: every control character and newline in it escaped.
+    private func line(_ message: String) -> String {
+        TerminalText.escape(message) + "\n"
     }
 
     private func clearBar() {
@@ -35,20 +42,20 @@ final class Console: @unchecked Sendable {
         lock.withLock {
             clearBar()
             let prefix = useColor ? "\u{1B}[31merror:\u{1B}[0m " : "error: "
-            write(prefix + message + "\n")
+            write(prefix + line(message))
         }
     }
 
     /// A normal message (summary, per-file result on non-terminals).
     func info(_ message: String) {
         guard level != .quiet else { return }
-        lock.withLock { clearBar(); write(message + "\n") }
+        lock.withLock { clearBar(); write(line(message)) }
     }
 
     /// A message shown only with --verbose.
     func detail(_ message: String) {
         guard level == .verbose else { return }
-        lock.withLock { clearBar(); write(message + "\n") }
+        lock.withLock { clearBar(); write(line(message)) }
     }
 
     /// Progress: redraws the bar at most 10 times a second on a terminal; a plain line every
@@ -60,12 +67,12 @@ final class Console: @unchecked Sendable {
             if isTerminal {
                 guard force || now.timeIntervalSince(lastBar) >= 0.1 else { return }
                 lastBar = now
-                write("\r\u{1B}[K" + state.bar(width: terminalWidth()))
+                write("\r\u{1B}[K" + TerminalText.escape(state.bar(width: terminalWidth())))
                 barShown = true
             } else {
                 guard force || now.timeIntervalSince(lastPlainLine) >= Self.plainInterval else { return }
                 lastPlainLine = now
-                write(state.plainLine + "\n")
+                write(line(state.plainLine))
             }
         }
     }

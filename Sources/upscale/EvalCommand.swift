@@ -100,24 +100,41 @@ struct EvalCommand: ParsableCommand {
             StandardError.write("error: no image could be evaluated in \(inputs.joined(separator: ", ")).\n")
             throw ExitCode.failure
         }
-        let mean = SuperResolutionScore(
-            psnr: rows.map(\.score.psnr).reduce(0, +) / Double(rows.count),
-            ssim: rows.map(\.score.ssim).reduce(0, +) / Double(rows.count),
-            bicubicPSNR: rows.map(\.score.bicubicPSNR).reduce(0, +) / Double(rows.count),
-            bicubicSSIM: rows.map(\.score.bicubicSSIM).reduce(0, +) / Double(rows.count))
+        // A PSNR is infinite for an image identical to the original (bicubic of a ×1 model's
+        // clean input): the means are of the finite values, and say how many were left out.
+        // No finite value: NaN, shown as n/a (null in JSON).
+        func mean(_ values: [Double]) -> Double {
+            let finite = values.filter(\.isFinite)
+            return finite.isEmpty ? .nan : finite.reduce(0, +) / Double(finite.count)
+        }
+        let meanScore = SuperResolutionScore(
+            psnr: mean(rows.map(\.score.psnr)), ssim: mean(rows.map(\.score.ssim)),
+            bicubicPSNR: mean(rows.map(\.score.bicubicPSNR)), bicubicSSIM: mean(rows.map(\.score.bicubicSSIM)))
+        let gains = rows.map { $0.score.psnr - $0.score.bicubicPSNR }.filter(\.isFinite)
+        let infinite = rows.filter { !$0.score.psnr.isFinite || !$0.score.bicubicPSNR.isFinite }.count
         if json {
-            try printJSON(rows: rows, mean: mean, modelName: source.displayName, scale: network.scale)
+            try printJSON(rows: rows, mean: meanScore, modelName: source.displayName, scale: network.scale)
         } else {
-            let format = { (s: SuperResolutionScore) in
-                [String(format: "%.2f", s.psnr), String(format: "%.4f", s.ssim),
-                 String(format: "%.2f", s.bicubicPSNR), String(format: "%.4f", s.bicubicSSIM),
-                 String(format: "%+.2f", s.psnr - s.bicubicPSNR)]
+            // An image's infinite PSNR shows as inf; a mean of no finite values, or a gain over an
+            // infinite PSNR, as n/a.
+            func cell(_ x: Double, _ format: String) -> String {
+                x.isNaN ? "n/a" : x.isFinite ? String(format: format, x) : "inf"
+            }
+            func gain(_ g: Double?) -> String { g.map { $0.isFinite ? String(format: "%+.2f", $0) : "n/a" } ?? "n/a" }
+            let format = { (s: SuperResolutionScore, g: Double?) in
+                [cell(s.psnr, "%.2f"), cell(s.ssim, "%.4f"), cell(s.bicubicPSNR, "%.2f"), cell(s.bicubicSSIM, "%.4f"), gain(g)]
             }
             var header = "model \(source.displayName), x\(network.scale), Y channel, \(network.scale) px shaved"
             if case .jpeg(let quality) = degrade { header += ", LR saved as JPEG quality \(quality)" }
             print(header)
+            let meanGain = gains.isEmpty ? nil : gains.reduce(0, +) / Double(gains.count)
             print(Table.render(header: ["Image", "PSNR", "SSIM", "Bicubic PSNR", "Bicubic SSIM", "Gain dB"],
-                               rows: rows.map { [$0.name] + format($0.score) } + [["mean"] + format(mean)]))
+                               rows: rows.map { [$0.name] + format($0.score, $0.score.psnr - $0.score.bicubicPSNR) }
+                                   + [["mean"] + format(meanScore, meanGain)]))
+            if infinite > 0 {
+                print("inf: identical to the original; the means are of the finite values (\(infinite) of \(rows.count) "
+                      + "image\(rows.count == 1 ? "" : "s") with an infinite PSNR).")
+            }
         }
         if failed { throw ExitCode.failure }
     }
@@ -126,12 +143,14 @@ struct EvalCommand: ParsableCommand {
     private func evaluationFiles() throws -> [String] {
         var files: [String] = []
         for input in inputs {
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: input, isDirectory: &isFolder) else {
-                throw ValidationError("\(input): no such file or folder.")
+            guard FileSystem.exists(input) else {
+                // Said here rather than as a ValidationError from run(), which would show the
+                // usage of `upscale`, not of `upscale eval`.
+                StandardError.write("error: \(input): no such file or folder.\n")
+                throw ExitCode.validationFailure
             }
-            if isFolder.boolValue {
-                let names = try FileManager.default.contentsOfDirectory(atPath: input).sorted()
+            if FileSystem.isFolder(input) {
+                let names = try FileSystem.names(inFolder: input).sorted { $0.pathBytes.lexicographicallyPrecedes($1.pathBytes) }
                 files += names.filter { ImageFormat(pathExtension: ($0 as NSString).pathExtension) != nil }
                     .map { (input as NSString).appendingPathComponent($0) }
             } else {
@@ -163,6 +182,6 @@ struct EvalCommand: ParsableCommand {
         let document: [String: Any] = ["model": modelName, "scale": scale, "degrade": degrade.description,
                                        "images": images, "mean": entry(mean)]
         let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
-        print(String(decoding: data, as: UTF8.self))
+        print(TerminalText.jsonSafe(String(decoding: data, as: UTF8.self)))
     }
 }

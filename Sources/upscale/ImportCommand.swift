@@ -66,11 +66,22 @@ struct ImportCommand: ParsableCommand {
         let options = ImportOptions(name: name, license: license)
         let inputs = [model] + (isPTH ? [] : [bin ?? ModelImport.defaultBinPath(forParam: model)])
         if let input = inputs.first(where: { InputDiscovery.realPath($0).map { $0 == InputDiscovery.realPath(output) } ?? false }) {
-            FileHandle.standardError.write(Data("error: \(output) is the model file \(input) itself; write the weights to another path.\n".utf8))
+            StandardError.write("error: \(output) is the model file \(input) itself; write the weights to another path.\n")
             throw ExitCode.failure
         }
-        guard overwrite || !FileManager.default.fileExists(atPath: output) else {
-            FileHandle.standardError.write(Data("error: \(output) already exists; pass --overwrite to replace it.\n".utf8))
+        // The output: a regular file or nothing (a device, FIFO or link is never replaced).
+        switch OutputPathState.of(output, image: false) {
+        case .free: break
+        case .regularFile:
+            guard overwrite else {
+                StandardError.write("error: \(output) already exists; pass --overwrite to replace it.\n")
+                throw ExitCode.failure
+            }
+        case .folder:
+            StandardError.write("error: \(output) is a folder; pass -o with the path of the weights file to write, for example -o \((output as NSString).appendingPathComponent("model.bin")).\n")
+            throw ExitCode.failure
+        case .refused(let why):
+            StandardError.write("error: \(output) \(why)\n")
             throw ExitCode.failure
         }
         // import → serialise → write; each failure is one line naming the file, exit status 1.
@@ -89,18 +100,21 @@ struct ImportCommand: ParsableCommand {
             }
             bytes = try imported.serialized()
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            StandardError.write("error: \(error)\n")
             throw ExitCode.failure
         }
         do {
-            try Data(bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
+            try AtomicFile.write(bytes, to: output, overwrite: overwrite)
+        } catch let error as ImageIOError where error.kind == .outputNotRegular || error.kind == .outputExists(appearedMeanwhile: false) {
+            StandardError.write("error: \(output): \(error.message)\n")
+            throw ExitCode.failure
         } catch {
-            FileHandle.standardError.write(Data("error: \(output): cannot write the weights file (does the folder exist, is it writable?)\n".utf8))
+            StandardError.write("error: \(output): cannot write the weights file (\((error as? ImageIOError)?.message ?? "\(error)")); check that its folder exists and is writable.\n")
             throw ExitCode.failure
         }
         let padding = imported.inputPadding > 0 ? ", input padding \(imported.inputPadding)" : ""
         let size = imported.graph.map { "\($0.nodes.count) nodes" } ?? "\(imported.layers.count) layers"
-        print("\(output): \(imported.metadata["architecture"] ?? "model") x\(imported.scale), \(size), "
-              + "\(imported.parameterCount) parameters, residual \(imported.residual.rawValue)\(padding)")
+        print(TerminalText.escape("\(output): \(imported.metadata["architecture"] ?? "model") x\(imported.scale), "
+              + "\(size), \(imported.parameterCount) parameters, residual \(imported.residual.rawValue)\(padding)"))
     }
 }

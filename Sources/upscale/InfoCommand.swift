@@ -21,10 +21,10 @@ struct InfoCommand: ParsableCommand {
         } catch {
             let text = String(describing: error)
             let message = text.contains(file) ? text : "\(file): \(text)"
-            StandardError.write("error: \(message)\n")
+            StandardError.error(message)
             throw ExitCode.failure
         }
-        print("file        \(file)")
+        print("file        \(TerminalText.escape(file))")
         print("scale       x\(model.scale)")
         print("channels    \(model.channels.rawValue)")
         print("residual    \(model.residual.rawValue)")

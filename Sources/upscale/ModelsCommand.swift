@@ -35,14 +35,14 @@ struct ModelsCommand: ParsableCommand {
                                      parameters: model.parameterCount, flopsPerPixel: Int((2 * model.macsPerOutputPixel).rounded()),
                                      quality: quality(model.metadata)))
             } catch {
-                StandardError.write("error: built-in model \(name): \(error); rebuild the binary.\n")
+                StandardError.error("built-in model \(name): \(error); rebuild the binary.")
                 failed = true
             }
         }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(entries), as: UTF8.self))
+            print(TerminalText.jsonSafe(String(decoding: try encoder.encode(entries), as: UTF8.self)))
         } else if entries.isEmpty {
             print("This binary has no built-in models; pass -m PATH to use a weights file.")
         } else {

@@ -72,6 +72,9 @@ struct OutputOptions: ParsableArguments {
     var existingPolicy: ExistingOutputPolicy { overwrite ? .overwrite : skipExisting ? .skip : .refuse }
 
     func validate() throws {
+        if output?.isEmpty == true {
+            throw ValidationError("-o is empty; pass -o FILE, -o FOLDER/ or -o - for stdout.")
+        }
         if let format, ImageFormat(pathExtension: format) == nil {
             throw ValidationError("The format must be png or jpg, not '\(format)'.")
         }

@@ -34,9 +34,8 @@ struct RunCommand: ParsableCommand {
     @OptionGroup(title: "Reporting") var reporting: ReportOptions
 
     func validate() throws {
-        if inputs.isEmpty {
-            throw ValidationError("Give at least one input file or folder, or - to read stdin.")
-        }
+        // No input is refused in run(): ArgumentParser validates before it reports an unknown
+        // option, so `upscale --bogus` would hear about its missing input rather than the option.
         let imageOnStdout = output.output == "-" || (inputs == ["-"] && output.output == nil)
         if reporting.json && imageOnStdout {
             throw ValidationError(
@@ -48,6 +47,11 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        if inputs.isEmpty {
+            StandardError.write("Error: Give at least one input file or folder, or - to read stdin.\n"
+                                + "Usage: upscale run [<options>] [<input> ...]\n  See 'upscale run --help' for more information.\n")
+            throw ExitCode.validationFailure
+        }
         let console = Console(level: reporting.quiet ? .quiet : reporting.verbose ? .verbose : .normal)
         Interruption.install()
         ProcessMemory.keepFreedMemory()
@@ -73,6 +77,9 @@ struct RunCommand: ParsableCommand {
         let net: Model
         do {
             net = try source.load(builtin: BuiltinModels.bytes(named:))
+        } catch let error as ModelError where error.kind == .otherFormat {
+            console.error(error.message)
+            throw ExitCode.failure
         } catch {
             console.error(sentence(describe(error, path: source.displayName)) + " Run `upscale info FILE` to inspect a weights file.")
             throw ExitCode.failure
@@ -123,6 +130,7 @@ struct RunCommand: ParsableCommand {
         if !reporting.dryRun { removeStaleTemporaries(besides: jobs, console) }
         var reports: [FileReport] = []
         var interrupted = false
+        var hintsGiven = Set<String>()
         for (k, job) in jobs.enumerated() {
             var report = FileReport(input: job.input.path, output: job.output, status: .done)
             if interrupted || Interruption.isCancelled {
@@ -132,7 +140,12 @@ struct RunCommand: ParsableCommand {
             } else if let refusal = job.refusal {
                 report.status = .failed
                 report.message = refusal
-                console.error(refusal)
+                // A hint shared by many refusals (`upscale big -o big`) is given with the first only.
+                if let hint = job.refusalHint, let problem = job.refusalProblem, !hintsGiven.insert(hint).inserted {
+                    console.error(problem)
+                } else {
+                    console.error(refusal)
+                }
             } else if job.skip {
                 report.status = .skipped
                 report.message = "\(job.output) already exists (--skip-existing)."
@@ -143,7 +156,7 @@ struct RunCommand: ParsableCommand {
                 do {
                     if !job.input.isStdin { _ = try ImageCodec.sniffFormat(path: job.input.path) }
                     report.status = .planned
-                    if !reporting.json { print("\(job.input.path)\t\(job.output)") }
+                    if !reporting.json { print(TerminalText.escape(job.input.path) + "\t" + TerminalText.escape(job.output)) }
                 } catch {
                     report.status = .failed
                     report.message = describe(error, path: job.input.path) + "."
@@ -160,18 +173,25 @@ struct RunCommand: ParsableCommand {
                 let fileStart = Date()
                 do {
                     let file = try FileJob(job, model: net, settings: settings)
-                        .run(standardInput: StandardInput.readAll, standardOutput: StandardOutput.write,
+                        .run(standardInput: StandardInput.readImage, standardOutput: StandardOutput.write,
                              progress: { console.progress(state($0)) }, isCancelled: { Interruption.isCancelled })
                     report.record(file)
                     report.seconds = Date().timeIntervalSince(fileStart)
                     let line = "done \(job.input.path) -> \(job.output) (\(BatchReport.formatSeconds(report.seconds)))"
                     if console.isTerminal { console.detail(line) } else { console.info(line) }
+                    // What the output left out or changed (EXIF too large for JPEG, alpha composited).
+                    file.notes.forEach { console.info("note: \(job.output): \($0)") }
                 } catch {
                     report.seconds = Date().timeIntervalSince(fileStart)
                     if error is CancellationError || Interruption.isCancelled {
                         interrupted = true
                         report.status = .cancelled
                         report.message = "interrupted; no output was written."
+                    } else if output.skipExisting, let error = error as? ImageIOError, case .outputExists = error.kind {
+                        // Another run (a second shard, a concurrent resume) wrote it since the plan.
+                        report.status = .skipped
+                        report.message = "\(job.output) was created meanwhile by another process (--skip-existing)."
+                        console.detail("skipped \(job.input.path): \(job.output) was created meanwhile by another process")
                     } else {
                         report.status = .failed
                         report.message = explain(error, job: job, inputCount: jobs.count)
@@ -211,6 +231,20 @@ struct RunCommand: ParsableCommand {
         if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
     }
 
+    /// An argument before `--` that starts with one dash but looks like a file name (`-photo.png`,
+    /// or an existing file): ArgumentParser would take it for short options (`-p -h -o …`, and
+    /// `-h` prints the help and exits 0).
+    static func dashedFileName(in arguments: [String]) -> String? {
+        for argument in arguments {
+            if argument == "--" { return nil }
+            guard argument.hasPrefix("-"), !argument.hasPrefix("--"), argument.count > 2 else { continue }
+            if argument.contains(".") || argument.contains("/") || FileSystem.exists(argument) {
+                return argument
+            }
+        }
+        return nil
+    }
+
     /// Removes, in each folder this run writes into, the temporary files of upscale processes
     /// that no longer run (killed before they could clean up; see docs/cli.md).
     private func removeStaleTemporaries(besides jobs: [BatchJob], _ console: Console) {
@@ -236,12 +270,15 @@ struct RunCommand: ParsableCommand {
         case .outputExists:
             return "\(job.output) appeared meanwhile: another process created it after this run checked that it "
                 + "was free, and it was left as it is. Pass --overwrite to replace it, or --skip-existing to keep it."
-        case .unsupported:
+        case .outputNotRegular:
+            return "\(error.path) \(error.message)"
+        case .unsupported, .cannotRead:
             return sentence(text) + others
         case .overPixelLimit:
             return text + " (pass --max-pixels N to raise the limit when the machine has the memory)."
         case .overMemoryBudget:
-            return text + " (--max-memory SIZE; the default is half the physical memory)."
+            return text + " (--max-memory SIZE; the default is half the physical memory, or less under a container's "
+                + "limit or ulimit -v)."
         case .other:
             if error.path == job.output || error.path.hasPrefix("<") {
                 return sentence(text) + " Check that the output folder is writable and has free space, "

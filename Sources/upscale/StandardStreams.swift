@@ -51,7 +51,20 @@ enum StandardOutput {
 /// `2>/dev/full`) has nowhere to be reported, and must not end the process (FileHandle's `write`
 /// traps on errors), so it is ignored.
 enum StandardError {
+    /// Writes `text`, its lines as they are, with every control character in them and every byte
+    /// of a path that is not UTF-8 escaped (TerminalText): the names it quotes cannot drive the
+    /// terminal. A name's own newline is escaped by whoever puts the name into one line.
     static func write(_ text: String) {
+        writeRaw(TerminalText.escape(text, keepNewlines: true))
+    }
+
+    /// `error: MESSAGE` on one line: the message's own newlines escaped too.
+    static func error(_ message: String) {
+        writeRaw("error: " + TerminalText.escape(message) + "\n")
+    }
+
+    /// Writes `text` as it is: for the terminal control sequences of the progress bar and colour.
+    static func writeRaw(_ text: String) {
         let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
@@ -71,11 +84,13 @@ enum StandardInput {
         var description: String { "cannot read stdin: \(String(cString: strerror(code)))" }
     }
 
-    /// Every byte until the end of stdin, in one buffer the decoder reads in place.
-    /// - Throws: `ReadError` (stdin closed, a folder, an I/O error).
-    static func readAll() throws -> ImageBytes {
+    /// The image on stdin, through its end and no further, in one buffer the decoder reads in
+    /// place, of at most `limit` bytes.
+    /// - Throws: `ReadError` (stdin closed, a folder, an I/O error); `ImageIOError` when the image
+    ///   is over `limit`.
+    static func readImage(limit: Int) throws -> ImageBytes {
         do {
-            return try ImageBytes.readAll(descriptor: STDIN_FILENO)
+            return try ImageBytes.readImage(descriptor: STDIN_FILENO, name: "stdin", limit: limit)
         } catch let failure as ImageBytes.ReadFailure {
             throw ReadError(code: failure.code)
         }

@@ -27,15 +27,21 @@ struct Upscale: ParsableCommand {
         defaultSubcommand: RunCommand.self
     )
 
-    /// ArgumentParser's `main()`, plus: write errors on stdout are seen (a message and exit 1, also
-    /// for help text), and `help NAME` with an unknown NAME is a usage error.
+    /// ArgumentParser's `main()`, plus: the arguments are read as the bytes they are, write errors
+    /// on stdout are seen (a message and exit 1, also for help text), `help NAME` with an unknown
+    /// NAME is a usage error, and error messages are escaped for the terminal.
     static func main() {
+        ProcessMemory.shareOneArenaUnderAddressLimit()
         StandardOutput.ignoreWriteSignals()
-        let arguments = Array(CommandLine.arguments.dropFirst())
+        let arguments = rawArguments()
         if let topic = unknownHelpTopic(arguments) {
             let names = configuration.subcommands.compactMap { $0.configuration.commandName }
-            StandardError.write("error: '\(topic)' is not a subcommand; the subcommands are "
-                                + "\(names.joined(separator: ", ")).\n")
+            StandardError.error("'\(topic)' is not a subcommand; the subcommands are \(names.joined(separator: ", ")).")
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        }
+        if let name = RunCommand.dashedFileName(in: arguments) {
+            StandardError.write("error: '\(name)' starts with a dash, so it would be read as options; to name a file "
+                                + "that starts with a dash, write ./\(name), or put -- before it after the options (upscale -o out.png -- \(name)).\n")
             Foundation.exit(ExitCode.validationFailure.rawValue)
         }
         var failure: Error?
@@ -53,10 +59,22 @@ struct Upscale: ParsableCommand {
             failure = nil
         }
         if let writeError = StandardOutput.flush() {
-            StandardError.write("error: \(writeError).\n")
+            StandardError.error("\(writeError).")
             if failure == nil { failure = ExitCode.failure }
         }
-        exit(withError: failure)
+        guard let failure else { Foundation.exit(0) }
+        // ArgumentParser's `exit(withError:)`, but through StandardError, which escapes the
+        // argument an "unknown option" message repeats.
+        let text = fullMessage(for: failure)
+        if !text.isEmpty { StandardError.write(text + "\n") }
+        Foundation.exit(exitCode(for: failure).rawValue)
+    }
+
+    /// The arguments after the program name, each as the bytes it is (PathBytes).
+    /// `CommandLine.arguments` replaces bytes that are not UTF-8 with U+FFFD, so that a file named
+    /// `caf\xe9.png` could not be opened under the name it was given.
+    static func rawArguments() -> [String] {
+        (1..<Int(CommandLine.argc)).compactMap { k in CommandLine.unsafeArgv[k].map { String(pathCString: $0) } }
     }
 
     /// The first name after `help` that is not a subcommand (ArgumentParser would show the

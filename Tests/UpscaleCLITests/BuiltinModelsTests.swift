@@ -3,7 +3,7 @@ import Testing
 import UpscaleKit
 import UpscaleModels
 
-/// The embedded models are exactly models/*.bin: regenerate with tools/embed_models.sh when this fails.
+/// The embedded models are exactly models/*.bin: rerun tools/embed_models.sh when the names differ.
 @Test func embeddedModelsEqualModelsFolder() throws {
     let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../models").standardized
@@ -11,7 +11,7 @@ import UpscaleModels
         .filter { $0.hasSuffix(".bin") }.sorted()
     // Sorted by name, as embed_models.sh orders them (x4 before x4-denoise2).
     #expect(BuiltinModels.names == files.map { String($0.dropLast(4)) }.sorted(),
-            "models/ and BuiltinModels.swift differ; run tools/embed_models.sh")
+            "models/ and the embedded list differ; run tools/embed_models.sh")
     for file in files {
         let onDisk = [UInt8](try Data(contentsOf: models.appendingPathComponent(file)))
         let embedded = try #require(BuiltinModels.bytes(named: String(file.dropLast(4))))

@@ -84,12 +84,16 @@ import UpscaleKit
         run.process.waitUntilExit()
         #expect(FileManager.default.fileExists(atPath: ws.root + "/out/" + temporary))
 
-        // Beside it: a temporary of a running process (this one) and files that are not ours.
+        // Beside it: a temporary of a running writer (this process, holding its lock) and files
+        // that are not ours.
         let mine = AtomicFile.temporaryNamePrefix + "Ab12Cd"
         let prefix = AtomicFile.temporaryNamePrefix.split(separator: "-")
         let otherHost = ".upscale-\(prefix[1] == "0badcafe" ? "0badcaff" : "0badcafe")-\(prefix[2])-Ab12Cd"
         let keep = [mine, otherHost, ".upscale-notes.txt", ".hidden.png"]
         for name in keep { try ws.write("out/" + name, Data("x".utf8)) }
+        let lock = open(ws.root + "/out/" + mine, O_RDWR)
+        defer { close(lock) }
+        #expect(lock >= 0 && flock(lock, LOCK_EX) == 0)
         try ws.addPNG("small.png", 4, 4)
         let next = try ws.run(["small.png", "-o", "out/small.png", "--verbose"])
         #expect(next.status == 0, "\(next.stderr)")

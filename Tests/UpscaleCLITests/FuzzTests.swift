@@ -360,3 +360,79 @@ enum Mutator {
         print("fuzz CLI batch: \(done.count) done, \(files.count - done.count) failed, peak \(batch.maxRSS >> 20) MB (unmutated \(plain.maxRSS >> 20) MB)")
     }
 }
+
+/// Output-side cases (issue 24): whatever stands at an output path, one batch through the CLI per
+/// existing-output policy. Each case is an input whose output name is plain or carries control
+/// characters, and whose output path holds nothing, a regular file, a character device (a copy of
+/// /dev/null's 1,3, made here), a FIFO, a dangling symbolic link, a link to a file or a link to a
+/// folder. Only a regular file is ever written or replaced; every other node is left exactly as
+/// it was, the file a link points to too; the JSON report names each output exactly; no
+/// temporary file is left.
+@Suite struct OutputSideFuzzTests {
+    enum Node: String, CaseIterable { case free, regular, device, fifo, dangling, linkToFile, linkToFolder }
+
+    static let decorations = ["", "\u{1}", "\t", "\n", "\r", "\u{1B}[2J", "\u{1B}]0;pwned\u{7}", "\u{7F}", "\u{9B}"]
+
+    @Test(arguments: [ExistingOutputPolicy.refuse, .overwrite, .skip])
+    func onlyRegularFilesAreWrittenOrReplaced(policy: ExistingOutputPolicy) throws {
+        let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try TestModel.write(to: dir + "/model.bin")
+        for sub in ["in", "out", "elsewhere/folder"] {
+            try FileManager.default.createDirectory(atPath: dir + "/" + sub, withIntermediateDirectories: true)
+        }
+        let target = dir + "/elsewhere/target.png", targetBytes = Data("the file a link points to".utf8)
+        try targetBytes.write(to: URL(fileURLWithPath: target))
+        let canMknod = CLIOutputTargetTests.makeCharacterDevice(dir + "/probe-node")
+        if !canMknod { print("OutputSideFuzzTests: mknod is not permitted here; device cases become FIFOs") }
+        unlink(dir + "/probe-node")
+
+        var r = FuzzRandom(seed: Mutator.seed ^ 0x07E57)
+        var cases: [(name: String, node: Node)] = []
+        for k in 0..<(3 * Node.allCases.count) {
+            var node = Node.allCases[k % Node.allCases.count]
+            if node == .device && !canMknod { node = .fifo }
+            let name = String(format: "%02d", k) + r.pick(Self.decorations) + "x.png"
+            cases.append((name, node))
+            try TinyPNG.rgb(width: 4, height: 4, pixels: TinyPNG.pattern(width: 4, height: 4, seed: k))
+                .write(to: URL(fileURLWithPath: dir + "/in/" + name))
+            let out = dir + "/out/" + name
+            switch node {
+            case .free: break
+            case .regular: try Data("old".utf8).write(to: URL(fileURLWithPath: out))
+            case .device: #expect(CLIOutputTargetTests.makeCharacterDevice(out))
+            case .fifo: #expect(mkfifo(out, 0o644) == 0)
+            case .dangling: #expect(symlink("../elsewhere/missing.png", out) == 0)
+            case .linkToFile: #expect(symlink("../elsewhere/target.png", out) == 0)
+            case .linkToFolder: #expect(symlink("../elsewhere/folder", out) == 0)
+            }
+        }
+        let before = cases.map { CLIOutputTargetTests.fingerprint(dir + "/out/" + $0.name) }
+        let flags = policy == .overwrite ? ["--overwrite"] : policy == .skip ? ["--skip-existing"] : []
+        let result = try CLI.run(["in", "-o", "out", "--json", "-m", "model.bin"] + flags, in: dir)
+        #expect(result.status == 1, "\(policy): \(result.stderr)")
+        let report = try JSONDecoder().decode(BatchReport.self, from: result.stdout)
+        for (k, c) in cases.enumerated() {
+            let label = "seed \(Mutator.seed) case \(k) \(c.node) \(c.name.debugDescription) \(policy)"
+            let file = try #require(report.files.first { $0.input == "in/" + c.name }, "\(label): not in the report")
+            #expect(file.output == "out/" + c.name, "\(label): \(file.output.debugDescription)")
+            let path = dir + "/out/" + c.name
+            let written = FileManager.default.contents(atPath: path).flatMap(TinyPNG.size).map { [$0.width, $0.height] } == [8, 8]
+            switch (c.node, policy) {
+            case (.free, _), (.regular, .overwrite):
+                #expect(file.status == .done && written, "\(label): \(file.status) \(file.message ?? "")")
+            case (.regular, .skip):
+                #expect(file.status == .skipped && FileManager.default.contents(atPath: path) == Data("old".utf8), "\(label)")
+            case (.regular, .refuse):
+                #expect(file.status == .failed && FileManager.default.contents(atPath: path) == Data("old".utf8), "\(label)")
+            default:
+                #expect(file.status == .failed, "\(label): \(file.status)")
+                #expect(CLIOutputTargetTests.fingerprint(path) == before[k], "\(label): the node was replaced")
+            }
+        }
+        #expect(FileManager.default.contents(atPath: target) == targetBytes)
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir + "/elsewhere/folder")) ?? ["?"]).isEmpty)
+        let left = ((try? FileManager.default.contentsOfDirectory(atPath: dir + "/out")) ?? []).filter { $0.hasPrefix(".") }
+        #expect(left.isEmpty, "temporary files left: \(left)")
+    }
+}

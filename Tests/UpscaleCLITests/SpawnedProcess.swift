@@ -20,18 +20,27 @@ enum Spawned {
     }
 
     /// `arguments` name files by absolute paths (the child runs in this process's directory);
-    /// stdout and stderr go through files in `directory`.
-    static func run(_ arguments: [String], in directory: String) throws -> Result {
-        let exe = try CLI.executable()
+    /// each is passed as the bytes it stands for (PathBytes), so a name that is not UTF-8 reaches
+    /// the child as it is. stdout and stderr go through files in `directory`; stdin is read from
+    /// the file `stdin`. `addressSpaceKB`: the child runs under `ulimit -v` of that many KiB (set by
+    /// /bin/sh, which then execs the binary in its place: the same process).
+    static func run(_ arguments: [String], in directory: String, stdin: String = "/dev/null",
+                    addressSpaceKB: Int? = nil) throws -> Result {
+        var exe = try CLI.executable()
+        var arguments = arguments
+        if let addressSpaceKB {
+            arguments = ["-c", "ulimit -v \(addressSpaceKB) && exec \"$0\" \"$@\"", exe.path] + arguments
+            exe = URL(fileURLWithPath: "/bin/sh")
+        }
         let outPath = directory + "/.stdout-\(UUID().uuidString)", errPath = directory + "/.stderr-\(UUID().uuidString)"
         defer { unlink(outPath); unlink(errPath) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let argv = ([exe.path] + arguments).map { strdup($0) } + [nil]
+        let argv = ([exe.path] + arguments).map { $0.pathCString.withUnsafeBufferPointer { strdup($0.baseAddress!) } } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, exe.path, &actions, nil, argv, environ)

@@ -9,6 +9,10 @@ public struct FileReport: Codable, Sendable, Equatable {
 
     public var input: String
     public var output: String
+    /// In `--json` only, for an `input` or `output` path that is not valid UTF-8: its exact bytes
+    /// in hex (`input` then shows each byte that is not UTF-8 as the text `\xNN`).
+    public var inputHex: String?
+    public var outputHex: String?
     public var status: Status
     /// The user-facing error or skip reason; nil when done.
     public var message: String?
@@ -54,6 +58,8 @@ public struct BatchReport: Codable, Sendable, Equatable {
 
     public var version = 1
     public var model: String
+    /// In `--json` only: the model file's path in hex, when it is not valid UTF-8 (as `inputHex`).
+    public var modelHex: String?
     public var scale: Int
     public var shard: String?
     public var interrupted: Bool
@@ -77,11 +83,19 @@ public struct BatchReport: Codable, Sendable, Equatable {
                         megapixelsPerSecond: seconds > 0 ? outputPixels / 1e6 / seconds : 0)
     }
 
-    /// Pretty, key-sorted JSON with a trailing newline.
+    /// Pretty, key-sorted JSON with a trailing newline. Text is exact (JSON escapes controls); a
+    /// path that is not valid UTF-8 shows its bytes that are not as the text `\xNN`, and comes with
+    /// its exact bytes in hex beside it (`inputHex`, `outputHex`, `modelHex`).
     public func json() throws -> String {
+        var document = self
+        (document.model, document.modelHex) = TerminalText.jsonPath(model)
+        for k in document.files.indices {
+            (document.files[k].input, document.files[k].inputHex) = TerminalText.jsonPath(files[k].input)
+            (document.files[k].output, document.files[k].outputHex) = TerminalText.jsonPath(files[k].output)
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
+        return TerminalText.jsonSafe(String(decoding: try encoder.encode(document), as: UTF8.self)) + "\n"
     }
 
     /// `3 done, 1 skipped, 1 failed in 2.4 s (5.1 MP/s)`.

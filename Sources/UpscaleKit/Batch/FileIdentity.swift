@@ -18,7 +18,7 @@ public struct FileIdentity: Hashable, Sendable {
     /// The identity of the file `path` names, following symbolic links; nil when there is none.
     public init?(path: String) {
         var status = stat()
-        guard stat(path, &status) == 0 else { return nil }
+        guard stat(path.pathCString, &status) == 0 else { return nil }
         self.init(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
     }
 }

@@ -2,8 +2,9 @@
 // loop → commit. Every input (a file, stdin's bytes) and every output (a file, stdout) goes
 // through the same steps; only the endpoints differ:
 //
-//   input    a file: read band by band from disk; stdin: its bytes, read whole by the caller,
-//            decoded band by band from memory
+//   input    a file: read band by band from disk; stdin: its bytes, read by the caller through
+//            the image's end and no further, within the memory budget, decoded band by band
+//            from memory
 //   output   a file: written to a temporary file beside it and renamed over it at the end
 //            (AtomicFile); stdout: spooled to a temporary file and handed to the caller's
 //            `standardOutput` once complete, so stdout gets all of an image or nothing
@@ -26,7 +27,8 @@ public struct UpscaleSettings: Sendable {
     public var applyOrientation = true
     /// Inputs with more pixels are refused; nil: `DecodeOptions`' default.
     public var maxPixels: Int? = nil
-    /// Bytes one file may take; nil: `MemoryBudget.defaultBytes`.
+    /// Bytes one file may take; nil: the default (`MemoryBudget.limit`). Never more than what the
+    /// address-space limit leaves.
     public var maxMemory: Int? = nil
     public var jpegQuality = 95
     /// nil: our fast deflate encoder; 0...9: zlib at that level.
@@ -40,11 +42,12 @@ public struct UpscaleSettings: Sendable {
         self.threads = threads
     }
 
-    var decode: DecodeOptions {
+    /// The decode options of a file whose budget is `budget`.
+    func decode(budget: MemoryBudget.Limit) -> DecodeOptions {
         var decode = DecodeOptions()
         decode.applyOrientation = applyOrientation
         if let maxPixels { decode.maxPixels = maxPixels }
-        if let maxMemory { decode.maxMemory = maxMemory }
+        decode.maxMemory = budget.bytes
         return decode
     }
 
@@ -106,18 +109,21 @@ public struct FileJob {
 
     /// Upscales `job.input` into `job.output` (`-`: stdout).
     /// - Parameters:
-    ///   - standardInput: stdin's bytes, read when the input is `-`.
+    ///   - standardInput: stdin's image, read when the input is `-`, in at most the bytes given
+    ///     (the memory budget).
     ///   - standardOutput: receives the encoded image, in order, when the output is `-`.
     /// - Throws: `ImageIOError` and `ModelError` naming the file, the callbacks' errors,
     ///   `CancellationError` when `isCancelled` turned true.
-    public func run(standardInput: () throws -> ImageBytes,
+    public func run(standardInput: (_ limit: Int) throws -> ImageBytes,
                     standardOutput: @escaping (UnsafeRawBufferPointer) throws -> Void,
                     progress: @escaping (FileProgress) -> Void,
                     isCancelled: @escaping () -> Bool) throws -> FileResult {
         // probe: a bad input creates no folder and no output
-        let decode = settings.decode
-        let input: ImageInput = job.input.isStdin ? .bytes(try standardInput(), name: "stdin") : .file(job.input.path)
-        let info = try ImageCodec.probe(input, options: decode)
+        let budget = MemoryBudget.limit(option: settings.maxMemory, threads: settings.threads)  // measured now
+        var decode = settings.decode(budget: budget)
+        let stdinBytes = job.input.isStdin ? try standardInput(decode.maxMemory) : nil
+        let input: ImageInput = stdinBytes.map { .bytes($0, name: "stdin") } ?? .file(job.input.path)
+        var info = try ImageCodec.probe(input, options: decode)
         // The format: -f, else the input's (stdin's by its bytes, a file's by its extension),
         // else (nil) the output's extension.
         let format = job.format ?? (job.input.isStdin ? info.format : ImageFormat(path: job.input.path))
@@ -132,7 +138,27 @@ public struct FileJob {
             stream.run.tileSize = RunOptions.standardTileSize
             estimate = model.memoryEstimate(for: info, run: stream.run, format: outputFormat, encode: encode)
         }
-        try estimate.check(budget: decode.maxMemory, path: input.name, size: (info.width, info.height))
+        if estimate.total > decode.maxMemory, decode.applyOrientation, (3...8).contains(info.orientation) {
+            // A rotated JPEG's samples are read in groups of displayed rows, the file once per group.
+            // The default plan sizes the group from the budget alone; here the rest of the run is
+            // known, so take the largest group that fits beside it (the fewest reads of the file),
+            // down to one row, before refusing.
+            let rowBytes = info.channels * info.width  // one displayed row, 8-bit samples
+            var oneRow = decode
+            oneRow.orientationGroupBytes = rowBytes
+            let smallest = model.memoryEstimate(for: try ImageCodec.probe(input, options: oneRow), run: stream.run,
+                                                format: outputFormat, encode: encode)
+            let rest = smallest.total - rowBytes
+            if rest + rowBytes <= decode.maxMemory {
+                decode.orientationGroupBytes = decode.maxMemory - rest
+                info = try ImageCodec.probe(input, options: decode)
+                estimate = model.memoryEstimate(for: info, run: stream.run, format: outputFormat, encode: encode)
+            } else {
+                estimate = smallest  // the refusal says what the least plan would need
+            }
+        }
+        estimate.decoder += stdinBytes?.count ?? 0  // held until the file is done
+        try estimate.check(budget: budget, path: input.name, size: (info.width, info.height))
 
         // open: the input's band reader, the output's band writer
         let reader = try ImageCodec.openStreamReader(input, options: decode)
@@ -159,7 +185,7 @@ public struct FileJob {
         stream.rowsProgress = { done, total in progress(state.update { $0.rowsDone = done; $0.rowsTotal = total }) }
         let notes = try model.upscaleAndCommit(from: reader, to: writer, options: stream)
         let bytes = job.output == "-" ? streamedBytes
-            : ((try? FileManager.default.attributesOfItem(atPath: job.output)[.size]) as? NSNumber)?.intValue
+            : FileSystem.size(job.output)
         return FileResult(inputWidth: reader.width, inputHeight: reader.height, outputWidth: outW, outputHeight: outH,
                           bytes: bytes, notes: notes)
     }
@@ -167,9 +193,9 @@ public struct FileJob {
     /// Creates the folder an output goes into, when missing.
     static func createFolder(for path: String) throws {
         let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty && !FileManager.default.fileExists(atPath: folder) {
+        if !folder.isEmpty && !FileSystem.exists(folder) {
             do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                try FileSystem.createFolders(folder)
             } catch {
                 throw BatchError(path: folder, message: "cannot create the output folder; check the path and its permissions.")
             }

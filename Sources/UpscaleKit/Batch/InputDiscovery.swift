@@ -57,8 +57,7 @@ public enum InputDiscovery {
     }
 
     public static func discover(_ arguments: [String], recursive: Bool, excluding: [String] = []) -> Result {
-        let fm = FileManager.default
-        let excluded = Set(excluding.compactMap(realPath))
+        let excluded = Set(excluding.compactMap(realPath).map(\.pathBytes))  // bytes: see the sort below
         var inputs: [BatchInput] = []
         var notes: [String] = []
         var sawFolder = false
@@ -68,14 +67,16 @@ public enum InputDiscovery {
                 inputs.append(BatchInput(path: "-", relativePath: "-", fromFolder: false))
                 continue
             }
-            var isDirectory: ObjCBool = false
-            guard fm.fileExists(atPath: argument, isDirectory: &isDirectory) else {
-                errors.append(BatchError(path: argument, message: "no such file or folder; check the path."))
+            guard let status = FileSystem.status(argument) else {
+                let message = FileSystem.status(argument, followingLinks: false) != nil
+                    ? "a symbolic link to nothing (its target is missing); check the link."
+                    : "no such file or folder; check the path."
+                errors.append(BatchError(path: argument, message: message))
                 continue
             }
-            if isDirectory.boolValue {
+            if (status.st_mode & S_IFMT) == S_IFDIR {
                 sawFolder = true
-                var visited = Set<String>()
+                var visited = Set<[UInt8]>()
                 do {
                     try walk(folder: argument, relative: "", recursive: recursive, excluded: excluded,
                              visited: &visited, inputs: &inputs, notes: &notes)
@@ -90,12 +91,14 @@ public enum InputDiscovery {
             }
         }
         // One file named twice (`a.png ./a.png`, a folder and a file in it) is read once: the
-        // first name in byte order stands for it.
-        inputs.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
-        var seenPaths = Set<String>()
+        // first name in byte order stands for it. Paths are compared as bytes: Swift's String `==`
+        // takes `é` and `e` + U+0301 for one text, which are two files.
+        inputs = inputs.map { (key: $0.path.pathBytes, input: $0) }
+            .sorted { $0.key.lexicographicallyPrecedes($1.key) }.map(\.input)
+        var seenPaths = Set<[UInt8]>()
         var seenFiles: [FileIdentity: String] = [:]
         inputs = inputs.filter { input in
-            guard seenPaths.insert(input.path).inserted else { return false }
+            guard seenPaths.insert(input.path.pathBytes).inserted else { return false }
             guard !input.isStdin, let identity = FileIdentity(path: input.path) else { return true }
             if let first = seenFiles[identity] {
                 notes.append("\(input.path): skipped, the same file as \(first).")
@@ -107,41 +110,41 @@ public enum InputDiscovery {
         return Result(inputs: inputs, notes: notes, sawFolder: sawFolder, errors: errors)
     }
 
-    private static func walk(folder: String, relative: String, recursive: Bool, excluded: Set<String>,
-                             visited: inout Set<String>, inputs: inout [BatchInput], notes: inout [String]) throws {
+    private static func walk(folder: String, relative: String, recursive: Bool, excluded: Set<[UInt8]>,
+                             visited: inout Set<[UInt8]>, inputs: inout [BatchInput], notes: inout [String]) throws {
         guard let real = realPath(folder) else {
             notes.append("\(folder): skipped, cannot resolve the folder.")
             return
         }
         // The output folder is passed over when met inside an input folder; named as the input
         // itself, it is read (its outputs then collide with their inputs and are refused).
-        if !relative.isEmpty && excluded.contains(real) {
+        if !relative.isEmpty && excluded.contains(real.pathBytes) {
             notes.append("\(folder): skipped, it is the output folder.")
             return
         }
-        guard visited.insert(real).inserted else {
+        guard visited.insert(real.pathBytes).inserted else {
             notes.append("\(folder): skipped, already visited (symbolic link loop).")
             return
         }
         let names: [String]
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: folder)
+            names = try FileSystem.names(inFolder: folder)
         } catch {
             throw BatchError(path: folder, message: "cannot list the folder; check its permissions.")
         }
-        for name in names.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+        for name in names.map({ (key: $0.pathBytes, name: $0) }).sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }).map(\.name) {
             let path = (folder as NSString).appendingPathComponent(name)
             if name.hasPrefix(".") {  // hidden files, our own temporary files among them
                 notes.append("\(path): skipped, hidden (the name starts with a dot).")
                 continue
             }
             let rel = relative.isEmpty ? name : relative + "/" + name
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                notes.append("\(path): skipped, broken symbolic link.")
+            guard let status = FileSystem.status(path) else {
+                let isLink = FileSystem.status(path, followingLinks: false) != nil
+                notes.append("\(path): skipped, " + (isLink ? "broken symbolic link." : "it is gone (removed meanwhile)."))
                 continue
             }
-            if isDirectory.boolValue {
+            if (status.st_mode & S_IFMT) == S_IFDIR {
                 if recursive {
                     try walk(folder: path, relative: rel, recursive: recursive, excluded: excluded,
                              visited: &visited, inputs: &inputs, notes: &notes)
@@ -158,8 +161,6 @@ public enum InputDiscovery {
 
     /// The canonical absolute path with symbolic links resolved, or nil when it does not exist.
     public static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
+        FileSystem.realPath(path)
     }
 }

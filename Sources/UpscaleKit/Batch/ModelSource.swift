@@ -18,7 +18,7 @@ public enum ModelSource: Sendable, Equatable {
     /// - `--denoise N` (1...3) picks the built-in `xS-denoiseN` of the scale `-s` or `-m xS` names;
     ///   0 is the clean model. It does not apply to a weights file.
     public static func resolve(model: String?, scale: Int?, denoise: Int = 0, builtinNames: [String],
-                               fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) throws -> ModelSource {
+                               fileExists: (String) -> Bool = FileSystem.exists) throws -> ModelSource {
         let level = denoise > 0 ? "-denoise\(denoise)" : ""
         guard let model else {
             let name = "x\(scale ?? 2)" + level

@@ -20,6 +20,16 @@ public struct BatchJob: Sendable, Equatable {
     public var refusal: String?
     /// Set when the output exists and `--skip-existing` was given.
     public var skip: Bool
+    /// When `refusal` is a problem followed by advice that many jobs of a run share ("Pass -o to
+    /// write somewhere else."): the two parts, so that the advice can be given once.
+    public var refusalProblem: String? = nil
+    public var refusalHint: String? = nil
+
+    /// Refuses this job: `problem`, then `hint`; `refusal` is both.
+    mutating func refuse(_ problem: String, hint: String) {
+        refusal = problem + " " + hint
+        (refusalProblem, refusalHint) = (problem, hint)
+    }
 
     public init(input: BatchInput, output: String, format: ImageFormat?, refusal: String? = nil, skip: Bool = false) {
         self.input = input
@@ -44,6 +54,8 @@ public struct BatchJob: Sendable, Equatable {
 /// - An output that is an input of the run (the same device and inode) is refused, with `--overwrite`
 ///   too: it would be replaced before, or instead of, being read. With `--skip-existing` it is skipped.
 /// - An output path that is a folder, or whose name is longer than a file name may be, is refused.
+/// - An output path that holds a device node, a FIFO, a socket or a symbolic link is refused
+///   whatever the flags (`OutputPathState`): only regular files are written or replaced.
 public struct OutputPlanner: Sendable {
     public var scale: Int
     public var outputArgument: String?
@@ -52,17 +64,16 @@ public struct OutputPlanner: Sendable {
     public var fileExists: @Sendable (String) -> Bool
     public var isDirectory: @Sendable (String) -> Bool
     public var identity: @Sendable (String) -> FileIdentity?
+    public var pathState: @Sendable (String) -> OutputPathState
 
     /// The longest file name (one path component) Linux filesystems take, in bytes (NAME_MAX).
     public static let maxNameBytes = 255
 
     public init(scale: Int, outputArgument: String?, format: ImageFormat?, existing: ExistingOutputPolicy,
-                fileExists: @escaping @Sendable (String) -> Bool = { FileManager.default.fileExists(atPath: $0) },
-                isDirectory: @escaping @Sendable (String) -> Bool = { path in
-                    var isDir: ObjCBool = false
-                    return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
-                },
-                identity: @escaping @Sendable (String) -> FileIdentity? = { FileIdentity(path: $0) }) {
+                fileExists: @escaping @Sendable (String) -> Bool = { FileSystem.exists($0) },
+                isDirectory: @escaping @Sendable (String) -> Bool = { FileSystem.isFolder($0) },
+                identity: @escaping @Sendable (String) -> FileIdentity? = { FileIdentity(path: $0) },
+                pathState: @escaping @Sendable (String) -> OutputPathState = { OutputPathState.of($0) }) {
         self.scale = scale
         self.outputArgument = outputArgument
         self.format = format
@@ -70,6 +81,7 @@ public struct OutputPlanner: Sendable {
         self.fileExists = fileExists
         self.isDirectory = isDirectory
         self.identity = identity
+        self.pathState = pathState
     }
 
     /// True when `-o` is (or will be) a folder: several inputs, or a folder among the arguments.
@@ -99,8 +111,8 @@ public struct OutputPlanner: Sendable {
         for k in jobs.indices where jobs[k].refusal == nil && jobs[k].output != "-" {
             let output = jobs[k].output
             let name = (output as NSString).lastPathComponent
-            if name.utf8.count > Self.maxNameBytes {
-                jobs[k].refusal = "\(output): the file name is \(name.utf8.count) bytes long, more than the "
+            if name.pathBytes.count > Self.maxNameBytes {
+                jobs[k].refusal = "\(output): the file name is \(name.pathBytes.count) bytes long, more than the "
                     + "\(Self.maxNameBytes) a file name may have; pass -o with a shorter name."
                 continue
             }
@@ -109,16 +121,20 @@ public struct OutputPlanner: Sendable {
                     + "rename or remove the folder, or pass -o to write somewhere else."
                 continue
             }
+            if case .refused(let why) = pathState(output) {
+                jobs[k].refusal = "\(output) \(why)"
+                continue
+            }
             guard fileExists(output) else { continue }
             if let id = identity(output), let input = inputNamed[id] {
                 if !jobs[k].input.isStdin, identity(jobs[k].input.path) == id {
-                    jobs[k].refusal = "\(output) is the input itself; pass -o to write somewhere else."
+                    jobs[k].refuse("\(output) is the input itself.", hint: "Pass -o to write somewhere else.")
                     continue
                 }
                 if existing != .skip {
                     let which = input == output ? "also an input of this run" : "the input \(input) under another name"
-                    jobs[k].refusal = "\(output), the output of \(jobs[k].input.path), is \(which); writing it would "
-                        + "replace that input before it is read. Pass -o to write the outputs elsewhere."
+                    jobs[k].refuse("\(output), the output of \(jobs[k].input.path), is \(which); writing it would "
+                        + "replace that input before it is read.", hint: "Pass -o to write the outputs elsewhere.")
                     continue
                 }
             }
@@ -126,7 +142,8 @@ public struct OutputPlanner: Sendable {
             case .overwrite: break
             case .skip: jobs[k].skip = true
             case .refuse:
-                jobs[k].refusal = "\(output) already exists; pass --overwrite to replace it or --skip-existing to keep it."
+                jobs[k].refuse("\(output) already exists.",
+                               hint: "Pass --overwrite to replace it or --skip-existing to keep it.")
             }
         }
         return jobs
@@ -165,6 +182,10 @@ public struct OutputPlanner: Sendable {
         if outExt.isEmpty, let fromInput = ImageFormat(pathExtension: (input.path as NSString).pathExtension) {
             return BatchJob(input: input, output: out, format: fromInput)
         }
+        if outExt.isEmpty {
+            throw BatchError(path: out, message: "has no extension, and the input's name does not tell its format "
+                + "either; name the file .png or .jpg, or pass -f png|jpg.")
+        }
         throw BatchError(path: out, message: "cannot tell the output format from the extension '.\(outExt)'; name the file .png or .jpg, or pass -f png|jpg.")
     }
 
@@ -187,7 +208,10 @@ public struct OutputPlanner: Sendable {
         return try inputs.map { input in
             guard let out = outputArgument else {
                 if input.fromFolder {
-                    throw BatchError(path: input.path, message: "folder inputs need an output folder; pass -o FOLDER.")
+                    // Named by the folder given, not by the first file found in it.
+                    let suffix = "/" + input.relativePath
+                    let folder = input.path.hasSuffix(suffix) ? String(input.path.dropLast(suffix.count)) : input.path
+                    throw BatchError(path: folder, message: "folder inputs need an output folder; pass -o FOLDER.")
                 }
                 return try planSingle(input)
             }
@@ -203,11 +227,12 @@ public struct OutputPlanner: Sendable {
 
     /// Refuses every job whose output path another job also writes.
     private func markCollisions(_ jobs: inout [BatchJob]) {
-        var byOutput: [String: [Int]] = [:]
+        var byOutput: [[UInt8]: [Int]] = [:]  // bytes: String `==` takes `é` and `e` + U+0301 for one path
         for (k, job) in jobs.enumerated() where job.output != "-" {
-            byOutput[(job.output as NSString).standardizingPath, default: []].append(k)
+            byOutput[(job.output as NSString).standardizingPath.pathBytes, default: []].append(k)
         }
-        for (output, indices) in byOutput where indices.count > 1 {
+        for (outputBytes, indices) in byOutput where indices.count > 1 {
+            let output = String(pathBytes: outputBytes)
             let names = indices.map { jobs[$0].input.path }.joined(separator: ", ")
             for k in indices {
                 jobs[k].refusal = "\(names) would all write \(output); rename one of them or run them separately."

@@ -7,6 +7,7 @@ import Foundation
 public struct ProgressState: Sendable, Equatable {
     public var fileIndex: Int       // 0-based index of the file being worked on
     public var fileCount: Int
+    /// The file's name as it is; `bar` and `plainLine` show it escaped (TerminalText).
     public var fileName: String
     public var tilesDone: Int
     public var tilesTotal: Int
@@ -50,14 +51,15 @@ public struct ProgressState: Sendable, Equatable {
         if tilesTotal > 0 { line += "  tile \(tilesDone)/\(tilesTotal)" }
         if rowsTotal > 0 { line += "  rows \(rowsDone)/\(rowsTotal)" }
         line += "  ETA " + (eta.map(BatchReport.formatSeconds) ?? "--")
-        line += "  " + fileName
+        line += "  " + TerminalText.escape(fileName)
         return line.count > width ? String(line.prefix(max(0, width - 1))) + "…" : line
     }
 
     /// One plain line for logs: `progress 3/10 files, tile 12/40 of a.png, 27%, ETA 42.0 s`.
     public var plainLine: String {
         var line = "progress \(fileIndex + 1)/\(fileCount) files"
-        if tilesTotal > 0 { line += ", tile \(tilesDone)/\(tilesTotal) of \(fileName)" } else { line += ", \(fileName)" }
+        let name = TerminalText.escape(fileName)
+        if tilesTotal > 0 { line += ", tile \(tilesDone)/\(tilesTotal) of \(name)" } else { line += ", \(name)" }
         if rowsTotal > 0 { line += ", rows \(rowsDone)/\(rowsTotal) written" }
         line += String(format: ", %.0f%%", fraction * 100)
         if let eta { line += ", ETA " + BatchReport.formatSeconds(eta) }

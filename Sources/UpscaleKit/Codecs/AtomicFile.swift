@@ -4,15 +4,25 @@
 //
 // Temporary names are `.upscale-HHHHHHHH-PID-XXXXXX`: a fixed prefix, a hash of the host name,
 // the writer's process id and mkstemp's random part. They are at most 32 bytes whatever the
-// target's name (so they fit NAME_MAX when the target does), and a later run can tell a temporary
-// file whose process is gone (killed with -9, a crash, a power cut) and remove it
-// (`AtomicFile.removeStaleTemporaries(in:)`).
+// target's name (so they fit NAME_MAX when the target does).
+//
+// Ownership of a temporary: its writer holds an advisory lock (flock, LOCK_EX) on it from the
+// moment it is created until it is renamed into place or removed. A later run removes the
+// temporaries of its host that nobody holds (their writer was killed with -9, crashed, or the
+// power was cut: the kernel drops the lock with the process), see
+// `AtomicFile.removeStaleTemporaries(in:)`. A lock, unlike the process id in the name, means the
+// same thing in every PID namespace of a kernel: two containers that share a host name and a
+// volume see each other's live temporaries as locked, whatever their process ids. Where the
+// filesystem keeps no locks (flock fails with ENOLCK or EOPNOTSUPP: some FUSE and SMB mounts) the
+// process id decides, as it can only within one PID namespace.
 //
 // The final step: without `overwrite` it never replaces a file, atomically, so two processes
 // writing the same output cannot both succeed: renameat2(RENAME_NOREPLACE), or where the
 // filesystem refuses that flag, link() + unlink() (link fails with EEXIST when the name is
 // taken). With `overwrite` it is rename(), and the new file keeps the permission bits of the file
-// it replaces; new files get 0666 minus the umask.
+// it replaces; new files get 0666 minus the umask. Only a regular file is ever replaced: a device
+// node, FIFO, socket, symbolic link or folder at the target is refused (`OutputPathState`), when
+// the write begins and again just before the rename.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -21,6 +31,19 @@ import Musl
 import Foundation
 
 public enum AtomicFile {
+    /// Writes `bytes` to `path` atomically, by the rules of this file: a temporary beside it,
+    /// then the final step; `overwrite` replaces a regular file only.
+    /// - Throws: `ImageIOError` naming `path`: `.outputExists`, `.outputNotRegular`, or a failed write.
+    public static func write(_ bytes: [UInt8], to path: String, overwrite: Bool) throws {
+        let write = try AtomicWrite(path: path, overwrite: overwrite)
+        if !bytes.isEmpty && fwrite(bytes, 1, bytes.count, write.file) != bytes.count {
+            let text = errnoText()
+            write.discard()
+            throw ImageIOError(path: path, message: "write failed: \(text)")
+        }
+        try write.commit()
+    }
+
     /// The start of every temporary name this process makes: `.upscale-HHHHHHHH-PID-`.
     public static var temporaryNamePrefix: String { temporaryNamePrefix(pid: getpid()) }
 
@@ -37,22 +60,35 @@ public enum AtomicFile {
         return String(repeating: "0", count: 8 - hex.count) + hex
     }()
 
-    /// Removes the temporary files in `folder` left by processes of this host that no longer run
-    /// (their writer was killed before it could clean up). Files of running processes, of other
-    /// hosts, and anything not named like our temporaries are left alone. Returns the names removed.
+    /// Removes the temporary files in `folder` left by writers of this host that no longer hold
+    /// them (see the top of this file): each candidate is opened and locked without waiting; a
+    /// lock that is granted means no writer is alive, and the file is removed while the lock is
+    /// held. Files locked by a writer (in any PID namespace), of other hosts, anything not named
+    /// like our temporaries, and anything that is not a regular file are left alone. Returns the
+    /// names removed.
     @discardableResult
     public static func removeStaleTemporaries(in folder: String) -> [String] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
+        guard let names = try? FileSystem.names(inFolder: folder) else { return [] }
         var removed: [String] = []
         for name in names.sorted() {
             guard let pid = ownerOfTemporary(named: name), pid != getpid() else { continue }
-            // kill(pid, 0) probes without sending anything: ESRCH means no such process. EPERM
-            // (another user's process) counts as running.
-            guard kill(pid, 0) != 0 && errno == ESRCH else { continue }
             let path = (folder as NSString).appendingPathComponent(name)
+            // O_NOFOLLOW: a link is not ours; O_NONBLOCK: a FIFO does not hang the open.
+            let fd = open(path.pathCString, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }  // releases the lock, after the unlink
             var status = stat()
-            guard lstat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { continue }
-            if unlink(path) == 0 { removed.append(name) }
+            guard fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { continue }
+            if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+                let code = errno
+                // EWOULDBLOCK: a writer holds it. Any other failure: this filesystem keeps no
+                // locks, and only the process id can tell (within this PID namespace).
+                guard code != EWOULDBLOCK, kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            }
+            // The name still leads to the file locked here (not one made since under that name).
+            var named = stat()
+            guard lstat(path.pathCString, &named) == 0, named.st_dev == status.st_dev, named.st_ino == status.st_ino else { continue }
+            if unlink(path.pathCString) == 0 { removed.append(name) }
         }
         return removed
     }
@@ -79,7 +115,7 @@ public enum AtomicFile {
     /// allocates.
     public static func removeAllInFlight(inside folder: String) {
         let prefix = folder.hasSuffix("/") ? folder : folder + "/"
-        prefix.withCString { removeInFlight(folderPrefix: (pointer: $0, length: strlen($0))) }
+        prefix.pathCString.withUnsafeBufferPointer { removeInFlight(folderPrefix: ($0.baseAddress!, strlen($0.baseAddress!))) }
     }
 
     private static func removeInFlight(folderPrefix: (pointer: UnsafePointer<CChar>, length: Int)?) {
@@ -95,7 +131,7 @@ public enum AtomicFile {
     public static var inFlightPaths: [String] {
         let registry = InFlightRegistry.shared
         return (0..<InFlightRegistry.slotCount).compactMap { slot in
-            registry.active[slot] != 0 ? String(cString: registry.paths + slot * InFlightRegistry.pathCapacity) : nil
+            registry.active[slot] != 0 ? String(pathCString: registry.paths + slot * InFlightRegistry.pathCapacity) : nil
         }
     }
 }
@@ -121,7 +157,7 @@ final class InFlightRegistry: @unchecked Sendable {
     /// Records a path; nil when the table is full or the path too long (the file is then still
     /// removed on errors, only not by a signal handler).
     func register(_ path: String) -> Int? {
-        let utf8 = Array(path.utf8)
+        let utf8 = path.pathBytes
         guard utf8.count < Self.pathCapacity else { return nil }
         lock.lock()
         defer { lock.unlock() }
@@ -146,6 +182,7 @@ final class AtomicWrite: OutputSink {
     let tempPath: String
     let file: UnsafeMutablePointer<FILE>
     private let overwrite: Bool
+    private let lockHolder: Int32  // a second descriptor of the temporary: its flock lives until the rename
     private var slot: Int?
     private var done = false
 
@@ -156,38 +193,75 @@ final class AtomicWrite: OutputSink {
         return 0o666 & ~mask
     }()
 
-    /// Creates the temporary file; refuses when the target exists and `overwrite` is false.
+    /// Creates the temporary file, locked; refuses when the target exists and `overwrite` is
+    /// false, and whatever `overwrite` says when the target is not a regular file.
     init(path: String, overwrite: Bool) throws {
         name = path
         self.overwrite = overwrite
-        if !overwrite && Self.exists(path) {
-            throw ImageIOError(path: path, message: "file exists; pass --overwrite to replace it",
-                               kind: .outputExists(appearedMeanwhile: false))
-        }
+        try Self.checkTarget(path, overwrite: overwrite)
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        var template = Array("\(directory)/\(AtomicFile.temporaryNamePrefix)XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else {
-            throw ImageIOError(path: path, message: "cannot create a temporary file in \(directory): \(errnoText())")
-        }
-        tempPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let (fd, tempPath) = try Self.createLockedTemporary(in: directory, for: path)
+        self.tempPath = tempPath
         slot = InFlightRegistry.shared.register(tempPath)
         _ = fchmod(fd, Self.newFileMode)
-        guard let file = fdopen(fd, "wb") else {
+        lockHolder = dup(fd)  // -1 only when out of descriptors: fdopen below fails then too
+        guard lockHolder >= 0, let file = fdopen(fd, "wb") else {
             let text = errnoText()
+            if lockHolder >= 0 { close(lockHolder) }
             close(fd)
-            unlink(tempPath)
+            unlink(tempPath.pathCString)
             if let slot { InFlightRegistry.shared.unregister(slot) }
             throw ImageIOError(path: path, message: "cannot open the temporary file: \(text)")
         }
         self.file = file
     }
 
+    /// Throws unless `path` may be written: free, or a regular file with `overwrite`.
+    static func checkTarget(_ path: String, overwrite: Bool) throws {
+        switch OutputPathState.of(path) {
+        case .free: return
+        case .regularFile:
+            if overwrite { return }
+            throw ImageIOError(path: path, message: "file exists; pass --overwrite to replace it",
+                               kind: .outputExists(appearedMeanwhile: false))
+        case .folder:
+            throw ImageIOError(path: path, message: "is a folder (or a link to one), so the output file cannot "
+                               + "be written there", kind: .outputNotRegular)
+        case .refused(let why):
+            throw ImageIOError(path: path, message: why, kind: .outputNotRegular)
+        }
+    }
+
+    /// mkstemp in `directory`, then flock: the lock marks the file as having a live writer. A run
+    /// removing stale temporaries may have removed the name between the two calls (it saw no
+    /// lock); then the name no longer leads to the locked file, and another one is made.
+    private static func createLockedTemporary(in directory: String, for path: String) throws -> (Int32, String) {
+        for _ in 0..<8 {
+            var template = "\(directory)/\(AtomicFile.temporaryNamePrefix)XXXXXX".pathCString
+            let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            guard fd >= 0 else {
+                throw ImageIOError(path: path, message: "cannot create a temporary file in \(directory): \(errnoText())")
+            }
+            let tempPath = template.withUnsafeBufferPointer { String(pathCString: $0.baseAddress!) }
+            // A filesystem without locks (ENOLCK, EOPNOTSUPP) is written without one; the cleanup
+            // there goes by the process id in the name.
+            while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+            var opened = stat(), named = stat()
+            if fstat(fd, &opened) == 0, lstat(tempPath.pathCString, &named) == 0,
+               opened.st_dev == named.st_dev, opened.st_ino == named.st_ino {
+                return (fd, tempPath)
+            }
+            close(fd)
+        }
+        throw ImageIOError(path: path, message: "cannot keep a temporary file in \(directory): another process "
+                           + "removed each one made")
+    }
+
     deinit { discard() }
 
     static func exists(_ path: String) -> Bool {
         var status = stat()
-        return lstat(path, &status) == 0
+        return lstat(path.pathCString, &status) == 0
     }
 
     func commit() throws {
@@ -203,7 +277,16 @@ final class AtomicWrite: OutputSink {
         if fclose(file) != 0 { fail("close failed: \(errnoText())") }
         if failure == nil {
             if overwrite {
-                if rename(tempPath, name) != 0 { fail("cannot rename the temporary file into place: \(errnoText())") }
+                // Checked again here: a device, FIFO or link made at the name since the write
+                // began is not replaced either.
+                do {
+                    try Self.checkTarget(name, overwrite: true)
+                } catch let error as ImageIOError {
+                    fail(error.message, error.kind)
+                } catch {}
+                if failure == nil && rename(tempPath.pathCString, name.pathCString) != 0 {
+                    fail("cannot rename the temporary file into place: \(errnoText())")
+                }
             } else {
                 switch Self.moveWithoutReplacing(tempPath, to: name) {
                 case .moved: break
@@ -215,7 +298,8 @@ final class AtomicWrite: OutputSink {
                 }
             }
         }
-        if failure != nil { unlink(tempPath) }
+        if failure != nil { unlink(tempPath.pathCString) }
+        close(lockHolder)
         if let slot { InFlightRegistry.shared.unregister(slot) }
         slot = nil
         if let failure { throw failure }
@@ -224,7 +308,7 @@ final class AtomicWrite: OutputSink {
     /// With `overwrite`: give the new file the permission bits of the regular file it replaces.
     private func keepModeOfReplacedFile() {
         var status = stat()
-        guard lstat(name, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return }
+        guard lstat(name.pathCString, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return }
         _ = fchmod(fileno(file), status.st_mode & 0o777)
     }
 
@@ -243,14 +327,14 @@ final class AtomicWrite: OutputSink {
     /// racing for one target cannot both succeed. `useRenameat2: false` tests the fallback.
     static func moveWithoutReplacing(_ source: String, to target: String, useRenameat2: Bool = true) -> MoveOutcome {
         if useRenameat2, let renameat2 {
-            if renameat2(AT_FDCWD, source, AT_FDCWD, target, renameNoReplace) == 0 { return .moved }
+            if renameat2(AT_FDCWD, source.pathCString, AT_FDCWD, target.pathCString, renameNoReplace) == 0 { return .moved }
             let code = errno
             // EINVAL: this filesystem does not support the flag; ENOSYS: nor the kernel.
             guard code == EINVAL || code == ENOSYS else { return code == EEXIST ? .targetExists : .failed(code) }
         }
         // link() refuses an existing name; the temporary name is then unlinked.
-        if link(source, target) == 0 {
-            unlink(source)
+        if link(source.pathCString, target.pathCString) == 0 {
+            unlink(source.pathCString)
             return .moved
         }
         let code = errno
@@ -260,14 +344,15 @@ final class AtomicWrite: OutputSink {
         // No hard links here either (FAT, some FUSE filesystems): check, then rename. Not atomic;
         // the last resort.
         if exists(target) { return .targetExists }
-        return rename(source, target) == 0 ? .moved : .failed(errno)
+        return rename(source.pathCString, target.pathCString) == 0 ? .moved : .failed(errno)
     }
 
     func discard() {
         guard !done else { return }
         done = true
         fclose(file)
-        unlink(tempPath)
+        unlink(tempPath.pathCString)
+        close(lockHolder)
         if let slot { InFlightRegistry.shared.unregister(slot) }
         slot = nil
     }

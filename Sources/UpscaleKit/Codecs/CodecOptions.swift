@@ -10,6 +10,10 @@ public struct DecodeOptions: Sendable {
     /// JPEG's coefficients, a rotated JPEG's samples, a whole decoded image) of more bytes than
     /// this. Default: half the physical memory (`MemoryBudget.defaultBytes`).
     public var maxMemory = MemoryBudget.defaultBytes
+    /// The most bytes one group of a rotated JPEG's samples may take (`OrientedRowReader`); nil:
+    /// the whole image when it fits half of `maxMemory`, else a quarter of it. A caller that knows
+    /// what else the run holds sets it, so that a plan of more passes fits where one pass does not.
+    public var orientationGroupBytes: Int? = nil
     public init() {}
 }
 

@@ -92,7 +92,8 @@ public enum ImageCodec {
                          orientation: reader.orientation,
                          wholeImageBytes: reader.wholeImageBytes + OrientedRowReader.groupBytes(
                              reader, groupRows: OrientedRowReader.groupRows(reader, orientation: orientation,
-                                                                            budget: options.maxMemory),
+                                                                            budget: options.maxMemory,
+                                                                            groupBytes: options.orientationGroupBytes),
                              orientation: orientation))
     }
 
@@ -116,7 +117,8 @@ public enum ImageCodec {
                                  options: DecodeOptions, budget: Int?) throws -> any ImageRowReader {
         let reader = try open()
         guard options.applyOrientation && reader.orientation != 1 else { return reader }
-        return try OrientedRowReader(reader, orientation: reader.orientation, path: path, budget: budget, reopen: open)
+        return try OrientedRowReader(reader, orientation: reader.orientation, path: path, budget: budget,
+                                     groupBytes: budget == nil ? nil : options.orientationGroupBytes, reopen: open)
     }
 
     /// Decodes a whole PNG or JPEG file.

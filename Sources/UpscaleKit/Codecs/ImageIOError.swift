@@ -16,6 +16,12 @@ public struct ImageIOError: Error, CustomStringConvertible {
         /// The output path was taken, and was left as it is (no `overwrite`). `appearedMeanwhile`:
         /// it was free when the write began, and another writer created it before the final step.
         case outputExists(appearedMeanwhile: Bool)
+        /// The output path holds something that is never replaced nor written through: a device
+        /// node, a FIFO, a socket, a symbolic link, a folder (`OutputPathState`).
+        case outputNotRegular
+        /// The input could not be opened or read (permissions, too many open files, an I/O
+        /// error): the system's reason is the message, and nothing is known of the content.
+        case cannotRead
     }
 
     public let path: String

@@ -33,7 +33,7 @@ final class InputSource {
             let text = errnoText()
             fclose(file)
             self.file = nil
-            throw ImageIOError(path: name, message: "cannot read: \(text)")
+            throw ImageIOError(path: name, message: "cannot read: \(text)", kind: .cannotRead)
         }
         rewind(file)
     }
@@ -44,8 +44,8 @@ final class InputSource {
 
     /// Opens a file; refuses directories, empty files and what cannot be opened.
     static func open(path: String) throws -> InputSource {
-        guard let file = fopen(path, "rb") else {
-            throw ImageIOError(path: path, message: "cannot open: \(errnoText())")
+        guard let file = fopen(path.pathCString, "rb") else {
+            throw ImageIOError(path: path, message: "cannot open: \(errnoText())", kind: .cannotRead)
         }
         var status = stat()
         if fstat(fileno(file), &status) == 0 {
@@ -85,57 +85,39 @@ final class InputSource {
 /// An encoded image in memory, read once (e.g. from stdin) and shared by every reader opened on
 /// it, without copies. Immutable once made.
 public final class ImageBytes: @unchecked Sendable {
-    let base: UnsafeMutableRawPointer   // (count) bytes, owned
+    let base: UnsafeMutableRawPointer   // (count) bytes from malloc, owned
     public let count: Int
 
-    /// A copy of `bytes`.
+    /// A copy of `bytes` (already in memory: like any array copy, a failed allocation traps).
     public convenience init(_ bytes: [UInt8]) {
-        let base = UnsafeMutableRawPointer.allocate(byteCount: max(1, bytes.count), alignment: 16)
+        guard let base = malloc(max(1, bytes.count)) else { preconditionFailure("out of memory copying \(bytes.count) bytes") }
         bytes.withUnsafeBytes { if let from = $0.baseAddress { base.copyMemory(from: from, byteCount: bytes.count) } }
         self.init(base: base, count: bytes.count)
     }
 
-    private init(base: UnsafeMutableRawPointer, count: Int) {
+    /// Takes ownership of `base`, memory from malloc.
+    init(base: UnsafeMutableRawPointer, count: Int) {
         self.base = base
         self.count = count
     }
 
-    deinit { base.deallocate() }
+    deinit { free(base) }
 
     /// A read of a file descriptor that failed, with its errno.
     public struct ReadFailure: Error {
         public var code: Int32
     }
 
-    /// Every byte until the end of `descriptor` (stdin: 0), read into one buffer grown as it fills.
-    /// - Throws: `ReadFailure` when a read fails (a folder on stdin, an I/O error).
-    public static func readAll(descriptor: Int32) throws -> ImageBytes {
-        var capacity = 1 << 20
-        var count = 0
-        guard var base = malloc(capacity) else { throw ReadFailure(code: ENOMEM) }
-        while true {
-            if count == capacity {
-                capacity *= 2
-                guard let grown = realloc(base, capacity) else {
-                    free(base)
-                    throw ReadFailure(code: ENOMEM)
-                }
-                base = grown
-            }
-            let got = read(descriptor, base + count, capacity - count)
-            if got < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                free(base)
-                throw ReadFailure(code: code)
-            }
-            if got == 0 { break }
-            count += got
-        }
-        // Into memory this class owns (allocate/deallocate), the exact size.
-        let owned = UnsafeMutableRawPointer.allocate(byteCount: max(1, count), alignment: 16)
-        owned.copyMemory(from: base, byteCount: count)
-        free(base)
-        return ImageBytes(base: owned, count: count)
+    /// The encoded image at the start of `descriptor` (stdin: 0), read through its last byte and
+    /// not much further (ImageBytes+Stream.swift): the bytes after it (a second image, zeros) are
+    /// never read, so `cat photo.png /dev/zero | upscale -` ends.
+    /// - Throws: `ReadFailure` when a read fails (a folder on stdin, an I/O error);
+    ///   `ImageIOError` of kind `.overMemoryBudget`, naming `name`, when the image takes more than
+    ///   `limit` bytes.
+    public static func readImage(descriptor: Int32, name: String, limit: Int) throws -> ImageBytes {
+        let buffer = try ImageStreamBuffer(descriptor: descriptor, name: name, limit: limit)
+        try buffer.readImage()
+        let (base, count) = buffer.take()
+        return ImageBytes(base: base, count: count)
     }
 }

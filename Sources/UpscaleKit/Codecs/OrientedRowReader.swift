@@ -46,10 +46,12 @@ final class OrientedRowReader: ImageRowReader {
 
     /// Displayed rows per group for `source` under `budget`: every row when its samples fit half of
     /// it, else as many as a quarter of it holds (at least 1); 0 for orientations 1 and 2.
-    static func groupRows(_ source: any ImageRowReader, orientation: Int, budget: Int) -> Int {
+    /// `groupBytes`, when given, is the size of a group instead (at least one row).
+    static func groupRows(_ source: any ImageRowReader, orientation: Int, budget: Int, groupBytes: Int? = nil) -> Int {
         guard orientation >= 3 else { return 0 }
         let displayed = orientation >= 5 ? (rows: source.width, width: source.height) : (rows: source.height, width: source.width)
         let rowBytes = (source.colorChannels + (source.hasAlpha ? 1 : 0)) * displayed.width
+        if let groupBytes { return min(displayed.rows, max(1, groupBytes / max(1, rowBytes))) }
         if rowBytes * displayed.rows <= budget / 2 { return displayed.rows }
         return min(displayed.rows, max(1, budget / 4 / rowBytes))
     }
@@ -62,8 +64,9 @@ final class OrientedRowReader: ImageRowReader {
 
     /// - Parameters: `source` a reader of the file (rows as stored) with this EXIF `orientation`;
     ///   `reopen` opens another reader of the same file, for the second group on; `budget` bytes
-    ///   (nil: every row in one group whatever it costs, for a caller that holds the whole image anyway).
-    init(_ source: any ImageRowReader, orientation: Int, path: String, budget: Int?,
+    ///   (nil: every row in one group whatever it costs, for a caller that holds the whole image anyway);
+    ///   `groupBytes` the size of a group within it (nil: `groupRows`' rule).
+    init(_ source: any ImageRowReader, orientation: Int, path: String, budget: Int?, groupBytes: Int? = nil,
          reopen: @escaping () throws -> any ImageRowReader) throws {
         precondition((2...8).contains(orientation) && source.orientation == orientation, "orientation 2...8 to apply")
         precondition(source.bitDepth == 8, "EXIF orientation is applied to JPEG, which is 8-bit")
@@ -78,7 +81,7 @@ final class OrientedRowReader: ImageRowReader {
         var metadata = source.metadata
         metadata.exif = metadata.exif.map { ExifOrientation.settingOrientation(1, inTIFF: $0) }
         self.metadata = metadata
-        groupRows = orientation <= 2 ? 0 : budget.map { Self.groupRows(source, orientation: orientation, budget: $0) } ?? height
+        groupRows = orientation <= 2 ? 0 : budget.map { Self.groupRows(source, orientation: orientation, budget: $0, groupBytes: groupBytes) } ?? height
         if let budget {
             try MemoryBudget.check(wholeImageBytes, budget: budget, path: path,
                                    what: "rotating this \(source.width)×\(source.height) JPEG (EXIF orientation \(orientation))")

@@ -41,17 +41,16 @@ public enum ModelImport {
 
     /// Reads a whole file, refusing one over the model size limit.
     static func read(_ path: String) throws -> [UInt8] {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        guard let size = (attributes?[.size] as? NSNumber)?.intValue else {
+        guard let size = FileSystem.size(path) else {
             throw ImportError(.unreadable, "\(path): cannot read the file (does it exist, is it readable?)")
         }
         guard size <= maxFileBytes else {
             throw ImportError(.unreadable, "\(path): the file is \(size) bytes, more than the limit of \(maxFileBytes) bytes")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let bytes = FileSystem.contents(path) else {
             throw ImportError(.unreadable, "\(path): cannot read the file")
         }
-        return [UInt8](data)
+        return bytes
     }
 
     /// The `.bin` beside a `.param`: the same path with `.param` replaced by `.bin` (or `.bin` appended).

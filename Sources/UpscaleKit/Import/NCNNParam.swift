@@ -36,7 +36,8 @@ enum NCNNParam {
     /// The layer lines of a `.param` text; `source` names the file in errors.
     static func parse(_ text: String, source: String) throws -> [NCNNLayerLine] {
         func fail(_ line: Int, _ what: String) -> ImportError { ImportError(.syntax, "\(source):\(line): \(what)") }
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" })
+        // "\r\n" (a file saved on Windows) is one Character in Swift, equal to neither "\n" nor "\r".
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
             .enumerated().map { (number: $0.offset + 1, tokens: $0.element.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)) }
             .filter { !$0.tokens.isEmpty }
         guard let first = lines.first, first.tokens == [magic] else {

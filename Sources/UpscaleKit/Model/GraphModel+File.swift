@@ -97,6 +97,9 @@ struct GraphFile {
 
     init(bytes: [UInt8], name: String) throws {
         func fail(_ what: String) -> ModelError { ModelError("\(name): \(what)") }
+        if bytes.count <= ModelLimits.maxFileBytes, let what = ForeignFileSniff.describe(bytes[...]) {
+            throw ModelError("\(name) \(what).", kind: .otherFormat)
+        }
         let (header, dataStart) = try SafetensorsFile.header(bytes, fail: fail)
         guard let rawMetadata = header["__metadata__"] as? [String: Any] else {
             throw fail("the header has no \"__metadata__\" object, so no \"format\": not an upscale model file (expected format \"\(GraphModel.formatName)\")")

@@ -25,17 +25,22 @@ extension Model {
     /// Reads a model file.
     /// - Throws: `ModelError` naming the file, the tensor or layer, and the problem.
     public static func load(path: String) throws -> Model {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        guard let size = (attributes?[.size] as? NSNumber)?.intValue else {
+        guard let size = FileSystem.size(path) else {
             throw ModelError("\(path): cannot read the model file (does it exist, is it readable?)")
+        }
+        // Another kind of file (a large .pth, an image) is named as such before its size is held against it.
+        if let head = FileSystem.contents(path, upTo: 16) {
+            if let what = ForeignFileSniff.describe(head[...]) {
+                throw ModelError("\(path) \(what).", kind: .otherFormat)
+            }
         }
         guard size <= ModelLimits.maxFileBytes else {
             throw ModelError("\(path): the file is \(size) bytes, more than the limit of \(ModelLimits.maxFileBytes) bytes for a model")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let bytes = FileSystem.contents(path) else {
             throw ModelError("\(path): cannot read the model file")
         }
-        return try Model(bytes: [UInt8](data), name: path)
+        return try Model(bytes: bytes, name: path)
     }
 
     /// Reads a model from the bytes of a file; `name` stands for the file in error messages.
@@ -69,6 +74,9 @@ struct SafetensorsFile {
 
     init(bytes: [UInt8], name: String) throws {
         func fail(_ what: String) -> ModelError { ModelError("\(name): \(what)") }
+        if bytes.count <= ModelLimits.maxFileBytes, let what = ForeignFileSniff.describe(bytes[...]) {
+            throw ModelError("\(name) \(what).", kind: .otherFormat)
+        }
         let (header, headerEnd) = try SafetensorsFile.header(bytes, fail: fail)
 
         // __metadata__: the format, then the structural keys, then free-form strings.

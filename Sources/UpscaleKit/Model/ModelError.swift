@@ -9,6 +9,9 @@ public struct ModelError: Error, CustomStringConvertible, Equatable {
         case unresolved
         /// The network's output held NaN or infinite values (weights that overflow float).
         case nonFiniteOutput
+        /// The file is of another known kind (an ncnn .param or .bin, a PyTorch .pth, an image);
+        /// the message says which, and what to do with it.
+        case otherFormat
     }
 
     public let kind: Kind

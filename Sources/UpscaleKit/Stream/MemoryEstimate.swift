@@ -35,10 +35,15 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
 
     /// Throws `ImageIOError(kind: .overMemoryBudget)` naming `path` when over `budget`.
     public func check(budget: Int, path: String, size: (width: Int, height: Int)) throws {
-        guard total > budget else { return }
+        try check(budget: MemoryBudget.Limit(bytes: budget, source: .option), path: path, size: size)
+    }
+
+    /// Throws `ImageIOError(kind: .overMemoryBudget)` naming `path`, and where the budget comes
+    /// from, when over `budget`.
+    public func check(budget: MemoryBudget.Limit, path: String, size: (width: Int, height: Int)) throws {
+        guard total > budget.bytes else { return }
         throw ImageIOError(path: path, message: "upscaling this \(size.width)×\(size.height) image needs \(self), "
-                           + "over the memory budget of \(MemoryBudget.format(budget)); raise the budget "
-                           + "if the machine has the memory", kind: .overMemoryBudget)
+                           + "over \(budget.phrase); \(budget.remedy)", kind: .overMemoryBudget)
     }
 }
 

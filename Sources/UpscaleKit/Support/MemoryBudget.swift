@@ -1,25 +1,91 @@
-// The memory budget: byte sizes as people write them ("512M", "4G"), the default (half the
-// physical memory), and the one check every whole-image buffer and every file's estimate passes.
+// The memory budget: byte sizes as people write them ("512M", "4G"), the default, and the one
+// check every whole-image buffer and every file's estimate passes.
+//
+// The budget of one file is the lowest of:
+//   --max-memory, when given; else half the physical memory, and half the memory limit of this
+//   process's control group (a container's limit: past it the kernel kills the process instead of
+//   refusing a file);
+//   what the address-space limit (RLIMIT_AS, `ulimit -v`, a batch scheduler's h_vmem) leaves: the
+//   limit less what the process has mapped already (VmSize), less a stack for each worker thread
+//   still to start, less an eighth (at least 16 MiB) for what the estimate does not count (small
+//   allocations, the heap's fragmentation, TTA's copies). Past that limit an allocation fails, and
+//   a failed Swift allocation is a crash: so a file whose estimate is over it is refused before
+//   anything image-sized is allocated.
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
 public enum MemoryBudget {
-    /// Half the physical memory, or of the memory limit of this process's control group when that
-    /// is lower (a container's limit: past it the kernel kills the process instead of refusing a
-    /// file). 1 GiB when neither can be read.
-    public static var defaultBytes: Int {
-        let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
-        var memory = pages > 0 && pageSize > 0 && !pages.multipliedReportingOverflow(by: pageSize).overflow
-            ? pages * pageSize : 2 << 30
-        for limitFile in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {  // cgroup v2, v1
-            if let text = try? String(contentsOfFile: limitFile, encoding: .utf8),
-               let limit = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), limit > 0 {
-                memory = min(memory, limit)
+    /// Where a budget comes from: what to raise to get a larger one.
+    public enum Source: Sendable, Equatable {
+        case option, physicalMemory, controlGroup, addressSpace
+    }
+
+    /// A budget in bytes and what set it.
+    public struct Limit: Sendable, Equatable {
+        public var bytes: Int
+        public var source: Source
+        public init(bytes: Int, source: Source) {
+            self.bytes = bytes
+            self.source = source
+        }
+
+        /// "the memory budget of 2 GB (--max-memory)", for messages.
+        public var phrase: String {
+            let size = MemoryBudget.format(bytes)
+            switch source {
+            case .option: return "the memory budget of \(size) (--max-memory)"
+            case .physicalMemory: return "the memory budget of \(size) (half the physical memory)"
+            case .controlGroup: return "the memory budget of \(size) (half the memory limit of this container or control group)"
+            case .addressSpace: return "the \(size) of memory the address-space limit (ulimit -v) leaves this process"
             }
         }
-        return memory / 2
+
+        /// What to do to get a larger budget.
+        public var remedy: String {
+            source == .addressSpace ? "raise that limit, or pass -t with a smaller tile size"
+                : "raise the budget if the machine has the memory"
+        }
+    }
+
+    /// The budget of one file (the lowest of the sources above) with `threads` workers, measured now.
+    public static func limit(option: Int?, threads: Int) -> Limit {
+        var limit = option.map { Limit(bytes: $0, source: .option) } ?? defaultLimit()
+        if let left = addressSpaceLeft(threads: threads), left < limit.bytes {
+            limit = Limit(bytes: left, source: .addressSpace)
+        }
+        return limit
+    }
+
+    /// The default budget with the machine's core count as workers (`limit(option: nil, ...)`).
+    public static var defaultBytes: Int { limit(option: nil, threads: Threading.coreCount).bytes }
+
+    /// Half the physical memory, or of the memory limit of this process's control group when that
+    /// is lower. Half of 2 GiB when the physical memory cannot be read.
+    static func defaultLimit() -> Limit {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
+        var limit = Limit(bytes: pages > 0 && pageSize > 0 && !pages.multipliedReportingOverflow(by: pageSize).overflow
+                          ? pages * pageSize / 2 : 1 << 30, source: .physicalMemory)
+        for limitFile in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {  // cgroup v2, v1
+            if let text = try? String(contentsOfFile: limitFile, encoding: .utf8),
+               let bytes = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes > 0, bytes / 2 < limit.bytes {
+                limit = Limit(bytes: bytes / 2, source: .controlGroup)
+            }
+        }
+        return limit
+    }
+
+    /// What the address-space limit leaves for one file's buffers, run on `threads` workers: the
+    /// soft RLIMIT_AS less the bytes mapped now (VmSize) less a stack for each thread the run may
+    /// still start (the workers and the band writer), less an eighth of the rest (at least 16 MiB)
+    /// for what the estimate does not count; never below zero. Nil when there is no limit, or
+    /// what is mapped cannot be read.
+    public static func addressSpaceLeft(threads: Int) -> Int? {
+        guard let limit = ProcessMemory.softLimit(RLIMIT_AS), let status = ProcessMemory.status() else { return nil }
+        let newThreads = max(0, threads + 2 - status.threads)
+        let left = limit - status.mappedBytes - newThreads * ProcessMemory.threadStackBytes
+        return max(0, left - max(16 << 20, left / 8))
     }
 
     /// Bytes from "1048576", "512K", "512M", "4G", "1T" (binary units: K = 1024; any case; an
