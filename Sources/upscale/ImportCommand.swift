@@ -19,6 +19,7 @@ struct ImportCommand: ParsableCommand {
           upscale import realesr-animevideov3-x4.param -o animevideov3-x4.bin
           upscale import noise1_scale2.0x_model.param -o w2x-n1.bin --license MIT
           upscale import realesr-general-x4v3.pth --arch srvgg -o general-x4v3.bin
+          upscale import 4x-UltraSharp.pth -o ultrasharp-x4.bin
         """)
 
     @Argument(help: ArgumentHelp("The model: an ncnn .param file or a PyTorch .pth file.", valueName: "model"))
@@ -42,17 +43,20 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "Replace the output file if it exists.")
     var overwrite = false
 
-    private var isPTH: Bool { model.lowercased().hasSuffix(".pth") || model.lowercased().hasSuffix(".pt") }
+    private var isPTH: Bool {
+        let lower = model.lowercased()
+        return lower.hasSuffix(".pth") || lower.hasSuffix(".pt") || lower.hasSuffix(".safetensors")
+    }
 
     func validate() throws {
         if isPTH {
-            guard arch != nil else {
-                throw ValidationError("A .pth holds tensors, not the network: pass --arch srvgg, upconv7 or vgg7.")
+            guard bin == nil else { throw ValidationError("A .pth or .safetensors file is the whole model; do not pass a second file.") }
+            guard arch == nil || !model.lowercased().hasSuffix(".safetensors") else {
+                throw ValidationError("--arch is for .pth files of waifu2x and SRVGGNetCompact; a .safetensors state dict is recognised from its keys.")
             }
-            guard bin == nil else { throw ValidationError("A .pth file is the whole model; do not pass a second file.") }
         } else {
             guard model.lowercased().hasSuffix(".param") else {
-                throw ValidationError("The model must be an ncnn .param file or a PyTorch .pth file, not '\(model)'.")
+                throw ValidationError("The model must be an ncnn .param file or a PyTorch .pth file (or a .safetensors state dict), not '\(model)'.")
             }
             guard arch == nil else { throw ValidationError("--arch is for .pth files; an ncnn .param describes its network itself.") }
         }
@@ -86,6 +90,11 @@ struct ImportCommand: ParsableCommand {
         do {
             if let arch {
                 imported = try ModelImport.pth(path: model, architecture: arch, options: options)
+            } else if isPTH {   // the architecture recognised from the state dict's keys
+                switch try ModelImport.stateDictModel(path: model, options: options) {
+                case .stack(let stack): imported = stack
+                case .graph(let graph): imported = try Model(graph: graph)
+                }
             } else {
                 imported = try ModelImport.ncnn(paramPath: model, binPath: bin, options: options)
             }
@@ -104,7 +113,8 @@ struct ImportCommand: ParsableCommand {
             throw ExitCode.failure
         }
         let padding = imported.inputPadding > 0 ? ", input padding \(imported.inputPadding)" : ""
+        let size = imported.graph.map { "\($0.nodes.count) nodes" } ?? "\(imported.layers.count) layers"
         print(TerminalText.escape("\(output): \(imported.metadata["architecture"] ?? "model") x\(imported.scale), "
-              + "\(imported.layers.count) layers, \(imported.parameterCount) parameters, residual \(imported.residual.rawValue)\(padding)"))
+              + "\(size), \(imported.parameterCount) parameters, residual \(imported.residual.rawValue)\(padding)"))
     }
 }

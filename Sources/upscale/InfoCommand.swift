@@ -31,11 +31,27 @@ struct InfoCommand: ParsableCommand {
         if model.inputPadding > 0 { print("padding     \(model.inputPadding) input pixels, replicated from the border") }
         print("parameters  \(model.parameterCount)")
         print("FLOPs       \(formatFlops(2 * model.macsPerOutputPixel)) per output pixel")
-        print("halo        \(model.receptiveHalo) input pixels")
+        if let graph = model.graph {
+            print("graph       \(graph.nodes.count) nodes, input sizes padded to a multiple of \(graph.sizeMultiple)")
+            // The streamed run's buffers (replayed on integers, as the run's memory check does), in
+            // output bands of 4·scale rows: what a width needs, for a height past the receptive field.
+            for (w, h) in [(1280, 720), (1920, 1080)] {
+                let step = 4 * graph.scale
+                let bands = stride(from: 0, to: graph.scale * h, by: step).map { $0..<min(graph.scale * h, $0 + step) }
+                let bytes = graph.pipelineBytes(height: h, width: w, bands: bands)
+                print("memory      \(bytes / 1_000_000) MB of streamed buffers for a \(w)×\(h) input")
+            }
+        } else {
+            print("halo        \(model.receptiveHalo) input pixels")
+        }
         if !model.metadata.isEmpty {
             print("\nmetadata")
             print(Table.render(header: ["Key", "Value"],
                                rows: model.metadata.sorted { $0.key < $1.key }.map { [$0.key, $0.value] }))
+        }
+        if let graph = model.graph {
+            printNodes(graph)
+            return
         }
         print("\nlayers (conv_transpose2d, then activation)")
         let rows = model.layers.enumerated().map { k, layer -> [String] in
@@ -46,6 +62,29 @@ struct InfoCommand: ParsableCommand {
         }
         print(Table.render(header: ["#", "In", "Out", "Kernel", "Stride", "Padding", "OutPad", "Dilation", "Groups",
                                     "Bias", "Activation"], rows: rows))
+    }
+
+    /// A graph model's node table: kind, inputs, channels, size factor, and the convolutions' shapes.
+    private func printNodes(_ graph: GraphModel) {
+        print("\nnodes (in order; size: the value's height and width over the input's)")
+        let rows = graph.nodes.enumerated().map { k, node -> [String] in
+            let shape = graph.shapes[k]
+            var detail = ""
+            switch node.op {
+            case .conv(let layer):
+                detail = "\(layer.inChannels)→\(layer.outChannels) \(layer.kernel.0)x\(layer.kernel.1)"
+                    + (layer.stride.0 > 1 ? " stride \(layer.stride.0)" : "") + " " + describe(layer.activation)
+            case .add(let scales): detail = "scales " + scales.map { "\($0)" }.joined(separator: ", ")
+            case .affine(let shift, let scale): detail = "shift \(shift.count == 1 ? "\(shift[0])" : "\(shift.count) values"), scale \(scale.count == 1 ? "\(scale[0])" : "\(scale.count) values")"
+            case .leakyReLU(let slope): detail = "slope \(slope)"
+            case .prelu(let slopes): detail = "\(slopes.count) slopes"
+            case .pixelShuffle(let r), .pixelUnshuffle(let r), .upsampleNearest(let r): detail = "factor \(r)"
+            default: break
+            }
+            let inputs = node.inputs.map { $0 == GraphNode.image ? "input" : "\($0)" }.joined(separator: ",")
+            return ["\(k)", node.name, node.op.kind, inputs, "\(shape.channels)", "\(shape.rows)", detail]
+        }
+        print(Table.render(header: ["#", "Name", "Kind", "Inputs", "Channels", "Size", "Detail"], rows: rows))
     }
 
     private func describe(_ activation: Activation) -> String {

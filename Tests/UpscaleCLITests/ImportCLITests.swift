@@ -65,7 +65,7 @@ import UpscaleKit
     }
 
     @Test(arguments: [
-        (["import", "a.pth", "-o", "x.bin"], "pass --arch"),
+        (["import", "a.safetensors", "--arch", "srvgg", "-o", "x.bin"], "recognised from its keys"),
         (["import", "a.param", "--arch", "srvgg", "-o", "x.bin"], "--arch is for .pth files"),
         (["import", "a.onnx", "-o", "x.bin"], "ncnn .param file or a PyTorch .pth"),
         (["import", "a.pth", "b.bin", "--arch", "vgg7", "-o", "x.bin"], "do not pass a second file"),

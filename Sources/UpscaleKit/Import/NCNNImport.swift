@@ -68,6 +68,17 @@ public enum ModelImport {
         }
         let lines = try NCNNParam.parse(text, source: paramPath)
         var blobs = NCNNBlobReader(bytes: try read(bin), source: bin)
+        if NCNNGraph.needsGraph(lines) {   // a graph (RRDBNet): NCNNGraphImport.swift
+            let files = [paramPath, bin].map { ($0 as NSString).lastPathComponent }
+            var metadata: [String: String] = [:]
+            metadata["name"] = options.name ?? (((paramPath as NSString).lastPathComponent as NSString).deletingPathExtension)
+            if let license = options.license { metadata["license"] = license }
+            metadata["source"] = files.joined(separator: ", ")
+            metadata["description"] = "Imported by `upscale import` from \(files.joined(separator: " and "))."
+            let graph = try NCNNGraph.graphModel(lines, blobs: &blobs, source: paramPath, metadata: metadata)
+            try blobs.finish()
+            return try Model(graph: graph)
+        }
         let network = try NCNNGraph.network(lines, blobs: &blobs, source: paramPath)
         try blobs.finish()
         let files = [paramPath, bin].map { ($0 as NSString).lastPathComponent }

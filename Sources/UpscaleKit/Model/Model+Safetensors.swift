@@ -45,6 +45,10 @@ extension Model {
 
     /// Reads a model from the bytes of a file; `name` stands for the file in error messages.
     public convenience init(bytes: [UInt8], name: String) throws {
+        if SafetensorsFile.format(of: bytes) == GraphModel.formatName {
+            try self.init(graph: try GraphModel(bytes: bytes, name: name))
+            return
+        }
         let file = try SafetensorsFile(bytes: bytes, name: name)
         try self.init(layers: file.layers, scale: file.scale, channels: file.channels, residual: file.residual,
                       inputPadding: file.inputPadding, metadata: file.metadata, source: name)
@@ -70,28 +74,10 @@ struct SafetensorsFile {
 
     init(bytes: [UInt8], name: String) throws {
         func fail(_ what: String) -> ModelError { ModelError("\(name): \(what)") }
-        guard bytes.count <= ModelLimits.maxFileBytes else {
-            throw fail("the file is \(bytes.count) bytes, more than the limit of \(ModelLimits.maxFileBytes) bytes for a model")
-        }
-        if let what = ForeignFileSniff.describe(bytes[...]) {
+        if bytes.count <= ModelLimits.maxFileBytes, let what = ForeignFileSniff.describe(bytes[...]) {
             throw ModelError("\(name) \(what).", kind: .otherFormat)
         }
-        guard bytes.count >= 8 else {
-            throw fail("the file is truncated: \(bytes.count) bytes, but a safetensors file starts with an 8-byte header length")
-        }
-        var headerLength: UInt64 = 0
-        for i in 0..<8 { headerLength |= UInt64(bytes[i]) << (8 * UInt64(i)) }
-        guard headerLength <= UInt64(ModelLimits.maxHeaderBytes) else {
-            throw fail("the header length \(headerLength) is larger than the limit of \(ModelLimits.maxHeaderBytes) bytes (not a safetensors file?)")
-        }
-        guard 8 + Int(headerLength) <= bytes.count else {
-            throw fail("the header length \(headerLength) runs past the end of the file (\(bytes.count) bytes): the file is truncated or not safetensors")
-        }
-        let headerEnd = 8 + Int(headerLength)
-        let json = try? JSONSerialization.jsonObject(with: Data(bytes[8..<headerEnd]))
-        guard let header = json as? [String: Any] else {
-            throw fail("the header is not a JSON object (not a safetensors file, or a corrupted one)")
-        }
+        let (header, headerEnd) = try SafetensorsFile.header(bytes, fail: fail)
 
         // __metadata__: the format, then the structural keys, then free-form strings.
         guard let rawMetadata = header["__metadata__"] as? [String: Any] else {
@@ -108,7 +94,7 @@ struct SafetensorsFile {
             throw fail("__metadata__ has no \"format\" entry (expected \"\(Model.formatName)\")")
         }
         guard format == Model.formatName else {
-            throw fail("unknown format \"\(format)\" in __metadata__ (this reader understands \"\(Model.formatName)\")")
+            throw fail("unknown format \"\(format)\" in __metadata__ (this reader understands \"\(Model.formatName)\" and \"\(GraphModel.formatName)\")")
         }
         guard let scaleText = strings["scale"] else { throw fail("__metadata__ has no \"scale\" entry") }
         guard let scale = Int(scaleText), (1...ModelLimits.maxScale).contains(scale) else {
@@ -181,16 +167,48 @@ struct SafetensorsFile {
         }
     }
 
+    /// `__metadata__.format` of a well-formed file, else nil (the full reader says what is wrong).
+    static func format(of bytes: [UInt8]) -> String? {
+        let header = try? SafetensorsFile.header(bytes) { ModelError($0) }
+        return (header?.header["__metadata__"] as? [String: Any])?["format"] as? String
+    }
+
+    /// The header's JSON object and where the data starts, with the length checks of the format.
+    static func header(_ bytes: [UInt8], fail: (String) -> ModelError) throws -> (header: [String: Any], dataStart: Int) {
+        guard bytes.count <= ModelLimits.maxFileBytes else {
+            throw fail("the file is \(bytes.count) bytes, more than the limit of \(ModelLimits.maxFileBytes) bytes for a model")
+        }
+        guard bytes.count >= 8 else {
+            throw fail("the file is truncated: \(bytes.count) bytes, but a safetensors file starts with an 8-byte header length")
+        }
+        var headerLength: UInt64 = 0
+        for i in 0..<8 { headerLength |= UInt64(bytes[i]) << (8 * UInt64(i)) }
+        guard headerLength <= UInt64(ModelLimits.maxHeaderBytes) else {
+            throw fail("the header length \(headerLength) is larger than the limit of \(ModelLimits.maxHeaderBytes) bytes (not a safetensors file?)")
+        }
+        guard 8 + Int(headerLength) <= bytes.count else {
+            throw fail("the header length \(headerLength) runs past the end of the file (\(bytes.count) bytes): the file is truncated or not safetensors")
+        }
+        let headerEnd = 8 + Int(headerLength)
+        let json = try? JSONSerialization.jsonObject(with: Data(bytes[8..<headerEnd]))
+        guard let header = json as? [String: Any] else {
+            throw fail("the header is not a JSON object (not a safetensors file, or a corrupted one)")
+        }
+        return (header, headerEnd)
+    }
+
     /// Checks one header entry against the name scheme, dtypes, limits and the data size.
-    static func entry(_ name: String, _ value: Any, layerCount: Int, dataCount: Int,
+    /// `prefix` is "layers" (a stack: layers.{i}.…) or "nodes" (a graph: nodes.{i}.…).
+    static func entry(_ name: String, _ value: Any, layerCount: Int, dataCount: Int, prefix: String = "layers",
                       fail: (String) -> ModelError) throws -> Entry {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "layers", let index = Int(parts[1]), String(index) == parts[1],
+        guard parts.count == 3, parts[0] == prefix, let index = Int(parts[1]), String(index) == parts[1],
               ["weight", "bias", "prelu"].contains(parts[2]) else {
-            throw fail("unexpected tensor \"\(name)\" (expected layers.{i}.weight, layers.{i}.bias, layers.{i}.prelu)")
+            throw fail("unexpected tensor \"\(name)\" (expected \(prefix).{i}.weight, \(prefix).{i}.bias, \(prefix).{i}.prelu)")
         }
         guard index < layerCount else {
-            throw fail("tensor \"\(name)\" belongs to layer \(index), but the layers list has only \(layerCount) layers")
+            let unit = prefix == "layers" ? "layer" : "node"
+            throw fail("tensor \"\(name)\" belongs to \(unit) \(index), but the \(prefix) list has only \(layerCount) \(prefix)")
         }
         guard let info = value as? [String: Any] else { throw fail("tensor \"\(name)\": header entry is not a JSON object") }
         guard let dtypeText = info["dtype"] as? String else { throw fail("tensor \"\(name)\" has no \"dtype\"") }

@@ -34,6 +34,11 @@ public final class Model: Sendable {
     /// One conv plan per layer, weights repacked once, with the layer's activation (fused into the
     /// store when the kernel can: the plan's choice); the tiled runner runs windows of them.
     let plans: [ConvTranspose2DPlan]
+    /// A graph model (`upscale.graph/1`), run by the graph pipeline (Pipeline/) in place of the
+    /// stack. Its `layers` are then one stand-in layer (kernel = stride = scale, zero weights)
+    /// whose geometry, n ↦ scale·n with no halo, is what the band and tile planners and the
+    /// colour stage read; the stack runner never runs it (`stackTiles` refuses).
+    public let graph: GraphModel?
 
     /// Builds a model from layers, checking that they chain, that the geometry is exactly `scale ×`,
     /// and that sizes are within `ModelLimits`.
@@ -64,6 +69,21 @@ public final class Model: Sendable {
         self.residual = residual
         self.inputPadding = inputPadding
         self.metadata = metadata
+        self.graph = nil
+    }
+
+    /// A graph model, run by the graph pipeline (see `graph`).
+    public init(graph: GraphModel) throws {
+        let (c, s) = (graph.channels.count, graph.scale)
+        let standIn = ModelLayer(weight: Tensor(zeros: [c, c, s, s]), stride: (s, s))
+        self.layers = [standIn]
+        self.plans = [try ConvTranspose2DPlan(weight: standIn.weight, stride: standIn.stride)]
+        self.scale = s
+        self.channels = graph.channels
+        self.residual = graph.residual
+        self.inputPadding = 0
+        self.metadata = graph.metadata
+        self.graph = graph
     }
 
     /// Keys of `__metadata__` that the format itself defines (not free-form metadata).
@@ -71,7 +91,8 @@ public final class Model: Sendable {
 
     /// Number of learned values (weights, biases, PReLU slopes).
     public var parameterCount: Int {
-        layers.reduce(0) { total, layer in
+        if let graph { return graph.parameterCount }
+        return layers.reduce(0) { total, layer in
             var n = layer.weight.count + (layer.bias?.count ?? 0)
             if case .prelu(let slopes) = layer.activation { n += slopes.count }
             return total + n
@@ -80,6 +101,7 @@ public final class Model: Sendable {
 
     /// Multiply-accumulates per output pixel (for large images; FLOPs = 2·MACs).
     public var macsPerOutputPixel: Double {
+        if let graph { return graph.macsPerOutputPixel }
         // Layer l runs on (Π_{j<l} s_j)² pixels per input pixel; the output has scale² per input pixel.
         var pixelsH = 1.0, pixelsW = 1.0
         var macs = 0.0

@@ -104,6 +104,10 @@ extension Model {
             estimate.model += LanczosRowWriter.windowBytes(sourceHeight: s * h, width: outW, height: outH,
                                                            planes: color + alpha)
         }
+        if let graph {   // its weights (as loaded and as repacked), and the graph executors' buffers (Pipeline/GraphModel+Memory.swift)
+            estimate.model += 8 * graph.parameterCount + (run.tta ? graph.wholeImageBytes(height: max(h, w), width: max(h, w))
+                                      : graph.pipelineBytes(height: h, width: w, bands: plans.map(\.output)))
+        }
         return estimate
     }
 }

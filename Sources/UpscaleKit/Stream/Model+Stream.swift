@@ -83,6 +83,7 @@ extension Model {
         let packed = writer.packedLayout.flatMap {
             $0.colorChannels == source.colorChannels && (!$0.withAlpha || source.hasAlpha) ? $0 : nil
         }
+        let pipeline = graph.map { GraphPipeline(model: $0, height: height, width: width, threads: threads) }
         var window = RowWindow()
         func readRows() throws -> Bool {
             guard let rows = try source.readBand(maxRows: bandRows) else { return false }
@@ -113,6 +114,14 @@ extension Model {
                 let y: Tensor  // (1, Cout, band output rows, sW)
                 if let averaged {
                     y = Model.rows(band.output, of: averaged)
+                } else if let pipeline {   // a graph model: its rows from the graph pipeline (Pipeline/)
+                    y = try graphRows(pipeline, band.output, tiles: tiles.colPlans.count, tracker: tracker) { rows in
+                        while window.end < rows.upperBound {
+                            guard try readRows() else { preconditionFailure("the source ended at row \(window.end) of \(height)") }
+                        }
+                        guard let stack = window.stack, window.origin <= rows.lowerBound else { preconditionFailure("rows dropped unread") }
+                        return Model.rows((rows.lowerBound - window.origin)..<(rows.upperBound - window.origin), of: stack)
+                    }
                 } else if let scratch {
                     y = try stackRows(band, window: window, tiles: tiles, fillRadius: fillRadius, threads: threads,
                                   scratch: scratch, tracker: tracker)

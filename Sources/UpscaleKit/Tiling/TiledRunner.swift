@@ -42,6 +42,7 @@ extension Model {
 
     /// The stack over the whole of `input` (1, Cmodel, H, W) → (1, Cmodel, scale·H, scale·W), every tile.
     func stackWholeImage(_ input: Tensor, tileSize: Int, threads: Int, tracker: RunTracker) throws -> Tensor {
+        if let graph { return try graphWholeImage(graph, input, threads: threads, tracker: tracker) }
         let (height, width) = (input.shape[2], input.shape[3])
         let plan = TilePlan(height: height, width: width, tileSize: tileSize,
                             rows: rowGeometry, cols: colGeometry, inputPadding: inputPadding)
@@ -59,6 +60,7 @@ extension Model {
     func stackTiles(_ count: Int, _ tile: (Int) -> Tile, image: Tensor, imageRowOrigin: Int, imageHeight: Int,
                   outputRows: Range<Int>,
                   width: Int, threads: Int, scratch: TileScratchPool, tracker: RunTracker) throws -> Tensor {
+        precondition(graph == nil, "a graph model's stand-in layer is not run")
         let cOut = layers[layers.count - 1].outChannels
         let tileWorkers = max(1, min(threads, count))
         let convThreads = max(1, threads / tileWorkers)

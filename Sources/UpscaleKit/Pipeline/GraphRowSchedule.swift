@@ -1,0 +1,124 @@
+// The row schedule of a streamed graph run: pure integer code, no pixels.
+//
+// Every value (the padded input image and each node's output) is produced top to bottom, each row
+// once. Rows are pushed from the input: each pass fetches a few more image rows, then every node,
+// in order, computes the rows its inputs now hold enough rows for (`ready`). A value's rows below
+// `keepFrom(v)` (the lowest row any of its readers will still read) are dropped. So a value holds
+// only the rows between its slowest reader and itself: a few rows for most, the lag of the path
+// it skips for a skip connection (RRDBNet's trunk: its receptive depth). Since `done` only grows,
+// no row is computed twice: the work is exactly that of one whole-image pass.
+//
+// Rows a node's output rows [a, b) read from its input (clipped to the input's rows):
+//   conv_transpose2d           AxisGeometry.inputRange(forOutput:) of its row geometry
+//   element-wise, concat       [a, b)
+//   pixel_shuffle, upsample r  [⌊a/r⌋, ⌊(b − 1)/r⌋ + 1)
+//   pixel_unshuffle r          [a·r, b·r)
+
+struct GraphRowSchedule {
+    let model: GraphModel
+    /// Rows of each node's output, for the padded image's `imageRows`.
+    let rows: [Int]
+    let imageRows: Int
+    /// Rows computed so far per node, and image rows fetched.
+    private(set) var done: [Int]
+    private(set) var imageFetched = 0
+    /// For each value (node index; the image is `GraphNode.image`), the nodes reading it.
+    let readers: [Int: [Int]]
+    /// Concat nodes read only by convolutions (and not the output): they hold no rows; each
+    /// reading convolution gathers the rows it needs from the parts (a window), so the parts keep
+    /// the rows the concat's readers will read.
+    let virtual: [Bool]
+
+    /// The most rows node k computes in one pass: what `fetchRows` image rows are worth at its
+    /// size (so the last passes, with the whole image fetched, drain in steps too).
+    let passRows: [Int]
+
+    /// Node rows are computed in blocks that start at multiples of this (absolute rows of the
+    /// node's map), except where the map ends: the row alignment a Winograd kernel's tiles need to
+    /// give the same bits in every run (issue 26). 1: any rows.
+    let rowAlignment: Int
+
+    /// `paddedHeight` a multiple of the model's `sizeMultiple`; `fetchRows` image rows per pass.
+    init(model: GraphModel, paddedHeight: Int, fetchRows: Int, rowAlignment: Int = 1) {
+        precondition(rowAlignment >= 1, "an alignment")
+        self.rowAlignment = rowAlignment
+        precondition(paddedHeight > 0 && paddedHeight % model.sizeMultiple == 0, "a padded height")
+        self.model = model
+        self.imageRows = paddedHeight
+        self.rows = model.shapes.map { $0.rows.of(paddedHeight) }
+        self.done = [Int](repeating: 0, count: model.nodes.count)
+        self.passRows = model.shapes.map {
+            let rows = max(1, (fetchRows * $0.rows.numerator + $0.rows.denominator - 1) / $0.rows.denominator)
+            return (rows + rowAlignment - 1) / rowAlignment * rowAlignment
+        }
+        var readers: [Int: [Int]] = [:]
+        for (k, node) in model.nodes.enumerated() {
+            for v in Set(node.inputs) { readers[v, default: []].append(k) }
+        }
+        self.readers = readers
+        self.virtual = model.nodes.enumerated().map { k, node in
+            guard case .concat = node.op, k < model.nodes.count - 1, let list = readers[k], !list.isEmpty else { return false }
+            return list.allSatisfy { if case .conv = model.nodes[$0].op { return true }; return false }
+        }
+    }
+
+    /// Rows of value v (the image or a node).
+    func rowCount(_ v: Int) -> Int { v == GraphNode.image ? imageRows : rows[v] }
+
+    /// The rows of input v that node k's output rows `out` read, clipped to v's rows.
+    func inputRows(of k: Int, _ v: Int, forOutput out: Range<Int>) -> Range<Int> {
+        guard !out.isEmpty else { return out.lowerBound..<out.lowerBound }
+        let raw: Range<Int>
+        switch model.nodes[k].op {
+        case .conv(let layer): raw = layer.rowGeometry.inputRange(forOutput: out)
+        case .pixelShuffle(let r), .upsampleNearest(let r): raw = ShuffleOps.inputRows(forOutput: out, up: r, down: 1)
+        case .pixelUnshuffle(let r): raw = ShuffleOps.inputRows(forOutput: out, up: 1, down: r)
+        default: raw = out
+        }
+        let n = rowCount(v)
+        let lo = min(max(raw.lowerBound, 0), n), hi = min(max(raw.upperBound, lo), n)
+        return lo..<hi
+    }
+
+    /// The image holds its padded rows up to `row`.
+    mutating func fetched(upTo row: Int) {
+        precondition(row >= imageFetched && row <= imageRows, "image rows only grow")
+        imageFetched = row
+    }
+
+    /// The rows node k can compute now: from `done[k]` on, while every input holds the rows they
+    /// read (inputs earlier in node order have already moved in this pass), at most `passRows[k]`.
+    func ready(_ k: Int) -> Range<Int> {
+        var o = done[k]
+        let inputs = Set(model.nodes[k].inputs)
+        rows: while o < rows[k] && o - done[k] < passRows[k] {
+            for v in inputs where inputRows(of: k, v, forOutput: o..<(o + 1)).upperBound > (v == GraphNode.image ? imageFetched : done[v]) {
+                break rows
+            }
+            o += 1
+        }
+        if o < rows[k] { o = max(done[k], o / rowAlignment * rowAlignment) }   // whole aligned blocks only
+        return done[k]..<o
+    }
+
+    /// Node k has computed its rows up to `row`.
+    mutating func finished(_ k: Int, upTo row: Int) {
+        precondition(row >= done[k] && row <= rows[k], "rows done only grow")
+        done[k] = row
+    }
+
+    /// The lowest row of value v that a later pass can still read (rows below it can be
+    /// dropped); `rowCount(v)` when no reader needs more. The last node's rows are the caller's.
+    func keepFrom(_ v: Int) -> Int {
+        var keep = rowCount(v)
+        if v == model.nodes.count - 1 { keep = min(keep, done[v]) }
+        for k in readers[v] ?? [] {
+            if virtual[k] {
+                keep = min(keep, keepFrom(k))   // one level: a virtual concat's readers are convolutions
+            } else if done[k] < rows[k] {
+                keep = min(keep, inputRows(of: k, v, forOutput: done[k]..<(done[k] + 1)).lowerBound)
+            }
+        }
+        return keep
+    }
+}

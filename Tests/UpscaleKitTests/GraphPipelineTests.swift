@@ -1,0 +1,179 @@
+// The streamed graph run against the whole-image run (GraphModel.networkOutput): the same bits for
+// every band of output rows, image size and thread count, and every node's rows computed exactly
+// once (the work of one whole-image pass).
+import Foundation
+import Testing
+@testable import UpscaleKit
+
+/// The pipeline's output for `input`, asked for in bands of `band` output rows (the last shorter).
+func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, alignment: Int = 1) throws -> (Tensor, GraphPipeline) {
+    let (h, w) = (input.shape[2], input.shape[3])
+    let pipeline = GraphPipeline(model: model, height: h, width: w, threads: threads, rowAlignment: alignment)
+    var fetched = 0
+    var parts: [Tensor] = []
+    let outH = model.scale * h
+    for start in stride(from: 0, to: outH, by: band) {
+        parts.append(try pipeline.outputRows(start..<min(outH, start + band)) { rows in
+            #expect(rows.lowerBound == fetched, "image rows fetched out of order")
+            fetched = rows.upperBound
+            return Model.rows(rows, of: input)
+        })
+    }
+    #expect(fetched == h, "every image row fetched once")
+    let c = parts[0].shape[1], outW = parts[0].shape[3]
+    var data = [Float]()
+    for ch in 0..<c {
+        for part in parts { data += part.data[(ch * part.shape[2] * outW)..<((ch + 1) * part.shape[2] * outW)] }
+    }
+    return (Tensor(shape: [1, c, outH, outW], data: data), pipeline)
+}
+
+@Suite struct GraphPipelineTests {
+    @Test(arguments: [(6, 8), (5, 7), (1, 1), (9, 4), (2, 13)])
+    func everyBandGivesTheWholeImagesBits(h: Int, w: Int) throws {
+        let model = try everyOpGraph(seed: 41)
+        var rng = SeededRandom(seed: UInt64(h * 100 + w))
+        let input = Tensor(shape: [1, 3, h, w], data: rng.floats(3 * h * w, 0...1))
+        let whole = try model.networkOutput(input, threads: 1)
+        for (band, threads) in [(1, 1), (2, 2), (3, 1), (7, 2), (2 * h, 1)] {
+            let (got, pipeline) = try streamed(model, input, band: band, threads: threads)
+            #expect(got == whole, "\(h)×\(w), band \(band), threads \(threads): bits differ from the whole-image run")
+            // Rows are computed in ranges that only move down (GraphRowSchedule.finished), so no
+            // row twice: at most each node's rows of the padded map (the work of one whole pass).
+            let padded = GraphModel.roundUp(h, model.sizeMultiple)
+            let full = model.shapes.map { $0.rows.of(padded) }
+            #expect(zip(pipeline.rowsComputed, full).allSatisfy { $0 <= $1 } && pipeline.rowsComputed.last! >= 2 * h)
+            if padded == h { #expect(pipeline.rowsComputed.last == full.last) }
+        }
+    }
+
+    @Test(arguments: ["rrdb_x2.safetensors", "span_x4.pth"])
+    func importedModelsStreamBitIdentically(file: String) throws {
+        let model = try GraphFixtures.graph(file)
+        let input = try GraphFixtures.tensor(String(file.prefix(7)), "input")
+        let whole = try model.networkOutput(input, threads: 2)
+        for band in [1, 5, 64] {
+            let (got, _) = try streamed(model, input, band: band, threads: 2)
+            #expect(got == whole, "\(file), band \(band)")
+        }
+    }
+
+    @Test func deepChainHoldsFewRowsPerNode() throws {
+        // 24 stacked 3×3 convs: a stack's halo would grow with depth; the pipeline keeps each
+        // value's rows only while its reader needs them (about 3 rows each at one row per band).
+        var rng = SeededRandom(seed: 51)
+        var nodes: [GraphNode] = []
+        for i in 0..<24 {
+            nodes.append(GraphNode(name: "c\(i)", op: graphConv(&rng, i == 0 ? 3 : 4, i == 23 ? 3 : 4, activation: i == 23 ? .none : .relu),
+                                   inputs: [i == 0 ? GraphNode.image : i - 1]))
+        }
+        let model = try GraphModel(nodes: nodes, scale: 1, channels: .rgb, residual: .none, metadata: [:])
+        let (h, w) = (60, 10)
+        let input = Tensor(shape: [1, 3, h, w], data: rng.floats(3 * h * w, 0...1))
+        let (got, pipeline) = try streamed(model, input, band: 1, threads: 1)
+        #expect(got == (try model.networkOutput(input, threads: 1)))
+        #expect(pipeline.rowsComputed == [Int](repeating: h, count: 24))
+        // At most 4 rows of 4 channels per value and of the image (the value being computed: 1 new row).
+        #expect(pipeline.peakFloats <= 25 * 4 * 4 * w, "peak \(pipeline.peakFloats) floats")
+    }
+
+    @Test(arguments: [(7, 9, 5), (6, 8, 3), (12, 5, 40)])
+    func memoryEstimateReplaysThePipeline(h: Int, w: Int, band: Int) throws {
+        let model = try everyOpGraph(seed: 61)
+        var rng = SeededRandom(seed: 62)
+        let input = Tensor(shape: [1, 3, h, w], data: rng.floats(3 * h * w, 0...1))
+        let (_, pipeline) = try streamed(model, input, band: band, threads: 1)
+        let bands = stride(from: 0, to: 2 * h, by: band).map { $0..<min(2 * h, $0 + band) }
+        #expect(model.pipelinePeakFloats(height: h, width: w, bands: bands) == pipeline.peakFloats)
+    }
+
+    @Test(arguments: ["rrdb_x2.safetensors", "span_x4.pth"])
+    func graphModelRunsThroughTheUpscaleLoop(file: String) throws {
+        // Model(graph:) in the upscale loop: the network's output clamped (an rgb model without
+        // residual), for any band, tile and thread setting, and under TTA the mean of 8 flips.
+        let graph = try GraphFixtures.graph(file)
+        let model = try Model(graph: graph)
+        let input = try GraphFixtures.tensor(String(file.prefix(7)), "input")
+        let expected = try graph.networkOutput(input, threads: 1).data.map { min(max($0, 0), 1) }
+        for (tile, threads) in [(3, 1), (256, 2), (37, 2)] {
+            var options = RunOptions()
+            options.tileSize = tile
+            options.threads = threads
+            let (got, _) = try model.upscale(color: input, alpha: nil, options: options)
+            #expect(got.data == expected, "\(file), tile \(tile), threads \(threads)")
+        }
+        var tta = RunOptions()
+        tta.tta = true
+        let (averaged, _) = try model.upscale(color: input, alpha: nil, options: tta)
+        // The oracle: the 8 flips/transposes written out index by index, each run whole, mapped back, averaged.
+        func transformed(_ t: Tensor, _ k: Int, inverse: Bool) -> Tensor {
+            let (c, h, w) = (t.shape[1], t.shape[2], t.shape[3])
+            let transpose = k & 4 != 0
+            let (oh, ow) = transpose ? (w, h) : (h, w)
+            var out = [Float](repeating: 0, count: t.count)
+            for ch in 0..<c { for y in 0..<oh { for x in 0..<ow {
+                // forward: transpose, then flip rows, then flip columns; inverse: the reverse order
+                var (sy, sx) = (y, x)
+                if !inverse {
+                    if k & 1 != 0 { sx = ow - 1 - sx }
+                    if k & 2 != 0 { sy = oh - 1 - sy }
+                    if transpose { (sy, sx) = (sx, sy) }
+                } else {
+                    if transpose { (sy, sx) = (sx, sy) }
+                    if k & 1 != 0 { sx = w - 1 - sx }
+                    if k & 2 != 0 { sy = h - 1 - sy }
+                }
+                out[(ch * oh + y) * ow + x] = t.data[(ch * h + sy) * w + sx]
+            } } }
+            return Tensor(shape: [1, c, oh, ow], data: out)
+        }
+        var sum = [Float](repeating: 0, count: expected.count)
+        for k in 0..<8 {
+            let y = transformed(try graph.networkOutput(transformed(input, k, inverse: false), threads: 1), k, inverse: true)
+            for i in sum.indices { sum[i] += y.data[i] }
+        }
+        let mean = sum.map { min(max($0 / 8, 0), 1) }
+        let check = allClose(averaged.data, mean, rtol: 0, atol: 1e-6)
+        #expect(averaged.shape == [1, 3, graph.scale * input.shape[2], graph.scale * input.shape[3]] && check.ok,
+                "TTA: max |diff| \(check.maxDiff)")
+        // Saved and loaded as a model file, it is a graph again.
+        let reread = try Model(bytes: try model.serialized(), name: "m.bin")
+        #expect(reread.graph?.nodes.count == graph.nodes.count && reread.parameterCount == graph.parameterCount)
+    }
+
+    @Test(arguments: [2, 4, 6])
+    func alignedRowBlocksGiveTheSameBits(alignment: Int) throws {
+        // Rows in blocks starting at multiples of `alignment` (what Winograd tiles will need):
+        // the same bits as the whole image, every row still once.
+        for file in ["rrdb_x2.safetensors", "span_x4.pth"] {
+            let model = try GraphFixtures.graph(file)
+            let input = try GraphFixtures.tensor(String(file.prefix(7)), "input")
+            let whole = try model.networkOutput(input, threads: 1)
+            for band in [1, 9] {
+                let (got, pipeline) = try streamed(model, input, band: band, threads: 2, alignment: alignment)
+                #expect(got == whole, "\(file), alignment \(alignment), band \(band)")
+                let full = model.shapes.map { $0.rows.of(GraphModel.roundUp(input.shape[2], model.sizeMultiple)) }
+                #expect(zip(pipeline.rowsComputed, full).allSatisfy { $0 <= $1 })
+            }
+        }
+    }
+
+    @Test func scheduleReleasesAlignedBlocksOnly() throws {
+        // The integer schedule alone: with alignment 4, every range a node is given starts at a
+        // multiple of 4 and ends at one or at the map's end, and the passes finish every row.
+        let model = try GraphFixtures.graph("rrdb_x2.safetensors")
+        let height = 18
+        var schedule = GraphRowSchedule(model: model, paddedHeight: height, fetchRows: 2, rowAlignment: 4)
+        while schedule.done.last! < schedule.rows.last! {
+            schedule.fetched(upTo: min(height, schedule.imageFetched + 2))
+            for k in 0..<model.nodes.count {
+                let r = schedule.ready(k)
+                guard !r.isEmpty else { continue }
+                #expect(r.lowerBound % 4 == 0 && (r.upperBound % 4 == 0 || r.upperBound == schedule.rows[k]),
+                        "node \(model.nodes[k].name): \(r)")
+                schedule.finished(k, upTo: r.upperBound)
+            }
+        }
+        #expect(schedule.done == schedule.rows)
+    }
+}
