@@ -1,6 +1,6 @@
 // `upscale-bench kernels`: the conv_transpose2d kernels on the stride-1 layers of issue 17's and
 // issue 26's networks, paired call by call in one process: the narrow (+Fast), the wide (+Wide) and
-// the one the plan picks (+Direct where it applies).
+// the direct kernel (+Direct where it applies), and which of them the plan picks on this CPU.
 import ArgumentParser
 import Foundation
 import UpscaleKit
@@ -8,13 +8,13 @@ import UpscaleKit
 struct KernelCommand: ParsableCommand, ShapeTable {
     static let configuration = CommandConfiguration(
         commandName: "kernels",
-        abstract: "Time the narrow, the wide and the automatic conv kernel on stride-1 layers, paired call by call."
+        abstract: "Time the narrow, the wide and the direct conv kernel on stride-1 layers, paired call by call."
     )
 
     @Flag(help: "Leave out the narrow kernel (it is 2–4× slower on these layers).")
     var skipNarrow = false
 
-    @Option(help: "Size the automatic kernel's register tiles for this instruction set (AVX-512 or AVX2; default: this CPU's).")
+    @Option(help: "Size the direct kernel's register tiles for this instruction set (AVX-512 or AVX2; default: this CPU's).")
     var isa: String?
 
     func validate() throws {
@@ -43,25 +43,27 @@ struct KernelCommand: ParsableCommand, ShapeTable {
     ]
 
     /// Alternates one call of each kernel (order rotated every round) `reps` times per shape and
-    /// prints the medians, the median of the paired ratios wide / automatic, and each kernel's GFLOP/s
+    /// prints the medians, the median of the paired ratios wide / direct, and each kernel's GFLOP/s
     /// per CPU second as a fraction of the per-core peak (the widest FMA, `upscale-bench peak`).
     func run() throws {
         let shapes = choice.shapes
         let (threads, reps) = (timing.threads, timing.reps)
         let peak = Peak.measure(threads: threads)
         print(peak.summary)
-        let kernels: [ConvTranspose2DKernelChoice] = skipNarrow ? [.wide, .automatic] : [.narrow, .wide, .automatic]
+        let kernels: [ConvTranspose2DKernelChoice] = skipNarrow ? [.wide, .direct] : [.narrow, .wide, .direct]
         let tiles = isa.flatMap(VectorISA.init(rawValue:)) ?? .current
-        print("narrow / wide / automatic kernel, \(threads) threads, \(reps) paired rounds (plan built once; run only).")
-        print("'% core' = 2·MACs / CPU seconds / the per-core peak above; 'auto' = the kernel the plan picks, its tiles sized for \(tiles.rawValue).")
-        print("name               auto      narrow ms   wide ms   auto ms   paired wide/auto  narrow % core  wide % core  auto % core")
+        print("narrow / wide / direct kernel, \(threads) threads, \(reps) paired rounds (plan built once; run only).")
+        print("'% core' = 2·MACs / CPU seconds / the per-core peak above; direct tiles sized for \(tiles.rawValue); 'auto' = the kernel the plan picks here.")
+        print("name               auto      narrow ms   wide ms direct ms paired wide/direct narrow % core  wide % core direct % core")
         for shape in shapes {
             let t = shape.tensors()
-            let plans = try kernels.map { kernel in
+            func plan(_ kernel: ConvTranspose2DKernelChoice) throws -> ConvTranspose2DPlan {
                 try ConvTranspose2DPlan(weight: t.weight, bias: t.bias, stride: (shape.stride, shape.stride),
                                         padding: (shape.padding, shape.padding), epilogue: .leakyReLU(0.1),
-                                        kernel: kernel, isa: tiles)
+                                        kernel: kernel, isa: kernel == .automatic ? .current : tiles)
             }
+            let plans = try kernels.map(plan)
+            let automatic = try plan(.automatic).algorithm
             func call(_ p: ConvTranspose2DPlan) throws -> Timing {
                 try Timing.of { _ = try p.run(t.input, threads: threads) }
             }
@@ -75,16 +77,16 @@ struct KernelCommand: ParsableCommand, ShapeTable {
                     cpu[k].append(r.cpu)
                 }
             }
-            let (wide, auto) = (plans.count - 2, plans.count - 1)
-            let ratio = median(zip(wall[wide], wall[auto]).map { $0 / $1 })
+            let (wide, direct) = (plans.count - 2, plans.count - 1)
+            let ratio = median(zip(wall[wide], wall[direct]).map { $0 / $1 })
             let core = plans.indices.map { 100 * shape.flops / median(cpu[$0]) / 1e9 / peak.perCore }
             let ms = plans.indices.map { median(wall[$0]) * 1e3 }
             let narrowMs = skipNarrow ? "        -" : String(format: "%9.2f", ms[0])
             let narrowCore = skipNarrow ? "            -" : String(format: "%13.1f", core[0])
             print(shape.name.padding(toLength: 18, withPad: " ", startingAt: 0) + " " +
-                  plans[auto].algorithm.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0) + "  " + narrowMs +
-                  String(format: " %9.2f %9.2f %15.2f×", ms[wide], ms[auto], ratio) + "  " + narrowCore +
-                  String(format: " %12.1f %12.1f", core[wide], core[auto]))
+                  automatic.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0) + "  " + narrowMs +
+                  String(format: " %9.2f %9.2f %15.2f×", ms[wide], ms[direct], ratio) + "  " + narrowCore +
+                  String(format: " %12.1f %12.1f", core[wide], core[direct]))
         }
     }
 }

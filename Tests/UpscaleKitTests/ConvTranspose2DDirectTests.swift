@@ -47,7 +47,7 @@ extension ConvTransposeCase {
         // Both kernels add the same products in the same order (Plan, "Determinism").
         let narrow = try c.plan(kernel: .narrow).run(input, threads: 3)
         for isa in [VectorISA.avx512, .avx2] {
-            let direct = try c.plan(kernel: .automatic, isa: isa)
+            let direct = try c.plan(kernel: .direct, isa: isa)
             #expect(direct.algorithm == .direct, "the direct kernel should take \(c)")
             let got = try direct.run(input, threads: 2)
             #expect(got.shape == expected.shape, "\(c)")
@@ -63,10 +63,17 @@ extension ConvTransposeCase {
 }
 
 @Test func directKernelTakesExactlyItsLayers() throws {
-    func algorithm(_ cIn: Int, _ cOut: Int, _ k: Int, stride: Int = 1, dilation: Int = 1, groups: Int = 1) throws -> ConvTranspose2DAlgorithm {
+    func algorithm(_ cIn: Int, _ cOut: Int, _ k: Int, stride: Int = 1, dilation: Int = 1, groups: Int = 1,
+                   kernel: ConvTranspose2DKernelChoice = .direct, isa: VectorISA = .current) throws -> ConvTranspose2DAlgorithm {
         try ConvTranspose2DPlan(weight: Tensor(shape: [cIn, cOut / groups, k, k], data: [Float](repeating: 0.5, count: cIn * cOut / groups * k * k)),
-                                padding: (k / 2, k / 2), groups: groups, dilation: (dilation, dilation)).algorithm
+                                padding: (k / 2, k / 2), groups: groups, dilation: (dilation, dilation),
+                                kernel: kernel, isa: isa).algorithm
     }
+    // The automatic choice: the direct kernel on AVX2 (and others), the wide one on AVX-512.
+    #expect(try algorithm(64, 64, 3, kernel: .automatic, isa: .avx2) == .direct)
+    #expect(try algorithm(64, 64, 3, kernel: .automatic, isa: .other) == .direct)
+    #expect(try algorithm(64, 64, 3, kernel: .automatic, isa: .avx512) == .wide)
+    #expect(try algorithm(64, 64, 3, kernel: .wide, isa: .avx2) == .wide)
     // upconv_7, SRVGGNetCompact, RRDBNet, SPAN: 3×3 and 1×1 with ≥ 32 in and out.
     #expect(try algorithm(64, 64, 3) == .direct)
     #expect(try algorithm(32, 64, 3) == .direct)
@@ -118,10 +125,60 @@ let directDeterminismCases: [ConvTransposeCase] = [
 ]
 
 @Test func directDeterminismCasesTakeTheDirectKernel() throws {
-    for c in directDeterminismCases { #expect(try c.plan().algorithm == .direct, "\(c)") }
+    for c in directDeterminismCases {
+        #expect(try c.plan(kernel: .direct, isa: .avx512).algorithm == .direct, "\(c)")
+        #expect(try c.plan().algorithm == (ConvTransposeDirectPack.preferred(on: .current) ? .direct : .wide), "\(c)")
+    }
 }
 
-/// An SRVGGNetCompact-like stack (3→64, 64→64 ×2 3×3 with PReLU, a 1×1 64→48, a 48→12 3×3 whose
+/// The direct kernel at both tile widths, whatever this CPU's automatic choice: any thread count gives
+/// the same bits, and so does every window the tiled runner may ask for (an output window on the input
+/// window its taps read), against the whole map's run.
+@Test(arguments: directDeterminismCases)
+func directKernelIsBitIdenticalForEveryThreadCountAndWindow(_ c: ConvTransposeCase) throws {
+    let input = c.tensors().input
+    let (n, H, W) = (c.batched ? c.n : 1, c.h, c.w)
+    for isa in [VectorISA.avx512, .avx2] {
+        let plan = try c.plan(kernel: .direct, isa: isa)
+        let whole = try plan.run(input, threads: 1)
+        for threads in [2, 3, 7] {
+            #expect(try plan.run(input, threads: threads).data == whole.data, "\(isa.rawValue) threads=\(threads) for \(c)")
+        }
+        let (oH, oW) = (whole.shape[whole.rank - 2], whole.shape[whole.rank - 1])
+        let cOut = c.cOutG * c.groups
+        let geometryH = AxisGeometry(kernel: c.kernel.0, padding: c.padding.0)
+        let geometryW = AxisGeometry(kernel: c.kernel.1, padding: c.padding.1)
+        // Windows: interior, at each corner, one row, one column, the whole map.
+        for (top, left, rows, columns) in [(3, 5, 7, 29), (0, 0, 5, 31), (oH - 4, oW - 30, 4, 30), (2, 0, 1, oW), (0, 7, oH, 1), (0, 0, oH, oW)] {
+            let inRows = geometryH.inputRange(forOutput: top..<(top + rows)).clamped(to: 0..<H)
+            let inColumns = geometryW.inputRange(forOutput: left..<(left + columns)).clamped(to: 0..<W)
+            for b in 0..<n {
+                var window = [Float]()   // (1, Cin, inRows, inColumns)
+                for ch in 0..<c.cIn { for h in inRows {
+                    let start = ((b * c.cIn + ch) * H + h) * W + inColumns.lowerBound
+                    window += input.data[start..<(start + inColumns.count)]
+                } }
+                var got = [Float](repeating: .nan, count: cOut * rows * columns)   // (1, Cout, rows, columns)
+                window.withUnsafeBufferPointer { x in
+                    got.withUnsafeMutableBufferPointer { y in
+                        plan.runWindow(input: x.baseAddress!, inputOrigin: (inRows.lowerBound, inColumns.lowerBound),
+                                       inputSize: (inRows.count, inColumns.count), outputOrigin: (top, left),
+                                       outputSize: (rows, columns), output: y.baseAddress!, threads: 2)
+                    }
+                }
+                var want = [Float]()
+                for co in 0..<cOut { for h in top..<(top + rows) {
+                    let start = ((b * cOut + co) * oH + h) * oW + left
+                    want += whole.data[start..<(start + columns)]
+                } }
+                #expect(got.map(\.bitPattern) == want.map(\.bitPattern),
+                        "\(isa.rawValue) window rows \(top)..<\(top + rows) columns \(left)..<\(left + columns) batch \(b) for \(c)")
+            }
+        }
+    }
+}
+
+/// An SRVGGNetCompact-like stack (on this CPU's automatic choice of kernel) (3→64, 64→64 ×2 3×3 with PReLU, a 1×1 64→48, a 48→12 3×3 whose
 /// pixel shuffle is folded into a 4×4 stride-2 transposed conv 48 → 3 here): tiled runs equal the
 /// whole-image run bit for bit, and the whole image equals the same stack on the narrow kernel only.
 @Test func directStackTiledEqualsWholeImageAndNarrowKernel() throws {

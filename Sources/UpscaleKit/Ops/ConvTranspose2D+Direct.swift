@@ -12,17 +12,22 @@
 // over the whole K, so a block's weights (kH·Cin·kW·CV·lanes floats: 144 KiB for 64 → 64 3×3) stream
 // from L2 for every tile. Here K is cut into panels of one row tap a and a run of Kc input channels
 // (Kc·kW·CV·lanes floats, within `panelBytes`, so the panel stays in L1), and every tile of the work
-// item runs panel by panel: the first panel starts from the bias, the others reload the tile's
-// partial sums from a scratch buffer (pixels, CV·lanes) and stores them back. A float stored and
-// reloaded is the same float, so that changes the memory traffic, not the arithmetic.
+// item runs panel by panel: the first panel starts from the bias, the others from the tile's partial
+// sums, which every panel leaves in a scratch buffer (pixels, CV·lanes). A float stored and reloaded
+// is the same float, so that changes the memory traffic, not the arithmetic.
+// Measured (BENCHMARKS.md, issue 26): on Zen 4 this runs at +Wide's speed, 80–90% of the SIMD16 peak;
+// its 1 MiB L2 streams +Wide's weights fast enough. The blocking is for smaller or slower L2s, the
+// SIMD8 tiles for AVX2 CPUs, where +Wide's SIMD16 tiles take two registers a vector and spill
+// (neither measured on such a CPU yet: Zen 3, Ice Lake).
 //
 // A work item is `itemRows` output rows of one image and group. It walks the columns in chunks: for
 // each it copies the input window into a zero-padded band (`fillPatch`, as +Fast and +Wide), then
 // for each block of CV·lanes output channels, for each panel, runs every tile of every row of the
 // chunk; then writes the block's sums through the activation to the NCHW output channel by channel.
 //
-// Vector width: SIMD16 tiles (4 × 6: 24 accumulators of AVX-512's 32 registers) where the CPU has
-// AVX-512, SIMD8 tiles (2 × 6: 12 of AVX2's 16 registers) elsewhere: `VectorISA.current`.
+// Vector width: SIMD16 tiles (4 × 6: 24 accumulators + 4 weight vectors + 1 broadcast of AVX-512's
+// 32 registers) where the CPU has AVX-512, SIMD8 tiles (2 × 6: 12 + 2 + 1 of AVX2's 16) elsewhere:
+// `VectorISA.current`.
 //
 // Determinism: per output element, acc = bias; then for row tap a, for ci ascending, for column
 // tap b (kernel index descending): acc = fma(x, w, acc); then the activation: the order of
@@ -35,6 +40,14 @@ struct ConvTransposeDirectPack: Sendable {
     /// Fewest input and output channels per group of the layers that take the kernel. Narrower
     /// layers keep +Wide (the built-ins' 16 → 16) or +Fast (the FSRCNN built-ins' 12 → 56 1×1).
     static let minChannels = (input: 32, output: 32)
+
+    /// Whether the plan's automatic choice takes this kernel on a CPU with `isa` (where it applies).
+    /// Not on AVX-512: there +Wide's SIMD16 tiles fit the 32 registers, and on Zen 4 (AMD EPYC family
+    /// 25 model 17) whole networks ran 3–5% faster on +Wide (upconv_7 at 540×960, CPU time, paired,
+    /// BENCHMARKS.md, issue 26), the layers alone alike. On AVX2 +Wide's SIMD16 accumulators take two
+    /// of the 16 registers each and spill; this kernel's SIMD8 tiles do not. Re-measure on Ice Lake
+    /// and Zen 3 (`upscale-bench kernels`) before changing this.
+    static func preferred(on isa: VectorISA) -> Bool { isa != .avx512 }
 
     /// A run of output channels of one group that one tile accumulates: `vectors` channel vectors
     /// (`lanes` channels each; lanes past the group's end are zero weights, never stored).
@@ -134,9 +147,12 @@ enum ConvTranspose2DDirect {
     /// Budget of one weight panel: half of a 32 KiB L1 data cache (Zen 3, Zen 4; Ice Lake has
     /// 48 KiB), the rest for the input rows and partial sums the tiles touch.
     static let panelBytes = 16 * 1024
-    /// Budget of a worker's input band and partial-sum scratch together, within a 512 KiB L2
-    /// (Zen 3; Zen 4 has 1 MiB, Ice Lake 1.25 MiB).
-    static let bandBytes = 320 * 1024
+    /// Budget of a worker's input band, as +Wide's, and of the partial sums of its rows, which come
+    /// on top: together within a 512 KiB L2 (Zen 3; Zen 4 has 1 MiB, Ice Lake 1.25 MiB). One budget
+    /// for both halved the chunks of 128-channel layers (24 columns) and made upconv_7 5–8% slower
+    /// than +Wide (2026-12-07, Zen 4).
+    static let bandBytes = 256 * 1024
+    static let scratchBytes = 192 * 1024
     /// Chunks of columns are multiples of this: every tile's pixel count divides it.
     static let chunkUnit = 24
 
@@ -199,8 +215,8 @@ struct ConvTransposeDirectContext: @unchecked Sendable {
         // and the band holds every column a whole tile reads.
         let unit = ConvTranspose2DDirect.chunkUnit
         let units = (oW + unit - 1) / unit
-        let bytesPerColumn = MemoryLayout<Float>.size * (cInG * bandRows + rows * fullWidth)
-        let fit = ConvTranspose2DDirect.bandBytes / bytesPerColumn - spanW
+        let fit = min(ConvTranspose2DDirect.bandBytes / (MemoryLayout<Float>.size * cInG * bandRows) - spanW,
+                      ConvTranspose2DDirect.scratchBytes / (MemoryLayout<Float>.size * rows * fullWidth))
         let chunkPixels = min(max(1, fit / unit), units) * unit
         let bandColumns = chunkPixels + spanW
         let inputPlane = x + (n * g.inChannels + grp * cInG) * H * W   // (cInG, H, W)

@@ -64,8 +64,9 @@ public struct ConvTranspose2DPlan: Sendable {
     ///   - weight: `(Cin, Cout/groups, kH, kW)`, PyTorch's layout.
     ///   - bias: `(Cout)` or nil.
     ///   - epilogue: the activation after the conv (`.prelu` takes 1 or Cout slopes).
-    ///   - kernel: `.automatic` (the direct kernel where it applies, else the wide one where it
-    ///     applies), `.wide` or `.narrow` (tests and benchmarks compare them; all give the same bits).
+    ///   - kernel: `.automatic` (the direct kernel where it applies and suits `isa`, else the wide one
+    ///     where it applies), `.direct`, `.wide` or `.narrow` (tests and benchmarks compare them; all
+    ///     give the same bits).
     ///   - isa: the instruction set the direct kernel's register tiles are sized for: this CPU's
     ///     (`VectorISA.current`) unless a test or benchmark asks for the other tiles (same bits).
     /// - Throws: `ConvTransposeError` naming the offending parameter.
@@ -115,7 +116,8 @@ public struct ConvTranspose2DPlan: Sendable {
         self.phasesW = phasesW
         self.slotTables = ConvTransposeKernelShape.rowChoices.map { ConvTransposeSlotTable.tables(phasesH, rows: $0) }
         self.blocks = ConvTransposeChannelBlock.split(geometry.outChannelsPerGroup)
-        if kernel == .automatic && ConvTransposeDirectPack.applies(geometry) {
+        let takesDirect = kernel == .direct || (kernel == .automatic && ConvTransposeDirectPack.preferred(on: isa))
+        if takesDirect && ConvTransposeDirectPack.applies(geometry) {
             self.direct = ConvTransposeDirectPack(weight: weight.data, bias: biasValues, slopes: slopes, geometry,
                                                   isa: isa)
             self.wide = nil
@@ -251,9 +253,12 @@ public struct ConvTranspose2DPlan: Sendable {
 
 /// Which kernel a plan runs.
 public enum ConvTranspose2DKernelChoice: Sendable, Equatable {
-    /// The direct kernel (+Direct: stride-1 3×3 and 1×1, ≥ 32 channels) where it applies, else the
-    /// wide kernel (+Wide: stride 1, many channels) where it applies, else the narrow one.
+    /// The direct kernel (+Direct: stride-1 3×3 and 1×1, ≥ 32 channels) where it applies and the CPU
+    /// is not AVX-512 (`ConvTransposeDirectPack.preferred`), else the wide kernel (+Wide: stride 1,
+    /// many channels) where it applies, else the narrow one.
     case automatic
+    /// The direct kernel where it applies, whatever the CPU; else as `.automatic`.
+    case direct
     /// The wide kernel where it applies, else the narrow one: never the direct kernel.
     case wide
     /// Always the narrow kernel (+Fast).
