@@ -20,13 +20,15 @@ training/export.py; srvgg_x4's conv + PixelShuffle folded into one ConvTranspose
      and model load included) on a 1920x1080 PNG in the same rotation.
 
 FLOP counts are the useful multiply-adds (2 per MAC, none on the zeros that striding inserts); the
-peak is `upscale-bench peak` (12 independent SIMD8 FMAs in a loop), measured before and after.
+peak is `upscale-bench peak` (12 independent FMAs in a loop at the CPU's widest width: SIMD16 with AVX-512,
+else SIMD8; its first line names which), measured before and after.
 The FSRCNN models predict a residual over bicubic, srvgg_x4 one over the nearest upscale: network-only
 times are the conv stack alone in every engine (the residual add is not part of the network), end-to-end
 times include it.
 
     swift build -c release
     /work/venv/bin/python benchmarks/compare.py [--reps 5] [--threads 2] [--networks x2,x3,x4,upconv7,srvgg_x4]
+        [--baseline-bench OTHER/upscale-bench]   # another build of ours in the same rounds ("ours-base")
 
 Files (inputs, ONNX and ncnn files, the random-weight models, outputs) go to benchmarks/out/ (git-ignored).
 """
@@ -374,6 +376,8 @@ def main():
     parser.add_argument("--atol", type=float, default=1e-4, help="max |diff| allowed against PyTorch's output")
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "out"), help="folder for generated files")
     parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument("--baseline-bench", help="another build's upscale-bench (e.g. the parent commit's): timed as "
+                        "engine 'ours-base' in the same rounds, to show what a change does to our own time")
     args = parser.parse_args()
     height, width = (int(v) for v in args.size.split("x"))
     engines = args.engines.split(",")
@@ -440,6 +444,9 @@ def main():
         if "ours" in engines:
             ours = Ours(bench, model, input_path, (height, width), args.threads)
             runners["ours"] = ours.run
+        if args.baseline_bench:
+            base = Ours(args.baseline_bench, model, input_path, (height, width), args.threads)
+            runners["ours-base"] = base.run
         # PyTorch runs in channels_last: NCHW ConvTranspose2d takes its slow path, which allocates a
         # column buffer of Cout·kH·kW·H·W floats (19 GB on upconv_7 at 1080x1920); channels_last
         # takes oneDNN's deconvolution (faster, bounded memory). Same weights, same function. For srvgg_x4
@@ -494,6 +501,8 @@ def main():
                 continue
             if engine == "ours":
                 got = ours.output(os.path.join(args.out, f"{name}_ours.f32"), out_shape)
+            elif engine == "ours-base":
+                got = base.output(os.path.join(args.out, f"{name}_ours_base.f32"), out_shape)
             elif engine == "onnxruntime":
                 got = session.run(None, {"x": x_np})[0]
             elif engine == "ncnn":
@@ -547,6 +556,8 @@ def main():
                                                               for e in order), flush=True)
         if "ours" in engines:
             ours.close()
+        if args.baseline_bench:
+            base.close()
         medians = {e: statistics.median(t) for e, t in times.items()}
         cpu_medians = {e: statistics.median(t) for e, t in cpu_times.items()}
         results.append(dict(network=name, flops=flops, diffs=diffs, notes=notes, medians=medians, times=times,

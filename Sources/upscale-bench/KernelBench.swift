@@ -1,5 +1,6 @@
-// `upscale-bench kernels`: the wide and the narrow conv_transpose2d kernel on the stride-1 layers of
-// issue 17's networks, paired call by call in one process.
+// `upscale-bench kernels`: the conv_transpose2d kernels on the stride-1 layers of issue 17's and
+// issue 26's networks, paired call by call in one process: the narrow (+Fast), the wide (+Wide) and
+// the direct kernel (+Direct where it applies), and which of them the plan picks on this CPU.
 import ArgumentParser
 import Foundation
 import UpscaleKit
@@ -7,8 +8,20 @@ import UpscaleKit
 struct KernelCommand: ParsableCommand, ShapeTable {
     static let configuration = CommandConfiguration(
         commandName: "kernels",
-        abstract: "Time the wide and the narrow conv kernel on issue 17's stride-1 layers, paired call by call."
+        abstract: "Time the narrow, the wide and the direct conv kernel on stride-1 layers, paired call by call."
     )
+
+    @Flag(help: "Leave out the narrow kernel (it is 2–4× slower on these layers).")
+    var skipNarrow = false
+
+    @Option(help: "Size the direct kernel's register tiles for this instruction set (AVX-512 or AVX2; default: this CPU's).")
+    var isa: String?
+
+    func validate() throws {
+        if let isa, VectorISA(rawValue: isa) == nil || isa == VectorISA.other.rawValue {
+            throw ValidationError("--isa must be AVX-512 or AVX2.")
+        }
+    }
 
     @OptionGroup var timing: ThreadsAndReps
 
@@ -24,43 +37,56 @@ struct KernelCommand: ParsableCommand, ShapeTable {
         .init(name: "upconv7_128_128", input: [1, 128, 136, 240], weight: [128, 128, 3, 3], padding: 2),
         .init(name: "upconv7_128_256", input: [1, 128, 136, 240], weight: [128, 256, 3, 3], padding: 2),
         .init(name: "srvgg_64_64", input: [1, 64, 136, 240], weight: [64, 64, 3, 3], padding: 1),
+        // SPAN ×4's 4-way concat (4 × 48 channels) and 1×1 conv; RRDBNet's 3×3 64 + 4·32 → 32.
+        .init(name: "span_cat_192_48", input: [1, 192, 136, 240], weight: [192, 48, 1, 1]),
+        .init(name: "rrdb_192_32", input: [1, 192, 136, 240], weight: [192, 32, 3, 3], padding: 1),
     ]
 
-    /// Alternates one narrow and one wide call (order swapped every round) `reps` times per shape and
-    /// prints the medians, the median of the paired ratios narrow / wide, and each kernel's
-    /// GFLOP/s per CPU second as a fraction of the per-core peak.
+    /// Alternates one call of each kernel (order rotated every round) `reps` times per shape and
+    /// prints the medians, the median of the paired ratios wide / direct, and each kernel's GFLOP/s
+    /// per CPU second as a fraction of the per-core peak (the widest FMA, `upscale-bench peak`).
     func run() throws {
         let shapes = choice.shapes
         let (threads, reps) = (timing.threads, timing.reps)
         let peak = Peak.measure(threads: threads)
         print(peak.summary)
-        print("narrow vs wide kernel, \(threads) threads, \(reps) paired rounds (plan built once; run only).")
-        print("name               narrow ms   wide ms   paired narrow/wide   narrow % core   wide % core")
+        let kernels: [ConvTranspose2DKernelChoice] = skipNarrow ? [.wide, .direct] : [.narrow, .wide, .direct]
+        let tiles = isa.flatMap(VectorISA.init(rawValue:)) ?? .current
+        print("narrow / wide / direct kernel, \(threads) threads, \(reps) paired rounds (plan built once; run only).")
+        print("'% core' = 2·MACs / CPU seconds / the per-core peak above; direct tiles sized for \(tiles.rawValue); 'auto' = the kernel the plan picks here.")
+        print("name               auto      narrow ms   wide ms direct ms paired wide/direct narrow % core  wide % core direct % core")
         for shape in shapes {
             let t = shape.tensors()
             func plan(_ kernel: ConvTranspose2DKernelChoice) throws -> ConvTranspose2DPlan {
                 try ConvTranspose2DPlan(weight: t.weight, bias: t.bias, stride: (shape.stride, shape.stride),
                                         padding: (shape.padding, shape.padding), epilogue: .leakyReLU(0.1),
-                                        kernel: kernel)
+                                        kernel: kernel, isa: kernel == .automatic ? .current : tiles)
             }
-            let plans = [try plan(.narrow), try plan(.automatic)]
+            let plans = try kernels.map(plan)
+            let automatic = try plan(.automatic).algorithm
             func call(_ p: ConvTranspose2DPlan) throws -> Timing {
                 try Timing.of { _ = try p.run(t.input, threads: threads) }
             }
             for p in plans { _ = try call(p) }
-            var wall: [[Double]] = [[], []], cpu: [[Double]] = [[], []]
+            var wall = [[Double]](repeating: [], count: plans.count), cpu = wall
             for rep in 0..<reps {
-                for k in (rep % 2 == 0 ? [0, 1] : [1, 0]) {
+                for i in plans.indices {
+                    let k = (i + rep) % plans.count
                     let r = try call(plans[k])
                     wall[k].append(r.wall)
                     cpu[k].append(r.cpu)
                 }
             }
-            let ratio = median(zip(wall[0], wall[1]).map { $0 / $1 })
-            let core = (0..<2).map { 100 * shape.flops / median(cpu[$0]) / 1e9 / peak.perCore }
-            print(shape.name.padding(toLength: 18, withPad: " ", startingAt: 0) +
-                  String(format: " %9.2f %9.2f %15.2f× %15.1f %13.1f", median(wall[0]) * 1e3, median(wall[1]) * 1e3,
-                         ratio, core[0], core[1]))
+            let (wide, direct) = (plans.count - 2, plans.count - 1)
+            let ratio = median(zip(wall[wide], wall[direct]).map { $0 / $1 })
+            let core = plans.indices.map { 100 * shape.flops / median(cpu[$0]) / 1e9 / peak.perCore }
+            let ms = plans.indices.map { median(wall[$0]) * 1e3 }
+            let narrowMs = skipNarrow ? "        -" : String(format: "%9.2f", ms[0])
+            let narrowCore = skipNarrow ? "            -" : String(format: "%13.1f", core[0])
+            print(shape.name.padding(toLength: 18, withPad: " ", startingAt: 0) + " " +
+                  automatic.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0) + "  " + narrowMs +
+                  String(format: " %9.2f %9.2f %15.2f×", ms[wide], ms[direct], ratio) + "  " + narrowCore +
+                  String(format: " %12.1f %12.1f", core[wide], core[direct]))
         }
     }
 }

@@ -29,9 +29,9 @@ struct LayerCommand: ParsableCommand {
         print(peak.summary)
         let (tileH, tileW) = size.map { ($0.height, $0.width) } ?? (tile, tile)
         print("\(network.model): one \(tileH)×\(tileW) input tile per thread, \(threads) tiles at once, median of \(timing.reps)")
-        print("layer  Cin→Cout  k  s   feature map   median ms   GFLOP/s   % peak  % core (CPU)  share")
+        print("layer  Cin→Cout  k  s   feature map   median ms   GFLOP/s   % peak  % core (CPU)  share  kernel")
         var (h, w) = (tileH, tileW)
-        var rows: [(String, Double)] = []
+        var rows: [(String, Double, ConvTranspose2DAlgorithm)] = []
         var total = 0.0
         for (l, layer) in model.layers.enumerated() {
             let plan = try ConvTranspose2DPlan(weight: layer.weight, bias: layer.bias, stride: layer.stride,
@@ -65,10 +65,12 @@ struct LayerCommand: ParsableCommand {
             rows.append((String(format: "%5d %4d→%-4d %2d %2d %6d×%-6d %10.2f %9.1f %8.1f %13.1f",
                                 l, layer.inChannels, layer.outChannels, layer.kernel.0, layer.stride.0, h, w,
                                 seconds * 1e3, gflops, 100 * gflops / peak.wallMulti,
-                                100 * flops / series.medianCPU / 1e9 / peak.perCore), seconds))
+                                100 * flops / series.medianCPU / 1e9 / peak.perCore), seconds, plan.algorithm))
             (h, w) = (h * layer.stride.0, w * layer.stride.1)
         }
-        for (text, seconds) in rows { print(text + String(format: " %5.0f%%", 100 * seconds / total)) }
+        for (text, seconds, algorithm) in rows {
+            print(text + String(format: " %5.0f%%", 100 * seconds / total) + "  " + algorithm.rawValue)
+        }
         print(String(format: "total %.3f s per round of %d tiles", total, threads))
     }
 }

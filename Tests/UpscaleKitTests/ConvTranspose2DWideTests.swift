@@ -43,8 +43,9 @@ extension ConvTransposeCase {
     var checked = 0
     for index in 0..<120 {
         let c = ConvTransposeCase.randomWide(&rng, seed: 9000 + UInt64(index))
-        guard let wide = try? c.plan(kernel: .automatic), let expected = try? c.reference() else { continue }
-        #expect(wide.wide != nil, "the wide kernel should take \(c)")
+        // `.wide`: the 3×3 and 1×1 cases with ≥ 32 channels take +Direct when automatic (its own tests).
+        guard let wide = try? c.plan(kernel: .wide), let expected = try? c.reference() else { continue }
+        #expect(wide.algorithm == .wide, "the wide kernel should take \(c)")
         let input = c.tensors().input
         let got = try wide.run(input, threads: 2)
         #expect(got.shape == expected.shape, "\(c)")
@@ -65,7 +66,7 @@ extension ConvTransposeCase {
     for (cIn, cOut, k, s) in [(1, 56, 5, 1), (56, 12, 1, 1), (12, 12, 3, 1), (12, 56, 1, 1), (56, 1, 9, 2), (64, 64, 4, 2)] {
         let plan = try ConvTranspose2DPlan(weight: Tensor(shape: [cIn, cOut, k, k], data: [Float](repeating: 0.5, count: cIn * cOut * k * k)),
                                            stride: (s, s))
-        #expect(plan.wide == nil, "\(cIn)→\(cOut) \(k)×\(k) stride \(s)")
+        #expect(plan.algorithm == .narrow, "\(cIn)→\(cOut) \(k)×\(k) stride \(s)")
     }
 }
 
@@ -82,7 +83,10 @@ let wideDeterminismCases: [ConvTransposeCase] = [
 ]
 
 @Test func wideDeterminismCasesTakeTheWideKernel() throws {
-    for c in wideDeterminismCases { #expect(try c.plan().wide != nil, "\(c)") }
+    // The first two are 3×3 with ≥ 32 channels, which +Direct takes when automatic on AVX2.
+    for c in wideDeterminismCases { #expect(try c.plan(kernel: .wide).algorithm == .wide, "\(c)") }
+    let direct: ConvTranspose2DAlgorithm = ConvTransposeDirectPack.preferred(on: .current) ? .direct : .wide
+    #expect(try wideDeterminismCases.map { try $0.plan().algorithm } == [direct, direct, .wide])
 }
 
 /// An upconv_7 / SRVGGNetCompact-like stack (3→16→40→70 3×3 "same" and valid-free, a dilated

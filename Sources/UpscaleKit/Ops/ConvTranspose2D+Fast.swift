@@ -46,6 +46,9 @@ enum ConvTranspose2DFast {
     static func run(_ plan: ConvTranspose2DPlan, _ g: ConvTranspose2DGeometry,
                     input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>, threads: Int) {
         guard g.batch > 0, g.outHeight > 0, g.outWidth > 0 else { return }
+        if let direct = plan.direct {
+            return ConvTranspose2DDirect.run(plan, direct, g, input: x, output: y, threads: threads)
+        }
         if let wide = plan.wide {
             return ConvTranspose2DWide.run(plan, wide, g, input: x, output: y, threads: threads)
         }

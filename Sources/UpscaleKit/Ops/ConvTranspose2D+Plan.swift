@@ -1,7 +1,9 @@
 // A reusable conv_transpose2d: weights repacked once for the fast kernel, then `run` on any
 // number of inputs or tiles. The math is in ConvTranspose2D.swift, the phase geometry in
 // ConvTranspose2D+Phases.swift, the kernels in ConvTranspose2D+Fast.swift (pixels in SIMD lanes, every
-// layer) and ConvTranspose2D+Wide.swift (output channels in SIMD lanes, stride-1 layers with many channels).
+// layer), ConvTranspose2D+Wide.swift (output channels in SIMD lanes, stride-1 layers with many channels)
+// and ConvTranspose2D+Direct.swift (+Wide's tiles over an L1-blocked reduction, stride-1 3×3 and 1×1
+// layers with ≥ 32 channels). `algorithm` says which one a plan runs.
 //
 //   out[n, g·cOutG + co, oh, ow] = act( bias[co'] + Σ_ci Σ_(a, b) x[n, g·cInG + ci, q + offH[a], r + offW[b]] · W[ci', co, kh[a], kw[b]] )
 //
@@ -47,6 +49,14 @@ public struct ConvTranspose2DPlan: Sendable {
     let packedOffsets: [Int]           // (g, block, ph, pw) -> start in `packed`
     /// The wide kernel's weights when the layer takes it (stride 1, many channels: +Wide), else nil.
     let wide: ConvTransposeWidePack?
+    /// The direct kernel's weights when the layer takes it (stride-1 3×3 and 1×1, ≥ 32 channels:
+    /// +Direct), else nil. At most one of `wide` and `direct` is set.
+    let direct: ConvTransposeDirectPack?
+
+    /// The kernel this plan runs: the layer's algorithm, as `upscale info` reports it.
+    public var algorithm: ConvTranspose2DAlgorithm {
+        direct != nil ? .direct : wide != nil ? .wide : .narrow
+    }
 
     /// Validates the layer parameters as PyTorch does and repacks `weight` for the fast kernel.
     ///
@@ -54,14 +64,17 @@ public struct ConvTranspose2DPlan: Sendable {
     ///   - weight: `(Cin, Cout/groups, kH, kW)`, PyTorch's layout.
     ///   - bias: `(Cout)` or nil.
     ///   - epilogue: the activation after the conv (`.prelu` takes 1 or Cout slopes).
-    ///   - kernel: `.automatic` (the wide kernel where it applies) or `.narrow` (tests and benchmarks
-    ///     compare the two; both give the same bits).
+    ///   - kernel: `.automatic` (the direct kernel where it applies and suits `isa`, else the wide one
+    ///     where it applies), `.direct`, `.wide` or `.narrow` (tests and benchmarks compare them; all
+    ///     give the same bits).
+    ///   - isa: the instruction set the direct kernel's register tiles are sized for: this CPU's
+    ///     (`VectorISA.current`) unless a test or benchmark asks for the other tiles (same bits).
     /// - Throws: `ConvTransposeError` naming the offending parameter.
     public init(weight: Tensor, bias: Tensor? = nil,
                 stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
                 outputPadding: (Int, Int) = (0, 0), groups: Int = 1,
                 dilation: (Int, Int) = (1, 1), epilogue: Epilogue = .none,
-                kernel: ConvTranspose2DKernelChoice = .automatic) throws {
+                kernel: ConvTranspose2DKernelChoice = .automatic, isa: VectorISA = .current) throws {
         let geometry = try Self.check(weightShape: weight.shape, biasShape: bias?.shape, stride: stride, padding: padding,
                                       outputPadding: outputPadding, groups: groups, dilation: dilation, epilogue: epilogue)
         let cOut = geometry.outChannels
@@ -103,10 +116,18 @@ public struct ConvTranspose2DPlan: Sendable {
         self.phasesW = phasesW
         self.slotTables = ConvTransposeKernelShape.rowChoices.map { ConvTransposeSlotTable.tables(phasesH, rows: $0) }
         self.blocks = ConvTransposeChannelBlock.split(geometry.outChannelsPerGroup)
-        if kernel == .automatic && ConvTransposeWidePack.applies(geometry) {
+        let takesDirect = kernel == .direct || (kernel == .automatic && ConvTransposeDirectPack.preferred(on: isa))
+        if takesDirect && ConvTransposeDirectPack.applies(geometry) {
+            self.direct = ConvTransposeDirectPack(weight: weight.data, bias: biasValues, slopes: slopes, geometry,
+                                                  isa: isa)
+            self.wide = nil
+            (self.packed, self.packedOffsets) = ([], [])
+        } else if kernel != .narrow && ConvTransposeWidePack.applies(geometry) {
+            self.direct = nil
             self.wide = ConvTransposeWidePack(weight: weight.data, bias: biasValues, slopes: slopes, geometry)
             (self.packed, self.packedOffsets) = ([], [])
         } else {
+            self.direct = nil
             self.wide = nil
             (self.packed, self.packedOffsets) = Self.pack(weight.data, geometry, blocks, phasesH, phasesW)
         }
@@ -232,10 +253,26 @@ public struct ConvTranspose2DPlan: Sendable {
 
 /// Which kernel a plan runs.
 public enum ConvTranspose2DKernelChoice: Sendable, Equatable {
-    /// The wide kernel (+Wide: stride 1, many channels) where it applies, else the narrow one.
+    /// The direct kernel (+Direct: stride-1 3×3 and 1×1, ≥ 32 channels) where it applies and the CPU
+    /// is not AVX-512 (`ConvTransposeDirectPack.preferred`), else the wide kernel (+Wide: stride 1,
+    /// many channels) where it applies, else the narrow one.
     case automatic
+    /// The direct kernel where it applies, whatever the CPU; else as `.automatic`.
+    case direct
+    /// The wide kernel where it applies, else the narrow one: never the direct kernel.
+    case wide
     /// Always the narrow kernel (+Fast).
     case narrow
+}
+
+/// The kernel a plan runs, as `upscale info` shows it. All give the same bits for the same layer.
+public enum ConvTranspose2DAlgorithm: String, Sendable, Equatable {
+    /// +Fast: sub-pixel phases, output pixels in SIMD lanes; every layer.
+    case narrow
+    /// +Wide: output channels in SIMD lanes; stride-1 layers with ≥ 16 channels.
+    case wide
+    /// +Direct: +Wide's tiles over a reduction blocked for L1; stride-1 3×3 and 1×1 layers with ≥ 32 channels.
+    case direct
 }
 
 /// How the epilogue treats an accumulated value (slopes come from the plan, per channel).
