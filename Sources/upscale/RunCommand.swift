@@ -111,8 +111,8 @@ struct RunCommand: ParsableCommand {
                                             excluding: output.output.map { [$0] } ?? [])
         found.notes.forEach(console.detail)
         found.errors.forEach { console.error($0.description) }
-        let planner = OutputPlanner(scale: scale, outputArgument: output.output, format: output.formatName,
-                                    existing: output.existingPolicy)
+        let planner = OutputPlanner(scale: scale, nameTag: size.outputSize?.nameTag, outputArgument: output.output,
+                                    format: output.formatName, existing: output.existingPolicy)
         var jobs: [BatchJob]
         do {
             jobs = try planner.plan(found.inputs, batch: OutputPlanner.isBatch(

@@ -49,6 +49,23 @@ import UpscaleKit
         }
     }
 
+    /// Without -o, the default name tells what was asked for, not the scale of the model that ran.
+    @Test(arguments: [
+        (["-m", "x4", "--outscale", "2"], "a_x2.png", [60, 40]),
+        (["--outscale", "1.5"], "a_x1.5.png", [45, 30]),
+        (["--width", "50"], "a_w50.png", [50, 33]),
+        (["--height", "70"], "a_h70.png", [105, 70]),
+        (["--resize", "60x30!"], "a_60x30.png", [60, 30]),
+        ([], "a_x2.png", [60, 40]),
+    ])
+    func defaultNamesSayTheRequestedSize(_ flags: [String], _ name: String, _ expected: [Int]) throws {
+        let ws = try Workspace(["a.png": (30, 20)])
+        defer { ws.remove() }
+        let result = try Self.run(ws, ["a.png"] + flags)
+        #expect(result.status == 0, "\(flags): \(result.stderr)")
+        #expect(try Self.size(ws.data(name)) == expected, "\(flags): \(name)")
+    }
+
     @Test func aGivenModelRunsAndIsResized() throws {
         let ws = try Workspace(["a.png": (30, 20)])
         defer { ws.remove() }

@@ -49,7 +49,8 @@ public struct BatchJob: Sendable, Equatable {
 /// Decides every output path of a run, before any pixel is read.
 ///
 /// Naming rules (see docs/cli.md):
-/// - One file input, no `-o`: `<dir>/<name>_x<scale>.<ext>` beside the input.
+/// - One file input, no `-o`: `<dir>/<name>_<tag>.<ext>` beside the input; the tag is `x<scale>`,
+///   or with an output size request what was asked (`OutputSize.nameTag`: `w3000`, `x1.5`).
 /// - One file input, `-o FILE`: that file; `-o` naming an existing folder puts the default name in it.
 /// - Several inputs or any folder input, `-o FOLDER`: `FOLDER/<relative path>` with the input's name,
 ///   the extension replaced when `-f` asks for another format; folder inputs are mirrored below it.
@@ -64,6 +65,8 @@ public struct BatchJob: Sendable, Equatable {
 ///   whatever the flags (`OutputPathState`): only regular files are written or replaced.
 public struct OutputPlanner: Sendable {
     public var scale: Int
+    /// What default names say after the input's stem: `x<scale>`, or an output size request's tag.
+    public var nameTag: String
     public var outputArgument: String?
     public var format: ImageFormat?
     public var existing: ExistingOutputPolicy
@@ -75,12 +78,14 @@ public struct OutputPlanner: Sendable {
     /// The longest file name (one path component) Linux filesystems take, in bytes (NAME_MAX).
     public static let maxNameBytes = 255
 
-    public init(scale: Int, outputArgument: String?, format: ImageFormat?, existing: ExistingOutputPolicy,
+    public init(scale: Int, nameTag: String? = nil, outputArgument: String?, format: ImageFormat?,
+                existing: ExistingOutputPolicy,
                 fileExists: @escaping @Sendable (String) -> Bool = { FileSystem.exists($0) },
                 isDirectory: @escaping @Sendable (String) -> Bool = { FileSystem.isFolder($0) },
                 identity: @escaping @Sendable (String) -> FileIdentity? = { FileIdentity(path: $0) },
                 pathState: @escaping @Sendable (String) -> OutputPathState = { OutputPathState.of($0) }) {
         self.scale = scale
+        self.nameTag = nameTag ?? "x\(scale)"
         self.outputArgument = outputArgument
         self.format = format
         self.existing = existing
@@ -95,10 +100,10 @@ public struct OutputPlanner: Sendable {
         inputCount > 1 || sawFolder
     }
 
-    /// The default output name `<name>_x<scale>.<ext>`.
+    /// The default output name `<name>_<tag>.<ext>` (`photo_x2.png`, `photo_w3000.png`).
     public func defaultName(for fileName: String) -> String {
         let stem = (fileName as NSString).deletingPathExtension
-        return "\(stem)_x\(scale).\(extensionFor(inputName: fileName))"
+        return "\(stem)_\(nameTag).\(extensionFor(inputName: fileName))"
     }
 
     private func extensionFor(inputName: String) -> String {

@@ -100,6 +100,22 @@ public enum OutputSize: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// What default output names say instead of the model's `x<scale>`: `x1.5`, `w3000`,
+    /// `h2000`, `3000x2000` (exact or fit), so that the name tells what was asked for.
+    public var nameTag: String {
+        switch self {
+        case .factor(let f):
+            // Up to 4 decimals, trailing zeros dropped: 2 → "x2", 1.5 → "x1.5", 1/3 → "x0.3333".
+            var digits = String(format: "%.4f", f)
+            while digits.hasSuffix("0") { digits.removeLast() }
+            if digits.hasSuffix(".") { digits.removeLast() }
+            return "x" + digits
+        case .width(let w): return "w\(w)"
+        case .height(let h): return "h\(h)"
+        case .exact(let w, let h), .fit(let w, let h): return "\(w)x\(h)"
+        }
+    }
+
     public var description: String {
         switch self {
         case .factor(let f): return "×\(f)"
