@@ -169,7 +169,13 @@ public struct FileJob {
             writer = try ImageCodec.openSpooledWriter(
                 name: "stdout", format: format ?? .png, width: outW, height: outH, colorChannels: reader.colorChannels,
                 hasAlpha: reader.hasAlpha, bitDepth: reader.bitDepth, metadata: metadata, options: encode) { bytes in
-                    try standardOutput(bytes)
+                    do {
+                        try standardOutput(bytes)
+                    } catch let error as ImageIOError {
+                        throw error.on(.output)
+                    } catch {
+                        throw ImageIOError(path: "stdout", message: "\(error)", side: .output)
+                    }
                     streamedBytes += bytes.count
                 }
         } else {
@@ -197,7 +203,7 @@ public struct FileJob {
             do {
                 try FileSystem.createFolders(folder)
             } catch {
-                throw BatchError(path: folder, message: "cannot create the output folder; check the path and its permissions.")
+                throw BatchError(path: folder, message: "cannot create the output folder; check the path and its permissions.", kind: .output)
             }
         }
     }

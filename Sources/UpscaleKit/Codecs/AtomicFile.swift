@@ -39,7 +39,7 @@ public enum AtomicFile {
         if !bytes.isEmpty && fwrite(bytes, 1, bytes.count, write.file) != bytes.count {
             let text = errnoText()
             write.discard()
-            throw ImageIOError(path: path, message: "write failed: \(text)")
+            throw ImageIOError(path: path, message: "write failed: \(text)", side: .output)
         }
         try write.commit()
     }
@@ -211,7 +211,7 @@ final class AtomicWrite: OutputSink {
             close(fd)
             unlink(tempPath.pathCString)
             if let slot { InFlightRegistry.shared.unregister(slot) }
-            throw ImageIOError(path: path, message: "cannot open the temporary file: \(text)")
+            throw ImageIOError(path: path, message: "cannot open the temporary file: \(text)", side: .output)
         }
         self.file = file
     }
@@ -223,12 +223,12 @@ final class AtomicWrite: OutputSink {
         case .regularFile:
             if overwrite { return }
             throw ImageIOError(path: path, message: "file exists; pass --overwrite to replace it",
-                               kind: .outputExists(appearedMeanwhile: false))
+                               kind: .outputExists(appearedMeanwhile: false), side: .output)
         case .folder:
             throw ImageIOError(path: path, message: "is a folder (or a link to one), so the output file cannot "
-                               + "be written there", kind: .outputNotRegular)
+                               + "be written there", kind: .outputNotRegular, side: .output)
         case .refused(let why):
-            throw ImageIOError(path: path, message: why, kind: .outputNotRegular)
+            throw ImageIOError(path: path, message: why, kind: .outputNotRegular, side: .output)
         }
     }
 
@@ -240,7 +240,7 @@ final class AtomicWrite: OutputSink {
             var template = "\(directory)/\(AtomicFile.temporaryNamePrefix)XXXXXX".pathCString
             let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
             guard fd >= 0 else {
-                throw ImageIOError(path: path, message: "cannot create a temporary file in \(directory): \(errnoText())")
+                throw ImageIOError(path: path, message: "cannot create a temporary file in \(directory): \(errnoText())", side: .output)
             }
             let tempPath = template.withUnsafeBufferPointer { String(pathCString: $0.baseAddress!) }
             // A filesystem without locks (ENOLCK, EOPNOTSUPP) is written without one; the cleanup
@@ -254,7 +254,7 @@ final class AtomicWrite: OutputSink {
             close(fd)
         }
         throw ImageIOError(path: path, message: "cannot keep a temporary file in \(directory): another process "
-                           + "removed each one made")
+                           + "removed each one made", side: .output)
     }
 
     deinit { discard() }
@@ -269,7 +269,7 @@ final class AtomicWrite: OutputSink {
         done = true
         var failure: ImageIOError?
         func fail(_ message: String, _ kind: ImageIOError.Kind = .other) {
-            if failure == nil { failure = ImageIOError(path: name, message: message, kind: kind) }
+            if failure == nil { failure = ImageIOError(path: name, message: message, kind: kind, side: .output) }
         }
         if fflush(file) != 0 || ferror(file) != 0 { fail("write failed: \(errnoText())") }
         if failure == nil && overwrite { keepModeOfReplacedFile() }
