@@ -186,9 +186,13 @@ public struct FileJob {
         }
 
         // upscale, commit
-        let state = ProgressBox()
-        stream.run.progress = { done, total in progress(state.update { $0.tilesDone = done; $0.tilesTotal = total }) }
-        stream.rowsProgress = { done, total in progress(state.update { $0.rowsDone = done; $0.rowsTotal = total }) }
+        let state = Locked(FileProgress())  // updated from the tile workers and the band loop
+        stream.run.progress = { done, total in
+            progress(state.withLock { $0.tilesDone = done; $0.tilesTotal = total; return $0 })
+        }
+        stream.rowsProgress = { done, total in
+            progress(state.withLock { $0.rowsDone = done; $0.rowsTotal = total; return $0 })
+        }
         let notes = try model.upscaleAndCommit(from: reader, to: writer, options: stream)
         let bytes = job.output == "-" ? streamedBytes
             : FileSystem.size(job.output)
@@ -205,15 +209,6 @@ public struct FileJob {
             } catch {
                 throw BatchError(path: folder, message: "cannot create the output folder; check the path and its permissions.", kind: .output)
             }
-        }
-    }
-
-    /// The progress of one file, updated from the tile workers and the band loop (under a lock).
-    private final class ProgressBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = FileProgress()
-        func update(_ change: (inout FileProgress) -> Void) -> FileProgress {
-            lock.withLock { change(&value); return value }
         }
     }
 }
