@@ -112,15 +112,15 @@ public enum AtomicFile {
 
     /// Unlinks the temporary files being written inside `folder` only, leaving other writers in
     /// the process alone (for tests that run beside other writers).
-    public static func removeAllInFlight(inside folder: String) {
+    static func removeAllInFlight(inside folder: String) {
         let prefix = (folder.hasSuffix("/") ? folder : folder + "/").pathCString
         InFlightRegistry.shared.forEachPath { path in
             if strncmp(path, prefix, prefix.count - 1) == 0 { unlink(path) }
         }
     }
 
-    /// The temporary files being written right now (for tests and diagnostics).
-    public static var inFlightPaths: [String] {
+    /// The temporary files being written right now (for tests).
+    static var inFlightPaths: [String] {
         var paths: [String] = []
         InFlightRegistry.shared.forEachPath { paths.append(String(pathCString: $0)) }
         return paths

@@ -5,24 +5,24 @@ import Foundation
 /// the calling thread). The binding is task-local: it sees the calls made on the binding task's
 /// thread, which are all calls once `threads = 1` (a call nested in a worker of a traced call is
 /// not itself recorded, but its parent call shows the extra workers).
-public final class ParallelTrace: Sendable {
+final class ParallelTrace: Sendable {
     /// One `parallelFor` call: the `threads` it was given, the workers it started, and the
     /// distinct threads that ran its items.
-    public struct Call: Sendable {
-        public var threads: Int
-        public var workers: Int
-        public var itemThreads: Int
+    struct Call: Sendable {
+        var threads: Int
+        var workers: Int
+        var itemThreads: Int
     }
 
     /// The trace `parallelFor` reports to; nil (no recording) unless a caller binds one.
-    @TaskLocal public static var current: ParallelTrace?
+    @TaskLocal static var current: ParallelTrace?
 
     private let entries = Locked<[CallRecord]>([])
 
-    public init() {}
+    init() {}
 
     /// The calls recorded so far, in the order they began.
-    public var calls: [Call] {
+    var calls: [Call] {
         entries.withLock { $0 }.map { Call(threads: $0.threads, workers: $0.workers, itemThreads: $0.itemThreadCount) }
     }
 

@@ -14,8 +14,8 @@ final class TileScratch {
         maps = capacities.map { Self.allocate(max(1, $0)) }
     }
 
-    /// Map `index` (0 or 1) with room for at least `count` floats; its previous contents are gone
-    /// when it grows.
+    /// Map `index` (0 or 1: the layers' maps; 2: a padded tile input) with room for at least
+    /// `count` floats; its previous contents are gone when it grows.
     func map(_ index: Int, count: Int) -> UnsafeMutablePointer<Float> {
         while maps.count <= index { maps.append(Self.allocate(1)) }
         if maps[index].capacity < count {
