@@ -2,16 +2,20 @@ import Foundation
 import UpscaleKit
 
 /// Everything the CLI says on stderr: progress (bar on a terminal, plain lines otherwise), notes, errors.
-final class Console: @unchecked Sendable {
+final class Console: Sendable {
     enum Level { case quiet, normal, verbose }
 
     let level: Level
     let isTerminal: Bool
     let useColor: Bool
-    private let lock = NSLock()
-    private var barShown = false
-    private var lastPlainLine = Date.distantPast
-    private var lastBar = Date.distantPast
+    /// What is on the terminal now; held while writing, so that lines from several threads
+    /// never interleave with the bar.
+    private struct Screen {
+        var barShown = false
+        var lastPlainLine = Date.distantPast
+        var lastBar = Date.distantPast
+    }
+    private let screen = Locked(Screen())
     static let plainInterval = 5.0
 
     init(level: Level) {
@@ -33,14 +37,14 @@ final class Console: @unchecked Sendable {
         TerminalText.escape(message) + "\n"
     }
 
-    private func clearBar() {
-        if barShown { write("\r\u{1B}[K"); barShown = false }
+    private func clearBar(_ screen: inout Screen) {
+        if screen.barShown { write("\r\u{1B}[K"); screen.barShown = false }
     }
 
     /// An error: always shown, names the file and what to do.
     func error(_ message: String) {
-        lock.withLock {
-            clearBar()
+        screen.withLock { screen in
+            clearBar(&screen)
             let prefix = useColor ? "\u{1B}[31merror:\u{1B}[0m " : "error: "
             write(prefix + line(message))
         }
@@ -49,36 +53,36 @@ final class Console: @unchecked Sendable {
     /// A normal message (summary, per-file result on non-terminals).
     func info(_ message: String) {
         guard level != .quiet else { return }
-        lock.withLock { clearBar(); write(line(message)) }
+        screen.withLock { clearBar(&$0); write(line(message)) }
     }
 
     /// A message shown only with --verbose.
     func detail(_ message: String) {
         guard level == .verbose else { return }
-        lock.withLock { clearBar(); write(line(message)) }
+        screen.withLock { clearBar(&$0); write(line(message)) }
     }
 
     /// Progress: redraws the bar at most 10 times a second on a terminal; a plain line every
     /// `plainInterval` seconds otherwise; nothing with --quiet.
     func progress(_ state: ProgressState, force: Bool = false) {
         guard level != .quiet else { return }
-        lock.withLock {
+        screen.withLock { screen in
             let now = Date()
             if isTerminal {
-                guard force || now.timeIntervalSince(lastBar) >= 0.1 else { return }
-                lastBar = now
+                guard force || now.timeIntervalSince(screen.lastBar) >= 0.1 else { return }
+                screen.lastBar = now
                 write("\r\u{1B}[K" + TerminalText.escape(state.bar(width: terminalWidth())))
-                barShown = true
+                screen.barShown = true
             } else {
-                guard force || now.timeIntervalSince(lastPlainLine) >= Self.plainInterval else { return }
-                lastPlainLine = now
+                guard force || now.timeIntervalSince(screen.lastPlainLine) >= Self.plainInterval else { return }
+                screen.lastPlainLine = now
                 write(line(state.plainLine))
             }
         }
     }
 
     func finishProgress() {
-        lock.withLock { clearBar() }
+        screen.withLock { clearBar(&$0) }
     }
 
     private func terminalWidth() -> Int {

@@ -151,12 +151,12 @@ struct RunCommand: ParsableCommand {
                 report.message = "not started: the run was interrupted."
             } else if let refusal = job.refusal {
                 report.status = .failed
-                report.message = refusal
+                report.message = refusal.description
                 // A hint shared by many refusals (`upscale big -o big`) is given with the first only.
-                if let hint = job.refusalHint, let problem = job.refusalProblem, !hintsGiven.insert(hint).inserted {
-                    console.error(problem)
+                if let hint = refusal.hint, !hintsGiven.insert(hint).inserted {
+                    console.error(refusal.problem)
                 } else {
-                    console.error(refusal)
+                    console.error(refusal.description)
                 }
             } else if job.skip {
                 report.status = .skipped
@@ -295,6 +295,7 @@ struct RunCommand: ParsableCommand {
     }
 
     /// The message for a file that failed: the error, naming the file, and what to do about it.
+    /// The advice goes by the error's kind and side (input or output), set where it was made.
     private func explain(_ error: Error, job: BatchJob, inputCount: Int) -> String {
         let text = describe(error, path: job.input.isStdin ? "stdin" : job.input.path)
         guard let error = error as? ImageIOError else { return sentence(text) }
@@ -313,11 +314,15 @@ struct RunCommand: ParsableCommand {
             return text + " (--max-memory SIZE; the default is half the physical memory, or less under a container's "
                 + "limit or ulimit -v)."
         case .other:
-            if error.path == job.output || error.path.hasPrefix("<") {
+            switch error.side {
+            case .output where job.output == "-":
+                return sentence(text) + " Check that whatever reads stdout (a pipe, a file) is still there and has room."
+            case .output:
                 return sentence(text) + " Check that the output folder is writable and has free space, "
                     + "and that no file size limit (ulimit -f) is in the way."
+            case .input:
+                return sentence(text) + " Check that it is a complete PNG, JPEG or WebP file, or leave it out." + others
             }
-            return sentence(text) + " Check that it is a complete PNG, JPEG or WebP file, or leave it out." + others
         }
     }
 
@@ -327,9 +332,15 @@ struct RunCommand: ParsableCommand {
         return text + "."
     }
 
-    /// The error's message, prefixed with `path` unless it already names it.
+    /// The error's message, naming the file: an `ImageIOError` or `BatchError` names its own;
+    /// any other is prefixed with `path`, except a `ModelError`, whose message names the model
+    /// file or not by where it was made and carries no path to tell which (so its text is looked at).
     private func describe(_ error: Error, path: String) -> String {
-        let text = String(describing: error)
-        return path.isEmpty || text.contains(path) ? text : "\(path): \(text)"
+        switch error {
+        case let error as ImageIOError: return error.description
+        case let error as BatchError: return error.description
+        case let error as ModelError where path.isEmpty || error.message.contains(path): return error.message
+        default: return path.isEmpty ? "\(error)" : "\(path): \(error)"
+        }
     }
 }

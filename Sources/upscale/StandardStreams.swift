@@ -25,15 +25,18 @@ enum StandardOutput {
     }
 
     /// Writes `bytes` to stdout, after anything `print` left buffered.
-    /// - Throws: `WriteError` when any byte could not be written.
+    /// - Throws: `ImageIOError` about the output, naming stdout, when any byte could not be written.
     static func write(_ bytes: UnsafeRawBufferPointer) throws {
-        guard fflush(stdout) == 0 else { throw WriteError(code: errno) }
+        func failed(_ code: Int32) -> ImageIOError {
+            ImageIOError(path: "stdout", message: "cannot write: " + String(cString: strerror(code)), side: .output)
+        }
+        guard fflush(stdout) == 0 else { throw failed(errno) }
         var offset = 0
         while offset < bytes.count {
             let written = Glibc.write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
-                throw WriteError(code: errno)
+                throw failed(errno)
             }
             offset += written
         }

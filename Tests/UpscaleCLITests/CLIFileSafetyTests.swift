@@ -153,6 +153,22 @@ import UpscaleKit
 @Suite struct CLIWriteAndSignalTests {
     typealias Workspace = CLIRunTests.Workspace
 
+    /// Issue 29: a failed write to stdout is the output's failure, made so by the writer; the
+    /// advice is about what reads stdout, never about the input image, which was fine.
+    @Test func aFailedWriteToStdoutIsNamedAsTheOutputNotTheInput() throws {
+        let ws = try Workspace(["a.png": (16, 16)])
+        defer { ws.remove() }
+        let full = try BackgroundRun(["-", "-f", "png", "-m", ws.model], in: ws.root, name: "side",
+                                     stdin: ws.root + "/a.png", stdout: FileHandle(forWritingAtPath: "/dev/full"))
+        full.process.waitUntilExit()
+        let text = full.stderr()
+        #expect(full.process.terminationReason == .exit && full.process.terminationStatus == 1, "\(text)")
+        #expect(text.contains("error: stdout: cannot write: No space left on device. Check that whatever reads "
+                              + "stdout (a pipe, a file) is still there and has room."), "\(text)")
+        let errors = text.split(separator: "\n").filter { $0.hasPrefix("error:") }
+        #expect(errors.count == 1 && !errors[0].contains("stdin") && !errors[0].contains("complete PNG or JPEG"), "\(text)")
+    }
+
     @Test func writeAndReadErrorsOnTheStandardStreamsAreMessagesNotCrashes() throws {
         let ws = try Workspace(["a.png": (64, 64)])
         defer { ws.remove() }
@@ -160,7 +176,7 @@ import UpscaleKit
                                stdout: FileHandle(forWritingAtPath: "/dev/full"))
         full.process.waitUntilExit()
         #expect(full.process.terminationReason == .exit && full.process.terminationStatus == 1, "\(full.stderr())")
-        #expect(full.stderr().contains("cannot write to stdout: No space left on device"), "\(full.stderr())")
+        #expect(full.stderr().contains("stdout: cannot write: No space left on device."), "\(full.stderr())")
 
         // A pipe whose reader is gone before the first write: EPIPE, not SIGPIPE.
         var ends: [Int32] = [0, 0]
@@ -170,7 +186,8 @@ import UpscaleKit
                                  stdout: FileHandle(fileDescriptor: ends[1], closeOnDealloc: true))
         closed.process.waitUntilExit()
         #expect(closed.process.terminationReason == .exit && closed.process.terminationStatus == 1, "\(closed.stderr())")
-        #expect(closed.stderr().contains("cannot write to stdout: Broken pipe"), "\(closed.stderr())")
+        #expect(closed.stderr().contains("stdout: cannot write: Broken pipe."), "\(closed.stderr())")
+        #expect(closed.stderr().contains("whatever reads stdout"), "\(closed.stderr())")
 
         let models = try BackgroundRun(["models", "--json"], in: ws.root, name: "models", stdout: FileHandle(forWritingAtPath: "/dev/full"))
         models.process.waitUntilExit()

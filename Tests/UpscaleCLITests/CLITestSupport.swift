@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UpscaleKit
 
 /// Runs the built `upscale` executable and captures what it says.
 struct CLIResult {
@@ -58,25 +59,20 @@ enum CLI {
         process.standardInput = input
         try process.run()
         // Drain stderr on another thread so neither pipe can fill up and stall the child.
-        let errData = LockedData()
-        let errThread = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
+        let errData = Locked<Data?>(nil)  // nil until the child closed stderr
+        let errThread = Thread {
+            let data = err.fileHandleForReading.readDataToEndOfFile()
+            errData.withLock { $0 = data }
+        }
         errThread.start()
         if let stdin { input.fileHandleForWriting.write(stdin) }
         try? input.fileHandleForWriting.close()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        while !errData.isSet { usleep(1000) }
+        while errData.withLock({ $0 == nil }) { usleep(1000) }
         return CLIResult(status: process.terminationStatus, stdout: outData,
-                         stderr: String(decoding: errData.value, as: UTF8.self))
+                         stderr: String(decoding: errData.withLock { $0 } ?? Data(), as: UTF8.self))
     }
-}
-
-final class LockedData: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data: Data?
-    func set(_ d: Data) { lock.withLock { data = d } }
-    var isSet: Bool { lock.withLock { data != nil } }
-    var value: Data { lock.withLock { data ?? Data() } }
 }
 
 /// A fresh temporary folder, removed by the caller.

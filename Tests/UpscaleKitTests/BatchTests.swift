@@ -50,7 +50,8 @@ func makeTree(_ files: [String], contents: String = "x") throws -> String {
         #expect(found.inputs.map(\.relativePath) == ["a.png"])
         let jobs = try OutputPlanner(scale: 2, outputArgument: root, format: nil, existing: .overwrite)
             .plan(found.inputs, batch: true)
-        #expect(jobs[0].refusal?.contains("is the input itself") == true, "\(jobs)")
+        #expect(jobs[0].refusal?.kind == .outputIsInput, "\(jobs)")
+        #expect(jobs[0].refusal?.description.contains("is the input itself") == true, "\(jobs)")
     }
 
     @Test func missingArgumentIsAnErrorAndTheRestGoesOn() throws {
@@ -107,7 +108,8 @@ func makeTree(_ files: [String], contents: String = "x") throws -> String {
     @Test func twoInputsWritingOneOutputAreBothRefusedByName() throws {
         let jobs = try planner("out", format: .png).plan([input("d/a.jpg"), input("d/a.png"), input("d/b.png")], batch: true)
         #expect(jobs[0].refusal != nil && jobs[1].refusal != nil && jobs[2].refusal == nil)
-        let message = try #require(jobs[0].refusal)
+        let message = try #require(jobs[0].refusal).description
+        #expect(jobs[1].refusal?.kind == .sharedOutput)
         #expect(message.contains("d/a.jpg") && message.contains("d/a.png") && message.contains("out/a.png"))
     }
 
@@ -116,7 +118,8 @@ func makeTree(_ files: [String], contents: String = "x") throws -> String {
         let job = try planner("big.png", existing: policy, present: ["big.png"]).plan([input("a.png")], batch: false)[0]
         switch policy {
         case .refuse:
-            let message = try #require(job.refusal)
+            let message = try #require(job.refusal).description
+            #expect(job.refusal?.kind == .outputExists)
             #expect(message.contains("big.png") && message.contains("--overwrite") && message.contains("--skip-existing"))
         case .skip: #expect(job.skip && job.refusal == nil)
         case .overwrite: #expect(!job.skip && job.refusal == nil)
@@ -134,7 +137,7 @@ func makeTree(_ files: [String], contents: String = "x") throws -> String {
                 .plan([input("a.png"), input("b/link.png")], batch: true)
         }
         for policy in [ExistingOutputPolicy.refuse, .overwrite] {
-            let message = try #require(try plan(policy)[0].refusal, "\(policy)")
+            let message = try #require(try plan(policy)[0].refusal, "\(policy)").description
             #expect(message.contains("a_x3.png, the output of a.png, is the input b/link.png under another name"), "\(message)")
         }
         let skipped = try plan(.skip)[0]
@@ -143,7 +146,8 @@ func makeTree(_ files: [String], contents: String = "x") throws -> String {
 
     @Test func foldersWhereAFileIsExpectedAreRefused() throws {
         let folder = try planner(nil, existing: .skip, dirs: ["a_x3.png"]).plan([input("a.png")], batch: false)[0]
-        #expect(folder.refusal?.contains("a_x3.png is a folder") == true && !folder.skip, "\(folder)")
+        #expect(folder.refusal?.kind == .outputIsFolder && !folder.skip, "\(folder)")
+        #expect(folder.refusal?.description.contains("a_x3.png is a folder") == true)
         #expect(throws: BatchError.self) { try planner("out/").plan([input("-")], batch: false) }
         #expect(throws: BatchError.self) { try planner("out", dirs: ["out"]).plan([input("-")], batch: false) }
         #expect(throws: BatchError.self) { try planner("out.png").plan([input("a.png"), input("b.png")], batch: true) }
@@ -151,7 +155,7 @@ func makeTree(_ files: [String], contents: String = "x") throws -> String {
         #expect(try planner("out.png", dirs: ["out.png"]).plan([input("a.png"), input("b.png")], batch: true).count == 2)
         #expect(try planner("out.png/").plan([input("a.png"), input("b.png")], batch: true)[0].output == "out.png/a.png")
         let long = String(repeating: "n", count: 249)  // output name: 249 + "_x3.png" = 256 bytes
-        #expect(try planner(nil).plan([input(long + ".png")], batch: false)[0].refusal?.contains("256 bytes") == true)
+        #expect(try planner(nil).plan([input(long + ".png")], batch: false)[0].refusal?.description.contains("256 bytes") == true)
         #expect(try planner(nil).plan([input(String(long.dropFirst()) + ".png")], batch: false)[0].refusal == nil)
     }
 

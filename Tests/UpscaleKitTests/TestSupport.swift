@@ -1,3 +1,5 @@
+@testable import UpscaleKit
+
 /// The one float comparison of the test suite: |a − b| ≤ atol + rtol·|b| element-wise.
 /// Returns whether all elements pass and the largest absolute difference (for failure messages).
 func allClose(_ a: [Float], _ b: [Float], rtol: Float = 1e-5, atol: Float = 1e-6) -> (ok: Bool, maxDiff: Float) {
@@ -10,6 +12,13 @@ func allClose(_ a: [Float], _ b: [Float], rtol: Float = 1e-5, atol: Float = 1e-6
         if diff > maxDiff || diff.isNaN { maxDiff = diff.isNaN ? .nan : diff }
     }
     return (ok, maxDiff)
+}
+
+/// `allClose` of two tensors' values, failing (max difference ∞) when their shapes differ: the
+/// same numbers in another shape (a transposed or flattened result) are not a match.
+func allClose(_ got: Tensor, _ expected: Tensor, rtol: Float = 1e-5, atol: Float = 1e-6) -> (ok: Bool, maxDiff: Float) {
+    guard got.shape == expected.shape else { return (false, .infinity) }
+    return allClose(got.data, expected.data, rtol: rtol, atol: atol)
 }
 
 /// SplitMix64: a tiny seeded generator, so a failing random case can be replayed from its seed.

@@ -187,7 +187,13 @@ public struct FileJob {
             writer = try ImageCodec.openSpooledWriter(
                 name: "stdout", format: format ?? .png, width: outW, height: outH, colorChannels: reader.colorChannels,
                 hasAlpha: reader.hasAlpha, bitDepth: reader.bitDepth, metadata: metadata, options: encode) { bytes in
-                    try standardOutput(bytes)
+                    do {
+                        try standardOutput(bytes)
+                    } catch let error as ImageIOError {
+                        throw error.on(.output)
+                    } catch {
+                        throw ImageIOError(path: "stdout", message: "\(error)", side: .output)
+                    }
                     streamedBytes += bytes.count
                 }
         } else {
@@ -204,9 +210,13 @@ public struct FileJob {
         }
 
         // upscale, commit
-        let state = ProgressBox()
-        stream.run.progress = { done, total in progress(state.update { $0.tilesDone = done; $0.tilesTotal = total }) }
-        stream.rowsProgress = { done, total in progress(state.update { $0.rowsDone = done; $0.rowsTotal = total }) }
+        let state = Locked(FileProgress())  // updated from the tile workers and the band loop
+        stream.run.progress = { done, total in
+            progress(state.withLock { $0.tilesDone = done; $0.tilesTotal = total; return $0 })
+        }
+        stream.rowsProgress = { done, total in
+            progress(state.withLock { $0.rowsDone = done; $0.rowsTotal = total; return $0 })
+        }
         let notes = try model.upscaleAndCommit(from: reader, to: writer, options: stream)
         let bytes = job.output == "-" ? streamedBytes
             : FileSystem.size(job.output)
@@ -221,17 +231,8 @@ public struct FileJob {
             do {
                 try FileSystem.createFolders(folder)
             } catch {
-                throw BatchError(path: folder, message: "cannot create the output folder; check the path and its permissions.")
+                throw BatchError(path: folder, message: "cannot create the output folder; check the path and its permissions.", kind: .output)
             }
-        }
-    }
-
-    /// The progress of one file, updated from the tile workers and the band loop (under a lock).
-    private final class ProgressBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = FileProgress()
-        func update(_ change: (inout FileProgress) -> Void) -> FileProgress {
-            lock.withLock { change(&value); return value }
         }
     }
 }

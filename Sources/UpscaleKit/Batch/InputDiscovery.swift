@@ -21,11 +21,24 @@ public struct BatchInput: Sendable, Equatable {
 
 /// Errors that make the whole input list unusable (a missing argument, an unreadable folder).
 public struct BatchError: Error, CustomStringConvertible, Equatable {
+    /// Which part of the command line is at fault, for callers that react differently.
+    public enum Kind: Sendable, Equatable {
+        /// An input argument names nothing, or a folder cannot be listed.
+        case input
+        /// The output path does not fit the inputs (its format, several inputs to one file), or its
+        /// folder cannot be created.
+        case output
+        /// Arguments that cannot go together (`-` with other inputs, a bad `--shard`).
+        case arguments
+    }
+
     public var path: String
     public var message: String
-    public init(path: String, message: String) {
+    public var kind: Kind
+    public init(path: String, message: String, kind: Kind) {
         self.path = path
         self.message = message
+        self.kind = kind
     }
     public var description: String { path.isEmpty ? message : "\(path): \(message)" }
 }
@@ -71,7 +84,7 @@ public enum InputDiscovery {
                 let message = FileSystem.status(argument, followingLinks: false) != nil
                     ? "a symbolic link to nothing (its target is missing); check the link."
                     : "no such file or folder; check the path."
-                errors.append(BatchError(path: argument, message: message))
+                errors.append(BatchError(path: argument, message: message, kind: .input))
                 continue
             }
             if (status.st_mode & S_IFMT) == S_IFDIR {
@@ -83,7 +96,7 @@ public enum InputDiscovery {
                 } catch let error as BatchError {
                     errors.append(error)
                 } catch {
-                    errors.append(BatchError(path: argument, message: "\(error)"))
+                    errors.append(BatchError(path: argument, message: "\(error)", kind: .input))
                 }
             } else {
                 inputs.append(BatchInput(path: argument, relativePath: (argument as NSString).lastPathComponent,
@@ -130,7 +143,7 @@ public enum InputDiscovery {
         do {
             names = try FileSystem.names(inFolder: folder)
         } catch {
-            throw BatchError(path: folder, message: "cannot list the folder; check its permissions.")
+            throw BatchError(path: folder, message: "cannot list the folder; check its permissions.", kind: .input)
         }
         for name in names.map({ (key: $0.pathBytes, name: $0) }).sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }).map(\.name) {
             let path = (folder as NSString).appendingPathComponent(name)

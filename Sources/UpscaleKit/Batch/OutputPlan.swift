@@ -16,28 +16,49 @@ public enum ExistingOutputPolicy: String, Sendable {
     case refuse, overwrite, skip
 }
 
+/// Why planning refused a job, with the words for the user.
+public struct Refusal: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// The output's file name is longer than a file name may be.
+        case nameTooLong
+        /// The output path is a folder.
+        case outputIsFolder
+        /// The output path holds a device node, a FIFO, a socket or a symbolic link.
+        case outputNotRegular
+        /// The output is an input of the run (the same file).
+        case outputIsInput
+        /// The output exists, and neither `--overwrite` nor `--skip-existing` was given.
+        case outputExists
+        /// Several inputs of the run would write this output.
+        case sharedOutput
+    }
+
+    public var kind: Kind
+    /// The problem, naming the files.
+    public var problem: String
+    /// Advice that many jobs of a run share ("Pass -o to write somewhere else."), so that it
+    /// can be given once; nil when the problem says what to do itself.
+    public var hint: String?
+
+    public init(_ kind: Kind, _ problem: String, hint: String? = nil) {
+        (self.kind, self.problem, self.hint) = (kind, problem, hint)
+    }
+
+    public var description: String { hint.map { problem + " " + $0 } ?? problem }
+}
+
 /// One planned unit of work: read `input`, write `output` (a path, or `-` for stdout).
 public struct BatchJob: Sendable, Equatable {
     public var input: BatchInput
     public var output: String
     /// The format to write; nil means "the input's format" (known only after reading stdin).
     public var format: ImageFormat?
-    /// Set when planning already knows this job must not run; the text is the user-facing reason.
-    public var refusal: String?
+    /// Set when planning already knows this job must not run.
+    public var refusal: Refusal?
     /// Set when the output exists and `--skip-existing` was given.
     public var skip: Bool
-    /// When `refusal` is a problem followed by advice that many jobs of a run share ("Pass -o to
-    /// write somewhere else."): the two parts, so that the advice can be given once.
-    public var refusalProblem: String? = nil
-    public var refusalHint: String? = nil
 
-    /// Refuses this job: `problem`, then `hint`; `refusal` is both.
-    mutating func refuse(_ problem: String, hint: String) {
-        refusal = problem + " " + hint
-        (refusalProblem, refusalHint) = (problem, hint)
-    }
-
-    public init(input: BatchInput, output: String, format: ImageFormat?, refusal: String? = nil, skip: Bool = false) {
+    public init(input: BatchInput, output: String, format: ImageFormat?, refusal: Refusal? = nil, skip: Bool = false) {
         self.input = input
         self.output = output
         self.format = format
@@ -123,28 +144,28 @@ public struct OutputPlanner: Sendable {
             let output = jobs[k].output
             let name = (output as NSString).lastPathComponent
             if name.pathBytes.count > Self.maxNameBytes {
-                jobs[k].refusal = "\(output): the file name is \(name.pathBytes.count) bytes long, more than the "
-                    + "\(Self.maxNameBytes) a file name may have; pass -o with a shorter name."
+                jobs[k].refusal = Refusal(.nameTooLong, "\(output): the file name is \(name.pathBytes.count) bytes long, more than the "
+                    + "\(Self.maxNameBytes) a file name may have; pass -o with a shorter name.")
                 continue
             }
             if isDirectory(output) {
-                jobs[k].refusal = "\(output) is a folder, so the output file cannot be written there; "
-                    + "rename or remove the folder, or pass -o to write somewhere else."
+                jobs[k].refusal = Refusal(.outputIsFolder, "\(output) is a folder, so the output file cannot be written there; "
+                    + "rename or remove the folder, or pass -o to write somewhere else.")
                 continue
             }
             if case .refused(let why) = pathState(output) {
-                jobs[k].refusal = "\(output) \(why)"
+                jobs[k].refusal = Refusal(.outputNotRegular, "\(output) \(why)")
                 continue
             }
             guard fileExists(output) else { continue }
             if let id = identity(output), let input = inputNamed[id] {
                 if !jobs[k].input.isStdin, identity(jobs[k].input.path) == id {
-                    jobs[k].refuse("\(output) is the input itself.", hint: "Pass -o to write somewhere else.")
+                    jobs[k].refusal = Refusal(.outputIsInput, "\(output) is the input itself.", hint: "Pass -o to write somewhere else.")
                     continue
                 }
                 if existing != .skip {
                     let which = input == output ? "also an input of this run" : "the input \(input) under another name"
-                    jobs[k].refuse("\(output), the output of \(jobs[k].input.path), is \(which); writing it would "
+                    jobs[k].refusal = Refusal(.outputIsInput, "\(output), the output of \(jobs[k].input.path), is \(which); writing it would "
                         + "replace that input before it is read.", hint: "Pass -o to write the outputs elsewhere.")
                     continue
                 }
@@ -153,7 +174,7 @@ public struct OutputPlanner: Sendable {
             case .overwrite: break
             case .skip: jobs[k].skip = true
             case .refuse:
-                jobs[k].refuse("\(output) already exists.",
+                jobs[k].refusal = Refusal(.outputExists, "\(output) already exists.",
                                hint: "Pass --overwrite to replace it or --skip-existing to keep it.")
             }
         }
@@ -164,7 +185,7 @@ public struct OutputPlanner: Sendable {
         if input.isStdin {
             if let out = outputArgument, out != "-", isDirectory(out) || out.hasSuffix("/") {
                 throw BatchError(path: out, message: "names a folder, and an image read from stdin has no name to put "
-                    + "inside it; pass -o FILE, for example -o \((out as NSString).appendingPathComponent("big.png")).")
+                    + "inside it; pass -o FILE, for example -o \((out as NSString).appendingPathComponent("big.png")).", kind: .output)
             }
             return BatchJob(input: input, output: outputArgument ?? "-", format: format ?? outputArgument.flatMap {
                 ImageFormat(pathExtension: ($0 as NSString).pathExtension)
@@ -195,26 +216,26 @@ public struct OutputPlanner: Sendable {
         }
         if outExt.isEmpty {
             throw BatchError(path: out, message: "has no extension, and the input's name does not tell its format "
-                + "either; name the file .png or .jpg, or pass -f png|jpg.")
+                + "either; name the file .png or .jpg, or pass -f png|jpg.", kind: .output)
         }
-        throw BatchError(path: out, message: "cannot tell the output format from the extension '.\(outExt)'; name the file .png or .jpg, or pass -f png|jpg.")
+        throw BatchError(path: out, message: "cannot tell the output format from the extension '.\(outExt)'; name the file .png or .jpg, or pass -f png|jpg.", kind: .output)
     }
 
     private func planBatch(_ inputs: [BatchInput]) throws -> [BatchJob] {
         if inputs.contains(where: \.isStdin) {
-            throw BatchError(path: "-", message: "stdin (-) can only be read on its own; pass it as the only input.")
+            throw BatchError(path: "-", message: "stdin (-) can only be read on its own; pass it as the only input.", kind: .arguments)
         }
         if outputArgument == "-" {
-            throw BatchError(path: "-", message: "several inputs cannot all be written to stdout; pass -o FOLDER.")
+            throw BatchError(path: "-", message: "several inputs cannot all be written to stdout; pass -o FOLDER.", kind: .output)
         }
         if let out = outputArgument, fileExists(out), !isDirectory(out) {
-            throw BatchError(path: out, message: "is a file, but several inputs need an output folder; pass -o FOLDER.")
+            throw BatchError(path: out, message: "is a file, but several inputs need an output folder; pass -o FOLDER.", kind: .output)
         }
         // A folder named like an image file is almost surely a mistake (`a.png b.png -o out.png`):
         // one is created only when asked for by a name without an image extension.
         if let out = outputArgument, !out.hasSuffix("/"), !fileExists(out), ImageFormat(path: out) != nil {
             throw BatchError(path: out, message: "names an image file, but several inputs need an output folder; "
-                + "pass -o FOLDER with a name that does not end in .png, .jpg or .jpeg (or create the folder first).")
+                + "pass -o FOLDER with a name that does not end in .png, .jpg or .jpeg (or create the folder first).", kind: .output)
         }
         return try inputs.map { input in
             guard let out = outputArgument else {
@@ -222,7 +243,7 @@ public struct OutputPlanner: Sendable {
                     // Named by the folder given, not by the first file found in it.
                     let suffix = "/" + input.relativePath
                     let folder = input.path.hasSuffix(suffix) ? String(input.path.dropLast(suffix.count)) : input.path
-                    throw BatchError(path: folder, message: "folder inputs need an output folder; pass -o FOLDER.")
+                    throw BatchError(path: folder, message: "folder inputs need an output folder; pass -o FOLDER.", kind: .output)
                 }
                 return try planSingle(input)
             }
@@ -246,7 +267,7 @@ public struct OutputPlanner: Sendable {
             let output = String(pathBytes: outputBytes)
             let names = indices.map { jobs[$0].input.path }.joined(separator: ", ")
             for k in indices {
-                jobs[k].refusal = "\(names) would all write \(output); rename one of them or run them separately."
+                jobs[k].refusal = Refusal(.sharedOutput, "\(names) would all write \(output); rename one of them or run them separately.")
             }
         }
     }

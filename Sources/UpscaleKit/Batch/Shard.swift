@@ -10,10 +10,10 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
 
     public init(index: Int, count: Int) throws {
         guard count >= 1 else {
-            throw BatchError(path: "", message: "--shard \(index)/\(count): the number of shards must be at least 1.")
+            throw BatchError(path: "", message: "--shard \(index)/\(count): the number of shards must be at least 1.", kind: .arguments)
         }
         guard (1...count).contains(index) else {
-            throw BatchError(path: "", message: "--shard \(index)/\(count): the shard number must be between 1 and \(count) (shards count from 1).")
+            throw BatchError(path: "", message: "--shard \(index)/\(count): the shard number must be between 1 and \(count) (shards count from 1).", kind: .arguments)
         }
         self.index = index
         self.count = count
@@ -23,7 +23,7 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     public init(parsing text: String) throws {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]) else {
-            throw BatchError(path: "", message: "--shard '\(text)' is not of the form I/N, for example 2/8.")
+            throw BatchError(path: "", message: "--shard '\(text)' is not of the form I/N, for example 2/8.", kind: .arguments)
         }
         try self.init(index: i, count: n)
     }

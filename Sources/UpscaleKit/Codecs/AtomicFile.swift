@@ -39,7 +39,7 @@ public enum AtomicFile {
         if !bytes.isEmpty && fwrite(bytes, 1, bytes.count, write.file) != bytes.count {
             let text = errnoText()
             write.discard()
-            throw ImageIOError(path: path, message: "write failed: \(text)")
+            throw ImageIOError(path: path, message: "write failed: \(text)", side: .output)
         }
         try write.commit()
     }
@@ -103,76 +103,78 @@ public enum AtomicFile {
         return pid
     }
 
-    /// Unlinks every temporary file still being written. Async-signal-safe (only `unlink` on
-    /// preallocated C strings, no locks, no allocation): call it from a SIGINT/SIGTERM handler
-    /// before exiting.
+    /// Unlinks every temporary file still being written: for the CLI's interruption, before it
+    /// exits. Not for a signal handler (it takes a lock); none needs it: the CLI takes its signals
+    /// with dispatch sources and calls this as ordinary code on a queue (`Interruption`).
     public static func removeAllInFlight() {
-        removeInFlight(folderPrefix: nil)
+        InFlightRegistry.shared.forEachPath { unlink($0) }
     }
 
     /// Unlinks the temporary files being written inside `folder` only, leaving other writers in
-    /// the process alone (for tests that run beside other writers). Not for signal handlers: it
-    /// allocates.
-    public static func removeAllInFlight(inside folder: String) {
-        let prefix = folder.hasSuffix("/") ? folder : folder + "/"
-        prefix.pathCString.withUnsafeBufferPointer { removeInFlight(folderPrefix: ($0.baseAddress!, strlen($0.baseAddress!))) }
-    }
-
-    private static func removeInFlight(folderPrefix: (pointer: UnsafePointer<CChar>, length: Int)?) {
-        let registry = InFlightRegistry.shared
-        for slot in 0..<InFlightRegistry.slotCount where registry.active[slot] != 0 {
-            let path = registry.paths + slot * InFlightRegistry.pathCapacity
-            if let folderPrefix, strncmp(path, folderPrefix.pointer, folderPrefix.length) != 0 { continue }
-            unlink(path)
+    /// the process alone (for tests that run beside other writers).
+    static func removeAllInFlight(inside folder: String) {
+        let prefix = (folder.hasSuffix("/") ? folder : folder + "/").pathCString
+        InFlightRegistry.shared.forEachPath { path in
+            if strncmp(path, prefix, prefix.count - 1) == 0 { unlink(path) }
         }
     }
 
-    /// The temporary files being written right now (for tests and diagnostics).
-    public static var inFlightPaths: [String] {
-        let registry = InFlightRegistry.shared
-        return (0..<InFlightRegistry.slotCount).compactMap { slot in
-            registry.active[slot] != 0 ? String(pathCString: registry.paths + slot * InFlightRegistry.pathCapacity) : nil
-        }
+    /// The temporary files being written right now (for tests).
+    static var inFlightPaths: [String] {
+        var paths: [String] = []
+        InFlightRegistry.shared.forEachPath { paths.append(String(pathCString: $0)) }
+        return paths
     }
 }
 
-/// Fixed table of temporary paths, allocated once so a signal handler can read it without
-/// allocating: `slotCount` slots of `pathCapacity` bytes, each with an active flag.
-final class InFlightRegistry: @unchecked Sendable {
+/// Fixed table of temporary paths, allocated once: `slotCount` slots of `pathCapacity` bytes,
+/// each with an active flag. Writers fill and empty slots, and the interruption reads them, all
+/// under the table's lock, so no slot is read while another thread is filling or reusing it.
+final class InFlightRegistry: Sendable {
     static let slotCount = 64
     static let pathCapacity = 4096
     static let shared = InFlightRegistry()
 
-    let paths: UnsafeMutablePointer<CChar>  // (slotCount, pathCapacity) NUL-terminated paths
-    let active: UnsafeMutablePointer<Int32> // (slotCount) 1 while the slot's file is in flight
-    private let lock = NSLock()
+    private struct Table {
+        let paths: UnsafeMutablePointer<CChar>  // (slotCount, pathCapacity) NUL-terminated paths
+        let active: UnsafeMutablePointer<Int32> // (slotCount) 1 while the slot's file is in flight
+    }
+    private let table: Locked<Table>
 
     private init() {
-        paths = .allocate(capacity: Self.slotCount * Self.pathCapacity)
+        let paths = UnsafeMutablePointer<CChar>.allocate(capacity: Self.slotCount * Self.pathCapacity)
         paths.initialize(repeating: 0, count: Self.slotCount * Self.pathCapacity)
-        active = .allocate(capacity: Self.slotCount)
+        let active = UnsafeMutablePointer<Int32>.allocate(capacity: Self.slotCount)
         active.initialize(repeating: 0, count: Self.slotCount)
+        table = Locked(Table(paths: paths, active: active))
     }
 
     /// Records a path; nil when the table is full or the path too long (the file is then still
-    /// removed on errors, only not by a signal handler).
+    /// removed on errors, only not by the interruption).
     func register(_ path: String) -> Int? {
         let utf8 = path.pathBytes
         guard utf8.count < Self.pathCapacity else { return nil }
-        lock.lock()
-        defer { lock.unlock() }
-        guard let slot = (0..<Self.slotCount).first(where: { active[$0] == 0 }) else { return nil }
-        let base = paths + slot * Self.pathCapacity
-        for (i, byte) in utf8.enumerated() { base[i] = CChar(bitPattern: byte) }
-        base[utf8.count] = 0
-        active[slot] = 1
-        return slot
+        return table.withLock { table in
+            guard let slot = (0..<Self.slotCount).first(where: { table.active[$0] == 0 }) else { return nil }
+            let base = table.paths + slot * Self.pathCapacity
+            for (i, byte) in utf8.enumerated() { base[i] = CChar(bitPattern: byte) }
+            base[utf8.count] = 0
+            table.active[slot] = 1
+            return slot
+        }
     }
 
     func unregister(_ slot: Int) {
-        lock.lock()
-        active[slot] = 0
-        lock.unlock()
+        table.withLock { $0.active[slot] = 0 }
+    }
+
+    /// Calls `body` with each path in flight, the lock held (`body` must not register or unregister).
+    func forEachPath(_ body: (UnsafePointer<CChar>) -> Void) {
+        table.withLock { table in
+            for slot in 0..<Self.slotCount where table.active[slot] != 0 {
+                body(table.paths + slot * Self.pathCapacity)
+            }
+        }
     }
 }
 
@@ -211,7 +213,7 @@ final class AtomicWrite: OutputSink {
             close(fd)
             unlink(tempPath.pathCString)
             if let slot { InFlightRegistry.shared.unregister(slot) }
-            throw ImageIOError(path: path, message: "cannot open the temporary file: \(text)")
+            throw ImageIOError(path: path, message: "cannot open the temporary file: \(text)", side: .output)
         }
         self.file = file
     }
@@ -223,12 +225,12 @@ final class AtomicWrite: OutputSink {
         case .regularFile:
             if overwrite { return }
             throw ImageIOError(path: path, message: "file exists; pass --overwrite to replace it",
-                               kind: .outputExists(appearedMeanwhile: false))
+                               kind: .outputExists(appearedMeanwhile: false), side: .output)
         case .folder:
             throw ImageIOError(path: path, message: "is a folder (or a link to one), so the output file cannot "
-                               + "be written there", kind: .outputNotRegular)
+                               + "be written there", kind: .outputNotRegular, side: .output)
         case .refused(let why):
-            throw ImageIOError(path: path, message: why, kind: .outputNotRegular)
+            throw ImageIOError(path: path, message: why, kind: .outputNotRegular, side: .output)
         }
     }
 
@@ -240,7 +242,7 @@ final class AtomicWrite: OutputSink {
             var template = "\(directory)/\(AtomicFile.temporaryNamePrefix)XXXXXX".pathCString
             let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
             guard fd >= 0 else {
-                throw ImageIOError(path: path, message: "cannot create a temporary file in \(directory): \(errnoText())")
+                throw ImageIOError(path: path, message: "cannot create a temporary file in \(directory): \(errnoText())", side: .output)
             }
             let tempPath = template.withUnsafeBufferPointer { String(pathCString: $0.baseAddress!) }
             // A filesystem without locks (ENOLCK, EOPNOTSUPP) is written without one; the cleanup
@@ -254,7 +256,7 @@ final class AtomicWrite: OutputSink {
             close(fd)
         }
         throw ImageIOError(path: path, message: "cannot keep a temporary file in \(directory): another process "
-                           + "removed each one made")
+                           + "removed each one made", side: .output)
     }
 
     deinit { discard() }
@@ -269,7 +271,7 @@ final class AtomicWrite: OutputSink {
         done = true
         var failure: ImageIOError?
         func fail(_ message: String, _ kind: ImageIOError.Kind = .other) {
-            if failure == nil { failure = ImageIOError(path: name, message: message, kind: kind) }
+            if failure == nil { failure = ImageIOError(path: name, message: message, kind: kind, side: .output) }
         }
         if fflush(file) != 0 || ferror(file) != 0 { fail("write failed: \(errnoText())") }
         if failure == nil && overwrite { keepModeOfReplacedFile() }

@@ -155,7 +155,8 @@ public enum ImageCodec {
     public static func outputFormat(path: String, options: EncodeOptions) throws -> ImageFormat {
         if let format = options.format { return format }
         guard let format = ImageFormat(path: path) else {
-            throw ImageIOError(path: path, message: "cannot tell the output format from the extension; use .png, .jpg, .jpeg or .webp")
+            throw ImageIOError(path: path, message: "cannot tell the output format from the extension; use .png, .jpg, .jpeg or .webp",
+                               side: .output)
         }
         return format
     }
@@ -189,6 +190,17 @@ public enum ImageCodec {
     static func openWriter(sink: OutputSink, format: ImageFormat, width: Int, height: Int, colorChannels: Int,
                            hasAlpha: Bool, bitDepth: Int, metadata: ImageMetadata,
                            options: EncodeOptions) throws -> any ImageRowWriter {
+        do {
+            return try makeWriter(sink: sink, format: format, width: width, height: height, colorChannels: colorChannels,
+                                  hasAlpha: hasAlpha, bitDepth: bitDepth, metadata: metadata, options: options)
+        } catch let error as ImageIOError {
+            throw error.on(.output)  // a writer's setup failed (an option out of range, a header): the output's
+        }
+    }
+
+    private static func makeWriter(sink: OutputSink, format: ImageFormat, width: Int, height: Int, colorChannels: Int,
+                                   hasAlpha: Bool, bitDepth: Int, metadata: ImageMetadata,
+                                   options: EncodeOptions) throws -> any ImageRowWriter {
         switch format {
         case .png:
             return try PNGRowWriter(sink: sink, width: width, height: height, colorChannels: colorChannels,
@@ -244,10 +256,10 @@ public enum ImageCodec {
     private static func check(_ image: RasterImage, name: String) throws {
         let shape = image.color.shape
         guard shape.count == 4, shape[0] == 1, shape[1] == 1 || shape[1] == 3, shape[2] > 0, shape[3] > 0 else {
-            throw ImageIOError(path: name, message: "image tensor has shape \(shape), expected (1, 1 or 3, H, W)")
+            throw ImageIOError(path: name, message: "image tensor has shape \(shape), expected (1, 1 or 3, H, W)", side: .output)
         }
         if let alpha = image.alpha, alpha.shape != [1, 1, shape[2], shape[3]] {
-            throw ImageIOError(path: name, message: "alpha has shape \(alpha.shape), expected (1, 1, \(shape[2]), \(shape[3]))")
+            throw ImageIOError(path: name, message: "alpha has shape \(alpha.shape), expected (1, 1, \(shape[2]), \(shape[3]))", side: .output)
         }
     }
 }

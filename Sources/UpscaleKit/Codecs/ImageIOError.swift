@@ -24,14 +24,32 @@ public struct ImageIOError: Error, CustomStringConvertible {
         case cannotRead
     }
 
+    /// Which file of a job the error is about, set where the error is made (a reader, a writer),
+    /// so that the advice given with it is for that file: never guessed from the path.
+    public enum Side: Sendable, Equatable {
+        /// The image being read (a file, stdin).
+        case input
+        /// The image being written (a file, its temporary, stdout).
+        case output
+    }
+
     public let path: String
     public let message: String
     public let kind: Kind
+    public let side: Side
 
-    public init(path: String, message: String, kind: Kind = .other) {
+    /// `side` is `.input` unless given: most of these errors are made by readers; writers and
+    /// output files pass `.output`.
+    public init(path: String, message: String, kind: Kind = .other, side: Side = .input) {
         self.path = path
         self.message = message
         self.kind = kind
+        self.side = side
+    }
+
+    /// The same error, said to be about `side` (an error a writer passed on from a shared helper).
+    public func on(_ side: Side) -> ImageIOError {
+        ImageIOError(path: path, message: message, kind: kind, side: side)
     }
 
     public var description: String { "\(path): \(message)" }

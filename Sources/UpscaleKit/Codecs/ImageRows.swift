@@ -104,14 +104,14 @@ enum BandCheck {
                          rowsLeft: Int, path: String) throws {
         let shape = band.color.shape
         guard shape.count == 4, shape[0] == 1, shape[1] == colorChannels, shape[3] == width else {
-            throw ImageIOError(path: path, message: "band has shape \(shape), expected (1, \(colorChannels), rows, \(width))")
+            throw ImageIOError(path: path, message: "band has shape \(shape), expected (1, \(colorChannels), rows, \(width))", side: .output)
         }
         guard shape[2] <= rowsLeft else {
-            throw ImageIOError(path: path, message: "band of \(shape[2]) rows overruns the image (\(rowsLeft) rows left)")
+            throw ImageIOError(path: path, message: "band of \(shape[2]) rows overruns the image (\(rowsLeft) rows left)", side: .output)
         }
         if alphaNeeded, let alpha = band.alpha {
             guard alpha.shape == [1, 1, shape[2], width] else {
-                throw ImageIOError(path: path, message: "alpha band has shape \(alpha.shape), expected (1, 1, \(shape[2]), \(width))")
+                throw ImageIOError(path: path, message: "alpha band has shape \(alpha.shape), expected (1, 1, \(shape[2]), \(width))", side: .output)
             }
         }
     }

@@ -85,6 +85,7 @@ final class InputSource {
 /// An encoded image in memory, read once (e.g. from stdin) and shared by every reader opened on
 /// it, without copies. Immutable once made.
 public final class ImageBytes: @unchecked Sendable {
+    // @unchecked: `base` is written once, in init, and only read after; freed in deinit.
     let base: UnsafeMutableRawPointer   // (count) bytes from malloc, owned
     public let count: Int
 

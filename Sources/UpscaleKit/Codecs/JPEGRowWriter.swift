@@ -31,13 +31,13 @@ public final class JPEGRowWriter: ImageRowWriter {
                                          create: cjpeg_writer_create, destroy: cjpeg_writer_destroy)
         let path = sink.name
         guard colorChannels == 1 || colorChannels == 3 else {
-            throw ImageIOError(path: path, message: "JPEG output needs 1 or 3 colour channels, got \(colorChannels)")
+            throw ImageIOError(path: path, message: "JPEG output needs 1 or 3 colour channels, got \(colorChannels)", side: .output)
         }
         guard (1...100).contains(options.jpegQuality) else {
-            throw ImageIOError(path: path, message: "JPEG quality must be 1...100, got \(options.jpegQuality)")
+            throw ImageIOError(path: path, message: "JPEG quality must be 1...100, got \(options.jpegQuality)", side: .output)
         }
         guard (1...65500).contains(width), (1...65500).contains(height) else {
-            throw ImageIOError(path: path, message: "JPEG cannot hold a \(width)×\(height) image (65500 pixels per side at most)")
+            throw ImageIOError(path: path, message: "JPEG cannot hold a \(width)×\(height) image (65500 pixels per side at most)", side: .output)
         }
         self.width = width
         self.height = height
@@ -78,7 +78,7 @@ public final class JPEGRowWriter: ImageRowWriter {
             return cjpeg_start_compress(writer, &params) != 0
             }
         }
-        guard ok else { throw ImageIOError(path: path, message: "JPEG setup: \(output.message)") }
+        guard ok else { throw ImageIOError(path: path, message: "JPEG setup: \(output.message)", side: .output) }
     }
 
     public func write(_ band: ImageBand) throws {
@@ -94,7 +94,7 @@ public final class JPEGRowWriter: ImageRowWriter {
             band
         }
         guard flat.color.shape[1] == fileChannels else {
-            throw ImageIOError(path: output.path, message: "band has no alpha, but the JPEG writer was opened for an image with alpha")
+            throw ImageIOError(path: output.path, message: "band has no alpha, but the JPEG writer was opened for an image with alpha", side: .output)
         }
         try writeRows(PixelPacking.interleaved(flat, withAlpha: false, sampleBits: 8, rowBytes: rowBytes), rows: rows)
     }

@@ -43,7 +43,7 @@ final class MemoryOutput: OutputSink {
         guard let file = open_memstream(buffer, size) else {
             buffer.deallocate()
             size.deallocate()
-            throw ImageIOError(path: name, message: "cannot open a memory stream: \(errnoText())")
+            throw ImageIOError(path: name, message: "cannot open a memory stream: \(errnoText())", side: .output)
         }
         self.file = file
     }
@@ -66,7 +66,7 @@ final class MemoryOutput: OutputSink {
             free(data)
             buffer.pointee = nil
         }
-        if failed { throw ImageIOError(path: name, message: "writing to memory failed") }
+        if failed { throw ImageIOError(path: name, message: "writing to memory failed", side: .output) }
     }
 
     func discard() {
@@ -90,7 +90,7 @@ final class SpooledOutput: OutputSink {
     init(name: String) throws {
         self.name = name
         guard let file = tmpfile() else {
-            throw ImageIOError(path: name, message: "cannot create a temporary file to spool the image: \(errnoText())")
+            throw ImageIOError(path: name, message: "cannot create a temporary file to spool the image: \(errnoText())", side: .output)
         }
         self.file = file
     }
@@ -101,7 +101,7 @@ final class SpooledOutput: OutputSink {
         guard !closed else { return }
         if let failure = writeFailure ?? (fflush(file) != 0 ? errnoText() : nil) {
             discard()
-            throw ImageIOError(path: name, message: "cannot spool the image to a temporary file: \(failure)")
+            throw ImageIOError(path: name, message: "cannot spool the image to a temporary file: \(failure)", side: .output)
         }
         committed = true
     }
@@ -124,7 +124,7 @@ final class SpooledOutput: OutputSink {
             if got > 0 { try consume(UnsafeRawBufferPointer(rebasing: chunk[0..<got])) }
             if got < chunk.count {
                 if ferror(file) != 0 {
-                    throw ImageIOError(path: name, message: "cannot read the spooled image back: \(errnoText())")
+                    throw ImageIOError(path: name, message: "cannot read the spooled image back: \(errnoText())", side: .output)
                 }
                 return
             }

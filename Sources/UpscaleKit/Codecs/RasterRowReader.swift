@@ -1,6 +1,7 @@
 // A decoded image served as bands (an image in memory fed to the streaming path, as the tests do).
+// Internal: only the tests use it (through @testable).
 
-public final class RasterRowReader: ImageRowReader {
+final class RasterRowReader: ImageRowReader {
     public let format: ImageFormat
     public var width: Int { image.width }
     public var height: Int { image.height }

@@ -44,14 +44,14 @@ final class RowWriterOutput<State: CodecState> {
 
     /// Throws unless rows may still be written: the writer has neither failed nor finished.
     func checkOpen() throws {
-        guard !failed && !finished else { throw ImageIOError(path: path, message: "\(format) writer is closed") }
+        guard !failed && !finished else { throw ImageIOError(path: path, message: "\(format) writer is closed", side: .output) }
     }
 
     /// Throws unless `byteCount` bytes are `rows` packed rows of `rowBytes` bytes that fit in the rows left.
     func checkPacked(byteCount: Int, rows: Int, rowBytes: Int) throws {
         guard rows <= rowsLeft, byteCount == rows * rowBytes else {
             throw ImageIOError(path: path, message: "\(byteCount) bytes for \(rows) packed rows of \(rowBytes) "
-                               + "bytes, \(rowsLeft) rows left")
+                               + "bytes, \(rowsLeft) rows left", side: .output)
         }
     }
 
@@ -82,7 +82,7 @@ final class RowWriterOutput<State: CodecState> {
         let reason = sink.writeFailure.map { " (\($0))" } ?? ""   // before discard(), which changes errno
         failed = true
         sink.discard()
-        return ImageIOError(path: path, message: "\(what): \(message)\(reason)")
+        return ImageIOError(path: path, message: "\(what): \(message)\(reason)", side: .output)
     }
 
     /// Once every row is written, `end` writes the file's end (false: the library failed, and the
@@ -93,7 +93,7 @@ final class RowWriterOutput<State: CodecState> {
         guard rowsWritten == height else {
             failed = true
             sink.discard()
-            throw ImageIOError(path: path, message: "only \(rowsWritten) of \(height) rows were written")
+            throw ImageIOError(path: path, message: "only \(rowsWritten) of \(height) rows were written", side: .output)
         }
         guard end() else { throw fail(what) }
         finished = true

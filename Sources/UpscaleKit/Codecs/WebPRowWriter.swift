@@ -38,7 +38,7 @@ public final class WebPRowWriter: ImageRowWriter {
         guard (1...maxSide).contains(width), (1...maxSide).contains(height) else {
             throw ImageIOError(path: path, message: "a \(width)×\(height) output is too large for WebP, which holds "
                                + "at most \(maxSide)×\(maxSide) pixels; write PNG instead (-f png or a .png name)",
-                               kind: .unsupported)
+                               kind: .unsupported, side: .output)
         }
     }
 
@@ -65,27 +65,27 @@ public final class WebPRowWriter: ImageRowWriter {
         config = WebPConfig()
         // From here, a throw leaves the sink to deinit, which discards it.
         guard colorChannels == 1 || colorChannels == 3 else {
-            throw ImageIOError(path: sink.name, message: "WebP output needs 1 or 3 colour channels, got \(colorChannels)")
+            throw ImageIOError(path: sink.name, message: "WebP output needs 1 or 3 colour channels, got \(colorChannels)", side: .output)
         }
         try Self.checkSize(width: width, height: height, path: sink.name)
         guard (1...100).contains(options.webpQuality) else {
-            throw ImageIOError(path: sink.name, message: "WebP quality must be 1...100, got \(options.webpQuality)")
+            throw ImageIOError(path: sink.name, message: "WebP quality must be 1...100, got \(options.webpQuality)", side: .output)
         }
         guard WebPConfigInit(&config) != 0, WebPPictureInit(&picture) != 0 else {
-            throw ImageIOError(path: sink.name, message: "libwebp version mismatch (cannot initialise the encoder)")
+            throw ImageIOError(path: sink.name, message: "libwebp version mismatch (cannot initialise the encoder)", side: .output)
         }
         config.quality = Float(options.webpQuality)
         config.lossless = options.webpLossless ? 1 : 0
         config.exact = options.webpLossless ? 1 : 0   // lossless keeps the colour of transparent pixels too
         guard WebPValidateConfig(&config) != 0 else {
-            throw ImageIOError(path: sink.name, message: "libwebp refused the encoder settings")
+            throw ImageIOError(path: sink.name, message: "libwebp refused the encoder settings", side: .output)
         }
         picture.use_argb = 1
         picture.width = Int32(width)
         picture.height = Int32(height)
         guard WebPPictureAlloc(&picture) != 0 else {
             throw ImageIOError(path: sink.name, message: "cannot allocate the \(width)×\(height) picture WebP encodes from "
-                               + "(out of memory?)", kind: .overMemoryBudget)
+                               + "(out of memory?)", kind: .overMemoryBudget, side: .output)
         }
     }
 
@@ -95,7 +95,7 @@ public final class WebPRowWriter: ImageRowWriter {
     }
 
     private func checkOpen() throws {
-        guard !failed && !finished else { throw ImageIOError(path: path, message: "WebP writer is closed") }
+        guard !failed && !finished else { throw ImageIOError(path: path, message: "WebP writer is closed", side: .output) }
     }
 
     public func write(_ band: ImageBand) throws {
@@ -117,7 +117,7 @@ public final class WebPRowWriter: ImageRowWriter {
         let rowBytes = packedLayout!.rowBytes(width: width)
         guard rows <= height - rowsWritten, bytes.count == rows * rowBytes else {
             throw ImageIOError(path: path, message: "\(bytes.count) bytes for \(rows) packed rows of \(rowBytes) "
-                               + "bytes, \(height - rowsWritten) rows left")
+                               + "bytes, \(height - rowsWritten) rows left", side: .output)
         }
         store(bytes, rows: rows)
     }
@@ -145,14 +145,14 @@ public final class WebPRowWriter: ImageRowWriter {
         try checkOpen()
         guard rowsWritten == height else {
             abort()
-            throw ImageIOError(path: path, message: "only \(rowsWritten) of \(height) rows were written")
+            throw ImageIOError(path: path, message: "only \(rowsWritten) of \(height) rows were written", side: .output)
         }
         var memory = WebPMemoryWriter()
         WebPMemoryWriterInit(&memory)
         defer { WebPMemoryWriterClear(&memory) }
         guard cwebp_encode(&config, &picture, &memory) != 0 else {
             abort()
-            throw ImageIOError(path: path, message: "WebP encoding failed: \(Self.describe(picture.error_code))")
+            throw ImageIOError(path: path, message: "WebP encoding failed: \(Self.describe(picture.error_code))", side: .output)
         }
         WebPPictureFree(&picture)
         let icc = metadata.iccProfile ?? [], exif = metadata.exif ?? []
@@ -169,14 +169,14 @@ public final class WebPRowWriter: ImageRowWriter {
             }
             guard ok else {
                 abort()
-                throw ImageIOError(path: path, message: String(cString: message))
+                throw ImageIOError(path: path, message: String(cString: message), side: .output)
             }
             encoded = (file.bytes, file.size)
         }
         guard let bytes = encoded.bytes, fwrite(bytes, 1, encoded.size, sink.file) == encoded.size else {
             let reason = sink.writeFailure.map { ": \($0)" } ?? ""
             abort()
-            throw ImageIOError(path: path, message: "WebP write failed\(reason)")
+            throw ImageIOError(path: path, message: "WebP write failed\(reason)", side: .output)
         }
         finished = true
         try sink.commit()

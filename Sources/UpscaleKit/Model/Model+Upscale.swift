@@ -9,7 +9,8 @@
 //                           whose Cb = Cr = 128/255: Y = 16/255 + 219/255·g, stack on Y, g' = (Y' − 16/255)·255/219
 //   residual "bicubic"      the stack's output is added to the bicubic upscale of the stack's
 //                           input (rows of it, from the window of input rows)
-//   residual "nearest"      likewise with the nearest-neighbour upscale (Resize+Nearest.swift)
+//   residual "nearest"      likewise with the nearest-neighbour upscale: output pixel x takes input
+//                           pixel x / scale, done in the colour stage's row loop (Model+Stream.swift)
 //   input padding P         the stack reads the image extended by P replicated border pixels
 //                           (the tile plan's business, Tiling/TilePlan.swift); residuals and alpha
 //                           are upscaled from the image itself

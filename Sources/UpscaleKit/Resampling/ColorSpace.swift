@@ -16,8 +16,9 @@ public enum ColorSpace {
         affine(rgb, matrix: forward, before: [0, 0, 0], after: offset, threads: threads)
     }
 
-    /// (N, 3, H, W) YCbCr → (N, 3, H, W) RGB, unclamped.
-    public static func yCbCrToRGB(_ ycc: Tensor, threads: Int = Threading.coreCount) -> Tensor {
+    /// (N, 3, H, W) YCbCr → (N, 3, H, W) RGB, unclamped: the tests' round trip (the colour
+    /// stage uses the clamped row form below).
+    static func yCbCrToRGB(_ ycc: Tensor, threads: Int = Threading.coreCount) -> Tensor {
         affine(ycc, matrix: inverse, before: offset, after: [0, 0, 0], threads: threads)
     }
 

@@ -46,28 +46,14 @@ private func forEachItem(_ count: Int, workers: Int, _ body: (Int) -> Void) {
         for item in 0..<count { body(item) }
         return
     }
-    let next = ItemCounter()
+    let next = Locked(0)  // the first item no worker has taken
     withoutActuallyEscaping(body) { body in
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while true {
-                let item = next.take()
+                let item = next.withLock { first in defer { first += 1 }; return first }
                 if item >= count { break }
                 body(item)
             }
         }
-    }
-}
-
-/// A lock-protected counter handing out item numbers.
-private final class ItemCounter: @unchecked Sendable {
-    private var value = 0
-    private let lock = NSLock()
-
-    func take() -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        let item = value
-        value += 1
-        return item
     }
 }

@@ -5,57 +5,45 @@ import Foundation
 /// the calling thread). The binding is task-local: it sees the calls made on the binding task's
 /// thread, which are all calls once `threads = 1` (a call nested in a worker of a traced call is
 /// not itself recorded, but its parent call shows the extra workers).
-public final class ParallelTrace: @unchecked Sendable {
+final class ParallelTrace: Sendable {
     /// One `parallelFor` call: the `threads` it was given, the workers it started, and the
     /// distinct threads that ran its items.
-    public struct Call: Sendable {
-        public var threads: Int
-        public var workers: Int
-        public var itemThreads: Int
+    struct Call: Sendable {
+        var threads: Int
+        var workers: Int
+        var itemThreads: Int
     }
 
     /// The trace `parallelFor` reports to; nil (no recording) unless a caller binds one.
-    @TaskLocal public static var current: ParallelTrace?
+    @TaskLocal static var current: ParallelTrace?
 
-    private let lock = NSLock()
-    private var entries: [CallRecord] = []
+    private let entries = Locked<[CallRecord]>([])
 
-    public init() {}
+    init() {}
 
     /// The calls recorded so far, in the order they began.
-    public var calls: [Call] {
-        lock.lock()
-        defer { lock.unlock() }
-        return entries.map { Call(threads: $0.threads, workers: $0.workers, itemThreads: $0.itemThreadCount) }
+    var calls: [Call] {
+        entries.withLock { $0 }.map { Call(threads: $0.threads, workers: $0.workers, itemThreads: $0.itemThreadCount) }
     }
 
     func begin(threads: Int, workers: Int) -> CallRecord {
         let record = CallRecord(threads: threads, workers: workers)
-        lock.lock()
-        entries.append(record)
-        lock.unlock()
+        entries.withLock { $0.append(record) }
         return record
     }
 
     /// One call's counts; `ranOnCurrentThread` is called by whichever worker runs an item.
-    final class CallRecord: @unchecked Sendable {
+    final class CallRecord: Sendable {
         let threads: Int, workers: Int
-        private let lock = NSLock()
-        private var itemThreads: Set<pthread_t> = []
+        private let itemThreads = Locked<Set<pthread_t>>([])
 
         init(threads: Int, workers: Int) { (self.threads, self.workers) = (threads, workers) }
 
-        var itemThreadCount: Int {
-            lock.lock()
-            defer { lock.unlock() }
-            return itemThreads.count
-        }
+        var itemThreadCount: Int { itemThreads.withLock { $0.count } }
 
         func ranOnCurrentThread() {
             let me = pthread_self()
-            lock.lock()
-            itemThreads.insert(me)
-            lock.unlock()
+            itemThreads.withLock { _ = $0.insert(me) }
         }
     }
 }

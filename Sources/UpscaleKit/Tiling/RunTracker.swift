@@ -5,10 +5,13 @@ import Foundation
 /// Progress and cancellation of one run, shared by the tile workers (all access under a lock,
 /// so `progress` is never called twice at once and sees tilesDone increase).
 final class RunTracker: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = 0
-    private var stopped = false
-    private var nonFiniteSeen = false
+    // @unchecked: the closures below are not Sendable; they are only called inside `state.withLock`.
+    private struct State {
+        var done = 0
+        var stopped = false
+        var nonFiniteSeen = false
+    }
+    private let state = Locked(State())
     let total: Int
     let progress: ((Int, Int) -> Void)?
     let isCancelled: (() -> Bool)?
@@ -21,25 +24,28 @@ final class RunTracker: @unchecked Sendable {
 
     /// True once `isCancelled` has returned true.
     func shouldStop() -> Bool {
-        lock.lock(); defer { lock.unlock() }
-        if !stopped, let isCancelled, isCancelled() { stopped = true }
-        return stopped
+        state.withLock { state in
+            if !state.stopped, let isCancelled, isCancelled() { state.stopped = true }
+            return state.stopped
+        }
     }
 
-    var wasStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
+    var wasStopped: Bool { state.withLock { $0.stopped } }
 
     /// A tile's output held NaN or ±inf: the run stops (no further tiles start) and fails.
     func sawNonFinite() {
-        lock.lock(); defer { lock.unlock() }
-        nonFiniteSeen = true
-        stopped = true
+        state.withLock { state in
+            state.nonFiniteSeen = true
+            state.stopped = true
+        }
     }
 
-    var nonFinite: Bool { lock.lock(); defer { lock.unlock() }; return nonFiniteSeen }
+    var nonFinite: Bool { state.withLock { $0.nonFiniteSeen } }
 
     func tileDone() {
-        lock.lock(); defer { lock.unlock() }
-        done += 1
-        progress?(done, total)
+        state.withLock { state in
+            state.done += 1
+            progress?(state.done, total)
+        }
     }
 }

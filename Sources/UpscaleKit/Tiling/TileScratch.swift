@@ -14,8 +14,8 @@ final class TileScratch {
         maps = capacities.map { Self.allocate(max(1, $0)) }
     }
 
-    /// Map `index` (0 or 1) with room for at least `count` floats; its previous contents are gone
-    /// when it grows.
+    /// Map `index` (0 or 1: the layers' maps; 2: a padded tile input) with room for at least
+    /// `count` floats; its previous contents are gone when it grows.
     func map(_ index: Int, count: Int) -> UnsafeMutablePointer<Float> {
         while maps.count <= index { maps.append(Self.allocate(1)) }
         if maps[index].capacity < count {
@@ -36,9 +36,8 @@ final class TileScratch {
 
 /// The scratch of the tile workers of one run: each tile in progress holds one, so there are at
 /// most as many as workers, and a worker's next tile reuses memory that is already mapped.
-final class TileScratchPool: @unchecked Sendable {
-    private let lock = NSLock()
-    private var idle: [TileScratch] = []
+final class TileScratchPool: Sendable {
+    private let idle = Locked<[TileScratch]>([])  // scratch no tile holds now
     private let capacities: [Int]
 
     /// Each worker's scratch starts with maps of `capacities` floats (see `scratchCapacities`).
@@ -47,10 +46,8 @@ final class TileScratchPool: @unchecked Sendable {
     }
 
     func withScratch<R>(_ body: (TileScratch) throws -> R) rethrows -> R {
-        lock.lock()
-        let scratch = idle.popLast() ?? TileScratch(capacities: capacities)
-        lock.unlock()
-        defer { lock.lock(); idle.append(scratch); lock.unlock() }
+        let scratch = idle.withLock { $0.popLast() } ?? TileScratch(capacities: capacities)
+        defer { idle.withLock { $0.append(scratch) } }
         return try body(scratch)
     }
 }
