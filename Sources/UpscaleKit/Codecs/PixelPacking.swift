@@ -61,8 +61,9 @@ enum PixelPacking {
     /// [0, 2^23), so m = s + 2^23 rounds s to an integer once (ties to even) and holds it in its low
     /// mantissa bits; t = m − 2^23 and s − t are exact, and a tie that went down (s − t = ½) goes up,
     /// which is s.rounded() (ties away from zero). Then 0 unless value > 0 (NaN too), maxValue
-    /// unless value < 1. No generic float → integer conversion (it does not vectorize).
-    @inline(__always)
+    /// unless value < 1. No generic float → integer conversion (it does not vectorize). Transparent:
+    /// the optimizer left it a call in the packing loops, which cost more than the work.
+    @_transparent
     static func quantize(_ value: SIMD8<Float>, maxValue: Float) -> SIMD8<Int32> {
         let magic: Float = 8_388_608  // 2^23, bit pattern 0x4B00_0000
         let s = value * maxValue
@@ -73,6 +74,47 @@ enum PixelPacking {
         sample.replace(with: Int32(maxValue), where: .!(value .< 1))
         sample.replace(with: 0, where: .!(value .> 0))
         return sample
+    }
+
+    /// src = channel c's samples of 8 pixels in `samples.c` (c < channels; from `quantize`) / dst = the
+    /// first `lanes` pixels, (lanes, channels) samples, 8-bit or 16-bit big-endian: interleaveRow's
+    /// bytes. `spareByte`: the byte after the 8th pixel may be written (it is written again later),
+    /// which lets 8-bit RGB store each pixel as one 4-byte word.
+    @inline(__always)
+    static func storePixels(_ samples: (SIMD8<Int32>, SIMD8<Int32>, SIMD8<Int32>, SIMD8<Int32>), channels: Int,
+                            sampleBits: Int, lanes: Int, spareByte: Bool, into dst: UnsafeMutablePointer<UInt8>) {
+        func bits(_ s: SIMD8<Int32>) -> SIMD8<UInt32> { unsafeBitCast(s, to: SIMD8<UInt32>.self) }
+        if sampleBits == 8 && lanes == 8 {
+            switch channels {
+            case 1:
+                UnsafeMutableRawPointer(dst).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: samples.0), as: SIMD8<UInt8>.self)
+                return
+            case 2:
+                let word = SIMD8<UInt16>(truncatingIfNeeded: bits(samples.0) | bits(samples.1) &<< 8)
+                for k in 0..<8 { UnsafeMutableRawPointer(dst + 2 * k).storeBytes(of: word[k].littleEndian, as: UInt16.self) }
+                return
+            case 3 where spareByte, 4:
+                let word = bits(samples.0) | bits(samples.1) &<< 8 | bits(samples.2) &<< 16 | bits(samples.3) &<< 24
+                for k in 0..<8 {
+                    UnsafeMutableRawPointer(dst + k * channels).storeBytes(of: word[k].littleEndian, as: UInt32.self)
+                }
+                return
+            default:
+                break
+            }
+        }
+        for k in 0..<lanes {
+            for c in 0..<channels {
+                let sample = c == 0 ? samples.0[k] : c == 1 ? samples.1[k] : c == 2 ? samples.2[k] : samples.3[k]
+                if sampleBits == 16 {
+                    let p = dst + (k * channels + c) * 2
+                    p[0] = UInt8(truncatingIfNeeded: sample >> 8)
+                    p[1] = UInt8(truncatingIfNeeded: sample)
+                } else {
+                    dst[k * channels + c] = UInt8(truncatingIfNeeded: sample)
+                }
+            }
+        }
     }
 
     /// `interleave` into a new array of `band.rows` rows of `rowBytes` bytes (not zero-filled first:

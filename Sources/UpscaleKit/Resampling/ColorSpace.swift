@@ -43,12 +43,11 @@ public enum ColorSpace {
         }
     }
 
-    /// One row of `yCbCrToRGBClamped`: `count` pixels of Y, Cb, Cr → R, G, B clamped to [0, 1], the
-    /// same bits per pixel.
-    static func yCbCrToRGBClampedRow(_ y: UnsafePointer<Float>, _ cb: UnsafePointer<Float>, _ cr: UnsafePointer<Float>,
-                                     count: Int, into r: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
-                                     _ b: UnsafeMutablePointer<Float>) {
-        toRGB.apply(y, cb, cr, count: count, into: r, g, b, clamp: true)
+    /// `yCbCrToRGBClamped` on 8 pixels held in registers: the same bits per pixel.
+    @_transparent
+    static func yCbCrToRGBClamped(_ y: SIMD8<Float>, _ cb: SIMD8<Float>, _ cr: SIMD8<Float>)
+        -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+        toRGB.apply(y, cb, cr, clamp: true)
     }
 
     private static let toRGB = Affine(matrix: inverse, before: offset, after: [0, 0, 0])
@@ -97,6 +96,37 @@ public enum ColorSpace {
             (m00, m01, m02) = (m[0][0], m[0][1], m[0][2])
             (m10, m11, m12) = (m[1][0], m[1][1], m[1][2])
             (m20, m21, m22) = (m[2][0], m[2][1], m[2][2])
+        }
+
+        /// The map on 8 pixels, the same operations per lane as `apply` (8 Doubles: one AVX-512
+        /// register). Transparent: a call per 8 pixels would cost more than the map.
+        @_transparent
+        func apply(_ in0: SIMD8<Float>, _ in1: SIMD8<Float>, _ in2: SIMD8<Float>, clamp: Bool)
+            -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+            typealias D8 = SIMD8<Double>
+            let p0 = Affine.widen(in0) - b0, p1 = Affine.widen(in1) - b1, p2 = Affine.widen(in2) - b2
+            var out0 = Affine.narrow(D8(repeating: a0) + m00 * p0 + m01 * p1 + m02 * p2)
+            var out1 = Affine.narrow(D8(repeating: a1) + m10 * p0 + m11 * p1 + m12 * p2)
+            var out2 = Affine.narrow(D8(repeating: a2) + m20 * p0 + m21 * p1 + m22 * p2)
+            if clamp {
+                out0.replace(with: 0, where: out0 .<= 0); out0.replace(with: 1, where: out0 .> 1)
+                out1.replace(with: 0, where: out1 .<= 0); out1.replace(with: 1, where: out1 .> 1)
+                out2.replace(with: 0, where: out2 .<= 0); out2.replace(with: 1, where: out2 .> 1)
+            }
+            return (out0, out1, out2)
+        }
+
+        /// Float → Double per lane, by halves (the generic conversion is a call in a large loop).
+        @_transparent
+        static func widen(_ v: SIMD8<Float>) -> SIMD8<Double> {
+            SIMD8(lowHalf: SIMD4<Double>(Double(v[0]), Double(v[1]), Double(v[2]), Double(v[3])),
+                  highHalf: SIMD4<Double>(Double(v[4]), Double(v[5]), Double(v[6]), Double(v[7])))
+        }
+
+        /// Double → Float per lane, rounded to nearest as Float(_:) does.
+        @_transparent
+        static func narrow(_ v: SIMD8<Double>) -> SIMD8<Float> {
+            SIMD8(Float(v[0]), Float(v[1]), Float(v[2]), Float(v[3]), Float(v[4]), Float(v[5]), Float(v[6]), Float(v[7]))
         }
 
         // src = 3 planes of `count` pixels / dst = 3 planes of `count` pixels

@@ -173,6 +173,23 @@ extension Resize {
                              a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7]), output + 2 * x)
                 continue
             }
+            if f == 3 {
+                // src = phases 0, 1, 2 of x ..< x + 8 / dst = outputs 3x ..< 3x + 24, interleaved
+                let (a, b, c) = (phase(0, x), phase(1, x), phase(2, x))
+                store(SIMD16(a[0], b[0], c[0], a[1], b[1], c[1], a[2], b[2], c[2], a[3], b[3], c[3],
+                             a[4], b[4], c[4], a[5]), output + 3 * x)
+                store(SIMD8(b[5], c[5], a[6], b[6], c[6], a[7], b[7], c[7]), output + 3 * x + 16)
+                continue
+            }
+            if f == 4 {
+                // src = phases 0 ... 3 of x ..< x + 8 / dst = outputs 4x ..< 4x + 32, interleaved
+                let (a, b, c, d) = (phase(0, x), phase(1, x), phase(2, x), phase(3, x))
+                store(SIMD16(a[0], b[0], c[0], d[0], a[1], b[1], c[1], d[1],
+                             a[2], b[2], c[2], d[2], a[3], b[3], c[3], d[3]), output + 4 * x)
+                store(SIMD16(a[4], b[4], c[4], d[4], a[5], b[5], c[5], d[5],
+                             a[6], b[6], c[6], d[6], a[7], b[7], c[7], d[7]), output + 4 * x + 16)
+                continue
+            }
             for p in 0..<f {
                 let v = phase(p, x)
                 for i in 0..<8 { output[f * (x + i) + p] = v[i] }

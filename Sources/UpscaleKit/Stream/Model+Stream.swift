@@ -190,13 +190,14 @@ extension Model {
     /// stack input), then the map to the image's colours (the table in Model+Upscale.swift; a y
     /// model on RGB takes Cb, Cr rows bicubic from the window), clamped to [0, 1]; alpha rows
     /// bicubic from the window, clamped. Each value is a per-pixel function of rows whose bits do
-    /// not depend on the band, so any band gives the whole image's bits.
+    /// not depend on the band, so any band gives the whole image's bits. The bicubic rows are made
+    /// here; the per-pixel part is one SIMD pass per row (ColourRow), reading the stack's rows in place.
     /// - Parameters:
     ///   - y: the stack's output rows `outRows` (1, Cmodel, rows, sW).
     ///   - window: the image rows the band reads (stack input, chroma, alpha), from `window.origin`.
     ///   - packed: the writer's packed layout, or nil for float planes.
-    /// - Returns: with `packed`, the rows as its samples (PixelPacking.interleaveRow: the writer's own
-    ///   packing, so the same bytes); else colour (1, colorChannels, rows, sW) and alpha
+    /// - Returns: with `packed`, the rows as its samples (ColourRow.pack: PixelPacking.interleaveRow's
+    ///   bytes, the writer's own packing); else colour (1, colorChannels, rows, sW) and alpha
     ///   (1, 1, rows, sW) when the window has it.
     func colorRows(_ y: Tensor, outRows: Range<Int>, window: RowWindow, imageHeight: Int, taps: Resize.BicubicTaps,
                    colorChannels: Int, packed: PackedRowLayout?, threads: Int) -> OutputRows {
@@ -211,7 +212,8 @@ extension Model {
         // Exactly one of the two is filled: float planes, or packed rows.
         var color = Tensor(zeros: packed == nil ? [1, colorChannels, rows, outW] : [1, colorChannels, 0, outW])
         var alphaPlane: Tensor? = hasAlpha && packed == nil ? Tensor(zeros: [1, 1, rows, outW]) : nil
-        var bytes = [UInt8](repeating: 0, count: rows * rowBytes)   // (rows, sW, channels) samples
+        // (rows, sW, channels) samples; not zero-filled first: each row's pack writes every byte.
+        var bytes = [UInt8](unsafeUninitializedCapacity: rows * rowBytes) { $1 = rows * rowBytes }
         y.withUnsafeBufferPointer { y in
         stack.withUnsafeBufferPointer { stack in
         taps.rows.withPointers { rowTaps in
@@ -225,81 +227,56 @@ extension Model {
             // Each item owns output row k of every output plane (colour and alpha), or packed row k.
             parallelFor(rows, threads: threads) { k in
                 let o = outRows.lowerBound + k
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: w + (cm + 2 + colorChannels + 1) * outW) { scratch in
-                    let short = scratch.baseAddress!, model = short + w, extra = model + cm * outW
-                    let staged = extra + 2 * outW   // (colorChannels + 1, sW): the row before packing
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: w + (cm + 3) * outW) { scratch in
+                    // short (W): a height pass's row; residualRows (Cmodel, sW); extra (3, sW): Cb, Cr, alpha.
+                    let short = scratch.baseAddress!, residualRows = short + w, extra = residualRows + cm * outW
                     /// Row o of the bicubic upscale of a window plane (n, W), into `row` (sW).
                     func bicubicRow(_ plane: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>) {
                         Resize.heightPassRow(rowTaps, plane: plane, rowOrigin: origin, width: w, output: o,
                                              quantize: false, into: short)
                         Resize.widthPassRow(colTaps, input: short, quantize: false, into: row)
                     }
-                    // out[c]: the output row's colour c (a float plane's row, or staged for packing).
-                    let out = (0...colorChannels).map { c in
-                        guard packed == nil else { return staged + c * outW }
-                        if c < colorChannels { return colorOut.baseAddress! + c * plane + k * outW }
-                        return alphaOut.map { $0 + k * outW } ?? staged + c * outW   // alpha: written only when there is one
-                    }
-                    // alphaRow: the output row's alpha, first: the colour below is premultiplied by it.
+                    // The output row's alpha, clamped (into the alpha plane when there is one).
                     let alphaRow: UnsafeMutablePointer<Float>? = alpha.map { alpha in
-                        let alphaRow = out[colorChannels]
+                        let alphaRow = alphaOut.map { $0 + k * outW } ?? extra + 2 * outW
                         bicubicRow(alpha, into: alphaRow)
                         for i in 0..<outW { alphaRow[i] = Model.clamp(alphaRow[i]) }
                         return alphaRow
                     }
-                    // model: (Cmodel, sW), the stack's row o plus the residual's; with alpha, the stack's
-                    // row times the alpha row plus the premultiplied residual's (Alpha.swift).
+                    // The residual's row of each model channel: bicubic or nearest of the window's stack input.
                     for m in 0..<cm {
-                        let (sum, stackRow) = (model + m * outW, y + (m * rows + k) * outW)
+                        let row = residualRows + m * outW
                         switch residual {
                         case .none:
-                            sum.update(from: stackRow, count: outW)
+                            break
                         case .bicubic:
-                            bicubicRow(stack + m * n * w, into: sum)
+                            bicubicRow(stack + m * n * w, into: row)
                         case .nearest:
                             let source = stack + (m * n + o / factor - origin) * w
-                            for i in 0..<outW { sum[i] = source[i / factor] }
-                        }
-                        if residual != .none, let alphaRow {
-                            for i in 0..<outW { sum[i] = stackRow[i] * alphaRow[i] + sum[i] }
-                        } else if residual != .none {
-                            for i in 0..<outW { sum[i] = stackRow[i] + sum[i] }
-                        } else if let alphaRow {
-                            // No residual: the stack's output is the colour, premultiplied here; a y
-                            // model's Y premultiplied about its black level 16/255, as its chroma are.
-                            let black: Float = channels == .y ? 16 / 255 : 0
-                            for i in 0..<outW {
-                                let a = alphaRow[i]
-                                sum[i] = a == 1 ? stackRow[i] : black + a * (stackRow[i] - black)
-                            }
+                            for i in 0..<outW { row[i] = source[i / factor] }
                         }
                     }
-                    switch (channels, colorChannels) {
-                    case (.rgb, 3):
-                        for c in 0..<3 {
-                            for i in 0..<outW { out[c][i] = Model.clamp(model[c * outW + i]) }
-                        }
-                    case (.rgb, _):
-                        for i in 0..<outW {
-                            out[0][i] = Model.clamp((model[i] + model[outW + i] + model[2 * outW + i]) / 3)
-                        }
-                    case (.y, 3):
+                    var chromaRows: (cb: UnsafePointer<Float>, cr: UnsafePointer<Float>)? = nil
+                    if channels == .y && colorChannels == 3 {
                         guard let chroma else { preconditionFailure("a y model on RGB has chroma") }
-                        let (cb, cr) = (extra, extra + outW)
-                        bicubicRow(chroma, into: cb)
-                        bicubicRow(chroma + n * w, into: cr)
-                        ColorSpace.yCbCrToRGBClampedRow(model, cb, cr, count: outW, into: out[0], out[1], out[2])
-                    case (.y, _):
-                        for i in 0..<outW { out[0][i] = Model.clamp((model[i] - 16 / 255) * (255 / 219)) }
+                        bicubicRow(chroma, into: extra)
+                        bicubicRow(chroma + n * w, into: extra + outW)
+                        chromaRows = (UnsafePointer(extra), UnsafePointer(extra + outW))
                     }
-                    if let alphaRow {   // the colour came premultiplied
-                        for c in 0..<colorChannels { Alpha.unpremultiplyRow(out[c], alpha: alphaRow, count: outW) }
+                    // The stack's rows are read where the stack wrote them: no copy before packing.
+                    // Channel m's rows (m < Cmodel; a 1-channel model's repeated, never read).
+                    func rowsOf(_ first: UnsafePointer<Float>, _ stride: Int) -> (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>) {
+                        cm == 3 ? (first, first + stride, first + 2 * stride) : (first, first, first)
                     }
+                    let row = ColourRow(stack: rowsOf(y + k * outW, rows * outW),
+                                        residual: residual == .none ? nil : rowsOf(residualRows, outW),
+                                        alpha: alphaRow.map { UnsafePointer($0) }, chroma: chromaRows, channels: channels,
+                                        colorChannels: colorChannels, count: outW)
                     if let packed {
-                        PixelPacking.interleaveRow((0..<colorChannels).map { UnsafePointer(out[$0]) },
-                                                   alpha: hasAlpha ? UnsafePointer(out[colorChannels]) : nil,
-                                                   withAlpha: packed.withAlpha, count: outW,
-                                                   sampleBits: packed.sampleBits, into: bytesOut.baseAddress! + k * rowBytes)
+                        row.pack(withAlpha: packed.withAlpha, sampleBits: packed.sampleBits,
+                                 into: bytesOut.baseAddress! + k * rowBytes)
+                    } else {
+                        row.write(into: (0..<colorChannels).map { colorOut.baseAddress! + $0 * plane + k * outW })
                     }
                 }
             }

@@ -1,0 +1,148 @@
+// The colour stage's per-pixel part, one pass over an output row, 8 pixels at a time:
+//
+//   model_m = stack_m + residual_m            with alpha a: stack_m·a + residual_m (premultiplied residual);
+//                                             no residual: stack_m, with alpha black + a·(stack_m − black)
+//   colour  = rgb → RGB    clamp(model)
+//             rgb → gray   clamp((m0 + m1 + m2) / 3)
+//             y   → RGB    ycbcr2rgb(model_0, Cb, Cr) in Double, clamped (ColorSpace)
+//             y   → gray   clamp((model_0 − 16/255) · 255/219)
+//   colour  = colour / a where there is alpha (Alpha.unpremultiplyRow's rule)
+//   → the writer's packed samples (PixelPacking.quantize), or float rows
+//
+// The rows it reads (the stack's row, the bicubic residual, chroma and alpha rows) are made by the
+// caller; this pass replaces the staged row-at-a-time loops (sum, map, clamp, unpremultiply, pack)
+// with one that keeps the 8 pixels in registers. Each lane does the scalar formula's operations in
+// the same order, so the bits are the staged passes' bits. The row's last count mod 8 pixels go
+// through the same vector code, zero-padded; the padding lanes are never stored.
+
+struct ColourRow {
+    typealias V = SIMD8<Float>
+
+    /// The model's rows at this output row: its stack output, channel m at `stack.m` (1 or 3 rows;
+    /// a tuple, not an array: the loop reads it per 8 pixels).
+    var stack: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>)
+    /// The residual's rows (bicubic or nearest of the model input), or nil for a model without one.
+    var residual: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>)?
+    /// The output row's alpha (clamped), or nil for an image without alpha.
+    var alpha: UnsafePointer<Float>?
+    /// Cb and Cr rows (bicubic of the window's chroma) when a y model writes RGB.
+    var chroma: (cb: UnsafePointer<Float>, cr: UnsafePointer<Float>)?
+    var channels: ModelChannels
+    var colorChannels: Int
+    var count: Int
+
+    /// Model channel m's value at pixels i ..< i + lanes (the rest 0).
+    @_transparent
+    private func model(_ m: Int, _ i: Int, lanes: Int, alpha a: V?) -> V {
+        let s = ColourRow.load(m == 0 ? stack.0 : m == 1 ? stack.1 : stack.2, i, lanes)
+        if let residual {
+            let r = ColourRow.load(m == 0 ? residual.0 : m == 1 ? residual.1 : residual.2, i, lanes)
+            guard let a else { return s + r }
+            return s * a + r
+        }
+        guard let a else { return s }
+        // No residual: the stack's output is the colour, premultiplied here; a y model's Y
+        // premultiplied about its black level 16/255, as its chroma are.
+        let black: Float = channels == .y ? 16 / 255 : 0
+        return (black + a * (s - black)).replacing(with: s, where: a .== 1)
+    }
+
+    /// The output colour at pixels i ..< i + lanes: channels 0 ..< colorChannels (the rest unused),
+    /// clamped and, with alpha, unpremultiplied; and the alpha (1 when there is none).
+    @_transparent
+    func pixels(_ i: Int, lanes: Int) -> (V, V, V, alpha: V) {
+        var a: V? = nil
+        if let alpha { a = ColourRow.load(alpha, i, lanes) }
+        var c0: V, c1 = V(), c2 = V()
+        switch (channels, colorChannels) {
+        case (.rgb, 3):
+            c0 = ColourRow.clamp(model(0, i, lanes: lanes, alpha: a))
+            c1 = ColourRow.clamp(model(1, i, lanes: lanes, alpha: a))
+            c2 = ColourRow.clamp(model(2, i, lanes: lanes, alpha: a))
+        case (.rgb, _):
+            let sum = model(0, i, lanes: lanes, alpha: a) + model(1, i, lanes: lanes, alpha: a)
+                + model(2, i, lanes: lanes, alpha: a)
+            c0 = ColourRow.clamp(sum / 3)
+        case (.y, 3):
+            guard let chroma else { preconditionFailure("a y model on RGB has chroma") }
+            (c0, c1, c2) = ColorSpace.yCbCrToRGBClamped(model(0, i, lanes: lanes, alpha: a),
+                                                        ColourRow.load(chroma.cb, i, lanes),
+                                                        ColourRow.load(chroma.cr, i, lanes))
+        case (.y, _):
+            c0 = ColourRow.clamp((model(0, i, lanes: lanes, alpha: a) - 16 / 255) * (255 / 219))
+        }
+        guard let a else { return (c0, c1, c2, V(repeating: 1)) }
+        // The colour came premultiplied.
+        return (ColourRow.unpremultiply(c0, a), ColourRow.unpremultiply(c1, a), ColourRow.unpremultiply(c2, a), a)
+    }
+
+    /// The row as float rows: colour c into `out[c]` (`count` values each).
+    func write(into out: [UnsafeMutablePointer<Float>]) {
+        var i = 0
+        while i < count {
+            let lanes = min(8, count - i)
+            let (c0, c1, c2, _) = pixels(i, lanes: lanes)
+            ColourRow.store(c0, out[0] + i, lanes)
+            if colorChannels == 3 {
+                ColourRow.store(c1, out[1] + i, lanes)
+                ColourRow.store(c2, out[2] + i, lanes)
+            }
+            i += lanes
+        }
+    }
+
+    /// The row as the writer's samples, (count, colorChannels + alpha) into `dst`
+    /// (PixelPacking.storePixels: interleaveRow's bytes).
+    func pack(withAlpha: Bool, sampleBits: Int, into dst: UnsafeMutablePointer<UInt8>) {
+        let maxValue: Float = sampleBits == 16 ? 65535 : 255
+        let channels = colorChannels + (withAlpha ? 1 : 0)
+        let pixelBytes = channels * sampleBits / 8
+        var i = 0
+        while i < count {
+            let lanes = min(8, count - i)
+            let (c0, c1, c2, a) = pixels(i, lanes: lanes)
+            let q0 = PixelPacking.quantize(c0, maxValue: maxValue)
+            let none = SIMD8<Int32>()
+            let qa = withAlpha ? PixelPacking.quantize(a, maxValue: maxValue) : none
+            let samples = colorChannels == 3
+                ? (q0, PixelPacking.quantize(c1, maxValue: maxValue), PixelPacking.quantize(c2, maxValue: maxValue), qa)
+                : (q0, qa, none, none)
+            PixelPacking.storePixels(samples, channels: channels, sampleBits: sampleBits, lanes: lanes,
+                                     spareByte: i + 8 < count, into: dst + i * pixelBytes)
+            i += lanes
+        }
+    }
+
+    /// min(max(x, 0), 1) per lane, NaN and −0 as Model.clamp gives them.
+    @_transparent
+    static func clamp(_ x: V) -> V {
+        var v = x
+        v.replace(with: 0, where: v .<= 0)
+        v.replace(with: 1, where: v .> 1)
+        return v
+    }
+
+    /// Alpha.unpremultiplyRow on 8 pixels.
+    @_transparent
+    static func unpremultiply(_ p: V, _ a: V) -> V {
+        var c = (p / a).replacing(with: 1, where: p .> a)
+        c.replace(with: 0, where: .!(a .> 0))
+        return c
+    }
+
+    /// Values p[i ..< i + lanes], zero after them.
+    @_transparent
+    static func load(_ p: UnsafePointer<Float>, _ i: Int, _ lanes: Int) -> V {
+        if lanes == 8 { return UnsafeRawPointer(p + i).loadUnaligned(as: V.self) }
+        var v = V()
+        for k in 0..<lanes { v[k] = p[i + k] }
+        return v
+    }
+
+    /// The first `lanes` values of v into p.
+    @_transparent
+    static func store(_ v: V, _ p: UnsafeMutablePointer<Float>, _ lanes: Int) {
+        if lanes == 8 { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self); return }
+        for k in 0..<lanes { p[k] = v[k] }
+    }
+}
