@@ -117,23 +117,4 @@ enum Alpha {
             }
         }
     }
-
-    /// One output row, in place: row[i] = min(row[i] / alpha[i], 1) where alpha[i] > 0, else 0.
-    /// `row` holds premultiplied colour in [0, 1], `alpha` the clamped alpha, `count` values each.
-    static func unpremultiplyRow(_ row: UnsafeMutablePointer<Float>, alpha: UnsafePointer<Float>, count: Int) {
-        var i = 0
-        while i + 8 <= count {
-            let a = UnsafeRawPointer(alpha + i).loadUnaligned(as: SIMD8<Float>.self)
-            let p = UnsafeRawPointer(row + i).loadUnaligned(as: SIMD8<Float>.self)
-            var c = (p / a).replacing(with: 1, where: p .> a)   // p ≤ a: no division can pass 1
-            c.replace(with: 0, where: .!(a .> 0))
-            UnsafeMutableRawPointer(row + i).storeBytes(of: c, as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < count {
-            let (p, a) = (row[i], alpha[i])
-            row[i] = a > 0 ? (p > a ? 1 : p / a) : 0
-            i += 1
-        }
-    }
 }

@@ -6,7 +6,7 @@
 //             rgb → gray   clamp((m0 + m1 + m2) / 3)
 //             y   → RGB    ycbcr2rgb(model_0, Cb, Cr) in Double, clamped (ColorSpace)
 //             y   → gray   clamp((model_0 − 16/255) · 255/219)
-//   colour  = colour / a where there is alpha (Alpha.unpremultiplyRow's rule)
+//   colour  = min(colour / a, 1) where there is alpha and a > 0, else 0 (un-premultiplied)
 //   → the writer's packed samples (PixelPacking.quantize), or float rows
 //
 // The rows it reads (the stack's row, the bicubic residual, chroma and alpha rows) are made by the
@@ -122,7 +122,7 @@ struct ColourRow {
         return v
     }
 
-    /// Alpha.unpremultiplyRow on 8 pixels.
+    /// Un-premultiplies 8 pixels: min(p / a, 1) where a > 0, else 0 (p ≤ a: no division passes 1).
     @_transparent
     static func unpremultiply(_ p: V, _ a: V) -> V {
         var c = (p / a).replacing(with: 1, where: p .> a)
