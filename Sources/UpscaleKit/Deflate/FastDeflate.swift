@@ -1,6 +1,7 @@
 // The PNG image data (the zlib stream of the IDAT chunks) for `PNGEncoder.fastDeflate`: every
 // row Paeth-filtered, then deflate blocks (RFC 1950/1951) with Huffman codes fitted to each
-// block's bytes and a greedy, one-candidate match search.
+// block's bytes, coded with zero runs only or, where samples show it pays, a greedy,
+// one-candidate match search (`DeflateBlock`).
 //
 // Why: zlib's deflate is the slowest stage of writing an upscaled photo. Its careful string
 // matching buys little on photos, whose filtered bytes rarely repeat, while Paeth leaves small
@@ -188,11 +189,16 @@ enum PaethFilter {
     }
 }
 
-/// One deflate block with dynamic Huffman codes (BTYPE = 10): literals, and matches found greedily
-/// through a hash of the next 4 bytes (one candidate per hash, the most recent, within the block
-/// and the 32 KiB window), probed less often after a stretch without matches.
-/// Paeth turns flat areas into runs of zeros (matches at distance 1) and repeated patterns into
-/// repeated residuals (matches at their period).
+/// One deflate block with dynamic Huffman codes (BTYPE = 10), coded one of two ways:
+/// - runs: literals, and runs of zeros as matches at distance 1, found 8 bytes at a time; the
+///   literals are coded straight from the block's bytes. Paeth turns flat areas and smooth
+///   gradients into runs of zero residuals, and photo residuals rarely repeat otherwise.
+/// - matched: literals and matches found greedily through a hash of the next 4 bytes (one
+///   candidate per hash, the most recent, within the block and the 32 KiB window), probed less
+///   often after a stretch without matches. Images resized from smaller ones repeat their
+///   residual patterns at many distances, which only this finds; it costs a hash probe per byte.
+/// Each block takes runs unless, on samples of it, matched codes them more than `runsSlack`
+/// smaller (`prefersRuns`).
 enum DeflateBlock {
     /// Longest code deflate allows for literals, lengths and distances, and for the code-length code.
     static let maxBits = 15, maxCodeLengthBits = 7
@@ -207,6 +213,15 @@ enum DeflateBlock {
     static let skipShift = 5, maxSkip = 8
     /// A token is a byte value (< 256) or `matchFlag | length << 15 | (distance − 1)`.
     static let matchFlag: UInt32 = 1 << 31
+    /// Runs: the shortest piece of a run coded as a match (deflate's shortest), and the scan's step;
+    /// a run of zeros is found where a step's 8-byte word is zero, then extended both ways, so every
+    /// run of 15 or more zeros is found, shorter ones may be.
+    static let minRunPiece = 3, wordBytes = 8
+    /// The choice between the coders: `sampleSlices` slices of `sampleBytes` bytes spread over the
+    /// block, and how much larger (in percent) the runs coder may code them than the matched one.
+    /// A slice spans more than the 32 KiB window, so that matches one row up (a 4K-wide RGB row is
+    /// 23 KB) are seen: with 16 KiB slices an x4 output of a resized photo chose runs, 23% larger.
+    static let sampleSlices = 2, sampleBytes = 65_536, runsSlack = 5
 
     /// Working memory for blocks of up to `blockBytes` bytes: the tokens, the hash table, and room
     /// for the block's bits.
@@ -215,13 +230,16 @@ enum DeflateBlock {
         let tokens: UnsafeMutablePointer<UInt32>
         let heads: UnsafeMutablePointer<Int32>
         let bytes: UnsafeMutablePointer<UInt8>
+        let runs: UnsafeMutablePointer<UInt32>
+        /// Each run piece covers at least `minRunPiece` bytes and follows a literal zero.
+        static func runCapacity(bytes count: Int) -> Int { 2 * (count / DeflateBlock.minRunPiece + 1) }
         static func outputBound(tokens: Int) -> Int { (tokens * 48 + 32) / 8 + 8 }   // ≤ 48 bits per token
 
         /// Bytes one more worker of a parallel encoder holds: its scratch and its block's coded bits.
         static var workerBytes: Int {
             let blockBytes = FastDeflateEncoder.blockBytes
             return blockBytes * MemoryLayout<UInt32>.size + (1 << DeflateBlock.hashBits) * MemoryLayout<Int32>.size
-                + 2 * outputBound(tokens: blockBytes)
+                + 2 * outputBound(tokens: blockBytes) + runCapacity(bytes: blockBytes) * MemoryLayout<UInt32>.size
         }
 
         init(blockBytes: Int) {
@@ -229,16 +247,56 @@ enum DeflateBlock {
             tokens = .allocate(capacity: blockBytes)
             heads = .allocate(capacity: 1 << DeflateBlock.hashBits)
             bytes = .allocate(capacity: Self.outputBound(tokens: blockBytes))
+            runs = .allocate(capacity: Self.runCapacity(bytes: blockBytes))
         }
 
-        deinit { tokens.deallocate(); heads.deallocate(); bytes.deallocate() }
+        deinit { tokens.deallocate(); heads.deallocate(); bytes.deallocate(); runs.deallocate() }
     }
 
     /// Codes `data` as one block, never the final one: `FastDeflateEncoder.finish` ends the stream
     /// with an empty final block.
     static func write(_ data: UnsafeBufferPointer<UInt8>, scratch: Scratch, into bits: inout BitWriter) {
-        guard let bytes = data.baseAddress, !data.isEmpty else { return }
+        guard !data.isEmpty else { return }
         precondition(data.count <= scratch.blockBytes, "a block larger than its scratch")
+        if prefersRuns(data, scratch: scratch) {
+            writeRuns(data, scratch: scratch, into: &bits)
+        } else {
+            writeMatched(data, scratch: scratch, into: &bits)
+        }
+    }
+
+    /// Whether the runs coder codes samples of `data` at most `runsSlack` percent larger than the
+    /// matched one, by the bits of each coder's Huffman code fitted to the samples' symbols.
+    static func prefersRuns(_ data: UnsafeBufferPointer<UInt8>, scratch: Scratch) -> Bool {
+        let slice = min(sampleBytes, data.count / sampleSlices)
+        guard slice >= 64 else { return true }
+        var runCounts = [Int](repeating: 0, count: 286), runPieces = 0
+        var counts = [Int](repeating: 0, count: 286), distanceCounts = [Int](repeating: 0, count: 30)
+        for k in 0..<sampleSlices {
+            let bytes = data.baseAddress! + k * (data.count / sampleSlices)
+            var sliceCounts = histogram(bytes, count: slice) + [Int](repeating: 0, count: 30)
+            runPieces += findRuns(bytes, count: slice, into: scratch.runs, counts: &sliceCounts)
+            for s in 0..<286 { runCounts[s] += sliceCounts[s] }
+            _ = tokenize(bytes, count: slice, scratch: scratch, counts: &counts, distanceCounts: &distanceCounts)
+        }
+        let runBits = codedBits(runCounts, extraBits: lengthExtraBits) + runPieces
+        let matchedBits = codedBits(counts, extraBits: lengthExtraBits) + codedBits(distanceCounts, extraBits: distanceExtraBits)
+        return runBits * 100 <= matchedBits * (100 + runsSlack)
+    }
+
+    /// The bits of `counts` symbols in the Huffman code fitted to them, with their extra bits.
+    static func codedBits(_ counts: [Int], extraBits: (Int) -> Int) -> Int {
+        let lengths = HuffmanCode.lengths(counts: counts, maxBits: maxBits)
+        return counts.indices.reduce(0) { $0 + counts[$1] * (lengths[$1] + extraBits($1)) }
+    }
+
+    /// Extra bits of literal/length symbol `s` and of distance symbol `s` (RFC 1951, 3.2.5).
+    static func lengthExtraBits(_ s: Int) -> Int { (265...284).contains(s) ? (s - 261) / 4 : 0 }
+    static func distanceExtraBits(_ s: Int) -> Int { s >= 4 ? s / 2 - 1 : 0 }
+
+    /// The matched coder: tokens from the hash search, then their bits.
+    static func writeMatched(_ data: UnsafeBufferPointer<UInt8>, scratch: Scratch, into bits: inout BitWriter) {
+        let bytes = data.baseAddress!
         var counts = [Int](repeating: 0, count: 286)          // literal/length symbols
         var distanceCounts = [Int](repeating: 0, count: 30)   // distance symbols
         let tokens = UnsafeBufferPointer(start: scratch.tokens, count: tokenize(
@@ -344,6 +402,105 @@ enum DeflateBlock {
         }
         for b in 0..<256 { counts[b] += literalCounts[b] }
         return n
+    }
+
+    /// The runs coder: a literal code fitted to the block's byte histogram, then the bytes as
+    /// literals and the runs' pieces as matches.
+    static func writeRuns(_ data: UnsafeBufferPointer<UInt8>, scratch: Scratch, into bits: inout BitWriter) {
+        let bytes = data.baseAddress!
+        var counts = histogram(bytes, count: data.count) + [Int](repeating: 0, count: 30)   // literal/length symbols
+        let pieceCount = findRuns(bytes, count: data.count, into: scratch.runs, counts: &counts)
+        counts[256] = 1   // the end-of-block symbol, once
+        let lengths = HuffmanCode.lengths(counts: counts, maxBits: maxBits)
+        let codes = HuffmanCode.canonicalCodes(lengths: lengths)
+        // Every match is at distance 1: distance symbol 0 alone (a one-bit code), or none.
+        let distanceLengths = pieceCount > 0 ? [1] : [0]
+        let literalCount = max(257, (lengths.lastIndex { $0 > 0 } ?? 0) + 1)
+        bits.put(0b100, count: 3)   // BFINAL = 0, BTYPE = 10
+        writeCodeLengths(Array(lengths[0..<literalCount]), distanceLengths: distanceLengths, into: &bits)
+        // Bits as (value << 8 | bit count): literals by byte value; a match's length code with its
+        // extra bits, then distance code 0 (bit 0), by length.
+        let literalTable = (0..<256).map { UInt64(codes[$0]) << 8 | UInt64(lengths[$0]) }
+        var lengthTable = [UInt64](repeating: 0, count: maxMatch + 1)
+        if pieceCount > 0 {
+            for length in minRunPiece...maxMatch {
+                let (symbol, extraBits, extra) = lengthSymbol(length)
+                let value = UInt64(codes[symbol]) | UInt64(extra) << UInt64(lengths[symbol])
+                lengthTable[length] = value << 8 | UInt64(lengths[symbol] + extraBits + 1)
+            }
+        }
+        literalTable.withUnsafeBufferPointer { literals in
+            lengthTable.withUnsafeBufferPointer { matches in
+                bits.putBlock(bytes, count: data.count, runs: UnsafeBufferPointer(start: scratch.runs, count: 2 * pieceCount),
+                              literals: literals.baseAddress!, matches: matches.baseAddress!, scratch: scratch.bytes)
+            }
+        }
+        bits.put(UInt64(codes[256]), count: lengths[256])
+    }
+
+    /// How often each byte value occurs in `count` bytes (four tables, so that repeated values do
+    /// not wait on each other's increments).
+    static func histogram(_ data: UnsafePointer<UInt8>, count: Int) -> [Int] {
+        var tables = [UInt32](repeating: 0, count: 4 * 256)
+        tables.withUnsafeMutableBufferPointer { t in
+            let t = t.baseAddress!
+            var i = 0
+            while i &+ 8 <= count {
+                let w = UnsafeRawPointer(data + i).loadUnaligned(as: UInt64.self)
+                t[Int(w & 0xFF)] &+= 1
+                t[256 &+ Int(w >> 8 & 0xFF)] &+= 1
+                t[512 &+ Int(w >> 16 & 0xFF)] &+= 1
+                t[768 &+ Int(w >> 24 & 0xFF)] &+= 1
+                t[Int(w >> 32 & 0xFF)] &+= 1
+                t[256 &+ Int(w >> 40 & 0xFF)] &+= 1
+                t[512 &+ Int(w >> 48 & 0xFF)] &+= 1
+                t[768 &+ Int(w >> 56)] &+= 1
+                i &+= 8
+            }
+            while i < count { t[Int(data[i])] &+= 1; i &+= 1 }
+        }
+        return (0..<256).map { Int(tables[$0]) + Int(tables[256 + $0]) + Int(tables[512 + $0]) + Int(tables[768 + $0]) }
+    }
+
+    /// Finds the runs of zeros in `count` bytes and stores them as matches at distance 1, each
+    /// after the run's first zero (a literal, the byte the match copies): pieces of `minRunPiece` to
+    /// `maxMatch` bytes as (start, length) pairs in `runs`; the 1 or 2 bytes a run has beyond
+    /// whole pieces stay literals. Moves the zeros the pieces cover from `counts[0]` to their
+    /// length symbols. Returns the number of pieces.
+    static func findRuns(_ data: UnsafePointer<UInt8>, count: Int, into runs: UnsafeMutablePointer<UInt32>,
+                         counts: inout [Int]) -> Int {
+        @inline(__always) func word(_ p: Int) -> UInt64 { UnsafeRawPointer(data + p).loadUnaligned(as: UInt64.self) }
+        var pieces = 0, covered = 0
+        var i = 0, literalsFrom = 0   // bytes before literalsFrom are coded (literals or runs)
+        counts.withUnsafeMutableBufferPointer { counts in
+            while i &+ wordBytes <= count {
+                if word(i) != 0 { i &+= wordBytes; continue }
+                var start = i
+                while start > literalsFrom && data[start &- 1] == 0 { start &-= 1 }
+                var end = i &+ wordBytes
+                while end &+ wordBytes <= count && word(end) == 0 { end &+= wordBytes }
+                if end &+ wordBytes <= count {
+                    end &+= word(end).trailingZeroBitCount >> 3
+                } else {
+                    while end < count && data[end] == 0 { end &+= 1 }
+                }
+                // data[start] stays a literal zero; the rest copies it.
+                var from = start &+ 1
+                while end &- from >= minRunPiece {
+                    let n = min(end &- from, maxMatch)
+                    runs[2 &* pieces] = UInt32(from)
+                    runs[2 &* pieces &+ 1] = UInt32(n)
+                    counts[lengthSymbol(n).symbol] &+= 1
+                    pieces &+= 1
+                    covered &+= n
+                    from &+= n
+                }
+                literalsFrom = end
+                i = end
+            }
+            counts[0] &-= covered
+        }
+        return pieces
     }
 
     /// The length code of a match length 3...258 (RFC 1951, 3.2.5): symbol, extra bits, their value.
@@ -505,6 +662,51 @@ struct BitWriter {
             buffer >>= 8
             count -= 8
         }
+    }
+
+    /// The bits of a block's body: the bytes of `data` as literals (`literals[byte]`), except the
+    /// pieces of runs, (start, length) pairs in order, each coded as `matches[length]`; entries are
+    /// (value << 8 | bit count), at most 15 and 21 bits. The bits gather in a 64-bit word whose
+    /// whole bytes are stored 8 at a time into `out` (room for the block's bits and 8 more bytes)
+    /// after every three literals, at most 7 + 3 · 15 bits.
+    mutating func putBlock(_ data: UnsafePointer<UInt8>, count: Int, runs: UnsafeBufferPointer<UInt32>,
+                           literals: UnsafePointer<UInt64>, matches: UnsafePointer<UInt64>,
+                           scratch out: UnsafeMutablePointer<UInt8>) {
+        var used = 0
+        var (buffer, bitCount) = (self.buffer, UInt64(self.count))
+        @inline(__always) func add(_ entry: UInt64) {
+            buffer |= (entry &>> 8) &<< bitCount
+            bitCount &+= entry & 0xFF
+        }
+        @inline(__always) func flush() {
+            UnsafeMutableRawPointer(out + used).storeBytes(of: buffer.littleEndian, as: UInt64.self)
+            let whole = bitCount &>> 3
+            used &+= Int(whole)
+            buffer = buffer &>> (whole &<< 3)   // whole ≤ 7: a shift below 64
+            bitCount &= 7
+        }
+        @inline(__always) func putLiterals(_ from: Int, _ to: Int) {
+            var i = from
+            while i &+ 3 <= to {
+                add(literals[Int(data[i])])
+                add(literals[Int(data[i &+ 1])])
+                add(literals[Int(data[i &+ 2])])
+                flush()
+                i &+= 3
+            }
+            while i < to { add(literals[Int(data[i])]); flush(); i &+= 1 }
+        }
+        var position = 0
+        for k in stride(from: 0, to: runs.count, by: 2) {
+            let start = Int(runs[k]), length = Int(runs[k &+ 1])
+            putLiterals(position, start)
+            add(matches[length])
+            flush()
+            position = start &+ length
+        }
+        putLiterals(position, count)
+        bytes.append(contentsOf: UnsafeBufferPointer(start: out, count: used))
+        (self.buffer, self.count) = (buffer, Int(bitCount))
     }
 
     /// The bits of each token: a literal's `literals[byte]`; a match's `lengths[length]` then

@@ -1,0 +1,124 @@
+// Each of our two deflate block coders (runs, matched) on chosen byte streams, read back by libpng
+// and its zlib: the stream is wrapped as the image data of an 8-bit gray PNG whose rows all carry
+// filter type 0 (none), so the decoded samples are the coded bytes themselves.
+import Testing
+@testable import UpscaleKit
+
+/// CRC-32 of PNG chunks, bit by bit (PNG spec, annex D).
+private func chunkCRC(_ bytes: [UInt8]) -> UInt32 {
+    var crc: UInt32 = 0xFFFF_FFFF
+    for byte in bytes {
+        crc ^= UInt32(byte)
+        for _ in 0..<8 { crc = crc & 1 != 0 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
+    }
+    return ~crc
+}
+
+private func bigEndian(_ v: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8(v >> UInt32($0) & 0xFF) } }
+
+/// A zlib stream of `data` cut into blocks of `blockBytes`, each coded by `coder`, then the empty
+/// final block and the Adler-32 (computed here the slow way).
+private func zlibStream(_ data: [UInt8], blockBytes: Int,
+                        coder: (UnsafeBufferPointer<UInt8>, DeflateBlock.Scratch, inout BitWriter) -> Void) -> [UInt8] {
+    var bits = BitWriter()
+    bits.put(0x0178, count: 16)
+    let scratch = DeflateBlock.Scratch(blockBytes: blockBytes)
+    data.withUnsafeBufferPointer { all in
+        for start in stride(from: 0, to: all.count, by: blockBytes) {
+            coder(UnsafeBufferPointer(rebasing: all[start..<min(all.count, start + blockBytes)]), scratch, &bits)
+        }
+    }
+    bits.put(0b011, count: 3)
+    bits.put(0, count: 7)
+    bits.alignToByte()
+    var (a, b): (UInt32, UInt32) = (1, 0)
+    for byte in data { a = (a + UInt32(byte)) % 65521; b = (b + a) % 65521 }
+    return bits.takeBytes() + bigEndian(b << 16 | a)
+}
+
+/// `rows` (each `width` bytes) coded by `coder` as an 8-bit gray PNG, decoded by libpng.
+private func decodedThroughLibpng(_ rows: [UInt8], width: Int, blockBytes: Int,
+                                  coder: (UnsafeBufferPointer<UInt8>, DeflateBlock.Scratch, inout BitWriter) -> Void) throws -> [UInt8] {
+    let height = rows.count / width
+    var stream: [UInt8] = []
+    for r in 0..<height { stream += [0] + rows[(r * width)..<((r + 1) * width)] }
+    func chunk(_ name: String, _ body: [UInt8]) -> [UInt8] {
+        let typed = Array(name.utf8) + body
+        return bigEndian(UInt32(body.count)) + typed + bigEndian(chunkCRC(typed))
+    }
+    let header = bigEndian(UInt32(width)) + bigEndian(UInt32(height)) + [8, 0, 0, 0, 0]
+    let file = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", header)
+        + chunk("IDAT", zlibStream(stream, blockBytes: blockBytes, coder: coder)) + chunk("IEND", [])
+    let image = try ImageCodec.decode(bytes: file, name: "coded.png")
+    return image.color.data.map { UInt8(($0 * 255).rounded()) }
+}
+
+private let coders: [(String, (UnsafeBufferPointer<UInt8>, DeflateBlock.Scratch, inout BitWriter) -> Void)] = [
+    ("runs", { DeflateBlock.writeRuns($0, scratch: $1, into: &$2) }),
+    ("matched", { DeflateBlock.writeMatched($0, scratch: $1, into: &$2) }),
+    ("chosen", { DeflateBlock.write($0, scratch: $1, into: &$2) }),
+]
+
+/// Streams that stress the runs coder's scan: runs of zeros of every length from 1 to 300 (pieces
+/// of 3...258 and the 1–2 bytes left over), at the start and end of blocks, all zeros, noise.
+@Test(arguments: [0, 1, 2, 3, 4])
+func bothCodersRoundTripThroughLibpng(kind: Int) throws {
+    var random = SeededSamples(seed: UInt64(40 + kind))
+    let (width, rows): (Int, [UInt8])
+    switch kind {
+    case 0:   // zero runs of each length 1...300, each after a nonzero byte; some runs end at row ends
+        var bytes: [UInt8] = []
+        for length in 1...300 { bytes.append(UInt8(1 + random.next(below: 255))); bytes += [UInt8](repeating: 0, count: length) }
+        (width, rows) = (301, bytes + [UInt8](repeating: 7, count: (301 - bytes.count % 301) % 301))
+    case 1:   // all zeros: one long run per block
+        (width, rows) = (1000, [UInt8](repeating: 0, count: 1000 * 70))
+    case 2:   // incompressible noise
+        (width, rows) = (517, (0..<(517 * 300)).map { _ in UInt8(random.next(below: 256)) })
+    case 3:   // rows of width 1: every other byte of the stream is a filter-type zero
+        (width, rows) = (1, (0..<20_000).map { _ in UInt8(random.next(below: 3)) })
+    default:  // rows wider than the 32 KiB window, blocks ending inside rows, small residuals and runs
+        (width, rows) = (60_000, (0..<600_000).map { i in i % 5000 < 1200 ? 0 : UInt8(random.next(below: 4)) })
+    }
+    for (name, coder) in coders {
+        for blockBytes in [65_536, 1 << 20] {
+            let back = try decodedThroughLibpng(rows, width: width, blockBytes: blockBytes, coder: coder)
+            #expect(back == rows, "kind \(kind), \(name) coder, blocks of \(blockBytes)")
+        }
+    }
+}
+
+/// The runs scan finds every run of 15 or more zeros and codes all but its first zero as matches
+/// (up to 2 bytes left over), and moves exactly those zeros out of the literal count.
+@Test func runsAreFoundAndCountedExactly() {
+    var bytes: [UInt8] = []
+    var expectedCovered = 0
+    for length in [15, 16, 40, 258, 259, 260, 261, 1000] {
+        bytes += [9, 9, 9]
+        bytes += [UInt8](repeating: 0, count: length)
+        let pieces = length - 1
+        expectedCovered += pieces % 258 < 3 ? pieces - pieces % 258 : pieces
+    }
+    bytes += [5]
+    var counts = DeflateBlock.histogram(bytes, count: bytes.count) + [Int](repeating: 0, count: 30)
+    let zeros = counts[0]
+    let runs = UnsafeMutablePointer<UInt32>.allocate(capacity: DeflateBlock.Scratch.runCapacity(bytes: bytes.count))
+    defer { runs.deallocate() }
+    let pieces = DeflateBlock.findRuns(bytes, count: bytes.count, into: runs, counts: &counts)
+    let covered = (0..<pieces).reduce(0) { $0 + Int(runs[2 * $1 + 1]) }
+    #expect(covered == expectedCovered)
+    #expect(zeros - counts[0] == covered)
+    #expect((0..<pieces).allSatisfy { (3...258).contains(Int(runs[2 * $0 + 1])) && bytes[Int(runs[2 * $0]) - 1] == 0 })
+    #expect(counts[257...285].reduce(0, +) == pieces)
+}
+
+/// The choice: noise and flat residuals take the runs coder; a pattern repeating every 150 bytes
+/// (which only matches can use) takes the matched one.
+@Test func theBlockCoderIsChosenByItsSamples() {
+    var random = SeededSamples(seed: 77)
+    let noise = (0..<400_000).map { _ in UInt8(random.next(below: 8)) }
+    let tile = (0..<150).map { _ in UInt8(random.next(below: 256)) }
+    let repeated = (0..<400_000).map { tile[$0 % 150] }
+    let scratch = DeflateBlock.Scratch(blockBytes: 400_000)
+    noise.withUnsafeBufferPointer { #expect(DeflateBlock.prefersRuns($0, scratch: scratch)) }
+    repeated.withUnsafeBufferPointer { #expect(!DeflateBlock.prefersRuns($0, scratch: scratch)) }
+}
