@@ -97,39 +97,10 @@ struct GraphFile {
 
     init(bytes: [UInt8], name: String) throws {
         func fail(_ what: String) -> ModelError { ModelError("\(name): \(what)") }
-        if bytes.count <= ModelLimits.maxFileBytes, let what = ForeignFileSniff.describe(bytes[...]) {
-            throw ModelError("\(name) \(what).", kind: .otherFormat)
-        }
-        let (header, dataStart) = try SafetensorsFile.header(bytes, fail: fail)
-        guard let rawMetadata = header["__metadata__"] as? [String: Any] else {
-            throw fail("the header has no \"__metadata__\" object, so no \"format\": not an upscale model file (expected format \"\(GraphModel.formatName)\")")
-        }
-        var strings: [String: String] = [:]
-        for (key, value) in rawMetadata.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
-            guard let s = value as? String else { throw fail("__metadata__ entry \"\(key)\" is not a string (safetensors metadata values are strings)") }
-            strings[key] = s
-        }
-        guard let format = strings["format"] else {
-            throw fail("__metadata__ has no \"format\" entry (expected \"\(GraphModel.formatName)\")")
-        }
-        guard format == GraphModel.formatName else {
-            throw fail("unknown format \"\(format)\" in __metadata__ (this reader understands \"\(GraphModel.formatName)\")")
-        }
-        guard let scaleText = strings["scale"] else { throw fail("__metadata__ has no \"scale\" entry") }
-        guard let scale = Int(scaleText), (1...ModelLimits.maxScale).contains(scale) else {
-            throw fail("__metadata__ scale \"\(scaleText)\" is not an integer between 1 and \(ModelLimits.maxScale)")
-        }
-        self.scale = scale
-        guard let channelsText = strings["channels"] else { throw fail("__metadata__ has no \"channels\" entry (\"rgb\" or \"y\")") }
-        guard let channels = ModelChannels(rawValue: channelsText) else {
-            throw fail("__metadata__ channels \"\(channelsText)\" is unknown (expected \"rgb\" or \"y\")")
-        }
-        self.channels = channels
-        let residualText = strings["residual"] ?? "none"
-        guard let residual = ModelResidual(rawValue: residualText) else {
-            throw fail("__metadata__ residual \"\(residualText)\" is unknown (expected \"none\", \"bicubic\" or \"nearest\")")
-        }
-        self.residual = residual
+        let file = try ModelFileHeader(bytes, name: name, format: GraphModel.formatName,
+                                       understood: "\"\(GraphModel.formatName)\"", fail: fail)
+        let (header, dataStart, strings) = (file.header, file.dataStart, file.strings)
+        (scale, channels, residual) = (file.scale, file.channels, file.residual)
         for key in ["layers", "input_padding"] where strings[key] != nil {
             throw fail("__metadata__ has \"\(key)\", an entry of a stack file (\(Model.formatName)), not of a graph")
         }

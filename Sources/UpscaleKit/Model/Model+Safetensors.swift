@@ -74,43 +74,10 @@ struct SafetensorsFile {
 
     init(bytes: [UInt8], name: String) throws {
         func fail(_ what: String) -> ModelError { ModelError("\(name): \(what)") }
-        if bytes.count <= ModelLimits.maxFileBytes, let what = ForeignFileSniff.describe(bytes[...]) {
-            throw ModelError("\(name) \(what).", kind: .otherFormat)
-        }
-        let (header, headerEnd) = try SafetensorsFile.header(bytes, fail: fail)
-
-        // __metadata__: the format, then the structural keys, then free-form strings.
-        guard let rawMetadata = header["__metadata__"] as? [String: Any] else {
-            throw fail("the header has no \"__metadata__\" object, so no \"format\": not an upscale model file (expected format \"\(Model.formatName)\")")
-        }
-        var strings: [String: String] = [:]
-        // Keys in byte order wherever one is reported, so that a file gets the same message on
-        // every run (a dictionary's own order changes from run to run).
-        for (key, value) in rawMetadata.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
-            guard let s = value as? String else { throw fail("__metadata__ entry \"\(key)\" is not a string (safetensors metadata values are strings)") }
-            strings[key] = s
-        }
-        guard let format = strings["format"] else {
-            throw fail("__metadata__ has no \"format\" entry (expected \"\(Model.formatName)\")")
-        }
-        guard format == Model.formatName else {
-            throw fail("unknown format \"\(format)\" in __metadata__ (this reader understands \"\(Model.formatName)\" and \"\(GraphModel.formatName)\")")
-        }
-        guard let scaleText = strings["scale"] else { throw fail("__metadata__ has no \"scale\" entry") }
-        guard let scale = Int(scaleText), (1...ModelLimits.maxScale).contains(scale) else {
-            throw fail("__metadata__ scale \"\(scaleText)\" is not an integer between 1 and \(ModelLimits.maxScale)")
-        }
-        self.scale = scale
-        guard let channelsText = strings["channels"] else { throw fail("__metadata__ has no \"channels\" entry (\"rgb\" or \"y\")") }
-        guard let channels = ModelChannels(rawValue: channelsText) else {
-            throw fail("__metadata__ channels \"\(channelsText)\" is unknown (expected \"rgb\" or \"y\")")
-        }
-        self.channels = channels
-        let residualText = strings["residual"] ?? "none"
-        guard let residual = ModelResidual(rawValue: residualText) else {
-            throw fail("__metadata__ residual \"\(residualText)\" is unknown (expected \"none\", \"bicubic\" or \"nearest\")")
-        }
-        self.residual = residual
+        let file = try ModelFileHeader(bytes, name: name, format: Model.formatName,
+                                       understood: "\"\(Model.formatName)\" and \"\(GraphModel.formatName)\"", fail: fail)
+        let (header, headerEnd, strings) = (file.header, file.dataStart, file.strings)
+        (scale, channels, residual) = (file.scale, file.channels, file.residual)
         let paddingText = strings["input_padding"] ?? "0"
         guard let inputPadding = Int(paddingText), (0...ModelLimits.maxInputPadding).contains(inputPadding) else {
             throw fail("__metadata__ input_padding \"\(paddingText)\" is not an integer between 0 and \(ModelLimits.maxInputPadding)")
@@ -349,5 +316,54 @@ struct LayerSpec {
         default:
             throw fail("layer \(i): unknown activation (expected a string or {\"leaky_relu\": slope})")
         }
+    }
+}
+
+/// What stack and graph files share at the start of reading: the check for another kind of file,
+/// the safetensors header, and `__metadata__`'s entries as strings (in byte order, so that a file
+/// gets the same message on every run), its format, scale, channels and residual.
+struct ModelFileHeader {
+    var header: [String: Any]
+    var dataStart: Int
+    var strings: [String: String] = [:]
+    var scale: Int
+    var channels: ModelChannels
+    var residual: ModelResidual
+
+    /// `format` is the one this reader takes; `understood` names the formats for the message.
+    init(_ bytes: [UInt8], name: String, format expected: String, understood: String,
+         fail: (String) -> ModelError) throws {
+        if bytes.count <= ModelLimits.maxFileBytes, let what = ForeignFileSniff.describe(bytes[...]) {
+            throw ModelError("\(name) \(what).", kind: .otherFormat)
+        }
+        (header, dataStart) = try SafetensorsFile.header(bytes, fail: fail)
+        guard let rawMetadata = header["__metadata__"] as? [String: Any] else {
+            throw fail("the header has no \"__metadata__\" object, so no \"format\": not an upscale model file (expected format \"\(expected)\")")
+        }
+        for (key, value) in rawMetadata.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+            guard let s = value as? String else { throw fail("__metadata__ entry \"\(key)\" is not a string (safetensors metadata values are strings)") }
+            strings[key] = s
+        }
+        guard let format = strings["format"] else {
+            throw fail("__metadata__ has no \"format\" entry (expected \"\(expected)\")")
+        }
+        guard format == expected else {
+            throw fail("unknown format \"\(format)\" in __metadata__ (this reader understands \(understood))")
+        }
+        guard let scaleText = strings["scale"] else { throw fail("__metadata__ has no \"scale\" entry") }
+        guard let scale = Int(scaleText), (1...ModelLimits.maxScale).contains(scale) else {
+            throw fail("__metadata__ scale \"\(scaleText)\" is not an integer between 1 and \(ModelLimits.maxScale)")
+        }
+        self.scale = scale
+        guard let channelsText = strings["channels"] else { throw fail("__metadata__ has no \"channels\" entry (\"rgb\" or \"y\")") }
+        guard let channels = ModelChannels(rawValue: channelsText) else {
+            throw fail("__metadata__ channels \"\(channelsText)\" is unknown (expected \"rgb\" or \"y\")")
+        }
+        self.channels = channels
+        let residualText = strings["residual"] ?? "none"
+        guard let residual = ModelResidual(rawValue: residualText) else {
+            throw fail("__metadata__ residual \"\(residualText)\" is unknown (expected \"none\", \"bicubic\" or \"nearest\")")
+        }
+        self.residual = residual
     }
 }
