@@ -49,14 +49,9 @@ struct ConvTransposeDirectPack: Sendable {
     /// and Zen 3 (`upscale-bench kernels`) before changing this.
     static func preferred(on isa: VectorISA) -> Bool { isa != .avx512 }
 
-    /// A run of output channels of one group that one tile accumulates: `vectors` channel vectors
-    /// (`lanes` channels each; lanes past the group's end are zero weights, never stored).
-    struct Block: Equatable, Sendable {
-        var start: Int
-        var vectors: Int
-        var packedOffset: Int       // start of its weights in `packed`, group 0
-        var laneOffset: Int         // start of its bias and slopes in `bias`, `slopes`, group 0
-    }
+    /// A run of output channels of one group that one tile accumulates: +Wide's block, with
+    /// this kernel's vector width.
+    typealias Block = ConvTransposeWidePack.Block
 
     let lanes: Int                  // 16 (AVX-512) or 8
     let blockVectors: Int           // vectors of a full block: 4 × 16 or 2 × 8 channels
@@ -95,49 +90,11 @@ struct ConvTransposeDirectPack: Sendable {
     //       (the lanes of the kernel's weight vectors), zero past the group's last channel. A panel
     //       (block, a, ci0 ..< ci1, all b) is one contiguous run.
     init(weight w: [Float], bias: [Float], slopes: [Float], _ g: ConvTranspose2DGeometry, isa: VectorISA) {
-        let (cInG, cOutG, kH, kW) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.kernelHeight, g.kernelWidth)
-        let lanes = isa.lanes
-        let blockVectors = isa == .avx512 ? 4 : 2
-        var blocks: [Block] = []
-        var (packedCount, laneCount) = (0, 0)
-        for (start, vectors) in Self.split(cOutG, lanes: lanes, blockVectors: blockVectors) {
-            blocks.append(Block(start: start, vectors: vectors, packedOffset: packedCount, laneOffset: laneCount))
-            packedCount += kH * cInG * kW * vectors * lanes
-            laneCount += vectors * lanes
-        }
-        var packed = [Float](repeating: 0, count: g.groups * packedCount)
-        var paddedBias = [Float](repeating: 0, count: g.groups * laneCount)
-        var paddedSlopes = paddedBias
-        for grp in 0..<g.groups {
-            for block in blocks {
-                let width = block.vectors * lanes
-                for c in 0..<width where block.start + c < cOutG {
-                    paddedBias[grp * laneCount + block.laneOffset + c] = bias[grp * cOutG + block.start + c]
-                    paddedSlopes[grp * laneCount + block.laneOffset + c] = slopes[grp * cOutG + block.start + c]
-                }
-                var i = grp * packedCount + block.packedOffset
-                for a in 0..<kH {
-                    for ci in 0..<cInG {
-                        for b in 0..<kW {
-                            let (kh, kw) = (kH - 1 - a, kW - 1 - b)
-                            for c in 0..<width {
-                                let co = block.start + c
-                                if co < cOutG { packed[i] = w[(((grp * cInG + ci) * cOutG + co) * kH + kh) * kW + kw] }
-                                i += 1
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        self.lanes = lanes
-        self.blockVectors = blockVectors
-        self.blocks = blocks
-        self.groupStride = packedCount
-        self.groupLanes = laneCount
-        self.packed = packed
-        self.bias = paddedBias
-        self.slopes = paddedSlopes
+        lanes = isa.lanes
+        blockVectors = isa == .avx512 ? 4 : 2
+        (blocks, groupStride, groupLanes, packed, self.bias, self.slopes) = ConvTransposeWidePack.pack(
+            weight: w, bias: bias, slopes: slopes, g, lanes: lanes,
+            split: Self.split(g.outChannelsPerGroup, lanes: lanes, blockVectors: blockVectors))
     }
 }
 

@@ -79,11 +79,19 @@ struct ConvTransposeWidePack: Sendable {
     //       order (kernel index descending, see +Phases), the block's output channels innermost
     //       (the lanes of the kernel's weight vectors), zero past the group's last channel.
     init(weight w: [Float], bias: [Float], slopes: [Float], _ g: ConvTranspose2DGeometry) {
+        (blocks, groupStride, groupLanes, packed, self.bias, self.slopes) =
+            Self.pack(weight: w, bias: bias, slopes: slopes, g, lanes: Self.lanes, split: Self.split(g.outChannelsPerGroup))
+    }
+
+    /// The layout above for `split`'s blocks of `lanes`-channel vectors; +Direct packs its blocks
+    /// (SIMD8 or SIMD16, its own block widths) the same way.
+    static func pack(weight w: [Float], bias: [Float], slopes: [Float], _ g: ConvTranspose2DGeometry, lanes: Int,
+                     split: [(start: Int, vectors: Int)])
+        -> (blocks: [Block], groupStride: Int, groupLanes: Int, packed: [Float], bias: [Float], slopes: [Float]) {
         let (cInG, cOutG, kH, kW) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.kernelHeight, g.kernelWidth)
-        let lanes = Self.lanes
         var blocks: [Block] = []
         var (packedCount, laneCount) = (0, 0)
-        for (start, vectors) in Self.split(cOutG) {
+        for (start, vectors) in split {
             blocks.append(Block(start: start, vectors: vectors, packedOffset: packedCount, laneOffset: laneCount))
             packedCount += kH * cInG * kW * vectors * lanes
             laneCount += vectors * lanes
@@ -113,12 +121,7 @@ struct ConvTransposeWidePack: Sendable {
                 }
             }
         }
-        self.blocks = blocks
-        self.groupStride = packedCount
-        self.groupLanes = laneCount
-        self.packed = packed
-        self.bias = paddedBias
-        self.slopes = paddedSlopes
+        return (blocks, packedCount, laneCount, packed, paddedBias, paddedSlopes)
     }
 }
 
