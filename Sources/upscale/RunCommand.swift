@@ -209,8 +209,14 @@ struct RunCommand: ParsableCommand {
                     report.seconds = Date().timeIntervalSince(fileStart)
                     let line = "done \(job.input.path) -> \(job.output) (\(BatchReport.formatSeconds(report.seconds)))"
                     if console.isTerminal { console.detail(line) } else { console.info(line) }
-                    // What the output left out or changed (EXIF too large for JPEG, alpha composited).
-                    file.notes.forEach { console.info("note: \(job.output): \($0)") }
+                    // What the output left out or changed (EXIF too large for JPEG, alpha composited)
+                    // is said; the codec libraries' own warnings (libpng's "known incorrect sRGB
+                    // profile" on common ICC profiles, which it writes anyway) only with --verbose,
+                    // and always in --json.
+                    for note in file.notes {
+                        let line = "note: \(job.output): \(note)"
+                        if note.hasPrefix("libpng:") { console.detail(line) } else { console.info(line) }
+                    }
                 } catch {
                     report.seconds = Date().timeIntervalSince(fileStart)
                     if error is CancellationError || Interruption.isCancelled {

@@ -181,6 +181,23 @@ import UpscaleKit
         #expect(metadata.iccProfile == icc)
     }
 
+    /// libpng warns that astronaut.png's ICC profile is a "known incorrect sRGB profile" and writes
+    /// it anyway: that note is in --json and --verbose, not on every plain run's stderr.
+    @Test func libpngWarningsAreNotesOnlyInJSONAndVerbose() throws {
+        let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../samples/astronaut.png").standardized.path
+        let input = [UInt8](try Data(contentsOf: URL(fileURLWithPath: samples)))
+        let (plain, root) = try Self.run(input, "a.png", ["-o", "b.png"])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(plain.status == 0 && !plain.stderr.contains("note:"), "\(plain.stderr)")
+        let verbose = try CLI.run(["a.png", "-m", "model.bin", "-o", "c.png", "--verbose"], in: root)
+        #expect(verbose.status == 0 && verbose.stderr.contains("note: c.png: libpng: known incorrect sRGB profile"),
+                "\(verbose.stderr)")
+        let json = try CLI.run(["a.png", "-m", "model.bin", "-o", "d.png", "--json"], in: root)
+        let report = String(decoding: json.stdout, as: UTF8.self)
+        #expect(json.status == 0 && report.contains("known incorrect sRGB profile"), "\(report)")
+    }
+
     @Test func pngToJPEGCarriesExifAndDensityInDPI() throws {
         let (result, root) = try Self.run(Self.pngWithMetadata(icc: Array(repeating: 1, count: 200)), "a.png", ["-o", "b.jpg"])
         defer { try? FileManager.default.removeItem(atPath: root) }

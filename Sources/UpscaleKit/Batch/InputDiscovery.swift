@@ -167,7 +167,7 @@ public enum InputDiscovery {
             } else if isImageName(name) {
                 inputs.append(BatchInput(path: path, relativePath: rel, fromFolder: true))
             } else {
-                notes.append("\(path): skipped, not a .png, .jpg or .jpeg file.")
+                notes.append("\(path): skipped, not a .png, .jpg, .jpeg or .webp file.")
             }
         }
     }
