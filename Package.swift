@@ -63,5 +63,5 @@ let package = Package(
             dependencies: ["UpscaleKit", "UpscaleModels", "upscale"]
         ),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -94,10 +94,10 @@ struct ConvTransposeCommand: ParsableCommand, ShapeTable {
         let t = shape.tensors()
         try shape.run(t, threads: threads)
         print("ready")
-        fflush(stdout)
+        fflush(nil)
         while let line = readLine(), line != "quit" {
             print(String(format: "%.4f", try Timing.of { try shape.run(t, threads: threads) }.wall * 1e3))
-            fflush(stdout)
+            fflush(nil)
         }
     }
 }

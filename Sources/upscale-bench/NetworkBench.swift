@@ -58,7 +58,7 @@ struct NetworkCommand: ParsableCommand {
     static func serve(_ model: Model, _ input: Tensor, _ run: RunOptions) throws {
         var output = try model.stackOutput(input, options: run)
         print("ready")
-        fflush(stdout)
+        fflush(nil)
         while let line = readLine(), line != "quit" {
             if line == "run" {
                 let timing = try Timing.of { output = try model.stackOutput(input, options: run) }
@@ -69,7 +69,7 @@ struct NetworkCommand: ParsableCommand {
             } else {
                 throw BenchError("unknown command \(line) (run, dump PATH, quit)")
             }
-            fflush(stdout)
+            fflush(nil)
         }
     }
 

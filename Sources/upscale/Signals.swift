@@ -13,6 +13,7 @@ import UpscaleKit
 /// removed here and the process exits 130 at once.
 enum Interruption {
     private static let cancelled = Atomic<Bool>(false)
+    // Unchecked: appended to only by `install`, once, on the main thread before any worker starts.
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
     static let graceSeconds = 3.0
 

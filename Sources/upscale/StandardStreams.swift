@@ -1,3 +1,4 @@
+@preconcurrency import Glibc  // C's `stdout` (a global the C library owns) is read for fflush and ferror
 import Foundation
 import UpscaleKit
 

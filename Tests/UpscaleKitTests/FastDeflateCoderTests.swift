@@ -53,7 +53,7 @@ private func decodedThroughLibpng(_ rows: [UInt8], width: Int, blockBytes: Int,
     return image.color.data.map { UInt8(($0 * 255).rounded()) }
 }
 
-private let coders: [(String, (UnsafeBufferPointer<UInt8>, DeflateBlock.Scratch, inout BitWriter) -> Void)] = [
+private let coders: [(String, @Sendable (UnsafeBufferPointer<UInt8>, DeflateBlock.Scratch, inout BitWriter) -> Void)] = [
     ("runs", { DeflateBlock.writeRuns($0, scratch: $1, into: &$2) }),
     ("matched", { DeflateBlock.writeMatched($0, scratch: $1, into: &$2) }),
     ("chosen", { DeflateBlock.write($0, scratch: $1, into: &$2) }),

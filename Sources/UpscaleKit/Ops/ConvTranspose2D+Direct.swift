@@ -148,6 +148,8 @@ enum ConvTranspose2DDirect {
 }
 
 /// Everything a work item of the direct kernel reads, as plain values and raw pointers.
+/// Unchecked: the pointers outlive the call; workers only read through them, except the output,
+/// where each work item writes its own rows and channels (disjoint, see `run`).
 struct ConvTransposeDirectContext: @unchecked Sendable {
     let g: ConvTranspose2DGeometry
     let pack: ConvTransposeDirectPack

@@ -79,6 +79,8 @@ struct ConvTransposePhaseRun {
 
 /// Everything a work item reads, flattened into raw memory: no arrays (and no reference
 /// counting) in the loops. Built once per `run`, shared read-only by all workers.
+/// Unchecked: the pointers outlive the call; workers only read through them, except the output,
+/// where each work item writes its own elements (disjoint, see `run`).
 struct ConvTransposeRunContext: @unchecked Sendable {
     let g: ConvTranspose2DGeometry
     let itemsPerImage: Int

@@ -158,6 +158,8 @@ enum ConvTranspose2DWide {
 }
 
 /// Everything a work item of the wide kernel reads, as plain values and raw pointers.
+/// Unchecked: the pointers outlive the call; workers only read through them, except the output,
+/// where each work item writes its own rows and channels (disjoint, see `run`).
 struct ConvTransposeWideContext: @unchecked Sendable {
     let g: ConvTranspose2DGeometry
     let pack: ConvTransposeWidePack

@@ -5,6 +5,8 @@
 // caller's thread when it is put, so the run keeps to one busy thread.
 import Foundation
 
+// Unchecked: with a writer thread, `queue`, `closed`, `running` and `failure` are only touched
+// under `condition`'s lock and `writer` only on that thread; synchronous, there is no other thread.
 final class BandWriterThread: @unchecked Sendable {
     private let writer: any ImageRowWriter
     private let capacity: Int

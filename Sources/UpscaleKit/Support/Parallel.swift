@@ -47,7 +47,10 @@ private func forEachItem(_ count: Int, workers: Int, _ body: (Int) -> Void) {
         return
     }
     let next = Locked(0)  // the first item no worker has taken
-    withoutActuallyEscaping(body) { body in
+    withoutActuallyEscaping(body) { escaping in
+        // Unchecked: `body` is shared by the workers, which is safe because callers make items
+        // write disjoint memory (above) and every item runs exactly once.
+        nonisolated(unsafe) let body = escaping
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while true {
                 let item = next.withLock { first in defer { first += 1 }; return first }
