@@ -34,10 +34,7 @@ struct LayerCommand: ParsableCommand {
         var rows: [(String, Double, ConvTranspose2DAlgorithm)] = []
         var total = 0.0
         for (l, layer) in model.layers.enumerated() {
-            let plan = try ConvTranspose2DPlan(weight: layer.weight, bias: layer.bias, stride: layer.stride,
-                                               padding: layer.padding, outputPadding: layer.outputPadding,
-                                               groups: layer.groups, dilation: layer.dilation,
-                                               epilogue: layer.activation)   // fused or applied after, as in the model
+            let plan = try ConvTranspose2DPlan(layer)   // fused or applied after, as in the model
             var state: UInt32 = 7
             let input = Tensor(shape: [1, layer.inChannels, h, w], data: (0..<(layer.inChannels * h * w)).map { _ in
                 state = state &* 1_664_525 &+ 1_013_904_223

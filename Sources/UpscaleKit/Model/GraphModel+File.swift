@@ -69,14 +69,6 @@ extension GraphModel {
         meta["nodes"] = String(decoding: nodesJSON, as: UTF8.self)
         return try safetensorsBytes(tensors: tensors, metadata: meta, dtype: dtype, source: source)
     }
-
-    /// Writes `serialized(dtype:)` to `path`.
-    public func write(to path: String, dtype: ModelTensorType = .f32) throws {
-        let bytes = try serialized(dtype: dtype)
-        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-            throw ModelError("\(path): cannot write the model file (does the folder exist, is it writable?)")
-        }
-    }
 }
 
 /// The parsed contents of a graph file.

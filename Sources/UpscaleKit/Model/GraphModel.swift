@@ -145,9 +145,7 @@ public final class GraphModel: Sendable {
         do {
             self.plans = try nodes.map { node in
                 guard case .conv(let layer) = node.op else { return nil }
-                return try ConvTranspose2DPlan(weight: layer.weight, bias: layer.bias, stride: layer.stride,
-                                               padding: layer.padding, outputPadding: layer.outputPadding,
-                                               groups: layer.groups, dilation: layer.dilation, epilogue: layer.activation)
+                return try ConvTranspose2DPlan(layer)
             }
         } catch {
             throw ModelError("\(source): \(error)")

@@ -55,12 +55,7 @@ public final class Model: Sendable {
                            metadata: metadata, source: source)
         self.layers = layers
         do {
-            self.plans = try layers.map { layer in
-                try ConvTranspose2DPlan(weight: layer.weight, bias: layer.bias, stride: layer.stride,
-                                        padding: layer.padding, outputPadding: layer.outputPadding,
-                                        groups: layer.groups, dilation: layer.dilation,
-                                        epilogue: layer.activation)
-            }
+            self.plans = try layers.map(ConvTranspose2DPlan.init)
         } catch {
             throw ModelError("\(source): \(error)")
         }

@@ -39,3 +39,13 @@ public struct ModelLayer: Sendable {
                      dilation: dilation.1)
     }
 }
+
+extension ConvTranspose2DPlan {
+    /// The plan of a model's layer: its weights, geometry and activation (fused when the kernel
+    /// can, else applied after, as the model runs it).
+    public init(_ layer: ModelLayer) throws {
+        try self.init(weight: layer.weight, bias: layer.bias, stride: layer.stride, padding: layer.padding,
+                      outputPadding: layer.outputPadding, groups: layer.groups, dilation: layer.dilation,
+                      epilogue: layer.activation)
+    }
+}
