@@ -123,6 +123,16 @@ public final class GraphModel: Sendable {
     /// One conv plan per conv node (nil for the others), weights repacked once.
     let plans: [ConvTranspose2DPlan?]
 
+    /// The streamed run computes every node's rows in blocks starting at multiples of this: the
+    /// least common multiple of the conv layers' output alignments (a Winograd layer's tile side),
+    /// so that no tile is computed for a part of its rows only. 1 without Winograd layers.
+    public var rowAlignment: Int {
+        nodes.reduce(1) { alignment, node in
+            guard case .conv(let layer) = node.op else { return alignment }
+            return lcm(alignment, layer.rowGeometry.alignment)
+        }
+    }
+
     /// Builds a graph model, checking every node (see `validate`).
     /// - Throws: `ModelError` naming the node and the problem.
     public convenience init(nodes: [GraphNode], scale: Int, channels: ModelChannels, residual: ModelResidual,

@@ -29,14 +29,21 @@ public struct ModelLayer: Sendable {
     /// Output channels (weight dim 1 · groups).
     public var outChannels: Int { weight.shape[1] * groups }
     public var kernel: (Int, Int) { (weight.shape[2], weight.shape[3]) }
-    /// The layer's geometry along the rows (height) and the columns (width).
+    /// The layer's geometry along the rows (height) and the columns (width), with the alignment of
+    /// its outputs: a Winograd layer's tile side (its plan runs Winograd exactly where this says so).
     public var rowGeometry: AxisGeometry {
         AxisGeometry(kernel: kernel.0, stride: stride.0, padding: padding.0, outputPadding: outputPadding.0,
-                     dilation: dilation.0)
+                     dilation: dilation.0, alignment: winogradTile ?? 1)
     }
     public var colGeometry: AxisGeometry {
         AxisGeometry(kernel: kernel.1, stride: stride.1, padding: padding.1, outputPadding: outputPadding.1,
-                     dilation: dilation.1)
+                     dilation: dilation.1, alignment: winogradTile ?? 1)
+    }
+
+    /// The output tile side when the layer runs as Winograd (ConvTransposeWinograd), else nil.
+    var winogradTile: Int? {
+        ConvTransposeWinograd.tile(kernel: kernel, stride: stride, dilation: dilation, groups: groups,
+                                   inChannels: inChannels, outChannels: outChannels)
     }
 }
 

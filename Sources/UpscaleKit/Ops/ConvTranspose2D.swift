@@ -29,10 +29,16 @@ public struct ConvTransposeError: Error, CustomStringConvertible, Equatable {
 ///   so outputs [o0, o1) need inputs [ceil((o0 + p − d·(k − 1)) / s), floor((o1 − 1 + p) / s) + 1)
 public struct AxisGeometry: Equatable, Sendable {
     public var kernel: Int, stride: Int, padding: Int, outputPadding: Int, dilation: Int
+    /// The layer's outputs are computed in blocks [k·alignment, (k + 1)·alignment) of the whole
+    /// output map (a Winograd layer's tiles, ConvTranspose2D+Winograd.swift): each output's rounding
+    /// depends on every input its block reads. 1: each output on its own.
+    public var alignment: Int
 
-    public init(kernel: Int, stride: Int = 1, padding: Int = 0, outputPadding: Int = 0, dilation: Int = 1) {
+    public init(kernel: Int, stride: Int = 1, padding: Int = 0, outputPadding: Int = 0, dilation: Int = 1,
+                alignment: Int = 1) {
+        precondition(alignment >= 1, "an alignment")
         self.kernel = kernel; self.stride = stride; self.padding = padding
-        self.outputPadding = outputPadding; self.dilation = dilation
+        self.outputPadding = outputPadding; self.dilation = dilation; self.alignment = alignment
     }
 
     /// Output length for an input of length `input`.
@@ -46,11 +52,23 @@ public struct AxisGeometry: Equatable, Sendable {
         layers.reduce((stride: 1, offset: 0)) { map, g in (map.stride * g.stride, map.offset * g.stride + g.outputSize(0)) }
     }
 
-    /// The inputs (unclipped, possibly empty) whose taps land in outputs `output`.
+    /// The inputs (unclipped, possibly empty) that outputs `output` are computed from: those whose
+    /// taps land in the aligned blocks holding `output` (`alignment`; itself with alignment 1).
+    /// Every windowed run gives the whole-map bits when its input window holds these, clipped to
+    /// the map (TilePlan, BandPlan, GraphRowSchedule).
     public func inputRange(forOutput output: Range<Int>) -> Range<Int> {
-        let lo = ceilDiv(output.lowerBound + padding - dilation * (kernel - 1), stride)
-        let hi = floorDiv(output.upperBound - 1 + padding, stride) + 1
+        let (first, end) = output.isEmpty ? (output.lowerBound, output.upperBound)
+            : (floorDiv(output.lowerBound, alignment) * alignment, ceilDiv(output.upperBound, alignment) * alignment)
+        let lo = ceilDiv(first + padding - dilation * (kernel - 1), stride)
+        let hi = floorDiv(end - 1 + padding, stride) + 1
         return lo..<max(lo, hi)
+    }
+
+    /// The lengths of a value through `layers` one after another: [n, layer 0's output, …, the last's].
+    public static func lengths(_ n: Int, through layers: [AxisGeometry]) -> [Int] {
+        var lengths = [n]
+        for g in layers { lengths.append(g.outputSize(lengths[lengths.count - 1])) }
+        return lengths
     }
 }
 

@@ -70,7 +70,7 @@ extension GraphModel {
     public func pipelineBytes(height: Int, width: Int, bands: [Range<Int>]) -> Int {
         let paddedW = GraphModel.roundUp(width, sizeMultiple)
         let widest = shapes.map { $0.channels * $0.cols.of(paddedW) }.max() ?? 0
-        let passRows = max(1, scale * sizeMultiple)   // about the rows of any value one pass adds
+        let passRows = GraphModel.roundUp(max(1, scale * sizeMultiple), rowAlignment)   // about the rows of any value one pass adds
         return 4 * (pipelinePeakFloats(height: height, width: width, bands: bands) + 2 * widest * (passRows + 2))
     }
 

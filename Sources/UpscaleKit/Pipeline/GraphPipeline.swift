@@ -80,8 +80,8 @@ public final class GraphPipeline {
     public let fetchRows: Int
 
     /// - Parameter rowAlignment: node rows are computed in blocks starting at multiples of it
-    ///   (GraphRowSchedule.rowAlignment); the bits do not depend on it.
-    public init(model: GraphModel, height: Int, width: Int, threads: Int, fetchRows: Int? = nil, rowAlignment: Int = 1) {
+    ///   (GraphRowSchedule.rowAlignment; the model's unless told); the bits do not depend on it.
+    public init(model: GraphModel, height: Int, width: Int, threads: Int, fetchRows: Int? = nil, rowAlignment: Int? = nil) {
         precondition(height > 0 && width > 0, "an image")
         self.fetchRows = max(1, fetchRows ?? model.sizeMultiple)
         self.model = model

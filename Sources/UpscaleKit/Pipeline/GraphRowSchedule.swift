@@ -38,8 +38,10 @@ struct GraphRowSchedule {
     /// give the same bits in every run (issue 26). 1: any rows.
     let rowAlignment: Int
 
-    /// `paddedHeight` a multiple of the model's `sizeMultiple`; `fetchRows` image rows per pass.
-    init(model: GraphModel, paddedHeight: Int, fetchRows: Int, rowAlignment: Int = 1) {
+    /// `paddedHeight` a multiple of the model's `sizeMultiple`; `fetchRows` image rows per pass;
+    /// `rowAlignment` the model's (`GraphModel.rowAlignment`) unless told.
+    init(model: GraphModel, paddedHeight: Int, fetchRows: Int, rowAlignment: Int? = nil) {
+        let rowAlignment = rowAlignment ?? model.rowAlignment
         precondition(rowAlignment >= 1, "an alignment")
         self.rowAlignment = rowAlignment
         precondition(paddedHeight > 0 && paddedHeight % model.sizeMultiple == 0, "a padded height")

@@ -47,9 +47,7 @@ public struct BandPlan: Sendable {
         self.scale = rows.reduce(1) { $0 * $1.stride }
         self.inputPadding = inputPadding
         self.fillRadius = max(0, fillRadius)
-        var sizes = [height + 2 * inputPadding]
-        for g in rows { sizes.append(g.outputSize(sizes[sizes.count - 1])) }
-        self.rowSizes = sizes
+        self.rowSizes = AxisGeometry.lengths(height + 2 * inputPadding, through: rows)
         self.taps = taps
     }
 

@@ -61,12 +61,9 @@ public struct TilePlan: Equatable, Sendable {
         precondition(height > 0 && width > 0 && tileSize > 0 && rows.count == cols.count && !rows.isEmpty)
         precondition(inputPadding >= 0, "negative input padding")
         self.inputPadding = inputPadding
-        var sizes = [(height + 2 * inputPadding, width + 2 * inputPadding)]
-        for l in 0..<rows.count {
-            let (h, w) = sizes[l]
-            sizes.append((rows[l].outputSize(h), cols[l].outputSize(w)))
-            precondition(sizes[l + 1].0 > 0 && sizes[l + 1].1 > 0, "layer \(l) output is empty")
-        }
+        let sizes = Array(zip(AxisGeometry.lengths(height + 2 * inputPadding, through: rows),
+                              AxisGeometry.lengths(width + 2 * inputPadding, through: cols)))
+        precondition(sizes.allSatisfy { $0.0 > 0 && $0.1 > 0 }, "a layer's output is empty")
         self.sizes = sizes
         rowPlans = TilePlan.axisPlan(length: height, tileSize: tileSize, layers: rows, inputPadding: inputPadding)
         colPlans = TilePlan.axisPlan(length: width, tileSize: tileSize, layers: cols, inputPadding: inputPadding)
@@ -86,8 +83,7 @@ public struct TilePlan: Equatable, Sendable {
 
     /// For each tile along one axis, the per-layer ranges (index 0: input, last: output).
     static func axisPlan(length: Int, tileSize: Int, layers: [AxisGeometry], inputPadding: Int = 0) -> [[Range<Int>]] {
-        var sizes = [length + 2 * inputPadding]
-        for g in layers { sizes.append(g.outputSize(sizes[sizes.count - 1])) }
+        let sizes = AxisGeometry.lengths(length + 2 * inputPadding, through: layers)
         let scale = layers.reduce(1) { $0 * $1.stride }
         var plans: [[Range<Int>]] = []
         var start = 0
@@ -123,17 +119,28 @@ public struct TilePlan: Equatable, Sendable {
     public static func halo(rows: [AxisGeometry], cols: [AxisGeometry], inputPadding: Int = 0) -> Int {
         func axisHalo(_ layers: [AxisGeometry]) -> Int {
             let scale = layers.reduce(1) { $0 * $1.stride }
-            // The backward map is periodic with period `scale` in the output (the product of
-            // strides), so one block far from the border tells all.
-            let t = 1 << 20
-            var range = (t * scale)..<(t * scale + scale)
-            for g in layers.reversed() {
-                let need = g.inputRange(forOutput: range)
-                range = need.isEmpty ? range.lowerBound..<range.lowerBound : need
-                if need.isEmpty { return 0 }
+            // Far from the border, the backward map of input pixel t's block repeats when t moves
+            // by `period`: the blocks of aligned layers (ConvTranspose2D.swift, AxisGeometry) line up
+            // again when t·(strides up to the layer) moves by a multiple of the alignment. So the
+            // pixels t0 ..< t0 + period tell all.
+            var period = 1, strides = 1
+            for g in layers {
+                strides *= g.stride
+                period = lcm(period, g.alignment / gcd(g.alignment, strides))
             }
-            let own = t + inputPadding
-            return max(0, own - range.lowerBound, range.upperBound - (own + 1))
+            let t0 = 1 << 20
+            var most = 0
+            for t in t0..<(t0 + period) {
+                var range = (t * scale)..<(t * scale + scale)
+                for g in layers.reversed() {
+                    let need = g.inputRange(forOutput: range)
+                    if need.isEmpty { return 0 }
+                    range = need
+                }
+                let own = t + inputPadding
+                most = max(most, own - range.lowerBound, range.upperBound - (own + 1))
+            }
+            return most
         }
         return max(axisHalo(rows), axisHalo(cols))
     }

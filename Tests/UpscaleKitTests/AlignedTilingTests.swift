@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+@testable import UpscaleKit
+
+/// Layers whose outputs are computed in aligned blocks (Winograd tiles, AxisGeometry.alignment):
+/// the input ranges every runner reads, and the halo they add up to.
+@Suite struct AlignedTilingTests {
+    /// The inputs that reach the aligned blocks holding `o0 ..< o1`, enumerated directly.
+    static func bruteInputs(_ g: AxisGeometry, _ o0: Int, _ o1: Int) -> [Int] {
+        let first = Int((Double(o0) / Double(g.alignment)).rounded(.down)) * g.alignment
+        let end = Int((Double(o1) / Double(g.alignment)).rounded(.up)) * g.alignment
+        return (-60..<60).filter { i in (0..<g.kernel).contains { j in (first..<end).contains(i * g.stride - g.padding + j * g.dilation) } }
+    }
+
+    @Test(arguments: [1, 2, 4, 6])
+    func alignedInputRangeIsTheHullOfWhatItsBlocksRead(alignment: Int) {
+        for base in [AxisGeometry(kernel: 3, padding: 1), AxisGeometry(kernel: 3), AxisGeometry(kernel: 3, padding: 2),
+                     AxisGeometry(kernel: 1), AxisGeometry(kernel: 4, stride: 2, padding: 1),
+                     AxisGeometry(kernel: 5, stride: 3, padding: 2, outputPadding: 1)] {
+            var g = base
+            g.alignment = alignment
+            for o0 in -7..<13 {
+                for o1 in (o0 + 1)..<(o0 + 9) {
+                    let brute = Self.bruteInputs(g, o0, o1)
+                    let hull = brute.isEmpty ? [] : Array(brute.first!...brute.last!)
+                    #expect(Array(g.inputRange(forOutput: o0..<o1)) == hull, "\(g) outputs \(o0)..<\(o1)")
+                }
+            }
+            // Alignment 1 is the layer's own reach; an empty output range reads as before.
+            #expect(g.inputRange(forOutput: 5..<5) == base.inputRange(forOutput: 5..<5))
+        }
+    }
+
+    @Test func layerLengthsFollowEachLayer() {
+        let layers = [AxisGeometry(kernel: 3, padding: 1, alignment: 4), AxisGeometry(kernel: 4, stride: 2, padding: 1),
+                      AxisGeometry(kernel: 3)]
+        #expect(AxisGeometry.lengths(10, through: layers) == [10, 10, 20, 22])
+        #expect(AxisGeometry.lengths(7, through: []) == [7])
+    }
+
+    /// Stacks with aligned layers at several strides: the halo is the most context any input
+    /// pixel's block reads, measured on one-pixel tiles of a long axis (TilePlan's own ranges).
+    @Test(arguments: [(4, [1, 1, 1]), (4, [2, 1, 1]), (6, [1, 2, 1]), (4, [1, 1, 3]), (2, [1, 2, 2])])
+    func haloIsTheWidestContextOfAnyAlignedBlock(alignment: Int, strides: [Int]) {
+        let layers = strides.enumerated().map { l, s in
+            s == 1 ? AxisGeometry(kernel: 3, padding: 1, alignment: l == 1 ? 1 : alignment)
+                   : AxisGeometry(kernel: 2 * s, stride: s, padding: s / 2)
+        }
+        let length = 200
+        let plan = TilePlan(height: length, width: 1, tileSize: 1, rows: layers, cols: layers.map { _ in AxisGeometry(kernel: 1) })
+        var most = 0
+        for (t, ranges) in plan.rowPlans.enumerated() where t > 60 && t < length - 60 {
+            most = max(most, t - ranges[0].lowerBound, ranges[0].upperBound - (t + 1))
+        }
+        #expect(TilePlan.halo(rows: layers, cols: layers) == most)
+        var unaligned = layers
+        for l in unaligned.indices { unaligned[l].alignment = 1 }
+        #expect(TilePlan.halo(rows: unaligned, cols: unaligned) < most, "alignment widens the halo")
+    }
+
+    @Test func graphModelAlignsRowBlocksToItsLayers() throws {
+        // A graph's row blocks follow the least common multiple of its conv layers' alignments;
+        // without Winograd layers (ConvTransposeWinograd says which) that is 1.
+        var rng = SeededRandom(seed: 5)
+        let wide = ModelLayer(weight: Tensor(shape: [64, 64, 3, 3], data: rng.floats(64 * 64 * 9, -0.05...0.05)), bias: nil, padding: (1, 1))
+        let into = ModelLayer(weight: Tensor(shape: [1, 64, 3, 3], data: rng.floats(64 * 9, -0.1...0.1)), bias: nil, padding: (1, 1))
+        let back = ModelLayer(weight: Tensor(shape: [64, 1, 3, 3], data: rng.floats(64 * 9, -0.05...0.05)), bias: nil, padding: (1, 1))
+        let nodes = [GraphNode(name: "into", op: .conv(into), inputs: [GraphNode.image]),
+                     GraphNode(name: "wide", op: .conv(wide), inputs: [0]),
+                     GraphNode(name: "back", op: .conv(back), inputs: [1])]
+        let model = try GraphModel(nodes: nodes, scale: 1, channels: .y, residual: .none, metadata: [:])
+        let expected = [into, wide, back].reduce(1) { lcm($0, $1.winogradTile ?? 1) }
+        #expect(model.rowAlignment == expected)
+        for layer in [into, wide, back] {
+            #expect(layer.rowGeometry.alignment == (layer.winogradTile ?? 1))
+            #expect(layer.colGeometry.alignment == (layer.winogradTile ?? 1))
+        }
+    }
+}
