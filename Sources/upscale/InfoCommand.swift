@@ -33,6 +33,7 @@ struct InfoCommand: ParsableCommand {
         print("FLOPs       \(formatFlops(2 * model.macsPerOutputPixel)) per output pixel")
         if let graph = model.graph {
             print("graph       \(graph.nodes.count) nodes, input sizes padded to a multiple of \(graph.sizeMultiple)")
+            print("reach       \(graph.receptiveRadius) input pixels of context around each output pixel")
             // The streamed run's buffers (replayed on integers, as the run's memory check does), in
             // output bands of 4·scale rows: what a width needs, for a height past the receptive field.
             for (w, h) in [(1280, 720), (1920, 1080)] {

@@ -141,8 +141,9 @@ public final class GraphModel: Sendable {
                       source: metadata["name"] ?? "<model>")
     }
 
+    /// - Parameter plans: the conv nodes' plans when the caller has them (a stack's chain), else nil.
     init(nodes: [GraphNode], scale: Int, channels: ModelChannels, residual: ModelResidual,
-         metadata: [String: String], source: String) throws {
+         metadata: [String: String], source: String, plans: [ConvTranspose2DPlan?]? = nil) throws {
         let shapes = try GraphModel.validate(nodes: nodes, scale: scale, channels: channels, metadata: metadata,
                                              source: source)
         var multiple = 1
@@ -153,7 +154,7 @@ public final class GraphModel: Sendable {
         }
         lastUse[nodes.count - 1] = nodes.count
         do {
-            self.plans = try nodes.map { node in
+            self.plans = try plans ?? nodes.map { node in
                 guard case .conv(let layer) = node.op else { return nil }
                 return try ConvTranspose2DPlan(layer)
             }
@@ -177,11 +178,18 @@ public final class GraphModel: Sendable {
         guard stack.inputPadding == 0 else {
             throw ModelError("\(source): a stack with input_padding \(stack.inputPadding) has no graph form (graphs read the image unpadded)")
         }
-        let nodes = stack.layers.enumerated().map { i, layer in
+        try self.init(chainOf: stack.layers, plans: stack.plans, scale: stack.scale, channels: stack.channels,
+                      residual: stack.residual, metadata: stack.metadata, source: source)
+    }
+
+    /// The chain of `layers` (node `layers.{i}` reads node i − 1), with their plans.
+    convenience init(chainOf layers: [ModelLayer], plans: [ConvTranspose2DPlan], scale: Int, channels: ModelChannels,
+                     residual: ModelResidual, metadata: [String: String], source: String) throws {
+        let nodes = layers.enumerated().map { i, layer in
             GraphNode(name: "layers.\(i)", op: .conv(layer), inputs: [i == 0 ? GraphNode.image : i - 1])
         }
-        try self.init(nodes: nodes, scale: stack.scale, channels: stack.channels, residual: stack.residual,
-                      metadata: stack.metadata, source: source)
+        try self.init(nodes: nodes, scale: scale, channels: channels, residual: residual, metadata: metadata,
+                      source: source, plans: plans.map { $0 })
     }
 
     /// The input's shape: the model's channels at size factor 1.

@@ -39,6 +39,11 @@ public final class Model: Sendable {
     /// whose geometry, n ↦ scale·n with no halo, is what the band and tile planners and the
     /// colour stage read; the stack runner never runs it (`stackTiles` refuses).
     public let graph: GraphModel?
+    /// A stack with Winograd layers and no input padding, as the chain of its layers (GraphModel(stack:),
+    /// sharing the plans): the upscale loop streams it through the graph pipeline, which computes
+    /// each row of each layer once, where the tiled runner would recompute halos grown by every
+    /// layer's tile alignment (`streamGraph`). Nil for every other model.
+    let chain: GraphModel?
 
     /// Builds a model from layers, checking that they chain, that the geometry is exactly `scale ×`,
     /// and that sizes are within `ModelLimits`.
@@ -65,6 +70,26 @@ public final class Model: Sendable {
         self.inputPadding = inputPadding
         self.metadata = metadata
         self.graph = nil
+        let aligned = layers.contains { $0.winogradTile != nil }
+        self.chain = aligned && inputPadding == 0
+            ? try? GraphModel(chainOf: layers, plans: plans, scale: scale, channels: channels, residual: residual,
+                              metadata: metadata, source: source)
+            : nil
+    }
+
+    /// Widest image (input pixels) the upscale loop streams a stack's `chain` for: wider ones take
+    /// the tiled runner, whose memory does not grow with the width (issue 25 allows recomputation
+    /// beyond 2048 pixels). The pipeline's rows of a 64-channel, 33-layer SRVGGNetCompact at this
+    /// width hold about 130 MB.
+    static let chainWidthLimit = 2048
+
+    /// The graph the upscale loop streams an image `width` wide through: a graph model's own graph,
+    /// or a stack's chain (not with test-time augmentation, whose whole-image passes tile the stack,
+    /// and not beyond `chainWidthLimit`); nil: the stack's tiled runner.
+    func streamGraph(width: Int, tta: Bool) -> GraphModel? {
+        if let graph { return graph }
+        guard let chain, !tta, width <= Model.chainWidthLimit else { return nil }
+        return chain
     }
 
     /// A graph model, run by the graph pipeline (see `graph`).
@@ -79,6 +104,7 @@ public final class Model: Sendable {
         self.inputPadding = 0
         self.metadata = graph.metadata
         self.graph = graph
+        self.chain = nil
     }
 
     /// Keys of `__metadata__` that the format itself defines (not free-form metadata).
@@ -112,6 +138,12 @@ public final class Model: Sendable {
     /// Input pixels of context, on each side, that one output pixel needs (the tile halo).
     public var receptiveHalo: Int {
         TilePlan.halo(rows: rowGeometry, cols: colGeometry, inputPadding: inputPadding)
+    }
+
+    /// The box radius of the fill the network reads for an image with alpha (Resampling/Alpha.swift):
+    /// from the stack's halo, or a graph model's receptive radius (its stand-in layer has no halo).
+    var alphaFillRadius: Int {
+        Alpha.fillRadius(halo: graph?.receptiveRadius ?? receptiveHalo)
     }
 
     /// The tile edge `upscale` uses unless told (`--tile`): 256 input pixels, or for a deep stack

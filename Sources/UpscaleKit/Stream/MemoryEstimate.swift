@@ -12,6 +12,8 @@
 //             feature maps each; one decoded band (C + A floats and b bytes per pixel); with
 //             alpha, the window's straight colour (C more per window pixel) and a band's filled
 //             network input (C + Cm floats per pixel of its reads)
+//   pipeline  a graph model's, or a stack streamed as its chain (Model.streamGraph), row buffers
+//             (Pipeline/GraphModel+Memory.swift); a chain holds no tile feature maps
 //   TTA       the whole image in the window (twice, as above) and its transformed copy, and at
 //             s²·W·H: the sum of the passes, one pass's output and its inverse transform
 //   resize    to a W'×H' target (--width, --outscale): LanczosRowWriter's window of horizontally
@@ -89,7 +91,7 @@ extension Model {
         let bandRows = BandPlan.defaultBandRows(width: w, height: h, tileSize: tileSize)
         let bands = BandPlan(height: h, bandRows: bandRows, rows: rowGeometry,
                              taps: Resize.BicubicTaps(height: h, width: w, factor: s), inputPadding: inputPadding,
-                             fillRadius: alpha == 1 ? Alpha.fillRadius(halo: receptiveHalo) : 0)
+                             fillRadius: alpha == 1 ? alphaFillRadius : 0)
         let plans = (0..<bands.count).map { bands.band($0) }
         let reads = run.tta ? h : plans.map(\.reads.count).max() ?? 0
         let outRows = plans.map(\.output.count).max() ?? 0
@@ -97,12 +99,17 @@ extension Model {
         let band = outRows * s * w * 4 * ((co + cm + chroma + color + alpha) + 2 * (color + alpha))
         let workers = max(1, min(max(1, run.threads), run.tta ? tiles.count : tiles.colPlans.count))
         let rowPlans = run.tta ? tiles.rowPlans : plans.map(\.stackRows)
-        let scratch = workers * scratchCapacities(rowPlans: rowPlans, colPlans: tiles.colPlans).reduce(0, +) * 4
+        // A stack streamed as its chain holds the pipeline's rows (below) instead of tile maps.
+        let chain = graph == nil ? streamGraph(width: w, tta: run.tta) : nil
+        let scratch = chain != nil ? 0 : workers * scratchCapacities(rowPlans: rowPlans, colPlans: tiles.colPlans).reduce(0, +) * 4
         let flips = run.tta ? h * w * cm * 4 + 3 * s * s * h * w * co * 4 : 0
         estimate.model = window + band + scratch + flips + bandRows * w * (color + alpha) * (4 + sampleBytes)
         if output != nil {
             estimate.model += LanczosRowWriter.windowBytes(sourceHeight: s * h, width: outW, height: outH,
                                                            planes: color + alpha)
+        }
+        if let chain {   // the weights are the stack's, counted with the image-independent part
+            estimate.model += chain.pipelineBytes(height: h, width: w, bands: plans.map(\.output))
         }
         if let graph {   // its weights (as loaded and as repacked), and the graph executors' buffers (Pipeline/GraphModel+Memory.swift)
             estimate.model += 8 * graph.parameterCount + (run.tta ? graph.wholeImageBytes(height: max(h, w), width: max(h, w))

@@ -69,7 +69,7 @@ extension Model {
         let bandRows = max(1, options.bandRows ?? BandPlan.defaultBandRows(width: width, height: height, tileSize: tileSize))
         let taps = Resize.BicubicTaps(height: height, width: width, factor: scale)
         // An image with alpha: the network reads its straight colour, transparent pixels filled (Alpha.swift).
-        let fillRadius = source.hasAlpha ? Alpha.fillRadius(halo: receptiveHalo) : 0
+        let fillRadius = source.hasAlpha ? alphaFillRadius : 0
         let bands = BandPlan(height: height, bandRows: bandRows, rows: rowGeometry, taps: taps, inputPadding: inputPadding,
                              fillRadius: fillRadius)
         let tiles = TilePlan(height: height, width: width, tileSize: tileSize, rows: rowGeometry, cols: colGeometry,
@@ -83,7 +83,7 @@ extension Model {
         let packed = writer.packedLayout.flatMap {
             $0.colorChannels == source.colorChannels && (!$0.withAlpha || source.hasAlpha) ? $0 : nil
         }
-        let pipeline = graph.map { GraphPipeline(model: $0, height: height, width: width, threads: threads) }
+        let pipeline = streamGraph(width: width, tta: tta).map { GraphPipeline(model: $0, height: height, width: width, threads: threads) }
         var window = RowWindow()
         func readRows() throws -> Bool {
             guard let rows = try source.readBand(maxRows: bandRows) else { return false }
@@ -114,13 +114,16 @@ extension Model {
                 let y: Tensor  // (1, Cout, band output rows, sW)
                 if let averaged {
                     y = Model.rows(band.output, of: averaged)
-                } else if let pipeline {   // a graph model: its rows from the graph pipeline (Pipeline/)
+                } else if let pipeline {   // a graph model or a stack's chain: its rows from the graph pipeline (Pipeline/)
                     y = try graphRows(pipeline, band.output, tiles: tiles.colPlans.count, tracker: tracker) { rows in
-                        while window.end < rows.upperBound {
+                        // With alpha, the network input of `rows` is filled from the rows around them.
+                        while window.end < min(height, rows.upperBound + fillRadius) {
                             guard try readRows() else { preconditionFailure("the source ended at row \(window.end) of \(height)") }
                         }
-                        guard let stack = window.stack, window.origin <= rows.lowerBound else { preconditionFailure("rows dropped unread") }
-                        return Model.rows((rows.lowerBound - window.origin)..<(rows.upperBound - window.origin), of: stack)
+                        guard window.origin <= max(0, rows.lowerBound - fillRadius) else { preconditionFailure("rows dropped unread") }
+                        let (image, origin) = networkInput(window, rows: rows, imageHeight: height, fillRadius: fillRadius,
+                                                           threads: threads)
+                        return Model.rows((rows.lowerBound - origin)..<(rows.upperBound - origin), of: image)
                     }
                 } else if let scratch {
                     y = try stackRows(band, window: window, tiles: tiles, fillRadius: fillRadius, threads: threads,
