@@ -59,10 +59,11 @@ struct InfoCommand: ParsableCommand {
             ["\(k)", "\(layer.inChannels)", "\(layer.outChannels)", "\(layer.kernel.0)x\(layer.kernel.1)",
              "\(layer.stride.0),\(layer.stride.1)", "\(layer.padding.0),\(layer.padding.1)",
              "\(layer.outputPadding.0),\(layer.outputPadding.1)", "\(layer.dilation.0),\(layer.dilation.1)",
-             "\(layer.groups)", layer.bias == nil ? "no" : "yes", describe(layer.activation)]
+             "\(layer.groups)", layer.bias == nil ? "no" : "yes", describe(layer.activation),
+             model.layerAlgorithms[k].rawValue]
         }
         print(Table.render(header: ["#", "In", "Out", "Kernel", "Stride", "Padding", "OutPad", "Dilation", "Groups",
-                                    "Bias", "Activation"], rows: rows))
+                                    "Bias", "Activation", "Algorithm"], rows: rows))
     }
 
     /// A graph model's node table: kind, inputs, channels, size factor, and the convolutions' shapes.
@@ -75,6 +76,7 @@ struct InfoCommand: ParsableCommand {
             case .conv(let layer):
                 detail = "\(layer.inChannels)→\(layer.outChannels) \(layer.kernel.0)x\(layer.kernel.1)"
                     + (layer.stride.0 > 1 ? " stride \(layer.stride.0)" : "") + " " + describe(layer.activation)
+                    + (graph.algorithm(ofNode: k).map { ", \($0.rawValue)" } ?? "")
             case .add(let scales): detail = "scales " + scales.map { "\($0)" }.joined(separator: ", ")
             case .affine(let shift, let scale): detail = "shift \(shift.count == 1 ? "\(shift[0])" : "\(shift.count) values"), scale \(scale.count == 1 ? "\(scale[0])" : "\(scale.count) values")"
             case .leakyReLU(let slope): detail = "slope \(slope)"

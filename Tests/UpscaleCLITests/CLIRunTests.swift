@@ -257,6 +257,9 @@ import UpscaleModels
         #expect(text.contains("scale       x2") && text.contains("parameters  12"))
         #expect(text.contains("set5_psnr  12.34") && text.contains("test-nearest-x2"))
         #expect(text.contains("0  3   3    2x2     2,2     0,0      0,0     1,1       3       no    none"), "\(text)")
+        // The kernel the layer runs: a 3-channel 2×2 stride-2 layer takes the narrow kernel.
+        let row = text.split(separator: "\n").first { $0.hasPrefix("0  3   3    2x2") }
+        #expect(row?.hasSuffix("narrow") == true && text.contains("Algorithm"), "\(text)")
     }
 
     @Test func modelsListsExactlyTheEmbeddedModels() throws {

@@ -123,6 +123,9 @@ public final class GraphModel: Sendable {
     /// One conv plan per conv node (nil for the others), weights repacked once.
     let plans: [ConvTranspose2DPlan?]
 
+    /// The kernel conv node k runs (ConvTranspose2DAlgorithm); nil for other nodes.
+    public func algorithm(ofNode k: Int) -> ConvTranspose2DAlgorithm? { plans[k]?.algorithm }
+
     /// The streamed run computes every node's rows in blocks starting at multiples of this: the
     /// least common multiple of the conv layers' output alignments (a Winograd layer's tile side),
     /// so that no tile is computed for a part of its rows only. 1 without Winograd layers.

@@ -77,6 +77,9 @@ public final class Model: Sendable {
             : nil
     }
 
+    /// The kernel each layer runs (ConvTranspose2DAlgorithm), as `upscale info` shows it.
+    public var layerAlgorithms: [ConvTranspose2DAlgorithm] { plans.map(\.algorithm) }
+
     /// Widest image (input pixels) the upscale loop streams a stack's `chain` for: wider ones take
     /// the tiled runner, whose memory does not grow with the width (issue 25 allows recomputation
     /// beyond 2048 pixels). The pipeline's rows of a 64-channel, 33-layer SRVGGNetCompact at this
