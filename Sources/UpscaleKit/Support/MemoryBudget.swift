@@ -78,12 +78,14 @@ public enum MemoryBudget {
 
     /// What the address-space limit leaves for one file's buffers, run on `threads` workers: the
     /// soft RLIMIT_AS less the bytes mapped now (VmSize) less a stack for each thread the run may
-    /// still start (the workers and the band writer), less an eighth of the rest (at least 16 MiB)
-    /// for what the estimate does not count; never below zero. Nil when there is no limit, or
-    /// what is mapped cannot be read.
+    /// still start (the workers, the band writer, and two more that Dispatch may add to its pool
+    /// when the machine is busy: a run at 164 MiB under a loaded test run once died allocating 4 MB
+    /// that a loaded-free run had room for), less an eighth of the rest (at least 16 MiB) for what
+    /// the estimate does not count; never below zero. Nil when there is no limit, or what is mapped
+    /// cannot be read.
     public static func addressSpaceLeft(threads: Int) -> Int? {
         guard let limit = ProcessMemory.softLimit(RLIMIT_AS), let status = ProcessMemory.status() else { return nil }
-        let newThreads = max(0, threads + 2 - status.threads)
+        let newThreads = max(0, threads + 4 - status.threads)
         let left = limit - status.mappedBytes - newThreads * ProcessMemory.threadStackBytes
         return max(0, left - max(16 << 20, left / 8))
     }
