@@ -177,39 +177,8 @@ public struct FileJob {
         estimate.decoder += stdinBytes?.count ?? 0  // held until the file is done
         try estimate.check(budget: budget, path: input.name, size: (info.width, info.height))
 
-        // open: the input's band reader, the output's band writer
+        // open the input's band reader; open the output, upscale, commit
         let reader = try ImageCodec.openStreamReader(input, options: decode)
-        let metadata = resized ? reader.metadata.resized(fromWidth: reader.width, toWidth: outW)
-                               : reader.metadata.upscaled(by: model.scale)
-        var streamedBytes = 0
-        var writer: any ImageRowWriter
-        if job.output == "-" {
-            writer = try ImageCodec.openSpooledWriter(
-                name: "stdout", format: format ?? .png, width: outW, height: outH, colorChannels: reader.colorChannels,
-                hasAlpha: reader.hasAlpha, bitDepth: reader.bitDepth, metadata: metadata, options: encode) { bytes in
-                    do {
-                        try standardOutput(bytes)
-                    } catch let error as ImageIOError {
-                        throw error.on(.output)
-                    } catch {
-                        throw ImageIOError(path: "stdout", message: "\(error)", side: .output)
-                    }
-                    streamedBytes += bytes.count
-                }
-        } else {
-            try FileJob.createFolder(for: job.output)
-            writer = try ImageCodec.openWriter(path: job.output, width: outW, height: outH,
-                                               colorChannels: reader.colorChannels, hasAlpha: reader.hasAlpha,
-                                               bitDepth: reader.bitDepth, metadata: metadata, options: encode)
-        }
-
-        if resized {
-            writer = LanczosRowWriter(writer, sourceWidth: modelW, sourceHeight: modelH, width: outW, height: outH,
-                                      colorChannels: reader.colorChannels, hasAlpha: reader.hasAlpha,
-                                      threads: settings.threads)
-        }
-
-        // upscale, commit
         let state = Locked(FileProgress())  // updated from the tile workers and the band loop
         stream.run.progress = { done, total in
             progress(state.withLock { $0.tilesDone = done; $0.tilesTotal = total; return $0 })
@@ -217,11 +186,31 @@ public struct FileJob {
         stream.rowsProgress = { done, total in
             progress(state.withLock { $0.rowsDone = done; $0.rowsTotal = total; return $0 })
         }
-        let notes = try model.upscaleAndCommit(from: reader, to: writer, options: stream)
-        let bytes = job.output == "-" ? streamedBytes
-            : FileSystem.size(job.output)
-        return FileResult(inputWidth: reader.width, inputHeight: reader.height, outputWidth: outW, outputHeight: outH,
-                          bytes: bytes, notes: notes)
+        var streamedBytes = 0
+        let done = try model.upscale(reader, size: target, options: stream) { shape in
+            if job.output == "-" {
+                return try ImageCodec.openSpooledWriter(
+                    name: "stdout", format: format ?? .png, width: shape.width, height: shape.height,
+                    colorChannels: shape.colorChannels, hasAlpha: shape.hasAlpha, bitDepth: shape.bitDepth,
+                    metadata: shape.metadata, options: encode) { bytes in
+                        do {
+                            try standardOutput(bytes)
+                        } catch let error as ImageIOError {
+                            throw error.on(.output)
+                        } catch {
+                            throw ImageIOError(path: "stdout", message: "\(error)", side: .output)
+                        }
+                        streamedBytes += bytes.count
+                    }
+            }
+            try FileJob.createFolder(for: job.output)
+            return try ImageCodec.openWriter(path: job.output, width: shape.width, height: shape.height,
+                                             colorChannels: shape.colorChannels, hasAlpha: shape.hasAlpha,
+                                             bitDepth: shape.bitDepth, metadata: shape.metadata, options: encode)
+        }
+        let bytes = job.output == "-" ? streamedBytes : FileSystem.size(job.output)
+        return FileResult(inputWidth: done.inputWidth, inputHeight: done.inputHeight, outputWidth: done.outputWidth,
+                          outputHeight: done.outputHeight, bytes: bytes, notes: done.notes)
     }
 
     /// Creates the folder an output goes into, when missing.

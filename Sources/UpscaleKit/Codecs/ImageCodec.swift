@@ -244,13 +244,7 @@ public enum ImageCodec {
     }
 
     private static func writeAll(_ image: RasterImage, to writer: any ImageRowWriter) throws -> [String] {
-        do {
-            try writer.write(ImageBand(color: image.color, alpha: image.alpha))
-            return try writer.finish()
-        } catch {
-            writer.abort()
-            throw error
-        }
+        try writer.commit { try writer.write(ImageBand(color: image.color, alpha: image.alpha)) }
     }
 
     private static func check(_ image: RasterImage, name: String) throws {

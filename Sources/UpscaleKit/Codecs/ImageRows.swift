@@ -66,6 +66,20 @@ public protocol ImageRowWriter: AnyObject {
 }
 
 extension ImageRowWriter {
+    /// Commit or abort, the one way every output ends: `rows` writes the image, then `finish()`
+    /// commits it (the output appears); on any error `abort()` drops it (nothing appears) and the
+    /// error is rethrown.
+    /// - Returns: `finish()`'s notes.
+    func commit(after rows: () throws -> Void) throws -> [String] {
+        do {
+            try rows()
+            return try finish()
+        } catch {
+            abort()
+            throw error
+        }
+    }
+
     public var packedLayout: PackedRowLayout? { nil }
     public func writePacked(_ bytes: [UInt8], rows: Int) throws {
         preconditionFailure("\(Self.self) takes float bands only (packedLayout is nil)")
