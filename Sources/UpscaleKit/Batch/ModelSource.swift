@@ -25,14 +25,14 @@ public enum ModelSource: Sendable, Equatable {
             guard builtinNames.contains(name) else {
                 let what = denoise > 0 ? "denoise level \(denoise) at scale \(scale ?? 2)" : "scale \(scale ?? 2)"
                 throw ModelError("\(name): no built-in model for \(what); "
-                    + Self.availableText(builtinNames) + " Pass -m PATH to use a weights file.", kind: .unresolved)
+                    + Self.availableText(builtinNames) + " Pass -m PATH to use a weights file.", kind: .unresolved, path: name)
             }
             return .builtin(name)
         }
         if fileExists(model) {
             guard denoise == 0 else {
                 throw ModelError("\(model): --denoise picks a built-in model; a weights file runs as it is, so drop "
-                                 + "--denoise or -m.", kind: .unresolved)
+                                 + "--denoise or -m.", kind: .unresolved, path: model)
             }
             return .file(model)
         }
@@ -41,17 +41,17 @@ public enum ModelSource: Sendable, Equatable {
         if !model.contains("/"), builtinNames.contains(name) {
             if denoise > 0, !name.hasSuffix(level) {
                 throw ModelError("\(model): the built-in model \(name) is not denoise level \(denoise); drop --denoise "
-                                 + "or pick -m \(name.prefix { $0 != "-" }).", kind: .unresolved)
+                                 + "or pick -m \(name.prefix { $0 != "-" }).", kind: .unresolved, path: model)
             }
             if let scale, !(name == "x\(scale)" || name.hasPrefix("x\(scale)-")) {
                 throw ModelError("\(model): the built-in model \(name) does not upscale by \(scale); drop -s or pick -m x\(scale).",
-                                 kind: .unresolved)
+                                 kind: .unresolved, path: model)
             }
             return .builtin(name)
         }
         let named = denoise > 0 ? "\(model) with --denoise \(denoise): no such weights file, and no built-in model \(name); "
                                 : "\(model): no such weights file, and no built-in model of that name; "
-        throw ModelError(named + Self.availableText(builtinNames) + " Check the path.", kind: .unresolved)
+        throw ModelError(named + Self.availableText(builtinNames) + " Check the path.", kind: .unresolved, path: model)
     }
 
     /// Loads the weights: the file, or the built-in model's bytes that `builtin` gives for its name.
@@ -63,7 +63,7 @@ public enum ModelSource: Sendable, Equatable {
             return try Model.load(path: path)
         case .builtin(let name):
             guard let bytes = builtin(name) else {
-                throw ModelError("\(name): no built-in model of that name; run `upscale models` to list them.", kind: .unresolved)
+                throw ModelError("\(name): no built-in model of that name; run `upscale models` to list them.", kind: .unresolved, path: name)
             }
             return try Model(bytes: bytes, name: name)
         }
