@@ -106,12 +106,6 @@ public struct BatchReport: Codable, Sendable, Equatable {
             + " in \(Self.formatSeconds(totals.seconds)) (\(String(format: "%.2f", totals.megapixelsPerSecond)) MP/s)"
     }
 
-    /// The process exit status of this run: 130 interrupted, 1 any failure, else 0.
-    public var exitStatus: Int32 {
-        if interrupted { return 130 }
-        return totals.failed > 0 ? 1 : 0
-    }
-
     public static func formatSeconds(_ s: Double) -> String {
         if s < 60 { return String(format: "%.1f s", s) }
         let total = Int(s.rounded())

@@ -5,8 +5,6 @@ public struct ModelError: Error, CustomStringConvertible, Equatable {
     public enum Kind: Sendable, Equatable {
         /// The file or description is unusable (bad header, shapes, values, metadata).
         case invalid
-        /// `-m`/`-s` name no weights file and no built-in model, or disagree.
-        case unresolved
         /// The network's output held NaN or infinite values (weights that overflow float).
         case nonFiniteOutput
         /// The file is of another known kind (an ncnn .param or .bin, a PyTorch .pth, an image);
