@@ -2,20 +2,6 @@
 // and moved to the target only when complete. On any error, or when the writer is dropped
 // unfinished, the temporary file is removed; the target is untouched until the final step.
 //
-// Temporary names are `.upscale-HHHHHHHH-PID-XXXXXX`: a fixed prefix, a hash of the host name,
-// the writer's process id and mkstemp's random part. They are at most 32 bytes whatever the
-// target's name (so they fit NAME_MAX when the target does).
-//
-// Ownership of a temporary: its writer holds an advisory lock (flock, LOCK_EX) on it from the
-// moment it is created until it is renamed into place or removed. A later run removes the
-// temporaries of its host that nobody holds (their writer was killed with -9, crashed, or the
-// power was cut: the kernel drops the lock with the process), see
-// `AtomicFile.removeStaleTemporaries(in:)`. A lock, unlike the process id in the name, means the
-// same thing in every PID namespace of a kernel: two containers that share a host name and a
-// volume see each other's live temporaries as locked, whatever their process ids. Where the
-// filesystem keeps no locks (flock fails with ENOLCK or EOPNOTSUPP: some FUSE and SMB mounts) the
-// process id decides, as it can only within one PID namespace.
-//
 // The final step: without `overwrite` it never replaces a file, atomically, so two processes
 // writing the same output cannot both succeed: renameat2(RENAME_NOREPLACE), or where the
 // filesystem refuses that flag, link() + unlink() (link fails with EEXIST when the name is
@@ -23,6 +9,9 @@
 // it replaces; new files get 0666 minus the umask. Only a regular file is ever replaced: a device
 // node, FIFO, socket, symbolic link or folder at the target is refused (`OutputPathState`), when
 // the write begins and again just before the rename.
+//
+// Temporaries (their names, their owners, the cleanup of stale ones): AtomicFile+Temporaries.swift;
+// the table of those in flight, for an interruption: InFlightRegistry.swift.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -42,139 +31,6 @@ public enum AtomicFile {
             throw ImageIOError(path: path, message: "write failed: \(text)", side: .output)
         }
         try write.commit()
-    }
-
-    /// The start of every temporary name this process makes: `.upscale-HHHHHHHH-PID-`.
-    public static var temporaryNamePrefix: String { temporaryNamePrefix(pid: getpid()) }
-
-    static func temporaryNamePrefix(pid: pid_t) -> String { ".upscale-\(hostTag)-\(pid)-" }
-
-    /// 8 hex digits of the FNV-1a hash of the host name: process ids are only compared between
-    /// processes of one host (a folder may be shared over the network by several machines).
-    static let hostTag: String = {
-        var name = [CChar](repeating: 0, count: 256)
-        if gethostname(&name, name.count - 1) != 0 { name[0] = 0 }
-        var hash: UInt32 = 0x811C_9DC5
-        for byte in name.prefix(while: { $0 != 0 }) { hash = (hash ^ UInt32(UInt8(bitPattern: byte))) &* 0x0100_0193 }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 8 - hex.count) + hex
-    }()
-
-    /// Removes the temporary files in `folder` left by writers of this host that no longer hold
-    /// them (see the top of this file): each candidate is opened and locked without waiting; a
-    /// lock that is granted means no writer is alive, and the file is removed while the lock is
-    /// held. Files locked by a writer (in any PID namespace), of other hosts, anything not named
-    /// like our temporaries, and anything that is not a regular file are left alone. Returns the
-    /// names removed.
-    @discardableResult
-    public static func removeStaleTemporaries(in folder: String) -> [String] {
-        guard let names = try? FileSystem.names(inFolder: folder) else { return [] }
-        var removed: [String] = []
-        for name in names.sorted() {
-            guard let pid = ownerOfTemporary(named: name), pid != getpid() else { continue }
-            let path = (folder as NSString).appendingPathComponent(name)
-            // O_NOFOLLOW: a link is not ours; O_NONBLOCK: a FIFO does not hang the open.
-            let fd = open(path.pathCString, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-            guard fd >= 0 else { continue }
-            defer { close(fd) }  // releases the lock, after the unlink
-            var status = stat()
-            guard fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { continue }
-            if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-                let code = errno
-                // EWOULDBLOCK: a writer holds it. Any other failure: this filesystem keeps no
-                // locks, and only the process id can tell (within this PID namespace).
-                guard code != EWOULDBLOCK, kill(pid, 0) != 0 && errno == ESRCH else { continue }
-            }
-            // The name still leads to the file locked here (not one made since under that name).
-            var named = stat()
-            guard lstat(path.pathCString, &named) == 0, named.st_dev == status.st_dev, named.st_ino == status.st_ino else { continue }
-            if unlink(path.pathCString) == 0 { removed.append(name) }
-        }
-        return removed
-    }
-
-    /// The process id in a temporary name of this host (`.upscale-HHHHHHHH-PID-XXXXXX`), else nil.
-    static func ownerOfTemporary(named name: String) -> pid_t? {
-        let prefix = ".upscale-\(hostTag)-"
-        guard name.hasPrefix(prefix) else { return nil }
-        let rest = name.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false)
-        guard rest.count == 2, rest[1].count == 6, rest[1].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }),
-              let pid = pid_t(rest[0]), pid > 0, String(pid) == rest[0] else { return nil }
-        return pid
-    }
-
-    /// Unlinks every temporary file still being written: for the CLI's interruption, before it
-    /// exits. Not for a signal handler (it takes a lock); none needs it: the CLI takes its signals
-    /// with dispatch sources and calls this as ordinary code on a queue (`Interruption`).
-    public static func removeAllInFlight() {
-        InFlightRegistry.shared.forEachPath { unlink($0) }
-    }
-
-    /// Unlinks the temporary files being written inside `folder` only, leaving other writers in
-    /// the process alone (for tests that run beside other writers).
-    static func removeAllInFlight(inside folder: String) {
-        let prefix = (folder.hasSuffix("/") ? folder : folder + "/").pathCString
-        InFlightRegistry.shared.forEachPath { path in
-            if strncmp(path, prefix, prefix.count - 1) == 0 { unlink(path) }
-        }
-    }
-
-    /// The temporary files being written right now (for tests).
-    static var inFlightPaths: [String] {
-        var paths: [String] = []
-        InFlightRegistry.shared.forEachPath { paths.append(String(pathCString: $0)) }
-        return paths
-    }
-}
-
-/// Fixed table of temporary paths, allocated once: `slotCount` slots of `pathCapacity` bytes,
-/// each with an active flag. Writers fill and empty slots, and the interruption reads them, all
-/// under the table's lock, so no slot is read while another thread is filling or reusing it.
-final class InFlightRegistry: Sendable {
-    static let slotCount = 64
-    static let pathCapacity = 4096
-    static let shared = InFlightRegistry()
-
-    private struct Table {
-        let paths: UnsafeMutablePointer<CChar>  // (slotCount, pathCapacity) NUL-terminated paths
-        let active: UnsafeMutablePointer<Int32> // (slotCount) 1 while the slot's file is in flight
-    }
-    private let table: Locked<Table>
-
-    private init() {
-        let paths = UnsafeMutablePointer<CChar>.allocate(capacity: Self.slotCount * Self.pathCapacity)
-        paths.initialize(repeating: 0, count: Self.slotCount * Self.pathCapacity)
-        let active = UnsafeMutablePointer<Int32>.allocate(capacity: Self.slotCount)
-        active.initialize(repeating: 0, count: Self.slotCount)
-        table = Locked(Table(paths: paths, active: active))
-    }
-
-    /// Records a path; nil when the table is full or the path too long (the file is then still
-    /// removed on errors, only not by the interruption).
-    func register(_ path: String) -> Int? {
-        let utf8 = path.pathBytes
-        guard utf8.count < Self.pathCapacity else { return nil }
-        return table.withLock { table in
-            guard let slot = (0..<Self.slotCount).first(where: { table.active[$0] == 0 }) else { return nil }
-            let base = table.paths + slot * Self.pathCapacity
-            for (i, byte) in utf8.enumerated() { base[i] = CChar(bitPattern: byte) }
-            base[utf8.count] = 0
-            table.active[slot] = 1
-            return slot
-        }
-    }
-
-    func unregister(_ slot: Int) {
-        table.withLock { $0.active[slot] = 0 }
-    }
-
-    /// Calls `body` with each path in flight, the lock held (`body` must not register or unregister).
-    func forEachPath(_ body: (UnsafePointer<CChar>) -> Void) {
-        table.withLock { table in
-            for slot in 0..<Self.slotCount where table.active[slot] != 0 {
-                body(table.paths + slot * Self.pathCapacity)
-            }
-        }
     }
 }
 
@@ -202,7 +58,7 @@ final class AtomicWrite: OutputSink {
         self.overwrite = overwrite
         try Self.checkTarget(path, overwrite: overwrite)
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        let (fd, tempPath) = try Self.createLockedTemporary(in: directory, for: path)
+        let (fd, tempPath) = try AtomicFile.createLockedTemporary(in: directory, for: path)
         self.tempPath = tempPath
         slot = InFlightRegistry.shared.register(tempPath)
         _ = fchmod(fd, Self.newFileMode)
@@ -232,31 +88,6 @@ final class AtomicWrite: OutputSink {
         case .refused(let why):
             throw ImageIOError(path: path, message: why, kind: .outputNotRegular, side: .output)
         }
-    }
-
-    /// mkstemp in `directory`, then flock: the lock marks the file as having a live writer. A run
-    /// removing stale temporaries may have removed the name between the two calls (it saw no
-    /// lock); then the name no longer leads to the locked file, and another one is made.
-    private static func createLockedTemporary(in directory: String, for path: String) throws -> (Int32, String) {
-        for _ in 0..<8 {
-            var template = "\(directory)/\(AtomicFile.temporaryNamePrefix)XXXXXX".pathCString
-            let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            guard fd >= 0 else {
-                throw ImageIOError(path: path, message: "cannot create a temporary file in \(directory): \(errnoText())", side: .output)
-            }
-            let tempPath = template.withUnsafeBufferPointer { String(pathCString: $0.baseAddress!) }
-            // A filesystem without locks (ENOLCK, EOPNOTSUPP) is written without one; the cleanup
-            // there goes by the process id in the name.
-            while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
-            var opened = stat(), named = stat()
-            if fstat(fd, &opened) == 0, lstat(tempPath.pathCString, &named) == 0,
-               opened.st_dev == named.st_dev, opened.st_ino == named.st_ino {
-                return (fd, tempPath)
-            }
-            close(fd)
-        }
-        throw ImageIOError(path: path, message: "cannot keep a temporary file in \(directory): another process "
-                           + "removed each one made", side: .output)
     }
 
     deinit { discard() }
