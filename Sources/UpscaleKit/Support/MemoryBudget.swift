@@ -68,8 +68,13 @@ public enum MemoryBudget {
     public static var defaultBytes: Int { limit(option: nil, threads: Threading.coreCount).bytes }
 
     /// Half the physical memory, or of the memory limit of this process's control group when that
-    /// is lower. Half of 2 GiB when the physical memory cannot be read.
-    static func defaultLimit() -> Limit {
+    /// is lower. Half of 2 GiB when the physical memory cannot be read. Read once per process (a
+    /// `DecodeOptions()` is made per image): neither changes while it runs.
+    static func defaultLimit() -> Limit { machineLimit }
+
+    private static let machineLimit = readMachineLimit()
+
+    private static func readMachineLimit() -> Limit {
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
         var limit = Limit(bytes: pages > 0 && pageSize > 0 && !pages.multipliedReportingOverflow(by: pageSize).overflow
                           ? pages * pageSize / 2 : 1 << 30, source: .physicalMemory)
