@@ -187,8 +187,8 @@ struct RunCommand: ParsableCommand {
                     // profile" on common ICC profiles, which it writes anyway) only with --verbose,
                     // and always in --json.
                     for note in file.notes {
-                        let line = "note: \(job.output): \(note)"
-                        if note.hasPrefix("libpng:") { console.detail(line) } else { console.info(line) }
+                        let line = "note: \(job.output): \(note.text)"
+                        if note.kind == .libraryWarning { console.detail(line) } else { console.info(line) }
                     }
                 } catch {
                     report.seconds = Date().timeIntervalSince(fileStart)

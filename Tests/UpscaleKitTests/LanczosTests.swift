@@ -55,7 +55,7 @@ final class ResizedRows: ImageRowWriter {
         rowsWritten += band.rows
     }
 
-    func finish() throws -> [String] { finished = true; return [] }
+    func finish() throws -> [WriterNote] { finished = true; return [] }
     func abort() { aborted = true }
     var planes: [Float] { color.flatMap { $0 } }
 }

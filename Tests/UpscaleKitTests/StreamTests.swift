@@ -24,7 +24,7 @@ final class CollectingWriter: ImageRowWriter {
         bandRows.append(band.rows)
         rowsWritten += band.rows
     }
-    func finish() throws -> [String] { [] }
+    func finish() throws -> [WriterNote] { [] }
     func abort() { aborted = true }
 
     /// The bands stacked into one (1, C, H, W) tensor.

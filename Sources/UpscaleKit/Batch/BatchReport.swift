@@ -31,7 +31,7 @@ public struct FileReport: Codable, Sendable, Equatable {
         (inputWidth, inputHeight) = (file.inputWidth, file.inputHeight)
         (outputWidth, outputHeight) = (file.outputWidth, file.outputHeight)
         bytes = file.bytes
-        notes = file.notes.isEmpty ? nil : file.notes
+        notes = file.notes.isEmpty ? nil : file.notes.map(\.text)
     }
 
     public init(input: String, output: String, status: Status, message: String? = nil, seconds: Double = 0) {

@@ -103,7 +103,7 @@ public struct FileResult: Sendable {
     /// Bytes written (the file's size, or what went to stdout).
     public var bytes: Int?
     /// The writer's notes (alpha composited for JPEG, library warnings).
-    public var notes: [String]
+    public var notes: [WriterNote]
 }
 
 /// One planned job (`BatchJob`) run with a model and the run's settings.

@@ -11,7 +11,7 @@ public struct StreamedFile: Sendable {
     public var inputWidth: Int, inputHeight: Int
     public var outputWidth: Int, outputHeight: Int
     /// The writer's notes (alpha composited for JPEG, library warnings).
-    public var notes: [String]
+    public var notes: [WriterNote]
 }
 
 /// What an output is opened for: its size, the input's samples, and the metadata it carries.
