@@ -52,10 +52,13 @@ public struct ConvTranspose2DPlan: Sendable {
     /// The direct kernel's weights when the layer takes it (stride-1 3×3 and 1×1, ≥ 32 channels:
     /// +Direct), else nil. At most one of `wide` and `direct` is set.
     let direct: ConvTransposeDirectPack?
+    /// The Winograd kernel's transformed weights when the layer takes it (+Winograd: stride-1 3×3,
+    /// `ConvTransposeWinograd.tile`), else nil. When set, `wide`, `direct` and `packed` are empty.
+    let winograd: ConvTransposeWinogradPack?
 
     /// The kernel this plan runs: the layer's algorithm, as `upscale info` reports it.
     public var algorithm: ConvTranspose2DAlgorithm {
-        direct != nil ? .direct : wide != nil ? .wide : .narrow
+        winograd != nil ? .winograd : direct != nil ? .direct : wide != nil ? .wide : .narrow
     }
 
     /// Validates the layer parameters as PyTorch does and repacks `weight` for the fast kernel.
@@ -116,17 +119,27 @@ public struct ConvTranspose2DPlan: Sendable {
         self.phasesW = phasesW
         self.slotTables = ConvTransposeKernelShape.rowChoices.map { ConvTransposeSlotTable.tables(phasesH, rows: $0) }
         self.blocks = ConvTransposeChannelBlock.split(geometry.outChannelsPerGroup)
-        let takesDirect = kernel == .direct || (kernel == .automatic && ConvTransposeDirectPack.preferred(on: isa))
-        if takesDirect && ConvTransposeDirectPack.applies(geometry) {
+        let takesWinograd = kernel == .winograd || (kernel == .automatic && ConvTransposeWinograd.automaticEnabled)
+        let takesDirect = kernel == .direct
+            || ((kernel == .automatic || kernel == .winograd) && ConvTransposeDirectPack.preferred(on: isa))
+        if takesWinograd && ConvTransposeWinograd.tile(geometry) != nil {
+            self.winograd = ConvTransposeWinogradPack(weight: weight.data, bias: biasValues, slopes: slopes, geometry,
+                                                      isa: isa)
+            (self.direct, self.wide) = (nil, nil)
+            (self.packed, self.packedOffsets) = ([], [])
+        } else if takesDirect && ConvTransposeDirectPack.applies(geometry) {
+            self.winograd = nil
             self.direct = ConvTransposeDirectPack(weight: weight.data, bias: biasValues, slopes: slopes, geometry,
                                                   isa: isa)
             self.wide = nil
             (self.packed, self.packedOffsets) = ([], [])
         } else if kernel != .narrow && ConvTransposeWidePack.applies(geometry) {
+            self.winograd = nil
             self.direct = nil
             self.wide = ConvTransposeWidePack(weight: weight.data, bias: biasValues, slopes: slopes, geometry)
             (self.packed, self.packedOffsets) = ([], [])
         } else {
+            self.winograd = nil
             self.direct = nil
             self.wide = nil
             (self.packed, self.packedOffsets) = Self.pack(weight.data, geometry, blocks, phasesH, phasesW)
@@ -200,7 +213,7 @@ public struct ConvTranspose2DPlan: Sendable {
         g.padW = outputOrigin.1 - inputOrigin.1 * stride.1 + padding.1
         (g.outPadH, g.outPadW) = (0, 0)   // the window's size is given, not derived
         (g.outHeight, g.outWidth) = outputSize
-        ConvTranspose2DFast.run(self, g, input: input, output: output, threads: threads)
+        ConvTranspose2DFast.run(self, g, input: input, output: output, outputOrigin: outputOrigin, threads: threads)
         unfused?.apply(UnsafeMutableBufferPointer(start: output, count: outChannels * outputSize.0 * outputSize.1),
                        channels: outChannels, plane: outputSize.0 * outputSize.1)
     }
@@ -263,6 +276,10 @@ public enum ConvTranspose2DKernelChoice: Sendable, Equatable {
     case wide
     /// Always the narrow kernel (+Fast).
     case narrow
+    /// The Winograd kernel (+Winograd) where it applies (`ConvTransposeWinograd.tile`), whatever
+    /// `ConvTransposeWinograd.automaticEnabled` says; elsewhere as `.automatic`. Not bit-identical
+    /// to the other kernels (float rounding), but to itself over every window, thread count and ISA.
+    case winograd
 }
 
 /// The kernel a plan runs, as `upscale info` shows it. All give the same bits for the same layer.
@@ -273,6 +290,9 @@ public enum ConvTranspose2DAlgorithm: String, Sendable, Equatable {
     case wide
     /// +Direct: +Wide's tiles over a reduction blocked for L1; stride-1 3×3 and 1×1 layers with ≥ 32 channels.
     case direct
+    /// +Winograd: F(4×4, 3×3) on a tile grid anchored to the whole output map; stride-1 3×3 layers
+    /// with ≥ 32 channels (`ConvTransposeWinograd.tile`).
+    case winograd
 }
 
 /// How the epilogue treats an accumulated value (slopes come from the plan, per channel).
