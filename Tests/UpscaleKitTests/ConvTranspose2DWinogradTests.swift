@@ -37,13 +37,13 @@ extension ConvTransposeCase {
     }
 }
 
-/// The error bound of the sweep, in units of Float's epsilon times the largest Σ|x·w| of the
-/// case's outputs. The transforms multiply the inputs by up to 10 (Bᵀ's row 4 0 −5 0 1 0 twice:
-/// |V| ≤ 100 max|d|) and the output transform adds up to 19 · 19 weighted terms, so Winograd's error
-/// is larger than the direct sum's (about 1 ε · Σ|x·w|); measured on this sweep (2026-12-07): at
-/// most 2.4 ε · max Σ|x·w| (direct kernel: 0.3). 16 leaves room for other seeds, and is still far
-/// inside the golden tolerance (atol 1e-5 on outputs of order 1, see the fixture test below).
-let winogradErrorBound: Float = 16
+/// The error bound of the Winograd kernel, in units of Float's epsilon times the largest Σ|x·w| of
+/// a case's outputs (the scale of any float sum of those products). The transforms weight the
+/// inputs and the products by up to 5 and 8 and the sum of 36 products per ξ cancels back down to
+/// the output, so Winograd's error is several times the direct sum's (about 1 ε·Σ|x·w|, which the
+/// fixture tolerance atol 1e-5 + rtol 1e-5 was set for). Measured (2026-12-07): at most 5.3 on the
+/// seeded sweep below (Lavin's points 0, ±1, ±2 gave 14.7) and 4.2 on the widened PyTorch goldens.
+let winogradErrorBound: Float = 8
 
 @Test func winogradKernelMatchesReferenceOnSeededSweep() throws {
     var rng = SeededRandom(seed: 0x3141_5926)
@@ -72,7 +72,9 @@ let winogradErrorBound: Float = 16
 
 /// PyTorch's golden outputs (Fixtures/convt) of the 3×3 stride-1 one-group layers, widened to the
 /// kernel's 32 channels with zero inputs and zero weights (which add exact zeros): within the
-/// fixture test's tolerance.
+/// fixture test's tolerance (rtol 1e-5, atol 1e-5) or the Winograd bound above, whichever is wider.
+/// (No golden case takes the kernel itself: they have ≤ 6 channels. wide_interior, outputs up to
+/// 20.6 from sums of |x·w| up to 33, misses atol 1e-5: 1.66e-5, i.e. 4.2 ε·Σ|x·w|.)
 @Test func winogradKernelMatchesPyTorchGoldens() throws {
     let cases = ConvTransposeFixture.valid.filter {
         $0.weight_shape[2] == 3 && $0.weight_shape[3] == 3 && $0.stride == [1, 1] && $0.dilation == [1, 1]
@@ -108,8 +110,12 @@ let winogradErrorBound: Float = 16
             got += out.data[start..<(start + oH * oW)]
         } }
         let expected = ConvTransposeFixture.floats(fixture.output ?? "")
-        let close = allClose(got, expected, rtol: 1e-5, atol: 1e-5)
-        #expect(got.count == expected.count && close.ok, "\(fixture.name): max diff \(close.maxDiff)")
+        let scale = try convTranspose2dReference(Tensor(shape: [n, cIn, h, w], data: t.input.data.map(abs)),
+                                                 weight: Tensor(shape: t.weight.shape, data: t.weight.data.map(abs)),
+                                                 padding: (fixture.padding[0], fixture.padding[1])).data.max() ?? 0
+        let tolerance = max(1e-5, winogradErrorBound * Float.ulpOfOne * scale)
+        let close = allClose(got, expected, rtol: 1e-5, atol: tolerance)
+        #expect(got.count == expected.count && close.ok, "\(fixture.name): max diff \(close.maxDiff) > \(tolerance)")
     }
 }
 

@@ -3,7 +3,8 @@
 // ConvTranspose2D+Phases.swift, the kernels in ConvTranspose2D+Fast.swift (pixels in SIMD lanes, every
 // layer), ConvTranspose2D+Wide.swift (output channels in SIMD lanes, stride-1 layers with many channels)
 // and ConvTranspose2D+Direct.swift (+Wide's tiles over an L1-blocked reduction, stride-1 3×3 and 1×1
-// layers with ≥ 32 channels). `algorithm` says which one a plan runs.
+// layers with ≥ 32 channels), and ConvTranspose2D+Winograd.swift (F(4×4, 3×3), stride-1 3×3 layers with
+// ≥ 32 channels, its own rounding: see "Determinism" there). `algorithm` says which one a plan runs.
 //
 //   out[n, g·cOutG + co, oh, ow] = act( bias[co'] + Σ_ci Σ_(a, b) x[n, g·cInG + ci, q + offH[a], r + offW[b]] · W[ci', co, kh[a], kw[b]] )
 //
@@ -11,7 +12,7 @@
 //
 // Determinism: each output element is acc = bias; then for its phase's row taps a, for ci ascending,
 // for its column taps b (taps in canonical order, see +Phases): acc = fma(x, w, acc); then the
-// activation. Taps whose input lies outside the
+// activation (all kernels but +Winograd). Taps whose input lies outside the
 // image read an exact zero. This order depends only on the layer parameters, never on the image
 // size, the element's position, the tile, the thread count or the blocking.
 
@@ -67,9 +68,10 @@ public struct ConvTranspose2DPlan: Sendable {
     ///   - weight: `(Cin, Cout/groups, kH, kW)`, PyTorch's layout.
     ///   - bias: `(Cout)` or nil.
     ///   - epilogue: the activation after the conv (`.prelu` takes 1 or Cout slopes).
-    ///   - kernel: `.automatic` (the direct kernel where it applies and suits `isa`, else the wide one
-    ///     where it applies), `.direct`, `.wide` or `.narrow` (tests and benchmarks compare them; all
-    ///     give the same bits).
+    ///   - kernel: `.automatic` (the Winograd kernel where `ConvTransposeWinograd.tile` says and
+    ///     `ConvTransposeWinograd.automaticEnabled`, else the direct kernel where it applies and suits
+    ///     `isa`, else the wide one where it applies), `.winograd`, `.direct`, `.wide` or `.narrow`
+    ///     (tests and benchmarks compare them; all but `.winograd` give the same bits).
     ///   - isa: the instruction set the direct kernel's register tiles are sized for: this CPU's
     ///     (`VectorISA.current`) unless a test or benchmark asks for the other tiles (same bits).
     /// - Throws: `ConvTransposeError` naming the offending parameter.
@@ -202,6 +204,10 @@ public struct ConvTranspose2DPlan: Sendable {
     /// equals the whole-map run's bit for bit: it is the same conv with the padding shifted by
     ///   pad' = outputOrigin − inputOrigin·stride + pad
     /// and the kernel's per-element order depends on neither (see "Determinism" above).
+    /// The Winograd kernel (`algorithm == .winograd`) computes whole 4×4 tiles of the layer's whole
+    /// output map (anchored at multiples of 4 from its origin, which `outputOrigin` locates): its
+    /// window equals the whole-map run bit for bit when the input window holds every in-map input
+    /// of the whole tiles touching the output window (`ConvTransposeWinograd.tile`, +Winograd).
     public func runWindow(input: UnsafePointer<Float>, inputOrigin: (Int, Int), inputSize: (Int, Int),
                           outputOrigin: (Int, Int), outputSize: (Int, Int),
                           output: UnsafeMutablePointer<Float>, threads: Int = Threading.coreCount) {

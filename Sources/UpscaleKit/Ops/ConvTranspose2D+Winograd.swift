@@ -21,16 +21,18 @@
 // per pixel and channel pair in 36 independent matrix products M[ξ] = U[ξ] · V[ξ] ([Cout × Cin] ·
 // [Cin × tiles], ξ = 6·i + j), plus the transforms, which cost O(Cin + Cout) per tile.
 //
-// Layout: tiles in SIMD lanes throughout. A work item is one row of tiles (4 output rows) and a
-// block of `blockTiles` consecutive tiles of one image. It copies the 6 input rows under it into a
-// zero-padded band (`fillPatch`), and per input channel: transforms the rows (Bᵀ, SIMD over
-// columns), splits each transformed row into the 4 column phases (column 4t + l → plane l, index
-// t: a plain loop the compiler vectorises with shuffles), transforms across columns (B, SIMD over
-// tiles: columns 4t + 4 and 4t + 5 are planes 0 and 1 at t + 1) into V (36, Cin, tiles). Then for
-// each ξ and block of CB output channels the register tile (TV vectors of tiles × CB channels,
-// weights broadcast) runs the reduction into M (36, Cout, tiles). Last, per output channel, the
-// output transform (Aᵀ · A, SIMD over tiles), bias, activation, and the 4 column phases
-// interleaved back into rows, of which the window's columns are stored.
+// Layout: tiles in SIMD lanes throughout. A row is cut into blocks of `blockTiles` tiles (V and M
+// of a block fit L2); a work item is a run of groups of `itemTileRows` rows of tiles of one image
+// (or part of their blocks, when rows are few), block after block. A block copies the input rows
+// under its tile rows into a zero-padded band (`fillPatch`), and per tile row and input channel:
+// transforms the patch rows (Bᵀ, SIMD over columns), splits each transformed row into the 4 column
+// phases (column 4t + l → plane l, index t: a plain loop the compiler vectorises with shuffles;
+// Swift's SIMD `evenHalf` compiled to scalar moves), transforms across columns (B, SIMD over tiles:
+// columns 4t + 4 and 4t + 5 are planes 0 and 1 at t + 1) into V (36, Cin, tiles). Then for each ξ
+// and block of CB output channels the register tile (TV vectors of tiles × CB channels, weights
+// broadcast) runs the reduction into M (36, Cout, tiles). Last, per output channel, the output
+// transform (Aᵀ · A, SIMD over tiles) and bias, then the 4 column phases interleaved back into
+// rows through the activation, of which the window's columns are stored.
 // Weights: U is transformed once in the plan (in Double, rounded to Float), packed
 // (ξ, Cout/CB, Cin, CB); see ConvTransposeWinogradPack.
 //
