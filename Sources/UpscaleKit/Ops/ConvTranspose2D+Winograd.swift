@@ -277,8 +277,8 @@ enum ConvTransposeWinogradDriver<V: SIMD, let TV: Int, let CB: Int> where V.Scal
         }
     }
 
-    /// One block: tiles txFirst ..< txFirst + tiles of tile rows ty ..< ty + rows of image n
-    /// (T = blockTiles; the tiles past `tiles` are computed on the band's zeros and not stored).
+    /// One block: tiles txFirst ..< txFirst + tiles of tile rows ty ..< ty + rows of image n (the
+    /// tiles past `tiles`, up to a whole register tile, are computed on the band's zeros and not stored).
     @inline(__always)
     static func runBlock(_ k: ConvTransposeWinogradContext, _ b: ConvTransposeWinogradBuffers, n: Int, ty: Int,
                          rows: Int, txFirst: Int, tiles: Int,
@@ -307,14 +307,16 @@ enum ConvTransposeWinogradDriver<V: SIMD, let TV: Int, let CB: Int> where V.Scal
         let lanes = V.scalarCount
         let (cIn, cOut, cOutPadded) = (g.inChannels, g.outChannels, k.paddedOutChannels)
         let (oH, oW) = (g.outHeight, g.outWidth)
-        let T = k.blockTiles
+        // This block's tiles rounded up to whole register tiles: V, M and the stage are laid out for
+        // T (≤ blockTiles); a row's last block is often shorter (240 tiles: 7 × 32 + 16, not 8 × 32).
+        let T = (tiles + TV * lanes - 1) / (TV * lanes) * (TV * lanes)
         let (bandRows, bandColumns, planeStride) = (b.bandRows, b.bandColumns, b.planeStride)
 
         // Input transform: V[6i + j][ci][t] = (Bᵀ d B)[i][j] of tile t's patch d.
         for ci in 0..<cIn {
             let src = UnsafePointer(b.band + (ci * bandRows + bandRow) * bandColumns)
             let rowsT = b.rowsT
-            for col in stride(from: 0, to: bandColumns, by: lanes) {
+            for col in stride(from: 0, to: 4 * T + lanes, by: lanes) {
                 let d = (load(src + col), load(src + bandColumns + col), load(src + 2 * bandColumns + col),
                          load(src + 3 * bandColumns + col), load(src + 4 * bandColumns + col),
                          load(src + 5 * bandColumns + col))
