@@ -68,8 +68,9 @@ struct ConvTransposeWinogradPack: Sendable {
     /// The register tile for `isa`: 1 vector of 16 tiles × 16 channels (16 SIMD16 accumulators of
     /// AVX-512's 32 registers), or 1 × 8 SIMD8 (8 of AVX2's 16). One vector of tiles keeps blocks of
     /// tiles small (less padding on short rows); 16 channels divide the networks' 32–256 (a 2 × 12
-    /// tile padded 64 channels to 72: 2.07× against 1.92× the best direct kernel at 64 → 64 with
-    /// 16 × 1, Zen 4, 2026-12-07). The AVX2 tile is not measured on an AVX2 CPU yet.
+    /// tile padded 64 channels to 72; 16 × 1 took the 64 → 64 layer from 152% to 156–170% of the
+    /// per-core peak, one thread, Zen 4, 2026-12-07, BENCHMARKS.md). The products run at ~94% of the
+    /// FMA peak in this tile. The AVX2 tile is not measured on an AVX2 CPU yet.
     static func registerTile(_ isa: VectorISA) -> (tileVectors: Int, channelBlock: Int) {
         isa == .avx512 ? (1, 16) : (1, 8)
     }
