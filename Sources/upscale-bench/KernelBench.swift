@@ -1,6 +1,7 @@
 // `upscale-bench kernels`: the conv_transpose2d kernels on the stride-1 layers of issue 17's and
-// issue 26's networks, paired call by call in one process: the narrow (+Fast), the wide (+Wide) and
-// the direct kernel (+Direct where it applies), and which of them the plan picks on this CPU.
+// issue 26's networks, paired call by call in one process: the narrow (+Fast), the wide (+Wide), the
+// direct (+Direct where it applies) and the Winograd kernel (+Winograd where it applies), and which
+// of them the plan picks on this CPU.
 import ArgumentParser
 import Foundation
 import UpscaleKit
@@ -8,13 +9,13 @@ import UpscaleKit
 struct KernelCommand: ParsableCommand, ShapeTable {
     static let configuration = CommandConfiguration(
         commandName: "kernels",
-        abstract: "Time the narrow, the wide and the direct conv kernel on stride-1 layers, paired call by call."
+        abstract: "Time the narrow, wide, direct and Winograd conv kernels on stride-1 layers, paired call by call."
     )
 
     @Flag(help: "Leave out the narrow kernel (it is 2–4× slower on these layers).")
     var skipNarrow = false
 
-    @Option(help: "Size the direct kernel's register tiles for this instruction set (AVX-512 or AVX2; default: this CPU's).")
+    @Option(help: "Size the direct and Winograd kernels' register tiles for this instruction set (AVX-512 or AVX2; default: this CPU's).")
     var isa: String?
 
     func validate() throws {
@@ -37,24 +38,29 @@ struct KernelCommand: ParsableCommand, ShapeTable {
         .init(name: "upconv7_128_128", input: [1, 128, 136, 240], weight: [128, 128, 3, 3], padding: 2),
         .init(name: "upconv7_128_256", input: [1, 128, 136, 240], weight: [128, 256, 3, 3], padding: 2),
         .init(name: "srvgg_64_64", input: [1, 64, 136, 240], weight: [64, 64, 3, 3], padding: 1),
+        // Issue 26's lone layer: 64 → 64 on a whole 540×960 map.
+        .init(name: "lone_64_64_540p", input: [1, 64, 540, 960], weight: [64, 64, 3, 3], padding: 1),
         // SPAN ×4's 4-way concat (4 × 48 channels) and 1×1 conv; RRDBNet's 3×3 64 + 4·32 → 32.
         .init(name: "span_cat_192_48", input: [1, 192, 136, 240], weight: [192, 48, 1, 1]),
         .init(name: "rrdb_192_32", input: [1, 192, 136, 240], weight: [192, 32, 3, 3], padding: 1),
     ]
 
     /// Alternates one call of each kernel (order rotated every round) `reps` times per shape and
-    /// prints the medians, the median of the paired ratios wide / direct, and each kernel's GFLOP/s
-    /// per CPU second as a fraction of the per-core peak (the widest FMA, `upscale-bench peak`).
+    /// prints the medians, the median of the paired ratios (the faster of wide and direct) / Winograd,
+    /// and each kernel's GFLOP/s per CPU second as a fraction of the per-core peak (the widest FMA,
+    /// `upscale-bench peak`). GFLOP/s count the direct convolution's 2·MACs for every kernel, so the
+    /// Winograd kernel, which does fewer multiplications, can pass 100%.
     func run() throws {
         let shapes = choice.shapes
         let (threads, reps) = (timing.threads, timing.reps)
         let peak = Peak.measure(threads: threads)
         print(peak.summary)
-        let kernels: [ConvTranspose2DKernelChoice] = skipNarrow ? [.wide, .direct] : [.narrow, .wide, .direct]
+        let kernels: [ConvTranspose2DKernelChoice] = (skipNarrow ? [] : [.narrow]) + [.wide, .direct, .winograd]
         let tiles = isa.flatMap(VectorISA.init(rawValue:)) ?? .current
-        print("narrow / wide / direct kernel, \(threads) threads, \(reps) paired rounds (plan built once; run only).")
-        print("'% core' = 2·MACs / CPU seconds / the per-core peak above; direct tiles sized for \(tiles.rawValue); 'auto' = the kernel the plan picks here.")
-        print("name               auto      narrow ms   wide ms direct ms paired wide/direct narrow % core  wide % core direct % core")
+        print("narrow / wide / direct / Winograd kernel, \(threads) threads, \(reps) paired rounds (plan built once; run only).")
+        print("'% core' = 2·MACs (direct) / CPU seconds / the per-core peak above; direct and Winograd tiles sized for \(tiles.rawValue);")
+        print("'auto' = the kernel the plan picks here; 'best/wino' = paired min(wide, direct) / Winograd ('-': Winograd does not apply).")
+        print("name               auto      narrow ms   wide ms direct ms   wino ms best/wino  narrow %  wide %  direct %  wino %")
         for shape in shapes {
             let t = shape.tensors()
             func plan(_ kernel: ConvTranspose2DKernelChoice) throws -> ConvTranspose2DPlan {
@@ -77,16 +83,18 @@ struct KernelCommand: ParsableCommand, ShapeTable {
                     cpu[k].append(r.cpu)
                 }
             }
-            let (wide, direct) = (plans.count - 2, plans.count - 1)
-            let ratio = median(zip(wall[wide], wall[direct]).map { $0 / $1 })
+            let (wide, direct, winograd) = (plans.count - 3, plans.count - 2, plans.count - 1)
+            let applies = plans[winograd].algorithm == .winograd
+            let ratio = median(wall[winograd].indices.map { min(wall[wide][$0], wall[direct][$0]) / wall[winograd][$0] })
             let core = plans.indices.map { 100 * shape.flops / median(cpu[$0]) / 1e9 / peak.perCore }
             let ms = plans.indices.map { median(wall[$0]) * 1e3 }
             let narrowMs = skipNarrow ? "        -" : String(format: "%9.2f", ms[0])
-            let narrowCore = skipNarrow ? "            -" : String(format: "%13.1f", core[0])
+            let narrowCore = skipNarrow ? "       -" : String(format: "%8.1f", core[0])
+            let ratioText = applies ? String(format: "%8.2f×", ratio) : "        -"
             print(shape.name.padding(toLength: 18, withPad: " ", startingAt: 0) + " " +
                   automatic.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0) + "  " + narrowMs +
-                  String(format: " %9.2f %9.2f %15.2f×", ms[wide], ms[direct], ratio) + "  " + narrowCore +
-                  String(format: " %12.1f %12.1f", core[wide], core[direct]))
+                  String(format: " %9.2f %9.2f %9.2f ", ms[wide], ms[direct], ms[winograd]) + ratioText + "  " + narrowCore +
+                  String(format: " %7.1f %9.1f %7.1f", core[wide], core[direct], core[winograd]))
         }
     }
 }

@@ -42,10 +42,17 @@ enum ConvTranspose2DFast {
     }
 
     /// `run` on raw storage: `input` holds (N, Cin, H, W) floats (none are read when H or W is 0,
-    /// the pointer must still be valid), `output` room for (N, Cout, Hout, Wout).
+    /// the pointer must still be valid), `output` room for (N, Cout, Hout, Wout). `outputOrigin` is
+    /// where the output lies in the layer's whole output map (a window's, see `runWindow`): only
+    /// the Winograd kernel, whose tile grid is anchored there, depends on it.
     static func run(_ plan: ConvTranspose2DPlan, _ g: ConvTranspose2DGeometry,
-                    input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>, threads: Int) {
+                    input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>,
+                    outputOrigin: (Int, Int) = (0, 0), threads: Int) {
         guard g.batch > 0, g.outHeight > 0, g.outWidth > 0 else { return }
+        if let winograd = plan.winograd {
+            return ConvTranspose2DWinograd.run(plan, winograd, g, outputOrigin: outputOrigin, input: x, output: y,
+                                               threads: threads)
+        }
         if let direct = plan.direct {
             return ConvTranspose2DDirect.run(plan, direct, g, input: x, output: y, threads: threads)
         }

@@ -3,7 +3,8 @@
 // ConvTranspose2D+Phases.swift, the kernels in ConvTranspose2D+Fast.swift (pixels in SIMD lanes, every
 // layer), ConvTranspose2D+Wide.swift (output channels in SIMD lanes, stride-1 layers with many channels)
 // and ConvTranspose2D+Direct.swift (+Wide's tiles over an L1-blocked reduction, stride-1 3×3 and 1×1
-// layers with ≥ 32 channels). `algorithm` says which one a plan runs.
+// layers with ≥ 32 channels), and ConvTranspose2D+Winograd.swift (F(4×4, 3×3), stride-1 3×3 layers with
+// ≥ 32 channels, its own rounding: see "Determinism" there). `algorithm` says which one a plan runs.
 //
 //   out[n, g·cOutG + co, oh, ow] = act( bias[co'] + Σ_ci Σ_(a, b) x[n, g·cInG + ci, q + offH[a], r + offW[b]] · W[ci', co, kh[a], kw[b]] )
 //
@@ -11,7 +12,7 @@
 //
 // Determinism: each output element is acc = bias; then for its phase's row taps a, for ci ascending,
 // for its column taps b (taps in canonical order, see +Phases): acc = fma(x, w, acc); then the
-// activation. Taps whose input lies outside the
+// activation (all kernels but +Winograd). Taps whose input lies outside the
 // image read an exact zero. This order depends only on the layer parameters, never on the image
 // size, the element's position, the tile, the thread count or the blocking.
 
@@ -52,10 +53,13 @@ public struct ConvTranspose2DPlan: Sendable {
     /// The direct kernel's weights when the layer takes it (stride-1 3×3 and 1×1, ≥ 32 channels:
     /// +Direct), else nil. At most one of `wide` and `direct` is set.
     let direct: ConvTransposeDirectPack?
+    /// The Winograd kernel's transformed weights when the layer takes it (+Winograd: stride-1 3×3,
+    /// `ConvTransposeWinograd.tile`), else nil. When set, `wide`, `direct` and `packed` are empty.
+    let winograd: ConvTransposeWinogradPack?
 
     /// The kernel this plan runs: the layer's algorithm, as `upscale info` reports it.
     public var algorithm: ConvTranspose2DAlgorithm {
-        direct != nil ? .direct : wide != nil ? .wide : .narrow
+        winograd != nil ? .winograd : direct != nil ? .direct : wide != nil ? .wide : .narrow
     }
 
     /// Validates the layer parameters as PyTorch does and repacks `weight` for the fast kernel.
@@ -64,9 +68,10 @@ public struct ConvTranspose2DPlan: Sendable {
     ///   - weight: `(Cin, Cout/groups, kH, kW)`, PyTorch's layout.
     ///   - bias: `(Cout)` or nil.
     ///   - epilogue: the activation after the conv (`.prelu` takes 1 or Cout slopes).
-    ///   - kernel: `.automatic` (the direct kernel where it applies and suits `isa`, else the wide one
-    ///     where it applies), `.direct`, `.wide` or `.narrow` (tests and benchmarks compare them; all
-    ///     give the same bits).
+    ///   - kernel: `.automatic` (the Winograd kernel where `ConvTransposeWinograd.tile` says and
+    ///     `ConvTransposeWinograd.automaticEnabled`, else the direct kernel where it applies and suits
+    ///     `isa`, else the wide one where it applies), `.winograd`, `.direct`, `.wide` or `.narrow`
+    ///     (tests and benchmarks compare them; all but `.winograd` give the same bits).
     ///   - isa: the instruction set the direct kernel's register tiles are sized for: this CPU's
     ///     (`VectorISA.current`) unless a test or benchmark asks for the other tiles (same bits).
     /// - Throws: `ConvTransposeError` naming the offending parameter.
@@ -116,17 +121,27 @@ public struct ConvTranspose2DPlan: Sendable {
         self.phasesW = phasesW
         self.slotTables = ConvTransposeKernelShape.rowChoices.map { ConvTransposeSlotTable.tables(phasesH, rows: $0) }
         self.blocks = ConvTransposeChannelBlock.split(geometry.outChannelsPerGroup)
-        let takesDirect = kernel == .direct || (kernel == .automatic && ConvTransposeDirectPack.preferred(on: isa))
-        if takesDirect && ConvTransposeDirectPack.applies(geometry) {
+        let takesWinograd = kernel == .winograd || (kernel == .automatic && ConvTransposeWinograd.automaticEnabled)
+        let takesDirect = kernel == .direct
+            || ((kernel == .automatic || kernel == .winograd) && ConvTransposeDirectPack.preferred(on: isa))
+        if takesWinograd && ConvTransposeWinograd.tile(geometry) != nil {
+            self.winograd = ConvTransposeWinogradPack(weight: weight.data, bias: biasValues, slopes: slopes, geometry,
+                                                      isa: isa)
+            (self.direct, self.wide) = (nil, nil)
+            (self.packed, self.packedOffsets) = ([], [])
+        } else if takesDirect && ConvTransposeDirectPack.applies(geometry) {
+            self.winograd = nil
             self.direct = ConvTransposeDirectPack(weight: weight.data, bias: biasValues, slopes: slopes, geometry,
                                                   isa: isa)
             self.wide = nil
             (self.packed, self.packedOffsets) = ([], [])
         } else if kernel != .narrow && ConvTransposeWidePack.applies(geometry) {
+            self.winograd = nil
             self.direct = nil
             self.wide = ConvTransposeWidePack(weight: weight.data, bias: biasValues, slopes: slopes, geometry)
             (self.packed, self.packedOffsets) = ([], [])
         } else {
+            self.winograd = nil
             self.direct = nil
             self.wide = nil
             (self.packed, self.packedOffsets) = Self.pack(weight.data, geometry, blocks, phasesH, phasesW)
@@ -189,6 +204,10 @@ public struct ConvTranspose2DPlan: Sendable {
     /// equals the whole-map run's bit for bit: it is the same conv with the padding shifted by
     ///   pad' = outputOrigin − inputOrigin·stride + pad
     /// and the kernel's per-element order depends on neither (see "Determinism" above).
+    /// The Winograd kernel (`algorithm == .winograd`) computes whole 4×4 tiles of the layer's whole
+    /// output map (anchored at multiples of 4 from its origin, which `outputOrigin` locates): its
+    /// window equals the whole-map run bit for bit when the input window holds every in-map input
+    /// of the whole tiles touching the output window (`ConvTransposeWinograd.tile`, +Winograd).
     public func runWindow(input: UnsafePointer<Float>, inputOrigin: (Int, Int), inputSize: (Int, Int),
                           outputOrigin: (Int, Int), outputSize: (Int, Int),
                           output: UnsafeMutablePointer<Float>, threads: Int = Threading.coreCount) {
@@ -200,7 +219,7 @@ public struct ConvTranspose2DPlan: Sendable {
         g.padW = outputOrigin.1 - inputOrigin.1 * stride.1 + padding.1
         (g.outPadH, g.outPadW) = (0, 0)   // the window's size is given, not derived
         (g.outHeight, g.outWidth) = outputSize
-        ConvTranspose2DFast.run(self, g, input: input, output: output, threads: threads)
+        ConvTranspose2DFast.run(self, g, input: input, output: output, outputOrigin: outputOrigin, threads: threads)
         unfused?.apply(UnsafeMutableBufferPointer(start: output, count: outChannels * outputSize.0 * outputSize.1),
                        channels: outChannels, plane: outputSize.0 * outputSize.1)
     }
@@ -263,6 +282,10 @@ public enum ConvTranspose2DKernelChoice: Sendable, Equatable {
     case wide
     /// Always the narrow kernel (+Fast).
     case narrow
+    /// The Winograd kernel (+Winograd) where it applies (`ConvTransposeWinograd.tile`), whatever
+    /// `ConvTransposeWinograd.automaticEnabled` says; elsewhere as `.automatic`. Not bit-identical
+    /// to the other kernels (float rounding), but to itself over every window, thread count and ISA.
+    case winograd
 }
 
 /// The kernel a plan runs, as `upscale info` shows it. All give the same bits for the same layer.
@@ -273,6 +296,9 @@ public enum ConvTranspose2DAlgorithm: String, Sendable, Equatable {
     case wide
     /// +Direct: +Wide's tiles over a reduction blocked for L1; stride-1 3×3 and 1×1 layers with ≥ 32 channels.
     case direct
+    /// +Winograd: F(4×4, 3×3) on a tile grid anchored to the whole output map; stride-1 3×3 layers
+    /// with ≥ 32 channels (`ConvTransposeWinograd.tile`).
+    case winograd
 }
 
 /// How the epilogue treats an accumulated value (slopes come from the plan, per channel).
