@@ -8,7 +8,6 @@ float32, stored as base64 of their little-endian bytes (exact and compact).
 
     /work/venv/bin/python tools/make_fixtures.py
 """
-import base64
 import json
 import os
 
@@ -16,15 +15,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "UpscaleKitTests", "Fixtures", "convt", "cases.json")
+from fixture_common import f32_base64 as b64, fixture_path
+
+OUT = fixture_path("convt", "cases.json")
 
 
 def pair(v):
     return list(v) if isinstance(v, (tuple, list)) else [v, v]
-
-
-def b64(t):
-    return base64.b64encode(t.detach().numpy().astype("<f4").tobytes()).decode("ascii")
 
 
 # name, input shape, weight shape (Cin, Cout/g, kH, kW), bias?, stride, padding, output_padding, groups, dilation

@@ -30,10 +30,8 @@ front of pixel_unshuffle.
     /work/venv/bin/python tools/make_graph_fixtures.py
 Development only: building and testing upscale never needs Python.
 """
-import base64
 import json
 import os
-import struct
 
 import numpy as np
 import torch
@@ -41,7 +39,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import save_file
 
-OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "UpscaleKitTests", "Fixtures", "graph")
+from fixture_common import fixture_path, ncnn_layer_line, ncnn_raw_blob, ncnn_weight_blob, seeded_rgb_png, write_ncnn
+
+OUT = fixture_path("graph")
 torch.manual_seed(2024)
 
 
@@ -236,11 +236,7 @@ class SPAN(nn.Module):
 def save_cli(name, net, h, w):
     """An 8-bit RGB PNG input (its own seeded generator, so the other fixtures do not change) and
     the network's float output on its values / 255, for the CLI test (`upscale` PNG → PNG)."""
-    from PIL import Image
-    g = torch.Generator().manual_seed(77)
-    pixels = (torch.rand(h, w, 3, generator=g) * 255).round().to(torch.uint8)
-    Image.fromarray(pixels.numpy(), "RGB").save(os.path.join(OUT, name + ".cli.png"))
-    x = pixels.permute(2, 0, 1).unsqueeze(0).float() / 255
+    x = seeded_rgb_png(os.path.join(OUT, name + ".cli.png"), h, w, torch.Generator().manual_seed(77))
     with torch.no_grad():
         y = net(x)
     save_file({"input": x.contiguous(), "output": y.contiguous()}, os.path.join(OUT, name + ".cli.io.safetensors"))
@@ -336,9 +332,6 @@ def every_op_graph():
 
 # --- RRDBNet as an ncnn graph, the way exported ESRGAN .param files lay it out ------------------
 
-FP16_TAG = 0x01306B47
-
-
 class NcnnWriter:
     """Writes a .param text and its .bin; blobs are named by the layer that writes them."""
 
@@ -346,7 +339,7 @@ class NcnnWriter:
         self.fp16, self.lines, self.bin, self.blobs = fp16, [], bytearray(), 0
 
     def layer(self, kind, name, bottoms, tops, params=""):
-        self.lines.append("%-16s %-24s %d %d %s %s" % (kind, name, len(bottoms), len(tops), " ".join(bottoms + tops), params))
+        self.lines.append(ncnn_layer_line(kind, name, bottoms, tops, params))
         self.blobs += len(tops)
 
     def conv(self, name, bottom, top, conv, leaky=None):
@@ -356,20 +349,10 @@ class NcnnWriter:
         if leaky is not None:
             params += " 9=2 -23310=1,%e" % leaky
         self.layer("Convolution", name, [bottom], [top], params)
-        if self.fp16:
-            self.bin += struct.pack("<I", FP16_TAG) + w.half().numpy().astype("<f2").tobytes()
-            if len(self.bin) % 4:
-                self.bin += b"\0" * (4 - len(self.bin) % 4)
-        else:
-            self.bin += struct.pack("<I", 0) + w.numpy().astype("<f4").tobytes()
-        self.bin += conv.bias.detach().float().numpy().astype("<f4").tobytes()
+        self.bin += ncnn_weight_blob(w, self.fp16) + ncnn_raw_blob(conv.bias.detach().float())
 
     def save(self, stem):
-        with open(stem + ".param", "w") as f:
-            f.write("7767517\n%d %d\n" % (len(self.lines), self.blobs))
-            f.write("\n".join(self.lines) + "\n")
-        with open(stem + ".bin", "wb") as f:
-            f.write(bytes(self.bin))
+        write_ncnn(stem, self.lines, self.blobs, self.bin)
 
 
 def rrdb_ncnn(net, fp16):

@@ -34,8 +34,10 @@ import torch.nn.functional as F
 from PIL import Image
 from safetensors.torch import save_file
 
-OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "UpscaleKitTests", "Fixtures", "import")
-FP16_TAG = 0x01306B47
+from fixture_common import (NCNN_FP16_TAG as FP16_TAG, fixture_path, ncnn_layer_line, ncnn_raw_blob as raw_blob,
+                            ncnn_weight_blob as weight_blob, seeded_rgb_png, write_ncnn as write_ncnn_files)
+
+OUT = fixture_path("import")
 WAIFU2X_PADDING = 7
 
 
@@ -83,29 +85,10 @@ class Waifu2xStack(nn.Module):
 
 # --- writing ncnn files ------------------------------------------------------------------------
 
-def weight_blob(values, fp16):
-    flat = values.detach().numpy().astype("<f4").ravel()
-    if not fp16:
-        return struct.pack("<I", 0) + flat.tobytes()
-    half = flat.astype("<f2").tobytes()
-    half += b"\0" * (-len(half) % 4)
-    return struct.pack("<I", FP16_TAG) + half
-
-
-def raw_blob(values):
-    return values.detach().numpy().astype("<f4").ravel().tobytes()
-
-
 def write_ncnn(path_stem, lines, blobs):
     # lines: (type, name, bottoms, tops, params) in order
     blob_names = {t for _, _, _, tops, _ in lines for t in tops}
-    with open(path_stem + ".param", "w") as f:
-        f.write("7767517\n%d %d\n" % (len(lines), len(blob_names)))
-        for kind, name, bottoms, tops, params in lines:
-            f.write("%-16s %-24s %d %d %s %s\n" % (kind, name, len(bottoms), len(tops),
-                                                   " ".join(bottoms + tops), params))
-    with open(path_stem + ".bin", "wb") as f:
-        f.write(b"".join(blobs))
+    write_ncnn_files(path_stem, [ncnn_layer_line(*line) for line in lines], len(blob_names), b"".join(blobs))
 
 
 def fmt(v):
@@ -309,9 +292,7 @@ def make(name, net, writer, pad, size, gen, state_dict_wrapper=None, output_bias
         [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))][-1].bias.add_(output_bias)
     net.eval()
     h, w = size
-    pixels = (torch.rand((h, w, 3), generator=gen) * 255).round().to(torch.uint8)
-    Image.fromarray(pixels.numpy(), "RGB").save(os.path.join(OUT, name + ".input.png"))
-    x = pixels.permute(2, 0, 1).unsqueeze(0).float() / 255
+    x = seeded_rgb_png(os.path.join(OUT, name + ".input.png"), h, w, gen)
     tensors = {"input": x.contiguous()}
     with torch.no_grad():
         direct = net(x)
@@ -329,9 +310,7 @@ def make(name, net, writer, pad, size, gen, state_dict_wrapper=None, output_bias
             cross_check_with_ncnn(stem, x, pad, ref, lines)
     save_file(tensors, os.path.join(OUT, name + ".io.safetensors"))
     if cli:
-        pixels = (torch.rand((17, 20, 3), generator=gen) * 255).round().to(torch.uint8)
-        Image.fromarray(pixels.numpy(), "RGB").save(os.path.join(OUT, name + ".cli.png"))
-        x = pixels.permute(2, 0, 1).unsqueeze(0).float() / 255
+        x = seeded_rgb_png(os.path.join(OUT, name + ".cli.png"), 17, 20, gen)
         with torch.no_grad():
             ref = run_ncnn_reference(os.path.join(OUT, name + "_f16"), x, pad)
         out = (ref[0].permute(1, 2, 0).clamp(0, 1) * 255).round().to(torch.uint8)

@@ -16,14 +16,12 @@ checkpoint is copied as it is.
 """
 import argparse
 import os
-import sys
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from data import list_images, load_rgb, make_pair  # noqa: E402
-from degrade import VALIDATION_QUALITIES  # noqa: E402
-from train import DATASETS, build_net, holdout_split, save_atomically, validate  # noqa: E402
+from data import list_images, load_rgb, make_pair
+from degrade import VALIDATION_QUALITIES
+from train import DATASETS, build_net, holdout_split, save_atomically, validate
 
 
 def main():

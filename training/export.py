@@ -15,10 +15,12 @@ spatial axes, in/out channels swapped within each group, padding d·(k − 1) �
 import argparse
 import json
 import os
-import sys
 
 import torch
 from torch import nn
+
+# Run as a script, training/ is on the path; imported (benchmarks/compare.py), the caller put it there.
+from model import ThinSR, fsrcnn
 
 FORMAT = "upscale.convt-stack/1"
 ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.PReLU, nn.Sigmoid, nn.Tanh, nn.SiLU)
@@ -182,9 +184,6 @@ def verify_export(seq, path, channels, size=(11, 13), atol=1e-4):
 def export_checkpoint(checkpoint, out, dtype="f32", extra_meta=None):
     """A training checkpoint ({'model': state_dict, 'config': {...}}) → model file.
     `extra_meta` adds string metadata, e.g. the quality `upscale eval` measured (set5_psnr)."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from model import ThinSR, fsrcnn
-
     ckpt = torch.load(checkpoint, map_location="cpu", weights_only=False)
     cfg = ckpt["config"]
     scale = cfg["scale"]
@@ -265,9 +264,6 @@ def make_collapse_fixture(folder):
     """A random ThinSR x3 trained-form network (collapsible blocks with their expansion and skips):
     its collapsed export, and the over-parameterised training graph's output on a random input.
     The Swift test running the file against that output proves the collapse exact."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from model import ThinSR
-
     generator = torch.Generator().manual_seed(4321)
     net = ThinSR(3, channels=6, blocks=3, expand=10)
     with torch.no_grad():

@@ -186,26 +186,41 @@ class ThinSR(nn.Module):
 
 @torch.no_grad()
 def conv_pixel_shuffle_as_transpose(weight, bias, r):
-    """A k×k 'same' conv (weight (C'·r², C, k, k), bias (C'·r²)) followed by PixelShuffle(r), as the
-    one ConvTranspose2d computing the same function: kernel r·k, stride r, padding r·(k − 1)/2.
+    """A k×k 'same' conv (weight (C'·r², C, k, k), bias (C'·r²) or None) followed by PixelShuffle(r),
+    as the one ConvTranspose2d computing the same function: kernel r·k, stride r, padding r·(k − 1)/2.
 
     Output pixel (r·y + i, r·x + j) of channel o is conv channel o·r² + i·r + j at (y, x), which reads
     input (y + a − h, x + b − h) with weight[.., a, b], h = (k − 1)/2. The transpose conv reaches that
     output from input y + a − h through kernel row i + r·(k − 1 − a), so
         // src = conv weight (C'·r², C, k, k) / dst = transpose weight (C, C', r·k, r·k)
         dst[c, o, i + r·(k − 1 − a), j + r·(k − 1 − b)] = src[o·r² + i·r + j, c, a, b]
+    Exact only when the r² phase biases of each output channel are equal (a ConvTranspose2d has one
+    bias per output channel); otherwise ValueError.
     """
     n, c_in, k, k2 = weight.shape
-    assert k == k2 and k % 2 == 1 and n % (r * r) == 0
+    if k != k2 or k % 2 == 0 or n % (r * r) != 0:
+        raise ValueError(f'only an odd square conv to C·r² channels folds into PixelShuffle({r}); weight is {tuple(weight.shape)}')
     c_out = n // (r * r)
     src = weight.reshape(c_out, r, r, c_in, k, k)          # (o, i, j, c, a, b)
     src = src.flip(-1, -2)                                  # index k − 1 − a, k − 1 − b
     dst = src.permute(3, 0, 4, 1, 5, 2).reshape(c_in, c_out, r * k, r * k)   # (c, o, a', i, b', j)
-    conv = nn.ConvTranspose2d(c_in, c_out, r * k, stride=r, padding=r * (k - 1) // 2)
+    conv = nn.ConvTranspose2d(c_in, c_out, r * k, stride=r, padding=r * (k - 1) // 2, bias=bias is not None)
     conv.weight.copy_(dst)
-    phases = bias.reshape(c_out, r * r)
-    if not torch.equal(phases, phases[:, :1].expand(c_out, r * r)):
-        raise ValueError('the r² phases of a pixel-shuffled channel have different biases: '
-                         'a ConvTranspose2d has one bias per output channel')
-    conv.bias.copy_(phases[:, 0])
+    if bias is not None:
+        phases = bias.reshape(c_out, r * r)
+        if not torch.equal(phases, phases[:, :1].expand(c_out, r * r)):
+            raise ValueError('the r² phases of a pixel-shuffled channel have different biases: '
+                             'a ConvTranspose2d has one bias per output channel')
+        conv.bias.copy_(phases[:, 0])
     return conv
+
+
+def fold_pixel_shuffle(conv, r):
+    """An nn.Conv2d followed by PixelShuffle(r) as one ConvTranspose2d (conv_pixel_shuffle_as_transpose):
+    the one fold for every script (training's export, the benchmarks). The conv must be the kind the
+    fold is exact for: odd square kernel, 'same' padding, stride 1, no dilation, one group."""
+    k = conv.kernel_size[0]
+    if conv.kernel_size != (k, k) or k % 2 == 0 or tuple(conv.padding) != ((k - 1) // 2,) * 2 \
+            or tuple(conv.stride) != (1, 1) or tuple(conv.dilation) != (1, 1) or conv.groups != 1:
+        raise ValueError(f"{conv}: only an odd square stride-1 'same' conv folds into PixelShuffle({r})")
+    return conv_pixel_shuffle_as_transpose(conv.weight.detach(), None if conv.bias is None else conv.bias.detach(), r)

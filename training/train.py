@@ -28,11 +28,10 @@ import time
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from data import (DEGRADE_MARGIN, load_rgb, list_images, make_pair, random_degraded_patches,  # noqa: E402
+from data import (DEGRADE_MARGIN, load_rgb, list_images, make_pair, random_degraded_patches,
                   random_patches, training_images, training_set)
-from degrade import VALIDATION_QUALITIES  # noqa: E402
-from model import ResidualSR, ThinSR, fsrcnn  # noqa: E402
+from degrade import VALIDATION_QUALITIES
+from model import ResidualSR, ThinSR, fsrcnn
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATASETS = os.path.join(ROOT, '..', 'shared', 'datasets')

@@ -52,37 +52,25 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        // Usage errors exit 64 as in `upscale run`: -m and -s that disagree, a model that is not there.
-        let source: ModelSource
-        do {
-            source = try model.resolve(builtinNames: BuiltinModels.names)
-        } catch {
-            StandardError.write("error: \(error)\n")
-            throw ExitCode.validationFailure
-        }
-        // From here on a failure is the run's, not the command line's: exit status 1.
-        let network: Model
-        do {
-            network = try source.load(builtin: BuiltinModels.bytes(named:))
-        } catch {
-            let text = String(describing: error)
-            StandardError.write("error: \(text.contains(source.displayName) ? text : "\(source.displayName): \(text)")\n")
-            throw ExitCode.failure
-        }
-        if let scale = model.scale, network.scale != scale {
-            StandardError.write("error: \(source.displayName): this model upscales by \(network.scale), not \(scale); "
-                                + "drop -s or pick another model.\n")
-            throw ExitCode.validationFailure
-        }
+        let console = Console(level: .normal)
+        let (source, network) = try model.load(console)
         var options = RunOptions()
         options.threads = threads ?? Threading.coreCount
-        let files = try evaluationFiles()
+        // The inputs are found as `upscale run` finds them (folders not walked below their own
+        // files); one that names nothing fails, as there, and the others are still evaluated.
+        let found = InputDiscovery.discover(inputs, recursive: false)
+        var failed = !found.errors.isEmpty
+        found.errors.forEach { console.error($0.description) }
+        let files = found.inputs.filter { !$0.isStdin }.map(\.path)
+        if files.count < found.inputs.count {
+            console.error("eval reads image files, not stdin (-); name the files or their folder.")
+            failed = true
+        }
         var rows: [(name: String, score: SuperResolutionScore)] = []
-        var failed = false
         for path in files {
             do {
                 let image = try ImageCodec.decode(path: path, options: DecodeOptions())
-                let hr = image.color.shape[1] == 3 ? image.color : replicateGray(image.color)
+                let hr = image.color.shape[1] == 3 ? image.color : ColorSpace.grayToRGB(image.color)
                 guard hr.shape[2] >= 2 * network.scale + 1, hr.shape[3] >= 2 * network.scale + 1 else {
                     throw ImageIOError(path: path, message: "image is too small for x\(network.scale) evaluation")
                 }
@@ -93,11 +81,11 @@ struct EvalCommand: ParsableCommand {
                 rows.append(((path as NSString).lastPathComponent, score))
             } catch {
                 failed = true
-                StandardError.write("error: \(error)\n")
+                console.error("\(error)")
             }
         }
         guard !rows.isEmpty else {
-            StandardError.write("error: no image could be evaluated in \(inputs.joined(separator: ", ")).\n")
+            console.error("no image could be evaluated in \(inputs.joined(separator: ", ")).")
             throw ExitCode.failure
         }
         // A PSNR is infinite for an image identical to the original (bicubic of a ×1 model's
@@ -137,31 +125,6 @@ struct EvalCommand: ParsableCommand {
             }
         }
         if failed { throw ExitCode.failure }
-    }
-
-    /// The image files named or found (not recursively) in the named folders, sorted.
-    private func evaluationFiles() throws -> [String] {
-        var files: [String] = []
-        for input in inputs {
-            guard FileSystem.exists(input) else {
-                // Said here rather than as a ValidationError from run(), which would show the
-                // usage of `upscale`, not of `upscale eval`.
-                StandardError.write("error: \(input): no such file or folder.\n")
-                throw ExitCode.validationFailure
-            }
-            if FileSystem.isFolder(input) {
-                let names = try FileSystem.names(inFolder: input).sorted { $0.pathBytes.lexicographicallyPrecedes($1.pathBytes) }
-                files += names.filter { ImageFormat(pathExtension: ($0 as NSString).pathExtension) != nil }
-                    .map { (input as NSString).appendingPathComponent($0) }
-            } else {
-                files.append(input)
-            }
-        }
-        return files
-    }
-
-    private func replicateGray(_ gray: Tensor) -> Tensor {
-        Tensor(shape: [1, 3, gray.shape[2], gray.shape[3]], data: gray.data + gray.data + gray.data)
     }
 
     private func printJSON(rows: [(name: String, score: SuperResolutionScore)], mean: SuperResolutionScore,

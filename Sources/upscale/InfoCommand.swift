@@ -19,9 +19,7 @@ struct InfoCommand: ParsableCommand {
             let source = try ModelSource.resolve(model: file, scale: nil, builtinNames: BuiltinModels.names)
             model = try source.load(builtin: BuiltinModels.bytes(named:))
         } catch {
-            let text = String(describing: error)
-            let message = text.contains(file) ? text : "\(file): \(text)"
-            StandardError.error(message)
+            StandardError.error(modelMessage(error, name: file))
             throw ExitCode.failure
         }
         print("file        \(TerminalText.escape(file))")

@@ -1,7 +1,7 @@
 import UpscaleKit
 import UpscaleModels
 
-/// Which weights run each file. Without an output size, or with -m or -s, the model `loadModel`
+/// Which weights run each file. Without an output size, or with -m or -s, the model `ModelOptions.load`
 /// loaded runs every file (FileJob refuses a target it cannot reach). With an output size and
 /// neither, each file gets the smallest built-in scale, at the --denoise level, whose output
 /// reaches its target (probed from its header); models are loaded once each.

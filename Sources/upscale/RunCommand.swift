@@ -61,7 +61,7 @@ struct RunCommand: ParsableCommand {
         Interruption.install()
         ProcessMemory.keepFreedMemory()
         let started = Date()
-        let (source, net) = try loadModel(console)
+        let (source, net) = try model.load(console)
         let choice = ModelChoice(size: size.outputSize, pinned: model.model != nil || model.scale != nil,
                                  denoise: model.denoise, loaded: net)
         if case .factor(let factor)? = size.outputSize, let largest = choice.largestScale, factor > Double(largest) {
@@ -75,33 +75,6 @@ struct RunCommand: ParsableCommand {
                                  interrupted: interrupted, files: failedArguments + reports,
                                  seconds: Date().timeIntervalSince(started))
         try finish(report, console)
-    }
-
-    /// Resolves `-m`/`-s` and loads the weights; a bad model ends the run before any input is read.
-    private func loadModel(_ console: Console) throws -> (ModelSource, Model) {
-        let source: ModelSource
-        do {
-            source = try model.resolve(builtinNames: BuiltinModels.names)
-        } catch {
-            console.error(describe(error, path: model.model ?? ""))
-            throw ExitCode.validationFailure
-        }
-        let net: Model
-        do {
-            net = try source.load(builtin: BuiltinModels.bytes(named:))
-        } catch let error as ModelError where error.kind == .otherFormat {
-            console.error(error.message)
-            throw ExitCode.failure
-        } catch {
-            console.error(sentence(describe(error, path: source.displayName)) + " Run `upscale info FILE` to inspect a weights file.")
-            throw ExitCode.failure
-        }
-        if let scale = model.scale, net.scale != scale {
-            console.error("\(source.displayName): this model upscales by \(net.scale), not \(scale); drop -s or pick another model.")
-            throw ExitCode.validationFailure
-        }
-        console.detail("model \(source.displayName): x\(net.scale), \(net.parameterCount) parameters")
-        return (source, net)
     }
 
     /// Finds the inputs, names every output, takes this run's shard. Arguments that could not be
@@ -214,8 +187,8 @@ struct RunCommand: ParsableCommand {
                     // profile" on common ICC profiles, which it writes anyway) only with --verbose,
                     // and always in --json.
                     for note in file.notes {
-                        let line = "note: \(job.output): \(note)"
-                        if note.hasPrefix("libpng:") { console.detail(line) } else { console.info(line) }
+                        let line = "note: \(job.output): \(note.text)"
+                        if note.kind == .libraryWarning { console.detail(line) } else { console.info(line) }
                     }
                 } catch {
                     report.seconds = Date().timeIntervalSince(fileStart)
@@ -300,6 +273,22 @@ struct RunCommand: ParsableCommand {
         }
     }
 
+    /// What to raise to get a larger memory budget, by what set the one a file was over (nil: the
+    /// refusal names no budget, as stdin's whole-image buffer does).
+    static func budgetAdvice(_ source: MemoryBudget.Source?) -> String {
+        switch source {
+        case .addressSpace:
+            return "; raise that limit, or pass -t with a smaller tile size."
+        case .option:
+            return "; pass a larger --max-memory SIZE if the machine has the memory."
+        case .physicalMemory, .controlGroup, .given:
+            return "; raise it with --max-memory SIZE if the machine has the memory."
+        case nil:
+            return " (--max-memory SIZE; the default is half the physical memory, or less under a container's "
+                + "limit or ulimit -v)."
+        }
+    }
+
     /// The message for a file that failed: the error, naming the file, and what to do about it.
     /// The advice goes by the error's kind and side (input or output), set where it was made.
     private func explain(_ error: Error, job: BatchJob, inputCount: Int) -> String {
@@ -317,8 +306,7 @@ struct RunCommand: ParsableCommand {
         case .overPixelLimit:
             return text + " (pass --max-pixels N to raise the limit when the machine has the memory)."
         case .overMemoryBudget:
-            return text + " (--max-memory SIZE; the default is half the physical memory, or less under a container's "
-                + "limit or ulimit -v)."
+            return text + Self.budgetAdvice(error.budget?.source)
         case .other:
             switch error.side {
             case .output where job.output == "-":
@@ -332,21 +320,14 @@ struct RunCommand: ParsableCommand {
         }
     }
 
-    /// `text` ending with a full stop, so that another sentence can follow it.
-    private func sentence(_ text: String) -> String {
-        guard let last = text.last, !".!?".contains(last) else { return text }
-        return text + "."
-    }
-
-    /// The error's message, naming the file: an `ImageIOError` or `BatchError` names its own;
-    /// any other is prefixed with `path`, except a `ModelError`, whose message names the model
-    /// file or not by where it was made and carries no path to tell which (so its text is looked at).
+    /// The error's message, naming the file: an `ImageIOError` or `BatchError` names its own, a
+    /// `ModelError` names its file when it carries one (`ModelError.path`); any other is prefixed
+    /// with `path`.
     private func describe(_ error: Error, path: String) -> String {
         switch error {
         case let error as ImageIOError: return error.description
         case let error as BatchError: return error.description
-        case let error as ModelError where path.isEmpty || error.message.contains(path): return error.message
-        default: return path.isEmpty ? "\(error)" : "\(path): \(error)"
+        default: return modelMessage(error, name: path)
         }
     }
 }

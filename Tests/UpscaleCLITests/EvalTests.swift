@@ -88,10 +88,17 @@ import Testing
         #expect(table.status == 0 && table.stdoutText.contains("inf"), "\(table.stderr)")
     }
 
+    /// A missing input is an input that failed, as in `upscale run` (exit 1, not 64: the command
+    /// line is fine), and the other inputs are still evaluated.
     @Test func missingFolderIsAnErrorNamingIt() throws {
         let result = try CLI.run(["eval", "-m", "x2", "/nonexistent/hr-images"])
-        #expect(result.status != 0)
+        #expect(result.status == 1, "\(result.stderr)")
         #expect(result.stderr.contains("/nonexistent/hr-images"))
+        let run = try CLI.run(["-m", "x2", "/nonexistent/hr-images"])
+        #expect(run.status == result.status, "\(run.stderr)")
+        let withGood = try CLI.run(["eval", "-m", "x2", "/nonexistent/hr-images", Self.samples + "/astronaut.png", "--json"])
+        #expect(withGood.status == 1 && withGood.stderr.contains("/nonexistent/hr-images"), "\(withGood.stderr)")
+        #expect(try JSONDecoder().decode(Report.self, from: withGood.stdout).images.count == 1)
     }
 
     /// Failures found while evaluating are the run's, not the command line's: exit status 1, not

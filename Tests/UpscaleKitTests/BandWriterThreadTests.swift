@@ -12,7 +12,7 @@ private final class ThreadRecordingWriter: ImageRowWriter {
         threads.append(pthread_self())
         rowsWritten += band.rows
     }
-    func finish() throws -> [String] { [] }
+    func finish() throws -> [WriterNote] { [] }
     func abort() {}
 }
 

@@ -76,9 +76,26 @@ func jpegBandsMatchWholeDecode(_ progressive: Bool) throws {
         }
         #expect(writer.rowsWritten == h)
         let notes = try writer.finish()
-        #expect(notes.contains { $0.contains("alpha composited onto #ffffff") } == (format == .jpeg))
+        #expect(notes.contains { $0.kind == .changedOutput && $0.text.contains("alpha composited onto #ffffff") } == (format == .jpeg))
         let whole = try ImageCodec.encode(image, format: format)
         #expect(readBytes(dir.file(name)) == whole, "\(format): banded and whole encodes differ")
     }
     #expect(try ImageCodec.decode(path: dir.file("s.png")).color == color)  // 16-bit samples survive exactly
+}
+
+/// Writer notes carry their kind from where they are made: libpng's own warning about
+/// astronaut.png's ICC profile (a "known incorrect sRGB profile", written anyway) is a
+/// `.libraryWarning`; alpha composited into a JPEG is a `.changedOutput`; a plain PNG has none.
+@Test func writerNotesSayTheirKind() throws {
+    let dir = ScratchDir("notes")
+    defer { dir.remove() }
+    let astronaut = try ImageCodec.decode(path: samplesDir + "/astronaut.png")
+    #expect(astronaut.metadata.iccProfile != nil)
+    let png = try ImageCodec.encode(astronaut, to: dir.file("a.png"))
+    #expect(png.map(\.kind) == [.libraryWarning], "\(png)")
+    #expect(png.first?.text.hasPrefix("libpng: ") == true && png.first?.text.contains("known incorrect sRGB profile") == true)
+    let withAlpha = RasterImage(color: tinyImage.color, alpha: Tensor(shape: [1, 1, 2, 2], data: [1, 0.5, 0, 1]))
+    let jpeg = try ImageCodec.encode(withAlpha, to: dir.file("a.jpg"))
+    #expect(jpeg == [.changed("alpha composited onto #ffffff: JPEG has no alpha channel")])
+    #expect(try ImageCodec.encode(tinyImage, to: dir.file("b.png")).isEmpty)
 }

@@ -86,7 +86,7 @@ let importCases: [ImportCase] = ["f32", "f16"].flatMap { precision in [
             options.run = run
             options.bandRows = bandRows
             let writer = CollectingWriter()
-            try model.upscale(from: RasterRowReader(RasterImage(color: color, alpha: alpha), format: .png), to: writer,
+            try model.upscale(from: TensorRows(color: color, alpha: alpha), to: writer,
                               options: options)
             let streamed = writer.image(channels: color.shape[1], width: model.scale * color.shape[3])
             #expect(streamed.data.elementsEqual(whole.color.data) { $0.bitPattern == $1.bitPattern },

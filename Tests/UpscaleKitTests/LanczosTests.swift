@@ -55,7 +55,7 @@ final class ResizedRows: ImageRowWriter {
         rowsWritten += band.rows
     }
 
-    func finish() throws -> [String] { finished = true; return [] }
+    func finish() throws -> [WriterNote] { finished = true; return [] }
     func abort() { aborted = true }
     var planes: [Float] { color.flatMap { $0 } }
 }
@@ -66,7 +66,7 @@ func streamResize(_ band: ImageBand, width: Int, height: Int, bandRows: Int, thr
     let sink = ResizedRows(width: width, height: height, channels: c)
     let writer = LanczosRowWriter(sink, sourceWidth: w, sourceHeight: h, width: width, height: height,
                                   colorChannels: c, hasAlpha: band.alpha != nil, threads: threads)
-    let reader = RasterRowReader(RasterImage(color: band.color, alpha: band.alpha), format: .png)
+    let reader = TensorRows(color: band.color, alpha: band.alpha)
     while let part = try reader.readBand(maxRows: bandRows) { try writer.write(part) }
     _ = try writer.finish()
     #expect(sink.finished && sink.rowsWritten == height)

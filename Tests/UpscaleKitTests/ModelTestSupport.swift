@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 @testable import UpscaleKit
 
 /// One axis of a random layer whose size map is n ↦ stride·n: 2p = d(k − 1) + op + 1 − s.
@@ -48,6 +49,40 @@ func wholeImageStack(_ layers: [ModelLayer], _ input: Tensor) throws -> Tensor {
         layer.activation.apply(&x)
     }
     return x
+}
+
+/// A layer of seeded random weights scaled by 1/√fan-in and biases in ±0.1: features that neither
+/// vanish nor blow up through a stack.
+func randomLayer(_ rng: inout SeededRandom, _ cIn: Int, _ cOut: Int, _ k: Int, _ p: Int, stride: Int = 1,
+                 dilation: Int = 1, activation: Activation) -> ModelLayer {
+    let fan = Float(cIn * k * k).squareRoot()
+    return ModelLayer(weight: Tensor(shape: [cIn, cOut, k, k], data: rng.floats(cIn * cOut * k * k).map { $0 / fan }),
+                      bias: Tensor(shape: [cOut], data: rng.floats(cOut, -0.1...0.1)), stride: (stride, stride),
+                      padding: (p, p), dilation: (dilation, dilation), activation: activation)
+}
+
+/// The kernel sweeps' stack check: `layers` as a ×2 model, tiled runs at each (tile size, threads)
+/// equal the whole-image reference bit for bit, and so does the stack run on the narrow kernel only.
+func expectTiledStackEqualsWholeImageAndNarrowKernel(_ layers: [ModelLayer], input: Tensor,
+                                                      tiles: [(tileSize: Int, threads: Int)]) throws {
+    let model = try Model(layers: layers, scale: 2, channels: .rgb, residual: .none, metadata: [:])
+    let expected = try wholeImageStack(layers, input)
+
+    var narrow = input
+    for layer in layers {
+        let plan = try ConvTranspose2DPlan(weight: layer.weight, bias: layer.bias, stride: layer.stride,
+                                           padding: layer.padding, dilation: layer.dilation, kernel: .narrow)
+        narrow = try plan.run(narrow, threads: 2)
+        layer.activation.apply(&narrow)
+    }
+    #expect(narrow.data.map(\.bitPattern) == expected.data.map(\.bitPattern))
+
+    for (tileSize, threads) in tiles {
+        var options = RunOptions()
+        options.tileSize = tileSize
+        options.threads = threads
+        #expect(try model.stackOutput(input, options: options).data == expected.data, "tile \(tileSize) threads \(threads)")
+    }
 }
 
 /// A unique temporary path for a file a test writes.

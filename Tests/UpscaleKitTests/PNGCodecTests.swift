@@ -196,12 +196,23 @@ func iccProfile(size: Int, space: String) -> [UInt8] {
     var random = SeededSamples(seed: 7)
     let data = (0..<(3 * 32 * 32)).map { i in Float((i / 3) % 17 + random.next(below: 2)) / 255 }
     let image = RasterImage(color: Tensor(shape: [1, 3, 32, 32], data: data), alpha: nil)
-    var fast = EncodeOptions(); fast.pngCompressionLevel = 0
-    var best = EncodeOptions(); best.pngCompressionLevel = 9
+    var fast = EncodeOptions(); fast.pngEncoder = .zlib; fast.pngCompressionLevel = 0  // the level is zlib's
+    var best = EncodeOptions(); best.pngEncoder = .zlib; best.pngCompressionLevel = 9
     let stored = try ImageCodec.encode(image, format: .png, options: fast)
     let small = try ImageCodec.encode(image, format: .png, options: best)
     #expect(stored.count > small.count)
     #expect(try ImageCodec.decode(bytes: stored, name: "l0").color == ImageCodec.decode(bytes: small, name: "l9").color)
-    var bad = EncodeOptions(); bad.pngCompressionLevel = 10
+    var bad = EncodeOptions(); bad.pngEncoder = .zlib; bad.pngCompressionLevel = 10
     #expect(throws: ImageIOError.self) { _ = try ImageCodec.encode(image, format: .png, options: bad) }
+}
+
+/// The library's defaults are the CLI's: `EncodeOptions()` writes PNG as `upscale` does (our fast
+/// deflate encoder, not zlib), and `upscaleOutput` differs from it only in the JPEG Huffman choice
+/// for outputs over `optimizedJPEGPixels`.
+@Test func libraryEncodeDefaultsAreTheCLIs() {
+    let library = EncodeOptions(), small = EncodeOptions.upscaleOutput(pixels: 1000)
+    let huge = EncodeOptions.upscaleOutput(pixels: EncodeOptions.optimizedJPEGPixels + 1)
+    #expect(library.pngEncoder == .fastDeflate && small.pngEncoder == .fastDeflate && huge.pngEncoder == .fastDeflate)
+    #expect(library.jpegOptimizeHuffman && small.jpegOptimizeHuffman && !huge.jpegOptimizeHuffman)
+    #expect(DecodeOptions().maxMemory == MemoryBudget.defaultBytes)
 }

@@ -24,7 +24,7 @@ final class CollectingWriter: ImageRowWriter {
         bandRows.append(band.rows)
         rowsWritten += band.rows
     }
-    func finish() throws -> [String] { [] }
+    func finish() throws -> [WriterNote] { [] }
     func abort() { aborted = true }
 
     /// The bands stacked into one (1, C, H, W) tensor.
@@ -108,7 +108,7 @@ func streamingIsBitIdenticalToTheWholeImage(_ c: StreamCase) throws {
         #expect(total == model.scale * c.height)
     }
     let writer = CollectingWriter()
-    try model.upscale(from: RasterRowReader(RasterImage(color: color, alpha: alpha), format: .png), to: writer,
+    try model.upscale(from: TensorRows(color: color, alpha: alpha), to: writer,
                       options: options)
     let streamed = writer.image(channels: c.channels, width: model.scale * c.width)
     #expect(streamed.shape == whole.color.shape, "\(c)")
@@ -161,7 +161,7 @@ func streamingIsBitIdenticalToTheWholeImage(_ c: StreamCase) throws {
     var options = StreamOptions()
     options.bandRows = 3
     #expect(throws: ImageIOError.self) {
-        try model.upscale(from: RasterRowReader(RasterImage(color: color, alpha: nil), format: .png), to: writer,
+        try model.upscale(from: TensorRows(color: color, alpha: nil), to: writer,
                           options: options)
     }
     #expect(writer.rowsWritten == 2 * 2 * 3)

@@ -31,7 +31,7 @@ public struct FileReport: Codable, Sendable, Equatable {
         (inputWidth, inputHeight) = (file.inputWidth, file.inputHeight)
         (outputWidth, outputHeight) = (file.outputWidth, file.outputHeight)
         bytes = file.bytes
-        notes = file.notes.isEmpty ? nil : file.notes
+        notes = file.notes.isEmpty ? nil : file.notes.map(\.text)
     }
 
     public init(input: String, output: String, status: Status, message: String? = nil, seconds: Double = 0) {
@@ -104,12 +104,6 @@ public struct BatchReport: Codable, Sendable, Equatable {
         if totals.cancelled > 0 { parts.append("\(totals.cancelled) cancelled") }
         return parts.joined(separator: ", ")
             + " in \(Self.formatSeconds(totals.seconds)) (\(String(format: "%.2f", totals.megapixelsPerSecond)) MP/s)"
-    }
-
-    /// The process exit status of this run: 130 interrupted, 1 any failure, else 0.
-    public var exitStatus: Int32 {
-        if interrupted { return 130 }
-        return totals.failed > 0 ? 1 : 0
     }
 
     public static func formatSeconds(_ s: Double) -> String {

@@ -103,7 +103,7 @@ public struct FileResult: Sendable {
     /// Bytes written (the file's size, or what went to stdout).
     public var bytes: Int?
     /// The writer's notes (alpha composited for JPEG, library warnings).
-    public var notes: [String]
+    public var notes: [WriterNote]
 }
 
 /// One planned job (`BatchJob`) run with a model and the run's settings.
@@ -156,60 +156,14 @@ public struct FileJob {
             estimate = model.memoryEstimate(for: info, run: stream.run, format: outputFormat, encode: encode, output: target)
         }
         if estimate.total > decode.maxMemory, decode.applyOrientation, (3...8).contains(info.orientation) {
-            // A rotated JPEG's samples are read in groups of displayed rows, the file once per group.
-            // The default plan sizes the group from the budget alone; here the rest of the run is
-            // known, so take the largest group that fits beside it (the fewest reads of the file),
-            // down to one row, before refusing.
-            let rowBytes = info.channels * info.width  // one displayed row, 8-bit samples
-            var oneRow = decode
-            oneRow.orientationGroupBytes = rowBytes
-            let smallest = model.memoryEstimate(for: try ImageCodec.probe(input, options: oneRow), run: stream.run,
-                                                format: outputFormat, encode: encode)
-            let rest = smallest.total - rowBytes
-            if rest + rowBytes <= decode.maxMemory {
-                decode.orientationGroupBytes = decode.maxMemory - rest
-                info = try ImageCodec.probe(input, options: decode)
-                estimate = model.memoryEstimate(for: info, run: stream.run, format: outputFormat, encode: encode)
-            } else {
-                estimate = smallest  // the refusal says what the least plan would need
-            }
+            try fitRotatedGroups(input, info: &info, decode: &decode, estimate: &estimate, run: stream.run,
+                                 format: outputFormat, encode: encode)
         }
         estimate.decoder += stdinBytes?.count ?? 0  // held until the file is done
         try estimate.check(budget: budget, path: input.name, size: (info.width, info.height))
 
-        // open: the input's band reader, the output's band writer
+        // open the input's band reader; open the output, upscale, commit
         let reader = try ImageCodec.openStreamReader(input, options: decode)
-        let metadata = resized ? reader.metadata.resized(fromWidth: reader.width, toWidth: outW)
-                               : reader.metadata.upscaled(by: model.scale)
-        var streamedBytes = 0
-        var writer: any ImageRowWriter
-        if job.output == "-" {
-            writer = try ImageCodec.openSpooledWriter(
-                name: "stdout", format: format ?? .png, width: outW, height: outH, colorChannels: reader.colorChannels,
-                hasAlpha: reader.hasAlpha, bitDepth: reader.bitDepth, metadata: metadata, options: encode) { bytes in
-                    do {
-                        try standardOutput(bytes)
-                    } catch let error as ImageIOError {
-                        throw error.on(.output)
-                    } catch {
-                        throw ImageIOError(path: "stdout", message: "\(error)", side: .output)
-                    }
-                    streamedBytes += bytes.count
-                }
-        } else {
-            try FileJob.createFolder(for: job.output)
-            writer = try ImageCodec.openWriter(path: job.output, width: outW, height: outH,
-                                               colorChannels: reader.colorChannels, hasAlpha: reader.hasAlpha,
-                                               bitDepth: reader.bitDepth, metadata: metadata, options: encode)
-        }
-
-        if resized {
-            writer = LanczosRowWriter(writer, sourceWidth: modelW, sourceHeight: modelH, width: outW, height: outH,
-                                      colorChannels: reader.colorChannels, hasAlpha: reader.hasAlpha,
-                                      threads: settings.threads)
-        }
-
-        // upscale, commit
         let state = Locked(FileProgress())  // updated from the tile workers and the band loop
         stream.run.progress = { done, total in
             progress(state.withLock { $0.tilesDone = done; $0.tilesTotal = total; return $0 })
@@ -217,11 +171,62 @@ public struct FileJob {
         stream.rowsProgress = { done, total in
             progress(state.withLock { $0.rowsDone = done; $0.rowsTotal = total; return $0 })
         }
-        let notes = try model.upscaleAndCommit(from: reader, to: writer, options: stream)
-        let bytes = job.output == "-" ? streamedBytes
-            : FileSystem.size(job.output)
-        return FileResult(inputWidth: reader.width, inputHeight: reader.height, outputWidth: outW, outputHeight: outH,
-                          bytes: bytes, notes: notes)
+        let streamedBytes = Locked(0)  // what went to stdout
+        let done = try model.upscale(reader, size: target, options: stream) { shape in
+            try openOutput(shape, format: format, encode: encode, standardOutput: standardOutput, counted: streamedBytes)
+        }
+        let bytes = job.output == "-" ? streamedBytes.withLock { $0 } : FileSystem.size(job.output)
+        return FileResult(inputWidth: done.inputWidth, inputHeight: done.inputHeight, outputWidth: done.outputWidth,
+                          outputHeight: done.outputHeight, bytes: bytes, notes: done.notes)
+    }
+
+    /// A rotated JPEG's samples are read in groups of displayed rows, the file once per group. The
+    /// default plan sizes the group from the budget alone; here the rest of the run is known, so
+    /// this takes the largest group that fits beside it (the fewest reads of the file), down to one
+    /// row, updating `info`, `decode` and `estimate`; when even one row does not fit, `estimate` is
+    /// the least plan's, for the refusal to say.
+    private func fitRotatedGroups(_ input: ImageInput, info: inout ImageInfo, decode: inout DecodeOptions,
+                                  estimate: inout MemoryEstimate, run: RunOptions, format: ImageFormat,
+                                  encode: EncodeOptions) throws {
+        let rowBytes = info.channels * info.width  // one displayed row, 8-bit samples
+        var oneRow = decode
+        oneRow.orientationGroupBytes = rowBytes
+        let smallest = model.memoryEstimate(for: try ImageCodec.probe(input, options: oneRow), run: run,
+                                            format: format, encode: encode)
+        let rest = smallest.total - rowBytes
+        if rest + rowBytes <= decode.maxMemory {
+            decode.orientationGroupBytes = decode.maxMemory - rest
+            info = try ImageCodec.probe(input, options: decode)
+            estimate = model.memoryEstimate(for: info, run: run, format: format, encode: encode)
+        } else {
+            estimate = smallest
+        }
+    }
+
+    /// The job's output opened for `shape`: stdout's spool (handed to `standardOutput` once the
+    /// image is complete, its bytes added to `counted`), or the file, its folder created first.
+    private func openOutput(_ shape: OutputShape, format: ImageFormat?, encode: EncodeOptions,
+                            standardOutput: @escaping (UnsafeRawBufferPointer) throws -> Void,
+                            counted: Locked<Int>) throws -> any ImageRowWriter {
+        guard job.output != "-" else {
+            return try ImageCodec.openSpooledWriter(
+                name: "stdout", format: format ?? .png, width: shape.width, height: shape.height,
+                colorChannels: shape.colorChannels, hasAlpha: shape.hasAlpha, bitDepth: shape.bitDepth,
+                metadata: shape.metadata, options: encode) { bytes in
+                    do {
+                        try standardOutput(bytes)
+                    } catch let error as ImageIOError {
+                        throw error.on(.output)
+                    } catch {
+                        throw ImageIOError(path: "stdout", message: "\(error)", side: .output)
+                    }
+                    counted.withLock { $0 += bytes.count }
+                }
+        }
+        try FileJob.createFolder(for: job.output)
+        return try ImageCodec.openWriter(path: job.output, width: shape.width, height: shape.height,
+                                         colorChannels: shape.colorChannels, hasAlpha: shape.hasAlpha,
+                                         bitDepth: shape.bitDepth, metadata: shape.metadata, options: encode)
     }
 
     /// Creates the folder an output goes into, when missing.

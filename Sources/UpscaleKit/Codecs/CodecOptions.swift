@@ -8,7 +8,9 @@ public struct DecodeOptions: Sendable {
     public var maxPixels = 1 << 30
     /// Refuse, before allocating them, whole-image buffers (an Adam7 PNG's rows, a progressive
     /// JPEG's coefficients, a rotated JPEG's samples, a whole decoded image) of more bytes than
-    /// this. Default: half the physical memory (`MemoryBudget.defaultBytes`).
+    /// this. Default: the budget `upscale` gives a file (`MemoryBudget.defaultBytes`: half the
+    /// physical memory or of the container's limit, read once per process, and no more than what
+    /// an address-space limit leaves, checked only where one is set).
     public var maxMemory = MemoryBudget.defaultBytes
     /// The most bytes one group of a rotated JPEG's samples may take (`OrientedRowReader`); nil:
     /// the whole image when it fits half of `maxMemory`, else a quarter of it. A caller that knows
@@ -44,7 +46,8 @@ public struct EncodeOptions: Sendable {
     public var format: ImageFormat?
     /// 8 or 16; nil: the image's own bit depth.
     public var pngBitDepth: Int?
-    public var pngEncoder: PNGEncoder = .zlib
+    /// Default: our fast deflate encoder, as `upscale` writes PNG (`.zlib` for libpng's own).
+    public var pngEncoder: PNGEncoder = .fastDeflate
     /// zlib level 0...9 (the zlib encoder only).
     public var pngCompressionLevel = 6
     /// The zlib encoder's row filters.
@@ -73,13 +76,12 @@ public struct EncodeOptions: Sendable {
     /// Larger outputs use the standard tables, so that their memory stays bounded.
     public static let optimizedJPEGPixels = 16 << 20
 
-    /// What `upscale` writes its outputs with, for an output of `outputPixels` pixels: PNG by our
-    /// own deflate encoder (on the x2 output of a 1080p photo 11× faster to encode than zlib level 6
-    /// with libpng's adaptive filters, files 3% larger; BENCHMARKS.md, "PNG encoding"),
-    /// JPEG Huffman tables optimized up to `optimizedJPEGPixels`.
+    /// What `upscale` writes an output of `outputPixels` pixels with: the defaults (PNG by our own
+    /// deflate encoder: on the x2 output of a 1080p photo 11× faster to encode than zlib level 6
+    /// with libpng's adaptive filters, files 3% larger; BENCHMARKS.md, "PNG encoding"), with JPEG
+    /// Huffman tables optimized up to `optimizedJPEGPixels` only.
     public static func upscaleOutput(pixels outputPixels: Int) -> EncodeOptions {
         var encode = EncodeOptions()
-        encode.pngEncoder = .fastDeflate
         encode.jpegOptimizeHuffman = outputPixels <= optimizedJPEGPixels
         return encode
     }

@@ -223,7 +223,7 @@ public enum ImageCodec {
     /// Writes a whole image to `path` atomically; returns notes such as
     /// "alpha composited onto #ffffff: JPEG has no alpha channel".
     @discardableResult
-    public static func encode(_ image: RasterImage, to path: String, options: EncodeOptions = .init()) throws -> [String] {
+    public static func encode(_ image: RasterImage, to path: String, options: EncodeOptions = .init()) throws -> [WriterNote] {
         try check(image, name: path)
         let writer = try openWriter(path: path, width: image.width, height: image.height,
                                     colorChannels: image.channels, hasAlpha: image.alpha != nil,
@@ -243,14 +243,8 @@ public enum ImageCodec {
         return sink.bytes
     }
 
-    private static func writeAll(_ image: RasterImage, to writer: any ImageRowWriter) throws -> [String] {
-        do {
-            try writer.write(ImageBand(color: image.color, alpha: image.alpha))
-            return try writer.finish()
-        } catch {
-            writer.abort()
-            throw error
-        }
+    private static func writeAll(_ image: RasterImage, to writer: any ImageRowWriter) throws -> [WriterNote] {
+        try writer.commit { try writer.write(ImageBand(color: image.color, alpha: image.alpha)) }
     }
 
     private static func check(_ image: RasterImage, name: String) throws {
@@ -280,7 +274,7 @@ private final class DrainingWriter: ImageRowWriter {
     func write(_ band: ImageBand) throws { try writer.write(band) }
     func abort() { writer.abort() }
 
-    func finish() throws -> [String] {
+    func finish() throws -> [WriterNote] {
         let notes = try writer.finish()   // commits the spool
         try spool.drain(into: consume)
         return notes

@@ -37,19 +37,24 @@ public struct ImageIOError: Error, CustomStringConvertible {
     public let message: String
     public let kind: Kind
     public let side: Side
+    /// For `.overMemoryBudget` refusals of a known budget: how large it was and what set it (what
+    /// to raise).
+    public let budget: MemoryBudget.Limit?
 
     /// `side` is `.input` unless given: most of these errors are made by readers; writers and
     /// output files pass `.output`.
-    public init(path: String, message: String, kind: Kind = .other, side: Side = .input) {
+    public init(path: String, message: String, kind: Kind = .other, side: Side = .input,
+                budget: MemoryBudget.Limit? = nil) {
         self.path = path
         self.message = message
         self.kind = kind
         self.side = side
+        self.budget = budget
     }
 
     /// The same error, said to be about `side` (an error a writer passed on from a shared helper).
     public func on(_ side: Side) -> ImageIOError {
-        ImageIOError(path: path, message: message, kind: kind, side: side)
+        ImageIOError(path: path, message: message, kind: kind, side: side, budget: budget)
     }
 
     public var description: String { "\(path): \(message)" }

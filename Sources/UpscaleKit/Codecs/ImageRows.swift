@@ -49,6 +49,31 @@ public struct PackedRowLayout: Sendable, Equatable {
     public func rowBytes(width: Int) -> Int { width * (colorChannels + (withAlpha ? 1 : 0)) * sampleBits / 8 }
 }
 
+/// Something a writer says about the file it wrote, with its kind for callers that treat them
+/// differently (the CLI shows library warnings only with --verbose); `text` is for people.
+public struct WriterNote: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// The output is not what was asked for in some way: alpha composited onto a background,
+        /// 16-bit samples written as 8, metadata left out.
+        case changedOutput
+        /// The codec library's own warning, the file written anyway ("libpng: iCCP: known
+        /// incorrect sRGB profile").
+        case libraryWarning
+    }
+
+    public var kind: Kind
+    public var text: String
+    public var description: String { text }
+
+    public init(_ kind: Kind, _ text: String) {
+        self.kind = kind
+        self.text = text
+    }
+
+    /// A note that the output was changed (`.changedOutput`).
+    public static func changed(_ text: String) -> WriterNote { WriterNote(.changedOutput, text) }
+}
+
 /// Writes an image top to bottom in bands of rows; the file appears (atomically) at `finish()`.
 public protocol ImageRowWriter: AnyObject {
     var rowsWritten: Int { get }
@@ -60,12 +85,26 @@ public protocol ImageRowWriter: AnyObject {
     /// `write` of the float band they were packed from.
     func writePacked(_ bytes: [UInt8], rows: Int) throws
     /// Completes the file and commits it; returns notes (dropped alpha, library warnings).
-    func finish() throws -> [String]
+    func finish() throws -> [WriterNote]
     /// Drops the output: the temporary file is removed, the target is untouched.
     func abort()
 }
 
 extension ImageRowWriter {
+    /// Commit or abort, the one way every output ends: `rows` writes the image, then `finish()`
+    /// commits it (the output appears); on any error `abort()` drops it (nothing appears) and the
+    /// error is rethrown.
+    /// - Returns: `finish()`'s notes.
+    func commit(after rows: () throws -> Void) throws -> [WriterNote] {
+        do {
+            try rows()
+            return try finish()
+        } catch {
+            abort()
+            throw error
+        }
+    }
+
     public var packedLayout: PackedRowLayout? { nil }
     public func writePacked(_ bytes: [UInt8], rows: Int) throws {
         preconditionFailure("\(Self.self) takes float bands only (packedLayout is nil)")

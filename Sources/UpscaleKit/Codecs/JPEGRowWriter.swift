@@ -117,8 +117,8 @@ public final class JPEGRowWriter: ImageRowWriter {
         try output.writeRows(samples, rows: rows, orFail: "JPEG write") { cjpeg_write_rows(writer, &$0, JDIMENSION(rows)) != 0 }
     }
 
-    public func finish() throws -> [String] {
-        notes + (try output.finish(orFail: "JPEG end") { cjpeg_finish_compress(writer) != 0 })
+    public func finish() throws -> [WriterNote] {
+        notes.map(WriterNote.changed) + (try output.finish(orFail: "JPEG end") { cjpeg_finish_compress(writer) != 0 })
     }
 
     public func abort() { output.abort() }

@@ -152,12 +152,12 @@ public final class PNGRowWriter: ImageRowWriter {
         return true
     }
 
-    public func finish() throws -> [String] {
+    public func finish() throws -> [WriterNote] {
         let warnings = try output.finish(orFail: "PNG end") {
             guard let deflate else { return cpng_write_end(writer) != 0 }
             return writeImageData(deflate.finish(), last: true) && cpng_write_chunk(writer, "IEND", nil, 0) != 0
         }
-        return notes + warnings
+        return notes.map(WriterNote.changed) + warnings
     }
 
     public func abort() { output.abort() }

@@ -88,7 +88,7 @@ final class RowWriterOutput<State: CodecState> {
     /// Once every row is written, `end` writes the file's end (false: the library failed, and the
     /// output fails with `what`) and the sink is committed: the file appears. Returns the library's
     /// warnings as notes ("libpng: …"), none when it had none.
-    func finish(orFail what: String, end: () -> Bool) throws -> [String] {
+    func finish(orFail what: String, end: () -> Bool) throws -> [WriterNote] {
         try checkOpen()
         guard rowsWritten == height else {
             failed = true
@@ -99,7 +99,7 @@ final class RowWriterOutput<State: CodecState> {
         finished = true
         try sink.commit()
         let warnings = handle.warnings
-        return warnings.isEmpty ? [] : ["\(State.ErrorRecord.library): \(warnings)"]
+        return warnings.isEmpty ? [] : [WriterNote(.libraryWarning, "\(State.ErrorRecord.library): \(warnings)")]
     }
 
     /// Drops the output: the sink is discarded and the writer is closed.

@@ -141,7 +141,7 @@ public final class WebPRowWriter: ImageRowWriter {
         rowsWritten += rows
     }
 
-    public func finish() throws -> [String] {
+    public func finish() throws -> [WriterNote] {
         try checkOpen()
         guard rowsWritten == height else {
             abort()
@@ -180,7 +180,7 @@ public final class WebPRowWriter: ImageRowWriter {
         }
         finished = true
         try sink.commit()
-        return notes
+        return notes.map(WriterNote.changed)
     }
 
     public func abort() {

@@ -194,16 +194,32 @@ enum NCNNGraph {
     private enum Role { case input, chain, upsampled, joined }
 
     static func network(_ lines: [NCNNLayerLine], blobs: inout NCNNBlobReader, source: String) throws -> ImportedNetwork {
-        func graphError(_ line: NCNNLayerLine, _ what: String) -> ImportError {
-            ImportError(.graph, "\(source):\(line.lineNumber): layer \(line.name) (\(line.type)): \(what); supported graphs are one chain from the input, plus a nearest Interp of the input added at the end")
+        var walk = Walk(source: source)
+        for (index, line) in lines.enumerated() {
+            try walk.connect(line, index: index)
+            try walk.add(line, index: index, blobs: &blobs)
         }
+        return try walk.finish()
+    }
+
+    /// The walk's state: each blob's role, the blobs read so far, the chain's last output.
+    private struct Walk {
+        let source: String
         var network = ImportedNetwork()
         var roles: [String: Role] = [:]
         var consumed: Set<String> = []
         var chainTip: String? = nil
         var joined = false
-        for (index, line) in lines.enumerated() {
-            let layer = NCNNLayer(line: line, source: source)
+
+        init(source: String) { self.source = source }
+
+        func graphError(_ line: NCNNLayerLine, _ what: String) -> ImportError {
+            ImportError(.graph, "\(source):\(line.lineNumber): layer \(line.name) (\(line.type)): \(what); supported graphs are one chain from the input, plus a nearest Interp of the input added at the end")
+        }
+
+        /// The line's blobs: each one it reads written before and read only here, each one it
+        /// writes new.
+        mutating func connect(_ line: NCNNLayerLine, index: Int) throws {
             guard line.type == "Input" || index > 0 else {
                 throw graphError(line, "the first layer must be the Input")
             }
@@ -215,6 +231,11 @@ enum NCNNGraph {
             for top in line.tops where roles[top] != nil {
                 throw graphError(line, "writes blob \(top) a second time")
             }
+        }
+
+        /// The layer's part in the network: its steps, or the residual it sets up, by its type.
+        mutating func add(_ line: NCNNLayerLine, index: Int, blobs: inout NCNNBlobReader) throws {
+            let layer = NCNNLayer(line: line, source: source)
             func expect(_ bottoms: Int, _ tops: Int) throws {
                 guard line.bottoms.count == bottoms, line.tops.count == tops else {
                     throw graphError(line, "has \(line.bottoms.count) inputs and \(line.tops.count) outputs, expected \(bottoms) and \(tops)")
@@ -266,17 +287,21 @@ enum NCNNGraph {
                 throw ImportError(.unsupported, "\(source):\(line.lineNumber): layer \(line.name) has type \(line.type), which upscale does not import; supported: \(supported)")
             }
         }
-        guard chainTip != nil else {
-            throw ImportError(.graph, "\(source): the network has no Convolution or Deconvolution layer (supported: \(supported))")
+
+        /// The network once every line is read: a chain, its residual joined, one output.
+        func finish() throws -> ImportedNetwork {
+            guard chainTip != nil else {
+                throw ImportError(.graph, "\(source): the network has no Convolution or Deconvolution layer (supported: \(supported))")
+            }
+            if network.nearestResidual != nil && !joined {
+                throw ImportError(.graph, "\(source): the Interp's output is never added to the chain's (supported: a BinaryOp add joining them at the end)")
+            }
+            let unused = roles.keys.filter { !consumed.contains($0) }.sorted()
+            guard unused.count == 1 else {
+                throw ImportError(.graph, "\(source): blobs \(unused.joined(separator: ", ")) are not read by any layer; supported graphs have one output (a single chain plus the residual)")
+            }
+            return network
         }
-        if network.nearestResidual != nil && !joined {
-            throw ImportError(.graph, "\(source): the Interp's output is never added to the chain's (supported: a BinaryOp add joining them at the end)")
-        }
-        let unused = roles.keys.filter { !consumed.contains($0) }.sorted()
-        guard unused.count == 1 else {
-            throw ImportError(.graph, "\(source): blobs \(unused.joined(separator: ", ")) are not read by any layer; supported graphs have one output (a single chain plus the residual)")
-        }
-        return network
     }
 }
 

@@ -118,7 +118,7 @@ extension ModelImport {
     /// entry checked (dtype, shape, offsets inside the data, no overlap) before any is decoded.
     static func safetensorsStateDict(path: String) throws -> [(name: String, tensor: Tensor)] {
         let bytes = try read(path)
-        func fail(_ what: String) -> ModelError { ModelError("\(path): \(what)") }
+        func fail(_ what: String) -> ModelError { ModelError("\(path): \(what)", path: path) }
         do {
             let (header, dataStart) = try SafetensorsFile.header(bytes, fail: fail)
             let dataCount = bytes.count - dataStart

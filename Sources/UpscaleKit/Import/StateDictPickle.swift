@@ -239,14 +239,7 @@ struct StateDictPickle {
             case 0x4B: try push(.int(try uint(1)))                       // BININT1
             case 0x4D: try push(.int(try uint(2)))                       // BININT2
             case 0x4A: try push(.int(Int(Int32(truncatingIfNeeded: try uint(4)))))   // BININT
-            case 0x8A:                                                   // LONG1
-                let n = try uint(1)
-                guard n <= 8 else { throw refuse("an integer of \(n) bytes") }
-                let b = try take(n)
-                var v: Int64 = 0
-                for (i, byte) in b.enumerated() { v |= Int64(byte) << (8 * Int64(i)) }
-                if let top = b.last, n < 8, top & 0x80 != 0 { v -= Int64(1) << (8 * Int64(n)) }   // negative
-                try push(.int(Int(v)))
+            case 0x8A: try push(.int(try long1()))                       // LONG1
             case 0x47:                                                   // BINFLOAT (big-endian)
                 let b = try take(8)
                 try push(.float(Double(bitPattern: b.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })))
@@ -262,27 +255,13 @@ struct StateDictPickle {
                 for _ in 0..<Int(op - 0x84) { items.insert(try pop(), at: 0) }
                 try push(try tuple(items))
             case 0x5D: try push(.list(PickleContainer()))                // EMPTY_LIST
-            case 0x61, 0x65:                                             // APPEND, APPENDS
-                let items = op == 0x61 ? [try pop()] : try popMark()
-                guard case .list(let list)? = stack.last else { throw fail("APPEND to something that is not a list") }
-                guard !list.frozen else { throw refuse("a list changed after it was put inside another container") }
-                for item in items {
-                    try contain(item)
-                    list.items.append(item)
-                    list.grow(by: item)
-                }
+            case 0x61: try append([try pop()])                           // APPEND
+            case 0x65: try append(try popMark())                         // APPENDS
             case 0x7D: try push(.dict(PickleContainer()))                // EMPTY_DICT
-            case 0x73, 0x75:                                             // SETITEM, SETITEMS
-                var items: [PickleValue]
-                if op == 0x73 { let v = try pop(); let k = try pop(); items = [k, v] } else { items = try popMark() }
-                guard items.count % 2 == 0 else { throw fail("SETITEMS with an odd number of values") }
-                guard case .dict(let dict)? = stack.last else { throw fail("SETITEM on something that is not a dict") }
-                guard !dict.frozen else { throw refuse("a dict changed after it was put inside another container") }
-                for i in stride(from: 0, to: items.count, by: 2) {
-                    try contain(items[i]); try contain(items[i + 1])
-                    dict.pairs.append((items[i], items[i + 1]))
-                    dict.grow(by: items[i]); dict.grow(by: items[i + 1])
-                }
+            case 0x73:                                                   // SETITEM
+                let value = try pop(), key = try pop()
+                try setItems([key, value])
+            case 0x75: try setItems(try popMark())                       // SETITEMS
             case 0x63:                                                   // GLOBAL
                 let module = try line(), name = try line()
                 try push(try global(module + "." + name))
@@ -302,6 +281,40 @@ struct StateDictPickle {
             default:
                 throw refuse("opcode 0x\(String(op, radix: 16, uppercase: true)) is not supported")
             }
+        }
+    }
+
+    /// LONG1's operand: a little-endian two's-complement integer of at most 8 bytes.
+    private mutating func long1() throws -> Int {
+        let n = try uint(1)
+        guard n <= 8 else { throw refuse("an integer of \(n) bytes") }
+        let b = try take(n)
+        var v: Int64 = 0
+        for (i, byte) in b.enumerated() { v |= Int64(byte) << (8 * Int64(i)) }
+        if let top = b.last, n < 8, top & 0x80 != 0 { v -= Int64(1) << (8 * Int64(n)) }   // negative
+        return Int(v)
+    }
+
+    /// APPEND(S): `items` onto the list on top of the stack (never one already inside another container).
+    private mutating func append(_ items: [PickleValue]) throws {
+        guard case .list(let list)? = stack.last else { throw fail("APPEND to something that is not a list") }
+        guard !list.frozen else { throw refuse("a list changed after it was put inside another container") }
+        for item in items {
+            try contain(item)
+            list.items.append(item)
+            list.grow(by: item)
+        }
+    }
+
+    /// SETITEM(S): `items` (key, value, key, value, …) into the dict on top of the stack.
+    private mutating func setItems(_ items: [PickleValue]) throws {
+        guard items.count % 2 == 0 else { throw fail("SETITEMS with an odd number of values") }
+        guard case .dict(let dict)? = stack.last else { throw fail("SETITEM on something that is not a dict") }
+        guard !dict.frozen else { throw refuse("a dict changed after it was put inside another container") }
+        for i in stride(from: 0, to: items.count, by: 2) {
+            try contain(items[i]); try contain(items[i + 1])
+            dict.pairs.append((items[i], items[i + 1]))
+            dict.grow(by: items[i]); dict.grow(by: items[i + 1])
         }
     }
 

@@ -16,13 +16,13 @@ extension GraphModel {
     public static func load(path: String) throws -> GraphModel {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         guard let size = (attributes?[.size] as? NSNumber)?.intValue else {
-            throw ModelError("\(path): cannot read the model file (does it exist, is it readable?)")
+            throw ModelError("\(path): cannot read the model file (does it exist, is it readable?)", path: path)
         }
         guard size <= ModelLimits.maxFileBytes else {
-            throw ModelError("\(path): the file is \(size) bytes, more than the limit of \(ModelLimits.maxFileBytes) bytes for a model")
+            throw ModelError("\(path): the file is \(size) bytes, more than the limit of \(ModelLimits.maxFileBytes) bytes for a model", path: path)
         }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ModelError("\(path): cannot read the model file")
+            throw ModelError("\(path): cannot read the model file", path: path)
         }
         return try GraphModel(bytes: [UInt8](data), name: path)
     }
@@ -61,11 +61,8 @@ extension GraphModel {
         }
         let source = metadata["name"] ?? "<model>"
         let nodesJSON = try JSONSerialization.data(withJSONObject: specs, options: [.sortedKeys])
-        var meta = metadata
-        meta["format"] = GraphModel.formatName
-        meta["scale"] = String(scale)
-        meta["channels"] = channels.rawValue
-        meta["residual"] = residual.rawValue
+        var meta = ModelFileHeader.metadata(metadata, format: GraphModel.formatName, scale: scale, channels: channels,
+                                            residual: residual)
         meta["nodes"] = String(decoding: nodesJSON, as: UTF8.self)
         return try safetensorsBytes(tensors: tensors, metadata: meta, dtype: dtype, source: source)
     }
@@ -88,7 +85,7 @@ struct GraphFile {
     ]
 
     init(bytes: [UInt8], name: String) throws {
-        func fail(_ what: String) -> ModelError { ModelError("\(name): \(what)") }
+        func fail(_ what: String) -> ModelError { ModelError("\(name): \(what)", path: name) }
         let file = try ModelFileHeader(bytes, name: name, format: GraphModel.formatName,
                                        understood: "\"\(GraphModel.formatName)\"", fail: fail)
         let (header, dataStart, strings) = (file.header, file.dataStart, file.strings)

@@ -162,7 +162,7 @@ public final class GraphModel: Sendable {
                 return try ConvTranspose2DPlan(layer)
             }
         } catch {
-            throw ModelError("\(source): \(error)")
+            throw ModelError("\(source): \(error)", path: source)
         }
         self.nodes = nodes
         self.shapes = shapes
@@ -240,7 +240,7 @@ public final class GraphModel: Sendable {
     /// `scale` nil: every check but the output's size (an importer reads the scale from the shapes).
     static func validate(nodes: [GraphNode], scale: Int?, channels: ModelChannels, metadata: [String: String],
                          source: String) throws -> [GraphValueShape] {
-        func fail(_ what: String) -> ModelError { ModelError("\(source): \(what)") }
+        func fail(_ what: String) -> ModelError { ModelError("\(source): \(what)", path: source) }
         if let scale, !(1...ModelLimits.maxScale).contains(scale) {
             throw fail("scale \(scale) is not between 1 and \(ModelLimits.maxScale)")
         }
@@ -291,7 +291,7 @@ public final class GraphModel: Sendable {
     /// Node k's output shape from its inputs' shapes, or the reason the node is refused.
     static func outputShape(of node: GraphNode, index k: Int, inputShapes: [GraphValueShape],
                             source: String) throws -> GraphValueShape {
-        func fail(_ what: String) -> ModelError { ModelError("\(source): node \(k) (\(node.name), \(node.op.kind)): \(what)") }
+        func fail(_ what: String) -> ModelError { ModelError("\(source): node \(k) (\(node.name), \(node.op.kind)): \(what)", path: source) }
         func arity(_ range: ClosedRange<Int>) throws {
             guard range.contains(inputShapes.count) else {
                 let wanted = range.lowerBound == range.upperBound ? "\(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)"
@@ -327,7 +327,7 @@ public final class GraphModel: Sendable {
             } catch let error as ModelError {
                 // The stack's message names "layer k (layers.k)"; say node instead.
                 throw ModelError(error.message.replacingOccurrences(of: "layer \(k) (layers.\(k))", with: "node \(k) (\(node.name))"),
-                                 kind: error.kind)
+                                 kind: error.kind, path: error.path)
             }
             let input = inputShapes[0]
             guard layer.inChannels == input.channels else {

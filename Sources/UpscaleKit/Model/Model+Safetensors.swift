@@ -26,19 +26,19 @@ extension Model {
     /// - Throws: `ModelError` naming the file, the tensor or layer, and the problem.
     public static func load(path: String) throws -> Model {
         guard let size = FileSystem.size(path) else {
-            throw ModelError("\(path): cannot read the model file (does it exist, is it readable?)")
+            throw ModelError("\(path): cannot read the model file (does it exist, is it readable?)", path: path)
         }
         // Another kind of file (a large .pth, an image) is named as such before its size is held against it.
         if let head = FileSystem.contents(path, upTo: 16) {
             if let what = ForeignFileSniff.describe(head[...]) {
-                throw ModelError("\(path) \(what).", kind: .otherFormat)
+                throw ModelError("\(path) \(what).", kind: .otherFormat, path: path)
             }
         }
         guard size <= ModelLimits.maxFileBytes else {
-            throw ModelError("\(path): the file is \(size) bytes, more than the limit of \(ModelLimits.maxFileBytes) bytes for a model")
+            throw ModelError("\(path): the file is \(size) bytes, more than the limit of \(ModelLimits.maxFileBytes) bytes for a model", path: path)
         }
         guard let bytes = FileSystem.contents(path) else {
-            throw ModelError("\(path): cannot read the model file")
+            throw ModelError("\(path): cannot read the model file", path: path)
         }
         return try Model(bytes: bytes, name: path)
     }
@@ -73,7 +73,7 @@ struct SafetensorsFile {
     }
 
     init(bytes: [UInt8], name: String) throws {
-        func fail(_ what: String) -> ModelError { ModelError("\(name): \(what)") }
+        func fail(_ what: String) -> ModelError { ModelError("\(name): \(what)", path: name) }
         let file = try ModelFileHeader(bytes, name: name, format: Model.formatName,
                                        understood: "\"\(Model.formatName)\" and \"\(GraphModel.formatName)\"", fail: fail)
         let (header, headerEnd, strings) = (file.header, file.dataStart, file.strings)
@@ -295,16 +295,12 @@ struct LayerSpec {
         switch object["activation"] {
         case nil: activation = .none
         case let name as String:
-            switch name {
-            case "none": activation = .none
-            case "relu": activation = .relu
-            case "prelu": activation = .prelu([])  // slopes come from the tensor layers.{i}.prelu
-            case "sigmoid": activation = .sigmoid
-            case "tanh": activation = .tanh
-            case "silu": activation = .silu
-            default:
-                throw fail("layer \(i): unknown activation \"\(name)\" (known: none, relu, {\"leaky_relu\": slope}, prelu, sigmoid, tanh, silu)")
+            // prelu's slopes come from the tensor layers.{i}.prelu
+            guard let named = LayerSpec.namedActivations.first(where: { $0.fileName == name }) else {
+                let known = LayerSpec.namedActivations.map(\.fileName) + ["{\"leaky_relu\": slope}"]
+                throw fail("layer \(i): unknown activation \"\(name)\" (known: \(known.joined(separator: ", ")))")
             }
+            activation = named
         case let dict as [String: Any]:
             guard dict.count == 1, let slopeValue = dict["leaky_relu"] else {
                 throw fail("layer \(i): unknown activation \(dict.keys.sorted()) (the only parameterised activation is {\"leaky_relu\": slope})")
@@ -334,7 +330,7 @@ struct ModelFileHeader {
     init(_ bytes: [UInt8], name: String, format expected: String, understood: String,
          fail: (String) -> ModelError) throws {
         if bytes.count <= ModelLimits.maxFileBytes, let what = ForeignFileSniff.describe(bytes[...]) {
-            throw ModelError("\(name) \(what).", kind: .otherFormat)
+            throw ModelError("\(name) \(what).", kind: .otherFormat, path: name)
         }
         (header, dataStart) = try SafetensorsFile.header(bytes, fail: fail)
         guard let rawMetadata = header["__metadata__"] as? [String: Any] else {
@@ -365,5 +361,17 @@ struct ModelFileHeader {
             throw fail("__metadata__ residual \"\(residualText)\" is unknown (expected \"none\", \"bicubic\" or \"nearest\")")
         }
         self.residual = residual
+    }
+
+    /// The inverse, for the writers: `metadata` with the entries this header reads (`format`,
+    /// `scale`, `channels`, `residual`) set.
+    static func metadata(_ metadata: [String: String], format: String, scale: Int, channels: ModelChannels,
+                         residual: ModelResidual) -> [String: String] {
+        var meta = metadata
+        meta["format"] = format
+        meta["scale"] = String(scale)
+        meta["channels"] = channels.rawValue
+        meta["residual"] = residual.rawValue
+        return meta
     }
 }

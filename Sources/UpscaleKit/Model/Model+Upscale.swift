@@ -65,7 +65,7 @@ extension Model {
         case (.rgb, 3):
             return ModelInput(stack: color, chroma: nil)
         case (.rgb, _):
-            return ModelInput(stack: Tensor(shape: [1, 3, h, w], data: color.data + color.data + color.data), chroma: nil)
+            return ModelInput(stack: ColorSpace.grayToRGB(color), chroma: nil)
         case (.y, 3):
             let ycc = ColorSpace.rgbToYCbCr(color, threads: threads)  // (1, 3, H, W)
             let plane = h * w

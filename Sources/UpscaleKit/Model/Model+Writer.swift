@@ -21,11 +21,8 @@ extension Model {
         }
         let source = metadata["name"] ?? "<model>"
         let layersJSON = try JSONSerialization.data(withJSONObject: layerSpecs, options: [.sortedKeys])
-        var meta = metadata
-        meta["format"] = Model.formatName
-        meta["scale"] = String(scale)
-        meta["channels"] = channels.rawValue
-        meta["residual"] = residual.rawValue
+        var meta = ModelFileHeader.metadata(metadata, format: Model.formatName, scale: scale, channels: channels,
+                                            residual: residual)
         if inputPadding > 0 { meta["input_padding"] = String(inputPadding) }
         meta["layers"] = String(decoding: layersJSON, as: UTF8.self)
 
@@ -36,7 +33,7 @@ extension Model {
     public func write(to path: String, dtype: ModelTensorType = .f32) throws {
         let bytes = try serialized(dtype: dtype)
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-            throw ModelError("\(path): cannot write the model file (does the folder exist, is it writable?)")
+            throw ModelError("\(path): cannot write the model file (does the folder exist, is it writable?)", path: path)
         }
     }
 }
@@ -51,16 +48,32 @@ extension LayerSpec {
             "dilation": [layer.dilation.0, layer.dilation.1],
             "groups": layer.groups,
         ]
-        switch layer.activation {
-        case .none: spec["activation"] = "none"
-        case .relu: spec["activation"] = "relu"
-        case .leakyReLU(let slope): spec["activation"] = ["leaky_relu": jsonNumber(slope)]
-        case .prelu: spec["activation"] = "prelu"
-        case .sigmoid: spec["activation"] = "sigmoid"
-        case .tanh: spec["activation"] = "tanh"
-        case .silu: spec["activation"] = "silu"
+        if case .leakyReLU(let slope) = layer.activation {
+            spec["activation"] = ["leaky_relu": jsonNumber(slope)]
+        } else {
+            spec["activation"] = layer.activation.fileName
         }
         return spec
+    }
+
+    /// The activations a file names by a string alone, for the reader (prelu's slopes come from
+    /// its tensor); leaky_relu is written `{"leaky_relu": slope}`.
+    static let namedActivations: [Activation] = [.none, .relu, .prelu([]), .sigmoid, .tanh, .silu]
+}
+
+extension Activation {
+    /// The activation's name in a model file's `activation` entry: the one table of names, read
+    /// back through `LayerSpec.namedActivations`.
+    var fileName: String {
+        switch self {
+        case .none: return "none"
+        case .relu: return "relu"
+        case .leakyReLU: return "leaky_relu"
+        case .prelu: return "prelu"
+        case .sigmoid: return "sigmoid"
+        case .tanh: return "tanh"
+        case .silu: return "silu"
+        }
     }
 }
 

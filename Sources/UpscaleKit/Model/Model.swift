@@ -62,7 +62,7 @@ public final class Model: Sendable {
         do {
             self.plans = try layers.map(ConvTranspose2DPlan.init)
         } catch {
-            throw ModelError("\(source): \(error)")
+            throw ModelError("\(source): \(error)", path: source)
         }
         self.scale = scale
         self.channels = channels
@@ -165,7 +165,7 @@ public final class Model: Sendable {
 
     static func validate(layers: [ModelLayer], scale: Int, channels: ModelChannels, inputPadding: Int = 0,
                          metadata: [String: String], source: String) throws {
-        func fail(_ what: String) -> ModelError { ModelError("\(source): \(what)") }
+        func fail(_ what: String) -> ModelError { ModelError("\(source): \(what)", path: source) }
         guard (1...ModelLimits.maxScale).contains(scale) else {
             throw fail("scale \(scale) is not between 1 and \(ModelLimits.maxScale)")
         }
@@ -217,7 +217,7 @@ public final class Model: Sendable {
     }
 
     static func validate(layer: ModelLayer, index i: Int, source: String) throws {
-        func fail(_ what: String) -> ModelError { ModelError("\(source): layer \(i) (layers.\(i)): \(what)") }
+        func fail(_ what: String) -> ModelError { ModelError("\(source): layer \(i) (layers.\(i)): \(what)", path: source) }
         let w = layer.weight.shape
         guard w.count == 4 else { throw fail("weight has shape \(w), expected 4 dims (Cin, Cout/groups, kH, kW)") }
         guard (1...ModelLimits.maxGroups).contains(layer.groups) else { throw fail("groups \(layer.groups) must be between 1 and \(ModelLimits.maxGroups)") }

@@ -5,8 +5,6 @@ public struct ModelError: Error, CustomStringConvertible, Equatable {
     public enum Kind: Sendable, Equatable {
         /// The file or description is unusable (bad header, shapes, values, metadata).
         case invalid
-        /// `-m`/`-s` name no weights file and no built-in model, or disagree.
-        case unresolved
         /// The network's output held NaN or infinite values (weights that overflow float).
         case nonFiniteOutput
         /// The file is of another known kind (an ncnn .param or .bin, a PyTorch .pth, an image);
@@ -16,9 +14,14 @@ public struct ModelError: Error, CustomStringConvertible, Equatable {
 
     public let kind: Kind
     public let message: String
+    /// The model file (or built-in model's name) the message names at its start; nil when it names
+    /// none (a message from a run names the model's own name, `metadata["name"]`, if any), so that
+    /// a caller can put the file before it. Callers never look for it in `message`.
+    public let path: String?
     public var description: String { message }
-    public init(_ message: String, kind: Kind = .invalid) {
+    public init(_ message: String, kind: Kind = .invalid, path: String? = nil) {
         self.message = message
         self.kind = kind
+        self.path = path
     }
 }

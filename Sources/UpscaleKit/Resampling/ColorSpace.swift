@@ -11,6 +11,12 @@ public enum ColorSpace {
     static let offset: [Double] = [16.0 / 255, 128.0 / 255, 128.0 / 255]
     static let inverse: [[Double]] = invert3x3(forward)
 
+    /// (1, 1, H, W) gray → (1, 3, H, W) RGB with R = G = B: the RGB a gray image stands for.
+    public static func grayToRGB(_ gray: Tensor) -> Tensor {
+        precondition(gray.rank == 4 && gray.shape[0] == 1 && gray.shape[1] == 1, "grayToRGB needs (1, 1, H, W), got \(gray.shape)")
+        return Tensor(shape: [1, 3, gray.shape[2], gray.shape[3]], data: gray.data + gray.data + gray.data)
+    }
+
     /// (N, 3, H, W) RGB → (N, 3, H, W) YCbCr, both in [0, 1] units.
     public static func rgbToYCbCr(_ rgb: Tensor, threads: Int = Threading.coreCount) -> Tensor {
         affine(rgb, matrix: forward, before: [0, 0, 0], after: offset, threads: threads)

@@ -177,7 +177,7 @@ public final class LanczosRowWriter: ImageRowWriter {
                          alpha: hasAlpha ? Tensor(shape: [1, 1, n, outW], data: alpha) : nil)
     }
 
-    public func finish() throws -> [String] {
+    public func finish() throws -> [WriterNote] {
         guard !closed else { throw ImageIOError(path: "<resize>", message: "resizing writer is closed") }
         closed = true
         guard rowsWritten == sourceHeight, rowsOut == height else {

@@ -51,8 +51,7 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
     /// from, when over `budget`.
     public func check(budget: MemoryBudget.Limit, path: String, size: (width: Int, height: Int)) throws {
         guard total > budget.bytes else { return }
-        throw ImageIOError(path: path, message: "upscaling this \(size.width)×\(size.height) image needs \(self), "
-                           + "over \(budget.phrase); \(budget.remedy)", kind: .overMemoryBudget)
+        throw MemoryBudget.refusal("upscaling this \(size.width)×\(size.height) image", needs: "\(self)", budget: budget, path: path)
     }
 }
 

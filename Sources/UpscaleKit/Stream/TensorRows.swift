@@ -45,7 +45,7 @@ public final class TensorRows: BandSource {
             rowsWritten += band.rows
         }
 
-        public func finish() throws -> [String] { [] }
+        public func finish() throws -> [WriterNote] { [] }
         public func abort() {}
 
         // src = (1, C, rows, W) / dst = rows [row, row + rows) of (1, C, H, W), per channel.

@@ -20,6 +20,8 @@ public enum MemoryBudget {
     /// Where a budget comes from: what to raise to get a larger one.
     public enum Source: Sendable, Equatable {
         case option, physicalMemory, controlGroup, addressSpace
+        /// A byte count a caller passed on (`DecodeOptions.maxMemory`), its origin not known here.
+        case given
     }
 
     /// A budget in bytes and what set it.
@@ -39,14 +41,18 @@ public enum MemoryBudget {
             case .physicalMemory: return "the memory budget of \(size) (half the physical memory)"
             case .controlGroup: return "the memory budget of \(size) (half the memory limit of this container or control group)"
             case .addressSpace: return "the \(size) of memory the address-space limit (ulimit -v) leaves this process"
+            case .given: return "the memory budget of \(size)"
             }
         }
+    }
 
-        /// What to do to get a larger budget.
-        public var remedy: String {
-            source == .addressSpace ? "raise that limit, or pass -t with a smaller tile size"
-                : "raise the budget if the machine has the memory"
-        }
+    /// The one over-budget refusal: `what` ("upscaling this 30000×30000 image") needs `needs`
+    /// ("about 2.7 GB", or an estimate's breakdown), over `budget`, which the error carries so that
+    /// the caller's advice can name what to raise.
+    static func refusal(_ what: String, needs: String, budget: Limit, path: String,
+                        side: ImageIOError.Side = .input) -> ImageIOError {
+        ImageIOError(path: path, message: "\(what) needs \(needs), over \(budget.phrase)", kind: .overMemoryBudget,
+                     side: side, budget: budget)
     }
 
     /// The budget of one file (the lowest of the sources above) with `threads` workers, measured now.
@@ -62,8 +68,13 @@ public enum MemoryBudget {
     public static var defaultBytes: Int { limit(option: nil, threads: Threading.coreCount).bytes }
 
     /// Half the physical memory, or of the memory limit of this process's control group when that
-    /// is lower. Half of 2 GiB when the physical memory cannot be read.
-    static func defaultLimit() -> Limit {
+    /// is lower. Half of 2 GiB when the physical memory cannot be read. Read once per process (a
+    /// `DecodeOptions()` is made per image): neither changes while it runs.
+    static func defaultLimit() -> Limit { machineLimit }
+
+    private static let machineLimit = readMachineLimit()
+
+    private static func readMachineLimit() -> Limit {
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
         var limit = Limit(bytes: pages > 0 && pageSize > 0 && !pages.multipliedReportingOverflow(by: pageSize).overflow
                           ? pages * pageSize / 2 : 1 << 30, source: .physicalMemory)
@@ -123,9 +134,7 @@ public enum MemoryBudget {
     /// `what` says what would hold them ("the decoded image", "upscaling this 30000×30000 image").
     public static func check(_ bytes: Int, budget: Int, path: String, what: String) throws {
         guard bytes > budget else { return }
-        throw ImageIOError(path: path, message: "\(what) needs about \(format(bytes)), over the memory budget of "
-                           + "\(format(budget)); raise the budget if the machine has the memory",
-                           kind: .overMemoryBudget)
+        throw refusal(what, needs: "about \(format(bytes))", budget: Limit(bytes: budget, source: .given), path: path)
     }
 
     /// `count` bytes from malloc, not touched (pages are mapped as they are written, so a file whose
