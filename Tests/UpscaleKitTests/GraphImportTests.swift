@@ -58,11 +58,12 @@ enum GraphFixtures {
         let new = try GraphFixtures.graph("rrdb_x4_new.pth"), old = try GraphFixtures.graph("rrdb_x4_old.pth")
         #expect(new.nodes.map(\.name) == old.nodes.map(\.name) && new.parameterCount == old.parameterCount)
         // 2 blocks · 3 dense blocks · (5 convs + 4 concats + 1 add) + per block 1 add, conv_first,
-        // conv_body, trunk add, 2 folded upsampling convs, conv_hr, conv_last.
-        #expect(new.nodes.count == 2 * (3 * 10 + 1) + 7)
-        let up = try #require(new.nodes.first { $0.name == "conv_up1" })
-        guard case .conv(let layer) = up.op else { Issue.record("conv_up1 is not a conv"); return }
-        #expect(layer.kernel == (4, 4) && layer.stride == (2, 2) && layer.padding == (1, 1))
+        // conv_body, trunk add, 2 × (nearest ×2 upsample, 3×3 conv), conv_hr, conv_last.
+        #expect(new.nodes.count == 2 * (3 * 10 + 1) + 9)
+        let up = try #require(new.nodes.firstIndex { $0.name == "conv_up1" })
+        guard case .conv(let layer) = new.nodes[up].op, case .upsampleNearest(2) = new.nodes[up - 1].op,
+              new.nodes[up].inputs == [up - 1] else { Issue.record("conv_up1 is not a conv after a nearest ×2"); return }
+        #expect(layer.kernel == (3, 3) && layer.stride == (1, 1) && layer.padding == (1, 1))
     }
 
     @Test func graphFileWrittenByPyTorchScriptRuns() throws {
@@ -73,20 +74,6 @@ enum GraphFixtures {
         let got = try model.networkOutput(input, threads: 1)
         let check = allClose(got.data, expected.data, rtol: 0, atol: 1e-5)
         #expect(got.shape == expected.shape && check.ok, "max |diff| \(check.maxDiff)")
-    }
-
-    @Test func upsampleFoldEqualsUpsampleThenConv() throws {
-        // The fold against the two steps it replaces, run by our own ops: equal within rounding.
-        var rng = SeededRandom(seed: 31)
-        let w = Tensor(shape: [3, 2, 3, 3], data: rng.floats(54))
-        let x = Tensor(shape: [1, 2, 5, 4], data: rng.floats(40))
-        let folded = try ConvTranspose2DPlan(weight: GraphBuilder.foldNearestUpsample(w), stride: (2, 2), padding: (1, 1)).run(x, threads: 1)
-        var up = [Float]()
-        for c in 0..<2 { for y in 0..<10 { for xx in 0..<8 { up.append(x.data[(c * 5 + y / 2) * 4 + xx / 2]) } } }
-        let direct = try ConvTranspose2DPlan(weight: ImportedNetwork.convAsTransposed(w), padding: (1, 1))
-            .run(Tensor(shape: [1, 2, 10, 8], data: up), threads: 1)
-        let check = allClose(folded.data, direct.data, rtol: 0, atol: 1e-5)
-        #expect(folded.shape == [1, 3, 10, 8] && check.ok, "max |diff| \(check.maxDiff)")
     }
 }
 

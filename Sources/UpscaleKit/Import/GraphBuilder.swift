@@ -4,18 +4,13 @@
 //   Conv2d W (Cout, Cin, k, k), stride 1, padding p → conv_transpose2d weight (Cin, Cout, k, k),
 //   flipped in both spatial axes, padding k − 1 − p
 //
-// and a nearest ×2 upsample followed by a 3×3 "same" Conv2d (ESRGAN's conv_up1, conv_up2) is
-// folded into one conv_transpose2d of kernel 4, stride 2, padding 1: output 2q reads inputs q − 1
-// and q, output 2q + 1 reads q and q + 1, so along each axis the transposed taps t = 0…3 carry
-// the conv taps {2}, {1, 2}, {0, 1}, {0}:
-//
-//   (src = W (Cout, Cin, 3, 3) / dst = T (Cin, Cout, 4, 4))
-//   T[ci][co][a][b] = Σ_{ky ∈ M(a)} Σ_{kx ∈ M(b)} W[co][ci][ky][kx],   M = [{2}, {1, 2}, {0, 1}, {0}]
-//
-// summed in float32 in the order ky, kx ascending. The same products are summed as by the
-// upsample-then-conv, but the weights are added first, so the result differs from PyTorch's by
-// float rounding (held within 1e-4 by the import tests), and it does 4 instead of 9 multiplies
-// per output pixel and channel. The fold is the importer's choice, made the same way every time.
+// ESRGAN's conv_up1, conv_up2 (a nearest ×2 upsample, then a 3×3 "same" Conv2d) stay two nodes, as
+// PyTorch runs them. They were once folded into one conv_transpose2d of kernel 4, stride 2 (4
+// instead of 9 multiplies per output pixel and channel, weights summed first): with the 3×3
+// running as Winograd (2.25 multiplies per output) the two nodes are faster than the folded
+// layer on the strided kernels (Zen 4, 64 → 64 at 192×384 outputs: 326 ms against 399 ms, one
+// thread, `upscale-bench layers`, 2026-12-07), and they give PyTorch's sums without the folded
+// weights' extra rounding.
 
 struct GraphBuilder {
     var nodes: [GraphNode] = []
@@ -38,33 +33,10 @@ struct GraphBuilder {
         return add(name, .conv(layer), [input])
     }
 
-    /// Nearest ×2 upsample then a 3×3 "same" Conv2d, as one conv_transpose2d (see the top of the file).
+    /// Nearest ×2 upsample (node `name.upsample`) then a 3×3 "same" Conv2d (see the top of the file).
     mutating func upsampledConv(_ name: String, _ w: Tensor, _ b: Tensor?, _ input: Int, activation: Activation) -> Int {
-        let layer = ModelLayer(weight: GraphBuilder.foldNearestUpsample(w), bias: b, stride: (2, 2), padding: (1, 1),
-                               activation: activation)
-        return add(name, .conv(layer), [input])
-    }
-
-    // src = W (Cout, Cin, 3, 3), Conv2d after a nearest ×2 upsample / dst = T (Cin, Cout, 4, 4), conv_transpose2d stride 2
-    static func foldNearestUpsample(_ w: Tensor) -> Tensor {
-        precondition(w.rank == 4 && w.shape[2] == 3 && w.shape[3] == 3, "foldNearestUpsample: a 3×3 weight")
-        let (cOut, cIn) = (w.shape[0], w.shape[1])
-        let taps: [[Int]] = [[2], [1, 2], [0, 1], [0]]
-        var out = [Float](repeating: 0, count: cIn * cOut * 16)
-        for co in 0..<cOut {
-            for ci in 0..<cIn {
-                for a in 0..<4 {
-                    for b in 0..<4 {
-                        var sum: Float = 0
-                        for ky in taps[a] {
-                            for kx in taps[b] { sum += w.data[((co * cIn + ci) * 3 + ky) * 3 + kx] }
-                        }
-                        out[((ci * cOut + co) * 4 + a) * 4 + b] = sum
-                    }
-                }
-            }
-        }
-        return Tensor(shape: [cIn, cOut, 4, 4], data: out)
+        let upsampled = add(name + ".upsample", .upsampleNearest(2), [input])
+        return conv(name, w, b, upsampled, activation: activation)
     }
 
     /// The model, checked.
