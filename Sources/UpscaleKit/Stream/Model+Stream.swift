@@ -68,6 +68,7 @@ extension Model {
         let tileSize = max(1, options.run.tileSize)
         let bandRows = max(1, options.bandRows ?? BandPlan.defaultBandRows(width: width, height: height, tileSize: tileSize))
         let taps = Resize.BicubicTaps(height: height, width: width, factor: scale)
+        let floatTaps = Resize.FloatBicubicTaps(taps)   // the colour stage's (Float) bicubic
         // An image with alpha: the network reads its straight colour, transparent pixels filled (Alpha.swift).
         let fillRadius = source.hasAlpha ? Alpha.fillRadius(halo: receptiveHalo) : 0
         let bands = BandPlan(height: height, bandRows: bandRows, rows: rowGeometry, taps: taps, inputPadding: inputPadding,
@@ -128,7 +129,7 @@ extension Model {
                 } else {
                     preconditionFailure("a run without TTA has its scratch")
                 }
-                try output.put(colorRows(y, outRows: band.output, window: window, imageHeight: height, taps: taps,
+                try output.put(colorRows(y, outRows: band.output, window: window, imageHeight: height, taps: floatTaps,
                                          colorChannels: source.colorChannels, packed: packed, threads: threads))
                 options.rowsProgress?(band.output.upperBound, bands.outputHeight)
             }
@@ -199,7 +200,7 @@ extension Model {
     /// - Returns: with `packed`, the rows as its samples (ColourRow.pack: PixelPacking.interleaveRow's
     ///   bytes, the writer's own packing); else colour (1, colorChannels, rows, sW) and alpha
     ///   (1, 1, rows, sW) when the window has it.
-    func colorRows(_ y: Tensor, outRows: Range<Int>, window: RowWindow, imageHeight: Int, taps: Resize.BicubicTaps,
+    func colorRows(_ y: Tensor, outRows: Range<Int>, window: RowWindow, imageHeight: Int, taps: Resize.FloatBicubicTaps,
                    colorChannels: Int, packed: PackedRowLayout?, threads: Int) -> OutputRows {
         guard let stack = window.stack else { preconditionFailure("an empty window") }
         let (cm, n, w) = (stack.shape[1], stack.shape[2], stack.shape[3])
@@ -216,8 +217,7 @@ extension Model {
         var bytes = [UInt8](unsafeUninitializedCapacity: rows * rowBytes) { $1 = rows * rowBytes }
         y.withUnsafeBufferPointer { y in
         stack.withUnsafeBufferPointer { stack in
-        taps.rows.withPointers { rowTaps in
-        taps.colsByPhase.withPointers { colTaps in
+        taps.withPointers { taps in
         withOptionalPointer(window.chroma) { chroma in
         withOptionalPointer(window.alpha) { alpha in
         color.withUnsafeMutableBufferPointer { colorOut in
@@ -232,9 +232,8 @@ extension Model {
                     let short = scratch.baseAddress!, residualRows = short + w, extra = residualRows + cm * outW
                     /// Row o of the bicubic upscale of a window plane (n, W), into `row` (sW).
                     func bicubicRow(_ plane: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>) {
-                        Resize.heightPassRow(rowTaps, plane: plane, rowOrigin: origin, width: w, output: o,
-                                             quantize: false, into: short)
-                        Resize.widthPassRow(colTaps, input: short, quantize: false, into: row)
+                        Resize.bicubicRowFloat(taps, plane: plane, rowOrigin: origin, width: w, output: o,
+                                               short: short, into: row)
                     }
                     // The output row's alpha, clamped (into the alpha plane when there is one).
                     let alphaRow: UnsafeMutablePointer<Float>? = alpha.map { alpha in
@@ -280,7 +279,6 @@ extension Model {
                     }
                 }
             }
-        }
         }
         }
         }
