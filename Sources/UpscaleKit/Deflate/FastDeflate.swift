@@ -370,11 +370,12 @@ enum DeflateBlock {
                     candidate = i &- last
                 } else {
                     let hash = word &* 2_654_435_761
-                    if hash >> (32 - anchorBits) != 0 { i &+= 1; continue }   // not an anchor: a literal
-                    let h = Int(hash >> (32 - anchorBits - UInt32(hashBits)) & UInt32(1 << hashBits - 1))
-                    let c = Int(heads[h])
-                    heads[h] = Int32(truncatingIfNeeded: i)
-                    if c >= 0 && i &- c <= window && load32(c) == word { candidate = c }
+                    if hash >> (32 - anchorBits) == 0 {   // an anchor: look it up, enter it
+                        let h = Int(hash >> (32 - anchorBits - UInt32(hashBits)) & UInt32(1 << hashBits - 1))
+                        let c = Int(heads[h])
+                        heads[h] = Int32(truncatingIfNeeded: i)
+                        if c >= 0 && i &- c <= window && load32(c) == word { candidate = c }
+                    }
                 }
                 if candidate >= 0 {
                     // Extend 8 bytes at a time while they agree.
@@ -410,7 +411,8 @@ enum DeflateBlock {
                 }
                 // A literal: after a stretch without matches the next few bytes are not probed
                 // (photo residuals rarely match: probing every byte there is most of the search's
-                // cost). A match resets the stretch.
+                // cost; a skipped anchor delays finding a repeat to a later one). A match resets
+                // the stretch.
                 misses &+= 1
                 i &+= min(maxSkip, 1 &+ misses >> skipShift)
             }
