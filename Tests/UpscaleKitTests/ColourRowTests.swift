@@ -1,6 +1,7 @@
 // The fused colour pass (Stream/ColourRow.swift) against its per-pixel formulas written out here in
 // scalar code, over a seeded table of model kinds, alpha, widths (tails of 0 ... 7 pixels) and
-// sample layouts: every float bit and every packed byte.
+// sample layouts: every float bit and every packed byte. Then the colour stage in Float (bicubic
+// and YCbCr → RGB) against the Double formulas it replaced: every 8- and 16-bit sample within ±1.
 import Testing
 @testable import UpscaleKit
 
@@ -57,9 +58,15 @@ private func scalarColour(_ c: ColourRowCase, stack: [[Float]], residual: [[Floa
         case (.rgb, 3): colour = [clamp(model(0)), clamp(model(1)), clamp(model(2))]
         case (.rgb, _): colour = [clamp((model(0) + model(1) + model(2)) / 3)]
         case (.y, 3):
-            let (m, b) = (ColorSpace.inverse, ColorSpace.offset)
-            let p = [Double(model(0)) - b[0], Double(cb[i]) - b[1], Double(cr[i]) - b[2]]
-            colour = (0..<3).map { k in clamp(Float(0 + m[k][0] * p[0] + m[k][1] * p[1] + m[k][2] * p[2])) }
+            // In Float: m_k0·p0, then + m_k1·p1 and + m_k2·p2 each fused (ColorSpace.yCbCrToRGBClampedFloat).
+            let m = ColorSpace.inverse.map { $0.map { Float($0) } }, b = ColorSpace.offset.map { Float($0) }
+            let p = [model(0) - b[0], cb[i] - b[1], cr[i] - b[2]]
+            colour = (0..<3).map { k in
+                var v = p[0] * m[k][0]
+                v.addProduct(p[1], m[k][1])
+                v.addProduct(p[2], m[k][2])
+                return clamp(v)
+            }
         case (.y, _): colour = [clamp((model(0) - 16 / 255) * (255 / 219))]
         }
         if let a = alpha?[i] { colour = colour.map { p in a > 0 ? (p > a ? 1 : p / a) : 0 } }
@@ -115,4 +122,72 @@ func colourRowMatchesScalarFormulas(_ c: ColourRowCase) {
     }
     #expect(Array(bytes[..<rowBytes]) == expectedBytes, "\(c)")
     #expect(bytes[rowBytes...].allSatisfy { $0 == 0xA5 }, "wrote past the row: \(c)")
+}
+
+/// YCbCr → RGB in Float against the Double formula (ColorSpace.inverse, Double sums): over a sweep
+/// of every 8-bit Y level and Cb, Cr every third level (and each level ± a seeded fraction of a
+/// step), every 8- and 16-bit sample of the clamped result within ±1 of the Double one's.
+@Test func floatYCbCrIsWithinOneStepOfTheDoubleFormula() {
+    var random = SeededRandom(seed: 28)
+    let levels = (0...255).map { Float($0) / 255 }
+    let chromaLevels = stride(from: 0, through: 255, by: 3).map { Float($0) / 255 }
+    var (worst8, worst16) = (0, 0)
+    var y = [Float](), cb = [Float](), cr = [Float]()
+    for l in levels {
+        for b in chromaLevels {
+            for r in chromaLevels {
+                y.append(l + Float.random(in: -0.002...0.002, using: &random))
+                cb.append(b); cr.append(r)
+            }
+        }
+    }
+    let (m, o) = (ColorSpace.inverse, ColorSpace.offset)
+    for i in stride(from: 0, to: y.count - 7, by: 8) {
+        func v(_ x: [Float]) -> SIMD8<Float> { SIMD8(x[i..<(i + 8)]) }
+        let (r, g, b) = ColorSpace.yCbCrToRGBClampedFloat(v(y), v(cb), v(cr))
+        for k in 0..<8 {
+            let p = [Double(y[i + k]) - o[0], Double(cb[i + k]) - o[1], Double(cr[i + k]) - o[2]]
+            for (c, got) in [r[k], g[k], b[k]].enumerated() {
+                let expected = min(max(Float(m[c][0] * p[0] + m[c][1] * p[1] + m[c][2] * p[2]), 0), 1)
+                worst8 = max(worst8, abs(PixelPacking.quantize(got, maxValue: 255) - PixelPacking.quantize(expected, maxValue: 255)))
+                worst16 = max(worst16, abs(PixelPacking.quantize(got, maxValue: 65535) - PixelPacking.quantize(expected, maxValue: 65535)))
+            }
+        }
+    }
+    #expect(worst8 <= 1 && worst16 <= 1, "8-bit off by \(worst8), 16-bit by \(worst16)")
+}
+
+/// The whole colour stage of the built-in y models (Float bicubic of the residual and chroma, Float
+/// YCbCr → RGB) against the Double formulas on the same network output: the Double bicubic
+/// (Resize.bicubicUpscale, MATLAB's) of Y, Cb and Cr, the Double inverse map, clamped; every 8-bit
+/// sample within ±1, on seeded images of sizes with and without a vector interior.
+@Test(arguments: ["x2", "x3", "x4"])
+func colourStageIsWithinOneStepOfTheDoubleFormulas(model name: String) throws {
+    let model = try streamTestModel(name)
+    for (h, w, seed) in [(13, 29, UInt64(1)), (7, 5, 2)] {
+        var random = SeededRandom(seed: seed)
+        let color = Tensor(shape: [1, 3, h, w], data: random.floats(3 * h * w, 0...1))
+        var run = RunOptions()
+        run.threads = 2
+        let got = try model.upscale(color: color, alpha: nil, options: run).color   // (1, 3, sH, sW)
+        let ycc = ColorSpace.rgbToYCbCr(color, threads: 1)
+        let plane = h * w
+        let luma = Tensor(shape: [1, 1, h, w], data: Array(ycc.data[0..<plane]))
+        let chroma = Resize.bicubicUpscale(Tensor(shape: [1, 2, h, w], data: Array(ycc.data[plane...])), factor: model.scale, threads: 1)
+        let stack = try model.stackOutput(luma, options: run)
+        let residual = Resize.bicubicUpscale(luma, factor: model.scale, threads: 1)
+        let (m, o) = (ColorSpace.inverse, ColorSpace.offset)
+        let outPlane = stack.count
+        var worst = 0
+        for i in 0..<outPlane {
+            let p = [Double(stack.data[i] + residual.data[i]) - o[0], Double(chroma.data[i]) - o[1],
+                     Double(chroma.data[outPlane + i]) - o[2]]
+            for c in 0..<3 {
+                let expected = min(max(Float(m[c][0] * p[0] + m[c][1] * p[1] + m[c][2] * p[2]), 0), 1)
+                worst = max(worst, abs(PixelPacking.quantize(got.data[c * outPlane + i], maxValue: 255)
+                                       - PixelPacking.quantize(expected, maxValue: 255)))
+            }
+        }
+        #expect(worst <= 1, "\(name) \(h)×\(w): a sample off by \(worst)")
+    }
 }

@@ -104,10 +104,10 @@ func bothCodersRoundTripThroughLibpng(kind: Int) throws {
     let runs = UnsafeMutablePointer<UInt32>.allocate(capacity: DeflateBlock.Scratch.runCapacity(bytes: bytes.count))
     defer { runs.deallocate() }
     let pieces = DeflateBlock.findRuns(bytes, count: bytes.count, into: runs, counts: &counts)
-    let covered = (0..<pieces).reduce(0) { $0 + Int(runs[2 * $1 + 1]) }
+    let covered = (0..<pieces).reduce(0) { $0 + Int(runs[3 * $1 + 1]) }
     #expect(covered == expectedCovered)
     #expect(zeros - counts[0] == covered)
-    #expect((0..<pieces).allSatisfy { (3...258).contains(Int(runs[2 * $0 + 1])) && bytes[Int(runs[2 * $0]) - 1] == 0 })
+    #expect((0..<pieces).allSatisfy { (3...258).contains(Int(runs[3 * $0 + 1])) && bytes[Int(runs[3 * $0]) - 1] == 0 && runs[3 * $0 + 2] == 1 })
     #expect(counts[257...285].reduce(0, +) == pieces)
 }
 
@@ -121,4 +121,42 @@ func bothCodersRoundTripThroughLibpng(kind: Int) throws {
     let scratch = DeflateBlock.Scratch(blockBytes: 400_000)
     noise.withUnsafeBufferPointer { #expect(DeflateBlock.prefersRuns($0, scratch: scratch)) }
     repeated.withUnsafeBufferPointer { #expect(!DeflateBlock.prefersRuns($0, scratch: scratch)) }
+}
+
+/// The matched coder's search: every match it stores copies bytes that are equal (at its
+/// distance, within the window, inside the block), matches do not overlap and are taken in order,
+/// and the symbol counts are exactly those of the matches and of the bytes outside them. A pattern
+/// repeating every 1 000 bytes behind noise is found, and after the first match the rest come from
+/// the repeated distance.
+@Test func matchesAreRealAndCountedExactly() {
+    var random = SeededSamples(seed: 5)
+    let tile = (0..<1_000).map { _ in UInt8(random.next(below: 256)) }
+    var bytes = (0..<3_000).map { _ in UInt8(random.next(below: 256)) }   // noise first
+    bytes += (0..<60_000).map { tile[$0 % 1_000] }
+    bytes += (0..<5_000).map { _ in UInt8(random.next(below: 4)) }         // small residuals
+    let scratch = DeflateBlock.Scratch(blockBytes: bytes.count)
+    var counts = [Int](repeating: 0, count: 286), distanceCounts = [Int](repeating: 0, count: 30)
+    let matches = DeflateBlock.findMatches(bytes, count: bytes.count, scratch: scratch, counts: &counts,
+                                           distanceCounts: &distanceCounts)
+    var expectedCounts = [Int](repeating: 0, count: 286), expectedDistances = [Int](repeating: 0, count: 30)
+    var position = 0, covered = 0, atThousand = 0
+    for k in 0..<matches {
+        let (start, length, distance) = (Int(scratch.tokens[3 * k]), Int(scratch.tokens[3 * k + 1]),
+                                         Int(scratch.tokens[3 * k + 2]))
+        #expect(start >= position && (4...258).contains(length) && (1...32_768).contains(distance) && distance <= start,
+                "match \(k): start \(start), length \(length), distance \(distance)")
+        #expect(bytes[start..<(start + length)].elementsEqual(bytes[(start - distance)..<(start - distance + length)]),
+                "match \(k) copies other bytes")
+        for b in bytes[position..<start] { expectedCounts[Int(b)] += 1 }
+        expectedCounts[DeflateBlock.lengthSymbol(length).symbol] += 1
+        expectedDistances[DeflateBlock.distanceSymbol(distance).symbol] += 1
+        covered += length
+        if distance == 1_000 { atThousand += length }
+        position = start + length
+    }
+    for b in bytes[position...] { expectedCounts[Int(b)] += 1 }
+    #expect(counts == expectedCounts)
+    #expect(distanceCounts == expectedDistances)
+    #expect(atThousand >= 58_000, "the repeated pattern: \(atThousand) of 59 000 bytes as matches 1 000 back")
+    #expect(covered < 64_000)
 }

@@ -89,6 +89,29 @@ private func pngChunks(_ file: [UInt8]) -> (names: [String], idat: [UInt8]) {
     }
 }
 
+/// The vector predictor against the spec's, for every a and b with c over a stride of 0 ... 255
+/// and its ends (the ties among them).
+@Test func paethPredictorMatchesTheSpecOnByteTriples() {
+    var (a, b, c) = ([UInt8](), [UInt8](), [UInt8]())
+    var expected = [UInt8]()
+    for cv in Array(stride(from: 0, through: 255, by: 3)) + [1, 127, 128, 254] {
+        for av in 0...255 {
+            for bv in 0...255 {
+                a.append(UInt8(av)); b.append(UInt8(bv)); c.append(UInt8(cv))
+                expected.append(UInt8(specPaeth(av, bv, cv)))
+            }
+        }
+    }
+    var got = [UInt8](repeating: 0, count: a.count)
+    for i in stride(from: 0, to: a.count, by: 16) {
+        func vector(_ x: [UInt8]) -> SIMD16<Int16> { SIMD16(x[i..<(i + 16)].map { Int16($0) }) }
+        let p = PaethFilter.predictor(vector(a), vector(b), vector(c))
+        for k in 0..<16 { got[i + k] = UInt8(p[k]) }
+    }
+    let bad = got.indices.first { got[$0] != expected[$0] }
+    #expect(bad == nil, "a \(bad.map { a[$0] } ?? 0), b \(bad.map { b[$0] } ?? 0), c \(bad.map { c[$0] } ?? 0)")
+}
+
 @Test func canonicalCodesFollowTheRFCExample() {
     // RFC 1951, 3.2.2: lengths (3, 3, 3, 3, 3, 2, 4, 4) give 010 011 100 101 110 00 1110 1111.
     let lengths = [3, 3, 3, 3, 3, 2, 4, 4]

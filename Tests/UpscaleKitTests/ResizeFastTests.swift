@@ -109,3 +109,35 @@ func resizeTestPlanes(channels: Int, height: Int, width: Int, seed: UInt64) -> T
         #expect(taps.factor == factor && taps.interior.count >= 24, "×\(factor): interior \(taps.interior)")
     }
 }
+
+/// The colour stage's Float bicubic (Resize.bicubicRowFloat) against the MATLAB-exact Double
+/// reference: every output row of every plane within 1e-6 of it on values in [−1.5, 2.5] (a few
+/// Float ulps; an 8-bit step is 4e-3), at each integer factor and at widths with and without a
+/// vector interior, read from bands that start at any row.
+@Test(arguments: [2, 3, 4])
+func floatBicubicRowsStayWithinFloatRoundingOfTheReference(factor: Int) {
+    for (height, width) in [(1, 1), (1, 9), (5, 7), (9, 33), (17, 8), (6, 301)] {
+        let t = resizeTestPlanes(channels: 2, height: height, width: width, seed: UInt64(factor * 91 + height * 7 + width))
+        let reference = Resize.bicubicReference(t, height: factor * height, width: factor * width)  // (1, 2, fH, fW)
+        let taps = Resize.FloatBicubicTaps(Resize.BicubicTaps(height: height, width: width, factor: factor))
+        let (outH, outW) = (factor * height, factor * width)
+        var worst: Float = 0
+        var short = [Float](repeating: 0, count: width), row = [Float](repeating: 0, count: outW)
+        t.data.withUnsafeBufferPointer { planes in
+            taps.withPointers { p in
+                for c in 0..<2 {
+                    for o in 0..<outH {
+                        let reads = Resize.BicubicTaps(height: height, width: width, factor: factor).inputRows(o..<(o + 1))
+                        let band = planes.baseAddress! + (c * height + reads.lowerBound) * width
+                        Resize.bicubicRowFloat(p, plane: band, rowOrigin: reads.lowerBound, width: width, output: o,
+                                               short: &short, into: &row)
+                        for x in 0..<outW {
+                            worst = max(worst, abs(row[x] - reference.data[(c * outH + o) * outW + x]))
+                        }
+                    }
+                }
+            }
+        }
+        #expect(worst <= 1e-6, "×\(factor) \(height)×\(width): max |Float − Double| = \(worst)")
+    }
+}

@@ -272,6 +272,10 @@ private final class DrainingWriter: ImageRowWriter {
 
     var rowsWritten: Int { writer.rowsWritten }
     func write(_ band: ImageBand) throws { try writer.write(band) }
+    // Packed rows pass through too: without them stdout's image went the float path (a zeroed
+    // float band per band, then the writer's own packing), slower than a file's.
+    var packedLayout: PackedRowLayout? { writer.packedLayout }
+    func writePacked(_ bytes: [UInt8], rows: Int) throws { try writer.writePacked(bytes, rows: rows) }
     func abort() { writer.abort() }
 
     func finish() throws -> [WriterNote] {

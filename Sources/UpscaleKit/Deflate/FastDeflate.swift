@@ -193,10 +193,11 @@ enum PaethFilter {
 /// - runs: literals, and runs of zeros as matches at distance 1, found 8 bytes at a time; the
 ///   literals are coded straight from the block's bytes. Paeth turns flat areas and smooth
 ///   gradients into runs of zero residuals, and photo residuals rarely repeat otherwise.
-/// - matched: literals and matches found greedily through a hash of the next 4 bytes (one
-///   candidate per hash, the most recent, within the block and the 32 KiB window), probed less
-///   often after a stretch without matches. Images resized from smaller ones repeat their
-///   residual patterns at many distances, which only this finds; it costs a hash probe per byte.
+/// - matched: literals and matches found greedily at the last match's distance or through a
+///   hash of the next 4 bytes at anchor positions (one candidate per hash, the most recent, within
+///   the block and the 32 KiB window), probed less often after a stretch without matches; the
+///   literals are coded straight from the bytes, as in runs. Images tiled or resized from smaller
+///   ones repeat their residual patterns at long distances, which only this finds.
 /// Each block takes runs unless, on samples of it, matched codes them more than `runsSlack`
 /// smaller (`prefersRuns`).
 enum DeflateBlock {
@@ -208,11 +209,13 @@ enum DeflateBlock {
     static let window = 32_768
     /// Hash table size (log2).
     static let hashBits = 15
+    /// Only positions whose hash has its top `anchorBits` bits zero (1 in 16) are looked up and
+    /// entered in the table: the choice depends on the 4 bytes alone, so both copies of a repeated
+    /// string are chosen alike, whatever the distance between them.
+    static let anchorBits: UInt32 = 4
     /// The search probes every byte until 2^skipShift positions in a row found no match, then
     /// every 2nd, every 3rd … byte, at most every `maxSkip`th (as LZ4 and Snappy do).
     static let skipShift = 5, maxSkip = 8
-    /// A token is a byte value (< 256) or `matchFlag | length << 15 | (distance − 1)`.
-    static let matchFlag: UInt32 = 1 << 31
     /// Runs: the shortest piece of a run coded as a match (deflate's shortest), and the scan's step;
     /// a run of zeros is found where a step's 8-byte word is zero, then extended both ways, so every
     /// run of 15 or more zeros is found, shorter ones may be.
@@ -232,7 +235,7 @@ enum DeflateBlock {
         let bytes: UnsafeMutablePointer<UInt8>
         let runs: UnsafeMutablePointer<UInt32>
         /// Each run piece covers at least `minRunPiece` bytes and follows a literal zero.
-        static func runCapacity(bytes count: Int) -> Int { 2 * (count / DeflateBlock.minRunPiece + 1) }
+        static func runCapacity(bytes count: Int) -> Int { 3 * (count / DeflateBlock.minRunPiece + 1) }
         static func outputBound(tokens: Int) -> Int { (tokens * 48 + 32) / 8 + 8 }   // ≤ 48 bits per token
 
         /// Bytes one more worker of a parallel encoder holds: its scratch and its block's coded bits.
@@ -277,7 +280,7 @@ enum DeflateBlock {
             var sliceCounts = histogram(bytes, count: slice) + [Int](repeating: 0, count: 30)
             runPieces += findRuns(bytes, count: slice, into: scratch.runs, counts: &sliceCounts)
             for s in 0..<286 { runCounts[s] += sliceCounts[s] }
-            _ = tokenize(bytes, count: slice, scratch: scratch, counts: &counts, distanceCounts: &distanceCounts)
+            _ = findMatches(bytes, count: slice, scratch: scratch, counts: &counts, distanceCounts: &distanceCounts)
         }
         let runBits = codedBits(runCounts, extraBits: lengthExtraBits) + runPieces
         let matchedBits = codedBits(counts, extraBits: lengthExtraBits) + codedBits(distanceCounts, extraBits: distanceExtraBits)
@@ -294,13 +297,14 @@ enum DeflateBlock {
     static func lengthExtraBits(_ s: Int) -> Int { (265...284).contains(s) ? (s - 261) / 4 : 0 }
     static func distanceExtraBits(_ s: Int) -> Int { s >= 4 ? s / 2 - 1 : 0 }
 
-    /// The matched coder: tokens from the hash search, then their bits.
+    /// The matched coder: the matches the search finds, then the block's bytes as literals between
+    /// them and each match as its length and distance codes.
     static func writeMatched(_ data: UnsafeBufferPointer<UInt8>, scratch: Scratch, into bits: inout BitWriter) {
         let bytes = data.baseAddress!
         var counts = [Int](repeating: 0, count: 286)          // literal/length symbols
         var distanceCounts = [Int](repeating: 0, count: 30)   // distance symbols
-        let tokens = UnsafeBufferPointer(start: scratch.tokens, count: tokenize(
-            bytes, count: data.count, scratch: scratch, counts: &counts, distanceCounts: &distanceCounts))
+        let matchCount = findMatches(bytes, count: data.count, scratch: scratch, counts: &counts,
+                                     distanceCounts: &distanceCounts)
         counts[256] = 1   // the end-of-block symbol, once
         let lengths = HuffmanCode.lengths(counts: counts, maxBits: maxBits)
         let codes = HuffmanCode.canonicalCodes(lengths: lengths)
@@ -316,8 +320,8 @@ enum DeflateBlock {
         let literalTable = (0..<256).map { UInt64(codes[$0]) << 8 | UInt64(lengths[$0]) }
         var lengthTable = [UInt64](repeating: 0, count: maxMatch + 1)
         var distanceTable = [UInt64](repeating: 0, count: window)
-        if distanceCounts.contains(where: { $0 > 0 }) {
-            for length in minMatch...maxMatch {
+        if matchCount > 0 {
+            for length in minRunPiece...maxMatch {
                 let (symbol, extraBits, extra) = lengthSymbol(length)
                 let value = UInt64(codes[symbol]) | UInt64(extra) << UInt64(lengths[symbol])
                 lengthTable[length] = value << 8 | UInt64(lengths[symbol] + extraBits)
@@ -332,76 +336,93 @@ enum DeflateBlock {
         literalTable.withUnsafeBufferPointer { literals in
             lengthTable.withUnsafeBufferPointer { lengths in
                 distanceTable.withUnsafeBufferPointer { distances in
-                    bits.putTokens(tokens, literals: literals.baseAddress!, lengths: lengths.baseAddress!,
-                                   distances: distances.baseAddress!, scratch: scratch.bytes)
+                    bits.putBlock(bytes, count: data.count, matches: UnsafeBufferPointer(start: scratch.tokens, count: 3 * matchCount),
+                                  literals: literals.baseAddress!, lengths: lengths.baseAddress!,
+                                  distances: distances.baseAddress!, scratch: scratch.bytes)
                 }
             }
         }
         bits.put(UInt64(codes[256]), count: lengths[256])
     }
 
-    /// Splits `count` bytes into literals and matches (greedy: at each position, the most recent
-    /// earlier position in the block whose next 4 bytes hashed the same, when they are equal and
-    /// within the window), counting the literal/length and distance symbols. Returns the number of
-    /// tokens.
-    static func tokenize(_ data: UnsafePointer<UInt8>, count: Int, scratch: Scratch,
-                         counts: inout [Int], distanceCounts: inout [Int]) -> Int {
-        let tokens = scratch.tokens, heads = scratch.heads
+    /// Finds matches in `count` bytes, greedily: at each probed position, first the last match's
+    /// distance (a pattern that repeated once tends to go on repeating: no table to look in), then,
+    /// at anchors only (`anchorBits`), the most recent earlier anchor in the block whose next 4
+    /// bytes hashed the same; either counts when its 4 bytes are equal and it is within the window.
+    /// A repeat is found at its first anchor and followed from there at the repeated distance, so
+    /// looking up 1 position in 16 loses little (1% more bytes on the benchmark image, which
+    /// repeats every 1 024 input pixels) and costs a sixteenth of the table's cache misses. Stores each match as
+    /// (start, length, distance) in `scratch.tokens`, counts the literal/length and distance
+    /// symbols (the literals are the bytes outside matches). Returns the number of matches.
+    static func findMatches(_ data: UnsafePointer<UInt8>, count: Int, scratch: Scratch,
+                            counts: inout [Int], distanceCounts: inout [Int]) -> Int {
+        let matches = scratch.tokens, heads = scratch.heads
         heads.update(repeating: -1, count: 1 << hashBits)
-        var literalCounts = [Int](repeating: 0, count: 256)
-        var n = 0, i = 0, misses = 0
+        var literalTables = [UInt32](repeating: 0, count: 4 * 256)
+        var m = 0, i = 0, misses = 0, literalsFrom = 0, last = 0   // last: the previous match's distance, 0 before one
         @inline(__always) func load32(_ p: Int) -> UInt32 { UnsafeRawPointer(data + p).loadUnaligned(as: UInt32.self) }
-        literalCounts.withUnsafeMutableBufferPointer { literalCounts in
-            let literalCounts = literalCounts.baseAddress!
-            while i < count {
-                matching: if i &+ minMatch <= count {
-                    let word = load32(i)
-                    let h = Int((word &* 2_654_435_761) >> UInt32(32 - hashBits))
-                    let candidate = Int(heads[h])
-                    heads[h] = Int32(i)
-                    if candidate >= 0 && i &- candidate <= window && load32(candidate) == word {
-                        // Extend 8 bytes at a time while they agree.
-                        let limit = min(count &- i, maxMatch)
-                        var length = minMatch
-                        while length &+ 8 <= limit {
-                            let x = UnsafeRawPointer(data + (i &+ length)).loadUnaligned(as: UInt64.self)
-                                ^ UnsafeRawPointer(data + (candidate &+ length)).loadUnaligned(as: UInt64.self)
-                            if x != 0 { length &+= x.trailingZeroBitCount >> 3; break }
-                            length &+= 8
-                        }
-                        if length &+ 8 > limit {
-                            while length < limit && data[i &+ length] == data[candidate &+ length] { length &+= 1 }
-                        }
-                        let distance = i &- candidate
-                        // A short match far back costs more bits (length and distance codes with
-                        // extra bits, ~20–28) than the literals it replaces (photo residuals code
-                        // in 2–4 bits each). 12 and 16 measured best of 8/12 on six test images.
-                        guard length >= 12 || distance <= 16 else { break matching }
-                        tokens[n] = matchFlag | UInt32(length) << 15 | UInt32(distance &- 1)
+        literalTables.withUnsafeMutableBufferPointer { tables in
+            let tables = tables.baseAddress!
+            while i &+ minMatch <= count {
+                let word = load32(i)
+                var candidate = -1
+                if last > 0 && i >= last && load32(i &- last) == word {
+                    candidate = i &- last
+                } else {
+                    let hash = word &* 2_654_435_761
+                    if hash >> (32 - anchorBits) == 0 {   // an anchor: look it up, enter it
+                        let h = Int(hash >> (32 - anchorBits - UInt32(hashBits)) & UInt32(1 << hashBits - 1))
+                        let c = Int(heads[h])
+                        heads[h] = Int32(truncatingIfNeeded: i)
+                        if c >= 0 && i &- c <= window && load32(c) == word { candidate = c }
+                    }
+                }
+                if candidate >= 0 {
+                    // Extend 8 bytes at a time while they agree.
+                    let limit = min(count &- i, maxMatch)
+                    var length = minMatch
+                    while length &+ 8 <= limit {
+                        let x = UnsafeRawPointer(data + (i &+ length)).loadUnaligned(as: UInt64.self)
+                            ^ UnsafeRawPointer(data + (candidate &+ length)).loadUnaligned(as: UInt64.self)
+                        if x != 0 { length &+= x.trailingZeroBitCount >> 3; break }
+                        length &+= 8
+                    }
+                    if length &+ 8 > limit {
+                        while length < limit && data[i &+ length] == data[candidate &+ length] { length &+= 1 }
+                    }
+                    let distance = i &- candidate
+                    // A short match far back costs more bits (length and distance codes with
+                    // extra bits, ~20–28) than the literals it replaces (photo residuals code
+                    // in 2–4 bits each). 12 and 16 measured best of 8/12 on six test images.
+                    if length >= 12 || distance <= 16 {
+                        addHistogram(data + literalsFrom, count: i &- literalsFrom, into: tables)
+                        matches[3 &* m] = UInt32(i)
+                        matches[3 &* m &+ 1] = UInt32(length)
+                        matches[3 &* m &+ 2] = UInt32(distance)
                         counts[lengthSymbol(length).symbol] &+= 1
                         distanceCounts[distanceSymbol(distance).symbol] &+= 1
-                        n &+= 1
+                        m &+= 1
                         i &+= length
+                        literalsFrom = i
+                        last = distance
                         misses = 0
                         continue
                     }
                 }
-                // Literals: this byte, and after a stretch without matches the next few too,
-                // unprobed (photo residuals rarely match: probing every byte there is most of the
-                // search's cost). A match resets the stretch.
+                // A literal: after a stretch without matches the next few bytes are not probed
+                // (photo residuals rarely match: probing every byte there is most of the search's
+                // cost; a skipped anchor delays finding a repeat to a later one). A match resets
+                // the stretch.
                 misses &+= 1
-                let end = min(count, i &+ min(maxSkip, 1 &+ misses >> skipShift))
-                while i < end {
-                    let byte = data[i]
-                    tokens[n] = UInt32(byte)
-                    literalCounts[Int(byte)] &+= 1
-                    n &+= 1
-                    i &+= 1
-                }
+                i &+= min(maxSkip, 1 &+ misses >> skipShift)
             }
+            addHistogram(data + literalsFrom, count: count &- literalsFrom, into: tables)
         }
-        for b in 0..<256 { counts[b] += literalCounts[b] }
-        return n
+        for b in 0..<256 {
+            counts[b] += Int(literalTables[b]) + Int(literalTables[256 + b]) + Int(literalTables[512 + b])
+                + Int(literalTables[768 + b])
+        }
+        return m
     }
 
     /// The runs coder: a literal code fitted to the block's byte histogram, then the bytes as
@@ -419,52 +440,59 @@ enum DeflateBlock {
         bits.put(0b100, count: 3)   // BFINAL = 0, BTYPE = 10
         writeCodeLengths(Array(lengths[0..<literalCount]), distanceLengths: distanceLengths, into: &bits)
         // Bits as (value << 8 | bit count): literals by byte value; a match's length code with its
-        // extra bits, then distance code 0 (bit 0), by length.
+        // extra bits by length, then distance code 0 (the bit 0).
         let literalTable = (0..<256).map { UInt64(codes[$0]) << 8 | UInt64(lengths[$0]) }
         var lengthTable = [UInt64](repeating: 0, count: maxMatch + 1)
         if pieceCount > 0 {
             for length in minRunPiece...maxMatch {
                 let (symbol, extraBits, extra) = lengthSymbol(length)
                 let value = UInt64(codes[symbol]) | UInt64(extra) << UInt64(lengths[symbol])
-                lengthTable[length] = value << 8 | UInt64(lengths[symbol] + extraBits + 1)
+                lengthTable[length] = value << 8 | UInt64(lengths[symbol] + extraBits)
             }
         }
+        let distanceOne: [UInt64] = [1]   // code 0 (one 0 bit)
         literalTable.withUnsafeBufferPointer { literals in
-            lengthTable.withUnsafeBufferPointer { matches in
-                bits.putBlock(bytes, count: data.count, runs: UnsafeBufferPointer(start: scratch.runs, count: 2 * pieceCount),
-                              literals: literals.baseAddress!, matches: matches.baseAddress!, scratch: scratch.bytes)
+            lengthTable.withUnsafeBufferPointer { lengths in
+                distanceOne.withUnsafeBufferPointer { distances in
+                    bits.putBlock(bytes, count: data.count, matches: UnsafeBufferPointer(start: scratch.runs, count: 3 * pieceCount),
+                                  literals: literals.baseAddress!, lengths: lengths.baseAddress!,
+                                  distances: distances.baseAddress!, scratch: scratch.bytes)
+                }
             }
         }
         bits.put(UInt64(codes[256]), count: lengths[256])
     }
 
-    /// How often each byte value occurs in `count` bytes (four tables, so that repeated values do
-    /// not wait on each other's increments).
+    /// How often each byte value occurs in `count` bytes.
     static func histogram(_ data: UnsafePointer<UInt8>, count: Int) -> [Int] {
         var tables = [UInt32](repeating: 0, count: 4 * 256)
-        tables.withUnsafeMutableBufferPointer { t in
-            let t = t.baseAddress!
-            var i = 0
-            while i &+ 8 <= count {
-                let w = UnsafeRawPointer(data + i).loadUnaligned(as: UInt64.self)
-                t[Int(w & 0xFF)] &+= 1
-                t[256 &+ Int(w >> 8 & 0xFF)] &+= 1
-                t[512 &+ Int(w >> 16 & 0xFF)] &+= 1
-                t[768 &+ Int(w >> 24 & 0xFF)] &+= 1
-                t[Int(w >> 32 & 0xFF)] &+= 1
-                t[256 &+ Int(w >> 40 & 0xFF)] &+= 1
-                t[512 &+ Int(w >> 48 & 0xFF)] &+= 1
-                t[768 &+ Int(w >> 56)] &+= 1
-                i &+= 8
-            }
-            while i < count { t[Int(data[i])] &+= 1; i &+= 1 }
-        }
+        tables.withUnsafeMutableBufferPointer { addHistogram(data, count: count, into: $0.baseAddress!) }
         return (0..<256).map { Int(tables[$0]) + Int(tables[256 + $0]) + Int(tables[512 + $0]) + Int(tables[768 + $0]) }
+    }
+
+    /// Adds the byte values of `count` bytes to `tables` (4 × 256 counts whose sum is the histogram:
+    /// four tables, so that repeated values do not wait on each other's increments).
+    @inline(__always)
+    static func addHistogram(_ data: UnsafePointer<UInt8>, count: Int, into t: UnsafeMutablePointer<UInt32>) {
+        var i = 0
+        while i &+ 8 <= count {
+            let w = UnsafeRawPointer(data + i).loadUnaligned(as: UInt64.self)
+            t[Int(w & 0xFF)] &+= 1
+            t[256 &+ Int(w >> 8 & 0xFF)] &+= 1
+            t[512 &+ Int(w >> 16 & 0xFF)] &+= 1
+            t[768 &+ Int(w >> 24 & 0xFF)] &+= 1
+            t[Int(w >> 32 & 0xFF)] &+= 1
+            t[256 &+ Int(w >> 40 & 0xFF)] &+= 1
+            t[512 &+ Int(w >> 48 & 0xFF)] &+= 1
+            t[768 &+ Int(w >> 56)] &+= 1
+            i &+= 8
+        }
+        while i < count { t[Int(data[i])] &+= 1; i &+= 1 }
     }
 
     /// Finds the runs of zeros in `count` bytes and stores them as matches at distance 1, each
     /// after the run's first zero (a literal, the byte the match copies): pieces of `minRunPiece` to
-    /// `maxMatch` bytes as (start, length) pairs in `runs`; the 1 or 2 bytes a run has beyond
+    /// `maxMatch` bytes as (start, length, distance 1) in `runs`; the 1 or 2 bytes a run has beyond
     /// whole pieces stay literals. Moves the zeros the pieces cover from `counts[0]` to their
     /// length symbols. Returns the number of pieces.
     static func findRuns(_ data: UnsafePointer<UInt8>, count: Int, into runs: UnsafeMutablePointer<UInt32>,
@@ -488,8 +516,9 @@ enum DeflateBlock {
                 var from = start &+ 1
                 while end &- from >= minRunPiece {
                     let n = min(end &- from, maxMatch)
-                    runs[2 &* pieces] = UInt32(from)
-                    runs[2 &* pieces &+ 1] = UInt32(n)
+                    runs[3 &* pieces] = UInt32(from)
+                    runs[3 &* pieces &+ 1] = UInt32(n)
+                    runs[3 &* pieces &+ 2] = 1
                     counts[lengthSymbol(n).symbol] &+= 1
                     pieces &+= 1
                     covered &+= n
@@ -665,13 +694,14 @@ struct BitWriter {
     }
 
     /// The bits of a block's body: the bytes of `data` as literals (`literals[byte]`), except the
-    /// pieces of runs, (start, length) pairs in order, each coded as `matches[length]`; entries are
-    /// (value << 8 | bit count), at most 15 and 21 bits. The bits gather in a 64-bit word whose
-    /// whole bytes are stored 8 at a time into `out` (room for the block's bits and 8 more bytes)
-    /// after every three literals, at most 7 + 3 · 15 bits.
-    mutating func putBlock(_ data: UnsafePointer<UInt8>, count: Int, runs: UnsafeBufferPointer<UInt32>,
-                           literals: UnsafePointer<UInt64>, matches: UnsafePointer<UInt64>,
-                           scratch out: UnsafeMutablePointer<UInt8>) {
+    /// matches, (start, length, distance) triples in order, each coded as `lengths[length]` then
+    /// `distances[distance − 1]`; entries are (value << 8 | bit count), at most 15, 20 and 28 bits.
+    /// The bits gather in a 64-bit word whose whole bytes are stored 8 at a time into `out` (room
+    /// for the block's bits and 8 more bytes) after every three literals (at most 7 + 3 · 15 bits)
+    /// and after each match (7 + 20 + 28).
+    mutating func putBlock(_ data: UnsafePointer<UInt8>, count: Int, matches: UnsafeBufferPointer<UInt32>,
+                           literals: UnsafePointer<UInt64>, lengths: UnsafePointer<UInt64>,
+                           distances: UnsafePointer<UInt64>, scratch out: UnsafeMutablePointer<UInt8>) {
         var used = 0
         var (buffer, bitCount) = (self.buffer, UInt64(self.count))
         @inline(__always) func add(_ entry: UInt64) {
@@ -697,47 +727,17 @@ struct BitWriter {
             while i < to { add(literals[Int(data[i])]); flush(); i &+= 1 }
         }
         var position = 0
-        for k in stride(from: 0, to: runs.count, by: 2) {
-            let start = Int(runs[k]), length = Int(runs[k &+ 1])
+        for k in stride(from: 0, to: matches.count, by: 3) {
+            let start = Int(matches[k]), length = Int(matches[k &+ 1]), distance = Int(matches[k &+ 2])
             putLiterals(position, start)
-            add(matches[length])
+            add(lengths[length])
+            add(distances[distance &- 1])
             flush()
             position = start &+ length
         }
         putLiterals(position, count)
         bytes.append(contentsOf: UnsafeBufferPointer(start: out, count: used))
         (self.buffer, self.count) = (buffer, Int(bitCount))
-    }
-
-    /// The bits of each token: a literal's `literals[byte]`; a match's `lengths[length]` then
-    /// `distances[distance − 1]`; each (value << 8 | bit count), at most 20 and 28 bits.
-    mutating func putTokens(_ tokens: UnsafeBufferPointer<UInt32>, literals: UnsafePointer<UInt64>,
-                            lengths: UnsafePointer<UInt64>, distances: UnsafePointer<UInt64>,
-                            scratch out: UnsafeMutablePointer<UInt8>) {
-        var used = 0
-        var (buffer, count) = (self.buffer, self.count)
-        @inline(__always) func add(_ entry: UInt64) {
-            buffer |= (entry >> 8) << UInt64(count)
-            count &+= Int(entry & 0xFF)
-            if count >= 32 {
-                UnsafeMutableRawPointer(out + used).storeBytes(of: UInt32(truncatingIfNeeded: buffer).littleEndian,
-                                                               as: UInt32.self)
-                used &+= 4
-                buffer >>= 32
-                count &-= 32
-            }
-        }
-        for token in tokens {
-            if token & DeflateBlock.matchFlag == 0 {
-                add(literals[Int(token)])
-            } else {
-                add(lengths[Int(token >> 15 & 0x1FF)])
-                add(distances[Int(token & 0x7FFF)])
-            }
-        }
-        bytes.append(contentsOf: UnsafeBufferPointer(start: out, count: used))
-        (self.buffer, self.count) = (buffer, count)
-        put(0, count: 0)   // move whole bytes out of the buffer
     }
 
     /// Appends all of `other`'s bits after this writer's and empties `other` (keeping its capacity).

@@ -58,6 +58,38 @@ public enum ColorSpace {
 
     private static let toRGB = Affine(matrix: inverse, before: offset, after: [0, 0, 0])
 
+    /// The colour stage's YCbCr → RGB on 8 pixels, in Float: out_c = m_c0·(y − b0) + m_c1·(cb − b1)
+    /// + m_c2·(cr − b2) with the `inverse` matrix and `offset` rounded to Float, as fused
+    /// multiply-adds in that order, then clamped to [0, 1] (NaN as `Model.clamp` keeps it). Within
+    /// a few Float ulps of `yCbCrToRGBClamped`'s Double formula, far below an 8- or 16-bit step
+    /// (ColourRowTests checks the packed samples within ±1 of it).
+    @_transparent
+    static func yCbCrToRGBClampedFloat(_ y: SIMD8<Float>, _ cb: SIMD8<Float>, _ cr: SIMD8<Float>,
+                                       _ m: FloatInverse = inverseFloat) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+        let p0 = y - m.b0, p1 = cb - m.b1, p2 = cr - m.b2
+        @inline(__always) func row(_ c0: Float, _ c1: Float, _ c2: Float) -> SIMD8<Float> {
+            var v = p0 * c0
+            v.addProduct(p1, SIMD8(repeating: c1))
+            v.addProduct(p2, SIMD8(repeating: c2))
+            v.replace(with: 0, where: v .<= 0)
+            v.replace(with: 1, where: v .> 1)
+            return v
+        }
+        return (row(m.m00, m.m01, m.m02), row(m.m10, m.m11, m.m12), row(m.m20, m.m21, m.m22))
+    }
+
+    /// `inverse` and `offset` rounded to Float once (a loop holds them in a local: `inverseFloat`
+    /// is a lazily made global).
+    struct FloatInverse: Sendable {
+        let b0, b1, b2: Float
+        let m00, m01, m02, m10, m11, m12, m20, m21, m22: Float
+    }
+    static let inverseFloat: FloatInverse = {
+        let (m, b) = (inverse.map { $0.map { Float($0) } }, offset.map { Float($0) })
+        return FloatInverse(b0: b[0], b1: b[1], b2: b[2], m00: m[0][0], m01: m[0][1], m02: m[0][2],
+                            m10: m[1][0], m11: m[1][1], m12: m[1][2], m20: m[2][0], m21: m[2][1], m22: m[2][2])
+    }()
+
     /// (N, 3, H, W) RGB → (N, 1, H, W) luma Y.
     public static func luma(_ rgb: Tensor, threads: Int = Threading.coreCount) -> Tensor {
         let ycc = rgbToYCbCr(rgb, threads: threads)

@@ -258,3 +258,184 @@ private func loadDoubles(_ p: UnsafePointer<Double>) -> SIMD8<Double> {
 private func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<Float>) where V.Scalar == Float {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
+
+// The colour stage's bicubic (Stream/Model+Stream.swift, colorRows): the same taps as
+// `BicubicTaps`, the weights rounded to Float, each output the sum Σ_j w_j·x_j in Float with a
+// fused multiply-add per tap in tap order (acc = fma(w_j, x_j, acc) from acc = 0). Not the
+// MATLAB-exact passes above (those stay in Double for training and evaluation): within a few
+// Float ulps of them, which is far below the output's 8- or 16-bit step (ColourRowTests checks
+// the packed samples within ±1 of the Double formulas). Each output's operations depend only
+// on its position, so the rows are the same bits for any band, tile or thread count.
+//
+//   height pass  output row o = Σ_j weight[o, j] · input row index[o, j]: 16 columns at a time
+//   width pass   as `widthPassRow`: phase p of inputs x ..< x + 8 reads x + shift[p] + j with
+//                its own weights; borders gathered
+extension Resize {
+    /// `BicubicTaps` with Float weights: rows (sH, taps), columns phase-major (factor, used, interior).
+    struct FloatBicubicTaps: Sendable {
+        let rowTaps: Int
+        let rowIndex: [Int]       // (sH, rowTaps), as taps.rows.index
+        let rowWeight: [Float]    // (sH, rowTaps)
+        let colTaps: Int
+        let usedCols: Range<Int>
+        let factor: Int
+        let interior: Range<Int>
+        let outWidth: Int
+        let colIndex: [Int]       // (sW, colTaps)
+        let colWeight: [Float]    // (sW, colTaps)
+        let shift: [Int]          // (factor)
+        let phaseWeight: [Float]  // (factor, used, interior.count)
+
+        init(_ taps: BicubicTaps) {
+            rowTaps = taps.rows.taps
+            rowIndex = taps.rows.index
+            rowWeight = taps.rows.weight.map { Float($0) }
+            let cols = taps.colsByPhase
+            colTaps = cols.contributions.taps
+            usedCols = cols.usedTaps
+            factor = cols.factor
+            interior = cols.interior
+            outWidth = cols.outLength
+            colIndex = cols.contributions.index
+            colWeight = cols.contributions.weight.map { Float($0) }
+            shift = cols.shift
+            phaseWeight = cols.phaseWeight.map { Float($0) }
+        }
+
+        /// `body` with the tables as raw pointers (valid only inside `body`).
+        func withPointers<R>(_ body: (FloatBicubicPointers) throws -> R) rethrows -> R {
+            try rowIndex.withUnsafeBufferPointer { rowIndex in
+            try rowWeight.withUnsafeBufferPointer { rowWeight in
+            try colIndex.withUnsafeBufferPointer { colIndex in
+            try colWeight.withUnsafeBufferPointer { colWeight in
+            try shift.withUnsafeBufferPointer { shift in
+            try phaseWeight.withUnsafeBufferPointer { phaseWeight in
+                try body(FloatBicubicPointers(
+                    rowTaps: rowTaps, rowIndex: start(rowIndex), rowWeight: start(rowWeight), colTaps: colTaps,
+                    usedCols: usedCols, factor: factor, interior: interior, outWidth: outWidth,
+                    colIndex: start(colIndex), colWeight: start(colWeight), shift: start(shift),
+                    phaseWeight: start(phaseWeight)))
+            }
+            }
+            }
+            }
+            }
+            }
+        }
+    }
+
+    /// Output row `o` of the Float bicubic upscale of one plane: `plane` (rows, width) holds the
+    /// input rows from `rowOrigin` on (all the rows o taps); `short` (width) takes the height
+    /// pass, `row` (factor·width) the result.
+    @inline(__always)
+    static func bicubicRowFloat(_ t: FloatBicubicPointers, plane: UnsafePointer<Float>, rowOrigin: Int, width w: Int,
+                                output o: Int, short: UnsafeMutablePointer<Float>, into row: UnsafeMutablePointer<Float>) {
+        heightPassRowFloat(t, plane: plane, rowOrigin: rowOrigin, width: w, output: o, into: short)
+        widthPassRowFloat(t, input: short, into: row)
+    }
+
+    @inline(__always)
+    static func heightPassRowFloat(_ t: FloatBicubicPointers, plane src: UnsafePointer<Float>, rowOrigin: Int,
+                                   width w: Int, output o: Int, into row: UnsafeMutablePointer<Float>) {
+        // The nonzero taps of row o (at most 4 for an upscale; more only for a shrink, never here).
+        let taps = t.rowTaps
+        var inputs = (src, src, src, src, src, src)
+        var weights = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0))
+        var used = 0
+        withUnsafeMutablePointer(to: &inputs) { inputs in
+        withUnsafeMutablePointer(to: &weights) { weights in
+            let input = UnsafeMutableRawPointer(inputs).assumingMemoryBound(to: UnsafePointer<Float>.self)
+            let weight = UnsafeMutableRawPointer(weights).assumingMemoryBound(to: Float.self)
+            for j in 0..<taps where t.rowWeight[o * taps + j] != 0 {
+                precondition(used < 6, "an upscale's row has at most 6 taps")
+                input[used] = src + (t.rowIndex[o * taps + j] - rowOrigin) * w
+                weight[used] = t.rowWeight[o * taps + j]
+                used += 1
+            }
+            typealias V = SIMD16<Float>
+            var x = 0
+            while x + 16 <= w {
+                var acc = V()
+                for k in 0..<used {
+                    acc.addProduct(V(repeating: weight[k]), UnsafeRawPointer(input[k] + x).loadUnaligned(as: V.self))
+                }
+                UnsafeMutableRawPointer(row + x).storeBytes(of: acc, as: V.self)
+                x += 16
+            }
+            while x < w {
+                var acc: Float = 0
+                for k in 0..<used { acc.addProduct(weight[k], input[k][x]) }
+                row[x] = acc
+                x += 1
+            }
+        }
+        }
+    }
+
+    @inline(__always)
+    static func widthPassRowFloat(_ t: FloatBicubicPointers, input: UnsafePointer<Float>,
+                                  into output: UnsafeMutablePointer<Float>) {
+        let (taps, used, f) = (t.colTaps, t.usedCols, t.factor)
+        let (lo, n) = (t.interior.lowerBound, t.interior.count)
+        let vectorEnd = lo + n / 8 * 8
+        @inline(__always) func gather(_ o: Int) {
+            var acc: Float = 0
+            for j in used { acc.addProduct(t.colWeight[o * taps + j], input[t.colIndex[o * taps + j]]) }
+            output[o] = acc
+        }
+        for o in 0..<(f * lo) { gather(o) }
+        typealias V = SIMD8<Float>
+        // 8 outputs of phase p at inputs x ..< x + 8.
+        @inline(__always) func phase(_ p: Int, _ x: Int) -> V {
+            let first = input + x + t.shift[p]
+            let w = t.phaseWeight + p * used.count * n + (x - lo)
+            var acc = V()
+            for j in 0..<used.count {
+                acc.addProduct(UnsafeRawPointer(w + j * n).loadUnaligned(as: V.self),
+                               UnsafeRawPointer(first + j).loadUnaligned(as: V.self))
+            }
+            return acc
+        }
+        for x in stride(from: lo, to: vectorEnd, by: 8) {
+            switch f {
+            case 2:
+                // src = phases 0 and 1 of x ..< x + 8 / dst = outputs 2x ..< 2x + 16, interleaved
+                let (a, b) = (phase(0, x), phase(1, x))
+                store(SIMD16(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3],
+                             a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7]), output + 2 * x)
+            case 3:
+                // src = phases 0, 1, 2 of x ..< x + 8 / dst = outputs 3x ..< 3x + 24, interleaved
+                let (a, b, c) = (phase(0, x), phase(1, x), phase(2, x))
+                store(SIMD16(a[0], b[0], c[0], a[1], b[1], c[1], a[2], b[2], c[2], a[3], b[3], c[3],
+                             a[4], b[4], c[4], a[5]), output + 3 * x)
+                store(SIMD8(b[5], c[5], a[6], b[6], c[6], a[7], b[7], c[7]), output + 3 * x + 16)
+            case 4:
+                // src = phases 0 ... 3 of x ..< x + 8 / dst = outputs 4x ..< 4x + 32, interleaved
+                let (a, b, c, d) = (phase(0, x), phase(1, x), phase(2, x), phase(3, x))
+                store(SIMD16(a[0], b[0], c[0], d[0], a[1], b[1], c[1], d[1],
+                             a[2], b[2], c[2], d[2], a[3], b[3], c[3], d[3]), output + 4 * x)
+                store(SIMD16(a[4], b[4], c[4], d[4], a[5], b[5], c[5], d[5],
+                             a[6], b[6], c[6], d[6], a[7], b[7], c[7], d[7]), output + 4 * x + 16)
+            default:
+                for p in 0..<f {
+                    let v = phase(p, x)
+                    for i in 0..<8 { output[f * (x + i) + p] = v[i] }
+                }
+            }
+        }
+        for o in (f * vectorEnd)..<t.outWidth { gather(o) }
+    }
+}
+
+/// A `FloatBicubicTaps` as raw pointers, for the row loops.
+struct FloatBicubicPointers {
+    let rowTaps: Int
+    let rowIndex: UnsafePointer<Int>, rowWeight: UnsafePointer<Float>
+    let colTaps: Int
+    let usedCols: Range<Int>
+    let factor: Int
+    let interior: Range<Int>
+    let outWidth: Int
+    let colIndex: UnsafePointer<Int>, colWeight: UnsafePointer<Float>
+    let shift: UnsafePointer<Int>, phaseWeight: UnsafePointer<Float>
+}

@@ -2,14 +2,50 @@
 // thread while the next band computes. The queue holds at most `capacity` bands besides the one
 // being written, so memory stays bounded when the encoder is the slower side.
 // With one thread for the run (`-j 1`) there is no writer thread: each band is encoded on the
-// caller's thread when it is put, so the run keeps to one busy thread.
+// caller's thread when it is put, so the run keeps to one busy thread. With N ≥ 2 the writer and
+// the band's workers share N `BusySlots`: the writer holds one while it encodes a band, each worker
+// one per item (a tile, an output row), so at most N threads compute at any time (`-j N`).
 import Foundation
+
+/// At most `capacity` threads inside `run` at once. A caller with `priority` (the writer thread)
+/// goes before the others waiting: it takes the next slot freed, so the encoder is never starved
+/// by a band's many short items.
+// Unchecked: `free` and `priorityWaiting` are only touched under `condition`'s lock.
+final class BusySlots: @unchecked Sendable {
+    let capacity: Int
+    private let condition = NSCondition()
+    private var free: Int
+    private var priorityWaiting = 0
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+        free = self.capacity
+    }
+
+    /// `body` while holding one slot (waits for one).
+    func run<T>(priority: Bool = false, _ body: () throws -> T) rethrows -> T {
+        condition.lock()
+        if priority { priorityWaiting += 1 }
+        while free == 0 || (!priority && priorityWaiting > 0) { condition.wait() }
+        if priority { priorityWaiting -= 1 }
+        free -= 1
+        condition.unlock()
+        defer {
+            condition.lock()
+            free += 1
+            condition.broadcast()
+            condition.unlock()
+        }
+        return try body()
+    }
+}
 
 // Unchecked: with a writer thread, `queue`, `closed`, `running` and `failure` are only touched
 // under `condition`'s lock and `writer` only on that thread; synchronous, there is no other thread.
 final class BandWriterThread: @unchecked Sendable {
     private let writer: any ImageRowWriter
     private let capacity: Int
+    private let slots: BusySlots?
     private let condition = NSCondition()
     private var queue: [OutputRows] = []
     private var closed = false
@@ -20,10 +56,12 @@ final class BandWriterThread: @unchecked Sendable {
     let synchronous: Bool
 
     /// Starts the thread; every band `put` is handed to `writer.write` (or `writePacked`) in order,
-    /// on that thread only. `synchronous`: no thread; `put` writes the band before it returns.
-    init(writer: any ImageRowWriter, capacity: Int = 1, synchronous: Bool = false) {
+    /// on that thread only, each while holding one of `slots` (when given). `synchronous`: no
+    /// thread; `put` writes the band before it returns.
+    init(writer: any ImageRowWriter, capacity: Int = 1, synchronous: Bool = false, slots: BusySlots? = nil) {
         self.writer = writer
         self.capacity = max(1, capacity)
+        self.slots = slots
         self.synchronous = synchronous
         if synchronous {
             running = false
@@ -49,7 +87,7 @@ final class BandWriterThread: @unchecked Sendable {
             condition.broadcast()
             condition.unlock()
             do {
-                try write(band)
+                if let slots { try slots.run(priority: true) { try write(band) } } else { try write(band) }
             } catch {
                 condition.lock()
                 failure = error

@@ -4,16 +4,17 @@
 //                                             no residual: stack_m, with alpha black + a·(stack_m − black)
 //   colour  = rgb → RGB    clamp(model)
 //             rgb → gray   clamp((m0 + m1 + m2) / 3)
-//             y   → RGB    ycbcr2rgb(model_0, Cb, Cr) in Double, clamped (ColorSpace)
+//             y   → RGB    ycbcr2rgb(model_0, Cb, Cr) in Float, clamped (ColorSpace.yCbCrToRGBClampedFloat)
 //             y   → gray   clamp((model_0 − 16/255) · 255/219)
 //   colour  = min(colour / a, 1) where there is alpha and a > 0, else 0 (un-premultiplied)
 //   → the writer's packed samples (PixelPacking.quantize), or float rows
 //
 // The rows it reads (the stack's row, the bicubic residual, chroma and alpha rows) are made by the
-// caller; this pass replaces the staged row-at-a-time loops (sum, map, clamp, unpremultiply, pack)
-// with one that keeps the 8 pixels in registers. Each lane does the scalar formula's operations in
-// the same order, so the bits are the staged passes' bits. The row's last count mod 8 pixels go
-// through the same vector code, zero-padded; the padding lanes are never stored.
+// caller (the bicubic ones in Float: Resize.bicubicRowFloat); this pass keeps the 8 pixels in
+// registers from the sum to the packed samples. Each lane does the scalar formula's operations in
+// the same order (ColourRowTests writes them out), so a pixel's bits depend on its inputs only, not
+// on the band or thread. The row's last count mod 8 pixels go through the same vector code,
+// zero-padded; the padding lanes are never stored.
 
 struct ColourRow {
     typealias V = SIMD8<Float>
@@ -30,6 +31,8 @@ struct ColourRow {
     var channels: ModelChannels
     var colorChannels: Int
     var count: Int
+    /// YCbCr → RGB's Float coefficients, held here: the global is lazily made.
+    let toRGB = ColorSpace.inverseFloat
 
     /// Model channel m's value at pixels i ..< i + lanes (the rest 0).
     @_transparent
@@ -65,9 +68,9 @@ struct ColourRow {
             c0 = ColourRow.clamp(sum / 3)
         case (.y, 3):
             guard let chroma else { preconditionFailure("a y model on RGB has chroma") }
-            (c0, c1, c2) = ColorSpace.yCbCrToRGBClamped(model(0, i, lanes: lanes, alpha: a),
-                                                        ColourRow.load(chroma.cb, i, lanes),
-                                                        ColourRow.load(chroma.cr, i, lanes))
+            (c0, c1, c2) = ColorSpace.yCbCrToRGBClampedFloat(model(0, i, lanes: lanes, alpha: a),
+                                                             ColourRow.load(chroma.cb, i, lanes),
+                                                             ColourRow.load(chroma.cr, i, lanes), toRGB)
         case (.y, _):
             c0 = ColourRow.clamp((model(0, i, lanes: lanes, alpha: a) - 16 / 255) * (255 / 219))
         }

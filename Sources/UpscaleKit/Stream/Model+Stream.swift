@@ -68,6 +68,7 @@ extension Model {
         let tileSize = max(1, options.run.tileSize)
         let bandRows = max(1, options.bandRows ?? BandPlan.defaultBandRows(width: width, height: height, tileSize: tileSize))
         let taps = Resize.BicubicTaps(height: height, width: width, factor: scale)
+        let floatTaps = Resize.FloatBicubicTaps(taps)   // the colour stage's (Float) bicubic
         // An image with alpha: the network reads its straight colour, transparent pixels filled (Alpha.swift).
         let fillRadius = source.hasAlpha ? alphaFillRadius : 0
         let bands = BandPlan(height: height, bandRows: bandRows, rows: rowGeometry, taps: taps, inputPadding: inputPadding,
@@ -75,9 +76,13 @@ extension Model {
         let tiles = TilePlan(height: height, width: width, tileSize: tileSize, rows: rowGeometry, cols: colGeometry,
                              inputPadding: inputPadding)
         let tta = options.run.tta
-        let tracker = RunTracker(options: options.run, total: tta ? 8 * tiles.count : bands.count * tiles.colPlans.count)
         let threads = max(1, options.run.threads)
-        let output = BandWriterThread(writer: writer, synchronous: threads == 1)  // -j 1: one busy thread
+        // -j N: the tile and colour workers and the writer thread share N busy slots (-j 1: no
+        // writer thread, so one busy thread).
+        let slots = threads > 1 ? BusySlots(capacity: threads) : nil
+        let tracker = RunTracker(options: options.run, total: tta ? 8 * tiles.count : bands.count * tiles.colPlans.count,
+                                 slots: slots)
+        let output = BandWriterThread(writer: writer, synchronous: threads == 1, slots: slots)
         // Rows packed as the writer's samples by the colour stage's workers, when the writer takes
         // them for this image (a PNG; a JPEG without alpha): no float band between the two.
         let packed = writer.packedLayout.flatMap {
@@ -131,8 +136,9 @@ extension Model {
                 } else {
                     preconditionFailure("a run without TTA has its scratch")
                 }
-                try output.put(colorRows(y, outRows: band.output, window: window, imageHeight: height, taps: taps,
-                                         colorChannels: source.colorChannels, packed: packed, threads: threads))
+                try output.put(colorRows(y, outRows: band.output, window: window, imageHeight: height, taps: floatTaps,
+                                         colorChannels: source.colorChannels, packed: packed, threads: threads,
+                                         slots: slots))
                 options.rowsProgress?(band.output.upperBound, bands.outputHeight)
             }
             // A file's reader checks its tail when it returns its last row; make sure it has.
@@ -202,8 +208,8 @@ extension Model {
     /// - Returns: with `packed`, the rows as its samples (ColourRow.pack: PixelPacking.interleaveRow's
     ///   bytes, the writer's own packing); else colour (1, colorChannels, rows, sW) and alpha
     ///   (1, 1, rows, sW) when the window has it.
-    func colorRows(_ y: Tensor, outRows: Range<Int>, window: RowWindow, imageHeight: Int, taps: Resize.BicubicTaps,
-                   colorChannels: Int, packed: PackedRowLayout?, threads: Int) -> OutputRows {
+    func colorRows(_ y: Tensor, outRows: Range<Int>, window: RowWindow, imageHeight: Int, taps: Resize.FloatBicubicTaps,
+                   colorChannels: Int, packed: PackedRowLayout?, threads: Int, slots: BusySlots? = nil) -> OutputRows {
         guard let stack = window.stack else { preconditionFailure("an empty window") }
         let (cm, n, w) = (stack.shape[1], stack.shape[2], stack.shape[3])
         let (rows, outW) = (outRows.count, y.shape[3])
@@ -219,25 +225,26 @@ extension Model {
         var bytes = [UInt8](unsafeUninitializedCapacity: rows * rowBytes) { $1 = rows * rowBytes }
         y.withUnsafeBufferPointer { y in
         stack.withUnsafeBufferPointer { stack in
-        taps.rows.withPointers { rowTaps in
-        taps.colsByPhase.withPointers { colTaps in
+        taps.withPointers { taps in
         withOptionalPointer(window.chroma) { chroma in
         withOptionalPointer(window.alpha) { alpha in
         color.withUnsafeMutableBufferPointer { colorOut in
         withOptionalMutablePointer(&alphaPlane) { alphaOut in
         bytes.withUnsafeMutableBufferPointer { bytesOut in
             guard let y = y.baseAddress, let stack = stack.baseAddress else { return }
-            // Each item owns output row k of every output plane (colour and alpha), or packed row k.
+            // Each item owns output row k of every output plane (colour and alpha), or packed row k;
+            // it runs in one of the run's busy slots.
             parallelFor(rows, threads: threads) { k in
+                func inSlot(_ body: () -> Void) { if let slots { slots.run(body) } else { body() } }
+                inSlot {
                 let o = outRows.lowerBound + k
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: w + (cm + 3) * outW) { scratch in
                     // short (W): a height pass's row; residualRows (Cmodel, sW); extra (3, sW): Cb, Cr, alpha.
                     let short = scratch.baseAddress!, residualRows = short + w, extra = residualRows + cm * outW
                     /// Row o of the bicubic upscale of a window plane (n, W), into `row` (sW).
                     func bicubicRow(_ plane: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>) {
-                        Resize.heightPassRow(rowTaps, plane: plane, rowOrigin: origin, width: w, output: o,
-                                             quantize: false, into: short)
-                        Resize.widthPassRow(colTaps, input: short, quantize: false, into: row)
+                        Resize.bicubicRowFloat(taps, plane: plane, rowOrigin: origin, width: w, output: o,
+                                               short: short, into: row)
                     }
                     // The output row's alpha, clamped (into the alpha plane when there is one).
                     let alphaRow: UnsafeMutablePointer<Float>? = alpha.map { alpha in
@@ -282,8 +289,8 @@ extension Model {
                         row.write(into: (0..<colorChannels).map { colorOut.baseAddress! + $0 * plane + k * outW })
                     }
                 }
+                }
             }
-        }
         }
         }
         }

@@ -15,11 +15,20 @@ final class RunTracker: @unchecked Sendable {
     let total: Int
     let progress: ((Int, Int) -> Void)?
     let isCancelled: (() -> Bool)?
+    /// The run's busy threads (the upscale loop's, shared with its writer thread), or nil.
+    let slots: BusySlots?
 
-    init(options: RunOptions, total: Int) {
+    init(options: RunOptions, total: Int, slots: BusySlots? = nil) {
         self.total = total
         self.progress = options.progress
         self.isCancelled = options.isCancelled
+        self.slots = slots
+    }
+
+    /// `body` as one of the run's busy threads (holding one of `slots`, when there are slots).
+    func busy<T>(_ body: () throws -> T) rethrows -> T {
+        guard let slots else { return try body() }
+        return try slots.run(body)
     }
 
     /// True once `isCancelled` has returned true.

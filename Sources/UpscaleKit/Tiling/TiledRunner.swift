@@ -71,13 +71,13 @@ extension Model {
             parallelFor(count, threads: tileWorkers) { i in
                 if tracker.shouldStop() { return }
                 let t = tile(i)
-                scratch.withScratch { maps in
+                tracker.busy { scratch.withScratch { maps in
                     let y = stackTile(t, image: image, imageRowOrigin: imageRowOrigin, imageHeight: imageHeight,
                                     threads: convThreads, scratch: maps)  // (1, Cout, th, tw)
                     if !Model.allFinite(y) { tracker.sawNonFinite() }
                     place(y, channels: cOut, at: t.output, rowOrigin: outputRows.lowerBound, into: out,
                           height: outputRows.count, width: width)
-                }
+                } }
                 tracker.tileDone()
             }
         }
