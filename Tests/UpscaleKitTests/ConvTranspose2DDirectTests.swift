@@ -69,10 +69,13 @@ extension ConvTransposeCase {
                                 padding: (k / 2, k / 2), groups: groups, dilation: (dilation, dilation),
                                 kernel: kernel, isa: isa).algorithm
     }
-    // The automatic choice: the direct kernel on AVX2 (and others), the wide one on AVX-512.
-    #expect(try algorithm(64, 64, 3, kernel: .automatic, isa: .avx2) == .direct)
-    #expect(try algorithm(64, 64, 3, kernel: .automatic, isa: .other) == .direct)
-    #expect(try algorithm(64, 64, 3, kernel: .automatic, isa: .avx512) == .wide)
+    // The automatic choice: Winograd for 3×3 (ConvTransposeWinograd), else the direct kernel on
+    // AVX2 (and others), the wide one on AVX-512.
+    #expect(try algorithm(64, 64, 3, kernel: .automatic, isa: .avx2) == .winograd)
+    #expect(try algorithm(64, 64, 3, kernel: .automatic, isa: .avx512) == .winograd)
+    #expect(try algorithm(64, 64, 1, kernel: .automatic, isa: .avx2) == .direct)
+    #expect(try algorithm(64, 64, 1, kernel: .automatic, isa: .other) == .direct)
+    #expect(try algorithm(64, 64, 1, kernel: .automatic, isa: .avx512) == .wide)
     #expect(try algorithm(64, 64, 3, kernel: .wide, isa: .avx2) == .wide)
     // upconv_7, SRVGGNetCompact, RRDBNet, SPAN: 3×3 and 1×1 with ≥ 32 in and out.
     #expect(try algorithm(64, 64, 3) == .direct)
@@ -127,7 +130,8 @@ let directDeterminismCases: [ConvTransposeCase] = [
 @Test func directDeterminismCasesTakeTheDirectKernel() throws {
     for c in directDeterminismCases {
         #expect(try c.plan(kernel: .direct, isa: .avx512).algorithm == .direct, "\(c)")
-        #expect(try c.plan().algorithm == (ConvTransposeDirectPack.preferred(on: .current) ? .direct : .wide), "\(c)")
+        let winograd = c.kernel == (3, 3) && c.stride == (1, 1) && c.dilation == (1, 1) && c.groups == 1
+        #expect(try c.plan().algorithm == (winograd ? .winograd : ConvTransposeDirectPack.preferred(on: .current) ? .direct : .wide), "\(c)")
     }
 }
 
@@ -191,6 +195,6 @@ func directKernelIsBitIdenticalForEveryThreadCountAndWindow(_ c: ConvTransposeCa
                   randomLayer(&rng, 64, 48, 1, 0, activation: .relu),
                   randomLayer(&rng, 48, 3, 4, 1, stride: 2, activation: .none)]
     let input = Tensor(shape: [1, 3, 23, 71], data: rng.floats(3 * 23 * 71, 0...1))
-    try expectTiledStackEqualsWholeImageAndNarrowKernel(layers, input: input,
+    try expectTiledStackEqualsWholeImageAndNarrowKernel(layers, input: input, kernel: .direct,
                                                         tiles: [(1, 2), (5, 3), (9, 1), (16, 2), (128, 2)])
 }

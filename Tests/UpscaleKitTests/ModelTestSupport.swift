@@ -61,22 +61,29 @@ func randomLayer(_ rng: inout SeededRandom, _ cIn: Int, _ cOut: Int, _ k: Int, _
                       padding: (p, p), dilation: (dilation, dilation), activation: activation)
 }
 
-/// The kernel sweeps' stack check: `layers` as a ×2 model, tiled runs at each (tile size, threads)
-/// equal the whole-image reference bit for bit, and so does the stack run on the narrow kernel only.
-func expectTiledStackEqualsWholeImageAndNarrowKernel(_ layers: [ModelLayer], input: Tensor,
+/// A stack of wide layers three ways: each layer on `kernel` (+Direct or +Wide, forced) gives the
+/// narrow kernel's bits; the model's own choice (Winograd where it applies, ConvTransposeWinograd)
+/// run whole is within float rounding of them; and the model tiled at each of `tiles` gives that
+/// whole run's bits.
+func expectTiledStackEqualsWholeImageAndNarrowKernel(_ layers: [ModelLayer], input: Tensor, kernel: ConvTranspose2DKernelChoice,
                                                       tiles: [(tileSize: Int, threads: Int)]) throws {
     let model = try Model(layers: layers, scale: 2, channels: .rgb, residual: .none, metadata: [:])
-    let expected = try wholeImageStack(layers, input)
-
-    var narrow = input
-    for layer in layers {
-        let plan = try ConvTranspose2DPlan(weight: layer.weight, bias: layer.bias, stride: layer.stride,
-                                           padding: layer.padding, dilation: layer.dilation, kernel: .narrow)
-        narrow = try plan.run(narrow, threads: 2)
-        layer.activation.apply(&narrow)
+    func run(_ choice: ConvTranspose2DKernelChoice) throws -> Tensor {
+        var x = input
+        for layer in layers {
+            let plan = try ConvTranspose2DPlan(weight: layer.weight, bias: layer.bias, stride: layer.stride,
+                                               padding: layer.padding, dilation: layer.dilation, kernel: choice)
+            x = try plan.run(x, threads: 2)
+            layer.activation.apply(&x)
+        }
+        return x
     }
-    #expect(narrow.data.map(\.bitPattern) == expected.data.map(\.bitPattern))
+    let narrow = try run(.narrow)
+    #expect(try run(kernel).data.map(\.bitPattern) == narrow.data.map(\.bitPattern), "\(kernel) against narrow")
 
+    let expected = try wholeImageStack(layers, input)
+    let close = allClose(expected, narrow, rtol: 1e-4, atol: 1e-5)
+    #expect(close.ok, "the model's kernels against narrow: max |Δ| \(close.maxDiff)")
     for (tileSize, threads) in tiles {
         var options = RunOptions()
         options.tileSize = tileSize

@@ -44,4 +44,35 @@ import Testing
         let close = allClose(reference, oracle, rtol: 1e-4, atol: 1e-4)
         #expect(close.ok, "max |Δ| \(close.maxDiff)")
     }
+
+    @Test func narrowWindowsInsideOneTileGiveTheWholeMapsBits() throws {
+        // Output windows 1–5 wide starting anywhere in a tile (a tiled run's thin edges), each fed the
+        // input its whole tiles read: the whole map's bits (a window inside one tile once crashed).
+        var rng = SeededRandom(seed: 12)
+        let (cIn, cOut, h, w) = (32, 32, 9, 14)
+        let plan = try ConvTranspose2DPlan(weight: Tensor(shape: [cIn, cOut, 3, 3], data: rng.floats(cIn * cOut * 9, -0.1...0.1)),
+                                           padding: (1, 1), epilogue: .leakyReLU(0.1))
+        #expect(plan.algorithm == .winograd)
+        let input = Tensor(shape: [1, cIn, h, w], data: rng.floats(cIn * h * w, 0...1))
+        let whole = try plan.run(input, threads: 1)
+        let g = AxisGeometry(kernel: 3, padding: 1, alignment: 4)
+        for (top, left, rows, cols) in [(0, 5, 1, 1), (5, 1, 2, 2), (3, 6, 1, 5), (8, 13, 1, 1), (2, 9, 3, 3)] {
+            let inRows = g.inputRange(forOutput: top..<(top + rows)).clamped(to: 0..<h)
+            let inCols = g.inputRange(forOutput: left..<(left + cols)).clamped(to: 0..<w)
+            var window = [Float]()
+            for c in 0..<cIn { for y in inRows { for x in inCols { window.append(input.data[(c * h + y) * w + x]) } } }
+            var out = [Float](repeating: .nan, count: cOut * rows * cols)
+            window.withUnsafeBufferPointer { x in
+                out.withUnsafeMutableBufferPointer { y in
+                    plan.runWindow(input: x.baseAddress!, inputOrigin: (inRows.lowerBound, inCols.lowerBound),
+                                   inputSize: (inRows.count, inCols.count), outputOrigin: (top, left),
+                                   outputSize: (rows, cols), output: y.baseAddress!, threads: 2)
+                }
+            }
+            for c in 0..<cOut { for y in 0..<rows { for x in 0..<cols {
+                let (got, want) = (out[(c * rows + y) * cols + x], whole.data[(c * h + top + y) * w + left + x])
+                #expect(got.bitPattern == want.bitPattern, "window \((top, left, rows, cols)) (\(c), \(y), \(x))")
+            } } }
+        }
+    }
 }

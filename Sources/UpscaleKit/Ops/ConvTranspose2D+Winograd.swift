@@ -481,7 +481,7 @@ func storePhases(_ planes: UnsafeMutablePointer<Float>, planeStride: Int, column
             s[2] = x2 < 0 ? x2 * slope : x2; s[3] = x3 < 0 ? x3 * slope : x3
         }
     }
-    for i in max(a, 4 * tB)..<b { one(i) }
+    for i in min(b, max(a, 4 * tB))..<b { one(i) }   // empty when the columns lie inside one tile
 }
 
 /// What every work item of one run reads. Unchecked: the pointers outlive the call; workers only
