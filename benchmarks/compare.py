@@ -50,6 +50,7 @@ from torch import nn
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "training"))
 from export import export_model  # noqa: E402  (training/export.py defines the model file)
+from model import conv_pixel_shuffle_as_transpose  # noqa: E402  (the conv + PixelShuffle fold)
 
 NETWORKS = ["x2", "x3", "x4", "upconv7", "srvgg_x4"]
 ENGINES = ["ours", "pytorch", "onnxruntime", "openvino", "ncnn"]
@@ -71,35 +72,12 @@ def make_upconv7(path):
 
 
 def fold_pixel_shuffle(conv, r):
-    """A k×k Conv2d with "same" padding followed by PixelShuffle(r) as the one ConvTranspose2d computing the
-    same function: kernel r·k, stride r, padding r·(k − 1)/2, and
-        dst[c, o, i + r·(k−1−a), j + r·(k−1−b)] = src[o·r² + i·r + j, c, a, b]
-    (dst: transpose weight (Cin, Cout, rk, rk), src: conv weight (Cout·r², Cin, k, k)). Exact only when the
-    r² phase biases of each output channel are equal: the transpose has one bias per output channel."""
-    k = conv.kernel_size[0]
-    c_in, c_out = conv.in_channels, conv.out_channels // (r * r)
-    if conv.kernel_size != (k, k) or k % 2 == 0 or tuple(conv.padding) != ((k - 1) // 2,) * 2 \
-            or tuple(conv.stride) != (1, 1) or tuple(conv.dilation) != (1, 1) or conv.groups != 1 \
-            or conv.out_channels != c_out * r * r:
-        raise ValueError(f"{conv}: only an odd square stride-1 'same' conv to C·r² channels folds into PixelShuffle({r})")
-    bias = None
-    if conv.bias is not None:
-        phases = conv.bias.detach().reshape(c_out, r * r)
-        if not torch.equal(phases, phases[:, :1].expand_as(phases)):
-            raise ValueError(f"{conv}: the {r * r} phase biases of an output channel differ: no exact fold")
-        bias = phases[:, 0].clone()
-    src = conv.weight.detach().reshape(c_out, r, r, c_in, k, k)  # [o, i, j, c, a, b]
-    w = torch.zeros(c_in, c_out, r * k, r * k)
-    for a in range(k):
-        for b in range(k):
-            y, x = r * (k - 1 - a), r * (k - 1 - b)
-            w[:, :, y:y + r, x:x + r] = src[:, :, :, :, a, b].permute(3, 0, 1, 2)  # (c, o, i, j)
-    t = nn.ConvTranspose2d(c_in, c_out, r * k, stride=r, padding=r * (k - 1) // 2, bias=bias is not None)
-    with torch.no_grad():
-        t.weight.copy_(w)
-        if bias is not None:
-            t.bias.copy_(bias)
-    return t
+    """A k×k 'same' Conv2d followed by PixelShuffle(r) as the one ConvTranspose2d computing the same function
+    (training/model.py's conv_pixel_shuffle_as_transpose: the fold `upscale` files use)."""
+    if tuple(conv.stride) != (1, 1) or tuple(conv.dilation) != (1, 1) or conv.groups != 1 or conv.bias is None \
+            or tuple(conv.padding) != ((conv.kernel_size[0] - 1) // 2,) * 2:
+        raise ValueError(f"{conv}: only a stride-1 'same' conv with bias folds into PixelShuffle({r})")
+    return conv_pixel_shuffle_as_transpose(conv.weight.detach(), conv.bias.detach(), r)
 
 
 def make_srvgg_x4(path):
@@ -145,6 +123,121 @@ def make_srvgg_x4(path):
     if not diff <= 1e-4:
         raise RuntimeError(f"{path}: the folded file differs from conv + PixelShuffle by {diff:.2e}")
     return native
+
+
+# --- graph models (issue 25): RRDBNet (ESRGAN) and SPAN, random weights --------------------------------------
+
+# name: (family, blocks or features, the shape it stands for)
+GRAPH_NETWORKS = {
+    "rrdb23_x4": ("rrdb", 23, "RealESRGAN_x4plus / 4x-UltraSharp: RRDBNet x4, 64 features, 23 blocks, growth 32"),
+    "rrdb6_x4": ("rrdb", 6, "RealESRGAN_x4plus_anime_6B: RRDBNet x4, 64 features, 6 blocks, growth 32"),
+    "span_x4": ("span", 48, "SPAN x4, 48 features, checkpoint saved without input normalisation"),
+}
+
+
+def graph_fixtures():
+    """tools/make_graph_fixtures.py: its independent PyTorch RRDBNet and SPAN and its ncnn RRDB writer."""
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import make_graph_fixtures  # noqa: E402
+    return make_graph_fixtures
+
+
+def make_graph_network(name, out_dir, upscale):
+    """The PyTorch network (eval mode; SPAN's Conv3XC folded once into its eval_conv, as inference runs it),
+    our model file (the state dict saved as a .pth, training branches included, and `upscale import`ed), and
+    the ncnn .param/.bin (fp32). Random weights as the fixtures script makes them (seed 0), the last conv
+    rescaled so that the outputs span about [0.1, 0.9] on a random input."""
+    fx = graph_fixtures()
+    family, size, _ = GRAPH_NETWORKS[name]
+    torch.manual_seed(0)
+    probe = torch.rand(1, 3, 24, 24)
+    if family == "rrdb":
+        net = fx.RRDBNet(4, nf=64, nb=size, gc=32).eval()
+        with torch.no_grad():
+            fx.spread_output(net.conv_last, 1, net(probe))
+    else:
+        net = fx.SPAN(4, feat=size, norm=False).eval()
+        with torch.no_grad():
+            fx.spread_output(net.upsampler[0], 16, net(probe))
+    pth, model = os.path.join(out_dir, f"{name}.pth"), os.path.join(out_dir, f"{name}.bin")
+    torch.save(net.state_dict(), pth)
+    subprocess.run([upscale, "import", pth, "-o", model, "--overwrite"], check=True, stdout=subprocess.DEVNULL)
+    stem = os.path.join(out_dir, f"{name}.ncnn")
+    if family == "rrdb":
+        fx.rrdb_ncnn(net, fp16=False).save(stem)
+    else:
+        freeze_span(fx, net)
+        span_ncnn(fx, net).save(stem)
+    return net, model, stem
+
+
+def freeze_span(fx, net):
+    """Each Conv3XC replaced by its eval_conv (made current from the training branches once), so that
+    PyTorch, the ONNX export and ncnn run the inference network, not the per-call re-parameterisation."""
+    for parent in list(net.modules()):
+        for child_name, child in list(parent.named_children()):
+            if isinstance(child, fx.Conv3XC):
+                child.update_params()
+                setattr(parent, child_name, child.eval_conv)
+
+
+def span_ncnn(fx, net):
+    """A frozen SPAN x4 (no normalisation) as ncnn layers: Convolution, Swish, Sigmoid, BinaryOp (sub 0.5,
+    add, mul), Split, Concat and PixelShuffle; blob "in" in, "out" out; fp32 weights."""
+    wr = fx.NcnnWriter(False)
+    wr.layer("Input", "data", [], ["in"], "0=0 1=0 2=3")
+    count = [0]
+
+    def split(blob, n):
+        count[0] += 1
+        tops = ["%s_s%d" % (blob, i) for i in range(n)]
+        wr.layer("Split", "split_%d" % count[0], [blob], tops)
+        return tops
+
+    wr.conv("conv_1", "in", "f", net.conv_1)
+    f_block, f_cat = split("f", 2)
+    h, b1_cat, b5_2 = f_block, None, None
+    for i in range(1, 7):
+        block, p = getattr(net, "block_%d" % i), "b%d" % i
+        x_conv, x_res = split(h, 2)
+        wr.conv(p + "_c1", x_conv, p + "_c1", block.c1_r)
+        wr.layer("Swish", p + "_out1", [p + "_c1"], [p + "_out1"])
+        out1 = p + "_out1"
+        if i == 6:
+            out1, b5_2 = split(out1, 2)
+        wr.conv(p + "_c2", out1, p + "_c2", block.c2_r)
+        wr.layer("Swish", p + "_out2", [p + "_c2"], [p + "_out2"])
+        wr.conv(p + "_c3", p + "_out2", p + "_out3", block.c3_r)
+        o_sig, o_add = split(p + "_out3", 2)
+        wr.layer("Sigmoid", p + "_sig", [o_sig], [p + "_sig"])
+        wr.layer("BinaryOp", p + "_att", [p + "_sig"], [p + "_att"], "0=1 1=1 2=5.000000e-01")
+        wr.layer("BinaryOp", p + "_sum", [o_add, x_res], [p + "_sum"], "0=0")
+        wr.layer("BinaryOp", p + "_out", [p + "_sum", p + "_att"], [p + "_out"], "0=2")
+        h = p + "_out"
+        if i == 1:
+            h, b1_cat = split(h, 2)
+    wr.conv("conv_2", h, "b6", net.conv_2)
+    wr.layer("Concat", "cat", [f_cat, "b6", b1_cat, b5_2], ["cat"], "0=0")
+    wr.conv("conv_cat", "cat", "fused", net.conv_cat)
+    wr.conv("up_conv", "fused", "up", net.upsampler[0])
+    wr.layer("PixelShuffle", "shuffle", ["up"], ["out"], "0=4")
+    return wr
+
+
+def graph_flops(net, height, width):
+    """2 · multiply-adds of the PyTorch network's convolutions on an H×W input (counted by hooks on a run on
+    a small input, scaled by area): the network as its authors wrote it, so an nearest-upsample + 3×3 conv
+    counts 9 taps per output pixel, although our file runs that pair as a 4-tap stride-2 transposed conv."""
+    macs, probe = [0.0], 16
+
+    def hook(m, _inputs, out):
+        macs[0] += out.numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
+    handles = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.Conv2d)]
+    with torch.no_grad():
+        net(torch.rand(1, 3, probe, probe))
+    for h in handles:
+        h.remove()
+    return 2 * macs[0] * height * width / (probe * probe)
 
 
 class NcnnUnsupported(ValueError):

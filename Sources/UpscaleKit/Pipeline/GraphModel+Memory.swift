@@ -8,13 +8,32 @@ extension GraphModel {
     /// output rows are asked for in `bands` (consecutive ranges from 0 to scale·height): the same
     /// passes as GraphPipeline.outputRows, on row counts.
     public func pipelinePeakFloats(height: Int, width: Int, bands: [Range<Int>], fetchRows: Int? = nil) -> Int {
+        replayPipeline(height: height, width: width, bands: bands, fetchRows: fetchRows, rowAlignment: 1).peakFloats
+    }
+
+    /// The ring sizes (rows) of a streamed run on a padded height: the most rows each value holds
+    /// at once (0 for a virtual concat, which holds none; for the last node the rows of one pass,
+    /// its ring grows to the caller's band), and the image's.
+    func pipelineRingRows(paddedHeight: Int, fetchRows: Int, rowAlignment: Int) -> (image: Int, nodes: [Int]) {
+        let replay = replayPipeline(height: paddedHeight, width: 1, bands: [0..<(scale * paddedHeight)], fetchRows: fetchRows,
+                                    rowAlignment: rowAlignment)
+        var rows = replay.nodeRows
+        rows[nodes.count - 1] = max(1, replay.lastPassRows)
+        return (replay.imageRows, rows)
+    }
+
+    /// The passes of GraphPipeline.outputRows on row counts: the peak of the floats held (rows,
+    /// the reflection's tail, a virtual concat's gathered window), the most rows each value and
+    /// the image hold, and the most rows the last node adds in one pass.
+    private func replayPipeline(height: Int, width: Int, bands: [Range<Int>], fetchRows: Int?, rowAlignment: Int)
+        -> (peakFloats: Int, imageRows: Int, nodeRows: [Int], lastPassRows: Int) {
         let fetchStep = max(1, fetchRows ?? sizeMultiple)
         let paddedH = GraphModel.roundUp(height, sizeMultiple), paddedW = GraphModel.roundUp(width, sizeMultiple)
-        var schedule = GraphRowSchedule(model: self, paddedHeight: paddedH, fetchRows: fetchStep)
+        var schedule = GraphRowSchedule(model: self, paddedHeight: paddedH, fetchRows: fetchStep, rowAlignment: rowAlignment)
         let rowFloats = shapes.map { $0.channels * $0.cols.of(paddedW) }   // floats per row of each value
         let imageRowFloats = channels.count * paddedW
-        var origin = [Int](repeating: 0, count: nodes.count), end = origin
-        var imageOrigin = 0, tailRows = 0
+        var origin = [Int](repeating: 0, count: nodes.count), end = origin, most = origin
+        var imageOrigin = 0, imageMost = 0, tailRows = 0, lastPass = 0
         var held = 0, peak = 0
         func keep(_ v: Int, from row: Int) {
             if v == GraphNode.image {
@@ -38,6 +57,7 @@ extension GraphModel {
                     keep(GraphNode.image, from: schedule.keepFrom(GraphNode.image))
                     held += (next - before) * imageRowFloats
                     schedule.fetched(upTo: next)
+                    imageMost = max(imageMost, next - imageOrigin)
                 }
                 var moved = next > before
                 for k in 0..<nodes.count {
@@ -54,6 +74,8 @@ extension GraphModel {
                     }
                     schedule.finished(k, upTo: range.upperBound)
                     end[k] = range.upperBound
+                    most[k] = max(most[k], end[k] - origin[k])
+                    if k == last { lastPass = max(lastPass, range.count) }
                     held += range.count * rowFloats[k]
                     peak = max(peak, held + tailRows * imageRowFloats)
                     for v in Set(nodes[k].inputs) { keep(v, from: schedule.keepFrom(v)) }
@@ -62,16 +84,35 @@ extension GraphModel {
             }
             keep(last, from: band.upperBound)
         }
-        return peak
+        return (peak, imageMost, most, lastPass)
     }
 
-    /// Bytes of the streamed run's buffers at their peak, plus the largest buffer once more (a
-    /// buffer is rebuilt beside itself when rows are added) and one step's new rows of the widest value.
+    /// Bytes of the streamed run at its peak: every value's ring (the most rows it holds at once,
+    /// `pipelineRingRows`; the last node's up to the largest band and one pass more), the image's,
+    /// the reflection's tail, and the scratch of the largest convolution step (its gathered input
+    /// window and its output rows).
     public func pipelineBytes(height: Int, width: Int, bands: [Range<Int>]) -> Int {
-        let paddedW = GraphModel.roundUp(width, sizeMultiple)
-        let widest = shapes.map { $0.channels * $0.cols.of(paddedW) }.max() ?? 0
-        let passRows = max(1, scale * sizeMultiple)   // about the rows of any value one pass adds
-        return 4 * (pipelinePeakFloats(height: height, width: width, bands: bands) + 2 * widest * (passRows + 2))
+        let paddedH = GraphModel.roundUp(height, sizeMultiple), paddedW = GraphModel.roundUp(width, sizeMultiple)
+        let fetchStep = sizeMultiple
+        let rings = pipelineRingRows(paddedHeight: paddedH, fetchRows: fetchStep, rowAlignment: 1)
+        let rowFloats = shapes.map { $0.channels * $0.cols.of(paddedW) }
+        let last = nodes.count - 1
+        var floats = rings.image * channels.count * paddedW + sizeMultiple * channels.count * paddedW
+        for k in 0..<last { floats += rings.nodes[k] * rowFloats[k] }
+        let band = bands.map(\.count).max() ?? 0
+        floats += 2 * (band + rings.nodes[last]) * rowFloats[last]   // grown by half again past its need
+        // The largest conv step: the window its output rows read (all input rows, whatever the
+        // alignment of the step) and those output rows.
+        let schedule = GraphRowSchedule(model: self, paddedHeight: paddedH, fetchRows: fetchStep)
+        var step = 0
+        for (k, node) in nodes.enumerated() {
+            guard case .conv = node.op else { continue }
+            let m = schedule.passRows[k], v = node.inputs[0]
+            let inRows = (0..<8).map { schedule.rawInputRows(of: k, forOutput: (1 << 20) + $0 ..< (1 << 20) + $0 + m).count }.max() ?? 0
+            let inFloats = v == GraphNode.image ? channels.count * paddedW : rowFloats[v]
+            step = max(step, min(inRows, schedule.rowCount(v)) * inFloats + m * rowFloats[k])
+        }
+        return 4 * (floats + step)
     }
 
     /// Bytes of the whole-image run (`networkOutput`, test-time augmentation) at its peak: the

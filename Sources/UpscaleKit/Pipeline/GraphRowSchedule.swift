@@ -68,16 +68,21 @@ struct GraphRowSchedule {
     /// The rows of input v that node k's output rows `out` read, clipped to v's rows.
     func inputRows(of k: Int, _ v: Int, forOutput out: Range<Int>) -> Range<Int> {
         guard !out.isEmpty else { return out.lowerBound..<out.lowerBound }
-        let raw: Range<Int>
-        switch model.nodes[k].op {
-        case .conv(let layer): raw = layer.rowGeometry.inputRange(forOutput: out)
-        case .pixelShuffle(let r), .upsampleNearest(let r): raw = ShuffleOps.inputRows(forOutput: out, up: r, down: 1)
-        case .pixelUnshuffle(let r): raw = ShuffleOps.inputRows(forOutput: out, up: 1, down: r)
-        default: raw = out
-        }
+        let raw = rawInputRows(of: k, forOutput: out)
         let n = rowCount(v)
         let lo = min(max(raw.lowerBound, 0), n), hi = min(max(raw.upperBound, lo), n)
         return lo..<hi
+    }
+
+    /// The rows of its inputs that node k's output rows `out` (not empty) read, before clipping to
+    /// the input's rows: a convolution's taps above or below its input read zeros there.
+    func rawInputRows(of k: Int, forOutput out: Range<Int>) -> Range<Int> {
+        switch model.nodes[k].op {
+        case .conv(let layer): return layer.rowGeometry.inputRange(forOutput: out)
+        case .pixelShuffle(let r), .upsampleNearest(let r): return ShuffleOps.inputRows(forOutput: out, up: r, down: 1)
+        case .pixelUnshuffle(let r): return ShuffleOps.inputRows(forOutput: out, up: 1, down: r)
+        default: return out
+        }
     }
 
     /// The image holds its padded rows up to `row`.
