@@ -177,3 +177,73 @@ func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, ali
         #expect(schedule.done == schedule.rows)
     }
 }
+
+@Suite struct GraphPipelineRingTests {
+    /// A ring of 2 channels × 3 floats whose row r of channel c holds 10·r + c (all 3 floats).
+    func filled(_ ring: RowRing, rows: Range<Int>) {
+        ring.reserve(rows.count)
+        for r in rows { for c in 0..<ring.channels { ring.row(c, r).update(repeating: Float(10 * r + c), count: ring.width) } }
+        ring.added(rows.count)
+    }
+
+    func holds(_ ring: RowRing, _ rows: Range<Int>) -> Bool {
+        rows.allSatisfy { r in (0..<ring.channels).allSatisfy { c in (0..<ring.width).allSatisfy { ring.row(c, r)[$0] == Float(10 * r + c) } } }
+    }
+
+    @Test func rowsWrapAroundAndGrowWithoutLosingValues() {
+        let ring = RowRing(channels: 2, width: 3, capacity: 4)
+        filled(ring, rows: 0..<4)
+        ring.drop(below: 2)
+        filled(ring, rows: 4..<6)   // rows 4, 5 reuse the slots of rows 0, 1
+        #expect(ring.origin == 2 && ring.end == 6 && ring.capacity == 4 && holds(ring, 2..<6))
+        filled(ring, rows: 6..<9)   // 7 rows held: the storage grows, the held rows move
+        #expect(ring.capacity >= 7 && holds(ring, 2..<9))
+        ring.drop(below: 100)       // dropping past the end keeps nothing, and never moves the end
+        #expect(ring.rows == 0 && ring.end == 9)
+    }
+
+    @Test func inPlaceWindowOnlyWhereZerosWouldBeRead() {
+        // Capacity 4, a map of 10 rows; rows 3..<7 held: slots 3, 0, 1, 2.
+        let ring = RowRing(channels: 1, width: 2, capacity: 4)
+        filled(ring, rows: 0..<4)
+        ring.drop(below: 3)
+        filled(ring, rows: 4..<7)
+        #expect(ring.inPlaceWindow(needed: 4..<7, raw: 4..<7, mapRows: 10) == 4)   // slots 0..<3: rows 4..<8 in place
+        #expect(ring.inPlaceWindow(needed: 3..<5, raw: 3..<5, mapRows: 10) == nil) // wraps
+        // Above the map: in place only for a window starting at row 0.
+        let top = RowRing(channels: 1, width: 2, capacity: 4)
+        filled(top, rows: 0..<2)
+        #expect(top.inPlaceWindow(needed: 0..<2, raw: -1..<2, mapRows: 10) == 0)
+        // Below the map: only when the window ends where the map does.
+        let bottom = RowRing(channels: 1, width: 2, capacity: 4)
+        filled(bottom, rows: 0..<4)
+        bottom.drop(below: 4)
+        filled(bottom, rows: 4..<7)
+        #expect(bottom.inPlaceWindow(needed: 4..<7, raw: 4..<8, mapRows: 7) == nil)  // slot 3 holds row 3, not zeros
+        let edge = RowRing(channels: 1, width: 2, capacity: 3)   // rows 3..<6 in slots 0..<3: the window ends at the map's end
+        filled(edge, rows: 0..<3)
+        edge.drop(below: 3)
+        filled(edge, rows: 3..<6)
+        #expect(edge.inPlaceWindow(needed: 3..<6, raw: 3..<7, mapRows: 6) == 3)
+    }
+
+    @Test(arguments: [(150, 9, 2), (150, 9, 3), (257, 6, 2)])
+    func wideRowsSplitIntoColumnSlicesGiveTheSameBits(w: Int, h: Int, threads: Int) throws {
+        // At these widths a conv's output columns are split over the threads (slices of whole
+        // vectors, the last one partial); rings wrap, so both in-place and gathered reads happen.
+        let every = try everyOpGraph(seed: 71)
+        var rng = SeededRandom(seed: UInt64(w * 10 + h))
+        let input = Tensor(shape: [1, 3, h, w], data: rng.floats(3 * h * w, 0...1))
+        for model in [every, try GraphFixtures.graph("rrdb_x2.safetensors"), try GraphFixtures.graph("span_x4.pth")] {
+            let whole = try model.networkOutput(input, threads: 1)
+            for band in [1, 7] {
+                let (got, pipeline) = try streamed(model, input, band: band, threads: threads)
+                #expect(got == whole, "\(w)×\(h), band \(band), threads \(threads): bits differ from the whole-image run")
+                #expect(pipeline.convReads.inPlace > 0 && pipeline.convReads.gathered > 0, "\(pipeline.convReads)")
+                let bands = stride(from: 0, to: model.scale * h, by: band).map { $0..<min(model.scale * h, $0 + band) }
+                #expect(pipeline.allocatedFloats * 4 <= model.pipelineBytes(height: h, width: w, bands: bands),
+                        "allocated \(pipeline.allocatedFloats) floats, estimate \(model.pipelineBytes(height: h, width: w, bands: bands)) bytes")
+            }
+        }
+    }
+}

@@ -129,6 +129,9 @@ public final class GraphPipeline {
     public private(set) var rowsComputed: [Int]
     /// The most floats held in buffers at once so far (rows held, and a concat's gathered window).
     public private(set) var peakFloats = 0
+    /// Convolution steps that read their input ring in place, and that read a gathered copy
+    /// (rows that wrap around the ring, a virtual concat's parts, the map's bottom edge).
+    public private(set) var convReads = (inPlace: 0, gathered: 0)
 
     /// Image rows fetched per pass: `sizeMultiple` unless told (one row of the most downsampled value).
     public let fetchRows: Int
@@ -322,8 +325,10 @@ public final class GraphPipeline {
         }
         if parts.count == 1, let first = parts[0].inPlaceWindow(needed: needed, raw: schedule.rawInputRows(of: k, forOutput: range),
                                                                  mapRows: schedule.rowCount(v)) {
+            convReads.inPlace += 1
             run(parts[0].storage, first: first, rows: parts[0].capacity, width: parts[0].width)
         } else {
+            convReads.gathered += 1
             let channels = parts.reduce(0) { $0 + $1.channels }, width = parts[0].width
             let x = window.floats(max(1, channels * needed.count * width))   // (C_total, needed, W)
             gather(parts, rows: needed, into: x)
