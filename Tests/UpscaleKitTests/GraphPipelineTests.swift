@@ -247,3 +247,49 @@ func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, ali
         }
     }
 }
+
+@Suite struct GraphWorkFactorTests {
+    @Test(arguments: [(9, 11), (6, 150), (1, 3)])
+    func reportedWorkIsThePipelinesRowCount(h: Int, w: Int) throws {
+        // What --verbose reports (the schedule replayed on integers) is what the pipeline computed:
+        // every convolution's rows of the padded map at most once.
+        for model in [try everyOpGraph(seed: 91), try GraphFixtures.graph("rrdb_x2.safetensors")] {
+            var rng = SeededRandom(seed: 92)
+            let input = Tensor(shape: [1, 3, h, w], data: rng.floats(3 * h * w, 0...1))
+            let (_, pipeline) = try streamed(model, input, band: 4, threads: 2)
+            let work = model.pipelineWork(height: h, width: w)
+            // Rows below the image that no output row reads are skipped: 1 at most, exactly 1 for a
+            // height the model's size multiple divides.
+            #expect(work.rowsComputed == pipeline.rowsComputed && work.factor == pipeline.workFactor && work.factor <= 1
+                    && (h % model.sizeMultiple != 0 || work.factor == 1),
+                    "\(h)×\(w): replay \(work.rowsComputed), pipeline \(pipeline.rowsComputed), factor \(work.factor)")
+            // Rows counted twice for one convolution would show: the factor weighs rows by multiply-adds.
+            var twice = pipeline.rowsComputed
+            let conv = try #require(model.nodes.firstIndex { if case .conv = $0.op { return true }; return false })
+            twice[conv] *= 2
+            #expect(model.workFactor(rowsComputed: twice, paddedHeight: GraphModel.roundUp(h, model.sizeMultiple)) > 1)
+        }
+    }
+}
+
+@Suite struct GraphProgressTests {
+    @Test func ttaAndWholeImageRunsCountEveryTile() throws {
+        // A graph model ticks the same tiles a stack would: 8 images of them under TTA, each
+        // image's share as its rows are done, ending at the total (it ended at 8 before).
+        let model = try Model(graph: try GraphFixtures.graph("rrdb_x2.safetensors"))
+        var rng = SeededRandom(seed: 93)
+        let x = Tensor(shape: [1, 3, 10, 9], data: rng.floats(270, 0...1))
+        final class Log: @unchecked Sendable { var calls: [(Int, Int)] = [] }   // written by the calling thread only
+        let log = Log()
+        var options = RunOptions()
+        options.tileSize = 3   // 4 × 3 tiles
+        options.threads = 2
+        options.progress = { done, total in log.calls.append((done, total)) }
+        _ = try model.stackOutput(x, options: options)
+        #expect(log.calls.map(\.0) == Array(1...12) && log.calls.allSatisfy { $0.1 == 12 }, "\(log.calls)")
+        options.tta = true
+        log.calls = []
+        _ = try model.upscale(color: x, alpha: nil, options: options)
+        #expect(log.calls.map(\.0) == Array(1...96) && log.calls.allSatisfy { $0.1 == 96 }, "\(log.calls.suffix(3))")
+    }
+}

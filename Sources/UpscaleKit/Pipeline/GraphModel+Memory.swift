@@ -11,6 +11,14 @@ extension GraphModel {
         replayPipeline(height: height, width: width, bands: bands, fetchRows: fetchRows, rowAlignment: 1).peakFloats
     }
 
+    /// The rows each node computes in a streamed run of a `height` × `width` image (the pipeline's
+    /// `rowsComputed` when it has delivered every row), and their `workFactor`: what `--verbose` reports.
+    public func pipelineWork(height: Int, width: Int) -> (rowsComputed: [Int], factor: Double) {
+        let paddedH = GraphModel.roundUp(height, sizeMultiple)
+        let rows = replayPipeline(height: height, width: width, bands: [0..<(scale * height)], fetchRows: nil, rowAlignment: 1).rowsComputed
+        return (rows, workFactor(rowsComputed: rows, paddedHeight: paddedH))
+    }
+
     /// The ring sizes (rows) of a streamed run on a padded height: the most rows each value holds
     /// at once (0 for a virtual concat, which holds none; for the last node the rows of one pass,
     /// its ring grows to the caller's band), and the image's.
@@ -26,13 +34,13 @@ extension GraphModel {
     /// the reflection's tail, a virtual concat's gathered window), the most rows each value and
     /// the image hold, and the most rows the last node adds in one pass.
     private func replayPipeline(height: Int, width: Int, bands: [Range<Int>], fetchRows: Int?, rowAlignment: Int)
-        -> (peakFloats: Int, imageRows: Int, nodeRows: [Int], lastPassRows: Int) {
+        -> (peakFloats: Int, imageRows: Int, nodeRows: [Int], lastPassRows: Int, rowsComputed: [Int]) {
         let fetchStep = max(1, fetchRows ?? sizeMultiple)
         let paddedH = GraphModel.roundUp(height, sizeMultiple), paddedW = GraphModel.roundUp(width, sizeMultiple)
         var schedule = GraphRowSchedule(model: self, paddedHeight: paddedH, fetchRows: fetchStep, rowAlignment: rowAlignment)
         let rowFloats = shapes.map { $0.channels * $0.cols.of(paddedW) }   // floats per row of each value
         let imageRowFloats = channels.count * paddedW
-        var origin = [Int](repeating: 0, count: nodes.count), end = origin, most = origin
+        var origin = [Int](repeating: 0, count: nodes.count), end = origin, most = origin, computed = origin
         var imageOrigin = 0, imageMost = 0, tailRows = 0, lastPass = 0
         var held = 0, peak = 0
         func keep(_ v: Int, from row: Int) {
@@ -64,6 +72,7 @@ extension GraphModel {
                     let range = schedule.ready(k)
                     guard !range.isEmpty else { continue }
                     moved = true
+                    computed[k] += range.count
                     if schedule.virtual[k] {
                         schedule.finished(k, upTo: range.upperBound)
                         continue
@@ -84,7 +93,7 @@ extension GraphModel {
             }
             keep(last, from: band.upperBound)
         }
-        return (peak, imageMost, most, lastPass)
+        return (peak, imageMost, most, lastPass, computed)
     }
 
     /// Bytes of the streamed run at its peak: every value's ring (the most rows it holds at once,
