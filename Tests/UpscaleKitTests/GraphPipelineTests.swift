@@ -293,3 +293,35 @@ func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, ali
         #expect(log.calls.map(\.0) == Array(1...96) && log.calls.allSatisfy { $0.1 == 96 }, "\(log.calls.suffix(3))")
     }
 }
+
+@Suite struct GraphConcatGroupTests {
+    @Test func denseBlockConcatsShareOneStorageAndAreReadInPlace() throws {
+        // RRDBNet's dense blocks: cat(x, x1), cat(x, x1, x2), … are prefixes of one list, stored side by
+        // side; each block's 4 concats read in place (the fixture: 2 RRDBs of 3 dense blocks each).
+        let model = try GraphFixtures.graph("rrdb_x2.safetensors")
+        let schedule = GraphRowSchedule(model: model, paddedHeight: 10, fetchRows: 2)
+        #expect(schedule.groups.count == 6 && schedule.groups.allSatisfy { $0.count == 5 }, "\(schedule.groups)")
+        let concats = model.nodes.indices.filter { if case .concat = model.nodes[$0].op { return true }; return false }
+        #expect(concats.count == 24 && concats.allSatisfy { schedule.virtual[$0] && schedule.grouped[$0] })
+        // A concat whose parts are not a prefix of its group's list is gathered: cat(x1, x) after cat(x, x1).
+        var rng = SeededRandom(seed: 95)
+        let nodes = [
+            GraphNode(name: "a", op: graphConv(&rng, 3, 4, activation: .relu), inputs: [GraphNode.image]),
+            GraphNode(name: "b", op: graphConv(&rng, 4, 4, activation: .relu), inputs: [0]),
+            GraphNode(name: "ab", op: .concat, inputs: [0, 1]),
+            GraphNode(name: "c", op: graphConv(&rng, 8, 4, activation: .none), inputs: [2]),
+            GraphNode(name: "ba", op: .concat, inputs: [1, 0]),
+            GraphNode(name: "d", op: graphConv(&rng, 8, 4, activation: .none), inputs: [4]),
+            GraphNode(name: "sum", op: .add(scales: [1, 1]), inputs: [3, 5]),
+            GraphNode(name: "out", op: graphConv(&rng, 4, 3, activation: .none), inputs: [6]),
+        ]
+        let swapped = try GraphModel(nodes: nodes, scale: 1, channels: .rgb, residual: .none, metadata: [:])
+        let plan = GraphRowSchedule(model: swapped, paddedHeight: 8, fetchRows: 1)
+        #expect(plan.groups == [[0, 1]] && plan.grouped[2] && !plan.grouped[4] && plan.virtual[4])
+        let input = Tensor(shape: [1, 3, 8, 140], data: rng.floats(3 * 8 * 140, 0...1))
+        let whole = try swapped.networkOutput(input, threads: 1)
+        for threads in [1, 2] {
+            #expect(try streamed(swapped, input, band: 3, threads: threads).0 == whole, "threads \(threads)")
+        }
+    }
+}

@@ -77,7 +77,8 @@ extension GraphModel {
                         schedule.finished(k, upTo: range.upperBound)
                         continue
                     }
-                    if case .conv = nodes[k].op, nodes[k].inputs[0] >= 0, schedule.virtual[nodes[k].inputs[0]] {
+                    if case .conv = nodes[k].op, nodes[k].inputs[0] >= 0, schedule.virtual[nodes[k].inputs[0]],
+                       !schedule.grouped[nodes[k].inputs[0]] {   // a gathered window (a grouped concat is read in place)
                         let window = schedule.inputRows(of: k, nodes[k].inputs[0], forOutput: range).count * rowFloats[nodes[k].inputs[0]]
                         peak = max(peak, held + tailRows * imageRowFloats + window)
                     }
@@ -107,12 +108,17 @@ extension GraphModel {
         let rowFloats = shapes.map { $0.channels * $0.cols.of(paddedW) }
         let last = nodes.count - 1
         var floats = rings.image * channels.count * paddedW + sizeMultiple * channels.count * paddedW
-        for k in 0..<last { floats += rings.nodes[k] * rowFloats[k] }
+        let schedule = GraphRowSchedule(model: self, paddedHeight: paddedH, fetchRows: fetchStep)
+        var capacity = rings.nodes
+        for members in schedule.groups {   // a group's storage: the most rows any member holds, for all
+            let most = members.map { rings.nodes[$0] }.max() ?? 0
+            for v in members { capacity[v] = most }
+        }
+        for k in 0..<last { floats += capacity[k] * rowFloats[k] }
         let band = bands.map(\.count).max() ?? 0
         floats += 2 * (band + rings.nodes[last]) * rowFloats[last]   // grown by half again past its need
         // The largest conv step: the window its output rows read (all input rows, whatever the
         // alignment of the step) and those output rows.
-        let schedule = GraphRowSchedule(model: self, paddedHeight: paddedH, fetchRows: fetchStep)
         var step = 0
         for (k, node) in nodes.enumerated() {
             guard case .conv = node.op else { continue }

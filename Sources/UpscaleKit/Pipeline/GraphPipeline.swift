@@ -16,40 +16,88 @@
 // Threads: the conv kernels split their work over `threads` workers (runWindow); the rest runs on
 // the calling thread.
 
-/// One value's rows in a ring: rows [origin, end) of a (C, ·, width) map, row r of channel c at
-/// storage (c, r mod capacity, ·). Adding rows writes only the new rows and dropping rows moves
-/// nothing, so a skip connection that holds hundreds of rows costs nothing per pass.
-///
-///   storage (C, capacity, width); the rows held satisfy end − origin ≤ capacity
-///
-/// A convolution reads the storage in place when the rows its taps read do not wrap around
-/// (`inPlaceWindow`), else a gathered copy of them.
-final class RowRing {
+/// The storage of one or more values' rows: (C, capacity, width), row r of channel c in slot
+/// r mod capacity. Values whose channels a convolution reads together (a concat's parts, `ConcatGroups`)
+/// share one, each at its channel offset, so that the convolution reads them in place.
+final class RowStorage {
     let channels: Int, width: Int
     private(set) var capacity: Int
-    private(set) var origin = 0
-    private(set) var end = 0
-    private(set) var storage: UnsafeMutablePointer<Float>   // (C, capacity, width)
+    private(set) var pointer: UnsafeMutablePointer<Float>   // (C, capacity, width)
+    /// The rings that keep their rows here (weak: a ring owns its storage).
+    fileprivate var rings: [Unowned<RowRing>] = []
 
     init(channels: Int, width: Int, capacity: Int) {
         self.channels = channels
         self.width = width
         self.capacity = max(1, capacity)
-        storage = .allocate(capacity: channels * self.capacity * width)
-        storage.initialize(repeating: 0, count: channels * self.capacity * width)
+        pointer = .allocate(capacity: channels * self.capacity * width)
+        pointer.initialize(repeating: 0, count: channels * self.capacity * width)
     }
 
-    deinit { storage.deallocate() }
+    deinit { pointer.deallocate() }
 
-    var rows: Int { end - origin }
-    /// Floats of the rows held (what the memory replay counts), and of the storage.
-    var floatCount: Int { channels * rows * width }
     var allocatedFloats: Int { channels * capacity * width }
+
+    /// Grows to `rows` slots, moving every ring's held rows to their new slots.
+    fileprivate func grow(to rows: Int) {
+        let fresh = UnsafeMutablePointer<Float>.allocate(capacity: channels * rows * width)
+        fresh.initialize(repeating: 0, count: channels * rows * width)
+        for ring in rings.map(\.value) {
+            for c in ring.channelOffset..<(ring.channelOffset + ring.channels) {
+                for r in ring.origin..<ring.end {
+                    (fresh + (c * rows + r % rows) * width).update(from: pointer + (c * capacity + r % capacity) * width, count: width)
+                }
+            }
+        }
+        pointer.deallocate()
+        pointer = fresh
+        capacity = rows
+    }
+}
+
+/// An unowned reference, to list rings in their storage without a cycle.
+struct Unowned<T: AnyObject> { unowned let value: T }
+
+/// One value's rows: rows [origin, end) of a (C, ·, width) map, in channels
+/// [channelOffset, channelOffset + C) of its storage. Adding rows writes only the new rows and
+/// dropping rows moves nothing, so a skip connection that holds hundreds of rows costs nothing per pass.
+///
+///   storage (C_storage, capacity, width); the rows held satisfy end − origin ≤ capacity
+///
+/// A convolution reads the storage in place when the rows its taps read do not wrap around
+/// (`inPlaceWindow`), else a gathered copy of them.
+final class RowRing {
+    let storage: RowStorage
+    let channels: Int, channelOffset: Int
+    private(set) var origin = 0
+    private(set) var end = 0
+
+    /// A value in storage of its own.
+    convenience init(channels: Int, width: Int, capacity: Int) {
+        self.init(RowStorage(channels: channels, width: width, capacity: capacity), channels: channels, offset: 0)
+    }
+
+    /// A value in `storage`'s channels [offset, offset + channels).
+    init(_ storage: RowStorage, channels: Int, offset: Int) {
+        precondition(offset >= 0 && offset + channels <= storage.channels, "channels inside the storage")
+        self.storage = storage
+        self.channels = channels
+        self.channelOffset = offset
+        storage.rings.append(Unowned(value: self))
+    }
+
+    var width: Int { storage.width }
+    var capacity: Int { storage.capacity }
+    var rows: Int { end - origin }
+    /// Floats of the rows held (what the memory replay counts).
+    var floatCount: Int { channels * rows * width }
+    /// The first float of this value's channels in the storage, (C, capacity, width).
+    var base: UnsafeMutablePointer<Float> { storage.pointer + channelOffset * storage.capacity * storage.width }
 
     /// Row `row` of channel `c`: a held row, or one of the rows being added (below origin + capacity).
     @inline(__always) func row(_ c: Int, _ row: Int) -> UnsafeMutablePointer<Float> {
-        precondition(row >= origin && row < origin + capacity, "row \(row) is not in the ring (\(origin)..<\(origin + capacity))")
-        return storage + (c * capacity + row % capacity) * width
+        precondition(row >= origin && row < origin + storage.capacity, "row \(row) is not in the ring (\(origin)..<\(origin + storage.capacity))")
+        return storage.pointer + ((channelOffset + c) * storage.capacity + row % storage.capacity) * storage.width
     }
 
     /// Forgets the rows below `keep`.
@@ -59,15 +107,7 @@ final class RowRing {
     /// Grows the storage (moving the held rows) only when they do not fit.
     func reserve(_ m: Int) {
         guard rows + m > capacity else { return }
-        let grown = max(rows + m, capacity + capacity / 2)
-        let fresh = UnsafeMutablePointer<Float>.allocate(capacity: channels * grown * width)
-        fresh.initialize(repeating: 0, count: channels * grown * width)
-        for c in 0..<channels {
-            for r in origin..<end { (fresh + (c * grown + r % grown) * width).update(from: row(c, r), count: width) }
-        }
-        storage.deallocate()
-        storage = fresh
-        capacity = grown
+        storage.grow(to: max(rows + m, capacity + capacity / 2))
     }
 
     /// Rows [end, end + m) have been written.
@@ -151,9 +191,21 @@ public final class GraphPipeline {
                                          rowAlignment: rowAlignment)
         let capacity = model.pipelineRingRows(paddedHeight: paddedHeight, fetchRows: self.fetchRows, rowAlignment: rowAlignment)
         let paddedWidth = self.paddedWidth
-        self.rings = model.shapes.enumerated().map { k, shape in
-            capacity.nodes[k] == 0 ? nil : RowRing(channels: shape.channels, width: shape.cols.of(paddedWidth), capacity: capacity.nodes[k])
+        var rings = [RowRing?](repeating: nil, count: model.nodes.count)
+        for members in schedule.groups {   // side by side along channels, the most rows any of them holds
+            let channels = members.map { model.shapes[$0].channels }
+            let storage = RowStorage(channels: channels.reduce(0, +), width: model.shapes[members[0]].cols.of(paddedWidth),
+                                     capacity: members.map { capacity.nodes[$0] }.max() ?? 1)
+            var offset = 0
+            for (v, c) in zip(members, channels) {
+                rings[v] = RowRing(storage, channels: c, offset: offset)
+                offset += c
+            }
         }
+        for (k, shape) in model.shapes.enumerated() where rings[k] == nil && capacity.nodes[k] > 0 {
+            rings[k] = RowRing(channels: shape.channels, width: shape.cols.of(paddedWidth), capacity: capacity.nodes[k])
+        }
+        self.rings = rings
         self.image = RowRing(channels: model.channels.count, width: paddedWidth, capacity: capacity.image)
         self.rowsComputed = [Int](repeating: 0, count: model.nodes.count)
     }
@@ -211,9 +263,9 @@ public final class GraphPipeline {
 
     /// Floats of the rings' storage and the scratch buffers now (the memory the run holds).
     public var allocatedFloats: Int {
-        rings.reduce(image.allocatedFloats + tail.count * model.channels.count * paddedWidth + window.count + convOutput.count) {
-            $0 + ($1?.allocatedFloats ?? 0)
-        }
+        var storages: [ObjectIdentifier: Int] = [ObjectIdentifier(image.storage): image.storage.allocatedFloats]
+        for case let ring? in rings { storages[ObjectIdentifier(ring.storage)] = ring.storage.allocatedFloats }
+        return storages.values.reduce(tail.count * model.channels.count * paddedWidth + window.count + convOutput.count, +)
     }
 
     private func dropUnneeded(_ v: Int) {
@@ -323,16 +375,18 @@ public final class GraphPipeline {
             precondition(needed.isEmpty || (part.origin <= needed.lowerBound && part.end >= needed.upperBound),
                          "node \(model.nodes[k].name): input rows \(needed) not held (\(part.origin)..<\(part.end))")
         }
-        if parts.count == 1, let first = parts[0].inPlaceWindow(needed: needed, raw: schedule.rawInputRows(of: k, forOutput: range),
-                                                                 mapRows: schedule.rowCount(v)) {
+        // One value, or a concat whose parts lie side by side in one storage from parts[0] on.
+        let together = parts.count == 1 || schedule.grouped[v]
+        if together, let first = parts[0].inPlaceWindow(needed: needed, raw: schedule.rawInputRows(of: k, forOutput: range),
+                                                        mapRows: schedule.rowCount(v)) {
             convReads.inPlace += 1
-            run(parts[0].storage, first: first, rows: parts[0].capacity, width: parts[0].width)
+            run(parts[0].base, first: first, rows: parts[0].capacity, width: parts[0].width)
         } else {
             convReads.gathered += 1
             let channels = parts.reduce(0) { $0 + $1.channels }, width = parts[0].width
             let x = window.floats(max(1, channels * needed.count * width))   // (C_total, needed, W)
             gather(parts, rows: needed, into: x)
-            if parts.count > 1 { peakFloats = max(peakFloats, heldFloats + channels * needed.count * width) }
+            if parts.count > 1 && !schedule.grouped[v] { peakFloats = max(peakFloats, heldFloats + channels * needed.count * width) }
             run(x, first: needed.lowerBound, rows: needed.count, width: width)
         }
         // y: slice s at y + Cout·m·c0, (Cout, m, count_s)
