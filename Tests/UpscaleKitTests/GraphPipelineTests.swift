@@ -295,7 +295,7 @@ func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, ali
 }
 
 @Suite struct GraphConcatGroupTests {
-    @Test func denseBlockConcatsShareOneStorageAndAreReadInPlace() throws {
+    @Test func concatPartsShareOneStorageOnlyWhereItCostsLittleMemory() throws {
         // RRDBNet's dense blocks: cat(x, x1), cat(x, x1, x2), … are prefixes of one list, stored side by
         // side; each block's 4 concats read in place (the fixture: 2 RRDBs of 3 dense blocks each).
         let model = try GraphFixtures.graph("rrdb_x2.safetensors")
@@ -303,6 +303,12 @@ func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, ali
         #expect(schedule.groups.count == 6 && schedule.groups.allSatisfy { $0.count == 5 }, "\(schedule.groups)")
         let concats = model.nodes.indices.filter { if case .concat = model.nodes[$0].op { return true }; return false }
         #expect(concats.count == 24 && concats.allSatisfy { schedule.virtual[$0] && schedule.grouped[$0] })
+        // Shared only where it costs at most 1.25 times the members' own rings: a dense block's input
+        // is held for its residual (and the first block's for the RRDB's skip), longer than x1…x4, so
+        // none is shared here; their concats gather their windows.
+        let rows = model.pipelineRingRows(paddedHeight: 40, fetchRows: 2, rowAlignment: 1).nodes
+        let shared = model.concatStorage(GraphRowSchedule(model: model, paddedHeight: 40, fetchRows: 2), ringRows: rows)
+        #expect(shared.groups.isEmpty && !concats.contains { shared.grouped[$0] }, "\(shared.groups)")
         // A concat whose parts are not a prefix of its group's list is gathered: cat(x1, x) after cat(x, x1).
         var rng = SeededRandom(seed: 95)
         let nodes = [
@@ -318,6 +324,8 @@ func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, ali
         let swapped = try GraphModel(nodes: nodes, scale: 1, channels: .rgb, residual: .none, metadata: [:])
         let plan = GraphRowSchedule(model: swapped, paddedHeight: 8, fetchRows: 1)
         #expect(plan.groups == [[0, 1]] && plan.grouped[2] && !plan.grouped[4] && plan.virtual[4])
+        let kept = swapped.concatStorage(plan, ringRows: swapped.pipelineRingRows(paddedHeight: 8, fetchRows: 1, rowAlignment: 1).nodes)
+        #expect(kept.groups == [[0, 1]] && kept.grouped[2] && !kept.grouped[4], "a and b hold about the same rows: \(kept.groups)")
         let input = Tensor(shape: [1, 3, 8, 140], data: rng.floats(3 * 8 * 140, 0...1))
         let whole = try swapped.networkOutput(input, threads: 1)
         for threads in [1, 2] {

@@ -30,8 +30,8 @@ extension GraphModel {
         return (replay.imageRows, rows)
     }
 
-    /// The passes of GraphPipeline.outputRows on row counts: the peak of the floats held (rows,
-    /// the reflection's tail, a virtual concat's gathered window), the most rows each value and
+    /// The passes of GraphPipeline.outputRows on row counts: the peak of the floats held (rows and
+    /// the reflection's tail), the most rows each value and
     /// the image hold, and the most rows the last node adds in one pass.
     private func replayPipeline(height: Int, width: Int, bands: [Range<Int>], fetchRows: Int?, rowAlignment: Int)
         -> (peakFloats: Int, imageRows: Int, nodeRows: [Int], lastPassRows: Int, rowsComputed: [Int]) {
@@ -77,11 +77,6 @@ extension GraphModel {
                         schedule.finished(k, upTo: range.upperBound)
                         continue
                     }
-                    if case .conv = nodes[k].op, nodes[k].inputs[0] >= 0, schedule.virtual[nodes[k].inputs[0]],
-                       !schedule.grouped[nodes[k].inputs[0]] {   // a gathered window (a grouped concat is read in place)
-                        let window = schedule.inputRows(of: k, nodes[k].inputs[0], forOutput: range).count * rowFloats[nodes[k].inputs[0]]
-                        peak = max(peak, held + tailRows * imageRowFloats + window)
-                    }
                     schedule.finished(k, upTo: range.upperBound)
                     end[k] = range.upperBound
                     most[k] = max(most[k], end[k] - origin[k])
@@ -97,6 +92,26 @@ extension GraphModel {
         return (peak, imageMost, most, lastPass, computed)
     }
 
+    /// The candidate concat groups (GraphRowSchedule.groups) worth one shared storage, and which
+    /// virtual concats then read in place: a group's storage holds every member at the most rows any
+    /// member holds, so it is kept only where that costs at most 1.25 times the members' own rings.
+    /// (RRDBNet: the dense blocks inside an RRDB are kept; the first of each RRDB, whose input is
+    /// also held for the RRDB's skip, 15 rows, or the trunk's, ~350, is not, and gathers its windows.)
+    func concatStorage(_ schedule: GraphRowSchedule, ringRows: [Int]) -> (groups: [[Int]], grouped: [Bool]) {
+        var kept: [[Int]] = [], grouped = schedule.grouped
+        for members in schedule.groups {
+            let channels = members.map { shapes[$0].channels }
+            let most = members.map { ringRows[$0] }.max() ?? 0
+            let own = zip(members, channels).reduce(0) { $0 + ringRows[$1.0] * $1.1 }
+            if 4 * most * channels.reduce(0, +) <= 5 * own {
+                kept.append(members)
+            } else {
+                for k in grouped.indices where grouped[k] && Set(nodes[k].inputs).isSubset(of: Set(members)) { grouped[k] = false }
+            }
+        }
+        return (kept, grouped)
+    }
+
     /// Bytes of the streamed run at its peak: every value's ring (the most rows it holds at once,
     /// `pipelineRingRows`; the last node's up to the largest band and one pass more), the image's,
     /// the reflection's tail, and the scratch of the largest convolution step (its gathered input
@@ -110,7 +125,7 @@ extension GraphModel {
         var floats = rings.image * channels.count * paddedW + sizeMultiple * channels.count * paddedW
         let schedule = GraphRowSchedule(model: self, paddedHeight: paddedH, fetchRows: fetchStep)
         var capacity = rings.nodes
-        for members in schedule.groups {   // a group's storage: the most rows any member holds, for all
+        for members in concatStorage(schedule, ringRows: rings.nodes).groups {   // the most rows any member holds, for all
             let most = members.map { rings.nodes[$0] }.max() ?? 0
             for v in members { capacity[v] = most }
         }

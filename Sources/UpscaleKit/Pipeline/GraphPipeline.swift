@@ -165,9 +165,11 @@ public final class GraphPipeline {
     private var tail: [Int: [Float]] = [:]
     private var delivered = 0
     private let window = Scratch(), convOutput = Scratch()
+    /// Virtual concats whose parts share one storage (GraphModel.concatStorage): read in place.
+    private let grouped: [Bool]
     /// Rows each node has computed so far (the work-factor check: each row exactly once).
     public private(set) var rowsComputed: [Int]
-    /// The most floats held in buffers at once so far (rows held, and a concat's gathered window).
+    /// The most floats of rows held at once so far (GraphModel.pipelinePeakFloats replays it).
     public private(set) var peakFloats = 0
     /// Convolution steps that read their input ring in place, and that read a gathered copy
     /// (rows that wrap around the ring, a virtual concat's parts, the map's bottom edge).
@@ -192,7 +194,9 @@ public final class GraphPipeline {
         let capacity = model.pipelineRingRows(paddedHeight: paddedHeight, fetchRows: self.fetchRows, rowAlignment: rowAlignment)
         let paddedWidth = self.paddedWidth
         var rings = [RowRing?](repeating: nil, count: model.nodes.count)
-        for members in schedule.groups {   // side by side along channels, the most rows any of them holds
+        let storage = model.concatStorage(schedule, ringRows: capacity.nodes)
+        self.grouped = storage.grouped
+        for members in storage.groups {   // side by side along channels, the most rows any of them holds
             let channels = members.map { model.shapes[$0].channels }
             let storage = RowStorage(channels: channels.reduce(0, +), width: model.shapes[members[0]].cols.of(paddedWidth),
                                      capacity: members.map { capacity.nodes[$0] }.max() ?? 1)
@@ -324,7 +328,8 @@ public final class GraphPipeline {
     private func forEachRow(channels: Int, rows: Range<Int>, width: Int, _ body: (Int, Int) -> Void) {
         let m = rows.count, count = channels * m
         let perItem = max(1, (1 << 14) / max(1, width))   // about 64 KiB of output per item
-        parallelFor((count + perItem - 1) / perItem, threads: threads) { item in
+        // Under 4 items of work the calling thread does it all: waking a worker costs more.
+        parallelFor((count + perItem - 1) / perItem, threads: count * width < 4 << 14 ? 1 : threads) { item in
             for i in (item * perItem)..<min(count, (item + 1) * perItem) { body(i / m, rows.lowerBound + i % m) }
         }
     }
@@ -376,7 +381,7 @@ public final class GraphPipeline {
                          "node \(model.nodes[k].name): input rows \(needed) not held (\(part.origin)..<\(part.end))")
         }
         // One value, or a concat whose parts lie side by side in one storage from parts[0] on.
-        let together = parts.count == 1 || schedule.grouped[v]
+        let together = parts.count == 1 || grouped[v]
         if together, let first = parts[0].inPlaceWindow(needed: needed, raw: schedule.rawInputRows(of: k, forOutput: range),
                                                         mapRows: schedule.rowCount(v)) {
             convReads.inPlace += 1
@@ -386,7 +391,6 @@ public final class GraphPipeline {
             let channels = parts.reduce(0) { $0 + $1.channels }, width = parts[0].width
             let x = window.floats(max(1, channels * needed.count * width))   // (C_total, needed, W)
             gather(parts, rows: needed, into: x)
-            if parts.count > 1 && !schedule.grouped[v] { peakFloats = max(peakFloats, heldFloats + channels * needed.count * width) }
             run(x, first: needed.lowerBound, rows: needed.count, width: width)
         }
         // y: slice s at y + Cout·m·c0, (Cout, m, count_s)
