@@ -19,6 +19,17 @@ training/export.py; srvgg_x4's conv + PixelShuffle folded into one ConvTranspose
   4. times `upscale IN.png -o OUT.png` end to end (decode + colour + network + encode, process start
      and model load included) on a 1920x1080 PNG in the same rotation.
 
+Graph networks (issue 25): rrdb23_x4, rrdb6_x4 (RRDBNet x4, 64 features, growth 32, 23 and 6 blocks) and span_x4
+(SPAN x4, 48 features), random weights made by tools/make_graph_fixtures.py's own PyTorch networks (seed 0, the last
+conv rescaled so outputs span ~[0.1, 0.9]). The PyTorch network is the reference, exported to ONNX for ONNX Runtime
+and OpenVINO; ncnn runs the fixtures script's RRDB ncnn writer's files (Split, Concat, Eltwise/BinaryOp, Interp,
+fused leaky ReLU) or this script's SPAN writer's (Swish, Sigmoid, BinaryOp, Concat, PixelShuffle), fp32; ours
+imports the state dict saved as a .pth (`upscale import`) and runs it through the streamed graph pipeline
+(`upscale-bench net`: GraphModel.streamedOutput, 16 output rows per band). Inputs are small (--graph-size, default
+128x128 for RRDBNet, 256x256 for SPAN): RRDBNet x4 costs ~36 MFLOP per input pixel at 23 blocks. Their FLOPs are the
+PyTorch network's (a nearest x2 + 3x3 conv counts 9 taps per output pixel; our file folds it into a 4-tap stride-2
+transposed conv, so ours does fewer multiply-adds than the count says).
+
 FLOP counts are the useful multiply-adds (2 per MAC, none on the zeros that striding inserts); the
 peak is `upscale-bench peak` (12 independent FMAs in a loop at the CPU's widest width: SIMD16 with AVX-512,
 else SIMD8; its first line names which), measured before and after.
@@ -27,7 +38,7 @@ times are the conv stack alone in every engine (the residual add is not part of 
 times include it.
 
     swift build -c release
-    /work/venv/bin/python benchmarks/compare.py [--reps 5] [--threads 2] [--networks x2,x3,x4,upconv7,srvgg_x4]
+    /work/venv/bin/python benchmarks/compare.py [--reps 5] [--threads 2] [--networks x2,x3,x4,upconv7,srvgg_x4,...]
         [--baseline-bench OTHER/upscale-bench]   # another build of ours in the same rounds ("ours-base")
 
 Files (inputs, ONNX and ncnn files, the random-weight models, outputs) go to benchmarks/out/ (git-ignored).
@@ -52,7 +63,7 @@ sys.path.insert(0, os.path.join(ROOT, "training"))
 from export import export_model  # noqa: E402  (training/export.py defines the model file)
 from model import conv_pixel_shuffle_as_transpose  # noqa: E402  (the conv + PixelShuffle fold)
 
-NETWORKS = ["x2", "x3", "x4", "upconv7", "srvgg_x4"]
+NETWORKS = ["x2", "x3", "x4", "upconv7", "srvgg_x4", "rrdb6_x4", "span_x4", "rrdb23_x4"]
 ENGINES = ["ours", "pytorch", "onnxruntime", "openvino", "ncnn"]
 SRVGG_BODY = 32  # 64→64 body convs: realesr-general-x4v3 has num_conv=32 (realesr-animevideov3 has 16)
 
@@ -128,10 +139,11 @@ def make_srvgg_x4(path):
 # --- graph models (issue 25): RRDBNet (ESRGAN) and SPAN, random weights --------------------------------------
 
 # name: (family, blocks or features, the shape it stands for)
+# (RRDBNet does ~36 MFLOP per input pixel at 23 blocks, ~10 at 6: small inputs keep a call to seconds.)
 GRAPH_NETWORKS = {
-    "rrdb23_x4": ("rrdb", 23, "RealESRGAN_x4plus / 4x-UltraSharp: RRDBNet x4, 64 features, 23 blocks, growth 32"),
-    "rrdb6_x4": ("rrdb", 6, "RealESRGAN_x4plus_anime_6B: RRDBNet x4, 64 features, 6 blocks, growth 32"),
-    "span_x4": ("span", 48, "SPAN x4, 48 features, checkpoint saved without input normalisation"),
+    "rrdb23_x4": ("rrdb", 23, "128x128", "RealESRGAN_x4plus / 4x-UltraSharp shape: RRDBNet x4, 64 features, 23 blocks, growth 32"),
+    "rrdb6_x4": ("rrdb", 6, "128x128", "RealESRGAN_x4plus_anime_6B shape: RRDBNet x4, 64 features, 6 blocks, growth 32"),
+    "span_x4": ("span", 48, "256x256", "SPAN x4, 48 features, checkpoint saved without input normalisation"),
 }
 
 
@@ -148,7 +160,7 @@ def make_graph_network(name, out_dir, upscale):
     the ncnn .param/.bin (fp32). Random weights as the fixtures script makes them (seed 0), the last conv
     rescaled so that the outputs span about [0.1, 0.9] on a random input."""
     fx = graph_fixtures()
-    family, size, _ = GRAPH_NETWORKS[name]
+    family, size, _, _ = GRAPH_NETWORKS[name]
     torch.manual_seed(0)
     probe = torch.rand(1, 3, 24, 24)
     if family == "rrdb":
@@ -306,8 +318,9 @@ class Ncnn:
     convolution algorithms (Winograd, sgemm), `threads` threads. A fresh extractor per call (an extractor
     caches its blobs)."""
 
-    def __init__(self, param_path, bin_path, x, threads):
+    def __init__(self, param_path, bin_path, x, threads, blobs=("data", "out")):
         import ncnn
+        self.blobs = blobs
         self.net = ncnn.Net()
         opt = self.net.opt
         opt.use_vulkan_compute = False
@@ -323,8 +336,8 @@ class Ncnn:
 
     def forward(self):
         ex = self.net.create_extractor()
-        ex.input("data", self.mat)
-        ret, out = ex.extract("out")
+        ex.input(self.blobs[0], self.mat)
+        ret, out = ex.extract(self.blobs[1])
         if ret != 0:
             raise RuntimeError(f"ncnn extract failed ({ret})")
         return out
@@ -468,6 +481,8 @@ def main():
     parser.add_argument("--pause", type=float, default=0.2, help="seconds of sleep before each timed call")
     parser.add_argument("--atol", type=float, default=1e-4, help="max |diff| allowed against PyTorch's output")
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "out"), help="folder for generated files")
+    parser.add_argument("--graph-size", help="input HxW for the graph networks (default: their own, "
+                        + ", ".join(f"{n} {v[2]}" for n, v in GRAPH_NETWORKS.items()) + ")")
     parser.add_argument("--json", help="also write the results to this JSON file")
     parser.add_argument("--baseline-bench", help="another build's upscale-bench (e.g. the parent commit's): timed as "
                         "engine 'ours-base' in the same rounds, to show what a change does to our own time")
@@ -496,37 +511,57 @@ def main():
     peak_before, peak_text = peak(bench, args.threads)
     print(peak_text.strip())
 
-    png = os.path.join(args.out, f"input_{width}x{height}.png")
-    if not args.no_e2e and not os.path.exists(png):
-        from PIL import Image
-        Image.open(os.path.join(ROOT, "samples", "astronaut.png")).convert("RGB").resize(
-            (width, height), Image.BICUBIC).save(png)
+    def input_png(width, height):
+        """The end-to-end input: samples/astronaut.png resized to W×H (bicubic)."""
+        png = os.path.join(args.out, f"input_{width}x{height}.png")
+        if not args.no_e2e and not os.path.exists(png):
+            from PIL import Image
+            Image.open(os.path.join(ROOT, "samples", "astronaut.png")).convert("RGB").resize(
+                (width, height), Image.BICUBIC).save(png)
+        return png
 
     results = []
+    stack_size = (height, width)
     for name in args.networks.split(","):
         native = None  # the network as its authors write it in PyTorch, where our file holds a rewritten form
-        if name == "upconv7":
-            model = os.path.join(args.out, "upconv7.bin")
-            if not os.path.exists(model):
-                make_upconv7(model)
-        elif name == "srvgg_x4":
-            model = os.path.join(args.out, "srvgg_x4.bin")
-            native = make_srvgg_x4(model)  # rewritten each run (seconds): the file always matches `native`
-        elif name in NETWORKS:
-            model = os.path.join(ROOT, "models", f"{name}.bin")
+        ncnn_files = None  # (.param, .bin, (input blob, output blob)) written by the network's own writer
+        height, width = stack_size
+        if name in GRAPH_NETWORKS:
+            # A graph model: the PyTorch network is the reference and what the other engines import (ONNX export,
+            # the fixtures script's ncnn writer); ours is its .pth through `upscale import`. Own input size.
+            _family, _size, size_text, description = GRAPH_NETWORKS[name]
+            height, width = (int(v) for v in (args.graph_size or size_text).split("x"))
+            net, model, stem = make_graph_network(name, args.out, upscale)
+            portable = reference = net
+            meta = {"name": description, "channels": "rgb", "scale": "4"}
+            ncnn_files = (stem + ".param", stem + ".bin", ("in", "out"))
+            flops = graph_flops(net, height, width)
+            layers_text = f"{sum(isinstance(m, nn.Conv2d) for m in net.modules())} convolutions"
         else:
-            sys.exit(f"unknown network {name!r} (known: {NETWORKS})")
-        seq, shapes, meta = load_stack(model)
-        # PyTorch, ONNX Runtime, OpenVINO and ncnn run `portable`: for srvgg_x4 the conv + PixelShuffle network
-        # (ONNX DepthToSpace, ncnn PixelShuffle), as these tools run Real-ESRGAN's models; for the others the
-        # stack with its stride-1 layers as the equal Conv2d (PyTorch times the file's ConvTranspose2d stack).
-        # Every output is checked against `reference`'s, computed by PyTorch.
-        portable = native if native is not None else as_convolutions(seq)
-        reference = native if native is not None else seq
+            if name == "upconv7":
+                model = os.path.join(args.out, "upconv7.bin")
+                if not os.path.exists(model):
+                    make_upconv7(model)
+            elif name == "srvgg_x4":
+                model = os.path.join(args.out, "srvgg_x4.bin")
+                native = make_srvgg_x4(model)  # rewritten each run (seconds): the file always matches `native`
+            elif name in NETWORKS:
+                model = os.path.join(ROOT, "models", f"{name}.bin")
+            else:
+                sys.exit(f"unknown network {name!r} (known: {NETWORKS})")
+            seq, shapes, meta = load_stack(model)
+            # PyTorch, ONNX Runtime, OpenVINO and ncnn run `portable`: for srvgg_x4 the conv + PixelShuffle network
+            # (ONNX DepthToSpace, ncnn PixelShuffle), as these tools run Real-ESRGAN's models; for the others the
+            # stack with its stride-1 layers as the equal Conv2d (PyTorch times the file's ConvTranspose2d stack).
+            # Every output is checked against `reference`'s, computed by PyTorch.
+            portable = native if native is not None else as_convolutions(seq)
+            reference = native if native is not None else seq
+            flops = network_flops(shapes, height, width)
+            layers_text = f"{len(shapes)} layers"
         channels = 3 if meta["channels"] == "rgb" else 1
         scale = int(meta["scale"])
         out_shape = (1, channels, scale * height, scale * width)
-        flops = network_flops(shapes, height, width)
+        png = input_png(width, height)
 
         gen = torch.Generator().manual_seed(1)
         x = torch.rand(1, channels, height, width, generator=gen)  # (1, C, H, W)
@@ -578,8 +613,11 @@ def main():
         if "ncnn" in engines:
             param_path, ncnn_bin = os.path.join(args.out, f"{name}.param"), os.path.join(args.out, f"{name}.ncnn.bin")
             try:
-                write_ncnn(portable, param_path, ncnn_bin)
-                ncnn_net = Ncnn(param_path, ncnn_bin, x_np, args.threads)
+                if ncnn_files:
+                    ncnn_net = Ncnn(ncnn_files[0], ncnn_files[1], x_np, args.threads, blobs=ncnn_files[2])
+                else:
+                    write_ncnn(portable, param_path, ncnn_bin)
+                    ncnn_net = Ncnn(param_path, ncnn_bin, x_np, args.threads)
                 runners["ncnn"] = ncnn_net.run
             except NcnnUnsupported as e:
                 notes["ncnn"] = f"not run: {e}"
@@ -616,7 +654,7 @@ def main():
             del got, err
         scale_of_output = float(np.abs(want).max())
         del want
-        print(f"\n{name}: {meta.get('name', name)}, {len(shapes)} layers, {flops / 1e9:.1f} GFLOP on {height}x{width}, "
+        print(f"\n{name}: {meta.get('name', name)}, {layers_text}, {flops / 1e9:.1f} GFLOP on {height}x{width}, "
               f"output max |y| {scale_of_output:.3g}; max |diff| vs PyTorch: "
               + ", ".join(f"{e} {d:.2e}" for e, d in diffs.items()), flush=True)
         for engine, note in notes.items():
@@ -653,10 +691,10 @@ def main():
             base.close()
         medians = {e: statistics.median(t) for e, t in times.items()}
         cpu_medians = {e: statistics.median(t) for e, t in cpu_times.items()}
-        results.append(dict(network=name, flops=flops, diffs=diffs, notes=notes, medians=medians, times=times,
+        results.append(dict(network=f"{name} {height}x{width}", flops=flops, diffs=diffs, notes=notes, medians=medians, times=times,
                             cpu_medians=cpu_medians, cpu_times=cpu_times,
                             output_megapixels=out_shape[2] * out_shape[3] / 1e6))
-        del seq, runners
+        del portable, reference, runners
         if "onnxruntime" in engines:
             del session
         if "openvino" in engines:

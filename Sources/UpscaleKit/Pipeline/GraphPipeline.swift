@@ -359,7 +359,7 @@ public final class GraphPipeline {
         let y = convOutput.floats(out.channels * m * wOut)
         let plan = model.plans[k]!
         let unit = 16   // slice widths in whole vectors
-        let slices = threads == 1 ? 1 : max(1, min(2 * threads, wOut / (4 * unit)))
+        let slices = threads == 1 ? 1 : max(1, min(2 * threads, wOut / (8 * unit)))   // at least 128 columns each: a call has a setup cost
         let sliceWidth = (wOut + slices - 1) / slices
         let cw = slices == 1 ? wOut : (sliceWidth + unit - 1) / unit * unit
         let starts = Array(stride(from: 0, to: wOut, by: cw))
