@@ -1,29 +1,33 @@
 // The streamed run of a graph model: a line-buffered pipeline over the nodes. The network's output
 // rows are asked for top to bottom; to deliver them the pipeline makes passes (GraphRowSchedule):
 // fetch a few image rows, then compute each node's newly computable rows once, in node order, into
-// that node's rolling buffer, and drop the rows no reader needs any more. Memory depends on the width
+// that node's ring of rows, and drop the rows no reader needs any more. Memory depends on the width
 // and the receptive field of each edge, not on the height; the work is one whole-image pass.
 //
 //   image rows (real, 1, C, n, W) → reflect-padded to the model's size multiple (bottom, right)
-//   → per node: rows [a, b) from its inputs' buffers → buffer (C, rows held, W') from its origin row
+//   → per node: rows [a, b) from its inputs' rings → its ring (C, capacity, W'), row r in slot r mod capacity
 //   → the last node's rows, cropped to scale·W columns
 //
 // Bits: a conv node's rows come from runWindow on a window holding every row its taps read inside
-// the map (the plan's per-element order does not depend on the window); element-wise, concat and
-// shuffle nodes are per element. So the result equals `networkOutput` bit for bit for any band
-// of rows requested and any thread count (GraphPipelineTests).
+// the map (its input ring in place, or a gathered copy; the plan's per-element order does not
+// depend on the window, nor on which output columns one call computes); element-wise, concat and
+// shuffle nodes are per element. So the result equals `networkOutput` bit for bit for any band of
+// rows requested and any thread count (GraphPipelineTests).
 //
-// Threads: the conv kernels split their work over `threads` workers (runWindow); the rest runs on
-// the calling thread.
+// Threads: a pass gives a node a few rows (often one), fewer than the conv kernels' per-thread
+// blocks of rows, so a conv's output columns are split into slices over the `threads` workers;
+// element-wise, shuffle, concat, gather and copy steps split their (channel, row) pairs. Each
+// worker writes only its own slice or rows.
 
 /// The storage of one or more values' rows: (C, capacity, width), row r of channel c in slot
-/// r mod capacity. Values whose channels a convolution reads together (a concat's parts, `ConcatGroups`)
-/// share one, each at its channel offset, so that the convolution reads them in place.
+/// r mod capacity. Values whose channels a convolution reads together (a concat's parts,
+/// GraphModel.concatStorage) share one, each at its channel offset, so that the convolution reads
+/// them in place.
 final class RowStorage {
     let channels: Int, width: Int
     private(set) var capacity: Int
     private(set) var pointer: UnsafeMutablePointer<Float>   // (C, capacity, width)
-    /// The rings that keep their rows here (weak: a ring owns its storage).
+    /// The rings that keep their rows here (unowned: each ring holds its storage).
     fileprivate var rings: [Unowned<RowRing>] = []
 
     init(channels: Int, width: Int, capacity: Int) {

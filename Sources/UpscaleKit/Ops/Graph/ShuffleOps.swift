@@ -8,7 +8,8 @@
 // Each function writes the output rows `rows` (a window of the output, (Cout, rows.count, Wout))
 // from an input window holding rows `inputRowOrigin ..< inputRowOrigin + inputRows` of the whole
 // input, (Cin, inputRows, Win), which must contain every input row those output rows read
-// (`inputRows(forOutput:)`). Copies only: the values are the input's bits.
+// (`inputRows(forOutput:)`). The `…Row` functions write one output row from pointers to the input
+// rows it reads (the streamed pipeline's rings). Copies only: the values are the input's bits.
 
 enum ShuffleOps {
     /// The input rows that output rows `rows` read, for a node that multiplies the height by
