@@ -19,6 +19,17 @@ training/export.py; srvgg_x4's conv + PixelShuffle folded into one ConvTranspose
   4. times `upscale IN.png -o OUT.png` end to end (decode + colour + network + encode, process start
      and model load included) on a 1920x1080 PNG in the same rotation.
 
+Graph networks (issue 25): rrdb23_x4, rrdb6_x4 (RRDBNet x4, 64 features, growth 32, 23 and 6 blocks) and span_x4
+(SPAN x4, 48 features), random weights made by tools/make_graph_fixtures.py's own PyTorch networks (seed 0, the last
+conv rescaled so outputs span ~[0.1, 0.9]). The PyTorch network is the reference, exported to ONNX for ONNX Runtime
+and OpenVINO; ncnn runs the fixtures script's RRDB ncnn writer's files (Split, Concat, Eltwise/BinaryOp, Interp,
+fused leaky ReLU) or this script's SPAN writer's (Swish, Sigmoid, BinaryOp, Concat, PixelShuffle), fp32; ours
+imports the state dict saved as a .pth (`upscale import`) and runs it through the streamed graph pipeline
+(`upscale-bench net`: GraphModel.streamedOutput, 16 output rows per band). Inputs are small (--graph-size, default
+128x128 for RRDBNet, 256x256 for SPAN): RRDBNet x4 costs ~36 MFLOP per input pixel at 23 blocks. Their FLOPs are the
+PyTorch network's (a nearest x2 + 3x3 conv counts 9 taps per output pixel; our file folds it into a 4-tap stride-2
+transposed conv, so ours does fewer multiply-adds than the count says).
+
 FLOP counts are the useful multiply-adds (2 per MAC, none on the zeros that striding inserts); the
 peak is `upscale-bench peak` (12 independent FMAs in a loop at the CPU's widest width: SIMD16 with AVX-512,
 else SIMD8; its first line names which), measured before and after.
@@ -27,7 +38,7 @@ times are the conv stack alone in every engine (the residual add is not part of 
 times include it.
 
     swift build -c release
-    /work/venv/bin/python benchmarks/compare.py [--reps 5] [--threads 2] [--networks x2,x3,x4,upconv7,srvgg_x4]
+    /work/venv/bin/python benchmarks/compare.py [--reps 5] [--threads 2] [--networks x2,x3,x4,upconv7,srvgg_x4,...]
         [--baseline-bench OTHER/upscale-bench]   # another build of ours in the same rounds ("ours-base")
 
 Files (inputs, ONNX and ncnn files, the random-weight models, outputs) go to benchmarks/out/ (git-ignored).
@@ -50,8 +61,9 @@ from torch import nn
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "training"))
 from export import export_model  # noqa: E402  (training/export.py defines the model file)
+from model import conv_pixel_shuffle_as_transpose  # noqa: E402  (the conv + PixelShuffle fold)
 
-NETWORKS = ["x2", "x3", "x4", "upconv7", "srvgg_x4"]
+NETWORKS = ["x2", "x3", "x4", "upconv7", "srvgg_x4", "rrdb6_x4", "span_x4", "rrdb23_x4"]
 ENGINES = ["ours", "pytorch", "onnxruntime", "openvino", "ncnn"]
 SRVGG_BODY = 32  # 64→64 body convs: realesr-general-x4v3 has num_conv=32 (realesr-animevideov3 has 16)
 
@@ -71,35 +83,12 @@ def make_upconv7(path):
 
 
 def fold_pixel_shuffle(conv, r):
-    """A k×k Conv2d with "same" padding followed by PixelShuffle(r) as the one ConvTranspose2d computing the
-    same function: kernel r·k, stride r, padding r·(k − 1)/2, and
-        dst[c, o, i + r·(k−1−a), j + r·(k−1−b)] = src[o·r² + i·r + j, c, a, b]
-    (dst: transpose weight (Cin, Cout, rk, rk), src: conv weight (Cout·r², Cin, k, k)). Exact only when the
-    r² phase biases of each output channel are equal: the transpose has one bias per output channel."""
-    k = conv.kernel_size[0]
-    c_in, c_out = conv.in_channels, conv.out_channels // (r * r)
-    if conv.kernel_size != (k, k) or k % 2 == 0 or tuple(conv.padding) != ((k - 1) // 2,) * 2 \
-            or tuple(conv.stride) != (1, 1) or tuple(conv.dilation) != (1, 1) or conv.groups != 1 \
-            or conv.out_channels != c_out * r * r:
-        raise ValueError(f"{conv}: only an odd square stride-1 'same' conv to C·r² channels folds into PixelShuffle({r})")
-    bias = None
-    if conv.bias is not None:
-        phases = conv.bias.detach().reshape(c_out, r * r)
-        if not torch.equal(phases, phases[:, :1].expand_as(phases)):
-            raise ValueError(f"{conv}: the {r * r} phase biases of an output channel differ: no exact fold")
-        bias = phases[:, 0].clone()
-    src = conv.weight.detach().reshape(c_out, r, r, c_in, k, k)  # [o, i, j, c, a, b]
-    w = torch.zeros(c_in, c_out, r * k, r * k)
-    for a in range(k):
-        for b in range(k):
-            y, x = r * (k - 1 - a), r * (k - 1 - b)
-            w[:, :, y:y + r, x:x + r] = src[:, :, :, :, a, b].permute(3, 0, 1, 2)  # (c, o, i, j)
-    t = nn.ConvTranspose2d(c_in, c_out, r * k, stride=r, padding=r * (k - 1) // 2, bias=bias is not None)
-    with torch.no_grad():
-        t.weight.copy_(w)
-        if bias is not None:
-            t.bias.copy_(bias)
-    return t
+    """A k×k 'same' Conv2d followed by PixelShuffle(r) as the one ConvTranspose2d computing the same function
+    (training/model.py's conv_pixel_shuffle_as_transpose: the fold `upscale` files use)."""
+    if tuple(conv.stride) != (1, 1) or tuple(conv.dilation) != (1, 1) or conv.groups != 1 or conv.bias is None \
+            or tuple(conv.padding) != ((conv.kernel_size[0] - 1) // 2,) * 2:
+        raise ValueError(f"{conv}: only a stride-1 'same' conv with bias folds into PixelShuffle({r})")
+    return conv_pixel_shuffle_as_transpose(conv.weight.detach(), conv.bias.detach(), r)
 
 
 def make_srvgg_x4(path):
@@ -145,6 +134,122 @@ def make_srvgg_x4(path):
     if not diff <= 1e-4:
         raise RuntimeError(f"{path}: the folded file differs from conv + PixelShuffle by {diff:.2e}")
     return native
+
+
+# --- graph models (issue 25): RRDBNet (ESRGAN) and SPAN, random weights --------------------------------------
+
+# name: (family, blocks or features, the shape it stands for)
+# (RRDBNet does ~36 MFLOP per input pixel at 23 blocks, ~10 at 6: small inputs keep a call to seconds.)
+GRAPH_NETWORKS = {
+    "rrdb23_x4": ("rrdb", 23, "128x128", "RealESRGAN_x4plus / 4x-UltraSharp shape: RRDBNet x4, 64 features, 23 blocks, growth 32"),
+    "rrdb6_x4": ("rrdb", 6, "128x128", "RealESRGAN_x4plus_anime_6B shape: RRDBNet x4, 64 features, 6 blocks, growth 32"),
+    "span_x4": ("span", 48, "256x256", "SPAN x4, 48 features, checkpoint saved without input normalisation"),
+}
+
+
+def graph_fixtures():
+    """tools/make_graph_fixtures.py: its independent PyTorch RRDBNet and SPAN and its ncnn RRDB writer."""
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import make_graph_fixtures  # noqa: E402
+    return make_graph_fixtures
+
+
+def make_graph_network(name, out_dir, upscale):
+    """The PyTorch network (eval mode; SPAN's Conv3XC folded once into its eval_conv, as inference runs it),
+    our model file (the state dict saved as a .pth, training branches included, and `upscale import`ed), and
+    the ncnn .param/.bin (fp32). Random weights as the fixtures script makes them (seed 0), the last conv
+    rescaled so that the outputs span about [0.1, 0.9] on a random input."""
+    fx = graph_fixtures()
+    family, size, _, _ = GRAPH_NETWORKS[name]
+    torch.manual_seed(0)
+    probe = torch.rand(1, 3, 24, 24)
+    if family == "rrdb":
+        net = fx.RRDBNet(4, nf=64, nb=size, gc=32).eval()
+        with torch.no_grad():
+            fx.spread_output(net.conv_last, 1, net(probe))
+    else:
+        net = fx.SPAN(4, feat=size, norm=False).eval()
+        with torch.no_grad():
+            fx.spread_output(net.upsampler[0], 16, net(probe))
+    pth, model = os.path.join(out_dir, f"{name}.pth"), os.path.join(out_dir, f"{name}.bin")
+    torch.save(net.state_dict(), pth)
+    subprocess.run([upscale, "import", pth, "-o", model, "--overwrite"], check=True, stdout=subprocess.DEVNULL)
+    stem = os.path.join(out_dir, f"{name}.ncnn")
+    if family == "rrdb":
+        fx.rrdb_ncnn(net, fp16=False).save(stem)
+    else:
+        freeze_span(fx, net)
+        span_ncnn(fx, net).save(stem)
+    return net, model, stem
+
+
+def freeze_span(fx, net):
+    """Each Conv3XC replaced by its eval_conv (made current from the training branches once), so that
+    PyTorch, the ONNX export and ncnn run the inference network, not the per-call re-parameterisation."""
+    for parent in list(net.modules()):
+        for child_name, child in list(parent.named_children()):
+            if isinstance(child, fx.Conv3XC):
+                child.update_params()
+                setattr(parent, child_name, child.eval_conv)
+
+
+def span_ncnn(fx, net):
+    """A frozen SPAN x4 (no normalisation) as ncnn layers: Convolution, Swish, Sigmoid, BinaryOp (sub 0.5,
+    add, mul), Split, Concat and PixelShuffle; blob "in" in, "out" out; fp32 weights."""
+    wr = fx.NcnnWriter(False)
+    wr.layer("Input", "data", [], ["in"], "0=0 1=0 2=3")
+    count = [0]
+
+    def split(blob, n):
+        count[0] += 1
+        tops = ["%s_s%d" % (blob, i) for i in range(n)]
+        wr.layer("Split", "split_%d" % count[0], [blob], tops)
+        return tops
+
+    wr.conv("conv_1", "in", "f", net.conv_1)
+    f_block, f_cat = split("f", 2)
+    h, b1_cat, b5_2 = f_block, None, None
+    for i in range(1, 7):
+        block, p = getattr(net, "block_%d" % i), "b%d" % i
+        x_conv, x_res = split(h, 2)
+        wr.conv(p + "_c1", x_conv, p + "_c1", block.c1_r)
+        wr.layer("Swish", p + "_out1", [p + "_c1"], [p + "_out1"])
+        out1 = p + "_out1"
+        if i == 6:
+            out1, b5_2 = split(out1, 2)
+        wr.conv(p + "_c2", out1, p + "_c2", block.c2_r)
+        wr.layer("Swish", p + "_out2", [p + "_c2"], [p + "_out2"])
+        wr.conv(p + "_c3", p + "_out2", p + "_out3", block.c3_r)
+        o_sig, o_add = split(p + "_out3", 2)
+        wr.layer("Sigmoid", p + "_sig", [o_sig], [p + "_sig"])
+        wr.layer("BinaryOp", p + "_att", [p + "_sig"], [p + "_att"], "0=1 1=1 2=5.000000e-01")
+        wr.layer("BinaryOp", p + "_sum", [o_add, x_res], [p + "_sum"], "0=0")
+        wr.layer("BinaryOp", p + "_out", [p + "_sum", p + "_att"], [p + "_out"], "0=2")
+        h = p + "_out"
+        if i == 1:
+            h, b1_cat = split(h, 2)
+    wr.conv("conv_2", h, "b6", net.conv_2)
+    wr.layer("Concat", "cat", [f_cat, "b6", b1_cat, b5_2], ["cat"], "0=0")
+    wr.conv("conv_cat", "cat", "fused", net.conv_cat)
+    wr.conv("up_conv", "fused", "up", net.upsampler[0])
+    wr.layer("PixelShuffle", "shuffle", ["up"], ["out"], "0=4")
+    return wr
+
+
+def graph_flops(net, height, width):
+    """2 · multiply-adds of the PyTorch network's convolutions on an H×W input (counted by hooks on a run on
+    a small input, scaled by area): the network as its authors wrote it, so an nearest-upsample + 3×3 conv
+    counts 9 taps per output pixel, although our file runs that pair as a 4-tap stride-2 transposed conv."""
+    macs, probe = [0.0], 16
+
+    def hook(m, _inputs, out):
+        macs[0] += out.numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
+    handles = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.Conv2d)]
+    with torch.no_grad():
+        net(torch.rand(1, 3, probe, probe))
+    for h in handles:
+        h.remove()
+    return 2 * macs[0] * height * width / (probe * probe)
 
 
 class NcnnUnsupported(ValueError):
@@ -213,8 +318,9 @@ class Ncnn:
     convolution algorithms (Winograd, sgemm), `threads` threads. A fresh extractor per call (an extractor
     caches its blobs)."""
 
-    def __init__(self, param_path, bin_path, x, threads):
+    def __init__(self, param_path, bin_path, x, threads, blobs=("data", "out")):
         import ncnn
+        self.blobs = blobs
         self.net = ncnn.Net()
         opt = self.net.opt
         opt.use_vulkan_compute = False
@@ -230,8 +336,8 @@ class Ncnn:
 
     def forward(self):
         ex = self.net.create_extractor()
-        ex.input("data", self.mat)
-        ret, out = ex.extract("out")
+        ex.input(self.blobs[0], self.mat)
+        ret, out = ex.extract(self.blobs[1])
         if ret != 0:
             raise RuntimeError(f"ncnn extract failed ({ret})")
         return out
@@ -375,6 +481,8 @@ def main():
     parser.add_argument("--pause", type=float, default=0.2, help="seconds of sleep before each timed call")
     parser.add_argument("--atol", type=float, default=1e-4, help="max |diff| allowed against PyTorch's output")
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "out"), help="folder for generated files")
+    parser.add_argument("--graph-size", help="input HxW for the graph networks (default: their own, "
+                        + ", ".join(f"{n} {v[2]}" for n, v in GRAPH_NETWORKS.items()) + ")")
     parser.add_argument("--json", help="also write the results to this JSON file")
     parser.add_argument("--baseline-bench", help="another build's upscale-bench (e.g. the parent commit's): timed as "
                         "engine 'ours-base' in the same rounds, to show what a change does to our own time")
@@ -403,37 +511,57 @@ def main():
     peak_before, peak_text = peak(bench, args.threads)
     print(peak_text.strip())
 
-    png = os.path.join(args.out, f"input_{width}x{height}.png")
-    if not args.no_e2e and not os.path.exists(png):
-        from PIL import Image
-        Image.open(os.path.join(ROOT, "samples", "astronaut.png")).convert("RGB").resize(
-            (width, height), Image.BICUBIC).save(png)
+    def input_png(width, height):
+        """The end-to-end input: samples/astronaut.png resized to W×H (bicubic)."""
+        png = os.path.join(args.out, f"input_{width}x{height}.png")
+        if not args.no_e2e and not os.path.exists(png):
+            from PIL import Image
+            Image.open(os.path.join(ROOT, "samples", "astronaut.png")).convert("RGB").resize(
+                (width, height), Image.BICUBIC).save(png)
+        return png
 
     results = []
+    stack_size = (height, width)
     for name in args.networks.split(","):
         native = None  # the network as its authors write it in PyTorch, where our file holds a rewritten form
-        if name == "upconv7":
-            model = os.path.join(args.out, "upconv7.bin")
-            if not os.path.exists(model):
-                make_upconv7(model)
-        elif name == "srvgg_x4":
-            model = os.path.join(args.out, "srvgg_x4.bin")
-            native = make_srvgg_x4(model)  # rewritten each run (seconds): the file always matches `native`
-        elif name in NETWORKS:
-            model = os.path.join(ROOT, "models", f"{name}.bin")
+        ncnn_files = None  # (.param, .bin, (input blob, output blob)) written by the network's own writer
+        height, width = stack_size
+        if name in GRAPH_NETWORKS:
+            # A graph model: the PyTorch network is the reference and what the other engines import (ONNX export,
+            # the fixtures script's ncnn writer); ours is its .pth through `upscale import`. Own input size.
+            _family, _size, size_text, description = GRAPH_NETWORKS[name]
+            height, width = (int(v) for v in (args.graph_size or size_text).split("x"))
+            net, model, stem = make_graph_network(name, args.out, upscale)
+            portable = reference = net
+            meta = {"name": description, "channels": "rgb", "scale": "4"}
+            ncnn_files = (stem + ".param", stem + ".bin", ("in", "out"))
+            flops = graph_flops(net, height, width)
+            layers_text = f"{sum(isinstance(m, nn.Conv2d) for m in net.modules())} convolutions"
         else:
-            sys.exit(f"unknown network {name!r} (known: {NETWORKS})")
-        seq, shapes, meta = load_stack(model)
-        # PyTorch, ONNX Runtime, OpenVINO and ncnn run `portable`: for srvgg_x4 the conv + PixelShuffle network
-        # (ONNX DepthToSpace, ncnn PixelShuffle), as these tools run Real-ESRGAN's models; for the others the
-        # stack with its stride-1 layers as the equal Conv2d (PyTorch times the file's ConvTranspose2d stack).
-        # Every output is checked against `reference`'s, computed by PyTorch.
-        portable = native if native is not None else as_convolutions(seq)
-        reference = native if native is not None else seq
+            if name == "upconv7":
+                model = os.path.join(args.out, "upconv7.bin")
+                if not os.path.exists(model):
+                    make_upconv7(model)
+            elif name == "srvgg_x4":
+                model = os.path.join(args.out, "srvgg_x4.bin")
+                native = make_srvgg_x4(model)  # rewritten each run (seconds): the file always matches `native`
+            elif name in NETWORKS:
+                model = os.path.join(ROOT, "models", f"{name}.bin")
+            else:
+                sys.exit(f"unknown network {name!r} (known: {NETWORKS})")
+            seq, shapes, meta = load_stack(model)
+            # PyTorch, ONNX Runtime, OpenVINO and ncnn run `portable`: for srvgg_x4 the conv + PixelShuffle network
+            # (ONNX DepthToSpace, ncnn PixelShuffle), as these tools run Real-ESRGAN's models; for the others the
+            # stack with its stride-1 layers as the equal Conv2d (PyTorch times the file's ConvTranspose2d stack).
+            # Every output is checked against `reference`'s, computed by PyTorch.
+            portable = native if native is not None else as_convolutions(seq)
+            reference = native if native is not None else seq
+            flops = network_flops(shapes, height, width)
+            layers_text = f"{len(shapes)} layers"
         channels = 3 if meta["channels"] == "rgb" else 1
         scale = int(meta["scale"])
         out_shape = (1, channels, scale * height, scale * width)
-        flops = network_flops(shapes, height, width)
+        png = input_png(width, height)
 
         gen = torch.Generator().manual_seed(1)
         x = torch.rand(1, channels, height, width, generator=gen)  # (1, C, H, W)
@@ -485,8 +613,11 @@ def main():
         if "ncnn" in engines:
             param_path, ncnn_bin = os.path.join(args.out, f"{name}.param"), os.path.join(args.out, f"{name}.ncnn.bin")
             try:
-                write_ncnn(portable, param_path, ncnn_bin)
-                ncnn_net = Ncnn(param_path, ncnn_bin, x_np, args.threads)
+                if ncnn_files:
+                    ncnn_net = Ncnn(ncnn_files[0], ncnn_files[1], x_np, args.threads, blobs=ncnn_files[2])
+                else:
+                    write_ncnn(portable, param_path, ncnn_bin)
+                    ncnn_net = Ncnn(param_path, ncnn_bin, x_np, args.threads)
                 runners["ncnn"] = ncnn_net.run
             except NcnnUnsupported as e:
                 notes["ncnn"] = f"not run: {e}"
@@ -523,7 +654,7 @@ def main():
             del got, err
         scale_of_output = float(np.abs(want).max())
         del want
-        print(f"\n{name}: {meta.get('name', name)}, {len(shapes)} layers, {flops / 1e9:.1f} GFLOP on {height}x{width}, "
+        print(f"\n{name}: {meta.get('name', name)}, {layers_text}, {flops / 1e9:.1f} GFLOP on {height}x{width}, "
               f"output max |y| {scale_of_output:.3g}; max |diff| vs PyTorch: "
               + ", ".join(f"{e} {d:.2e}" for e, d in diffs.items()), flush=True)
         for engine, note in notes.items():
@@ -560,10 +691,10 @@ def main():
             base.close()
         medians = {e: statistics.median(t) for e, t in times.items()}
         cpu_medians = {e: statistics.median(t) for e, t in cpu_times.items()}
-        results.append(dict(network=name, flops=flops, diffs=diffs, notes=notes, medians=medians, times=times,
+        results.append(dict(network=f"{name} {height}x{width}", flops=flops, diffs=diffs, notes=notes, medians=medians, times=times,
                             cpu_medians=cpu_medians, cpu_times=cpu_times,
                             output_megapixels=out_shape[2] * out_shape[3] / 1e6))
-        del seq, runners
+        del portable, reference, runners
         if "onnxruntime" in engines:
             del session
         if "openvino" in engines:

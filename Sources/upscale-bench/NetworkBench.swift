@@ -1,7 +1,8 @@
 // A whole network (a model file's conv stack) on one input tensor, through the engine's runner.
 //
 // Times `Model.stackOutput(_:options:)`, the call `upscale` makes for the network (tiled, the CLI's
-// default tile size, the stack alone: no colour conversion, no residual, no clamp), on a raw
+// default tile size, the stack alone: no colour conversion, no residual, no clamp; for a graph
+// model `GraphModel.streamedOutput`, the streamed pipeline `upscale` runs), on a raw
 // float32 tensor that benchmarks/compare.py writes, and optionally dumps the output so that the
 // script can check it against PyTorch, ONNX Runtime and OpenVINO.
 //
@@ -42,7 +43,7 @@ struct NetworkCommand: ParsableCommand {
         if serve { return try Self.serve(model, input, run) }
 
         var last: Tensor?
-        let series = try Timing.series(reps: timing.reps) { last = try model.stackOutput(input, options: run) }
+        let series = try Timing.series(reps: timing.reps) { last = try Self.network(model, input, run) }
         guard let output = last else { preconditionFailure("the series ran no call") }
         let flops = 2 * model.macsPerOutputPixel * Double(output.shape[2] * output.shape[3])
         print(String(format: "%@: median %.3f s, min %.3f s over %d runs, %.1f GFLOP/s, tile %d, %d threads",
@@ -56,12 +57,12 @@ struct NetworkCommand: ParsableCommand {
     /// this process); "dump PATH" writes the last output to PATH and prints "ok"; "quit" or end of
     /// input stops.
     static func serve(_ model: Model, _ input: Tensor, _ run: RunOptions) throws {
-        var output = try model.stackOutput(input, options: run)
+        var output = try network(model, input, run)
         print("ready")
         fflush(nil)
         while let line = readLine(), line != "quit" {
             if line == "run" {
-                let timing = try Timing.of { output = try model.stackOutput(input, options: run) }
+                let timing = try Timing.of { output = try network(model, input, run) }
                 print(String(format: "%.6f %.6f", timing.wall, timing.cpu))
             } else if line.hasPrefix("dump ") {
                 try writeTensor(output, String(line.dropFirst(5)))
@@ -71,6 +72,13 @@ struct NetworkCommand: ParsableCommand {
             }
             fflush(nil)
         }
+    }
+
+    /// The network alone as `upscale` runs it: a stack through the tiled runner, a graph through
+    /// the streamed pipeline (16 output rows per band).
+    static func network(_ model: Model, _ input: Tensor, _ run: RunOptions) throws -> Tensor {
+        if let graph = model.graph { return try graph.streamedOutput(input, threads: run.threads).output }
+        return try model.stackOutput(input, options: run)
     }
 
     static func readTensor(_ path: String, shape: [Int]) throws -> Tensor {

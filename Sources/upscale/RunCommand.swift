@@ -182,6 +182,12 @@ struct RunCommand: ParsableCommand {
                     report.seconds = Date().timeIntervalSince(fileStart)
                     let line = "done \(job.input.path) -> \(job.output) (\(BatchReport.formatSeconds(report.seconds)))"
                     if console.isTerminal { console.detail(line) } else { console.info(line) }
+                    if let graph = net.graph {   // the streamed graph run's work (Pipeline/), in --verbose
+                        let work = graph.pipelineWork(height: file.inputHeight, width: file.inputWidth).factor
+                        console.detail("\(job.input.path): graph run, work \(String(format: "%.2f", work))× one whole-image pass"
+                                       + (settings.tta ? " per flip (8 flips, --tta)" : "")
+                                       + " (each convolution's rows computed ÷ its rows in one pass)")
+                    }
                     // What the output left out or changed (EXIF too large for JPEG, alpha composited)
                     // is said; the codec libraries' own warnings (libpng's "known incorrect sRGB
                     // profile" on common ICC profiles, which it writes anyway) only with --verbose,

@@ -212,3 +212,64 @@ enum GraphFixtures {
         #expect(refused > 100)
     }
 }
+
+@Suite struct NCNNReLUTests {
+    /// The graph of an ncnn .param (and .bin) written to a temporary folder.
+    func imported(_ param: String, bin: [UInt8]) throws -> GraphModel {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ncnn-relu-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try param.write(to: folder.appendingPathComponent("m.param"), atomically: true, encoding: .utf8)
+        try Data(bin).write(to: folder.appendingPathComponent("m.bin"))
+        return try #require(try ModelImport.ncnn(paramPath: folder.appendingPathComponent("m.param").path).graph)
+    }
+
+    /// Every element's bits: max(x, 0) as ncnn and PyTorch give it, +0 (bit pattern 0) for x ≤ 0.
+    func expectReLUBits(_ got: [Float], _ x: [Float], _ what: String) {
+        let want = x.map { $0 > 0 ? $0 : Float(0) }
+        let wrong = zip(got, want).filter { $0.bitPattern != $1.bitPattern }
+        #expect(got.count == want.count && wrong.isEmpty, "\(what): \(wrong.count) elements differ, e.g. \(wrong.prefix(3))")
+        #expect(x.contains { $0 < 0 }, "the input has negative values")
+    }
+
+    @Test func reluAfterAConvIsTheConvsFusedReLU() throws {
+        // conv 1×1 3→3 with weights diag(1, −1, 1), no bias term that could round: outputs ±x exactly.
+        var bin = [UInt8](repeating: 0, count: 4)   // fp32 tag
+        let weights: [Float] = [1, 0, 0, 0, -1, 0, 0, 0, 1], bias: [Float] = [0, 0, 0]
+        for v in weights + bias { withUnsafeBytes(of: v.bitPattern.littleEndian) { bin += $0 } }
+        // Then a Split and a sum of the two copies (a graph, not a stack): r + r keeps the sign of zero.
+        let graph = try imported("""
+        7767517
+        5 6
+        Input data 0 1 in 0=0 1=0 2=3
+        Convolution conv 1 1 in c 0=3 1=1 11=1 4=0 5=1 6=9
+        ReLU relu 1 1 c r
+        Split s 1 2 r a b
+        Eltwise add 2 1 a b out 0=1
+        """, bin: bin)
+        #expect(graph.nodes.count == 2, "the ReLU fused into the conv: \(graph.nodes.map(\.name))")
+        if case .conv(let layer) = graph.nodes[0].op { #expect(layer.activation == .relu) } else { Issue.record("no conv first") }
+        var rng = SeededRandom(seed: 81)
+        let input = Tensor(shape: [1, 3, 5, 6], data: rng.floats(90, -1...1))
+        let got = try graph.networkOutput(input, threads: 1)
+        let conv = (0..<90).map { i in i / 30 == 1 ? -input.data[i] : input.data[i] }
+        expectReLUBits(got.data, conv.map { $0 + $0 }, "conv + ReLU, doubled")
+    }
+
+    @Test func reluAfterAnotherLayerGivesPositiveZero() throws {
+        // A ReLU reading a BinaryOp (x·(−1)): no conv to fuse into; still +0, not leaky_relu(0)'s −0.
+        let graph = try imported("""
+        7767517
+        3 3
+        Input data 0 1 in 0=0 1=0 2=3
+        BinaryOp neg 1 1 in n 0=2 1=1 2=-1.000000e+00
+        ReLU relu 1 1 n out 0=0.000000e+00
+        """, bin: [])
+        var rng = SeededRandom(seed: 82)
+        let input = Tensor(shape: [1, 3, 4, 7], data: rng.floats(84, -1...1) + [])
+        let got = try graph.networkOutput(input, threads: 1)
+        expectReLUBits(got.data, input.data.map { -$0 }, "BinaryOp + ReLU")
+        let (streamedOut, _) = try streamed(graph, input, band: 3, threads: 2)
+        #expect(streamedOut.data.map(\.bitPattern) == got.data.map(\.bitPattern), "the streamed run's bits")
+    }
+}

@@ -177,3 +177,159 @@ func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, ali
         #expect(schedule.done == schedule.rows)
     }
 }
+
+@Suite struct GraphPipelineRingTests {
+    /// A ring of 2 channels × 3 floats whose row r of channel c holds 10·r + c (all 3 floats).
+    func filled(_ ring: RowRing, rows: Range<Int>) {
+        ring.reserve(rows.count)
+        for r in rows { for c in 0..<ring.channels { ring.row(c, r).update(repeating: Float(10 * r + c), count: ring.width) } }
+        ring.added(rows.count)
+    }
+
+    func holds(_ ring: RowRing, _ rows: Range<Int>) -> Bool {
+        rows.allSatisfy { r in (0..<ring.channels).allSatisfy { c in (0..<ring.width).allSatisfy { ring.row(c, r)[$0] == Float(10 * r + c) } } }
+    }
+
+    @Test func rowsWrapAroundAndGrowWithoutLosingValues() {
+        let ring = RowRing(channels: 2, width: 3, capacity: 4)
+        filled(ring, rows: 0..<4)
+        ring.drop(below: 2)
+        filled(ring, rows: 4..<6)   // rows 4, 5 reuse the slots of rows 0, 1
+        #expect(ring.origin == 2 && ring.end == 6 && ring.capacity == 4 && holds(ring, 2..<6))
+        filled(ring, rows: 6..<9)   // 7 rows held: the storage grows, the held rows move
+        #expect(ring.capacity >= 7 && holds(ring, 2..<9))
+        ring.drop(below: 100)       // dropping past the end keeps nothing, and never moves the end
+        #expect(ring.rows == 0 && ring.end == 9)
+    }
+
+    @Test func inPlaceWindowOnlyWhereZerosWouldBeRead() {
+        // Capacity 4, a map of 10 rows; rows 3..<7 held: slots 3, 0, 1, 2.
+        let ring = RowRing(channels: 1, width: 2, capacity: 4)
+        filled(ring, rows: 0..<4)
+        ring.drop(below: 3)
+        filled(ring, rows: 4..<7)
+        #expect(ring.inPlaceWindow(needed: 4..<7, raw: 4..<7, mapRows: 10) == 4)   // slots 0..<3: rows 4..<8 in place
+        #expect(ring.inPlaceWindow(needed: 3..<5, raw: 3..<5, mapRows: 10) == nil) // wraps
+        // Above the map: in place only for a window starting at row 0.
+        let top = RowRing(channels: 1, width: 2, capacity: 4)
+        filled(top, rows: 0..<2)
+        #expect(top.inPlaceWindow(needed: 0..<2, raw: -1..<2, mapRows: 10) == 0)
+        // Below the map: only when the window ends where the map does.
+        let bottom = RowRing(channels: 1, width: 2, capacity: 4)
+        filled(bottom, rows: 0..<4)
+        bottom.drop(below: 4)
+        filled(bottom, rows: 4..<7)
+        #expect(bottom.inPlaceWindow(needed: 4..<7, raw: 4..<8, mapRows: 7) == nil)  // slot 3 holds row 3, not zeros
+        let edge = RowRing(channels: 1, width: 2, capacity: 3)   // rows 3..<6 in slots 0..<3: the window ends at the map's end
+        filled(edge, rows: 0..<3)
+        edge.drop(below: 3)
+        filled(edge, rows: 3..<6)
+        #expect(edge.inPlaceWindow(needed: 3..<6, raw: 3..<7, mapRows: 6) == 3)
+    }
+
+    @Test(arguments: [(150, 9, 2), (150, 9, 3), (257, 6, 2)])
+    func wideRowsSplitIntoColumnSlicesGiveTheSameBits(w: Int, h: Int, threads: Int) throws {
+        // At these widths a conv's output columns are split over the threads (slices of whole
+        // vectors, the last one partial); rings wrap, so both in-place and gathered reads happen.
+        let every = try everyOpGraph(seed: 71)
+        var rng = SeededRandom(seed: UInt64(w * 10 + h))
+        let input = Tensor(shape: [1, 3, h, w], data: rng.floats(3 * h * w, 0...1))
+        for model in [every, try GraphFixtures.graph("rrdb_x2.safetensors"), try GraphFixtures.graph("span_x4.pth")] {
+            let whole = try model.networkOutput(input, threads: 1)
+            for band in [1, 7] {
+                let (got, pipeline) = try streamed(model, input, band: band, threads: threads)
+                #expect(got == whole, "\(w)×\(h), band \(band), threads \(threads): bits differ from the whole-image run")
+                #expect(pipeline.convReads.inPlace > 0 && pipeline.convReads.gathered > 0, "\(pipeline.convReads)")
+                let bands = stride(from: 0, to: model.scale * h, by: band).map { $0..<min(model.scale * h, $0 + band) }
+                #expect(pipeline.allocatedFloats * 4 <= model.pipelineBytes(height: h, width: w, bands: bands),
+                        "allocated \(pipeline.allocatedFloats) floats, estimate \(model.pipelineBytes(height: h, width: w, bands: bands)) bytes")
+            }
+        }
+    }
+}
+
+@Suite struct GraphWorkFactorTests {
+    @Test(arguments: [(9, 11), (6, 150), (1, 3)])
+    func reportedWorkIsThePipelinesRowCount(h: Int, w: Int) throws {
+        // What --verbose reports (the schedule replayed on integers) is what the pipeline computed:
+        // every convolution's rows of the padded map at most once.
+        for model in [try everyOpGraph(seed: 91), try GraphFixtures.graph("rrdb_x2.safetensors")] {
+            var rng = SeededRandom(seed: 92)
+            let input = Tensor(shape: [1, 3, h, w], data: rng.floats(3 * h * w, 0...1))
+            let (_, pipeline) = try streamed(model, input, band: 4, threads: 2)
+            let work = model.pipelineWork(height: h, width: w)
+            // Rows below the image that no output row reads are skipped: 1 at most, exactly 1 for a
+            // height the model's size multiple divides.
+            #expect(work.rowsComputed == pipeline.rowsComputed && work.factor == pipeline.workFactor && work.factor <= 1
+                    && (h % model.sizeMultiple != 0 || work.factor == 1),
+                    "\(h)×\(w): replay \(work.rowsComputed), pipeline \(pipeline.rowsComputed), factor \(work.factor)")
+            // Rows counted twice for one convolution would show: the factor weighs rows by multiply-adds.
+            var twice = pipeline.rowsComputed
+            let conv = try #require(model.nodes.firstIndex { if case .conv = $0.op { return true }; return false })
+            twice[conv] *= 2
+            #expect(model.workFactor(rowsComputed: twice, paddedHeight: GraphModel.roundUp(h, model.sizeMultiple)) > 1)
+        }
+    }
+}
+
+@Suite struct GraphProgressTests {
+    @Test func ttaAndWholeImageRunsCountEveryTile() throws {
+        // A graph model ticks the same tiles a stack would: 8 images of them under TTA, each
+        // image's share as its rows are done, ending at the total (it ended at 8 before).
+        let model = try Model(graph: try GraphFixtures.graph("rrdb_x2.safetensors"))
+        var rng = SeededRandom(seed: 93)
+        let x = Tensor(shape: [1, 3, 10, 9], data: rng.floats(270, 0...1))
+        final class Log: @unchecked Sendable { var calls: [(Int, Int)] = [] }   // written by the calling thread only
+        let log = Log()
+        var options = RunOptions()
+        options.tileSize = 3   // 4 × 3 tiles
+        options.threads = 2
+        options.progress = { done, total in log.calls.append((done, total)) }
+        _ = try model.stackOutput(x, options: options)
+        #expect(log.calls.map(\.0) == Array(1...12) && log.calls.allSatisfy { $0.1 == 12 }, "\(log.calls)")
+        options.tta = true
+        log.calls = []
+        _ = try model.upscale(color: x, alpha: nil, options: options)
+        #expect(log.calls.map(\.0) == Array(1...96) && log.calls.allSatisfy { $0.1 == 96 }, "\(log.calls.suffix(3))")
+    }
+}
+
+@Suite struct GraphConcatGroupTests {
+    @Test func concatPartsShareOneStorageOnlyWhereItCostsLittleMemory() throws {
+        // RRDBNet's dense blocks: cat(x, x1), cat(x, x1, x2), … are prefixes of one list, stored side by
+        // side; each block's 4 concats read in place (the fixture: 2 RRDBs of 3 dense blocks each).
+        let model = try GraphFixtures.graph("rrdb_x2.safetensors")
+        let schedule = GraphRowSchedule(model: model, paddedHeight: 10, fetchRows: 2)
+        #expect(schedule.groups.count == 6 && schedule.groups.allSatisfy { $0.count == 5 }, "\(schedule.groups)")
+        let concats = model.nodes.indices.filter { if case .concat = model.nodes[$0].op { return true }; return false }
+        #expect(concats.count == 24 && concats.allSatisfy { schedule.virtual[$0] && schedule.grouped[$0] })
+        // Shared only where it costs at most 1.25 times the members' own rings: a dense block's input
+        // is held for its residual (and the first block's for the RRDB's skip), longer than x1…x4, so
+        // none is shared here; their concats gather their windows.
+        let rows = model.pipelineRingRows(paddedHeight: 40, fetchRows: 2, rowAlignment: 1).nodes
+        let shared = model.concatStorage(GraphRowSchedule(model: model, paddedHeight: 40, fetchRows: 2), ringRows: rows)
+        #expect(shared.groups.isEmpty && !concats.contains { shared.grouped[$0] }, "\(shared.groups)")
+        // A concat whose parts are not a prefix of its group's list is gathered: cat(x1, x) after cat(x, x1).
+        var rng = SeededRandom(seed: 95)
+        let nodes = [
+            GraphNode(name: "a", op: graphConv(&rng, 3, 4, activation: .relu), inputs: [GraphNode.image]),
+            GraphNode(name: "b", op: graphConv(&rng, 4, 4, activation: .relu), inputs: [0]),
+            GraphNode(name: "ab", op: .concat, inputs: [0, 1]),
+            GraphNode(name: "c", op: graphConv(&rng, 8, 4, activation: .none), inputs: [2]),
+            GraphNode(name: "ba", op: .concat, inputs: [1, 0]),
+            GraphNode(name: "d", op: graphConv(&rng, 8, 4, activation: .none), inputs: [4]),
+            GraphNode(name: "sum", op: .add(scales: [1, 1]), inputs: [3, 5]),
+            GraphNode(name: "out", op: graphConv(&rng, 4, 3, activation: .none), inputs: [6]),
+        ]
+        let swapped = try GraphModel(nodes: nodes, scale: 1, channels: .rgb, residual: .none, metadata: [:])
+        let plan = GraphRowSchedule(model: swapped, paddedHeight: 8, fetchRows: 1)
+        #expect(plan.groups == [[0, 1]] && plan.grouped[2] && !plan.grouped[4] && plan.virtual[4])
+        let kept = swapped.concatStorage(plan, ringRows: swapped.pipelineRingRows(paddedHeight: 8, fetchRows: 1, rowAlignment: 1).nodes)
+        #expect(kept.groups == [[0, 1]] && kept.grouped[2] && !kept.grouped[4], "a and b hold about the same rows: \(kept.groups)")
+        let input = Tensor(shape: [1, 3, 8, 140], data: rng.floats(3 * 8 * 140, 0...1))
+        let whole = try swapped.networkOutput(input, threads: 1)
+        for threads in [1, 2] {
+            #expect(try streamed(swapped, input, band: 3, threads: threads).0 == whole, "threads \(threads)")
+        }
+    }
+}

@@ -44,6 +44,7 @@ extension NCNNGraph {
         var g = GraphBuilder(source: source)
         var values: [String: Int] = [:]   // blob → value
         var consumed: Set<String> = []
+        var splitTops: Set<String> = []   // blobs a Split writes: their value has other readers
         var usedNames: Set<String> = []
         /// A node name from the layer's, made valid and unique.
         func nodeName(_ raw: String) -> String {
@@ -85,7 +86,7 @@ extension NCNNGraph {
             case "Split":
                 try expect(1...1, line.tops.count)
                 try layer.allow([])
-                for top in line.tops { values[top] = inputs[0] }
+                for top in line.tops { values[top] = inputs[0]; splitTops.insert(top) }
             case "Convolution", "Deconvolution", "ReLU", "PReLU", "PixelShuffle":
                 try expect(1...1, 1)
                 var v = inputs[0]
@@ -104,9 +105,20 @@ extension NCNNGraph {
                         if line.type != "ReLU", line.type != "PReLU", v == g.nodes.count - 1, case .conv(var conv)? = g.nodes.last?.op {
                             conv.activation = activation      // the conv's fused activation
                             g.nodes[g.nodes.count - 1].op = .conv(conv)
+                        } else if activation == .relu, line.type == "ReLU", !splitTops.contains(line.bottoms[0]),
+                                  v >= 0, case .conv(var conv) = g.nodes[v].op, conv.activation == .none {
+                            // A ReLU reading a convolution's own blob is its only reader (every other
+                            // reader goes through a Split): fused, max(x, 0) gives +0 as ncnn does.
+                            conv.activation = .relu
+                            g.nodes[v].op = .conv(conv)
                         } else {
                             switch activation {
-                            case .relu: v = g.add(name, .leakyReLU(0), [v])
+                            case .relu:
+                                // max(x, 0) without a relu node: leaky_relu(0) gives 0·x = −0 for x < 0,
+                                // and (y + 0)·1 turns −0 into +0, leaving every other value as it is
+                                // (exact for all x but −∞, where it gives NaN, not 0).
+                                v = g.add(name, .leakyReLU(0), [v])
+                                v = g.add(nodeName(line.name + ".plus_zero"), .affine(shift: [0], scale: [1]), [v])
                             case .leakyReLU(let a): v = g.add(name, .leakyReLU(a), [v])
                             case .prelu(let slopes): v = g.add(name, .prelu(slopes), [v])
                             case .sigmoid: v = g.add(name, .sigmoid, [v])

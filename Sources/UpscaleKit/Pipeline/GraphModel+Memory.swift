@@ -8,13 +8,40 @@ extension GraphModel {
     /// output rows are asked for in `bands` (consecutive ranges from 0 to scale·height): the same
     /// passes as GraphPipeline.outputRows, on row counts.
     public func pipelinePeakFloats(height: Int, width: Int, bands: [Range<Int>], fetchRows: Int? = nil) -> Int {
+        replayPipeline(height: height, width: width, bands: bands, fetchRows: fetchRows, rowAlignment: rowAlignment).peakFloats
+    }
+
+    /// The rows each node computes in a streamed run of a `height` × `width` image (the pipeline's
+    /// `rowsComputed` when it has delivered every row), and their `workFactor`: what `--verbose` reports.
+    public func pipelineWork(height: Int, width: Int) -> (rowsComputed: [Int], factor: Double) {
+        let paddedH = GraphModel.roundUp(height, sizeMultiple)
+        let rows = replayPipeline(height: height, width: width, bands: [0..<(scale * height)], fetchRows: nil, rowAlignment: rowAlignment).rowsComputed
+        return (rows, workFactor(rowsComputed: rows, paddedHeight: paddedH))
+    }
+
+    /// The ring sizes (rows) of a streamed run on a padded height: the most rows each value holds
+    /// at once (0 for a virtual concat, which holds none; for the last node the rows of one pass,
+    /// its ring grows to the caller's band), and the image's.
+    func pipelineRingRows(paddedHeight: Int, fetchRows: Int, rowAlignment: Int) -> (image: Int, nodes: [Int]) {
+        let replay = replayPipeline(height: paddedHeight, width: 1, bands: [0..<(scale * paddedHeight)], fetchRows: fetchRows,
+                                    rowAlignment: rowAlignment)
+        var rows = replay.nodeRows
+        rows[nodes.count - 1] = max(1, replay.lastPassRows)
+        return (replay.imageRows, rows)
+    }
+
+    /// The passes of GraphPipeline.outputRows on row counts: the peak of the floats held (rows and
+    /// the reflection's tail), the most rows each value and
+    /// the image hold, and the most rows the last node adds in one pass.
+    private func replayPipeline(height: Int, width: Int, bands: [Range<Int>], fetchRows: Int?, rowAlignment: Int)
+        -> (peakFloats: Int, imageRows: Int, nodeRows: [Int], lastPassRows: Int, rowsComputed: [Int]) {
         let fetchStep = max(1, fetchRows ?? sizeMultiple)
         let paddedH = GraphModel.roundUp(height, sizeMultiple), paddedW = GraphModel.roundUp(width, sizeMultiple)
-        var schedule = GraphRowSchedule(model: self, paddedHeight: paddedH, fetchRows: fetchStep)
+        var schedule = GraphRowSchedule(model: self, paddedHeight: paddedH, fetchRows: fetchStep, rowAlignment: rowAlignment)
         let rowFloats = shapes.map { $0.channels * $0.cols.of(paddedW) }   // floats per row of each value
         let imageRowFloats = channels.count * paddedW
-        var origin = [Int](repeating: 0, count: nodes.count), end = origin
-        var imageOrigin = 0, tailRows = 0
+        var origin = [Int](repeating: 0, count: nodes.count), end = origin, most = origin, computed = origin
+        var imageOrigin = 0, imageMost = 0, tailRows = 0, lastPass = 0
         var held = 0, peak = 0
         func keep(_ v: Int, from row: Int) {
             if v == GraphNode.image {
@@ -38,22 +65,22 @@ extension GraphModel {
                     keep(GraphNode.image, from: schedule.keepFrom(GraphNode.image))
                     held += (next - before) * imageRowFloats
                     schedule.fetched(upTo: next)
+                    imageMost = max(imageMost, next - imageOrigin)
                 }
                 var moved = next > before
                 for k in 0..<nodes.count {
                     let range = schedule.ready(k)
                     guard !range.isEmpty else { continue }
                     moved = true
+                    computed[k] += range.count
                     if schedule.virtual[k] {
                         schedule.finished(k, upTo: range.upperBound)
                         continue
                     }
-                    if case .conv = nodes[k].op, nodes[k].inputs[0] >= 0, schedule.virtual[nodes[k].inputs[0]] {
-                        let window = schedule.inputRows(of: k, nodes[k].inputs[0], forOutput: range).count * rowFloats[nodes[k].inputs[0]]
-                        peak = max(peak, held + tailRows * imageRowFloats + window)
-                    }
                     schedule.finished(k, upTo: range.upperBound)
                     end[k] = range.upperBound
+                    most[k] = max(most[k], end[k] - origin[k])
+                    if k == last { lastPass = max(lastPass, range.count) }
                     held += range.count * rowFloats[k]
                     peak = max(peak, held + tailRows * imageRowFloats)
                     for v in Set(nodes[k].inputs) { keep(v, from: schedule.keepFrom(v)) }
@@ -62,16 +89,60 @@ extension GraphModel {
             }
             keep(last, from: band.upperBound)
         }
-        return peak
+        return (peak, imageMost, most, lastPass, computed)
     }
 
-    /// Bytes of the streamed run's buffers at their peak, plus the largest buffer once more (a
-    /// buffer is rebuilt beside itself when rows are added) and one step's new rows of the widest value.
+    /// The candidate concat groups (GraphRowSchedule.groups) worth one shared storage, and which
+    /// virtual concats then read in place: a group's storage holds every member at the most rows any
+    /// member holds, so it is kept only where that costs at most 1.25 times the members' own rings.
+    /// (RRDBNet: the dense blocks inside an RRDB are kept; the first of each RRDB, whose input is
+    /// also held for the RRDB's skip, 15 rows, or the trunk's, ~350, is not, and gathers its windows.)
+    func concatStorage(_ schedule: GraphRowSchedule, ringRows: [Int]) -> (groups: [[Int]], grouped: [Bool]) {
+        var kept: [[Int]] = [], grouped = schedule.grouped
+        for members in schedule.groups {
+            let channels = members.map { shapes[$0].channels }
+            let most = members.map { ringRows[$0] }.max() ?? 0
+            let own = zip(members, channels).reduce(0) { $0 + ringRows[$1.0] * $1.1 }
+            if 4 * most * channels.reduce(0, +) <= 5 * own {
+                kept.append(members)
+            } else {
+                for k in grouped.indices where grouped[k] && Set(nodes[k].inputs).isSubset(of: Set(members)) { grouped[k] = false }
+            }
+        }
+        return (kept, grouped)
+    }
+
+    /// Bytes of the streamed run at its peak: every value's ring (the most rows it holds at once,
+    /// `pipelineRingRows`; the last node's up to the largest band and one pass more), the image's,
+    /// the reflection's tail, and the scratch of the largest convolution step (its gathered input
+    /// window and its output rows).
     public func pipelineBytes(height: Int, width: Int, bands: [Range<Int>]) -> Int {
-        let paddedW = GraphModel.roundUp(width, sizeMultiple)
-        let widest = shapes.map { $0.channels * $0.cols.of(paddedW) }.max() ?? 0
-        let passRows = GraphModel.roundUp(max(1, scale * sizeMultiple), rowAlignment)   // about the rows of any value one pass adds
-        return 4 * (pipelinePeakFloats(height: height, width: width, bands: bands) + 2 * widest * (passRows + 2))
+        let paddedH = GraphModel.roundUp(height, sizeMultiple), paddedW = GraphModel.roundUp(width, sizeMultiple)
+        let fetchStep = sizeMultiple
+        let rings = pipelineRingRows(paddedHeight: paddedH, fetchRows: fetchStep, rowAlignment: rowAlignment)
+        let rowFloats = shapes.map { $0.channels * $0.cols.of(paddedW) }
+        let last = nodes.count - 1
+        var floats = rings.image * channels.count * paddedW + sizeMultiple * channels.count * paddedW
+        let schedule = GraphRowSchedule(model: self, paddedHeight: paddedH, fetchRows: fetchStep)
+        var capacity = rings.nodes
+        for members in concatStorage(schedule, ringRows: rings.nodes).groups {   // the most rows any member holds, for all
+            let most = members.map { rings.nodes[$0] }.max() ?? 0
+            for v in members { capacity[v] = most }
+        }
+        for k in 0..<last { floats += capacity[k] * rowFloats[k] }
+        let band = bands.map(\.count).max() ?? 0
+        floats += 2 * (band + rings.nodes[last]) * rowFloats[last]   // grown by half again past its need
+        // The largest conv step: the window its output rows read (all input rows, whatever the
+        // alignment of the step) and those output rows.
+        var step = 0
+        for (k, node) in nodes.enumerated() {
+            guard case .conv = node.op else { continue }
+            let m = schedule.passRows[k], v = node.inputs[0]
+            let inRows = (0..<8).map { schedule.rawInputRows(of: k, forOutput: (1 << 20) + $0 ..< (1 << 20) + $0 + m).count }.max() ?? 0
+            let inFloats = v == GraphNode.image ? channels.count * paddedW : rowFloats[v]
+            step = max(step, min(inRows, schedule.rowCount(v)) * inFloats + m * rowFloats[k])
+        }
+        return 4 * (floats + step)
     }
 
     /// Bytes of the whole-image run (`networkOutput`, test-time augmentation) at its peak: the

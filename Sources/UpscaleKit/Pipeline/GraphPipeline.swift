@@ -1,60 +1,156 @@
 // The streamed run of a graph model: a line-buffered pipeline over the nodes. The network's output
 // rows are asked for top to bottom; to deliver them the pipeline makes passes (GraphRowSchedule):
 // fetch a few image rows, then compute each node's newly computable rows once, in node order, into
-// that node's rolling buffer, and drop the rows no reader needs any more. Memory depends on the width
+// that node's ring of rows, and drop the rows no reader needs any more. Memory depends on the width
 // and the receptive field of each edge, not on the height; the work is one whole-image pass.
 //
 //   image rows (real, 1, C, n, W) → reflect-padded to the model's size multiple (bottom, right)
-//   → per node: rows [a, b) from its inputs' buffers → buffer (C, rows held, W') from its origin row
+//   → per node: rows [a, b) from its inputs' rings → its ring (C, capacity, W'), row r in slot r mod capacity
 //   → the last node's rows, cropped to scale·W columns
 //
 // Bits: a conv node's rows come from runWindow on a window holding every row its taps read inside
-// the map (the plan's per-element order does not depend on the window); element-wise, concat and
-// shuffle nodes are per element. So the result equals `networkOutput` bit for bit for any band
-// of rows requested and any thread count (GraphPipelineTests).
+// the map (its input ring in place, or a gathered copy; the plan's per-element order does not
+// depend on the window, nor on which output columns one call computes); element-wise, concat and
+// shuffle nodes are per element. So the result equals `networkOutput` bit for bit for any band of
+// rows requested and any thread count (GraphPipelineTests).
 //
-// Threads: the conv kernels split their work over `threads` workers (runWindow); the rest runs on
-// the calling thread.
+// Threads: a pass gives a node a few rows (often one), fewer than the conv kernels' per-thread
+// blocks of rows, so a conv's output columns are split into slices over the `threads` workers;
+// element-wise, shuffle, concat, gather and copy steps split their (channel, row) pairs. Each
+// worker writes only its own slice or rows.
 
-/// One value's rolling buffer: rows [origin, origin + rows) of a (C, ·, width) map, (C, rows, width).
-struct RowBuffer {
+/// The storage of one or more values' rows: (C, capacity, width), row r of channel c in slot
+/// r mod capacity. Values whose channels a convolution reads together (a concat's parts,
+/// GraphModel.concatStorage) share one, each at its channel offset, so that the convolution reads
+/// them in place.
+final class RowStorage {
     let channels: Int, width: Int
-    private(set) var origin = 0
-    private(set) var rows = 0
-    private(set) var data: [Float] = []   // (C, rows, width)
+    private(set) var capacity: Int
+    private(set) var pointer: UnsafeMutablePointer<Float>   // (C, capacity, width)
+    /// The rings that keep their rows here (unowned: each ring holds its storage).
+    fileprivate var rings: [Unowned<RowRing>] = []
 
-    init(channels: Int, width: Int) { self.channels = channels; self.width = width }
+    init(channels: Int, width: Int, capacity: Int) {
+        self.channels = channels
+        self.width = width
+        self.capacity = max(1, capacity)
+        pointer = .allocate(capacity: channels * self.capacity * width)
+        pointer.initialize(repeating: 0, count: channels * self.capacity * width)
+    }
 
-    var end: Int { origin + rows }
-    var floatCount: Int { data.count }
+    deinit { pointer.deallocate() }
 
-    /// Keeps rows ≥ `keep` and appends `added` (C, m, width), whose first row is `end`.
-    mutating func update(keepFrom keep: Int, appending added: [Float], addedRows m: Int) {
-        let drop = min(max(0, keep - origin), rows)
-        guard drop > 0 || m > 0 else { return }
-        let kept = rows - drop
-        // src = data (C, rows, W) rows [drop, rows) and added (C, m, W) / dst = (C, kept + m, W)
-        var out = [Float](repeating: 0, count: channels * (kept + m) * width)
-        out.withUnsafeMutableBufferPointer { dst in
-            data.withUnsafeBufferPointer { src in
-                added.withUnsafeBufferPointer { add in
-                    for c in 0..<channels {
-                        let base = dst.baseAddress! + c * (kept + m) * width
-                        if kept > 0 { base.update(from: src.baseAddress! + (c * rows + drop) * width, count: kept * width) }
-                        if m > 0 { (base + kept * width).update(from: add.baseAddress! + c * m * width, count: m * width) }
-                    }
+    var allocatedFloats: Int { channels * capacity * width }
+
+    /// Grows to `rows` slots, moving every ring's held rows to their new slots.
+    fileprivate func grow(to rows: Int) {
+        let fresh = UnsafeMutablePointer<Float>.allocate(capacity: channels * rows * width)
+        fresh.initialize(repeating: 0, count: channels * rows * width)
+        for ring in rings.map(\.value) {
+            for c in ring.channelOffset..<(ring.channelOffset + ring.channels) {
+                for r in ring.origin..<ring.end {
+                    (fresh + (c * rows + r % rows) * width).update(from: pointer + (c * capacity + r % capacity) * width, count: width)
                 }
             }
         }
-        data = out
-        origin += drop
-        rows = kept + m
+        pointer.deallocate()
+        pointer = fresh
+        capacity = rows
+    }
+}
+
+/// An unowned reference, to list rings in their storage without a cycle.
+struct Unowned<T: AnyObject> { unowned let value: T }
+
+/// One value's rows: rows [origin, end) of a (C, ·, width) map, in channels
+/// [channelOffset, channelOffset + C) of its storage. Adding rows writes only the new rows and
+/// dropping rows moves nothing, so a skip connection that holds hundreds of rows costs nothing per pass.
+///
+///   storage (C_storage, capacity, width); the rows held satisfy end − origin ≤ capacity
+///
+/// A convolution reads the storage in place when the rows its taps read do not wrap around
+/// (`inPlaceWindow`), else a gathered copy of them.
+final class RowRing {
+    let storage: RowStorage
+    let channels: Int, channelOffset: Int
+    private(set) var origin = 0
+    private(set) var end = 0
+
+    /// A value in storage of its own.
+    convenience init(channels: Int, width: Int, capacity: Int) {
+        self.init(RowStorage(channels: channels, width: width, capacity: capacity), channels: channels, offset: 0)
     }
 
-    /// Pointer to row `row` of channel `c` (the row must be held).
-    func rowPointer(_ base: UnsafePointer<Float>, channel c: Int, row: Int) -> UnsafePointer<Float> {
-        precondition(row >= origin && row < end, "row \(row) is not held (\(origin)..<\(end))")
-        return base + (c * rows + row - origin) * width
+    /// A value in `storage`'s channels [offset, offset + channels).
+    init(_ storage: RowStorage, channels: Int, offset: Int) {
+        precondition(offset >= 0 && offset + channels <= storage.channels, "channels inside the storage")
+        self.storage = storage
+        self.channels = channels
+        self.channelOffset = offset
+        storage.rings.append(Unowned(value: self))
+    }
+
+    var width: Int { storage.width }
+    var capacity: Int { storage.capacity }
+    var rows: Int { end - origin }
+    /// Floats of the rows held (what the memory replay counts).
+    var floatCount: Int { channels * rows * width }
+    /// The first float of this value's channels in the storage, (C, capacity, width).
+    var base: UnsafeMutablePointer<Float> { storage.pointer + channelOffset * storage.capacity * storage.width }
+
+    /// Row `row` of channel `c`: a held row, or one of the rows being added (below origin + capacity).
+    @inline(__always) func row(_ c: Int, _ row: Int) -> UnsafeMutablePointer<Float> {
+        precondition(row >= origin && row < origin + storage.capacity, "row \(row) is not in the ring (\(origin)..<\(origin + storage.capacity))")
+        return storage.pointer + ((channelOffset + c) * storage.capacity + row % storage.capacity) * storage.width
+    }
+
+    /// Forgets the rows below `keep`.
+    func drop(below keep: Int) { origin = max(origin, min(keep, end)) }
+
+    /// Makes room for rows [end, end + m), which the caller writes (`row`) before `added(m)`.
+    /// Grows the storage (moving the held rows) only when they do not fit.
+    func reserve(_ m: Int) {
+        guard rows + m > capacity else { return }
+        storage.grow(to: max(rows + m, capacity + capacity / 2))
+    }
+
+    /// Rows [end, end + m) have been written.
+    func added(_ m: Int) {
+        precondition(rows + m <= capacity, "rows added beyond the reserved room")
+        end += m
+    }
+
+    /// The storage as a window (C, capacity, width) whose first row is map row `first`, when it holds
+    /// rows `needed` (clipped to the map's `mapRows` rows) unwrapped and a convolution reading rows
+    /// `raw` (`needed` before clipping) would find zeros, as outside the map, exactly where it reads
+    /// outside it: above the map only when the window starts at row 0, below only when it ends at
+    /// `mapRows`. Rows of the window other than `needed` hold other rows' values, which a convolution
+    /// asked for the outputs that read `needed` does not read.
+    func inPlaceWindow(needed: Range<Int>, raw: Range<Int>, mapRows: Int) -> Int? {
+        guard !needed.isEmpty else { return nil }
+        precondition(needed.lowerBound >= origin && needed.upperBound <= end, "rows \(needed) not held (\(origin)..<\(end))")
+        let first = needed.lowerBound - needed.lowerBound % capacity
+        guard needed.upperBound <= first + capacity else { return nil }              // wraps
+        if raw.lowerBound < needed.lowerBound && first != 0 { return nil }
+        if raw.upperBound > needed.upperBound && first + capacity != mapRows { return nil }
+        return first
+    }
+}
+
+/// Floats of scratch memory reused from pass to pass (a conv's gathered input, its output rows).
+final class Scratch {
+    private(set) var count = 0
+    private(set) var pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    deinit { pointer.deallocate() }
+
+    /// At least `n` floats (their values are left over from earlier use).
+    func floats(_ n: Int) -> UnsafeMutablePointer<Float> {
+        if n > count {
+            pointer.deallocate()
+            pointer = .allocate(capacity: n)
+            count = n
+        }
+        return pointer
     }
 }
 
@@ -66,15 +162,22 @@ public final class GraphPipeline {
     let paddedHeight: Int, paddedWidth: Int
     let threads: Int
     private var schedule: GraphRowSchedule
-    private var buffers: [RowBuffer]
-    private var image: RowBuffer
+    /// Each node's rows (nil for a virtual concat, which holds none), and the padded image's.
+    private let rings: [RowRing?]
+    private let image: RowRing
     /// The last real image rows, padded to W' (the reflection below the image reads them): row → (C, W').
     private var tail: [Int: [Float]] = [:]
     private var delivered = 0
+    private let window = Scratch(), convOutput = Scratch()
+    /// Virtual concats whose parts share one storage (GraphModel.concatStorage): read in place.
+    private let grouped: [Bool]
     /// Rows each node has computed so far (the work-factor check: each row exactly once).
     public private(set) var rowsComputed: [Int]
-    /// The most floats held in buffers at once so far.
+    /// The most floats of rows held at once so far (GraphModel.pipelinePeakFloats replays it).
     public private(set) var peakFloats = 0
+    /// Convolution steps that read their input ring in place, and that read a gathered copy
+    /// (rows that wrap around the ring, a virtual concat's parts, the map's bottom edge).
+    public private(set) var convReads = (inPlace: 0, gathered: 0)
 
     /// Image rows fetched per pass: `sizeMultiple` unless told (one row of the most downsampled value).
     public let fetchRows: Int
@@ -90,10 +193,29 @@ public final class GraphPipeline {
         self.paddedHeight = GraphModel.roundUp(height, model.sizeMultiple)
         self.paddedWidth = GraphModel.roundUp(width, model.sizeMultiple)
         self.threads = max(1, threads)
-        self.schedule = GraphRowSchedule(model: model, paddedHeight: paddedHeight, fetchRows: max(1, fetchRows ?? model.sizeMultiple),
+        let rowAlignment = rowAlignment ?? model.rowAlignment
+        self.schedule = GraphRowSchedule(model: model, paddedHeight: paddedHeight, fetchRows: self.fetchRows,
                                          rowAlignment: rowAlignment)
-        self.buffers = model.shapes.map { RowBuffer(channels: $0.channels, width: $0.cols.of(GraphModel.roundUp(width, model.sizeMultiple))) }
-        self.image = RowBuffer(channels: model.channels.count, width: paddedWidth)
+        let capacity = model.pipelineRingRows(paddedHeight: paddedHeight, fetchRows: self.fetchRows, rowAlignment: rowAlignment)
+        let paddedWidth = self.paddedWidth
+        var rings = [RowRing?](repeating: nil, count: model.nodes.count)
+        let storage = model.concatStorage(schedule, ringRows: capacity.nodes)
+        self.grouped = storage.grouped
+        for members in storage.groups {   // side by side along channels, the most rows any of them holds
+            let channels = members.map { model.shapes[$0].channels }
+            let storage = RowStorage(channels: channels.reduce(0, +), width: model.shapes[members[0]].cols.of(paddedWidth),
+                                     capacity: members.map { capacity.nodes[$0] }.max() ?? 1)
+            var offset = 0
+            for (v, c) in zip(members, channels) {
+                rings[v] = RowRing(storage, channels: c, offset: offset)
+                offset += c
+            }
+        }
+        for (k, shape) in model.shapes.enumerated() where rings[k] == nil && capacity.nodes[k] > 0 {
+            rings[k] = RowRing(channels: shape.channels, width: shape.cols.of(paddedWidth), capacity: capacity.nodes[k])
+        }
+        self.rings = rings
+        self.image = RowRing(channels: model.channels.count, width: paddedWidth, capacity: capacity.image)
         self.rowsComputed = [Int](repeating: 0, count: model.nodes.count)
     }
 
@@ -117,10 +239,12 @@ public final class GraphPipeline {
                     rowsComputed[k] += range.count
                     continue
                 }
-                let added = computeRows(k, range)
+                let ring = rings[k]!
+                ring.reserve(range.count)
+                computeRows(k, range, into: ring)
+                ring.added(range.count)
                 schedule.finished(k, upTo: range.upperBound)
                 rowsComputed[k] += range.count
-                buffers[k].update(keepFrom: buffers[k].origin, appending: added, addedRows: range.count)
                 peakFloats = max(peakFloats, heldFloats)
                 // Inputs whose readers have all moved past rows can drop them now.
                 for v in Set(model.nodes[k].inputs) { dropUnneeded(v) }
@@ -129,35 +253,39 @@ public final class GraphPipeline {
         }
         // The output rows, cropped to scale·W columns; then forgotten.
         let outWidth = model.scale * width
-        let buffer = buffers[last]
-        let out = Tensor(shape: [1, buffer.channels, rows.count, outWidth]) { dst in
-            buffer.data.withUnsafeBufferPointer { src in
-                for c in 0..<buffer.channels {
-                    for (i, row) in rows.enumerated() {
-                        (dst.baseAddress! + (c * rows.count + i) * outWidth)
-                            .update(from: buffer.rowPointer(src.baseAddress!, channel: c, row: row), count: outWidth)
-                    }
+        let ring = rings[last]!
+        let out = Tensor(shape: [1, ring.channels, rows.count, outWidth]) { dst in
+            for c in 0..<ring.channels {
+                for (i, row) in rows.enumerated() {
+                    (dst.baseAddress! + (c * rows.count + i) * outWidth).update(from: ring.row(c, row), count: outWidth)
                 }
             }
         }
         delivered = rows.upperBound
-        buffers[last].update(keepFrom: delivered, appending: [], addedRows: 0)
+        ring.drop(below: delivered)
         return out
     }
 
-    private var heldFloats: Int { buffers.reduce(image.floatCount + tail.count * model.channels.count * paddedWidth) { $0 + $1.floatCount } }
+    private var heldFloats: Int {
+        rings.reduce(image.floatCount + tail.count * model.channels.count * paddedWidth) { $0 + ($1?.floatCount ?? 0) }
+    }
+
+    /// Floats of the rings' storage and the scratch buffers now (the memory the run holds).
+    public var allocatedFloats: Int {
+        var storages: [ObjectIdentifier: Int] = [ObjectIdentifier(image.storage): image.storage.allocatedFloats]
+        for case let ring? in rings { storages[ObjectIdentifier(ring.storage)] = ring.storage.allocatedFloats }
+        return storages.values.reduce(tail.count * model.channels.count * paddedWidth + window.count + convOutput.count, +)
+    }
 
     private func dropUnneeded(_ v: Int) {
         if v >= 0, schedule.virtual[v] {   // it holds nothing; its parts hold its rows
             for part in Set(model.nodes[v].inputs) { dropUnneeded(part) }   // parts are never virtual
             return
         }
-        if v == GraphNode.image {
-            image.update(keepFrom: schedule.keepFrom(v), appending: [], addedRows: 0)
-        } else {
-            buffers[v].update(keepFrom: schedule.keepFrom(v), appending: [], addedRows: 0)
-        }
+        ring(v).drop(below: schedule.keepFrom(v))
     }
+
+    private func ring(_ v: Int) -> RowRing { v == GraphNode.image ? image : rings[v]! }
 
     /// Fetches image rows until the padded image holds rows up to `need`: real rows padded to W'
     /// by reflection, and rows i ≥ H reflected (real row reflect(i, H)) from the kept tail.
@@ -182,153 +310,166 @@ public final class GraphPipeline {
             }
             real = padded
         }
-        let m = need - first
-        var added = [Float](repeating: 0, count: c * m * paddedWidth)   // (C, m, W')
+        image.drop(below: schedule.keepFrom(GraphNode.image))
+        image.reserve(need - first)
         for ch in 0..<c {
             for i in first..<need {
-                let dst = (ch * m + i - first) * paddedWidth
+                let dst = image.row(ch, i)
                 if i < height, let real {
-                    let src = (ch * (realEnd - first) + i - first) * paddedWidth
-                    for x in 0..<paddedWidth { added[dst + x] = real.data[src + x] }
+                    real.withUnsafeBufferPointer { dst.update(from: $0.baseAddress! + (ch * (realEnd - first) + i - first) * paddedWidth,
+                                                              count: paddedWidth) }
                 } else {
                     guard let row = tail[GraphModel.reflect(i, height)] else { preconditionFailure("tail row \(GraphModel.reflect(i, height)) missing") }
-                    for x in 0..<paddedWidth { added[dst + x] = row[ch * paddedWidth + x] }
+                    row.withUnsafeBufferPointer { dst.update(from: $0.baseAddress! + ch * paddedWidth, count: paddedWidth) }
                 }
             }
         }
-        image.update(keepFrom: schedule.keepFrom(GraphNode.image), appending: added, addedRows: m)
+        image.added(need - first)
         schedule.fetched(upTo: need)
     }
 
-    private func buffer(_ v: Int) -> RowBuffer { v == GraphNode.image ? image : buffers[v] }
-
-    /// Conv node k's rows `range` when its input is a virtual concat: the rows it reads gathered
-    /// from the concat's parts into one window (C_total, rows, W), then the conv on the window.
-    private func convOverConcat(_ k: Int, _ range: Range<Int>) -> [Float] {
-        let concat = model.nodes[k].inputs[0]
-        let needed = schedule.inputRows(of: k, concat, forOutput: range)
-        let parts = model.nodes[concat].inputs.map(buffer)
-        let width = parts[0].width, rows = needed.count
-        let channels = parts.reduce(0) { $0 + $1.channels }
-        var window = [Float](repeating: 0, count: channels * rows * width)   // (C_total, rows, W)
-        window.withUnsafeMutableBufferPointer { dst in
-            var c0 = 0
-            for part in parts {
-                precondition(needed.isEmpty || (part.origin <= needed.lowerBound && part.end >= needed.upperBound),
-                             "concat part rows \(needed) not held (\(part.origin)..<\(part.end))")
-                part.data.withUnsafeBufferPointer { src in
-                    for c in 0..<part.channels where rows > 0 {
-                        (dst.baseAddress! + (c0 + c) * rows * width)
-                            .update(from: part.rowPointer(src.baseAddress!, channel: c, row: needed.lowerBound), count: rows * width)
-                    }
-                }
-                c0 += part.channels
-            }
+    /// `body(c, row)` for every channel c < `channels` and row of `rows`, split over the run's
+    /// threads: each worker owns whole (channel, row) pairs, which write disjoint rows of the output.
+    private func forEachRow(channels: Int, rows: Range<Int>, width: Int, _ body: (Int, Int) -> Void) {
+        let m = rows.count, count = channels * m
+        let perItem = max(1, (1 << 14) / max(1, width))   // about 64 KiB of output per item
+        // Under 4 items of work the calling thread does it all: waking a worker costs more.
+        parallelFor((count + perItem - 1) / perItem, threads: count * width < 4 << 14 ? 1 : threads) { item in
+            for i in (item * perItem)..<min(count, (item + 1) * perItem) { body(i / m, rows.lowerBound + i % m) }
         }
-        peakFloats = max(peakFloats, heldFloats + window.count)
-        let out = buffers[k]
-        var result = [Float](repeating: 0, count: out.channels * range.count * out.width)
-        window.withUnsafeBufferPointer { x in
-            result.withUnsafeMutableBufferPointer { y in
-                model.plans[k]!.runWindow(input: x.baseAddress!, inputOrigin: (needed.lowerBound, 0), inputSize: (rows, width),
-                                          outputOrigin: (range.lowerBound, 0), outputSize: (range.count, out.width),
-                                          output: y.baseAddress!, threads: threads)
-            }
-        }
-        return result
     }
 
-    /// Node k's output rows `range`, (C, range.count, W_k).
-    private func computeRows(_ k: Int, _ range: Range<Int>) -> [Float] {
-        let node = model.nodes[k]
-        let out = buffers[k]
-        let (cOut, wOut, m) = (out.channels, out.width, range.count)
-        var result = [Float](repeating: 0, count: cOut * m * wOut)
-        if case .conv = node.op, node.inputs[0] >= 0, schedule.virtual[node.inputs[0]] {
-            return convOverConcat(k, range)
+    /// Copies rows `rows` of `parts` (one after another along channels) into `window` (C_total, rows.count, W).
+    private func gather(_ parts: [RowRing], rows: Range<Int>, into window: UnsafeMutablePointer<Float>) {
+        let channels = parts.reduce(0) { $0 + $1.channels }
+        let owner = parts.enumerated().flatMap { p, part in (0..<part.channels).map { (p, $0) } }   // channel → (part, its channel)
+        let width = parts[0].width
+        forEachRow(channels: channels, rows: rows, width: width) { c, r in
+            let (p, pc) = owner[c]
+            (window + (c * rows.count + r - rows.lowerBound) * width).update(from: parts[p].row(pc, r), count: width)
         }
-        let first = buffer(node.inputs[0])
+    }
+
+    /// Conv node k's rows `range` into `out`: the conv reads its input ring in place when it can
+    /// (RowRing.inPlaceWindow), else rows gathered into a window (always for a virtual concat's
+    /// parts). A pass asks for a few rows (often one), fewer than the kernels' per-thread row
+    /// blocks, so the output columns are split instead: slice s computes columns
+    /// [s·cw, (s + 1)·cw) of every row into its own part of the scratch, (Cout, m, cw), from the
+    /// same input window; then the slices' rows go into the ring. The window a conv is given does
+    /// not change a value's bits (the kernels' per-element order is fixed), so neither does the split.
+    private func convRows(_ k: Int, _ range: Range<Int>, into out: RowRing) {
+        let v = model.nodes[k].inputs[0]
+        let needed = schedule.inputRows(of: k, v, forOutput: range)
+        let m = range.count, wOut = out.width
+        let y = convOutput.floats(out.channels * m * wOut)
+        let plan = model.plans[k]!
+        let unit = 16   // slice widths in whole vectors
+        let slices = threads == 1 ? 1 : max(1, min(2 * threads, wOut / (8 * unit)))   // at least 128 columns each: a call has a setup cost
+        let sliceWidth = (wOut + slices - 1) / slices
+        let cw = slices == 1 ? wOut : (sliceWidth + unit - 1) / unit * unit
+        let starts = Array(stride(from: 0, to: wOut, by: cw))
+        func run(_ x: UnsafePointer<Float>, first: Int, rows: Int, width: Int) {
+            if starts.count == 1 {
+                return plan.runWindow(input: x, inputOrigin: (first, 0), inputSize: (rows, width), outputOrigin: (range.lowerBound, 0),
+                                      outputSize: (m, wOut), output: y, threads: threads)
+            }
+            // Each item owns one slice: its columns of every output row and channel, a disjoint part of y.
+            parallelFor(starts.count, threads: threads) { s in
+                let c0 = starts[s], count = min(cw, wOut - c0)
+                plan.runWindow(input: x, inputOrigin: (first, 0), inputSize: (rows, width), outputOrigin: (range.lowerBound, c0),
+                               outputSize: (m, count), output: y + out.channels * m * c0, threads: 1)
+            }
+        }
+        let parts = v >= 0 && schedule.virtual[v] ? model.nodes[v].inputs.map(ring) : [ring(v)]
+        for part in parts {
+            precondition(needed.isEmpty || (part.origin <= needed.lowerBound && part.end >= needed.upperBound),
+                         "node \(model.nodes[k].name): input rows \(needed) not held (\(part.origin)..<\(part.end))")
+        }
+        // One value, or a concat whose parts lie side by side in one storage from parts[0] on.
+        let together = parts.count == 1 || grouped[v]
+        if together, let first = parts[0].inPlaceWindow(needed: needed, raw: schedule.rawInputRows(of: k, forOutput: range),
+                                                        mapRows: schedule.rowCount(v)) {
+            convReads.inPlace += 1
+            run(parts[0].base, first: first, rows: parts[0].capacity, width: parts[0].width)
+        } else {
+            convReads.gathered += 1
+            let channels = parts.reduce(0) { $0 + $1.channels }, width = parts[0].width
+            let x = window.floats(max(1, channels * needed.count * width))   // (C_total, needed, W)
+            gather(parts, rows: needed, into: x)
+            run(x, first: needed.lowerBound, rows: needed.count, width: width)
+        }
+        // y: slice s at y + Cout·m·c0, (Cout, m, count_s)
+        forEachRow(channels: out.channels, rows: range, width: wOut) { c, r in
+            let i = r - range.lowerBound, dst = out.row(c, r)
+            for c0 in starts {
+                let count = min(cw, wOut - c0)
+                (dst + c0).update(from: y + out.channels * m * c0 + (c * m + i) * count, count: count)
+            }
+        }
+    }
+
+    /// Node k's output rows `range`, (C, range.count, W_k), written into its ring's reserved rows.
+    private func computeRows(_ k: Int, _ range: Range<Int>, into out: RowRing) {
+        let node = model.nodes[k]
+        if case .conv = node.op { return convRows(k, range, into: out) }
         for v in node.inputs {
-            let held = buffer(v), needed = schedule.inputRows(of: k, v, forOutput: range)
+            let held = ring(v), needed = schedule.inputRows(of: k, v, forOutput: range)
             precondition(needed.isEmpty || (held.origin <= needed.lowerBound && held.end >= needed.upperBound),
                          "node \(node.name): input rows \(needed) not held (\(held.origin)..<\(held.end))")
         }
-        result.withUnsafeMutableBufferPointer { dst in
-            let y = dst.baseAddress!
-            first.data.withUnsafeBufferPointer { src in
-                let x = src.baseAddress!
-                switch node.op {
-                case .conv:
-                    model.plans[k]!.runWindow(input: x, inputOrigin: (first.origin, 0), inputSize: (first.rows, first.width),
-                                              outputOrigin: (range.lowerBound, 0), outputSize: (m, wOut), output: y, threads: threads)
-                case .pixelShuffle(let r):
-                    ShuffleOps.pixelShuffle(x, inputChannels: first.channels, inputRowOrigin: first.origin, inputRows: first.rows,
-                                            inputWidth: first.width, factor: r, rows: range, into: y)
-                case .pixelUnshuffle(let r):
-                    ShuffleOps.pixelUnshuffle(x, inputChannels: first.channels, inputRowOrigin: first.origin, inputRows: first.rows,
-                                              inputWidth: first.width, factor: r, rows: range, into: y)
-                case .upsampleNearest(let r):
-                    ShuffleOps.upsampleNearest(x, inputChannels: first.channels, inputRowOrigin: first.origin, inputRows: first.rows,
-                                               inputWidth: first.width, factor: r, rows: range, into: y)
-                case .affine(let shift, let scale):
-                    for c in 0..<cOut {
-                        ElementwiseOps.affine(first.rowPointer(x, channel: c, row: range.lowerBound),
-                                              shift: [shift.count == 1 ? shift[0] : shift[c]], scale: [scale.count == 1 ? scale[0] : scale[c]],
-                                              channels: 1, plane: m * wOut, into: y + c * m * wOut)
-                    }
-                case .sigmoid, .silu, .leakyReLU, .prelu:
-                    for c in 0..<cOut {
-                        let activation: Activation
-                        switch node.op {
-                        case .sigmoid: activation = .sigmoid
-                        case .silu: activation = .silu
-                        case .leakyReLU(let slope): activation = .leakyReLU(slope)
-                        case .prelu(let slopes): activation = .prelu([slopes.count == 1 ? slopes[0] : slopes[c]])
-                        default: preconditionFailure("not an activation node")
-                        }
-                        ElementwiseOps.activation(activation, first.rowPointer(x, channel: c, row: range.lowerBound),
-                                                  channels: 1, plane: m * wOut, into: y + c * m * wOut)
-                    }
-                case .add, .mul, .concat:
-                    break   // several inputs: below
-                }
+        let inputs = node.inputs.map(ring)
+        let first = inputs[0]
+        let wOut = out.width
+        switch node.op {
+        case .conv:
+            preconditionFailure("convolutions run in convRows")
+        case .add(let scales):
+            forEachRow(channels: out.channels, rows: range, width: wOut) { c, r in
+                ElementwiseOps.add(inputs.map { UnsafePointer($0.row(c, r)) }, scales: scales, count: wOut, into: out.row(c, r))
             }
-            switch node.op {
-            case .add(let scales):
-                let inputs = node.inputs.map(buffer)
-                withPointers(inputs.map { Tensor(shape: [$0.data.count], data: $0.data) }) { bases in
-                    for c in 0..<cOut {
-                        let rowsIn = zip(inputs, bases).map { $0.rowPointer($1, channel: c, row: range.lowerBound) }
-                        ElementwiseOps.add(rowsIn, scales: scales, count: m * wOut, into: y + c * m * wOut)
-                    }
+        case .mul:
+            forEachRow(channels: out.channels, rows: range, width: wOut) { c, r in
+                ElementwiseOps.mul(inputs[0].row(c, r), inputs[1].row(c, r), count: wOut, into: out.row(c, r))
+            }
+        case .affine(let shift, let scale):
+            forEachRow(channels: out.channels, rows: range, width: wOut) { c, r in
+                ElementwiseOps.affine(first.row(c, r), shift: shift.count == 1 ? shift[0] : shift[c],
+                                      scale: scale.count == 1 ? scale[0] : scale[c], count: wOut, into: out.row(c, r))
+            }
+        case .sigmoid, .silu, .leakyReLU, .prelu:
+            forEachRow(channels: out.channels, rows: range, width: wOut) { c, r in
+                let activation: Activation
+                switch node.op {
+                case .sigmoid: activation = .sigmoid
+                case .silu: activation = .silu
+                case .leakyReLU(let slope): activation = .leakyReLU(slope)
+                case .prelu(let slopes): activation = .prelu([slopes.count == 1 ? slopes[0] : slopes[c]])
+                default: preconditionFailure("not an activation node")
                 }
-            case .mul:
-                let (a, b) = (buffer(node.inputs[0]), buffer(node.inputs[1]))
-                a.data.withUnsafeBufferPointer { pa in
-                    b.data.withUnsafeBufferPointer { pb in
-                        for c in 0..<cOut {
-                            ElementwiseOps.mul(a.rowPointer(pa.baseAddress!, channel: c, row: range.lowerBound),
-                                               b.rowPointer(pb.baseAddress!, channel: c, row: range.lowerBound),
-                                               count: m * wOut, into: y + c * m * wOut)
-                        }
-                    }
-                }
-            case .concat:
-                var channel = 0
-                for v in node.inputs {
-                    let part = buffer(v)
-                    part.data.withUnsafeBufferPointer { src in
-                        for c in 0..<part.channels {
-                            (y + (channel + c) * m * wOut).update(from: part.rowPointer(src.baseAddress!, channel: c, row: range.lowerBound),
-                                                                  count: m * wOut)
-                        }
-                    }
-                    channel += part.channels
-                }
-            default:
-                break
+                ElementwiseOps.activation(activation, first.row(c, r), count: wOut, into: out.row(c, r))
+            }
+        case .concat:
+            let owner = inputs.enumerated().flatMap { p, part in (0..<part.channels).map { (p, $0) } }   // channel → (part, its channel)
+            forEachRow(channels: out.channels, rows: range, width: wOut) { c, r in
+                out.row(c, r).update(from: inputs[owner[c].0].row(owner[c].1, r), count: wOut)
+            }
+        case .pixelShuffle(let r):
+            // y[c][h·r + i][w·r + j] = x[c·r² + i·r + j][h][w]
+            forEachRow(channels: out.channels, rows: range, width: wOut) { c, oy in
+                let (h, i) = (oy / r, oy % r)
+                ShuffleOps.pixelShuffleRow((0..<r).map { j in UnsafePointer(first.row(c * r * r + i * r + j, h)) },
+                                           width: first.width, into: out.row(c, oy))
+            }
+        case .pixelUnshuffle(let r):
+            // y[c·r² + i·r + j][h][w] = x[c][h·r + i][w·r + j]
+            forEachRow(channels: out.channels, rows: range, width: wOut) { o, h in
+                let (c, i, j) = (o / (r * r), (o / r) % r, o % r)
+                ShuffleOps.pixelUnshuffleRow(first.row(c, h * r + i), factor: r, phase: j, outputWidth: wOut, into: out.row(o, h))
+            }
+        case .upsampleNearest(let r):
+            forEachRow(channels: out.channels, rows: range, width: wOut) { c, oy in
+                ShuffleOps.upsampleNearestRow(first.row(c, oy / r), factor: r, width: first.width, into: out.row(c, oy))
             }
         }
-        return result
     }
 }

@@ -29,6 +29,14 @@ struct GraphRowSchedule {
     /// the rows the concat's readers will read.
     let virtual: [Bool]
 
+    /// Values stored side by side along channels, one storage each (`members` in channel order),
+    /// so that a convolution reading a virtual concat of them reads the storage in place: the
+    /// concats whose parts are a prefix of one list (RRDBNet's dense blocks: cat(x, x1),
+    /// cat(x, x1, x2), …). `grouped[k]`: virtual concat k reads its group in place (its parts are
+    /// the group's first members); other virtual concats gather their parts' rows.
+    let groups: [[Int]]
+    let grouped: [Bool]
+
     /// The most rows node k computes in one pass: what `fetchRows` image rows are worth at its
     /// size (so the last passes, with the whole image fetched, drain in steps too).
     let passRows: [Int]
@@ -58,10 +66,33 @@ struct GraphRowSchedule {
             for v in Set(node.inputs) { readers[v, default: []].append(k) }
         }
         self.readers = readers
-        self.virtual = model.nodes.enumerated().map { k, node in
+        let virtual: [Bool] = model.nodes.enumerated().map { k, node in
             guard case .concat = node.op, k < model.nodes.count - 1, let list = readers[k], !list.isEmpty else { return false }
             return list.allSatisfy { if case .conv = model.nodes[$0].op { return true }; return false }
         }
+        self.virtual = virtual
+        var groups: [[Int]] = [], member: [Int: Int] = [:]
+        var grouped = [Bool](repeating: false, count: model.nodes.count)
+        for (k, node) in model.nodes.enumerated() where virtual[k] {
+            let parts = node.inputs
+            guard !parts.contains(GraphNode.image), Set(parts).count == parts.count else { continue }
+            let owners = Set(parts.compactMap { member[$0] })
+            if owners.isEmpty {   // a new group
+                for p in parts { member[p] = groups.count }
+                groups.append(parts)
+                grouped[k] = true
+            } else if owners.count == 1, let g = owners.first {
+                if groups[g].starts(with: parts) {
+                    grouped[k] = true
+                } else if parts.starts(with: groups[g]), parts[groups[g].count...].allSatisfy({ member[$0] == nil }) {
+                    for p in parts[groups[g].count...] { member[p] = g }
+                    groups[g] = parts
+                    grouped[k] = true
+                }
+            }
+        }
+        self.groups = groups
+        self.grouped = grouped
     }
 
     /// Rows of value v (the image or a node).
@@ -70,16 +101,21 @@ struct GraphRowSchedule {
     /// The rows of input v that node k's output rows `out` read, clipped to v's rows.
     func inputRows(of k: Int, _ v: Int, forOutput out: Range<Int>) -> Range<Int> {
         guard !out.isEmpty else { return out.lowerBound..<out.lowerBound }
-        let raw: Range<Int>
-        switch model.nodes[k].op {
-        case .conv(let layer): raw = layer.rowGeometry.inputRange(forOutput: out)
-        case .pixelShuffle(let r), .upsampleNearest(let r): raw = ShuffleOps.inputRows(forOutput: out, up: r, down: 1)
-        case .pixelUnshuffle(let r): raw = ShuffleOps.inputRows(forOutput: out, up: 1, down: r)
-        default: raw = out
-        }
+        let raw = rawInputRows(of: k, forOutput: out)
         let n = rowCount(v)
         let lo = min(max(raw.lowerBound, 0), n), hi = min(max(raw.upperBound, lo), n)
         return lo..<hi
+    }
+
+    /// The rows of its inputs that node k's output rows `out` (not empty) read, before clipping to
+    /// the input's rows: a convolution's taps above or below its input read zeros there.
+    func rawInputRows(of k: Int, forOutput out: Range<Int>) -> Range<Int> {
+        switch model.nodes[k].op {
+        case .conv(let layer): return layer.rowGeometry.inputRange(forOutput: out)
+        case .pixelShuffle(let r), .upsampleNearest(let r): return ShuffleOps.inputRows(forOutput: out, up: r, down: 1)
+        case .pixelUnshuffle(let r): return ShuffleOps.inputRows(forOutput: out, up: 1, down: r)
+        default: return out
+        }
     }
 
     /// The image holds its padded rows up to `row`.

@@ -42,7 +42,7 @@ extension Model {
 
     /// The stack over the whole of `input` (1, Cmodel, H, W) → (1, Cmodel, scale·H, scale·W), every tile.
     func stackWholeImage(_ input: Tensor, tileSize: Int, threads: Int, tracker: RunTracker) throws -> Tensor {
-        if let graph { return try graphWholeImage(graph, input, threads: threads, tracker: tracker) }
+        if let graph { return try graphWholeImage(graph, input, tileSize: tileSize, threads: threads, tracker: tracker) }
         let (height, width) = (input.shape[2], input.shape[3])
         let plan = TilePlan(height: height, width: width, tileSize: tileSize,
                             rows: rowGeometry, cols: colGeometry, inputPadding: inputPadding)
