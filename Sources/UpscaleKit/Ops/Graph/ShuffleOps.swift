@@ -23,24 +23,28 @@ enum ShuffleOps {
     /// channels c·r² + i·r + j, j = 0 ..< r, at the output row's input row: dst[w·r + j] = src[j][w].
     static func pixelShuffleRow(_ src: [UnsafePointer<Float>], width: Int, into dst: UnsafeMutablePointer<Float>) {
         let r = src.count
-        if r == 2 {   // the common factor: pairs of lanes interleaved by SIMD shuffles
-            let (a, b) = (src[0], src[1])
-            let whole = width / 8 * 8
-            for w in stride(from: 0, to: whole, by: 8) {
-                let x = UnsafeRawPointer(a + w).loadUnaligned(as: SIMD8<Float>.self)
-                let y = UnsafeRawPointer(b + w).loadUnaligned(as: SIMD8<Float>.self)
-                let lo = SIMD8<Float>(x[0], y[0], x[1], y[1], x[2], y[2], x[3], y[3])
-                let hi = SIMD8<Float>(x[4], y[4], x[5], y[5], x[6], y[6], x[7], y[7])
-                UnsafeMutableRawPointer(dst + 2 * w).storeBytes(of: lo, as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(dst + 2 * w + 8).storeBytes(of: hi, as: SIMD8<Float>.self)
-            }
-            for w in whole..<width { dst[2 * w] = a[w]; dst[2 * w + 1] = b[w] }
+        if r == 2 {   // the common factor
+            interleave(src[0], src[1], width: width, into: dst)
             return
         }
         for j in 0..<r {
             let s = src[j]
             for w in 0..<width { dst[w * r + j] = s[w] }
         }
+    }
+
+    /// dst (2·W) = a[0], b[0], a[1], b[1], …: pairs of lanes interleaved by SIMD shuffles.
+    static func interleave(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, width: Int, into dst: UnsafeMutablePointer<Float>) {
+        let whole = width / 8 * 8
+        for w in stride(from: 0, to: whole, by: 8) {
+            let x = UnsafeRawPointer(a + w).loadUnaligned(as: SIMD8<Float>.self)
+            let y = UnsafeRawPointer(b + w).loadUnaligned(as: SIMD8<Float>.self)
+            let lo = SIMD8<Float>(x[0], y[0], x[1], y[1], x[2], y[2], x[3], y[3])
+            let hi = SIMD8<Float>(x[4], y[4], x[5], y[5], x[6], y[6], x[7], y[7])
+            UnsafeMutableRawPointer(dst + 2 * w).storeBytes(of: lo, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(dst + 2 * w + 8).storeBytes(of: hi, as: SIMD8<Float>.self)
+        }
+        for w in whole..<width { dst[2 * w] = a[w]; dst[2 * w + 1] = b[w] }
     }
 
     /// One output row of pixel_unshuffle for output channel c·r² + i·r + j: dst (W/r) from input
@@ -52,16 +56,8 @@ enum ShuffleOps {
 
     /// One output row of upsample_nearest: dst (W·r) from the input row `src` (W): dst[w·r + j] = src[w].
     static func upsampleNearestRow(_ src: UnsafePointer<Float>, factor r: Int, width: Int, into dst: UnsafeMutablePointer<Float>) {
-        if r == 2 {
-            let whole = width / 8 * 8
-            for w in stride(from: 0, to: whole, by: 8) {
-                let x = UnsafeRawPointer(src + w).loadUnaligned(as: SIMD8<Float>.self)
-                let lo = SIMD8<Float>(x[0], x[0], x[1], x[1], x[2], x[2], x[3], x[3])
-                let hi = SIMD8<Float>(x[4], x[4], x[5], x[5], x[6], x[6], x[7], x[7])
-                UnsafeMutableRawPointer(dst + 2 * w).storeBytes(of: lo, as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(dst + 2 * w + 8).storeBytes(of: hi, as: SIMD8<Float>.self)
-            }
-            for w in whole..<width { dst[2 * w] = src[w]; dst[2 * w + 1] = src[w] }
+        if r == 2 {   // the common factor: each value beside itself
+            interleave(src, src, width: width, into: dst)
             return
         }
         for w in 0..<width {
