@@ -122,6 +122,12 @@ public final class GraphModel: Sendable {
     public let lastUse: [Int]
     /// One conv plan per conv node (nil for the others), weights repacked once.
     let plans: [ConvTranspose2DPlan?]
+    /// Image rows the streamed run fetches per pass unless told (GraphPipeline, and the memory
+    /// replays that size its rings): `sizeMultiple`, or for a stack's chain 16, so that each layer's
+    /// weights (590 KB of Winograd weights for 64 → 64) serve 16 rows per call instead of 4. A chain
+    /// holds a few rows per layer, so the larger passes cost 16 more rows a layer; graphs with long
+    /// skip connections (RRDBNet) keep one, their rings being already deep.
+    let streamFetchRows: Int
 
     /// The kernel conv node k runs (ConvTranspose2DAlgorithm); nil for other nodes.
     public func algorithm(ofNode k: Int) -> ConvTranspose2DAlgorithm? { plans[k]?.algorithm }
@@ -146,7 +152,7 @@ public final class GraphModel: Sendable {
 
     /// - Parameter plans: the conv nodes' plans when the caller has them (a stack's chain), else nil.
     init(nodes: [GraphNode], scale: Int, channels: ModelChannels, residual: ModelResidual,
-         metadata: [String: String], source: String, plans: [ConvTranspose2DPlan?]? = nil) throws {
+         metadata: [String: String], source: String, plans: [ConvTranspose2DPlan?]? = nil, streamFetchRows: Int? = nil) throws {
         let shapes = try GraphModel.validate(nodes: nodes, scale: scale, channels: channels, metadata: metadata,
                                              source: source)
         var multiple = 1
@@ -167,6 +173,7 @@ public final class GraphModel: Sendable {
         self.nodes = nodes
         self.shapes = shapes
         self.sizeMultiple = multiple
+        self.streamFetchRows = GraphModel.roundUp(max(1, streamFetchRows ?? multiple), multiple)
         self.lastUse = lastUse
         self.scale = scale
         self.channels = channels
@@ -192,7 +199,7 @@ public final class GraphModel: Sendable {
             GraphNode(name: "layers.\(i)", op: .conv(layer), inputs: [i == 0 ? GraphNode.image : i - 1])
         }
         try self.init(nodes: nodes, scale: scale, channels: channels, residual: residual, metadata: metadata,
-                      source: source, plans: plans.map { $0 })
+                      source: source, plans: plans.map { $0 }, streamFetchRows: 16)
     }
 
     /// The input's shape: the model's channels at size factor 1.

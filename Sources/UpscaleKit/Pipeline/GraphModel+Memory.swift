@@ -35,7 +35,7 @@ extension GraphModel {
     /// the image hold, and the most rows the last node adds in one pass.
     private func replayPipeline(height: Int, width: Int, bands: [Range<Int>], fetchRows: Int?, rowAlignment: Int)
         -> (peakFloats: Int, imageRows: Int, nodeRows: [Int], lastPassRows: Int, rowsComputed: [Int]) {
-        let fetchStep = max(1, fetchRows ?? sizeMultiple)
+        let fetchStep = max(1, fetchRows ?? streamFetchRows)
         let paddedH = GraphModel.roundUp(height, sizeMultiple), paddedW = GraphModel.roundUp(width, sizeMultiple)
         var schedule = GraphRowSchedule(model: self, paddedHeight: paddedH, fetchRows: fetchStep, rowAlignment: rowAlignment)
         let rowFloats = shapes.map { $0.channels * $0.cols.of(paddedW) }   // floats per row of each value
@@ -118,11 +118,11 @@ extension GraphModel {
     /// window and its output rows).
     public func pipelineBytes(height: Int, width: Int, bands: [Range<Int>]) -> Int {
         let paddedH = GraphModel.roundUp(height, sizeMultiple), paddedW = GraphModel.roundUp(width, sizeMultiple)
-        let fetchStep = sizeMultiple
+        let fetchStep = streamFetchRows
         let rings = pipelineRingRows(paddedHeight: paddedH, fetchRows: fetchStep, rowAlignment: rowAlignment)
         let rowFloats = shapes.map { $0.channels * $0.cols.of(paddedW) }
         let last = nodes.count - 1
-        var floats = rings.image * channels.count * paddedW + sizeMultiple * channels.count * paddedW
+        var floats = rings.image * channels.count * paddedW + streamFetchRows * channels.count * paddedW
         let schedule = GraphRowSchedule(model: self, paddedHeight: paddedH, fetchRows: fetchStep)
         var capacity = rings.nodes
         for members in concatStorage(schedule, ringRows: rings.nodes).groups {   // the most rows any member holds, for all

@@ -179,14 +179,14 @@ public final class GraphPipeline {
     /// (rows that wrap around the ring, a virtual concat's parts, the map's bottom edge).
     public private(set) var convReads = (inPlace: 0, gathered: 0)
 
-    /// Image rows fetched per pass: `sizeMultiple` unless told (one row of the most downsampled value).
+    /// Image rows fetched per pass: the model's `streamFetchRows` unless told.
     public let fetchRows: Int
 
     /// - Parameter rowAlignment: node rows are computed in blocks starting at multiples of it
     ///   (GraphRowSchedule.rowAlignment; the model's unless told); the bits do not depend on it.
     public init(model: GraphModel, height: Int, width: Int, threads: Int, fetchRows: Int? = nil, rowAlignment: Int? = nil) {
         precondition(height > 0 && width > 0, "an image")
-        self.fetchRows = max(1, fetchRows ?? model.sizeMultiple)
+        self.fetchRows = max(1, fetchRows ?? model.streamFetchRows)
         self.model = model
         self.height = height
         self.width = width

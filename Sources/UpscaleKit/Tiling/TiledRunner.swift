@@ -21,9 +21,10 @@
 import Foundation
 
 extension Model {
-    /// The raw stack on a model-space tensor (1, Cmodel, H, W), tiled: no colour conversion, no
-    /// residual, no clamp (the network alone, e.g. to time it or to compare it with PyTorch).
-    /// With `options.tta`, the average of the 8 flipped/rotated runs.
+    /// The raw stack on a model-space tensor (1, Cmodel, H, W) as the upscale loop runs it: tiled,
+    /// or streamed as its chain where `streamGraph` says so; no colour conversion, no residual, no
+    /// clamp (the network alone, e.g. to time it or to compare it with PyTorch). With `options.tta`,
+    /// the average of the 8 flipped/rotated runs (tiled).
     /// - Returns: (1, Cmodel, scale·H, scale·W).
     /// - Throws: `ModelError` for a wrong input shape, `CancellationError` when cancelled.
     public func stackOutput(_ input: Tensor, options: RunOptions) throws -> Tensor {
@@ -36,6 +37,9 @@ extension Model {
         let tiles = ((input.shape[2] + tileSize - 1) / tileSize) * ((input.shape[3] + tileSize - 1) / tileSize)
         let tracker = RunTracker(options: options, total: tiles * (options.tta ? 8 : 1))
         let threads = max(1, options.threads)
+        if graph == nil, let chain = streamGraph(width: input.shape[3], tta: options.tta) {
+            return try graphWholeImage(chain, input, tileSize: tileSize, threads: threads, tracker: tracker)
+        }
         return options.tta ? try stackAveragedOverFlips(input, tileSize: tileSize, threads: threads, tracker: tracker)
                            : try stackWholeImage(input, tileSize: tileSize, threads: threads, tracker: tracker)
     }
