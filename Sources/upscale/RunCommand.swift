@@ -182,9 +182,10 @@ struct RunCommand: ParsableCommand {
                     report.seconds = Date().timeIntervalSince(fileStart)
                     let line = "done \(job.input.path) -> \(job.output) (\(BatchReport.formatSeconds(report.seconds)))"
                     if console.isTerminal { console.detail(line) } else { console.info(line) }
-                    if let graph = net.graph {   // the streamed graph run's work (Pipeline/), in --verbose
+                    // The streamed run's work (Pipeline/: a graph model, or a stack streamed as its chain), in --verbose.
+                    if let graph = net.graph ?? net.streamGraph(width: file.inputWidth, tta: settings.tta) {
                         let work = graph.pipelineWork(height: file.inputHeight, width: file.inputWidth).factor
-                        console.detail("\(job.input.path): graph run, work \(String(format: "%.2f", work))× one whole-image pass"
+                        console.detail("\(job.input.path): streamed run, work \(String(format: "%.2f", work))× one whole-image pass"
                                        + (settings.tta ? " per flip (8 flips, --tta)" : "")
                                        + " (each convolution's rows computed ÷ its rows in one pass)")
                     }

@@ -54,4 +54,42 @@ import UpscaleKit
         #expect(result.status == 1 && result.stderr.contains("SwinIR") && result.stderr.contains("RRDBNet"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/x.bin"))
     }
+
+    /// A stack with Winograd layers (3×3, 32 channels) runs streamed as its chain: `--verbose` says
+    /// so with work 1.00, the bytes are the same at any tile and thread setting, `info` names the kernel.
+    @Test func winogradStackStreamsAsItsChain() throws {
+        let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var seed: UInt64 = 7
+        func weights(_ n: Int, _ scale: Float) -> [Float] {
+            (0..<n).map { _ in
+                seed = seed &* 6364136223846793005 &+ 1442695040888963407
+                return (Float(seed >> 40) / Float(1 << 24) - 0.5) * 2 * scale
+            }
+        }
+        func layer(_ cIn: Int, _ cOut: Int, k: Int = 3, stride: Int = 1, _ activation: Activation) -> ModelLayer {
+            ModelLayer(weight: Tensor(shape: [cIn, cOut, k, k], data: weights(cIn * cOut * k * k, 1.5 / Float(cIn * k * k).squareRoot())),
+                       bias: Tensor(shape: [cOut], data: weights(cOut, 0.1)), stride: (stride, stride), padding: (1, 1),
+                       activation: activation)
+        }
+        let model = try Model(layers: [layer(3, 32, .relu), layer(32, 32, .leakyReLU(0.1)), layer(32, 32, .relu),
+                                       layer(32, 3, k: 4, stride: 2, .none)],
+                              scale: 2, channels: .rgb, residual: .none, metadata: ["name": "winograd-stack"])
+        let weightsPath = dir + "/wide.bin"
+        try model.write(to: weightsPath)
+        let input = "\(Self.fixtures)/rrdb_x4.cli.png"
+        var outputs: [Data] = []
+        for options in [["--verbose"], ["--tile", "16", "-j", "1"], ["--tile", "37"]] {
+            let out = dir + "/out\(outputs.count).png"
+            let run = try CLI.run([input, "-m", weightsPath, "-o", out] + options)
+            #expect(run.status == 0, "\(options): \(run.stderr)")
+            if options == ["--verbose"] {
+                #expect(run.stderr.contains("streamed run, work 1.00×"), "\(run.stderr)")
+            }
+            outputs.append(try Data(contentsOf: URL(fileURLWithPath: out)))
+        }
+        #expect(Set(outputs).count == 1, "the output bytes depend on the tile or thread settings")
+        let info = try CLI.run(["info", weightsPath])
+        #expect(info.stdoutText.split(separator: "\n").filter { $0.hasSuffix("winograd") }.count == 2, "\(info.stdoutText)")
+    }
 }

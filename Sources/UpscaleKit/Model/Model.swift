@@ -89,7 +89,7 @@ public final class Model: Sendable {
     /// The graph the upscale loop streams an image `width` wide through: a graph model's own graph,
     /// or a stack's chain (not with test-time augmentation, whose whole-image passes tile the stack,
     /// and not beyond `chainWidthLimit`); nil: the stack's tiled runner.
-    func streamGraph(width: Int, tta: Bool) -> GraphModel? {
+    public func streamGraph(width: Int, tta: Bool) -> GraphModel? {
         if let graph { return graph }
         guard let chain, !tta, width <= Model.chainWidthLimit else { return nil }
         return chain
