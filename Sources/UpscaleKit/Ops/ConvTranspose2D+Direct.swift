@@ -160,37 +160,19 @@ struct ConvTransposeDirectContext: @unchecked Sendable {
     /// Computes work item `item` (see `ConvTranspose2DDirect.run` for what it owns).
     func runItem(_ item: Int, input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>) {
         let (cInG, cOutG, kH, kW) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.kernelHeight, g.kernelWidth)
-        let (H, W, oH, oW) = (g.inHeight, g.inWidth, g.outHeight, g.outWidth)
-        let n = item / (g.groups * itemsPerImage)
-        let grp = (item / itemsPerImage) % g.groups
-        let oh0 = (item % itemsPerImage) * ConvTranspose2DDirect.itemRows
-        let rows = min(ConvTranspose2DDirect.itemRows, oH - oh0)
-        // Output (oh, ow) reads input rows oh + pH − (kH−1) + a, a ∈ 0..<kH, and columns likewise:
-        // the band starts at the first of them.
-        let (spanH, spanW) = (kH - 1, kW - 1)
-        let bandRows = rows + spanH
+        let (oH, oW) = (g.outHeight, g.outWidth)
         let fullWidth = pack.blockVectors * pack.lanes
-        // Chunks are a multiple of every tile's pixels, so that only a row's last tile is partial,
-        // and the band holds every column a whole tile reads.
-        let unit = ConvTranspose2DDirect.chunkUnit
-        let units = (oW + unit - 1) / unit
-        let fit = min(ConvTranspose2DDirect.bandBytes / (MemoryLayout<Float>.size * cInG * bandRows) - spanW,
-                      ConvTranspose2DDirect.scratchBytes / (MemoryLayout<Float>.size * rows * fullWidth))
-        let chunkPixels = min(max(1, fit / unit), units) * unit
-        let bandColumns = chunkPixels + spanW
-        let inputPlane = x + (n * g.inChannels + grp * cInG) * H * W   // (cInG, H, W)
-        // band (cInG, bandRows, bandColumns): input rows oh0 + pH − spanH …, columns chunk + pW − spanW …
-        let band = UnsafeMutablePointer<Float>.allocate(capacity: cInG * bandRows * bandColumns)
-        defer { band.deallocate() }
+        // Chunks also keep the scratch of a full block within `scratchBytes`.
+        let walk = ConvTransposeBandItem(item, g, itemsPerImage: itemsPerImage, itemRows: ConvTranspose2DDirect.itemRows,
+                                         chunkUnit: ConvTranspose2DDirect.chunkUnit, bandBytes: ConvTranspose2DDirect.bandBytes,
+                                         maxPixels: { rows in ConvTranspose2DDirect.scratchBytes / (MemoryLayout<Float>.size * rows * fullWidth) })
+        let (n, grp, oh0, rows, bandRows, bandColumns, chunkPixels) =
+            (walk.n, walk.group, walk.firstRow, walk.rows, walk.bandRows, walk.bandColumns, walk.chunkPixels)
         // scratch (rows, chunkPixels, width): a block's partial sums, then its sums
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: rows * chunkPixels * fullWidth)
         defer { scratch.deallocate() }
 
-        for chunk in stride(from: 0, to: oW, by: chunkPixels) {
-            ConvTranspose2DFast.fillPatch(band, from: inputPlane, channels: cInG, height: H, width: W,
-                                          firstRow: oh0 + g.padH - spanH, rows: bandRows,
-                                          firstColumn: chunk + g.padW - spanW, columns: bandColumns)
-            let pixels = min(chunkPixels, oW - chunk)
+        walk.forEachChunk(g, input: x) { band, chunk, pixels in
             for block in pack.blocks {
                 let width = block.vectors * pack.lanes
                 let kc = ConvTranspose2DDirect.panelChannels(channels: cInG, kW: kW, width: width)
@@ -205,7 +187,7 @@ struct ConvTransposeDirectContext: @unchecked Sendable {
                         args.first = a == 0 && ci0 == 0
                         args.weights = blockWeights + (a * cInG + ci0) * kW * width
                         for row in 0..<rows {
-                            args.src = UnsafePointer(band) + (ci0 * bandRows + row + a) * bandColumns
+                            args.src = band + (ci0 * bandRows + row + a) * bandColumns
                             args.acc = scratch + row * chunkPixels * width
                             Self.runPanel(args, vectors: block.vectors, lanes: pack.lanes)
                         }

@@ -170,31 +170,11 @@ struct ConvTransposeWideContext: @unchecked Sendable {
     /// Computes work item `item` (see `ConvTranspose2DWide.run` for what it owns).
     func runItem(_ item: Int, input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>) {
         let (cInG, cOutG, kH, kW) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.kernelHeight, g.kernelWidth)
-        let (H, W, oH, oW) = (g.inHeight, g.inWidth, g.outHeight, g.outWidth)
-        let n = item / (g.groups * itemsPerImage)
-        let grp = (item / itemsPerImage) % g.groups
-        let oh0 = (item % itemsPerImage) * ConvTranspose2DWide.itemRows
-        let rows = min(ConvTranspose2DWide.itemRows, oH - oh0)
-        // Output (oh, ow) reads input rows oh + pH − (kH−1)·dH + a·dH, a ∈ 0..<kH (canonical order),
-        // and columns likewise: the band starts at the first of them.
-        let (spanH, spanW) = ((kH - 1) * g.dilationH, (kW - 1) * g.dilationW)
-        let bandRows = rows + spanH
-        // Chunks are a multiple of every tile's pixels, so that only a row's last tile is partial,
-        // and the band holds every column a whole tile reads.
-        let unit = ConvTranspose2DWide.chunkUnit
-        let units = (oW + unit - 1) / unit
-        let fit = ConvTranspose2DWide.bandBytes / (MemoryLayout<Float>.size * cInG * bandRows) - spanW
-        let chunkPixels = min(max(1, fit / unit), units) * unit
-        let bandColumns = chunkPixels + spanW
-        let inputPlane = x + (n * g.inChannels + grp * cInG) * H * W   // (cInG, H, W)
-        // band (cInG, bandRows, bandColumns): input rows oh0 + pH − spanH …, columns chunk + pW − spanW …
-        let band = UnsafeMutablePointer<Float>.allocate(capacity: cInG * bandRows * bandColumns)
-        defer { band.deallocate() }
-
-        for chunk in stride(from: 0, to: oW, by: chunkPixels) {
-            ConvTranspose2DFast.fillPatch(band, from: inputPlane, channels: cInG, height: H, width: W,
-                                          firstRow: oh0 + g.padH - spanH, rows: bandRows,
-                                          firstColumn: chunk + g.padW - spanW, columns: bandColumns)
+        let (oH, oW) = (g.outHeight, g.outWidth)
+        let walk = ConvTransposeBandItem(item, g, itemsPerImage: itemsPerImage, itemRows: ConvTranspose2DWide.itemRows,
+                                         chunkUnit: ConvTranspose2DWide.chunkUnit, bandBytes: ConvTranspose2DWide.bandBytes)
+        let (n, grp, oh0, rows, bandRows, bandColumns) = (walk.n, walk.group, walk.firstRow, walk.rows, walk.bandRows, walk.bandColumns)
+        walk.forEachChunk(g, input: x) { band, chunk, pixels in
             for block in pack.blocks {
                 let co = grp * cOutG + block.start
                 var args = ConvTransposeWideArgs(
@@ -205,9 +185,9 @@ struct ConvTransposeWideContext: @unchecked Sendable {
                     slopes: slopes + grp * pack.groupLanes + block.laneOffset, activation: activation,
                     out: y, outChannelStride: oH * oW,
                     outputChannels: min(block.vectors * ConvTransposeWidePack.lanes, cOutG - block.start),
-                    pixels: min(chunkPixels, oW - chunk))
+                    pixels: pixels)
                 for row in 0..<rows {
-                    args.src = UnsafePointer(band) + row * bandColumns
+                    args.src = band + row * bandColumns
                     args.out = y + ((n * g.outChannels + co) * oH + oh0 + row) * oW + chunk
                     switch block.vectors {
                     case 4: ConvTransposeWideKernel<4, 6>.run(args)
@@ -322,6 +302,51 @@ enum ConvTransposeWideKernel<let CV: Int, let P: Int> {
         case .identity: return x
         case .relu: return x.replacing(with: 0, where: x .< 0)
         case .slopes: return x.replacing(with: x * slope, where: x .< 0)
+        }
+    }
+}
+
+/// A work item of the band kernels (+Wide, +Direct): output rows `firstRow ..< firstRow + rows` of
+/// image `n` and group `group`, computed chunk by chunk of output columns from a zero-padded band of
+/// the input (all `bandRows` input rows the item's rows read, the columns a chunk reads).
+struct ConvTransposeBandItem {
+    let n: Int, group: Int, firstRow: Int, rows: Int
+    let bandRows: Int, bandColumns: Int, chunkPixels: Int
+    let spanH: Int, spanW: Int
+
+    /// Item `item` of `itemsPerImage` per image and group, `itemRows` output rows each; chunks are a
+    /// multiple of `chunkUnit` pixels (every tile's width, so that only a row's last tile is partial)
+    /// with the band within `bandBytes`, and at most `maxPixels(rows)` pixels.
+    init(_ item: Int, _ g: ConvTranspose2DGeometry, itemsPerImage: Int, itemRows: Int, chunkUnit unit: Int, bandBytes: Int,
+         maxPixels: (Int) -> Int = { _ in .max }) {
+        n = item / (g.groups * itemsPerImage)
+        group = (item / itemsPerImage) % g.groups
+        firstRow = (item % itemsPerImage) * itemRows
+        rows = min(itemRows, g.outHeight - firstRow)
+        // Output (oh, ow) reads input rows oh + pH − (kH−1)·dH + a·dH, a ∈ 0..<kH (canonical order),
+        // and columns likewise: the band starts at the first of them.
+        (spanH, spanW) = ((g.kernelHeight - 1) * g.dilationH, (g.kernelWidth - 1) * g.dilationW)
+        bandRows = rows + spanH
+        let units = (g.outWidth + unit - 1) / unit
+        let fit = min(bandBytes / (MemoryLayout<Float>.size * g.inChannelsPerGroup * bandRows) - spanW, maxPixels(rows))
+        chunkPixels = min(max(1, fit / unit), units) * unit
+        bandColumns = chunkPixels + spanW
+    }
+
+    /// For each chunk of output columns: fills the band (cInG, bandRows, bandColumns) with the input
+    /// rows firstRow + pH − spanH … and columns chunk + pW − spanW … (zeros outside the input), then
+    /// calls `body(band, chunk, pixels)` for the chunk's first column and width.
+    func forEachChunk(_ g: ConvTranspose2DGeometry, input x: UnsafePointer<Float>,
+                      _ body: (UnsafePointer<Float>, Int, Int) -> Void) {
+        let cInG = g.inChannelsPerGroup
+        let inputPlane = x + (n * g.inChannels + group * cInG) * g.inHeight * g.inWidth   // (cInG, H, W)
+        let band = UnsafeMutablePointer<Float>.allocate(capacity: cInG * bandRows * bandColumns)
+        defer { band.deallocate() }
+        for chunk in stride(from: 0, to: g.outWidth, by: chunkPixels) {
+            ConvTranspose2DFast.fillPatch(band, from: inputPlane, channels: cInG, height: g.inHeight, width: g.inWidth,
+                                          firstRow: firstRow + g.padH - spanH, rows: bandRows,
+                                          firstColumn: chunk + g.padW - spanW, columns: bandColumns)
+            body(UnsafePointer(band), chunk, min(chunkPixels, g.outWidth - chunk))
         }
     }
 }
