@@ -183,7 +183,7 @@ struct RunCommand: ParsableCommand {
                     let line = "done \(job.input.path) -> \(job.output) (\(BatchReport.formatSeconds(report.seconds)))"
                     if console.isTerminal { console.detail(line) } else { console.info(line) }
                     // The streamed run's work (Pipeline/: a graph model, or a stack streamed as its chain), in --verbose.
-                    if let graph = net.graph ?? net.streamGraph(width: file.inputWidth, tta: settings.tta) {
+                    if let graph = net.streamGraph(width: file.inputWidth, tta: settings.tta) {
                         let work = graph.pipelineWork(height: file.inputHeight, width: file.inputWidth).factor
                         console.detail("\(job.input.path): streamed run, work \(String(format: "%.2f", work))× one whole-image pass"
                                        + (settings.tta ? " per flip (8 flips, --tta)" : "")
