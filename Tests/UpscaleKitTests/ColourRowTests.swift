@@ -25,7 +25,7 @@ struct ColourRowCase: CustomStringConvertible, Sendable {
         for (channels, colorChannels) in [(ModelChannels.rgb, 3), (.rgb, 1), (.y, 3), (.y, 1)] {
             for residual in [false, true] {
                 for alpha in [false, true] {
-                    for width in [1, 5, 8, 13, 16, 23] {
+                    for width in [1, 5, 8, 13, 16, 23, 40] {
                         for sampleBits in [8, 16] {
                             cases.append(ColourRowCase(channels: channels, colorChannels: colorChannels, residual: residual,
                                                        alpha: alpha, width: width, sampleBits: sampleBits,

@@ -55,11 +55,13 @@ private func pngChunks(_ file: [UInt8]) -> (names: [String], idat: [UInt8]) {
     #expect(adler.value == 0x11E6_0398)
     // Long runs of 0xFF push the sums towards overflow between reductions; split updates too.
     var random = SeededSamples(seed: 3)
-    let data = (0..<40_000).map { i in i < 20_000 ? UInt8(0xFF) : UInt8(random.next(below: 256)) }
+    // More than two reduction chunks (Adler32.chunk) of 0xFF, then random bytes.
+    let data = (0..<200_000).map { i in i < 140_000 ? UInt8(0xFF) : UInt8(random.next(below: 256)) }
     var split = Adler32()
     data.withUnsafeBufferPointer { all in
         split.update(UnsafeBufferPointer(rebasing: all[0..<7_001]))
-        split.update(UnsafeBufferPointer(rebasing: all[7_001...]))
+        split.update(UnsafeBufferPointer(rebasing: all[7_001..<150_003]))
+        split.update(UnsafeBufferPointer(rebasing: all[150_003...]))
     }
     #expect(split.value == naiveAdler32(data))
 }
@@ -104,9 +106,9 @@ private func pngChunks(_ file: [UInt8]) -> (names: [String], idat: [UInt8]) {
     }
     var got = [UInt8](repeating: 0, count: a.count)
     for i in stride(from: 0, to: a.count, by: 16) {
-        func vector(_ x: [UInt8]) -> SIMD16<Int16> { SIMD16(x[i..<(i + 16)].map { Int16($0) }) }
+        func vector(_ x: [UInt8]) -> SIMD16<UInt8> { SIMD16(x[i..<(i + 16)]) }
         let p = PaethFilter.predictor(vector(a), vector(b), vector(c))
-        for k in 0..<16 { got[i + k] = UInt8(p[k]) }
+        for k in 0..<16 { got[i + k] = p[k] }
     }
     let bad = got.indices.first { got[$0] != expected[$0] }
     #expect(bad == nil, "a \(bad.map { a[$0] } ?? 0), b \(bad.map { b[$0] } ?? 0), c \(bad.map { c[$0] } ?? 0)")

@@ -134,28 +134,37 @@ public final class PNGRowWriter: ImageRowWriter {
         guard let deflate else {
             return try output.writeRows(samples, rows: rows, orFail: "PNG write") { cpng_write_rows(writer, &$0, png_uint_32(rows)) != 0 }
         }
-        try output.addRows(rows, ifWritten: writeImageData(deflate.append(rows: samples, rowCount: rows, alone: alone)), orFail: "PNG write")
+        let ok = deflate.append(rows: samples, rowCount: rows, alone: alone) { writeImageData($0) }
+        try output.addRows(rows, ifWritten: ok, orFail: "PNG write")
     }
 
     /// Our compressed image data, as IDAT chunks of `idatBytes` each (the last one shorter, at
-    /// `last`): chunk boundaries, like the stream itself, do not depend on the bands.
-    private func writeImageData(_ data: [UInt8], last: Bool = false) -> Bool {
-        idatPending += data
+    /// `last`): chunk boundaries, like the stream itself, do not depend on the bands. Whole chunks
+    /// are written straight from `data`; only a chunk's unfinished start waits in `idatPending`.
+    private func writeImageData(_ data: UnsafeBufferPointer<UInt8>, last: Bool = false) -> Bool {
+        func chunk(_ p: UnsafePointer<UInt8>, _ count: Int) -> Bool { cpng_write_chunk(writer, "IDAT", p, count) != 0 }
         var used = 0
-        defer { idatPending.removeFirst(used) }
-        while idatPending.count - used >= Self.idatBytes || (last && used < idatPending.count) {
-            let count = min(Self.idatBytes, idatPending.count - used)
-            let ok = idatPending.withUnsafeBufferPointer { cpng_write_chunk(writer, "IDAT", $0.baseAddress! + used, count) != 0 }
-            guard ok else { return false }
+        if !idatPending.isEmpty {
+            used = min(Self.idatBytes - idatPending.count, data.count)
+            idatPending.append(contentsOf: UnsafeBufferPointer(rebasing: data[0..<used]))
+            if idatPending.count == Self.idatBytes || last {
+                guard idatPending.withUnsafeBufferPointer({ chunk($0.baseAddress!, $0.count) }) else { return false }
+                idatPending.removeAll(keepingCapacity: true)
+            }
+        }
+        while data.count - used >= Self.idatBytes || (last && used < data.count) {
+            let count = min(Self.idatBytes, data.count - used)
+            guard chunk(data.baseAddress! + used, count) else { return false }
             used += count
         }
+        idatPending.append(contentsOf: UnsafeBufferPointer(rebasing: data[used...]))
         return true
     }
 
     public func finish() throws -> [WriterNote] {
         let warnings = try output.finish(orFail: "PNG end") {
             guard let deflate else { return cpng_write_end(writer) != 0 }
-            return writeImageData(deflate.finish(), last: true) && cpng_write_chunk(writer, "IEND", nil, 0) != 0
+            return deflate.finish { writeImageData($0, last: true) } && cpng_write_chunk(writer, "IEND", nil, 0) != 0
         }
         return notes.map(WriterNote.changed) + warnings
     }

@@ -11,10 +11,13 @@
 // faster (BENCHMARKS.md, "PNG encoding"). Any inflater reads it: it is ordinary deflate.
 
 /// Encodes an image's rows, band by band, into a zlib stream. Feed every row once, in order, with
-/// `append`; `finish` ends the stream. Each call returns the whole bytes of the stream produced so
-/// far (the bits of an unfinished byte wait for the next call). Blocks start every `blockBytes`
-/// bytes of the filtered stream, wherever the bands end, so the stream does not depend on how the
-/// rows were split into bands. Its working memory is kept from band to band.
+/// `append`; `finish` ends the stream. Each call hands the whole bytes of the stream it produced to
+/// its `output` (the bits of an unfinished byte wait for the next call). Blocks start every
+/// `blockBytes` bytes of the filtered stream, wherever the bands end, so the stream does not depend
+/// on how the rows were split into bands. Its working memory is kept from band to band.
+///
+/// Rows are filtered straight into the blocks being filled (`staged`, one block per worker), and
+/// each block is checksummed and coded while it is still in cache: no band-sized filtered copy.
 ///
 /// Each block is tokenized and Huffman-coded from its own bytes only (the match search never looks
 /// before the block's first byte), so the blocks a band completes can be coded on `threads`
@@ -30,8 +33,10 @@ final class FastDeflateEncoder {
     static let blockBytes = 1 << 20
 
     private var previousRow: [UInt8]   // the last row appended (zeros before the first)
-    private var filtered: [UInt8] = []  // a band's filtered rows
-    private var pending: [UInt8] = []   // filtered bytes of the block not yet full
+    /// Filtered bytes not yet coded, from the first byte of a block: room for `threads` blocks and
+    /// one more filtered row (a row that crosses the last block's end). `stagedCount` are used.
+    private let staged: UnsafeMutablePointer<UInt8>
+    private var stagedCount = 0
     /// One per block coded at once (at most `threads`, made when first needed): a block's tokens,
     /// hash table and bits, and the bit writer its block is coded into before joining the stream.
     private var scratches: [DeflateBlock.Scratch] = []
@@ -49,7 +54,10 @@ final class FastDeflateEncoder {
         self.bytesPerPixel = bytesPerPixel
         self.threads = max(1, threads)
         previousRow = [UInt8](repeating: 0, count: rowBytes)
+        staged = .allocate(capacity: self.threads * Self.blockBytes + rowBytes + 1)
     }
+
+    deinit { staged.deallocate() }
 
     private func start() {
         if started { return }
@@ -59,46 +67,44 @@ final class FastDeflateEncoder {
 
     /// Filters and codes `rowCount` rows at `rows` (consecutive rows of `rowBytes`), the blocks on
     /// up to `threads` workers, or on this thread only when `alone` is false (another stage, such
-    /// as the upscale loop's tile workers, has the other cores: `-j N` counts them).
-    func append(rows: UnsafePointer<UInt8>, rowCount: Int, alone: Bool = true) -> [UInt8] {
+    /// as the upscale loop's tile workers, has the other cores: `-j N` counts them). The stream's
+    /// new bytes go to `output`, as they are coded; false from it stops the work and is returned.
+    func append(rows: UnsafePointer<UInt8>, rowCount: Int, alone: Bool = true,
+                output: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
         workers = alone ? threads : 1
         start()
-        guard rowCount > 0 else { return bits.takeBytes() }
         let lineBytes = rowBytes + 1
-        // The filtered rows, each led by its filter type (4, Paeth), as the stream holds them.
-        if filtered.count < rowCount * lineBytes { filtered = [UInt8](repeating: 0, count: rowCount * lineBytes) }
-        filtered.withUnsafeMutableBufferPointer { out in
-            previousRow.withUnsafeMutableBufferPointer { previous in
-                for r in 0..<rowCount {
-                    let line = out.baseAddress! + r * lineBytes
-                    let row = rows + r * rowBytes
-                    line[0] = 4
-                    PaethFilter.apply(row: row, previous: r == 0 ? UnsafePointer(previous.baseAddress!) : row - rowBytes,
-                                      count: rowBytes, bytesPerPixel: bytesPerPixel, into: line + 1)
-                }
-                previous.baseAddress!.update(from: rows + (rowCount - 1) * rowBytes, count: rowBytes)
+        for r in 0..<rowCount {
+            // The filtered row, led by its filter type (4, Paeth), as the stream holds it.
+            let line = staged + stagedCount
+            let row = rows + r * rowBytes
+            line[0] = 4
+            previousRow.withUnsafeBufferPointer { previous in
+                PaethFilter.apply(row: row, previous: r == 0 ? previous.baseAddress! : row - rowBytes,
+                                  count: rowBytes, bytesPerPixel: bytesPerPixel, into: line + 1)
             }
-            let data = UnsafeBufferPointer(rebasing: out[0..<(rowCount * lineBytes)])
-            adler.update(data)
-            // Fill the pending block first; then whole blocks straight from the band; the rest waits.
-            var used = 0
-            if !pending.isEmpty {
-                used = min(Self.blockBytes - pending.count, data.count)
-                pending.append(contentsOf: data[0..<used])
+            adler.update(UnsafeBufferPointer(start: line, count: lineBytes))
+            stagedCount += lineBytes
+            if stagedCount >= workers * Self.blockBytes {
+                guard codeStaged(blocks: stagedCount / Self.blockBytes, output: output) else { return false }
             }
-            let wholeBlocks = (data.count - used) / Self.blockBytes
-            let bandBlocks = (0..<wholeBlocks).map { k in
-                UnsafeBufferPointer(rebasing: data[(used + k * Self.blockBytes)..<(used + (k + 1) * Self.blockBytes)])
-            }
-            if pending.count == Self.blockBytes {
-                pending.withUnsafeBufferPointer { code([$0] + bandBlocks) }
-                pending.removeAll(keepingCapacity: true)
-            } else {
-                code(bandBlocks)
-            }
-            pending.append(contentsOf: data[(used + wholeBlocks * Self.blockBytes)...])
         }
-        return bits.takeBytes()
+        if rowCount > 0 {
+            previousRow.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: rows + (rowCount - 1) * rowBytes, count: rowBytes) }
+        }
+        // The band's whole blocks are coded now (as before, when the band ends); a partial one waits.
+        return codeStaged(blocks: stagedCount / Self.blockBytes, output: output)
+    }
+
+    /// Codes the first `blocks` whole blocks of `staged` onto the stream, hands the stream's whole
+    /// bytes to `output`, and moves the staged bytes after those blocks (less than a block) to the front.
+    private func codeStaged(blocks: Int, output: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
+        guard blocks > 0 else { return true }
+        code((0..<blocks).map { UnsafeBufferPointer(start: staged + $0 * Self.blockBytes, count: Self.blockBytes) })
+        let coded = blocks * Self.blockBytes
+        UnsafeMutableRawPointer(staged).copyMemory(from: staged + coded, byteCount: stagedCount - coded)
+        stagedCount -= coded
+        return bits.drain(output)
     }
 
     /// Codes `blocks`, in order, onto the stream. With one worker (or one block) each is coded
@@ -129,39 +135,44 @@ final class FastDeflateEncoder {
     }
 
     /// Ends the stream: the last, partial block, an empty final block, then the Adler-32 of the
-    /// filtered bytes.
-    func finish() -> [UInt8] {
+    /// filtered bytes; its bytes go to `output` (false from it is returned).
+    func finish(output: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
         start()
         workers = 1
-        pending.withUnsafeBufferPointer { code($0.isEmpty ? [] : [$0]) }
-        pending.removeAll(keepingCapacity: true)
+        if stagedCount > 0 { code([UnsafeBufferPointer(start: staged, count: stagedCount)]) }
+        stagedCount = 0
         bits.put(0b011, count: 3)   // BFINAL = 1, BTYPE = 01 (fixed codes)
         bits.put(0, count: 7)       // end of block: code 256 is 7 zero bits
         bits.alignToByte()
         let check = adler.value
         for shift in [24, 16, 8, 0] { bits.put(UInt64((check >> UInt32(shift)) & 0xFF), count: 8) }
-        return bits.takeBytes()
+        return bits.drain(output)
     }
 }
 
 /// PNG filter type 4: each byte minus the Paeth predictor of its left (a), upper (b) and upper-left
 /// (c) neighbours in the same byte position of the pixel before (PNG spec, section 9.4).
+///
+/// 16 bytes at a time in byte lanes, with no widening: pa = |b − c| and pb = |a − c| fit a byte,
+/// and pc = |(a − c) + (b − c)| is pa + pb where a − c and b − c have the same sign, else |pa − pb|;
+/// the sum is saturated at 255, which keeps every comparison with pa and pb (both ≤ 255) as it was.
+/// 16 lanes, not 32: the optimizer turns comparisons and selects of 16 lanes into vector
+/// instructions, but left those of 32 lanes a loop over the lanes (30× slower, measured).
 enum PaethFilter {
+    typealias Bytes = SIMD16<UInt8>
+
     static func apply(row: UnsafePointer<UInt8>, previous: UnsafePointer<UInt8>, count: Int, bytesPerPixel bpp: Int,
                       into out: UnsafeMutablePointer<UInt8>) {
         // The first pixel has no left neighbour: a = c = 0, so the predictor is b.
         for i in 0..<min(bpp, count) { out[i] = row[i] &- previous[i] }
-        typealias Bytes = SIMD16<UInt8>
-        typealias Wide = SIMD16<Int16>
         var i = bpp
-        while i &+ 16 <= count {
+        while i &+ Bytes.scalarCount <= count {
             let x = UnsafeRawPointer(row + i).loadUnaligned(as: Bytes.self)
-            let a = Wide(truncatingIfNeeded: UnsafeRawPointer(row + i - bpp).loadUnaligned(as: Bytes.self))
-            let b = Wide(truncatingIfNeeded: UnsafeRawPointer(previous + i).loadUnaligned(as: Bytes.self))
-            let c = Wide(truncatingIfNeeded: UnsafeRawPointer(previous + i - bpp).loadUnaligned(as: Bytes.self))
-            let predictor = Self.predictor(a, b, c)
-            UnsafeMutableRawPointer(out + i).storeBytes(of: x &- Bytes(truncatingIfNeeded: predictor), as: Bytes.self)
-            i &+= 16
+            let a = UnsafeRawPointer(row + i - bpp).loadUnaligned(as: Bytes.self)
+            let b = UnsafeRawPointer(previous + i).loadUnaligned(as: Bytes.self)
+            let c = UnsafeRawPointer(previous + i - bpp).loadUnaligned(as: Bytes.self)
+            UnsafeMutableRawPointer(out + i).storeBytes(of: x &- predictor(a, b, c), as: Bytes.self)
+            i &+= Bytes.scalarCount
         }
         while i < count {
             let p = Self.predictor(Int16(row[i - bpp]), Int16(previous[i]), Int16(previous[i - bpp]))
@@ -172,14 +183,26 @@ enum PaethFilter {
 
     /// p = a + b − c; whichever of a, b, c is nearest p, ties in that order.
     @inline(__always)
-    static func predictor(_ a: SIMD16<Int16>, _ b: SIMD16<Int16>, _ c: SIMD16<Int16>) -> SIMD16<Int16> {
-        let pa = magnitude(b &- c), pb = magnitude(a &- c), pc = magnitude(a &+ b &- c &- c)
+    static func predictor(_ a: Bytes, _ b: Bytes, _ c: Bytes) -> Bytes {
+        let pa = distance(b, c), pb = distance(a, c)
+        var sum = pa &+ pb
+        sum.replace(with: 255, where: sum .< pa)   // saturated
+        let pc = select(ones(a .< c) ^ ones(b .< c), distance(pa, pb), sum)
         let bOrC = b.replacing(with: c, where: pb .> pc)
-        return bOrC.replacing(with: a, where: (pa .<= pb) .& (pa .<= pc))
+        return select(ones(pa .<= pb) & ones(pa .<= pc), a, bOrC)
     }
 
+    /// |x − y| per byte.
     @inline(__always)
-    static func magnitude(_ v: SIMD16<Int16>) -> SIMD16<Int16> { pointwiseMax(v, SIMD16<Int16>() &- v) }
+    static func distance(_ x: Bytes, _ y: Bytes) -> Bytes { (x &- y).replacing(with: y &- x, where: x .< y) }
+
+    /// 0xFF where `mask` is true, else 0.
+    @inline(__always)
+    static func ones(_ mask: SIMDMask<SIMD16<Int8>>) -> Bytes { Bytes(repeating: 0).replacing(with: 0xFF, where: mask) }
+
+    /// x where `mask` is 0xFF, y where it is 0.
+    @inline(__always)
+    static func select(_ mask: Bytes, _ x: Bytes, _ y: Bytes) -> Bytes { (x & mask) | (y & ~mask) }
 
     @inline(__always)
     static func predictor(_ a: Int16, _ b: Int16, _ c: Int16) -> Int16 {
@@ -238,10 +261,11 @@ enum DeflateBlock {
         static func runCapacity(bytes count: Int) -> Int { 3 * (count / DeflateBlock.minRunPiece + 1) }
         static func outputBound(tokens: Int) -> Int { (tokens * 48 + 32) / 8 + 8 }   // ≤ 48 bits per token
 
-        /// Bytes one more worker of a parallel encoder holds: its scratch and its block's coded bits.
+        /// Bytes one more worker of a parallel encoder holds: its staged block, its scratch and its
+        /// block's coded bits.
         static var workerBytes: Int {
             let blockBytes = FastDeflateEncoder.blockBytes
-            return blockBytes * MemoryLayout<UInt32>.size + (1 << DeflateBlock.hashBits) * MemoryLayout<Int32>.size
+            return blockBytes + blockBytes * MemoryLayout<UInt32>.size + (1 << DeflateBlock.hashBits) * MemoryLayout<Int32>.size
                 + 2 * outputBound(tokens: blockBytes) + runCapacity(bytes: blockBytes) * MemoryLayout<UInt32>.size
         }
 
@@ -770,6 +794,13 @@ struct BitWriter {
         if count % 8 != 0 { put(0, count: 8 - count % 8) }
     }
 
+    /// Hands the whole bytes written so far to `body` and removes them from the writer (keeping
+    /// its storage for the next ones); returns what `body` returns.
+    mutating func drain(_ body: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
+        defer { bytes.removeAll(keepingCapacity: true) }
+        return bytes.withUnsafeBufferPointer(body)
+    }
+
     /// The whole bytes written so far, removed from the writer.
     mutating func takeBytes() -> [UInt8] {
         defer { bytes.removeAll(keepingCapacity: true) }
@@ -780,37 +811,42 @@ struct BitWriter {
 /// Adler-32 (RFC 1950): a = 1 + Σ bytes, b = Σ of the successive a, both mod 65521, reduced every
 /// `chunk` bytes (the most after which the sums below cannot overflow 32 bits per lane).
 ///
-/// 32 bytes at a time, x_k for lane k: s1[k] sums lane k's bytes, p[k] the s1[k] before each
-/// vector, s2[k] the bytes times 32 − k; over a chunk of n bytes (T vectors) a byte of vector t,
-/// lane k was followed by n − (32t + k) positions = 32·(T − 1 − t) + (32 − k), so
-///   a' = a + Σ s1,   b' = b + n·a + 32·Σ p + Σ s2      (in 64 bits, then mod 65521).
+/// 16 bytes at a time, x_k for lane k: s1[k] sums lane k's bytes, p[k] the s1[k] before each
+/// vector; over a chunk of n bytes (T vectors) a byte of vector t, lane k was followed by
+/// n − (16t + k) positions = 16·(T − 1 − t) + (16 − k), so
+///   a' = a + Σ s1,   b' = b + n·a + 16·Σ p + Σ (16 − k)·s1[k]      (in 64 bits, then mod 65521);
+/// the lane weights 16 − k multiply each lane's sum once per chunk, not each byte. 16 lanes, not
+/// 32: the widening of 32 bytes stayed a loop over the lanes (4× slower, measured).
 struct Adler32 {
     private(set) var a: UInt32 = 1, b: UInt32 = 0
     var value: UInt32 { b << 16 | a }
     static let modulus: UInt64 = 65521
-    /// Bytes per reduction: 173 vectors of 32 (p[k] ≤ 173·173·255 / 2 and s2[k] ≤ 173·32·255).
-    static let chunk = 173 * 32
+    typealias Lanes = SIMD16<UInt32>
+    /// Bytes per reduction: 4096 vectors of 16 (p[k] ≤ 4096·4095 / 2 · 255 < 2^31 and
+    /// (16 − k)·s1[k] ≤ 16·4096·255).
+    static let chunk = 4096 * 16
+    /// 16 − k for lane k.
+    static let laneWeights = Lanes((0..<16).map { UInt32(16 - $0) })
 
     mutating func update(_ data: UnsafeBufferPointer<UInt8>) {
         guard let bytes = data.baseAddress else { return }
         var (a, b) = (UInt64(self.a), UInt64(self.b))
-        let weights = SIMD32<UInt32>((0..<32).map { UInt32(32 - $0) })
         var i = 0
         while i < data.count {
             let n = min(data.count - i, Self.chunk)
-            let vectors = n / 32
-            var s1 = SIMD32<UInt32>(), p = SIMD32<UInt32>(), s2 = SIMD32<UInt32>()
+            let vectors = n / 16
+            var s1 = Lanes(), p = Lanes()
             for t in 0..<vectors {
-                let x = SIMD32<UInt32>(truncatingIfNeeded: UnsafeRawPointer(bytes + i + 32 * t).loadUnaligned(as: SIMD32<UInt8>.self))
+                let x = Lanes(truncatingIfNeeded: UnsafeRawPointer(bytes + i + 16 * t).loadUnaligned(as: SIMD16<UInt8>.self))
                 p &+= s1
                 s1 &+= x
-                s2 &+= x &* weights
             }
-            func total(_ v: SIMD32<UInt32>) -> UInt64 { (0..<32).reduce(0) { $0 + UInt64(v[$1]) } }
-            let vectorBytes = UInt64(32 * vectors)
-            b += vectorBytes * a + 32 * total(p) + total(s2)
+            let s2 = s1 &* Self.laneWeights
+            func total(_ v: Lanes) -> UInt64 { (0..<16).reduce(0) { $0 + UInt64(v[$1]) } }
+            let vectorBytes = UInt64(16 * vectors)
+            b += vectorBytes * a + 16 * total(p) + total(s2)
             a += total(s1)
-            for k in (32 * vectors)..<n {   // the last n mod 32 bytes
+            for k in (16 * vectors)..<n {   // the last n mod 16 bytes
                 a += UInt64(bytes[i + k])
                 b += a
             }

@@ -97,6 +97,54 @@ struct ColourRow {
     /// The row as the writer's samples, (count, colorChannels + alpha) into `dst`
     /// (PixelPacking.storePixels: interleaveRow's bytes).
     func pack(withAlpha: Bool, sampleBits: Int, into dst: UnsafeMutablePointer<UInt8>) {
+        // A photo through a y model with its bicubic residual, written as 8-bit RGB: the usual
+        // case, in a loop of its own.
+        if sampleBits == 8, !withAlpha, alpha == nil, channels == .y, colorChannels == 3, let residual, let chroma {
+            return packYToRGB8(residual: residual.0, chroma: chroma, into: dst)
+        }
+        packAny(withAlpha: withAlpha, sampleBits: sampleBits, into: dst)
+    }
+
+    /// `pack` of a y model's rows with a residual and no alpha, as 8-bit RGB: per pixel the same
+    /// operations as `pixels` then `PixelPacking.quantize` lane by lane (so the same bytes), written
+    /// as a plain loop over the pixels, which the optimizer vectorizes whole (16 pixels per AVX-512
+    /// step, the interleaved RGB stores included). The SIMD8 code of `packAny` left its selects and
+    /// the byte interleave partly lane by lane: this loop is about 4× faster (measured, Zen 4).
+    private func packYToRGB8(residual: UnsafePointer<Float>, chroma: (cb: UnsafePointer<Float>, cr: UnsafePointer<Float>),
+                             into dst: UnsafeMutablePointer<UInt8>) {
+        let (y, cb, cr, m) = (stack.0, chroma.cb, chroma.cr, toRGB)
+        /// ColourRow.clamp on one value (NaN kept).
+        @inline(__always) func clamp(_ x: Float) -> Float {
+            var v = x
+            if v <= 0 { v = 0 }
+            if v > 1 { v = 1 }
+            return v
+        }
+        /// PixelPacking.quantize(_: SIMD8<Float>, maxValue: 255) on one value.
+        @inline(__always) func sample(_ value: Float) -> UInt8 {
+            let s = value * 255
+            let rounded = s + 8_388_608
+            let t = rounded - 8_388_608
+            var q = Int32(bitPattern: rounded.bitPattern) &- 0x4B00_0000
+            if s - t == 0.5 { q &+= 1 }
+            if !(value < 1) { q = 255 }
+            if !(value > 0) { q = 0 }
+            return UInt8(truncatingIfNeeded: q)
+        }
+        for i in 0..<count {
+            // ColorSpace.yCbCrToRGBClampedFloat on one pixel.
+            let p0 = (y[i] + residual[i]) - m.b0, p1 = cb[i] - m.b1, p2 = cr[i] - m.b2
+            var r = p0 * m.m00, g = p0 * m.m10, b = p0 * m.m20
+            r.addProduct(p1, m.m01); g.addProduct(p1, m.m11); b.addProduct(p1, m.m21)
+            r.addProduct(p2, m.m02); g.addProduct(p2, m.m12); b.addProduct(p2, m.m22)
+            dst[3 &* i] = sample(clamp(r))
+            dst[3 &* i &+ 1] = sample(clamp(g))
+            dst[3 &* i &+ 2] = sample(clamp(b))
+        }
+    }
+
+    /// `pack` for any layout.
+    private func packAny(withAlpha: Bool, sampleBits: Int, into dst: UnsafeMutablePointer<UInt8>) {
         let maxValue: Float = sampleBits == 16 ? 65535 : 255
         let channels = colorChannels + (withAlpha ? 1 : 0)
         let pixelBytes = channels * sampleBits / 8
