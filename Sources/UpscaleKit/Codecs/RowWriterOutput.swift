@@ -56,14 +56,17 @@ final class RowWriterOutput<State: CodecState> {
     }
 
     /// Hands `rows` rows of `samples` (`rows × rowBytes` bytes) to `library`, one pointer per row
-    /// into a copy (the libraries take mutable rows), and adds them; when `library` returns false,
-    /// the output fails with `what`.
+    /// into `samples` itself, and adds them; when `library` returns false, the output fails with
+    /// `what`. The pointers are mutable only because the C prototypes say so: libpng copies each
+    /// row into its own buffer before any transform or filter (png_write_row), and libjpeg reads
+    /// the rows into its colour converter's buffers (jpeg_write_scanlines); neither writes them.
+    /// (A copy made them writable before: a band's whole samples, 50 MB of fresh memory at ×4.)
     func writeRows(_ samples: [UInt8], rows: Int, orFail what: String,
                    through library: (inout [UnsafeMutablePointer<UInt8>?]) -> Bool) throws {
         let rowBytes = samples.count / rows
-        var buffer = samples
-        let ok = buffer.withUnsafeMutableBufferPointer { bytes -> Bool in
-            var pointers: [UnsafeMutablePointer<UInt8>?] = (0..<rows).map { bytes.baseAddress! + $0 * rowBytes }
+        let ok = samples.withUnsafeBufferPointer { bytes -> Bool in
+            let first = UnsafeMutablePointer(mutating: bytes.baseAddress!)
+            var pointers: [UnsafeMutablePointer<UInt8>?] = (0..<rows).map { first + $0 * rowBytes }
             return library(&pointers)
         }
         try addRows(rows, ifWritten: ok, orFail: what)
