@@ -109,6 +109,8 @@ extension Model {
             // The tile workers' feature maps, sized for the largest tile of any band, kept throughout.
             let scratch = tta ? nil : TileScratchPool(capacities: scratchCapacities(
                 rowPlans: (0..<bands.count).map { bands.band($0).stackRows }, colPlans: tiles.colPlans))
+            // A band's stack output, kept for the next band's (the bands are the same size but the last).
+            let stackStorage = FloatStorage()
             for b in 0..<bands.count {
                 let band = bands.band(b)
                 window.drop(below: band.reads.lowerBound)
@@ -132,13 +134,15 @@ extension Model {
                     }
                 } else if let scratch {
                     y = try stackRows(band, window: window, tiles: tiles, fillRadius: fillRadius, threads: threads,
-                                  scratch: scratch, tracker: tracker)
+                                  scratch: scratch, tracker: tracker, storage: stackStorage)
                 } else {
                     preconditionFailure("a run without TTA has its scratch")
                 }
                 try output.put(colorRows(y, outRows: band.output, window: window, imageHeight: height, taps: floatTaps,
                                          colorChannels: source.colorChannels, packed: packed, threads: threads,
                                          slots: slots))
+                // y is dropped at the end of this band: its storage is then the next band's alone.
+                if averaged == nil && pipeline == nil { stackStorage.keep(y) }
                 options.rowsProgress?(band.output.upperBound, bands.outputHeight)
             }
             // A file's reader checks its tail when it returns its last row; make sure it has.
@@ -153,7 +157,7 @@ extension Model {
     /// The stack's output rows `band.output` (1, Cout, rows, sW): the band's row ranges crossed with
     /// the tile plan's column tiles, each tile reading the window.
     func stackRows(_ band: BandPlan.Band, window: RowWindow, tiles: TilePlan, fillRadius: Int, threads: Int,
-                   scratch: TileScratchPool, tracker: RunTracker) throws -> Tensor {
+                   scratch: TileScratchPool, tracker: RunTracker, storage: FloatStorage? = nil) throws -> Tensor {
         precondition(window.origin <= band.reads.lowerBound && window.end >= band.reads.upperBound,
                      "the window does not hold the band's reads")
         let imageHeight = tiles.sizes[0].0 - 2 * inputPadding
@@ -165,7 +169,7 @@ extension Model {
                             image: image, imageRowOrigin: origin,
                             imageHeight: imageHeight,
                             outputRows: band.output, width: tiles.sizes[tiles.sizes.count - 1].1,
-                            threads: threads, scratch: scratch, tracker: tracker)
+                            threads: threads, scratch: scratch, tracker: tracker, storage: storage)
     }
 
     /// What the stack reads for the image rows `rows`, and the image row its first row shows: the

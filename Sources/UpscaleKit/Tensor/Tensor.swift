@@ -30,6 +30,20 @@ public struct Tensor: Sendable, Equatable {
         self.init(shape: shape, data: data)
     }
 
+    /// `init(shape:initializingWith:)` on the array `storage` holds (taken from it, so that it is
+    /// not shared and no copy is made) when it has at least the elements needed, else on fresh
+    /// memory. Its old values are garbage to `initialize`, which must write every element.
+    init(shape: [Int], storage: FloatStorage?, initializingWith initialize: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+        let count = Tensor.elementCount(shape)
+        guard var data = storage?.take(), data.count >= count else {
+            try self.init(shape: shape, initializingWith: initialize)
+            return
+        }
+        data.removeLast(data.count - count)   // keeps the capacity
+        try data.withUnsafeMutableBufferPointer { try initialize($0) }
+        self.init(shape: shape, data: data)
+    }
+
     public var rank: Int { shape.count }
     public var count: Int { data.count }
 
@@ -73,4 +87,19 @@ func withOptionalPointer<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) throws
 func withOptionalMutablePointer<R>(_ t: inout Tensor?, _ body: (UnsafeMutablePointer<Float>?) throws -> R) rethrows -> R {
     guard t != nil else { return try body(nil) }
     return try t!.withUnsafeMutableBufferPointer { try body($0.baseAddress) }
+}
+
+/// An array of floats kept from one use to the next (a band's stack output for the next band):
+/// memory already faulted in, where a fresh allocation of tens of MiB would fault every page again.
+final class FloatStorage {
+    private var data: [Float] = []
+
+    /// The array, left empty here: the caller owns it alone (no copy on write).
+    func take() -> [Float] {
+        defer { data = [] }
+        return data
+    }
+
+    /// Keeps `tensor`'s storage for the next `take` (shared with the tensor until it is dropped).
+    func keep(_ tensor: Tensor) { data = tensor.data }
 }

@@ -61,16 +61,19 @@ extension Model {
     /// `width` columns, in parallel → those rows (1, Cout, outputRows.count, width). The whole-image
     /// run and each band of the upscale loop.
     /// - Throws: `CancellationError` when `tracker` says stop (the partial output is dropped).
+    /// - Parameter storage: when given, the output takes its storage from it (what a previous
+    ///   band's output left there, when large enough) instead of fresh memory.
     func stackTiles(_ count: Int, _ tile: (Int) -> Tile, image: Tensor, imageRowOrigin: Int, imageHeight: Int,
                   outputRows: Range<Int>,
-                  width: Int, threads: Int, scratch: TileScratchPool, tracker: RunTracker) throws -> Tensor {
+                  width: Int, threads: Int, scratch: TileScratchPool, tracker: RunTracker,
+                  storage: FloatStorage? = nil) throws -> Tensor {
         precondition(graph == nil, "a graph model's stand-in layer is not run")
         let cOut = layers[layers.count - 1].outChannels
         let tileWorkers = max(1, min(threads, count))
         let convThreads = max(1, threads / tileWorkers)
         // Not zero-filled: the tiles write every element (their outputs partition the rows), unless
         // the run stops early, and then it is thrown away below.
-        let output = Tensor(shape: [1, cOut, outputRows.count, width]) { out in
+        let output = Tensor(shape: [1, cOut, outputRows.count, width], storage: storage) { out in
             // Worker for item i owns output rectangle tile(i).output.
             parallelFor(count, threads: tileWorkers) { i in
                 if tracker.shouldStop() { return }
