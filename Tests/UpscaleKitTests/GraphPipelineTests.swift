@@ -9,10 +9,10 @@ import Testing
 /// fetching `fetchRows` image rows per pass: the model's least (`streamFetchRows`: many passes,
 /// rings that wrap) unless told; a run's default for the width is `fetchRows(forWidth:)`.
 func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, alignment: Int = 1,
-              fetchRows: Int? = nil, mirrors: Bool? = nil) throws -> (Tensor, GraphPipeline) {
+              fetchRows: Int? = nil) throws -> (Tensor, GraphPipeline) {
     let (h, w) = (input.shape[2], input.shape[3])
     let pipeline = GraphPipeline(model: model, height: h, width: w, threads: threads, fetchRows: fetchRows ?? model.streamFetchRows,
-                                 rowAlignment: alignment, mirrors: mirrors)
+                                 rowAlignment: alignment)
     var fetched = 0
     var parts: [Tensor] = []
     let outH = model.scale * h
@@ -267,38 +267,6 @@ func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, ali
                 #expect(pipeline.allocatedFloats * 4 <= estimate, "allocated \(pipeline.allocatedFloats) floats, estimate \(estimate) bytes")
             }
         }
-    }
-}
-
-extension GraphPipelineRingTests {
-    @Test(arguments: ["rrdb_x2.safetensors", "span_x4.pth"])
-    func mirroredRingsAreReadInPlaceWithTheSameBits(file: String) throws {
-        // Passes of several rows read windows of a few rows more from short rings, which mostly wrap
-        // and are gathered; with each ring's first rows repeated past its end (RowStorage.mirror)
-        // they are read in place. The same bits either way, and the allocation within the estimate.
-        // A map several passes tall: a window that reads below the map is in place only when it
-        // ends where the map does, which a mirrored storage's (its slots past the ring) seldom does.
-        let model = try GraphFixtures.graph(file)
-        let (h, w) = (48, 11)
-        var rng = SeededRandom(seed: 72)
-        let input = Tensor(shape: [1, 3, h, w], data: rng.floats(3 * h * w, 0...1))
-        let whole = try model.networkOutput(input, threads: 1)
-        var gathered: [Bool: Int] = [:]
-        for mirrors in [false, true] {
-            for fetch in [2, 4] {
-                let (got, pipeline) = try streamed(model, input, band: 3, threads: 2, alignment: model.rowAlignment,
-                                                   fetchRows: fetch, mirrors: mirrors)
-                #expect(got == whole, "\(file), mirrors \(mirrors), fetch \(fetch): bits differ from the whole-image run")
-                if fetch == 4 { gathered[mirrors] = pipeline.convReads.gathered }
-            }
-        }
-        #expect(gathered[true]! < gathered[false]!, "gathered windows: \(gathered)")
-        // The run's default on this narrow image keeps mirrors, and the estimate counts them.
-        let (_, pipeline) = try streamed(model, input, band: 3, threads: 2, alignment: model.rowAlignment,
-                                         fetchRows: model.fetchRows(forWidth: w))
-        let bands = stride(from: 0, to: model.scale * h, by: 3).map { $0..<min(model.scale * h, $0 + 3) }
-        let estimate = model.pipelineBytes(height: h, width: w, bands: bands)
-        #expect(pipeline.allocatedFloats * 4 <= estimate, "allocated \(pipeline.allocatedFloats) floats, estimate \(estimate) bytes")
     }
 }
 

@@ -112,47 +112,22 @@ extension GraphModel {
         return (kept, grouped)
     }
 
-    /// The rows each value's storage repeats past its ring (RowStorage.mirror), and the image's: one
-    /// less than the most rows a convolution reading it in place (its input, or a concat read in place,
-    /// `grouped`) reads in one pass, so that no such window wraps around the ring and has to be
-    /// gathered. A pass's window overlaps the previous one by the kernel's reach, so without them about
-    /// every other window of a short ring wraps; with them a ring's first rows are written twice
-    /// (fewer floats than the gathers they save, and the copies are the only ones where one value has
-    /// several readers). 0 for values no convolution reads in place.
-    func mirrorRows(_ schedule: GraphRowSchedule, grouped: [Bool]) -> (image: Int, nodes: [Int]) {
-        var image = 0, rows = [Int](repeating: 0, count: nodes.count)
-        for (k, node) in nodes.enumerated() {
-            guard case .conv = node.op else { continue }
-            let v = node.inputs[0], m = schedule.passRows[k]
-            if v >= 0 && schedule.virtual[v] && !grouped[v] { continue }   // gathered from its parts anyway
-            let window = (0..<8).map { schedule.rawInputRows(of: k, forOutput: (1 << 20) + $0 ..< (1 << 20) + $0 + m).count }.max() ?? 0
-            let mirror = max(0, min(window, schedule.rowCount(v)) - 1)
-            for part in v >= 0 && schedule.virtual[v] ? nodes[v].inputs : [v] {
-                if part == GraphNode.image { image = max(image, mirror) } else { rows[part] = max(rows[part], mirror) }
-            }
-        }
-        return (image, rows)
-    }
-
     /// Bytes of the streamed run at its peak: every value's ring (the most rows it holds at once,
-    /// `pipelineRingRows`; the last node's up to the largest band and one pass more; the mirrored rows
-    /// where the run keeps them: narrow images, `mirrorRows`), the image's, the reflection's tail, and
-    /// the scratch of the largest convolution step (its gathered input window and its output rows).
-    /// `fetchRows`: image rows per pass, the run's default for the width (`fetchRows(forWidth:)`) unless told.
+    /// `pipelineRingRows`; the last node's up to the largest band and one pass more), the image's,
+    /// the reflection's tail, and the scratch of the largest convolution step (its gathered input
+    /// window and its output rows). `fetchRows`: image rows per pass, the run's default for the
+    /// width (`fetchRows(forWidth:)`) unless told.
     public func pipelineBytes(height: Int, width: Int, bands: [Range<Int>], fetchRows: Int? = nil) -> Int {
         let paddedH = GraphModel.roundUp(height, sizeMultiple), paddedW = GraphModel.roundUp(width, sizeMultiple)
         let fetchStep = max(1, fetchRows ?? self.fetchRows(forWidth: width))
         let rings = pipelineRingRows(paddedHeight: paddedH, fetchRows: fetchStep, rowAlignment: rowAlignment)
         let rowFloats = shapes.map { $0.channels * $0.cols.of(paddedW) }
         let last = nodes.count - 1
+        var floats = rings.image * channels.count * paddedW + fetchStep * channels.count * paddedW
         let schedule = GraphRowSchedule(model: self, paddedHeight: paddedH, fetchRows: fetchStep)
-        let storage = concatStorage(schedule, ringRows: rings.nodes)
-        let mirror = fetchStep > streamFetchRows ? mirrorRows(schedule, grouped: storage.grouped)   // as GraphPipeline's default
-                                                 : (image: 0, nodes: [Int](repeating: 0, count: nodes.count))
-        var floats = (rings.image + mirror.image) * channels.count * paddedW + fetchStep * channels.count * paddedW
-        var capacity = zip(rings.nodes, mirror.nodes).map { $0 > 0 ? $0 + $1 : 0 }
-        for members in storage.groups {   // the most rows any member holds, and mirrors, for all
-            let most = (members.map { rings.nodes[$0] }.max() ?? 0) + (members.map { mirror.nodes[$0] }.max() ?? 0)
+        var capacity = rings.nodes
+        for members in concatStorage(schedule, ringRows: rings.nodes).groups {   // the most rows any member holds, for all
+            let most = members.map { rings.nodes[$0] }.max() ?? 0
             for v in members { capacity[v] = most }
         }
         for k in 0..<last { floats += capacity[k] * rowFloats[k] }

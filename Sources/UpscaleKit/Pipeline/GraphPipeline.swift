@@ -6,7 +6,6 @@
 //
 //   image rows (real, 1, C, n, W) → reflect-padded to the model's size multiple (bottom, right)
 //   → per node: rows [a, b) from its inputs' rings → its ring (C, capacity, W'), row r in slot r mod capacity
-//     (on narrow images, rings a convolution reads also repeat their first slots past the end: RowStorage)
 //   → the last node's rows, cropped to scale·W columns
 //
 // Bits: a conv node's rows come from runWindow on a window holding every row its taps read inside
@@ -25,48 +24,37 @@
 // element-wise, shuffle, concat, gather and copy steps split their (channel, row) pairs. Each
 // worker writes only its own slice or rows.
 
-/// The storage of one or more values' rows: (C, capacity + mirror, width), row r of channel c in
-/// slot r mod capacity, and again in slot capacity + r mod capacity when that is below
-/// capacity + mirror: the ring's first `mirror` slots repeated past its end, so that a window of up
-/// to mirror + 1 held rows lies in consecutive slots wherever it starts (a convolution reads it in
-/// place instead of gathering it). Values whose channels a convolution reads together (a concat's
-/// parts, GraphModel.concatStorage) share one, each at its channel offset, so that the convolution
-/// reads them in place.
+/// The storage of one or more values' rows: (C, capacity, width), row r of channel c in slot
+/// r mod capacity. Values whose channels a convolution reads together (a concat's parts,
+/// GraphModel.concatStorage) share one, each at its channel offset, so that the convolution reads
+/// them in place.
 final class RowStorage {
     let channels: Int, width: Int
-    let mirror: Int
     private(set) var capacity: Int
-    private(set) var pointer: UnsafeMutablePointer<Float>   // (C, slots, width)
+    private(set) var pointer: UnsafeMutablePointer<Float>   // (C, capacity, width)
     /// The rings that keep their rows here (unowned: each ring holds its storage).
     fileprivate var rings: [Unowned<RowRing>] = []
 
-    init(channels: Int, width: Int, capacity: Int, mirror: Int = 0) {
+    init(channels: Int, width: Int, capacity: Int) {
         self.channels = channels
         self.width = width
         self.capacity = max(1, capacity)
-        self.mirror = max(0, mirror)
-        pointer = .allocate(capacity: channels * (self.capacity + self.mirror) * width)
-        pointer.initialize(repeating: 0, count: channels * (self.capacity + self.mirror) * width)
+        pointer = .allocate(capacity: channels * self.capacity * width)
+        pointer.initialize(repeating: 0, count: channels * self.capacity * width)
     }
 
     deinit { pointer.deallocate() }
 
-    /// Rows per channel in memory: the ring's slots and the mirrored ones.
-    var slots: Int { capacity + mirror }
+    var allocatedFloats: Int { channels * capacity * width }
 
-    var allocatedFloats: Int { channels * slots * width }
-
-    /// Grows to `rows` slots (and the mirrored ones past them), moving every ring's held rows to their new slots.
+    /// Grows to `rows` slots, moving every ring's held rows to their new slots.
     fileprivate func grow(to rows: Int) {
-        let stride = rows + mirror
-        let fresh = UnsafeMutablePointer<Float>.allocate(capacity: channels * stride * width)
-        fresh.initialize(repeating: 0, count: channels * stride * width)
+        let fresh = UnsafeMutablePointer<Float>.allocate(capacity: channels * rows * width)
+        fresh.initialize(repeating: 0, count: channels * rows * width)
         for ring in rings.map(\.value) {
             for c in ring.channelOffset..<(ring.channelOffset + ring.channels) {
                 for r in ring.origin..<ring.end {
-                    let row = pointer + (c * slots + r % capacity) * width
-                    (fresh + (c * stride + r % rows) * width).update(from: row, count: width)
-                    if r % rows < mirror { (fresh + (c * stride + rows + r % rows) * width).update(from: row, count: width) }
+                    (fresh + (c * rows + r % rows) * width).update(from: pointer + (c * capacity + r % capacity) * width, count: width)
                 }
             }
         }
@@ -112,21 +100,13 @@ final class RowRing {
     var rows: Int { end - origin }
     /// Floats of the rows held (what the memory replay counts).
     var floatCount: Int { channels * rows * width }
-    /// The first float of this value's channels in the storage, (C, slots, width).
-    var base: UnsafeMutablePointer<Float> { storage.pointer + channelOffset * storage.slots * storage.width }
+    /// The first float of this value's channels in the storage, (C, capacity, width).
+    var base: UnsafeMutablePointer<Float> { storage.pointer + channelOffset * storage.capacity * storage.width }
 
     /// Row `row` of channel `c`: a held row, or one of the rows being added (below origin + capacity).
     @inline(__always) func row(_ c: Int, _ row: Int) -> UnsafeMutablePointer<Float> {
         precondition(row >= origin && row < origin + storage.capacity, "row \(row) is not in the ring (\(origin)..<\(origin + storage.capacity))")
-        return storage.pointer + ((channelOffset + c) * storage.slots + row % storage.capacity) * storage.width
-    }
-
-    /// Whether row `row` has a second slot past the ring's end (RowStorage.mirror).
-    @inline(__always) func isMirrored(_ row: Int) -> Bool { row % storage.capacity < storage.mirror }
-
-    /// Copies row `row` of channel `c`, written, to its mirrored slot (`isMirrored(row)`).
-    @inline(__always) func mirror(_ c: Int, _ row: Int) {
-        (self.row(c, row) + storage.capacity * storage.width).update(from: self.row(c, row), count: storage.width)
+        return storage.pointer + ((channelOffset + c) * storage.capacity + row % storage.capacity) * storage.width
     }
 
     /// Forgets the rows below `keep`.
@@ -145,20 +125,19 @@ final class RowRing {
         end += m
     }
 
-    /// The storage as a window (C, slots, width) whose first row is map row `first`, when it holds
-    /// rows `needed` (clipped to the map's `mapRows` rows) in consecutive slots (unwrapped, or
-    /// wrapped into the mirrored slots) and a convolution reading rows `raw` (`needed` before
-    /// clipping) would find zeros, as outside the map, exactly where it reads outside it: above the
-    /// map only when the window starts at row 0, below only when it ends at `mapRows`. Rows of the
-    /// window other than `needed` hold other rows' values, which a convolution asked for the
-    /// outputs that read `needed` does not read.
+    /// The storage as a window (C, capacity, width) whose first row is map row `first`, when it holds
+    /// rows `needed` (clipped to the map's `mapRows` rows) unwrapped and a convolution reading rows
+    /// `raw` (`needed` before clipping) would find zeros, as outside the map, exactly where it reads
+    /// outside it: above the map only when the window starts at row 0, below only when it ends at
+    /// `mapRows`. Rows of the window other than `needed` hold other rows' values, which a convolution
+    /// asked for the outputs that read `needed` does not read.
     func inPlaceWindow(needed: Range<Int>, raw: Range<Int>, mapRows: Int) -> Int? {
         guard !needed.isEmpty else { return nil }
         precondition(needed.lowerBound >= origin && needed.upperBound <= end, "rows \(needed) not held (\(origin)..<\(end))")
         let first = needed.lowerBound - needed.lowerBound % capacity
-        guard needed.upperBound <= first + storage.slots else { return nil }         // wraps past the mirrored slots
+        guard needed.upperBound <= first + capacity else { return nil }              // wraps
         if raw.lowerBound < needed.lowerBound && first != 0 { return nil }
-        if raw.upperBound > needed.upperBound && first + storage.slots != mapRows { return nil }
+        if raw.upperBound > needed.upperBound && first + capacity != mapRows { return nil }
         return first
     }
 }
@@ -210,11 +189,7 @@ public final class GraphPipeline {
 
     /// - Parameter rowAlignment: node rows are computed in blocks starting at multiples of it
     ///   (GraphRowSchedule.rowAlignment; the model's unless told); the bits do not depend on it.
-    /// - Parameter mirrors: whether rings read by convolutions repeat their first rows past their
-    ///   end (RowStorage.mirror; GraphModel.mirrorRows): by default on narrow images only, which
-    ///   fetch more rows than the model's least (`fetchRows(forWidth:)`). The bits do not depend on it.
-    public init(model: GraphModel, height: Int, width: Int, threads: Int, fetchRows: Int? = nil, rowAlignment: Int? = nil,
-                mirrors: Bool? = nil) {
+    public init(model: GraphModel, height: Int, width: Int, threads: Int, fetchRows: Int? = nil, rowAlignment: Int? = nil) {
         precondition(height > 0 && width > 0, "an image")
         self.fetchRows = max(1, fetchRows ?? model.fetchRows(forWidth: width))
         self.model = model
@@ -231,13 +206,10 @@ public final class GraphPipeline {
         var rings = [RowRing?](repeating: nil, count: model.nodes.count)
         let storage = model.concatStorage(schedule, ringRows: capacity.nodes)
         self.grouped = storage.grouped
-        let mirror = mirrors ?? (self.fetchRows > model.streamFetchRows) ? model.mirrorRows(schedule, grouped: storage.grouped)
-                                                                         : (image: 0, nodes: [Int](repeating: 0, count: model.nodes.count))
         for members in storage.groups {   // side by side along channels, the most rows any of them holds
             let channels = members.map { model.shapes[$0].channels }
             let storage = RowStorage(channels: channels.reduce(0, +), width: model.shapes[members[0]].cols.of(paddedWidth),
-                                     capacity: members.map { capacity.nodes[$0] }.max() ?? 1,
-                                     mirror: members.map { mirror.nodes[$0] }.max() ?? 0)
+                                     capacity: members.map { capacity.nodes[$0] }.max() ?? 1)
             var offset = 0
             for (v, c) in zip(members, channels) {
                 rings[v] = RowRing(storage, channels: c, offset: offset)
@@ -245,12 +217,10 @@ public final class GraphPipeline {
             }
         }
         for (k, shape) in model.shapes.enumerated() where rings[k] == nil && capacity.nodes[k] > 0 {
-            rings[k] = RowRing(RowStorage(channels: shape.channels, width: shape.cols.of(paddedWidth), capacity: capacity.nodes[k],
-                                          mirror: mirror.nodes[k]), channels: shape.channels, offset: 0)
+            rings[k] = RowRing(channels: shape.channels, width: shape.cols.of(paddedWidth), capacity: capacity.nodes[k])
         }
         self.rings = rings
-        self.image = RowRing(RowStorage(channels: model.channels.count, width: paddedWidth, capacity: capacity.image, mirror: mirror.image),
-                             channels: model.channels.count, offset: 0)
+        self.image = RowRing(channels: model.channels.count, width: paddedWidth, capacity: capacity.image)
         self.rowsComputed = [Int](repeating: 0, count: model.nodes.count)
     }
 
@@ -277,7 +247,6 @@ public final class GraphPipeline {
                 let ring = rings[k]!
                 ring.reserve(range.count)
                 computeRows(k, range, into: ring)
-                mirror(ring, range)
                 ring.added(range.count)
                 schedule.finished(k, upTo: range.upperBound)
                 rowsComputed[k] += range.count
@@ -323,14 +292,6 @@ public final class GraphPipeline {
 
     private func ring(_ v: Int) -> RowRing { v == GraphNode.image ? image : rings[v]! }
 
-    /// Copies the written rows `rows` of `ring` that have a mirrored slot there (RowStorage.mirror).
-    private func mirror(_ ring: RowRing, _ rows: Range<Int>) {
-        guard ring.storage.mirror > 0, rows.contains(where: ring.isMirrored) else { return }
-        forEachRow(channels: ring.channels, rows: rows, width: ring.width) { c, r in
-            if ring.isMirrored(r) { ring.mirror(c, r) }
-        }
-    }
-
     /// Fetches image rows until the padded image holds rows up to `need`: real rows padded to W'
     /// by reflection, and rows i ≥ H reflected (real row reflect(i, H)) from the kept tail.
     private func fetchImage(upTo need: Int, _ fetch: (Range<Int>) throws -> Tensor) throws {
@@ -368,7 +329,6 @@ public final class GraphPipeline {
                 }
             }
         }
-        mirror(image, first..<need)
         image.added(need - first)
         schedule.fetched(upTo: need)
     }
@@ -435,7 +395,7 @@ public final class GraphPipeline {
         if together, let first = parts[0].inPlaceWindow(needed: needed, raw: schedule.rawInputRows(of: k, forOutput: range),
                                                         mapRows: schedule.rowCount(v)) {
             convReads.inPlace += 1
-            run(parts[0].base, first: first, rows: parts[0].storage.slots, width: parts[0].width)
+            run(parts[0].base, first: first, rows: parts[0].capacity, width: parts[0].width)
         } else {
             convReads.gathered += 1
             let channels = parts.reduce(0) { $0 + $1.channels }, width = parts[0].width
