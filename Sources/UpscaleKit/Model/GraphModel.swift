@@ -134,8 +134,8 @@ public final class GraphModel: Sendable {
     /// `passPixels` pixels (at most 16 rows). A pass of 4 rows of a 128-pixel-wide map is one row of 32
     /// Winograd tiles: one work item, so one thread, and the call's setup and weights serve few tiles;
     /// 16 rows make 4 tile rows, which the kernel splits over 2 threads. The rings grow with the
-    /// rows of a pass, but on a narrow image they are small (rows × width): from `passPixels` wide up
-    /// (1920 included) the runs are as before.
+    /// rows of a pass, but on a narrow image they are small (rows × width): above `passPixels` / 2
+    /// wide (1280 and 1920 included) the runs are as before.
     func fetchRows(forWidth width: Int) -> Int {
         let padded = GraphModel.roundUp(max(1, width), sizeMultiple)
         let rows = max(streamFetchRows, min(16, GraphModel.passPixels / padded))
