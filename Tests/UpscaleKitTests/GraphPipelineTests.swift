@@ -5,10 +5,14 @@ import Foundation
 import Testing
 @testable import UpscaleKit
 
-/// The pipeline's output for `input`, asked for in bands of `band` output rows (the last shorter).
-func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, alignment: Int = 1) throws -> (Tensor, GraphPipeline) {
+/// The pipeline's output for `input`, asked for in bands of `band` output rows (the last shorter),
+/// fetching `fetchRows` image rows per pass: the model's least (`streamFetchRows`: many passes,
+/// rings that wrap) unless told; a run's default for the width is `fetchRows(forWidth:)`.
+func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, alignment: Int = 1,
+              fetchRows: Int? = nil) throws -> (Tensor, GraphPipeline) {
     let (h, w) = (input.shape[2], input.shape[3])
-    let pipeline = GraphPipeline(model: model, height: h, width: w, threads: threads, rowAlignment: alignment)
+    let pipeline = GraphPipeline(model: model, height: h, width: w, threads: threads, fetchRows: fetchRows ?? model.streamFetchRows,
+                                 rowAlignment: alignment)
     var fetched = 0
     var parts: [Tensor] = []
     let outH = model.scale * h
@@ -36,14 +40,16 @@ func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, ali
         let input = Tensor(shape: [1, 3, h, w], data: rng.floats(3 * h * w, 0...1))
         let whole = try model.networkOutput(input, threads: 1)
         for (band, threads) in [(1, 1), (2, 2), (3, 1), (7, 2), (2 * h, 1)] {
-            let (got, pipeline) = try streamed(model, input, band: band, threads: threads)
-            #expect(got == whole, "\(h)×\(w), band \(band), threads \(threads): bits differ from the whole-image run")
+          for fetch in [model.streamFetchRows, model.fetchRows(forWidth: w)] {
+            let (got, pipeline) = try streamed(model, input, band: band, threads: threads, fetchRows: fetch)
+            #expect(got == whole, "\(h)×\(w), band \(band), threads \(threads), fetch \(fetch): bits differ from the whole-image run")
             // Rows are computed in ranges that only move down (GraphRowSchedule.finished), so no
             // row twice: at most each node's rows of the padded map (the work of one whole pass).
             let padded = GraphModel.roundUp(h, model.sizeMultiple)
             let full = model.shapes.map { $0.rows.of(padded) }
             #expect(zip(pipeline.rowsComputed, full).allSatisfy { $0 <= $1 } && pipeline.rowsComputed.last! >= 2 * h)
             if padded == h { #expect(pipeline.rowsComputed.last == full.last) }
+          }
         }
     }
 
@@ -53,8 +59,10 @@ func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, ali
         let input = try GraphFixtures.tensor(String(file.prefix(7)), "input")
         let whole = try model.networkOutput(input, threads: 2)
         for band in [1, 5, 64] {
-            let (got, _) = try streamed(model, input, band: band, threads: 2)
-            #expect(got == whole, "\(file), band \(band)")
+            for fetch in [model.streamFetchRows, model.fetchRows(forWidth: input.shape[3])] {
+                let (got, _) = try streamed(model, input, band: band, threads: 2, fetchRows: fetch)
+                #expect(got == whole, "\(file), band \(band), fetch \(fetch)")
+            }
         }
     }
 
@@ -82,9 +90,23 @@ func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, ali
         let model = try everyOpGraph(seed: 61)
         var rng = SeededRandom(seed: 62)
         let input = Tensor(shape: [1, 3, h, w], data: rng.floats(3 * h * w, 0...1))
-        let (_, pipeline) = try streamed(model, input, band: band, threads: 1)
         let bands = stride(from: 0, to: 2 * h, by: band).map { $0..<min(2 * h, $0 + band) }
+        let (_, least) = try streamed(model, input, band: band, threads: 1)
+        #expect(model.pipelinePeakFloats(height: h, width: w, bands: bands, fetchRows: model.streamFetchRows) == least.peakFloats)
+        // The run's default for the width (more rows a pass on these narrow images), on both sides.
+        let pipeline = GraphPipeline(model: model, height: h, width: w, threads: 1)
+        for b in bands { _ = try pipeline.outputRows(b) { Model.rows($0, of: input) } }
+        #expect(pipeline.fetchRows == model.fetchRows(forWidth: w) && pipeline.fetchRows > model.streamFetchRows)
         #expect(model.pipelinePeakFloats(height: h, width: w, bands: bands) == pipeline.peakFloats)
+    }
+
+    @Test func narrowImagesFetchMoreRowsPerPass() throws {
+        // Passes of about GraphModel.passPixels pixels a row block on narrow maps (at most 16 rows),
+        // the model's own least from there up (1920 included), whole size multiples.
+        let rrdb = try GraphFixtures.graph("rrdb_x2.safetensors")   // size multiple 2 (pixel unshuffle)
+        #expect([64, 128, 256, 1000, 1024, 1280, 1920, 4000].map { rrdb.fetchRows(forWidth: $0) } == [16, 16, 8, 2, 2, 2, 2, 2])
+        let span = try GraphFixtures.graph("span_x4.pth")   // size multiple 1
+        #expect([1, 127, 128, 256, 682, 1023, 1024, 1920].map { span.fetchRows(forWidth: $0) } == [16, 16, 16, 8, 3, 2, 2, 1])
     }
 
     @Test(arguments: ["rrdb_x2.safetensors", "span_x4.pth"])
@@ -241,8 +263,8 @@ func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, ali
                 #expect(got == whole, "\(w)×\(h), band \(band), threads \(threads): bits differ from the whole-image run")
                 #expect(pipeline.convReads.inPlace > 0 && pipeline.convReads.gathered > 0, "\(pipeline.convReads)")
                 let bands = stride(from: 0, to: model.scale * h, by: band).map { $0..<min(model.scale * h, $0 + band) }
-                #expect(pipeline.allocatedFloats * 4 <= model.pipelineBytes(height: h, width: w, bands: bands),
-                        "allocated \(pipeline.allocatedFloats) floats, estimate \(model.pipelineBytes(height: h, width: w, bands: bands)) bytes")
+                let estimate = model.pipelineBytes(height: h, width: w, bands: bands, fetchRows: pipeline.fetchRows)
+                #expect(pipeline.allocatedFloats * 4 <= estimate, "allocated \(pipeline.allocatedFloats) floats, estimate \(estimate) bytes")
             }
         }
     }
@@ -256,7 +278,7 @@ func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, ali
         for model in [try everyOpGraph(seed: 91), try GraphFixtures.graph("rrdb_x2.safetensors")] {
             var rng = SeededRandom(seed: 92)
             let input = Tensor(shape: [1, 3, h, w], data: rng.floats(3 * h * w, 0...1))
-            let (_, pipeline) = try streamed(model, input, band: 4, threads: 2)
+            let (_, pipeline) = try streamed(model, input, band: 4, threads: 2, fetchRows: model.fetchRows(forWidth: w))   // as a run
             let work = model.pipelineWork(height: h, width: w)
             // Rows below the image that no output row reads are skipped: 1 at most, exactly 1 for a
             // height the model's size multiple divides.

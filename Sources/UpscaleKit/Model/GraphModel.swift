@@ -129,6 +129,22 @@ public final class GraphModel: Sendable {
     /// skip connections (RRDBNet) keep one, their rings being already deep.
     let streamFetchRows: Int
 
+    /// Image rows a streamed run on a `width`-wide image fetches per pass unless told: at least
+    /// `streamFetchRows`, and on narrow images enough rows that a pass gives each convolution about
+    /// `passPixels` pixels (at most 16 rows). A pass of 4 rows of a 128-pixel-wide map is one row of 32
+    /// Winograd tiles: one work item, so one thread, and the call's setup and weights serve few tiles;
+    /// 16 rows make 4 tile rows, which the kernel splits over 2 threads. The rings grow with the
+    /// rows of a pass, but on a narrow image they are small (rows × width): above `passPixels` / 2
+    /// wide (1280 and 1920 included) the runs are as before.
+    func fetchRows(forWidth width: Int) -> Int {
+        let padded = GraphModel.roundUp(max(1, width), sizeMultiple)
+        let rows = max(streamFetchRows, min(16, GraphModel.passPixels / padded))
+        return GraphModel.roundUp(rows, sizeMultiple)
+    }
+
+    /// Pixels of a map's rows that a pass should hand a convolution at the least (`fetchRows(forWidth:)`).
+    static let passPixels = 2048
+
     /// The kernel conv node k runs (ConvTranspose2DAlgorithm); nil for other nodes.
     public func algorithm(ofNode k: Int) -> ConvTranspose2DAlgorithm? { plans[k]?.algorithm }
 

@@ -35,7 +35,7 @@ extension GraphModel {
     /// the image hold, and the most rows the last node adds in one pass.
     private func replayPipeline(height: Int, width: Int, bands: [Range<Int>], fetchRows: Int?, rowAlignment: Int)
         -> (peakFloats: Int, imageRows: Int, nodeRows: [Int], lastPassRows: Int, rowsComputed: [Int]) {
-        let fetchStep = max(1, fetchRows ?? streamFetchRows)
+        let fetchStep = max(1, fetchRows ?? self.fetchRows(forWidth: width))
         let paddedH = GraphModel.roundUp(height, sizeMultiple), paddedW = GraphModel.roundUp(width, sizeMultiple)
         var schedule = GraphRowSchedule(model: self, paddedHeight: paddedH, fetchRows: fetchStep, rowAlignment: rowAlignment)
         let rowFloats = shapes.map { $0.channels * $0.cols.of(paddedW) }   // floats per row of each value
@@ -115,14 +115,15 @@ extension GraphModel {
     /// Bytes of the streamed run at its peak: every value's ring (the most rows it holds at once,
     /// `pipelineRingRows`; the last node's up to the largest band and one pass more), the image's,
     /// the reflection's tail, and the scratch of the largest convolution step (its gathered input
-    /// window and its output rows).
-    public func pipelineBytes(height: Int, width: Int, bands: [Range<Int>]) -> Int {
+    /// window and its output rows). `fetchRows`: image rows per pass, the run's default for the
+    /// width (`fetchRows(forWidth:)`) unless told.
+    public func pipelineBytes(height: Int, width: Int, bands: [Range<Int>], fetchRows: Int? = nil) -> Int {
         let paddedH = GraphModel.roundUp(height, sizeMultiple), paddedW = GraphModel.roundUp(width, sizeMultiple)
-        let fetchStep = streamFetchRows
+        let fetchStep = max(1, fetchRows ?? self.fetchRows(forWidth: width))
         let rings = pipelineRingRows(paddedHeight: paddedH, fetchRows: fetchStep, rowAlignment: rowAlignment)
         let rowFloats = shapes.map { $0.channels * $0.cols.of(paddedW) }
         let last = nodes.count - 1
-        var floats = rings.image * channels.count * paddedW + streamFetchRows * channels.count * paddedW
+        var floats = rings.image * channels.count * paddedW + fetchStep * channels.count * paddedW
         let schedule = GraphRowSchedule(model: self, paddedHeight: paddedH, fetchRows: fetchStep)
         var capacity = rings.nodes
         for members in concatStorage(schedule, ringRows: rings.nodes).groups {   // the most rows any member holds, for all

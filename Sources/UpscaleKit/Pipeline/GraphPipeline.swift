@@ -14,6 +14,11 @@
 // shuffle nodes are per element. So the result equals `networkOutput` bit for bit for any band of
 // rows requested and any thread count (GraphPipelineTests).
 //
+// Rows per pass: the model's least on wide images (1920: one image row, four rows of each ×1 map
+// with Winograd's alignment), more on narrow ones (GraphModel.fetchRows(forWidth:): 16 at 128 px),
+// where a pass of 4 rows would give a 3×3 layer's kernel one row of tiles: one thread, and the
+// call's setup for few tiles.
+//
 // Threads: a pass gives a node a few rows (often one), fewer than the conv kernels' per-thread
 // blocks of rows, so a conv's output columns are split into slices over the `threads` workers;
 // element-wise, shuffle, concat, gather and copy steps split their (channel, row) pairs. Each
@@ -179,14 +184,14 @@ public final class GraphPipeline {
     /// (rows that wrap around the ring, a virtual concat's parts, the map's bottom edge).
     public private(set) var convReads = (inPlace: 0, gathered: 0)
 
-    /// Image rows fetched per pass: the model's `streamFetchRows` unless told.
+    /// Image rows fetched per pass: the model's `fetchRows(forWidth:)` unless told.
     public let fetchRows: Int
 
     /// - Parameter rowAlignment: node rows are computed in blocks starting at multiples of it
     ///   (GraphRowSchedule.rowAlignment; the model's unless told); the bits do not depend on it.
     public init(model: GraphModel, height: Int, width: Int, threads: Int, fetchRows: Int? = nil, rowAlignment: Int? = nil) {
         precondition(height > 0 && width > 0, "an image")
-        self.fetchRows = max(1, fetchRows ?? model.streamFetchRows)
+        self.fetchRows = max(1, fetchRows ?? model.fetchRows(forWidth: width))
         self.model = model
         self.height = height
         self.width = width

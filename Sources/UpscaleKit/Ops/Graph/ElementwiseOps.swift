@@ -13,8 +13,8 @@
 //
 // Vector form: SIMD16<Float> over the run and a scalar tail; each lane does the scalar formula's
 // operations in the same order, one IEEE rounding each. No multiply-add is fused: Swift does not
-// contract a·b + c, for scalars or SIMD types. sigmoid and silu call libm's `exp` per element
-// (a vector exp would round differently), so they only gain from the thread split.
+// contract a·b + c, for scalars or SIMD types. sigmoid and silu are Logistic's (Ops/Logistic.swift:
+// a 16-lane e^−x within 2 ulp, the same bits for an element wherever it sits in a run).
 
 import Foundation
 
@@ -71,14 +71,14 @@ enum ElementwiseOps {
         for e in whole..<count { let v = x[e]; out[e] = v >= 0 ? v : slope * v }
     }
 
-    /// out (count) = 1 / (1 + e^−x).
+    /// out (count) = 1 / (1 + e^−x) (Logistic).
     static func sigmoid(_ x: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>) {
-        for e in 0..<count { out[e] = 1 / (1 + Foundation.exp(-x[e])) }
+        Logistic.sigmoid(x, count: count, into: out)
     }
 
-    /// out (count) = x / (1 + e^−x).
+    /// out (count) = x / (1 + e^−x) (Logistic).
     static func silu(_ x: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>) {
-        for e in 0..<count { out[e] = x[e] / (1 + Foundation.exp(-x[e])) }
+        Logistic.silu(x, count: count, into: out)
     }
 
     /// out (count) = activation(x) for the single-channel activations (`prelu` given its run's slope).
