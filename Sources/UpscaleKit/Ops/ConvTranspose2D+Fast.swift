@@ -295,8 +295,11 @@ extension ConvTranspose2DFast {
                 copy(src, to: dst + left, count: inside)
                 let ahead = min(prefetchColumns, width - c1)
                 if ahead > 0 {
+                    // Every cache line the next piece touches: from the line of its first byte to
+                    // the line of its last (a piece that does not start on a line has one more).
                     let next = UnsafeRawPointer(src + inside)
-                    for byte in stride(from: 0, to: ahead * MemoryLayout<Float>.size, by: 64) {
+                    let skew = Int(bitPattern: next) & 63
+                    for byte in stride(from: -skew, to: ahead * MemoryLayout<Float>.size, by: 64) {
                         llvmPrefetch(next + byte, 0, 2, 1)
                     }
                 }
