@@ -7,6 +7,8 @@
 // ("slots", see ConvTransposeSlotTable), one kernel call runs the chunk's tiles side by side: each
 // tile accumulates CB channels × R rows × 3 SIMD8 vectors (24 phase columns) in registers over all
 // input channels and taps, applies the activation and stores the valid pixels.
+// A layer on the sub-pixel kernel (ConvTranspose2D+Subpixel.swift) walks the same items, chunks and
+// bands, with one call per block of phase rows for all column phases at once (`runSubpixel`).
 //
 // Every tile reads from such a band, interior or border, whole or partial: taps outside the
 // image read zeros, and every element is computed by the same instructions in the same order (see

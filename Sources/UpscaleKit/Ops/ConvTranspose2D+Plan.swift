@@ -129,7 +129,7 @@ public struct ConvTranspose2DPlan: Sendable {
         self.blocks = ConvTransposeChannelBlock.split(geometry.outChannelsPerGroup)
         let takesWinograd = kernel == .winograd || (kernel == .automatic && ConvTransposeWinograd.automaticEnabled)
         let takesSubpixel = kernel == .subpixel
-            || (kernel != .narrow && kernel != .wide && ConvTransposeSubpixelShape.preferred(on: isa))
+            || (kernel != .narrow && kernel != .wide && ConvTransposeSubpixelShape.preferred(geometry, on: isa))
         let takesDirect = kernel == .direct
             || ((kernel == .automatic || kernel == .winograd) && ConvTransposeDirectPack.preferred(on: isa))
         if takesWinograd && ConvTransposeWinograd.tile(geometry) != nil {
@@ -286,7 +286,7 @@ public enum ConvTranspose2DKernelChoice: Sendable, Equatable {
     /// The direct kernel (+Direct: stride-1 3×3 and 1×1, ≥ 32 channels) where it applies and the CPU
     /// is not AVX-512 (`ConvTransposeDirectPack.preferred`), else the wide kernel (+Wide: stride 1,
     /// many channels) where it applies, else the sub-pixel kernel (+Subpixel: stride-2 columns, 3
-    /// output channels) where it applies and the CPU is AVX-512, else the narrow one.
+    /// output channels, ≥ 16 input channels) where it applies and the CPU is AVX-512, else the narrow one.
     case automatic
     /// The direct kernel where it applies, whatever the CPU; else as `.automatic`.
     case direct
@@ -308,7 +308,7 @@ public enum ConvTranspose2DAlgorithm: String, Sendable, Equatable {
     /// +Fast: sub-pixel phases, output pixels in SIMD lanes; every layer.
     case narrow
     /// +Subpixel: +Fast with every column phase in one register tile; stride-2 columns, 3
-    /// output channels (upconv_7's 256 → 3 tail), on AVX-512.
+    /// output channels, ≥ 16 input channels (upconv_7's 256 → 3 tail), on AVX-512.
     case subpixel
     /// +Wide: output channels in SIMD lanes; stride-1 layers with ≥ 16 channels.
     case wide

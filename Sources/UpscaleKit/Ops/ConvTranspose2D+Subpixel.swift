@@ -37,9 +37,15 @@ enum ConvTransposeSubpixelShape: Sendable, Equatable {
         return g.outChannelsPerGroup == 3 ? .channels3 : nil
     }
 
-    /// Whether `.automatic` takes the kernel on `isa`: its tiles are 24 SIMD16 accumulators, which
-    /// fit AVX-512's 32 registers only.
-    static func preferred(on isa: VectorISA) -> Bool { isa == .avx512 }
+    /// Fewest input channels per group for which `.automatic` takes the kernel: below, the layer is
+    /// small work whatever the kernel (a 3 → 3 2×2 stride-2 layer), and +Fast keeps it.
+    static let minInputChannels = 16
+
+    /// Whether `.automatic` takes the kernel, where it applies (`shape`), for a layer with geometry
+    /// `g` on `isa`: its tiles are 24 SIMD16 accumulators, which fit AVX-512's 32 registers only.
+    static func preferred(_ g: ConvTranspose2DGeometry, on isa: VectorISA) -> Bool {
+        isa == .avx512 && g.inChannelsPerGroup >= minInputChannels
+    }
 
     var rows: Int { 2 }
     var vectors: Int { 2 }
