@@ -137,7 +137,7 @@ func unfusedActivationsAreAppliedByThePlan(_ activation: Activation) throws {
 
 /// Layers large enough to span several work items, tiles and both kernel shapes, then the wide
 /// kernel's (ConvTranspose2DWideTests).
-let determinismCases: [ConvTransposeCase] = wideDeterminismCases + directDeterminismCases + [
+let determinismCases: [ConvTransposeCase] = wideDeterminismCases + directDeterminismCases + subpixelDeterminismCases + [
     .init(batched: true, n: 1, cIn: 6, cOutG: 7, groups: 1, h: 37, w: 61, kernel: (3, 3), stride: (1, 1),
           padding: (1, 1), outputPadding: (0, 0), dilation: (1, 1), bias: true, epilogue: .relu, seed: 11),
     .init(batched: true, n: 2, cIn: 5, cOutG: 1, groups: 1, h: 23, w: 50, kernel: (9, 9), stride: (2, 2),

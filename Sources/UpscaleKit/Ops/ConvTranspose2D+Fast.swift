@@ -7,6 +7,8 @@
 // ("slots", see ConvTransposeSlotTable), one kernel call runs the chunk's tiles side by side: each
 // tile accumulates CB channels × R rows × 3 SIMD8 vectors (24 phase columns) in registers over all
 // input channels and taps, applies the activation and stores the valid pixels.
+// A layer on the sub-pixel kernel (ConvTranspose2D+Subpixel.swift) walks the same items, chunks and
+// bands, with one call per block of phase rows for all column phases at once (`runSubpixel`).
 //
 // Every tile reads from such a band, interior or border, whole or partial: taps outside the
 // image read zeros, and every element is computed by the same instructions in the same order (see
@@ -94,7 +96,9 @@ struct ConvTransposeRunContext: @unchecked Sendable {
     let qMin: Int, qMax: Int, rMin: Int, rMax: Int
     let minOffsetH: Int, minOffsetW: Int         // over all phases: the band starts there
     let bandRows: Int                             // itemRows + spanH
-    let chunkPixels: Int                          // phase columns per band, a multiple of 24
+    let tilePixels: Int                           // phase columns per tile: 24, or the sub-pixel tile's
+    let subpixel: ConvTransposeSubpixelShape?     // the sub-pixel kernel's tile, or nil for +Fast's
+    let chunkPixels: Int                          // phase columns per band, a multiple of tilePixels
     let bandColumns: Int                          // chunkPixels + spanW
     let maxInputRows: Int
     let phasesH: UnsafeMutablePointer<ConvTransposePhaseRun>   // (sH)
@@ -119,7 +123,9 @@ struct ConvTransposeRunContext: @unchecked Sendable {
     init(_ plan: ConvTranspose2DPlan, _ g: ConvTranspose2DGeometry,
          packed: UnsafePointer<Float>, bias: UnsafePointer<Float>, slopes: UnsafePointer<Float>) {
         self.g = g
-        let tilePixels = ConvTransposeKernelShape.pixels
+        subpixel = plan.subpixel
+        let tilePixels = plan.subpixel?.pixels ?? ConvTransposeKernelShape.pixels
+        self.tilePixels = tilePixels
         let rangesH = plan.phasesH.map { $0.outputRange(stride: g.strideH, padding: g.padH, outSize: g.outHeight) }
         let rangesW = plan.phasesW.map { $0.outputRange(stride: g.strideW, padding: g.padW, outSize: g.outWidth) }
         qMin = rangesH.map(\.lowerBound).min() ?? 0
@@ -183,7 +189,7 @@ struct ConvTransposeRunContext: @unchecked Sendable {
 
     /// Computes work item `item` (see `ConvTranspose2DFast.run` for what it owns).
     func runItem(_ item: Int, input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>) {
-        let tilePixels = ConvTransposeKernelShape.pixels, blockRows = ConvTransposeKernelShape.blockRows
+        let blockRows = ConvTransposeKernelShape.blockRows
         let (cInG, cOutG) = (g.inChannelsPerGroup, g.outChannelsPerGroup)
         let (H, W, oH, oW) = (g.inHeight, g.inWidth, g.outHeight, g.outWidth)
         let (sH, sW, pH, pW) = (g.strideH, g.strideW, g.padH, g.padW)
@@ -195,7 +201,7 @@ struct ConvTransposeRunContext: @unchecked Sendable {
         // band (cInG, bandRows, bandColumns): input rows qStart + minOffsetH …, columns chunk + minOffsetW …
         let band = UnsafeMutablePointer<Float>.allocate(capacity: cInG * bandRows * bandColumns)
         let rowOffsets = UnsafeMutablePointer<Int>.allocate(capacity: max(1, maxInputRows))
-        let slotWeights = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: 4)
+        let slotWeights = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: 4 * sW)   // (R, sW): +Subpixel's
         let slotOut = UnsafeMutablePointer<Int>.allocate(capacity: 4)
         defer { band.deallocate(); rowOffsets.deallocate(); slotWeights.deallocate(); slotOut.deallocate() }
 
@@ -205,6 +211,11 @@ struct ConvTransposeRunContext: @unchecked Sendable {
                                           firstColumn: chunk + minOffsetW, columns: bandColumns,
                                           prefetchColumns: chunk + chunkPixels < rMax ? chunkPixels : 0)
             for qs in stride(from: qStart, to: qEnd, by: blockRows) {
+                if let subpixel {
+                    runSubpixel(subpixel, n: n, grp: grp, chunk: chunk, qStart: qStart, qs: qs, qEnd: qEnd,
+                                band: band, rowOffsets: rowOffsets, slotWeights: slotWeights, slotOut: slotOut, output: y)
+                    continue
+                }
                 for pwIndex in 0..<sW {
                     // The tiles of this chunk that hold outputs of column phase pw: first r0, count,
                     // and the valid lanes of the first and the last.
@@ -286,8 +297,11 @@ extension ConvTranspose2DFast {
                 copy(src, to: dst + left, count: inside)
                 let ahead = min(prefetchColumns, width - c1)
                 if ahead > 0 {
+                    // Every cache line the next piece touches: from the line of its first byte to
+                    // the line of its last (a piece that does not start on a line has one more).
                     let next = UnsafeRawPointer(src + inside)
-                    for byte in stride(from: 0, to: ahead * MemoryLayout<Float>.size, by: 64) {
+                    let skew = Int(bitPattern: next) & 63
+                    for byte in stride(from: -skew, to: ahead * MemoryLayout<Float>.size, by: 64) {
                         llvmPrefetch(next + byte, 0, 2, 1)
                     }
                 }

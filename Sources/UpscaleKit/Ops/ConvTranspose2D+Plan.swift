@@ -3,7 +3,8 @@
 // ConvTranspose2D+Phases.swift, the kernels in ConvTranspose2D+Fast.swift (pixels in SIMD lanes, every
 // layer), ConvTranspose2D+Wide.swift (output channels in SIMD lanes, stride-1 layers with many channels)
 // and ConvTranspose2D+Direct.swift (+Wide's tiles over an L1-blocked reduction, stride-1 3×3 and 1×1
-// layers with ≥ 32 channels), and ConvTranspose2D+Winograd.swift (F(4×4, 3×3), stride-1 3×3 layers with
+// layers with ≥ 32 channels), ConvTranspose2D+Subpixel.swift (+Fast with every column phase in one tile,
+// stride-2 layers with 3 output channels), and ConvTranspose2D+Winograd.swift (F(4×4, 3×3), stride-1 3×3 layers with
 // ≥ 32 channels, its own rounding: see "Determinism" there). `algorithm` says which one a plan runs.
 //
 //   out[n, g·cOutG + co, oh, ow] = act( bias[co'] + Σ_ci Σ_(a, b) x[n, g·cInG + ci, q + offH[a], r + offW[b]] · W[ci', co, kh[a], kw[b]] )
@@ -56,10 +57,14 @@ public struct ConvTranspose2DPlan: Sendable {
     /// The Winograd kernel's transformed weights when the layer takes it (+Winograd: stride-1 3×3,
     /// `ConvTransposeWinograd.tile`), else nil. When set, `wide`, `direct` and `packed` are empty.
     let winograd: ConvTransposeWinogradPack?
+    /// The sub-pixel kernel's register tile when the layer takes it (+Subpixel: stride-2 columns,
+    /// 3 output channels), else nil. It runs on `packed`, +Fast's weights.
+    let subpixel: ConvTransposeSubpixelShape?
 
     /// The kernel this plan runs: the layer's algorithm, as `upscale info` reports it.
     public var algorithm: ConvTranspose2DAlgorithm {
-        winograd != nil ? .winograd : direct != nil ? .direct : wide != nil ? .wide : .narrow
+        winograd != nil ? .winograd : direct != nil ? .direct : wide != nil ? .wide
+            : subpixel != nil ? .subpixel : .narrow
     }
 
     /// Validates the layer parameters as PyTorch does and repacks `weight` for the fast kernel.
@@ -70,8 +75,9 @@ public struct ConvTranspose2DPlan: Sendable {
     ///   - epilogue: the activation after the conv (`.prelu` takes 1 or Cout slopes).
     ///   - kernel: `.automatic` (the Winograd kernel where `ConvTransposeWinograd.tile` says and
     ///     `ConvTransposeWinograd.automaticEnabled`, else the direct kernel where it applies and suits
-    ///     `isa`, else the wide one where it applies), `.winograd`, `.direct`, `.wide` or `.narrow`
-    ///     (tests and benchmarks compare them; all but `.winograd` give the same bits).
+    ///     `isa`, else the wide one where it applies, else the sub-pixel one where it applies and suits
+    ///     `isa`), `.winograd`, `.direct`, `.wide`, `.subpixel` or `.narrow` (tests and benchmarks
+    ///     compare them; all but `.winograd` give the same bits).
     ///   - isa: the instruction set the direct kernel's register tiles are sized for: this CPU's
     ///     (`VectorISA.current`) unless a test or benchmark asks for the other tiles (same bits).
     /// - Throws: `ConvTransposeError` naming the offending parameter.
@@ -122,28 +128,33 @@ public struct ConvTranspose2DPlan: Sendable {
         self.slotTables = ConvTransposeKernelShape.rowChoices.map { ConvTransposeSlotTable.tables(phasesH, rows: $0) }
         self.blocks = ConvTransposeChannelBlock.split(geometry.outChannelsPerGroup)
         let takesWinograd = kernel == .winograd || (kernel == .automatic && ConvTransposeWinograd.automaticEnabled)
+        let takesSubpixel = kernel == .subpixel
+            || (kernel != .narrow && kernel != .wide && ConvTransposeSubpixelShape.preferred(geometry, on: isa))
         let takesDirect = kernel == .direct
             || ((kernel == .automatic || kernel == .winograd) && ConvTransposeDirectPack.preferred(on: isa))
         if takesWinograd && ConvTransposeWinograd.tile(geometry) != nil {
             self.winograd = ConvTransposeWinogradPack(weight: weight.data, bias: biasValues, slopes: slopes, geometry,
                                                       isa: isa)
-            (self.direct, self.wide) = (nil, nil)
+            (self.direct, self.wide, self.subpixel) = (nil, nil, nil)
             (self.packed, self.packedOffsets) = ([], [])
         } else if takesDirect && ConvTransposeDirectPack.applies(geometry) {
             self.winograd = nil
             self.direct = ConvTransposeDirectPack(weight: weight.data, bias: biasValues, slopes: slopes, geometry,
                                                   isa: isa)
             self.wide = nil
+            self.subpixel = nil
             (self.packed, self.packedOffsets) = ([], [])
         } else if kernel != .narrow && ConvTransposeWidePack.applies(geometry) {
             self.winograd = nil
             self.direct = nil
             self.wide = ConvTransposeWidePack(weight: weight.data, bias: biasValues, slopes: slopes, geometry)
+            self.subpixel = nil
             (self.packed, self.packedOffsets) = ([], [])
         } else {
             self.winograd = nil
             self.direct = nil
             self.wide = nil
+            self.subpixel = takesSubpixel ? ConvTransposeSubpixelShape.shape(geometry, phasesW: phasesW) : nil
             (self.packed, self.packedOffsets) = Self.pack(weight.data, geometry, blocks, phasesH, phasesW)
         }
     }
@@ -274,14 +285,18 @@ public struct ConvTranspose2DPlan: Sendable {
 public enum ConvTranspose2DKernelChoice: Sendable, Equatable {
     /// The direct kernel (+Direct: stride-1 3×3 and 1×1, ≥ 32 channels) where it applies and the CPU
     /// is not AVX-512 (`ConvTransposeDirectPack.preferred`), else the wide kernel (+Wide: stride 1,
-    /// many channels) where it applies, else the narrow one.
+    /// many channels) where it applies, else the sub-pixel kernel (+Subpixel: stride-2 columns, 3
+    /// output channels, ≥ 16 input channels) where it applies and the CPU is AVX-512, else the narrow one.
     case automatic
     /// The direct kernel where it applies, whatever the CPU; else as `.automatic`.
     case direct
-    /// The wide kernel where it applies, else the narrow one: never the direct kernel.
+    /// The wide kernel where it applies, else the narrow one: never the direct or sub-pixel kernel.
     case wide
     /// Always the narrow kernel (+Fast).
     case narrow
+    /// The sub-pixel kernel (+Subpixel: stride-2 columns, 3 output channels) where it applies,
+    /// whatever the CPU; elsewhere as `.wide`.
+    case subpixel
     /// The Winograd kernel (+Winograd) where it applies (`ConvTransposeWinograd.tile`), whatever
     /// `ConvTransposeWinograd.automaticEnabled` says; elsewhere as `.automatic`. Not bit-identical
     /// to the other kernels (float rounding), but to itself over every window, thread count and ISA.
@@ -292,6 +307,9 @@ public enum ConvTranspose2DKernelChoice: Sendable, Equatable {
 public enum ConvTranspose2DAlgorithm: String, Sendable, Equatable {
     /// +Fast: sub-pixel phases, output pixels in SIMD lanes; every layer.
     case narrow
+    /// +Subpixel: +Fast with every column phase in one register tile; stride-2 columns, 3
+    /// output channels, ≥ 16 input channels (upconv_7's 256 → 3 tail), on AVX-512.
+    case subpixel
     /// +Wide: output channels in SIMD lanes; stride-1 layers with ≥ 16 channels.
     case wide
     /// +Direct: +Wide's tiles over a reduction blocked for L1; stride-1 3×3 and 1×1 layers with ≥ 32 channels.
