@@ -131,3 +131,60 @@ func graphFormOfAStackFillsTransparentPixelsAsTheStackDoes(seed: UInt64, scale: 
             "max |Δ| \(allClose(got.color.data, expected.color.data).maxDiff)")
     #expect(got.alpha?.data == expected.alpha?.data)
 }
+
+/// Winograd layers' row tiles staggered along a graph (GraphModel+Stagger): each layer lags its
+/// input by its own reach, so a skip connection over n layers holds about n rows, not 4n.
+@Suite struct StaggeredTilesTests {
+    /// image → conv 3→32 (narrow) → n × Winograd 32→32 → add(the last, the first) → conv 32→3.
+    static func skipGraph(depth n: Int) throws -> GraphModel {
+        var rng = SeededRandom(seed: 31)
+        func layer(_ cIn: Int, _ cOut: Int) -> ModelLayer {
+            ModelLayer(weight: Tensor(shape: [cIn, cOut, 3, 3], data: rng.floats(cIn * cOut * 9, -0.05...0.05)), padding: (1, 1))
+        }
+        var nodes = [GraphNode(name: "first", op: .conv(layer(3, 32)), inputs: [GraphNode.image])]
+        for i in 0..<n { nodes.append(GraphNode(name: "body.\(i)", op: .conv(layer(32, 32)), inputs: [i])) }
+        nodes.append(GraphNode(name: "skip", op: .add(scales: [1, 1]), inputs: [n, 0]))
+        nodes.append(GraphNode(name: "last", op: .conv(layer(32, 3)), inputs: [n + 1]))
+        return try GraphModel(nodes: nodes, scale: 1, channels: .rgb, residual: .none, metadata: [:])
+    }
+
+    @Test func eachWinogradLayerStartsItsTilesOneRowAboveItsInputs() throws {
+        let model = try Self.skipGraph(depth: 9)
+        var phases: [Int] = []
+        for node in model.nodes {
+            guard case .conv(let layer) = node.op, layer.winogradTile != nil else { continue }
+            #expect(layer.rowGeometry.alignment == 4)
+            phases.append(layer.rowGeometry.phase)
+        }
+        // The image ends at E; "first" (padding 1) at E − 1; body.i at E − 2 − i; tiles start there mod 4.
+        #expect(phases == (0..<9).map { ((-2 - $0) % 4 + 4) % 4 })
+    }
+
+    @Test(arguments: [1, 4, 16])
+    func aSkipOverDeepWinogradLayersHoldsAboutOneRowPerLayer(fetchRows: Int) throws {
+        let depth = 24
+        let model = try Self.skipGraph(depth: depth)
+        let held = model.pipelineRingRows(paddedHeight: 400, fetchRows: fetchRows, rowAlignment: 1).nodes[0]
+        // Lag one row per layer (24 + 1), plus a pass and the blocks in flight; tiles all at rows
+        // 0, 4, 8, … would hold 4 rows per layer (~100).
+        #expect(held <= depth + 1 + fetchRows + 12, "\(held) rows held by the skip at \(fetchRows) rows per pass")
+    }
+
+    @Test func staggeredGraphStreamsTheWholeImagesBitsInEveryBand() throws {
+        let model = try Self.skipGraph(depth: 6)
+        var rng = SeededRandom(seed: 8)
+        let (h, w) = (21, 19)
+        let input = Tensor(shape: [1, 3, h, w], data: rng.floats(3 * h * w, 0...1))
+        let whole = try model.networkOutput(input, threads: 1)
+        for (band, threads, fetch) in [(1, 1, 1), (5, 2, 3), (8, 2, 16), (3 * h, 1, 4)] {
+            let pipeline = GraphPipeline(model: model, height: h, width: w, threads: threads, fetchRows: fetch)
+            var parts: [Float] = []
+            var rows: [Tensor] = []
+            for start in stride(from: 0, to: h, by: band) {
+                rows.append(try pipeline.outputRows(start..<min(h, start + band)) { Model.rows($0, of: input) })
+            }
+            for c in 0..<3 { for part in rows { parts += part.data[(c * part.shape[2] * w)..<((c + 1) * part.shape[2] * w)] } }
+            #expect(parts == whole.data, "band \(band), \(threads) threads, \(fetch) rows per pass")
+        }
+    }
+}

@@ -43,9 +43,15 @@ func randomLayers(_ rng: inout SeededRandom, channels: Int, scale: Int, depth: I
 func wholeImageStack(_ layers: [ModelLayer], _ input: Tensor) throws -> Tensor {
     var x = input
     for layer in layers {
-        x = try convTranspose2d(x, weight: layer.weight, bias: layer.bias, stride: layer.stride, padding: layer.padding,
-                                outputPadding: layer.outputPadding, groups: layer.groups, dilation: layer.dilation,
-                                threads: 1)
+        if layer.rowGeometry.phase == 0 {
+            x = try convTranspose2d(x, weight: layer.weight, bias: layer.bias, stride: layer.stride, padding: layer.padding,
+                                    outputPadding: layer.outputPadding, groups: layer.groups, dilation: layer.dilation,
+                                    threads: 1)
+        } else {   // a staggered Winograd layer (GraphModel+Stagger): its whole map with its tiles where the model puts them
+            let plan = try ConvTranspose2DPlan(weight: layer.weight, bias: layer.bias, stride: layer.stride, padding: layer.padding,
+                                               outputPadding: layer.outputPadding, groups: layer.groups, dilation: layer.dilation)
+            x = try plan.run(x, tilePhase: (layer.rowGeometry.phase, 0), threads: 1)
+        }
         layer.activation.apply(&x)
     }
     return x
@@ -81,7 +87,7 @@ func expectTiledStackEqualsWholeImageAndNarrowKernel(_ layers: [ModelLayer], inp
     let narrow = try run(.narrow)
     #expect(try run(kernel).data.map(\.bitPattern) == narrow.data.map(\.bitPattern), "\(kernel) against narrow")
 
-    let expected = try wholeImageStack(layers, input)
+    let expected = try wholeImageStack(model.layers, input)   // the model's layers: their Winograd tiles staggered
     let close = allClose(expected, narrow, rtol: 1e-4, atol: 1e-5)
     #expect(close.ok, "the model's kernels against narrow: max |Δ| \(close.maxDiff)")
     let tracker = RunTracker(options: RunOptions(), total: 1 << 20)

@@ -186,7 +186,7 @@ public final class GraphModel: Sendable {
         } catch {
             throw ModelError("\(source): \(error)", path: source)
         }
-        self.nodes = nodes
+        self.nodes = GraphModel.staggered(nodes)
         self.shapes = shapes
         self.sizeMultiple = multiple
         self.streamFetchRows = GraphModel.roundUp(max(1, streamFetchRows ?? multiple), multiple)
@@ -211,11 +211,15 @@ public final class GraphModel: Sendable {
     /// The chain of `layers` (node `layers.{i}` reads node i − 1), with their plans.
     convenience init(chainOf layers: [ModelLayer], plans: [ConvTranspose2DPlan], scale: Int, channels: ModelChannels,
                      residual: ModelResidual, metadata: [String: String], source: String) throws {
-        let nodes = layers.enumerated().map { i, layer in
+        try self.init(nodes: GraphModel.chainNodes(of: layers), scale: scale, channels: channels, residual: residual, metadata: metadata,
+                      source: source, plans: plans.map { $0 }, streamFetchRows: 16)
+    }
+
+    /// The nodes of the chain of `layers`: node `layers.{i}` reads node i − 1, the first the image.
+    static func chainNodes(of layers: [ModelLayer]) -> [GraphNode] {
+        layers.enumerated().map { i, layer in
             GraphNode(name: "layers.\(i)", op: .conv(layer), inputs: [i == 0 ? GraphNode.image : i - 1])
         }
-        try self.init(nodes: nodes, scale: scale, channels: channels, residual: residual, metadata: metadata,
-                      source: source, plans: plans.map { $0 }, streamFetchRows: 16)
     }
 
     /// The input's shape: the model's channels at size factor 1.

@@ -58,6 +58,12 @@ public final class Model: Sendable {
          metadata: [String: String], source: String) throws {
         try Model.validate(layers: layers, scale: scale, channels: channels, inputPadding: inputPadding,
                            metadata: metadata, source: source)
+        // The Winograd layers' row tiles staggered as in the stack's chain (GraphModel+Stagger), for
+        // the tiled runner and the chain alike.
+        let layers = GraphModel.staggered(GraphModel.chainNodes(of: layers)).map { node -> ModelLayer in
+            guard case .conv(let layer) = node.op else { preconditionFailure("a stack's node is a conv") }
+            return layer
+        }
         self.layers = layers
         do {
             self.plans = try layers.map(ConvTranspose2DPlan.init)

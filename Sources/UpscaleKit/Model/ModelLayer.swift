@@ -10,6 +10,10 @@ public struct ModelLayer: Sendable {
     public var dilation: (Int, Int)
     public var groups: Int
     public var activation: Activation
+    /// The output row where the layer's Winograd tiles start, modulo their side (0 for every other
+    /// layer): set by the model, which staggers its layers (GraphModel.staggered), never read from
+    /// a file. The tile grid is part of the layer's rounding, so every run of the model uses it.
+    public var rowPhase = 0
 
     public init(weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
                 outputPadding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1,
@@ -33,7 +37,7 @@ public struct ModelLayer: Sendable {
     /// its outputs: a Winograd layer's tile side (its plan runs Winograd exactly where this says so).
     public var rowGeometry: AxisGeometry {
         AxisGeometry(kernel: kernel.0, stride: stride.0, padding: padding.0, outputPadding: outputPadding.0,
-                     dilation: dilation.0, alignment: winogradTile ?? 1)
+                     dilation: dilation.0, alignment: winogradTile ?? 1, phase: winogradTile == nil ? 0 : rowPhase)
     }
     public var colGeometry: AxisGeometry {
         AxisGeometry(kernel: kernel.1, stride: stride.1, padding: padding.1, outputPadding: outputPadding.1,

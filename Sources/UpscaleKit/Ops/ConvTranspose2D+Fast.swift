@@ -36,11 +36,11 @@ enum ConvTranspose2DFast {
     /// Writes every output element exactly once.
     static func run(_ plan: ConvTranspose2DPlan, _ g: ConvTranspose2DGeometry,
                     input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>,
-                    threads: Int) {
+                    outputOrigin: (Int, Int) = (0, 0), threads: Int) {
         precondition(input.count == g.batch * g.inChannels * g.inHeight * g.inWidth, "input size")
         precondition(output.count == g.batch * g.outChannels * g.outHeight * g.outWidth, "output size")
         guard g.batch > 0, let x = input.baseAddress, let y = output.baseAddress else { return }
-        run(plan, g, input: x, output: y, threads: threads)
+        run(plan, g, input: x, output: y, outputOrigin: outputOrigin, threads: threads)
     }
 
     /// `run` on raw storage: `input` holds (N, Cin, H, W) floats (none are read when H or W is 0,

@@ -189,15 +189,17 @@ public struct ConvTranspose2DPlan: Sendable {
     }
 
     /// Runs the layer on `input` (`(N, Cin, H, W)` or unbatched `(Cin, H, W)`) on up to `threads`
-    /// workers. The result is bit-identical for every `threads`.
+    /// workers. The result is bit-identical for every `threads`. `tilePhase`: where the Winograd
+    /// kernel's tiles start (see `runWindow`).
     /// - Throws: `ConvTransposeError` when the input does not fit the layer.
-    public func run(_ input: Tensor, threads: Int = Threading.coreCount) throws -> Tensor {
+    public func run(_ input: Tensor, tilePhase: (Int, Int) = (0, 0), threads: Int = Threading.coreCount) throws -> Tensor {
         let g = try geometry(for: input.shape)
         // The kernel writes every element exactly once, so the storage starts uninitialised.
         return Tensor(shape: try outputShape(forInput: input.shape)) { y in
             adviseHugePages(UnsafeMutableRawBufferPointer(y))
             input.withUnsafeBufferPointer { x in
-                ConvTranspose2DFast.run(self, g, input: x, output: y, threads: threads)
+                ConvTranspose2DFast.run(self, g, input: x, output: y, outputOrigin: (-tilePhase.0, -tilePhase.1),
+                                        threads: threads)
             }
             unfused?.apply(y, channels: g.outChannels, plane: g.outHeight * g.outWidth)
         }
@@ -216,12 +218,14 @@ public struct ConvTranspose2DPlan: Sendable {
     ///   pad' = outputOrigin − inputOrigin·stride + pad
     /// and the kernel's per-element order depends on neither (see "Determinism" above).
     /// The Winograd kernel (`algorithm == .winograd`) computes whole 4×4 tiles of the layer's whole
-    /// output map (anchored at multiples of 4 from its origin, which `outputOrigin` locates): its
+    /// output map (anchored at `tilePhase` plus multiples of 4, in the map's coordinates, which
+    /// `outputOrigin` locates the window in; the layer's `rowGeometry.phase`, 0 for columns): its
     /// window equals the whole-map run bit for bit when the input window holds every in-map input
     /// of the whole tiles touching the output window (`ConvTransposeWinograd.tile`, +Winograd).
     public func runWindow(input: UnsafePointer<Float>, inputOrigin: (Int, Int), inputSize: (Int, Int),
                           outputOrigin: (Int, Int), outputSize: (Int, Int),
-                          output: UnsafeMutablePointer<Float>, threads: Int = Threading.coreCount) {
+                          output: UnsafeMutablePointer<Float>, tilePhase: (Int, Int) = (0, 0),
+                          threads: Int = Threading.coreCount) {
         precondition(inputSize.0 >= 0 && inputSize.1 >= 0 && outputSize.0 >= 0 && outputSize.1 >= 0, "window sizes")
         var g = probeGeometry
         g.batch = 1
@@ -230,7 +234,9 @@ public struct ConvTranspose2DPlan: Sendable {
         g.padW = outputOrigin.1 - inputOrigin.1 * stride.1 + padding.1
         (g.outPadH, g.outPadW) = (0, 0)   // the window's size is given, not derived
         (g.outHeight, g.outWidth) = outputSize
-        ConvTranspose2DFast.run(self, g, input: input, output: output, outputOrigin: outputOrigin, threads: threads)
+        // The Winograd kernel anchors its tiles at multiples of 4 from the origin it is given.
+        let gridOrigin = (outputOrigin.0 - tilePhase.0, outputOrigin.1 - tilePhase.1)
+        ConvTranspose2DFast.run(self, g, input: input, output: output, outputOrigin: gridOrigin, threads: threads)
         unfused?.apply(UnsafeMutableBufferPointer(start: output, count: outChannels * outputSize.0 * outputSize.1),
                        channels: outChannels, plane: outputSize.0 * outputSize.1)
     }

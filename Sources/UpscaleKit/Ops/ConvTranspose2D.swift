@@ -29,16 +29,19 @@ public struct ConvTransposeError: Error, CustomStringConvertible, Equatable {
 ///   so outputs [o0, o1) need inputs [ceil((o0 + p − d·(k − 1)) / s), floor((o1 − 1 + p) / s) + 1)
 public struct AxisGeometry: Equatable, Sendable {
     public var kernel: Int, stride: Int, padding: Int, outputPadding: Int, dilation: Int
-    /// The layer's outputs are computed in blocks [k·alignment, (k + 1)·alignment) of the whole
-    /// output map (a Winograd layer's tiles, ConvTranspose2D+Winograd.swift): each output's rounding
-    /// depends on every input its block reads. 1: each output on its own.
+    /// The layer's outputs are computed in blocks [k·alignment + phase, (k + 1)·alignment + phase)
+    /// of the whole output map (a Winograd layer's tiles, ConvTranspose2D+Winograd.swift): each
+    /// output's rounding depends on every input its block reads. 1: each output on its own.
     public var alignment: Int
+    /// Where the blocks start, 0 ..< alignment: a streamed graph staggers its layers' row blocks so
+    /// that each lags its input by its own reach, not by a whole block (GraphModel.staggered).
+    public var phase: Int
 
     public init(kernel: Int, stride: Int = 1, padding: Int = 0, outputPadding: Int = 0, dilation: Int = 1,
-                alignment: Int = 1) {
-        precondition(alignment >= 1, "an alignment")
+                alignment: Int = 1, phase: Int = 0) {
+        precondition(alignment >= 1 && (0..<alignment).contains(phase), "an alignment and a phase within it")
         self.kernel = kernel; self.stride = stride; self.padding = padding
-        self.outputPadding = outputPadding; self.dilation = dilation; self.alignment = alignment
+        self.outputPadding = outputPadding; self.dilation = dilation; self.alignment = alignment; self.phase = phase
     }
 
     /// Output length for an input of length `input`.
@@ -53,12 +56,13 @@ public struct AxisGeometry: Equatable, Sendable {
     }
 
     /// The inputs (unclipped, possibly empty) that outputs `output` are computed from: those whose
-    /// taps land in the aligned blocks holding `output` (`alignment`; itself with alignment 1).
-    /// Every windowed run gives the whole-map bits when its input window holds these, clipped to
-    /// the map (TilePlan, BandPlan, GraphRowSchedule).
+    /// taps land in the aligned blocks holding `output` (`alignment`, `phase`; itself with
+    /// alignment 1). Every windowed run gives the whole-map bits when its input window holds these,
+    /// clipped to the map (TilePlan, BandPlan, GraphRowSchedule).
     public func inputRange(forOutput output: Range<Int>) -> Range<Int> {
         let (first, end) = output.isEmpty ? (output.lowerBound, output.upperBound)
-            : (floorDiv(output.lowerBound, alignment) * alignment, ceilDiv(output.upperBound, alignment) * alignment)
+            : (floorDiv(output.lowerBound - phase, alignment) * alignment + phase,
+               ceilDiv(output.upperBound - phase, alignment) * alignment + phase)
         let lo = ceilDiv(first + padding - dilation * (kernel - 1), stride)
         let hi = floorDiv(end - 1 + padding, stride) + 1
         return lo..<max(lo, hi)

@@ -8,14 +8,14 @@ extension GraphModel {
     /// output rows are asked for in `bands` (consecutive ranges from 0 to scale·height): the same
     /// passes as GraphPipeline.outputRows, on row counts.
     public func pipelinePeakFloats(height: Int, width: Int, bands: [Range<Int>], fetchRows: Int? = nil) -> Int {
-        replayPipeline(height: height, width: width, bands: bands, fetchRows: fetchRows, rowAlignment: rowAlignment).peakFloats
+        replayPipeline(height: height, width: width, bands: bands, fetchRows: fetchRows, rowAlignment: 1).peakFloats
     }
 
     /// The rows each node computes in a streamed run of a `height` × `width` image (the pipeline's
     /// `rowsComputed` when it has delivered every row), and their `workFactor`: what `--verbose` reports.
     public func pipelineWork(height: Int, width: Int) -> (rowsComputed: [Int], factor: Double) {
         let paddedH = GraphModel.roundUp(height, sizeMultiple)
-        let rows = replayPipeline(height: height, width: width, bands: [0..<(scale * height)], fetchRows: nil, rowAlignment: rowAlignment).rowsComputed
+        let rows = replayPipeline(height: height, width: width, bands: [0..<(scale * height)], fetchRows: nil, rowAlignment: 1).rowsComputed
         return (rows, workFactor(rowsComputed: rows, paddedHeight: paddedH))
     }
 
@@ -120,7 +120,7 @@ extension GraphModel {
     public func pipelineBytes(height: Int, width: Int, bands: [Range<Int>], fetchRows: Int? = nil) -> Int {
         let paddedH = GraphModel.roundUp(height, sizeMultiple), paddedW = GraphModel.roundUp(width, sizeMultiple)
         let fetchStep = max(1, fetchRows ?? self.fetchRows(forWidth: width))
-        let rings = pipelineRingRows(paddedHeight: paddedH, fetchRows: fetchStep, rowAlignment: rowAlignment)
+        let rings = pipelineRingRows(paddedHeight: paddedH, fetchRows: fetchStep, rowAlignment: 1)
         let rowFloats = shapes.map { $0.channels * $0.cols.of(paddedW) }
         let last = nodes.count - 1
         var floats = rings.image * channels.count * paddedW + fetchStep * channels.count * paddedW

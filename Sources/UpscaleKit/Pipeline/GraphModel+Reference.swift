@@ -74,8 +74,8 @@ extension GraphModel {
             let plane = outH * outW
             let first = value(node.inputs[0])
             switch node.op {
-            case .conv:
-                values[k] = try plans[k]!.run(first, threads: threads)
+            case .conv(let layer):   // its Winograd tiles where the model staggers them, as the streamed run
+                values[k] = try plans[k]!.run(first, tilePhase: (layer.rowGeometry.phase, 0), threads: threads)
             case .add(let scales):
                 let inputs = node.inputs.map(value)
                 values[k] = Tensor(shape: outShape) { out in

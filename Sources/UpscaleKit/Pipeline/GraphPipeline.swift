@@ -187,8 +187,9 @@ public final class GraphPipeline {
     /// Image rows fetched per pass: the model's `fetchRows(forWidth:)` unless told.
     public let fetchRows: Int
 
-    /// - Parameter rowAlignment: node rows are computed in blocks starting at multiples of it
-    ///   (GraphRowSchedule.rowAlignment; the model's unless told); the bits do not depend on it.
+    /// - Parameter rowAlignment: node rows are computed in blocks whose size is a multiple of it
+    ///   (GraphRowSchedule.rowBlocks; 1 unless told: as each node's geometry says); the bits do
+    ///   not depend on it.
     public init(model: GraphModel, height: Int, width: Int, threads: Int, fetchRows: Int? = nil, rowAlignment: Int? = nil) {
         precondition(height > 0 && width > 0, "an image")
         self.fetchRows = max(1, fetchRows ?? model.fetchRows(forWidth: width))
@@ -198,7 +199,7 @@ public final class GraphPipeline {
         self.paddedHeight = GraphModel.roundUp(height, model.sizeMultiple)
         self.paddedWidth = GraphModel.roundUp(width, model.sizeMultiple)
         self.threads = max(1, threads)
-        let rowAlignment = rowAlignment ?? model.rowAlignment
+        let rowAlignment = rowAlignment ?? 1
         self.schedule = GraphRowSchedule(model: model, paddedHeight: paddedHeight, fetchRows: self.fetchRows,
                                          rowAlignment: rowAlignment)
         let capacity = model.pipelineRingRows(paddedHeight: paddedHeight, fetchRows: self.fetchRows, rowAlignment: rowAlignment)
@@ -368,6 +369,7 @@ public final class GraphPipeline {
         let m = range.count, wOut = out.width
         let y = convOutput.floats(out.channels * m * wOut)
         let plan = model.plans[k]!
+        let phase = schedule.rowBlocks[k].phase   // where the layer's Winograd tiles start (its row geometry's phase)
         let unit = 16   // slice widths in whole vectors
         let slices = threads == 1 ? 1 : max(1, min(2 * threads, wOut / (8 * unit)))   // at least 128 columns each: a call has a setup cost
         let sliceWidth = (wOut + slices - 1) / slices
@@ -376,13 +378,14 @@ public final class GraphPipeline {
         func run(_ x: UnsafePointer<Float>, first: Int, rows: Int, width: Int) {
             if starts.count == 1 {
                 return plan.runWindow(input: x, inputOrigin: (first, 0), inputSize: (rows, width), outputOrigin: (range.lowerBound, 0),
-                                      outputSize: (m, wOut), output: y, threads: threads)
+                                      outputSize: (m, wOut), output: y, tilePhase: (phase, 0), threads: threads)
             }
             // Each item owns one slice: its columns of every output row and channel, a disjoint part of y.
             parallelFor(starts.count, threads: threads) { s in
                 let c0 = starts[s], count = min(cw, wOut - c0)
                 plan.runWindow(input: x, inputOrigin: (first, 0), inputSize: (rows, width), outputOrigin: (range.lowerBound, c0),
-                               outputSize: (m, count), output: y + out.channels * m * c0, threads: 1)
+                               outputSize: (m, count), output: y + out.channels * m * c0, tilePhase: (phase, 0),
+                               threads: 1)
             }
         }
         let parts = v >= 0 && schedule.virtual[v] ? model.nodes[v].inputs.map(ring) : [ring(v)]

@@ -41,25 +41,37 @@ struct GraphRowSchedule {
     /// size (so the last passes, with the whole image fetched, drain in steps too).
     let passRows: [Int]
 
-    /// Node rows are computed in blocks that start at multiples of this (absolute rows of the
-    /// node's map), except where the map ends: the row alignment a Winograd kernel's tiles need to
-    /// give the same bits in every run (issue 26). 1: any rows.
-    let rowAlignment: Int
+    /// Node k's rows are computed in blocks [j·rowBlocks[k].size + rowBlocks[k].phase, …) of its
+    /// map, except where the map ends: a Winograd layer's tiles (its row geometry's alignment and
+    /// phase, which the model staggers: GraphModel.staggered), the size also a multiple of the
+    /// `rowAlignment` asked for (tests coarsen the blocks; the bits do not depend on it). A block
+    /// of size 1: any rows.
+    let rowBlocks: [(size: Int, phase: Int)]
 
     /// `paddedHeight` a multiple of the model's `sizeMultiple`; `fetchRows` image rows per pass;
-    /// `rowAlignment` the model's (`GraphModel.rowAlignment`) unless told.
+    /// every node's blocks a multiple of `rowAlignment` (1: as its own geometry says).
     init(model: GraphModel, paddedHeight: Int, fetchRows: Int, rowAlignment: Int? = nil) {
-        let rowAlignment = rowAlignment ?? model.rowAlignment
+        let rowAlignment = rowAlignment ?? 1
         precondition(rowAlignment >= 1, "an alignment")
-        self.rowAlignment = rowAlignment
+        let rowBlocks = model.nodes.map { node -> (size: Int, phase: Int) in
+            guard case .conv(let layer) = node.op else { return (rowAlignment, 0) }
+            let g = layer.rowGeometry
+            return (lcm(rowAlignment, g.alignment), g.phase)
+        }
+        self.rowBlocks = rowBlocks
         precondition(paddedHeight > 0 && paddedHeight % model.sizeMultiple == 0, "a padded height")
         self.model = model
         self.imageRows = paddedHeight
         self.rows = model.shapes.map { $0.rows.of(paddedHeight) }
         self.done = [Int](repeating: 0, count: model.nodes.count)
-        self.passRows = model.shapes.map {
-            let rows = max(1, (fetchRows * $0.rows.numerator + $0.rows.denominator - 1) / $0.rows.denominator)
-            return (rows + rowAlignment - 1) / rowAlignment * rowAlignment
+        // Every node may take a whole block of every conv per pass (a multiple of all block sizes:
+        // an element-wise node after a Winograd layer keeps up with its 4-row steps), and the rows
+        // of a pass keep the values' size ratios (upsampled nodes drain as fast as the trunk).
+        let step = rowBlocks.reduce(1) { lcm($0, $1.size) }
+        let fetchStep = (max(1, fetchRows) + step - 1) / step * step
+        self.passRows = model.shapes.map { shape in
+            let rows = max(1, (fetchStep * shape.rows.numerator + shape.rows.denominator - 1) / shape.rows.denominator)
+            return (rows + step - 1) / step * step
         }
         var readers: [Int: [Int]] = [:]
         for (k, node) in model.nodes.enumerated() {
@@ -135,7 +147,10 @@ struct GraphRowSchedule {
             }
             o += 1
         }
-        if o < rows[k] { o = max(done[k], o / rowAlignment * rowAlignment) }   // whole aligned blocks only
+        if o < rows[k] {   // whole blocks only
+            let block = rowBlocks[k]
+            o = max(done[k], floorDiv(o - block.phase, block.size) * block.size + block.phase)
+        }
         return done[k]..<o
     }
 

@@ -183,7 +183,8 @@ extension Model {
                 plans[l].runWindow(input: x, inputOrigin: (from.rows.lowerBound, from.cols.lowerBound),
                                    inputSize: (from.height, from.width),
                                    outputOrigin: (to.rows.lowerBound, to.cols.lowerBound),
-                                   outputSize: (to.height, to.width), output: y, threads: threads)
+                                   outputSize: (to.height, to.width), output: y,
+                                   tilePhase: (layer.rowGeometry.phase, layer.colGeometry.phase), threads: threads)
                 (x, from) = (UnsafePointer(y), to)
             }
             return UnsafeBufferPointer(start: x, count: layers[layers.count - 1].outChannels * from.height * from.width)
