@@ -188,3 +188,14 @@ func graphFormOfAStackFillsTransparentPixelsAsTheStackDoes(seed: UInt64, scale: 
         }
     }
 }
+
+@Suite struct GraphWeightBytesTests {
+    /// The memory estimate counts a Winograd layer's transformed weights (36 per 9 of its kernel),
+    /// not 4 bytes per learned value: a 24-layer 32 → 32 body holds ~4× its kernels' floats again.
+    @Test func winogradWeightsCountAsTransformed() throws {
+        let model = try StaggeredTilesTests.skipGraph(depth: 24)
+        let kernels = 24 * 32 * 32 * 9
+        #expect(model.weightBytes >= 4 * model.parameterCount + 4 * 4 * kernels)
+        #expect(model.weightBytes < 4 * model.parameterCount + 4 * 6 * kernels)
+    }
+}

@@ -230,6 +230,12 @@ public final class GraphModel: Sendable {
     /// The shape of value `v` (`GraphNode.image` or a node index).
     public func shape(of v: Int) -> GraphValueShape { v == GraphNode.image ? inputShape : shapes[v] }
 
+    /// Bytes of the weights in memory: as loaded (4 per learned value) and as each conv plan holds
+    /// them repacked for its kernel (ConvTranspose2DPlan.packedBytes).
+    public var weightBytes: Int {
+        4 * parameterCount + plans.reduce(0) { $0 + ($1?.packedBytes ?? 0) }
+    }
+
     /// Number of learned values (weights, biases, slopes, affine constants).
     public var parameterCount: Int {
         nodes.reduce(0) { total, node in

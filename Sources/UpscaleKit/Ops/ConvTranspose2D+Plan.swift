@@ -61,6 +61,16 @@ public struct ConvTranspose2DPlan: Sendable {
     /// 3 output channels), else nil. It runs on `packed`, +Fast's weights.
     let subpixel: ConvTransposeSubpixelShape?
 
+    /// Bytes of the weights as this plan holds them (repacked for its kernel, with bias and
+    /// slopes): what a run's memory estimate counts beside the weights as loaded. A Winograd
+    /// layer's transformed weights are 36/9 = 4× its 3×3 kernel.
+    var packedBytes: Int {
+        let kernelFloats = packed.count + (wide.map { $0.packed.count + $0.bias.count + $0.slopes.count } ?? 0)
+            + (direct.map { $0.packed.count + $0.bias.count + $0.slopes.count } ?? 0)
+            + (winograd.map { $0.transformed.count + $0.bias.count + $0.slopes.count } ?? 0)
+        return 4 * (kernelFloats + biasValues.count + slopes.count)
+    }
+
     /// The kernel this plan runs: the layer's algorithm, as `upscale info` reports it.
     public var algorithm: ConvTranspose2DAlgorithm {
         winograd != nil ? .winograd : direct != nil ? .direct : wide != nil ? .wide

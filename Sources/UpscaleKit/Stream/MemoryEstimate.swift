@@ -111,7 +111,7 @@ extension Model {
             estimate.model += chain.pipelineBytes(height: h, width: w, bands: plans.map(\.output))
         }
         if let graph {   // its weights (as loaded and as repacked), and the graph executors' buffers (Pipeline/GraphModel+Memory.swift)
-            estimate.model += 8 * graph.parameterCount + (run.tta ? graph.wholeImageBytes(height: max(h, w), width: max(h, w))
+            estimate.model += graph.weightBytes + (run.tta ? graph.wholeImageBytes(height: max(h, w), width: max(h, w))
                                       : graph.pipelineBytes(height: h, width: w, bands: plans.map(\.output)))
         }
         return estimate
