@@ -40,12 +40,14 @@ public func parallelChunks(_ count: Int, chunk: Int = 1 << 16, threads: Int, _ b
 }
 
 /// `body` for every item of `0..<count`: in order on this thread for one worker, else on `workers`
-/// workers taking items from a shared counter.
+/// workers (this thread and the pool's, or Dispatch's) taking items from a shared counter.
 private func forEachItem(_ count: Int, workers: Int, _ body: (Int) -> Void) {
     if workers == 1 {
         for item in 0..<count { body(item) }
         return
     }
+    // The persistent workers (WorkerPool.swift); Dispatch when another call owns them.
+    if WorkerPool.shared.run(count, workers: workers, body) { return }
     let next = Locked(0)  // the first item no worker has taken
     withoutActuallyEscaping(body) { escaping in
         // Unchecked: `body` is shared by the workers, which is safe because callers make items
