@@ -166,6 +166,10 @@ public final class GraphPipeline {
     public let height: Int, width: Int
     let paddedHeight: Int, paddedWidth: Int
     let threads: Int
+    /// The run's busy slots (`-j N` shared with the band writer thread, BandWriterThread.swift):
+    /// every work item of a pass holds one, so that the run's threads and the writer together keep
+    /// at most N cores busy. Nil: no other busy thread.
+    let slots: BusySlots?
     private var schedule: GraphRowSchedule
     /// Each node's rows (nil for a virtual concat, which holds none), and the padded image's.
     private let rings: [RowRing?]
@@ -187,10 +191,19 @@ public final class GraphPipeline {
     /// Image rows fetched per pass: the model's `fetchRows(forWidth:)` unless told.
     public let fetchRows: Int
 
+    /// A pipeline with no other busy thread to share the cores with (see `slots`).
+    public convenience init(model: GraphModel, height: Int, width: Int, threads: Int, fetchRows: Int? = nil,
+                            rowAlignment: Int? = nil) {
+        self.init(model: model, height: height, width: width, threads: threads, fetchRows: fetchRows,
+                  rowAlignment: rowAlignment, slots: nil)
+    }
+
     /// - Parameter rowAlignment: node rows are computed in blocks whose size is a multiple of it
     ///   (GraphRowSchedule.rowBlocks; 1 unless told: as each node's geometry says); the bits do
     ///   not depend on it.
-    public init(model: GraphModel, height: Int, width: Int, threads: Int, fetchRows: Int? = nil, rowAlignment: Int? = nil) {
+    init(model: GraphModel, height: Int, width: Int, threads: Int, fetchRows: Int? = nil, rowAlignment: Int? = nil,
+         slots: BusySlots?) {
+        self.slots = slots
         precondition(height > 0 && width > 0, "an image")
         self.fetchRows = max(1, fetchRows ?? model.fetchRows(forWidth: width))
         self.model = model
@@ -341,8 +354,13 @@ public final class GraphPipeline {
         let perItem = max(1, (1 << 14) / max(1, width))   // about 64 KiB of output per item
         // Under 4 items of work the calling thread does it all: waking a worker costs more.
         parallelFor((count + perItem - 1) / perItem, threads: count * width < 4 << 14 ? 1 : threads) { item in
-            for i in (item * perItem)..<min(count, (item + 1) * perItem) { body(i / m, rows.lowerBound + i % m) }
+            inSlot { for i in (item * perItem)..<min(count, (item + 1) * perItem) { body(i / m, rows.lowerBound + i % m) } }
         }
+    }
+
+    /// `body` holding one of the run's busy slots, when there are slots.
+    private func inSlot(_ body: () -> Void) {
+        if let slots { slots.run(body) } else { body() }
     }
 
     /// Copies rows `rows` of `parts` (one after another along channels) into `window` (C_total, rows.count, W).
@@ -371,21 +389,28 @@ public final class GraphPipeline {
         let plan = model.plans[k]!
         let phase = schedule.rowBlocks[k].phase   // where the layer's Winograd tiles start (its row geometry's phase)
         let unit = 16   // slice widths in whole vectors
-        let slices = threads == 1 ? 1 : max(1, min(2 * threads, wOut / (8 * unit)))   // at least 128 columns each: a call has a setup cost
+        // At least 128 columns each (a call has a setup cost); with busy slots at least one slice per
+        // thread where the width allows, since a single window would run on the kernel's own threads,
+        // which hold no slot.
+        let fewest = slots == nil ? 1 : min(threads, max(1, wOut / unit))
+        let slices = threads == 1 ? 1 : max(fewest, min(2 * threads, wOut / (8 * unit)))
         let sliceWidth = (wOut + slices - 1) / slices
         let cw = slices == 1 ? wOut : (sliceWidth + unit - 1) / unit * unit
         let starts = Array(stride(from: 0, to: wOut, by: cw))
         func run(_ x: UnsafePointer<Float>, first: Int, rows: Int, width: Int) {
             if starts.count == 1 {
-                return plan.runWindow(input: x, inputOrigin: (first, 0), inputSize: (rows, width), outputOrigin: (range.lowerBound, 0),
-                                      outputSize: (m, wOut), output: y, tilePhase: (phase, 0), threads: threads)
+                let kernelThreads = slots == nil ? threads : 1   // in one slot: one thread
+                return inSlot {
+                    plan.runWindow(input: x, inputOrigin: (first, 0), inputSize: (rows, width), outputOrigin: (range.lowerBound, 0),
+                                   outputSize: (m, wOut), output: y, tilePhase: (phase, 0), threads: kernelThreads)
+                }
             }
             // Each item owns one slice: its columns of every output row and channel, a disjoint part of y.
             parallelFor(starts.count, threads: threads) { s in
                 let c0 = starts[s], count = min(cw, wOut - c0)
-                plan.runWindow(input: x, inputOrigin: (first, 0), inputSize: (rows, width), outputOrigin: (range.lowerBound, c0),
+                inSlot { plan.runWindow(input: x, inputOrigin: (first, 0), inputSize: (rows, width), outputOrigin: (range.lowerBound, c0),
                                outputSize: (m, count), output: y + out.channels * m * c0, tilePhase: (phase, 0),
-                               threads: 1)
+                               threads: 1) }
             }
         }
         let parts = v >= 0 && schedule.virtual[v] ? model.nodes[v].inputs.map(ring) : [ring(v)]

@@ -16,6 +16,8 @@ final class BusySlots: @unchecked Sendable {
     private let condition = NSCondition()
     private var free: Int
     private var priorityWaiting = 0
+    /// The most slots held at once, and the calls of `run` so far (read by tests).
+    private(set) var mostHeld = 0, runs = 0
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
@@ -29,6 +31,8 @@ final class BusySlots: @unchecked Sendable {
         while free == 0 || (!priority && priorityWaiting > 0) { condition.wait() }
         if priority { priorityWaiting -= 1 }
         free -= 1
+        mostHeld = max(mostHeld, capacity - free)
+        runs += 1
         condition.unlock()
         defer {
             condition.lock()

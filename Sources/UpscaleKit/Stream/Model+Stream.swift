@@ -88,7 +88,9 @@ extension Model {
         let packed = writer.packedLayout.flatMap {
             $0.colorChannels == source.colorChannels && (!$0.withAlpha || source.hasAlpha) ? $0 : nil
         }
-        let pipeline = streamGraph(width: width, tta: tta).map { GraphPipeline(model: $0, height: height, width: width, threads: threads) }
+        let pipeline = streamGraph(width: width, tta: tta).map {
+            GraphPipeline(model: $0, height: height, width: width, threads: threads, slots: slots)
+        }
         var window = RowWindow()
         func readRows() throws -> Bool {
             guard let rows = try source.readBand(maxRows: bandRows) else { return false }
