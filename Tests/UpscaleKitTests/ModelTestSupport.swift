@@ -43,15 +43,11 @@ func randomLayers(_ rng: inout SeededRandom, channels: Int, scale: Int, depth: I
 func wholeImageStack(_ layers: [ModelLayer], _ input: Tensor) throws -> Tensor {
     var x = input
     for layer in layers {
-        if layer.rowGeometry.phase == 0 {
-            x = try convTranspose2d(x, weight: layer.weight, bias: layer.bias, stride: layer.stride, padding: layer.padding,
-                                    outputPadding: layer.outputPadding, groups: layer.groups, dilation: layer.dilation,
-                                    threads: 1)
-        } else {   // a staggered Winograd layer (GraphModel+Stagger): its whole map with its tiles where the model puts them
-            let plan = try ConvTranspose2DPlan(weight: layer.weight, bias: layer.bias, stride: layer.stride, padding: layer.padding,
-                                               outputPadding: layer.outputPadding, groups: layer.groups, dilation: layer.dilation)
-            x = try plan.run(x, tilePhase: (layer.rowGeometry.phase, 0), threads: 1)
-        }
+        // The model's kernels on the whole map, a Winograd layer's tiles where the model puts them
+        // (GraphModel+Stagger; phase 0 for a layer given alone).
+        let plan = try ConvTranspose2DPlan(weight: layer.weight, bias: layer.bias, stride: layer.stride, padding: layer.padding,
+                                           outputPadding: layer.outputPadding, groups: layer.groups, dilation: layer.dilation)
+        x = try plan.run(x, tilePhase: (layer.rowGeometry.phase, 0), threads: 1)
         layer.activation.apply(&x)
     }
     return x

@@ -148,9 +148,10 @@ public final class GraphModel: Sendable {
     /// The kernel conv node k runs (ConvTranspose2DAlgorithm); nil for other nodes.
     public func algorithm(ofNode k: Int) -> ConvTranspose2DAlgorithm? { plans[k]?.algorithm }
 
-    /// The streamed run computes every node's rows in blocks starting at multiples of this: the
-    /// least common multiple of the conv layers' output alignments (a Winograd layer's tile side),
-    /// so that no tile is computed for a part of its rows only. 1 without Winograd layers.
+    /// The least common multiple of the conv layers' output alignments (a Winograd layer's tile
+    /// side; each layer's blocks start at its own phase, GraphModel+Stagger): the streamed run's
+    /// passes are whole multiples of it (GraphRowSchedule.passRows), and the receptive reach
+    /// repeats with it. 1 without Winograd layers.
     public var rowAlignment: Int {
         nodes.reduce(1) { alignment, node in
             guard case .conv(let layer) = node.op else { return alignment }

@@ -463,7 +463,7 @@ enum ConvTransposeMicroKernel<let CB: Int, let R: Int, let V: Int> {
                     let row = k.out + (k.slotOut[r] &+ outShift &+ c &* k.outChannelStride)
                     for v in 0..<V {
                         UnsafeMutableRawPointer(row + v &* 8).storeBytes(
-                            of: activate(acc[c][r][v], k.activation, slope), as: Vector.self)
+                            of: k.activation.apply(acc[c][r][v], slope: slope), as: Vector.self)
                     }
                 }
             }
@@ -477,7 +477,7 @@ enum ConvTransposeMicroKernel<let CB: Int, let R: Int, let V: Int> {
                 for r in 0..<R where k.validSlots & (1 << r) != 0 {
                     let rowStart = k.slotOut[r] + outShift + c * k.outChannelStride
                     for v in 0..<V {
-                        let value = activate(tile[(c * R + r) * V + v], k.activation, slope)
+                        let value = k.activation.apply(tile[(c * R + r) * V + v], slope: slope)
                         if contiguous {
                             UnsafeMutableRawPointer(k.out + rowStart + v * 8).storeBytes(of: value, as: Vector.self)
                         } else {
@@ -489,15 +489,6 @@ enum ConvTransposeMicroKernel<let CB: Int, let R: Int, let V: Int> {
                     }
                 }
             }
-        }
-    }
-
-    @inline(__always)
-    static func activate(_ x: Vector, _ mode: ConvTransposeActivationMode, _ slope: Vector) -> Vector {
-        switch mode {
-        case .identity: return x
-        case .relu: return x.replacing(with: 0, where: x .< 0)
-        case .slopes: return x.replacing(with: x * slope, where: x .< 0)
         }
     }
 }

@@ -180,7 +180,7 @@ enum ConvTransposeSubpixelKernel<let CB: Int, let R: Int, let P: Int, let V: Int
                         for v in 0..<V {
                             let vlo = max(lo - v * 16, 0), vhi = min(hi - v * 16, 16)
                             if vlo >= vhi { continue }
-                            let value = activate(tile[((c * R + r) * P + p) * V + v], k.activation, slope)
+                            let value = k.activation.apply(tile[((c * R + r) * P + p) * V + v], slope: slope)
                             for lane in vlo..<vhi {
                                 k.out[rowStart + (column0 + v * 16 + lane) * k.outColumnStride] = value[lane]
                             }
@@ -188,15 +188,6 @@ enum ConvTransposeSubpixelKernel<let CB: Int, let R: Int, let P: Int, let V: Int
                     }
                 }
             }
-        }
-    }
-
-    @inline(__always)
-    static func activate(_ x: Vector, _ mode: ConvTransposeActivationMode, _ slope: Vector) -> Vector {
-        switch mode {
-        case .identity: return x
-        case .relu: return x.replacing(with: 0, where: x .< 0)
-        case .slopes: return x.replacing(with: x * slope, where: x .< 0)
         }
     }
 }

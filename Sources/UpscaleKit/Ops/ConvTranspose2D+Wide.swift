@@ -288,20 +288,8 @@ enum ConvTransposeWideKernel<let CV: Int, let P: Int> {
             let slope = UnsafeRawPointer(k.slopes + v &* lanes).loadUnaligned(as: Vector.self)
             for p in 0..<P {
                 UnsafeMutableRawPointer(stage + (p &* CV &+ v) &* lanes).storeBytes(
-                    of: activate(acc[v][p], k.activation, slope), as: Vector.self)
+                    of: k.activation.apply(acc[v][p], slope: slope), as: Vector.self)
             }
-        }
-    }
-
-    /// The narrow kernel's `activate` over SIMD16. Kept as two concrete copies on purpose: one generic
-    /// function over SIMD made the x2 CLI run 1.6x slower (2026-12-03, Zen 4), even with
-    /// @_specialize; the compiler did not inline it into the kernels' stores.
-    @inline(__always)
-    static func activate(_ x: Vector, _ mode: ConvTransposeActivationMode, _ slope: Vector) -> Vector {
-        switch mode {
-        case .identity: return x
-        case .relu: return x.replacing(with: 0, where: x .< 0)
-        case .slopes: return x.replacing(with: x * slope, where: x .< 0)
         }
     }
 }
