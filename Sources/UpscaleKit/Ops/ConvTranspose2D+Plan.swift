@@ -256,7 +256,7 @@ public struct ConvTranspose2DPlan: Sendable {
         guard let unfused else { return }
         if layout.rowsContiguous(outputSize.0, width: outputSize.1) {   // each channel's rows one run
             for c in 0..<outChannels {
-                unfused.apply(UnsafeMutableBufferPointer(start: output + c * layout.channelStride,
+                unfused.apply(UnsafeMutableBufferPointer(start: output + layout.offset(0, c, 0),
                                                          count: outputSize.0 * outputSize.1),
                               channels: 1, plane: outputSize.0 * outputSize.1)
             }

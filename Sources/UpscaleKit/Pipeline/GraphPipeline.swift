@@ -9,8 +9,8 @@
 //   → the last node's rows, cropped to scale·W columns
 //
 // Bits: a conv node's rows come from runWindow on a window holding every row its taps read inside
-// the map (its input ring in place, or a gathered copy; the plan's per-element order does not
-// depend on the window, nor on which output columns one call computes); element-wise, concat and
+// the map (its input ring read in place, or a gathered copy; the plan's per-element order does not
+// depend on the window, nor on where it lies, nor on which output columns one call computes); element-wise, concat and
 // shuffle nodes are per element. So the result equals `networkOutput` bit for bit for any band of
 // rows requested and any thread count (GraphPipelineTests).
 //
@@ -73,8 +73,8 @@ struct Unowned<T: AnyObject> { unowned let value: T }
 ///
 ///   storage (C_storage, capacity, width); the rows held satisfy end − origin ≤ capacity
 ///
-/// A convolution reads the storage in place when the rows its taps read do not wrap around
-/// (`inPlaceWindow`), else a gathered copy of them.
+/// A convolution reads its rows in place, through a layout that follows the slots around
+/// (GraphPipeline.convRows), and stores its new rows likewise.
 final class RowRing {
     let storage: RowStorage
     let channels: Int, channelOffset: Int
