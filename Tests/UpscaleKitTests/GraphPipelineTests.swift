@@ -252,7 +252,8 @@ func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, ali
     @Test(arguments: [(150, 9, 2), (150, 9, 3), (257, 6, 2)])
     func wideRowsSplitIntoColumnSlicesGiveTheSameBits(w: Int, h: Int, threads: Int) throws {
         // At these widths a conv's output columns are split over the threads (slices of whole
-        // vectors, the last one partial); rings wrap, so both in-place and gathered reads happen.
+        // vectors, the last one partial); rings wrap, so convolutions read their rows both one after
+        // another and wrapping around the ring's last slot.
         let every = try everyOpGraph(seed: 71)
         var rng = SeededRandom(seed: UInt64(w * 10 + h))
         let input = Tensor(shape: [1, 3, h, w], data: rng.floats(3 * h * w, 0...1))
@@ -261,7 +262,7 @@ func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, ali
             for band in [1, 7] {
                 let (got, pipeline) = try streamed(model, input, band: band, threads: threads)
                 #expect(got == whole, "\(w)×\(h), band \(band), threads \(threads): bits differ from the whole-image run")
-                #expect(pipeline.convReads.inPlace > 0 && pipeline.convReads.gathered > 0, "\(pipeline.convReads)")
+                #expect(pipeline.convReads.inPlace > 0 && pipeline.convReads.wrapped > 0, "\(pipeline.convReads)")
                 let bands = stride(from: 0, to: model.scale * h, by: band).map { $0..<min(model.scale * h, $0 + band) }
                 let estimate = model.pipelineBytes(height: h, width: w, bands: bands, fetchRows: pipeline.fetchRows)
                 #expect(pipeline.allocatedFloats * 4 <= estimate, "allocated \(pipeline.allocatedFloats) floats, estimate \(estimate) bytes")

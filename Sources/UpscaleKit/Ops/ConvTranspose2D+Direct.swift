@@ -116,7 +116,8 @@ enum ConvTranspose2DDirect {
     /// input (N, Cin, H, W) → output (N, Cout, Hout, Wout) for the stride-1 geometry `g` of `plan`.
     /// Writes every output element exactly once.
     static func run(_ plan: ConvTranspose2DPlan, _ pack: ConvTransposeDirectPack, _ g: ConvTranspose2DGeometry,
-                    input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>, threads: Int) {
+                    input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>,
+                    layouts: ConvTransposeLayouts, threads: Int) {
         precondition(g.strideH == 1 && g.strideW == 1 && g.dilationH == 1 && g.dilationW == 1,
                      "the direct kernel is for stride 1, dilation 1")
         guard g.batch > 0, g.outHeight > 0, g.outWidth > 0 else { return }
@@ -126,7 +127,8 @@ enum ConvTranspose2DDirect {
         pack.slopes.withUnsafeBufferPointer { slopes in
             let context = ConvTransposeDirectContext(g: g, pack: pack, packed: packed.baseAddress!,
                                                      bias: bias.baseAddress!, slopes: slopes.baseAddress!,
-                                                     activation: plan.activation, itemsPerImage: itemsPerImage)
+                                                     activation: plan.activation, itemsPerImage: itemsPerImage,
+                                                     layouts: layouts)
             // Each item owns batch n, group grp and output rows [oh0, oh0 + itemRows) of channels
             // grp·cOutG ..< (grp+1)·cOutG, all columns: distinct items write distinct elements.
             parallelFor(g.batch * g.groups * itemsPerImage, threads: threads) { item in
@@ -156,11 +158,11 @@ struct ConvTransposeDirectContext: @unchecked Sendable {
     let packed: UnsafePointer<Float>, bias: UnsafePointer<Float>, slopes: UnsafePointer<Float>
     let activation: ConvTransposeActivationMode
     let itemsPerImage: Int
+    let layouts: ConvTransposeLayouts   // where the input lies and the output goes
 
     /// Computes work item `item` (see `ConvTranspose2DDirect.run` for what it owns).
     func runItem(_ item: Int, input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>) {
         let (cInG, cOutG, kH, kW) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.kernelHeight, g.kernelWidth)
-        let (oH, oW) = (g.outHeight, g.outWidth)
         let fullWidth = pack.blockVectors * pack.lanes
         // Chunks also keep the scratch of a full block within `scratchBytes`.
         let walk = ConvTransposeBandItem(item, g, itemsPerImage: itemsPerImage, itemRows: ConvTranspose2DDirect.itemRows,
@@ -172,7 +174,7 @@ struct ConvTransposeDirectContext: @unchecked Sendable {
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: rows * chunkPixels * fullWidth)
         defer { scratch.deallocate() }
 
-        walk.forEachChunk(g, input: x) { band, chunk, pixels in
+        walk.forEachChunk(g, input: x, layouts.input) { band, chunk, pixels in
             for block in pack.blocks {
                 let width = block.vectors * pack.lanes
                 let kc = ConvTranspose2DDirect.panelChannels(channels: cInG, kW: kW, width: width)
@@ -198,9 +200,9 @@ struct ConvTransposeDirectContext: @unchecked Sendable {
                 let blockSlopes = slopes + grp * pack.groupLanes + block.laneOffset
                 for row in 0..<rows {
                     let from = scratch + row * chunkPixels * width
-                    let to = y + ((n * g.outChannels + grp * cOutG + block.start) * oH + oh0 + row) * oW + chunk
+                    let to = y + layouts.output.offset(n, grp * cOutG + block.start, oh0 + row) + chunk
                     for c in 0..<valid {
-                        Self.storeActivated(from + c, step: width, to: to + c * oH * oW, count: pixels,
+                        Self.storeActivated(from + c, step: width, to: to + c * layouts.output.channelStride, count: pixels,
                                             activation, slope: blockSlopes[c])
                     }
                 }

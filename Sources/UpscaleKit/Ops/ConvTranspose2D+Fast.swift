@@ -47,25 +47,31 @@ enum ConvTranspose2DFast {
     /// the pointer must still be valid), `output` room for (N, Cout, Hout, Wout). `outputOrigin` is
     /// where the output lies in the layer's whole output map (a window's, see `runWindow`): only
     /// the Winograd kernel, whose tile grid is anchored there, depends on it.
+    /// `inputLayout`, `outputLayout`: where the input's elements lie and the output's go
+    /// (ConvTranspose2D+Layout.swift); nil: dense (N, Cin, H, W) and (N, Cout, Hout, Wout).
     static func run(_ plan: ConvTranspose2DPlan, _ g: ConvTranspose2DGeometry,
-                    input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>,
+                    input x: UnsafePointer<Float>, inputLayout: ConvTransposeMapLayout? = nil,
+                    output y: UnsafeMutablePointer<Float>, outputLayout: ConvTransposeMapLayout? = nil,
                     outputOrigin: (Int, Int) = (0, 0), threads: Int) {
         guard g.batch > 0, g.outHeight > 0, g.outWidth > 0 else { return }
+        let layouts = ConvTransposeLayouts(
+            input: inputLayout ?? .dense(channels: g.inChannels, height: g.inHeight, width: g.inWidth),
+            output: outputLayout ?? .dense(channels: g.outChannels, height: g.outHeight, width: g.outWidth))
         if let winograd = plan.winograd {
             return ConvTranspose2DWinograd.run(plan, winograd, g, outputOrigin: outputOrigin, input: x, output: y,
-                                               threads: threads)
+                                               layouts: layouts, threads: threads)
         }
         if let direct = plan.direct {
-            return ConvTranspose2DDirect.run(plan, direct, g, input: x, output: y, threads: threads)
+            return ConvTranspose2DDirect.run(plan, direct, g, input: x, output: y, layouts: layouts, threads: threads)
         }
         if let wide = plan.wide {
-            return ConvTranspose2DWide.run(plan, wide, g, input: x, output: y, threads: threads)
+            return ConvTranspose2DWide.run(plan, wide, g, input: x, output: y, layouts: layouts, threads: threads)
         }
         plan.packed.withUnsafeBufferPointer { packed in
         plan.biasValues.withUnsafeBufferPointer { bias in
         plan.slopes.withUnsafeBufferPointer { slopes in
             let context = ConvTransposeRunContext(plan, g, packed: packed.baseAddress!, bias: bias.baseAddress!,
-                                                  slopes: slopes.baseAddress!)
+                                                  slopes: slopes.baseAddress!, layouts: layouts)
             defer { context.deallocate() }
             // Each item owns batch n, group grp and phase rows q ∈ [qStart, qEnd): the output rows
             // q·sH + ph − pH of every row phase ph, all columns, channels grp·cOutG ..< (grp+1)·cOutG.
@@ -119,10 +125,13 @@ struct ConvTransposeRunContext: @unchecked Sendable {
     let packedOffsets: UnsafeMutablePointer<Int>               // (g, block, ph, pw)
     let packed: UnsafePointer<Float>, bias: UnsafePointer<Float>, slopes: UnsafePointer<Float>
     let activation: ConvTransposeActivationMode
+    let layouts: ConvTransposeLayouts             // where the input lies and the output goes
 
     init(_ plan: ConvTranspose2DPlan, _ g: ConvTranspose2DGeometry,
-         packed: UnsafePointer<Float>, bias: UnsafePointer<Float>, slopes: UnsafePointer<Float>) {
+         packed: UnsafePointer<Float>, bias: UnsafePointer<Float>, slopes: UnsafePointer<Float>,
+         layouts: ConvTransposeLayouts) {
         self.g = g
+        self.layouts = layouts
         subpixel = plan.subpixel
         let tilePixels = plan.subpixel?.pixels ?? ConvTransposeKernelShape.pixels
         self.tilePixels = tilePixels
@@ -191,13 +200,12 @@ struct ConvTransposeRunContext: @unchecked Sendable {
     func runItem(_ item: Int, input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>) {
         let blockRows = ConvTransposeKernelShape.blockRows
         let (cInG, cOutG) = (g.inChannelsPerGroup, g.outChannelsPerGroup)
-        let (H, W, oH, oW) = (g.inHeight, g.inWidth, g.outHeight, g.outWidth)
+        let (H, W) = (g.inHeight, g.inWidth)
         let (sH, sW, pH, pW) = (g.strideH, g.strideW, g.padH, g.padW)
         let n = item / (g.groups * itemsPerImage)
         let grp = (item / itemsPerImage) % g.groups
         let qStart = qMin + (item % itemsPerImage) * ConvTranspose2DFast.itemRows
         let qEnd = min(qStart + ConvTranspose2DFast.itemRows, qMax)
-        let inputPlane = x + (n * g.inChannels + grp * cInG) * H * W   // (cInG, H, W)
         // band (cInG, bandRows, bandColumns): input rows qStart + minOffsetH …, columns chunk + minOffsetW …
         let band = UnsafeMutablePointer<Float>.allocate(capacity: cInG * bandRows * bandColumns)
         let rowOffsets = UnsafeMutablePointer<Int>.allocate(capacity: max(1, maxInputRows))
@@ -206,7 +214,8 @@ struct ConvTransposeRunContext: @unchecked Sendable {
         defer { band.deallocate(); rowOffsets.deallocate(); slotWeights.deallocate(); slotOut.deallocate() }
 
         for chunk in stride(from: rMin, to: rMax, by: chunkPixels) {
-            ConvTranspose2DFast.fillPatch(band, from: inputPlane, channels: cInG, height: H, width: W,
+            ConvTranspose2DFast.fillPatch(band, from: x, layouts.input, n: n, firstChannel: grp * cInG, channels: cInG,
+                                          height: H, width: W,
                                           firstRow: qStart + minOffsetH, rows: bandRows,
                                           firstColumn: chunk + minOffsetW, columns: bandColumns,
                                           prefetchColumns: chunk + chunkPixels < rMax ? chunkPixels : 0)
@@ -242,7 +251,7 @@ struct ConvTransposeRunContext: @unchecked Sendable {
                                     let q = qs + dq + slotRow[t][slot]
                                     if q >= ph.qLo && q < ph.qHi && q < qEnd { valid |= 1 << slot }
                                     slotWeights[slot] = packed + packedOffsets[(packedBlock + phIndex) * sW + pwIndex]
-                                    slotOut[slot] = ((n * g.outChannels + co) * oH + q * sH + ph.phase - pH) * oW + ow0
+                                    slotOut[slot] = layouts.output.offset(n, co, q * sH + ph.phase - pH) + ow0
                                 }
                                 if valid == 0 { continue }
                                 let rows = pw.taps > 0 ? inputRowCount[t] : 0
@@ -255,7 +264,7 @@ struct ConvTransposeRunContext: @unchecked Sendable {
                                     tapOfRow: tapOfRow[t], columnOffsets: columnOffsets[pwIndex], tapsW: pw.taps,
                                     slotWeights: slotWeights, bias: bias + co, slopes: slopes + co,
                                     activation: activation, out: y, slotOut: slotOut, validSlots: valid,
-                                    outChannelStride: oH * oW, outColumnStride: sW,
+                                    outChannelStride: layouts.output.channelStride, outColumnStride: sW,
                                     tiles: tiles, laneLo: laneLo, laneHiLast: laneHiLast)
                                 switch shape {
                                 case .channels4: ConvTransposeMicroKernel<4, 1, 3>.run(args)
@@ -273,18 +282,21 @@ struct ConvTransposeRunContext: @unchecked Sendable {
 }
 
 extension ConvTranspose2DFast {
-    /// Copies `rows` input rows from `firstRow` × `columns` columns from `firstColumn` of every
-    /// channel into `patch` (channels, rows, columns), with zeros where the window leaves the image.
+    /// Copies `rows` input rows from `firstRow` × `columns` columns from `firstColumn` of channels
+    /// firstChannel ..< + channels of image n of the (height, width) map `x` (where `layout` says)
+    /// into `patch` (channels, rows, columns), with zeros where the window leaves the image. Only
+    /// the first `filledRows` rows of each channel are written (all unless told).
     ///
     /// `prefetchColumns` more columns after the window are prefetched into L2 for the next chunk:
     /// the band holds short pieces of many rows, too short for the hardware prefetchers, and
     /// copying them measured bound by memory latency.
-    static func fillPatch(_ patch: UnsafeMutablePointer<Float>, from plane: UnsafePointer<Float>,
-                          channels: Int, height: Int, width: Int,
-                          firstRow: Int, rows: Int, firstColumn: Int, columns: Int, prefetchColumns: Int = 0) {
+    static func fillPatch(_ patch: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>,
+                          _ layout: ConvTransposeMapLayout, n: Int, firstChannel: Int, channels: Int, height: Int, width: Int,
+                          firstRow: Int, rows: Int, filledRows: Int? = nil, firstColumn: Int, columns: Int,
+                          prefetchColumns: Int = 0) {
         let c0 = max(0, firstColumn), c1 = min(width, firstColumn + columns)   // [c0, c1) inside
         for ci in 0..<channels {
-            for i in 0..<rows {
+            for i in 0..<min(rows, filledRows ?? rows) {
                 let h = firstRow + i
                 let dst = patch + (ci * rows + i) * columns
                 guard h >= 0, h < height, c0 < c1 else {
@@ -293,7 +305,7 @@ extension ConvTranspose2DFast {
                 }
                 let left = c0 - firstColumn, inside = c1 - c0
                 if left > 0 { dst.update(repeating: 0, count: left) }
-                let src = plane + (ci * height + h) * width + c0
+                let src = x + layout.offset(n, firstChannel + ci, h) + c0
                 copy(src, to: dst + left, count: inside)
                 let ahead = min(prefetchColumns, width - c1)
                 if ahead > 0 {

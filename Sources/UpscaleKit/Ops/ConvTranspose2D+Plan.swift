@@ -232,10 +232,14 @@ public struct ConvTranspose2DPlan: Sendable {
     /// `outputOrigin` locates the window in; the layer's `rowGeometry.phase`, 0 for columns): its
     /// window equals the whole-map run bit for bit when the input window holds every in-map input
     /// of the whole tiles touching the output window (`ConvTransposeWinograd.tile`, +Winograd).
+    /// `inputLayout`, `outputLayout`: where the input window's elements lie in `input` and the
+    /// output window's go in `output` (strides and a ring of row slots, ConvTranspose2D+Layout.swift),
+    /// e.g. a caller's rows read and written in place; nil: dense (1, Cin, inputSize.0, inputSize.1)
+    /// and (1, Cout, outputSize.0, outputSize.1). The layouts change no value.
     public func runWindow(input: UnsafePointer<Float>, inputOrigin: (Int, Int), inputSize: (Int, Int),
-                          outputOrigin: (Int, Int), outputSize: (Int, Int),
-                          output: UnsafeMutablePointer<Float>, tilePhase: (Int, Int) = (0, 0),
-                          threads: Int = Threading.coreCount) {
+                          inputLayout: ConvTransposeMapLayout? = nil, outputOrigin: (Int, Int), outputSize: (Int, Int),
+                          output: UnsafeMutablePointer<Float>, outputLayout: ConvTransposeMapLayout? = nil,
+                          tilePhase: (Int, Int) = (0, 0), threads: Int = Threading.coreCount) {
         precondition(inputSize.0 >= 0 && inputSize.1 >= 0 && outputSize.0 >= 0 && outputSize.1 >= 0, "window sizes")
         var g = probeGeometry
         g.batch = 1
@@ -246,9 +250,24 @@ public struct ConvTranspose2DPlan: Sendable {
         (g.outHeight, g.outWidth) = outputSize
         // The Winograd kernel anchors its tiles at multiples of 4 from the origin it is given.
         let gridOrigin = (outputOrigin.0 - tilePhase.0, outputOrigin.1 - tilePhase.1)
-        ConvTranspose2DFast.run(self, g, input: input, output: output, outputOrigin: gridOrigin, threads: threads)
-        unfused?.apply(UnsafeMutableBufferPointer(start: output, count: outChannels * outputSize.0 * outputSize.1),
-                       channels: outChannels, plane: outputSize.0 * outputSize.1)
+        let layout = outputLayout ?? .dense(channels: outChannels, height: outputSize.0, width: outputSize.1)
+        ConvTranspose2DFast.run(self, g, input: input, inputLayout: inputLayout, output: output, outputLayout: layout,
+                                outputOrigin: gridOrigin, threads: threads)
+        guard let unfused else { return }
+        if layout.rowsContiguous(outputSize.0, width: outputSize.1) {   // each channel's rows one run
+            for c in 0..<outChannels {
+                unfused.apply(UnsafeMutableBufferPointer(start: output + layout.offset(0, c, 0),
+                                                         count: outputSize.0 * outputSize.1),
+                              channels: 1, plane: outputSize.0 * outputSize.1)
+            }
+        } else {
+            for c in 0..<outChannels {
+                for oh in 0..<outputSize.0 {
+                    unfused.apply(UnsafeMutableBufferPointer(start: output + layout.offset(0, c, oh), count: outputSize.1),
+                                  channels: 1, plane: outputSize.1)
+                }
+            }
+        }
     }
 
     /// The validated geometry of this layer on an input of shape `inputShape`.

@@ -201,7 +201,7 @@ extension ConvTransposeRunContext {
                      slotWeights: UnsafeMutablePointer<UnsafePointer<Float>>, slotOut: UnsafeMutablePointer<Int>,
                      output y: UnsafeMutablePointer<Float>) {
         let (cInG, cOutG) = (g.inChannelsPerGroup, g.outChannelsPerGroup)
-        let (oH, oW, sH, sW, pH, pW) = (g.outHeight, g.outWidth, g.strideH, g.strideW, g.padH, g.padW)
+        let (sH, sW, pH, pW) = (g.strideH, g.strideW, g.padH, g.padW)
         let R = shape.rows, blockRows = ConvTransposeKernelShape.blockRows
         // Phase columns of this chunk with outputs of any column phase: tiles first ... last.
         let lo = max(rMin, chunk), hi = min(rMax, chunk + chunkPixels)
@@ -232,7 +232,7 @@ extension ConvTransposeRunContext {
                             for p in 0..<sW {
                                 slotWeights[slot * sW + p] = packed + packedOffsets[(packedBlock + phIndex) * sW + p]
                             }
-                            slotOut[slot] = ((n * g.outChannels + co) * oH + q * sH + ph.phase - pH) * oW
+                            slotOut[slot] = layouts.output.offset(n, co, q * sH + ph.phase - pH)
                         }
                         if valid == 0 { continue }
                         let rows = inputRowCount[t]
@@ -245,7 +245,7 @@ extension ConvTransposeRunContext {
                             columnOffsets: columnOffsets[0], tapsW: phasesW[0].taps,
                             slotWeights: slotWeights, bias: bias + co, slopes: slopes + co,
                             activation: activation, out: y, slotOut: slotOut, validSlots: valid,
-                            outChannelStride: oH * oW, outColumnStride: sW, columnBase: columnBase,
+                            outChannelStride: layouts.output.channelStride, outColumnStride: sW, columnBase: columnBase,
                             phaseColumnLo: columnBase + sW, phaseColumnHi: columnBase + 2 * sW,
                             firstColumn: r0, tiles: last - first + 1)
                         switch shape {

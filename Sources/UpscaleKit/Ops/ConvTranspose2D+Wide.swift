@@ -136,7 +136,8 @@ enum ConvTranspose2DWide {
     /// input (N, Cin, H, W) → output (N, Cout, Hout, Wout) for the stride-1 geometry `g` of `plan`.
     /// Writes every output element exactly once.
     static func run(_ plan: ConvTranspose2DPlan, _ pack: ConvTransposeWidePack, _ g: ConvTranspose2DGeometry,
-                    input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>, threads: Int) {
+                    input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>,
+                    layouts: ConvTransposeLayouts, threads: Int) {
         precondition(g.strideH == 1 && g.strideW == 1, "the wide kernel is for stride 1")
         guard g.batch > 0, g.outHeight > 0, g.outWidth > 0 else { return }
         let itemsPerImage = (g.outHeight + itemRows - 1) / itemRows
@@ -145,7 +146,8 @@ enum ConvTranspose2DWide {
         pack.slopes.withUnsafeBufferPointer { slopes in
             let context = ConvTransposeWideContext(g: g, pack: pack, packed: packed.baseAddress!,
                                                    bias: bias.baseAddress!, slopes: slopes.baseAddress!,
-                                                   activation: plan.activation, itemsPerImage: itemsPerImage)
+                                                   activation: plan.activation, itemsPerImage: itemsPerImage,
+                                                   layouts: layouts)
             // Each item owns batch n, group grp and output rows [oh0, oh0 + itemRows) of channels
             // grp·cOutG ..< (grp+1)·cOutG, all columns: distinct items write distinct elements.
             parallelFor(g.batch * g.groups * itemsPerImage, threads: threads) { item in
@@ -166,15 +168,15 @@ struct ConvTransposeWideContext: @unchecked Sendable {
     let packed: UnsafePointer<Float>, bias: UnsafePointer<Float>, slopes: UnsafePointer<Float>
     let activation: ConvTransposeActivationMode
     let itemsPerImage: Int
+    let layouts: ConvTransposeLayouts   // where the input lies and the output goes
 
     /// Computes work item `item` (see `ConvTranspose2DWide.run` for what it owns).
     func runItem(_ item: Int, input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>) {
         let (cInG, cOutG, kH, kW) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.kernelHeight, g.kernelWidth)
-        let (oH, oW) = (g.outHeight, g.outWidth)
         let walk = ConvTransposeBandItem(item, g, itemsPerImage: itemsPerImage, itemRows: ConvTranspose2DWide.itemRows,
                                          chunkUnit: ConvTranspose2DWide.chunkUnit, bandBytes: ConvTranspose2DWide.bandBytes)
         let (n, grp, oh0, rows, bandRows, bandColumns) = (walk.n, walk.group, walk.firstRow, walk.rows, walk.bandRows, walk.bandColumns)
-        walk.forEachChunk(g, input: x) { band, chunk, pixels in
+        walk.forEachChunk(g, input: x, layouts.input) { band, chunk, pixels in
             for block in pack.blocks {
                 let co = grp * cOutG + block.start
                 var args = ConvTransposeWideArgs(
@@ -183,12 +185,12 @@ struct ConvTransposeWideContext: @unchecked Sendable {
                     weights: packed + grp * pack.groupStride + block.packedOffset,
                     bias: bias + grp * pack.groupLanes + block.laneOffset,
                     slopes: slopes + grp * pack.groupLanes + block.laneOffset, activation: activation,
-                    out: y, outChannelStride: oH * oW,
+                    out: y, outChannelStride: layouts.output.channelStride,
                     outputChannels: min(block.vectors * ConvTransposeWidePack.lanes, cOutG - block.start),
                     pixels: pixels)
                 for row in 0..<rows {
                     args.src = band + row * bandColumns
-                    args.out = y + ((n * g.outChannels + co) * oH + oh0 + row) * oW + chunk
+                    args.out = y + layouts.output.offset(n, co, oh0 + row) + chunk
                     switch block.vectors {
                     case 4: ConvTransposeWideKernel<4, 6>.run(args)
                     case 3: ConvTransposeWideKernel<3, 8>.run(args)
@@ -324,14 +326,14 @@ struct ConvTransposeBandItem {
     /// For each chunk of output columns: fills the band (cInG, bandRows, bandColumns) with the input
     /// rows firstRow + pH − spanH … and columns chunk + pW − spanW … (zeros outside the input), then
     /// calls `body(band, chunk, pixels)` for the chunk's first column and width.
-    func forEachChunk(_ g: ConvTranspose2DGeometry, input x: UnsafePointer<Float>,
+    func forEachChunk(_ g: ConvTranspose2DGeometry, input x: UnsafePointer<Float>, _ inputLayout: ConvTransposeMapLayout,
                       _ body: (UnsafePointer<Float>, Int, Int) -> Void) {
         let cInG = g.inChannelsPerGroup
-        let inputPlane = x + (n * g.inChannels + group * cInG) * g.inHeight * g.inWidth   // (cInG, H, W)
         let band = UnsafeMutablePointer<Float>.allocate(capacity: cInG * bandRows * bandColumns)
         defer { band.deallocate() }
         for chunk in stride(from: 0, to: g.outWidth, by: chunkPixels) {
-            ConvTranspose2DFast.fillPatch(band, from: inputPlane, channels: cInG, height: g.inHeight, width: g.inWidth,
+            ConvTranspose2DFast.fillPatch(band, from: x, inputLayout, n: n, firstChannel: group * cInG, channels: cInG,
+                                          height: g.inHeight, width: g.inWidth,
                                           firstRow: firstRow + g.padH - spanH, rows: bandRows,
                                           firstColumn: chunk + g.padW - spanW, columns: bandColumns)
             body(UnsafePointer(band), chunk, min(chunkPixels, g.outWidth - chunk))

@@ -140,16 +140,16 @@ enum ConvTranspose2DWinograd {
     /// grid's anchor). Writes every output element exactly once.
     static func run(_ plan: ConvTranspose2DPlan, _ pack: ConvTransposeWinogradPack, _ g: ConvTranspose2DGeometry,
                     outputOrigin: (Int, Int), input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>,
-                    threads: Int) {
+                    layouts: ConvTransposeLayouts, threads: Int) {
         precondition(g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1
                      && g.dilationH == 1 && g.dilationW == 1 && g.groups == 1, "the Winograd kernel is for stride-1 3×3")
         guard g.batch > 0, g.outHeight > 0, g.outWidth > 0 else { return }
         if pack.lanes == 16 {
             ConvTransposeWinogradDriver<SIMD16<Float>, 1, 16>.run(plan, pack, g, outputOrigin: outputOrigin,
-                                                                  input: x, output: y, threads: threads)
+                                                                  input: x, output: y, layouts: layouts, threads: threads)
         } else {
             ConvTransposeWinogradDriver<SIMD8<Float>, 1, 8>.run(plan, pack, g, outputOrigin: outputOrigin,
-                                                                input: x, output: y, threads: threads)
+                                                                input: x, output: y, layouts: layouts, threads: threads)
         }
     }
 }
@@ -158,7 +158,7 @@ enum ConvTranspose2DWinograd {
 enum ConvTransposeWinogradDriver<V: SIMD, let TV: Int, let CB: Int> where V.Scalar == Float {
     static func run(_ plan: ConvTranspose2DPlan, _ pack: ConvTransposeWinogradPack, _ g: ConvTranspose2DGeometry,
                     outputOrigin: (Int, Int), input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>,
-                    threads: Int) {
+                    layouts: ConvTransposeLayouts, threads: Int) {
         precondition(pack.lanes == V.scalarCount && pack.tileVectors == TV && pack.channelBlock == CB, "pack and tile")
         let m = ConvTransposeWinogradPack.outputTile
         // Tiles (absolute indices) touching the window: rows ty0 ... ty1, columns tx0 ... tx1.
@@ -191,7 +191,7 @@ enum ConvTransposeWinogradDriver<V: SIMD, let TV: Int, let CB: Int> where V.Scal
                 activation: plan.activation, paddedOutChannels: pack.paddedOutChannels,
                 firstTile: (ty0, tx0), tileRows: tileRows, tileColumns: tileColumns, rowGroups: rowGroups,
                 blockTiles: blockTiles, blocks: blocks, blocksPerItem: blocksPerItem, parts: parts,
-                groupsPerItem: groupsPerItem, rowChunks: rowChunks, outputOrigin: outputOrigin)
+                groupsPerItem: groupsPerItem, rowChunks: rowChunks, outputOrigin: outputOrigin, layouts: layouts)
             // Each item owns batch n, its row groups' rows of tiles (4 output rows each, clipped to
             // the window) and the columns of its blocks of tiles (clipped likewise), all channels:
             // distinct items write distinct elements.
@@ -247,7 +247,7 @@ enum ConvTransposeWinogradDriver<V: SIMD, let TV: Int, let CB: Int> where V.Scal
         for (index, (group, block)) in order.enumerated() {
             if index + 1 < order.count {
                 let next = firstInput(order[index + 1].0, order[index + 1].1)
-                prefetchInput(x + n * cIn * g.inHeight * g.inWidth, channels: cIn, height: g.inHeight, width: g.inWidth,
+                prefetchInput(x, k.layouts.input, n: n, channels: cIn, height: g.inHeight, width: g.inWidth,
                               firstRow: next.row, rows: next.rows, firstColumn: next.column, columns: 4 * T + 2)
             }
             let txFirst = k.firstTile.1 + block * T
@@ -263,14 +263,15 @@ enum ConvTransposeWinogradDriver<V: SIMD, let TV: Int, let CB: Int> where V.Scal
     /// which the hardware prefetchers do not follow (the copy was a sixth of the kernel's time).
     /// Measured on Zen 4, 2 threads, paired with +Wide: the lone 64 → 64 layer at 540×960 (input
     /// from DRAM) went from 1.82× to 2.13× +Wide's speed; at 136×240 (input in L3) no change.
-    static func prefetchInput(_ plane: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
+    static func prefetchInput(_ x: UnsafePointer<Float>, _ layout: ConvTransposeMapLayout, n: Int, channels: Int,
+                              height: Int, width: Int,
                               firstRow: Int, rows: Int, firstColumn: Int, columns: Int) {
         let (r0, r1) = (max(0, firstRow), min(height, firstRow + rows))
         let (c0, c1) = (max(0, firstColumn), min(width, firstColumn + columns))
         guard r0 < r1, c0 < c1 else { return }
         for ci in 0..<channels {
             for h in r0..<r1 {
-                let start = UnsafeRawPointer(plane + (ci * height + h) * width + c0)
+                let start = UnsafeRawPointer(x + layout.offset(n, ci, h) + c0)
                 for byte in stride(from: 0, to: (c1 - c0) * MemoryLayout<Float>.size, by: 64) {
                     llvmPrefetch(start + byte, 0, 2, 1)
                 }
@@ -291,9 +292,10 @@ enum ConvTransposeWinogradDriver<V: SIMD, let TV: Int, let CB: Int> where V.Scal
         // the window (negative where the tile starts before it); a patch starts q = 2 − pad before.
         let (firstRow, c0) = (ty * 4 - k.outputOrigin.0, txFirst * 4 - k.outputOrigin.1)
         let (qH, qW) = (2 - g.padH, 2 - g.padW)
-        ConvTranspose2DFast.fillPatch(b.band, from: x + n * cIn * H * W, channels: cIn, height: H, width: W,
-                                      firstRow: firstRow - qH, rows: b.bandRows, firstColumn: c0 - qW,
-                                      columns: bandColumns)
+        // The rows the block's tile rows read (a window of one row of tiles leaves the rest unread).
+        ConvTranspose2DFast.fillPatch(b.band, from: x, k.layouts.input, n: n, firstChannel: 0, channels: cIn, height: H, width: W,
+                                      firstRow: firstRow - qH, rows: b.bandRows, filledRows: 4 * rows + 2,
+                                      firstColumn: c0 - qW, columns: bandColumns)
         for tileRow in 0..<rows {
             runTiles(k, b, n: n, r0: firstRow + 4 * tileRow, bandRow: 4 * tileRow, c0: c0, tiles: tiles, output: y)
         }
@@ -362,28 +364,30 @@ enum ConvTransposeWinogradDriver<V: SIMD, let TV: Int, let CB: Int> where V.Scal
             let mc = UnsafePointer(b.m + co * T)                        // M[0][co][0]
             let step = b.mStride                                        // M[ξ + 1] − M[ξ]
             for t in stride(from: 0, to: T, by: lanes) {
-                // Aᵀ down each column j of M, then A along each row r of the result.
-                var columns = InlineArray<6, (V, V, V, V)>(repeating: (V(), V(), V(), V()))
-                for j in 0..<6 {
+                // Aᵀ down each column j of M, then A along each row r of the result. The six columns
+                // are constants, not an array: an InlineArray of them was zeroed through memset
+                // (1.5 KiB per vector of tiles and channel, 3% of upconv_7, 2026-12-07, Zen 4).
+                func column(_ j: Int) -> (V, V, V, V) {
                     let p = mc + j * step + t
-                    columns[j] = outputTransform((load(p), load(p + 6 * step), load(p + 12 * step),
-                                                  load(p + 18 * step), load(p + 24 * step), load(p + 30 * step)))
+                    return outputTransform((load(p), load(p + 6 * step), load(p + 12 * step),
+                                            load(p + 18 * step), load(p + 24 * step), load(p + 30 * step)))
                 }
-                for r in 0..<4 {
-                    func row(_ j: Int) -> V {
-                        switch r { case 0: columns[j].0; case 1: columns[j].1; case 2: columns[j].2; default: columns[j].3 }
-                    }
-                    let o = outputTransform((row(0), row(1), row(2), row(3), row(4), row(5)))
+                let (m0, m1, m2, m3, m4, m5) = (column(0), column(1), column(2), column(3), column(4), column(5))
+                func storeRow(_ r: Int, _ o: (V, V, V, V)) {
                     let to = b.stage + r * 4 * T + t
                     store(o.0 + biasVector, to)
                     store(o.1 + biasVector, to + T)
                     store(o.2 + biasVector, to + 2 * T)
                     store(o.3 + biasVector, to + 3 * T)
                 }
+                storeRow(0, outputTransform((m0.0, m1.0, m2.0, m3.0, m4.0, m5.0)))
+                storeRow(1, outputTransform((m0.1, m1.1, m2.1, m3.1, m4.1, m5.1)))
+                storeRow(2, outputTransform((m0.2, m1.2, m2.2, m3.2, m4.2, m5.2)))
+                storeRow(3, outputTransform((m0.3, m1.3, m2.3, m3.3, m4.3, m5.3)))
             }
             for oh in rowLo..<rowHi {
                 storePhases(b.stage + (oh - r0) * 4 * T, planeStride: T, columns: (columnLo - c0)..<(columnHi - c0),
-                            to: y + ((n * cOut + co) * oH + oh) * oW + columnLo, k.activation, slope: k.slopes[co])
+                            to: y + k.layouts.output.offset(n, co, oh) + columnLo, k.activation, slope: k.slopes[co])
             }
         }
     }
@@ -501,6 +505,7 @@ struct ConvTransposeWinogradContext: @unchecked Sendable {
     let groupsPerItem: Int          // row groups per work item
     let rowChunks: Int              // work items per column of row groups
     let outputOrigin: (Int, Int)
+    let layouts: ConvTransposeLayouts   // where the input lies and the output goes
 }
 
 /// A work item's buffers, reused by its blocks (see `runItem` for the shapes).

@@ -9,8 +9,8 @@
 //   → the last node's rows, cropped to scale·W columns
 //
 // Bits: a conv node's rows come from runWindow on a window holding every row its taps read inside
-// the map (its input ring in place, or a gathered copy; the plan's per-element order does not
-// depend on the window, nor on which output columns one call computes); element-wise, concat and
+// the map (its input ring read in place, or a gathered copy; the plan's per-element order does not
+// depend on the window, nor on where it lies, nor on which output columns one call computes); element-wise, concat and
 // shuffle nodes are per element. So the result equals `networkOutput` bit for bit for any band of
 // rows requested and any thread count (GraphPipelineTests).
 //
@@ -73,8 +73,8 @@ struct Unowned<T: AnyObject> { unowned let value: T }
 ///
 ///   storage (C_storage, capacity, width); the rows held satisfy end − origin ≤ capacity
 ///
-/// A convolution reads the storage in place when the rows its taps read do not wrap around
-/// (`inPlaceWindow`), else a gathered copy of them.
+/// A convolution reads its rows in place, through a layout that follows the slots around
+/// (GraphPipeline.convRows), and stores its new rows likewise.
 final class RowRing {
     let storage: RowStorage
     let channels: Int, channelOffset: Int
@@ -177,16 +177,17 @@ public final class GraphPipeline {
     /// The last real image rows, padded to W' (the reflection below the image reads them): row → (C, W').
     private var tail: [Int: [Float]] = [:]
     private var delivered = 0
-    private let window = Scratch(), convOutput = Scratch()
+    private let window = Scratch()
     /// Virtual concats whose parts share one storage (GraphModel.concatStorage): read in place.
     private let grouped: [Bool]
     /// Rows each node has computed so far (the work-factor check: each row exactly once).
     public private(set) var rowsComputed: [Int]
     /// The most floats of rows held at once so far (GraphModel.pipelinePeakFloats replays it).
     public private(set) var peakFloats = 0
-    /// Convolution steps that read their input ring in place, and that read a gathered copy
-    /// (rows that wrap around the ring, a virtual concat's parts, the map's bottom edge).
-    public private(set) var convReads = (inPlace: 0, gathered: 0)
+    /// Convolution steps that read their input ring in place (its rows one after another, or
+    /// wrapping around its last slot), and that read a gathered copy (a virtual concat's parts
+    /// in storages of their own).
+    public private(set) var convReads = (inPlace: 0, wrapped: 0, gathered: 0)
 
     /// Image rows fetched per pass: the model's `fetchRows(forWidth:)` unless told.
     public let fetchRows: Int
@@ -293,7 +294,7 @@ public final class GraphPipeline {
     public var allocatedFloats: Int {
         var storages: [ObjectIdentifier: Int] = [ObjectIdentifier(image.storage): image.storage.allocatedFloats]
         for case let ring? in rings { storages[ObjectIdentifier(ring.storage)] = ring.storage.allocatedFloats }
-        return storages.values.reduce(tail.count * model.channels.count * paddedWidth + window.count + convOutput.count, +)
+        return storages.values.reduce(tail.count * model.channels.count * paddedWidth + window.count, +)
     }
 
     private func dropUnneeded(_ v: Int) {
@@ -374,18 +375,25 @@ public final class GraphPipeline {
         }
     }
 
-    /// Conv node k's rows `range` into `out`: the conv reads its input ring in place when it can
-    /// (RowRing.inPlaceWindow), else rows gathered into a window (always for a virtual concat's
-    /// parts). A pass asks for a few rows (often one), fewer than the kernels' per-thread row
-    /// blocks, so the output columns are split instead: slice s computes columns
-    /// [s·cw, (s + 1)·cw) of every row into its own part of the scratch, (Cout, m, cw), from the
-    /// same input window; then the slices' rows go into the ring. The window a conv is given does
-    /// not change a value's bits (the kernels' per-element order is fixed), so neither does the split.
+    /// Conv node k's rows `range` into `out`. The conv reads its input rows `needed` in place, as
+    /// a window of exactly those rows (`inputLayout`: the ring's channel stride and its slots, which
+    /// the rows may wrap around; taps outside the window read zeros, as outside the map), or, for a
+    /// virtual concat whose parts lie in storages of their own, a copy of them gathered into a
+    /// window. The kernels store straight into the ring's reserved rows (`outputLayout`, likewise).
+    /// A pass asks for a few rows (often one), fewer than the kernels' per-thread row blocks, so
+    /// the output columns are split instead: slice s computes columns [s·cw, (s + 1)·cw) of every
+    /// row from the same input window, into its own columns of the ring. The window a conv is given
+    /// and where it lies do not change a value's bits (the kernels' per-element order is fixed), so
+    /// neither does the split.
     private func convRows(_ k: Int, _ range: Range<Int>, into out: RowRing) {
         let v = model.nodes[k].inputs[0]
         let needed = schedule.inputRows(of: k, v, forOutput: range)
         let m = range.count, wOut = out.width
-        let y = convOutput.floats(out.channels * m * wOut)
+        // The ring's rows (C, capacity, W'): output row i of the call is map row range.lowerBound + i.
+        let y = out.base
+        let layout = ConvTransposeMapLayout(batchStride: out.storage.channels * out.capacity * wOut,
+                                            channelStride: out.capacity * wOut, rowStride: wOut,
+                                            firstSlot: range.lowerBound % out.capacity, slots: out.capacity)
         let plan = model.plans[k]!
         let phase = schedule.rowBlocks[k].phase   // where the layer's Winograd tiles start (its row geometry's phase)
         let unit = 16   // slice widths in whole vectors
@@ -397,19 +405,22 @@ public final class GraphPipeline {
         let sliceWidth = (wOut + slices - 1) / slices
         let cw = slices == 1 ? wOut : (sliceWidth + unit - 1) / unit * unit
         let starts = Array(stride(from: 0, to: wOut, by: cw))
-        func run(_ x: UnsafePointer<Float>, first: Int, rows: Int, width: Int) {
+        func run(_ x: UnsafePointer<Float>, _ inputLayout: ConvTransposeMapLayout?, first: Int, rows: Int, width: Int) {
             if starts.count == 1 {
                 let kernelThreads = slots == nil ? threads : 1   // in one slot: one thread
                 return inSlot {
-                    plan.runWindow(input: x, inputOrigin: (first, 0), inputSize: (rows, width), outputOrigin: (range.lowerBound, 0),
-                                   outputSize: (m, wOut), output: y, tilePhase: (phase, 0), threads: kernelThreads)
+                    plan.runWindow(input: x, inputOrigin: (first, 0), inputSize: (rows, width), inputLayout: inputLayout,
+                                   outputOrigin: (range.lowerBound, 0),
+                                   outputSize: (m, wOut), output: y, outputLayout: layout, tilePhase: (phase, 0),
+                                   threads: kernelThreads)
                 }
             }
-            // Each item owns one slice: its columns of every output row and channel, a disjoint part of y.
+            // Each item owns one slice: its columns of every output row and channel, disjoint elements of the ring.
             parallelFor(starts.count, threads: threads) { s in
                 let c0 = starts[s], count = min(cw, wOut - c0)
-                inSlot { plan.runWindow(input: x, inputOrigin: (first, 0), inputSize: (rows, width), outputOrigin: (range.lowerBound, c0),
-                               outputSize: (m, count), output: y + out.channels * m * c0, tilePhase: (phase, 0),
+                inSlot { plan.runWindow(input: x, inputOrigin: (first, 0), inputSize: (rows, width), inputLayout: inputLayout,
+                               outputOrigin: (range.lowerBound, c0),
+                               outputSize: (m, count), output: y + c0, outputLayout: layout, tilePhase: (phase, 0),
                                threads: 1) }
             }
         }
@@ -420,24 +431,21 @@ public final class GraphPipeline {
         }
         // One value, or a concat whose parts lie side by side in one storage from parts[0] on.
         let together = parts.count == 1 || grouped[v]
-        if together, let first = parts[0].inPlaceWindow(needed: needed, raw: schedule.rawInputRows(of: k, forOutput: range),
-                                                        mapRows: schedule.rowCount(v)) {
-            convReads.inPlace += 1
-            run(parts[0].base, first: first, rows: parts[0].capacity, width: parts[0].width)
+        if together && !needed.isEmpty {
+            // The storage (C_storage, capacity, W) from parts[0]'s channels: window row i is map row
+            // needed.lowerBound + i, in slot (needed.lowerBound + i) mod capacity.
+            let input = parts[0], firstSlot = needed.lowerBound % input.capacity
+            if firstSlot + needed.count <= input.capacity { convReads.inPlace += 1 } else { convReads.wrapped += 1 }
+            let inputLayout = ConvTransposeMapLayout(batchStride: input.storage.channels * input.capacity * input.width,
+                                                     channelStride: input.capacity * input.width, rowStride: input.width,
+                                                     firstSlot: firstSlot, slots: input.capacity)
+            run(input.base, inputLayout, first: needed.lowerBound, rows: needed.count, width: input.width)
         } else {
             convReads.gathered += 1
             let channels = parts.reduce(0) { $0 + $1.channels }, width = parts[0].width
             let x = window.floats(max(1, channels * needed.count * width))   // (C_total, needed, W)
             gather(parts, rows: needed, into: x)
-            run(x, first: needed.lowerBound, rows: needed.count, width: width)
-        }
-        // y: slice s at y + Cout·m·c0, (Cout, m, count_s)
-        forEachRow(channels: out.channels, rows: range, width: wOut) { c, r in
-            let i = r - range.lowerBound, dst = out.row(c, r)
-            for c0 in starts {
-                let count = min(cw, wOut - c0)
-                (dst + c0).update(from: y + out.channels * m * c0 + (c * m + i) * count, count: count)
-            }
+            run(x, nil, first: needed.lowerBound, rows: needed.count, width: width)
         }
     }
 
