@@ -7,7 +7,9 @@
 // The reads are the loop's own reads, in the same order and of the same sizes, only earlier; one
 // read at a time touches the source (the loop takes a read's rows before it asks for the next, and
 // reads nothing itself meanwhile), so the rows and the output are the same bits. With -j N the
-// read holds one of the run's busy slots, like the writer, so at most N threads compute.
+// read holds one of the run's busy slots, like the writer, so at most N threads compute; it takes
+// one only when nothing else waits for it (BusySlots' background), so it runs where the band's
+// last tiles leave a core idle, not in place of a tile, and otherwise once the loop waits for it.
 import Foundation
 
 /// One read at a time, on its own thread: `start` a read, later `take` its value (or its error).
@@ -20,7 +22,7 @@ final class RowReadAhead<Value>: @unchecked Sendable {
     private var work: (() throws -> Value)?
     private var result: Result<Value, Error>?
 
-    /// Reads hold one of `slots` (when given) while they run.
+    /// Reads hold one of `slots` (when given, in the background) while they run.
     init(slots: BusySlots?) {
         self.slots = slots
     }
@@ -46,7 +48,7 @@ final class RowReadAhead<Value>: @unchecked Sendable {
     private func run() {
         guard let work = condition.withLock({ self.work }) else { preconditionFailure("a read without work") }
         let value = Result { () throws -> Value in
-            if let slots { return try slots.run(priority: true, work) }
+            if let slots { return try slots.run(background: true, work) }
             return try work()
         }
         condition.withLock {
