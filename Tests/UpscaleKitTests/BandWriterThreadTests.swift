@@ -81,27 +81,3 @@ func onlyTheLastBandIsEncodedOnEveryThread(threads: Int) throws {
     #expect(most.withLock { $0 } <= 3 && slots.mostHeld <= 3, "held at most \(most.withLock { $0 }), slots say \(slots.mostHeld)")
     #expect(slots.runs == 24)
 }
-
-/// A background caller (the read-ahead) takes a freed slot only when no other caller waits for one:
-/// here a tile item that waits as well goes first, though it started waiting later.
-@Test func backgroundCallersGoAfterTheOthersWaiting() throws {
-    let slots = BusySlots(capacity: 1)
-    let order = Locked([String]())
-    let group = DispatchGroup()
-    func start(_ name: String, after delay: UInt32, background: Bool = false) {
-        group.enter()
-        Thread.detachNewThread {
-            usleep(delay)
-            slots.run(background: background) {
-                order.withLock { $0.append(name) }
-                if name == "holder" { usleep(100_000) }
-            }
-            group.leave()
-        }
-    }
-    start("holder", after: 0)
-    start("read ahead", after: 20_000, background: true)
-    start("tile", after: 50_000)
-    group.wait()
-    #expect(order.withLock { $0 } == ["holder", "tile", "read ahead"])
-}

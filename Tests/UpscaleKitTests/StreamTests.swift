@@ -184,47 +184,14 @@ func edgeBandsAreShortAndTheOthersAtMostBandRows(height: Int, bandRows: Int, edg
 private final class RecordingSource: BandSource {
     let rows: TensorRows
     private(set) var asked: [Int] = []
-    private(set) var threads: [pthread_t] = []
-    var failAtRead: Int? = nil
     init(_ rows: TensorRows) { self.rows = rows }
     var width: Int { rows.width }
     var height: Int { rows.height }
     var colorChannels: Int { rows.colorChannels }
     var hasAlpha: Bool { rows.hasAlpha }
     func readBand(maxRows: Int) throws -> ImageBand? {
-        if let failAtRead, asked.count == failAtRead { throw ImageIOError(path: "source", message: "truncated (test)") }
         asked.append(maxRows)
-        threads.append(pthread_self())
         return try rows.readBand(maxRows: maxRows)
-    }
-}
-
-/// With a thread to spare, each band after the first reads its rows on the read-ahead thread while
-/// the band before it computes (same reads, same bits: streamingIsBitIdenticalToTheWholeImage);
-/// with -j 1 every read is on the loop's thread. A read that fails stops the run with its error.
-@Test(arguments: [1, 2])
-func laterBandsAreReadAheadOnAnotherThread(threads: Int) throws {
-    let model = try streamTestModel("x2")
-    let (height, width) = (40, 9)
-    var rng = SeededRandom(seed: 2813)
-    let color = Tensor(shape: [1, 3, height, width], data: rng.floats(3 * height * width, 0...1))
-    var options = StreamOptions()
-    options.bandRows = 10
-    options.run.threads = threads
-    let source = RecordingSource(TensorRows(color: color, alpha: nil))
-    try model.upscale(from: source, to: CollectingWriter(), options: options)
-    let caller = pthread_self()
-    let onCaller = source.threads.map { pthread_equal($0, caller) != 0 }
-    // The first band's read, and the end-of-image check after the last band, are the loop's own.
-    let expected = threads == 1 ? [Bool](repeating: true, count: onCaller.count)
-                                : [true] + [Bool](repeating: false, count: onCaller.count - 2) + [true]
-    #expect(onCaller == expected, "-j \(threads): reads on the loop's thread \(onCaller)")
-
-    let failing = RecordingSource(TensorRows(color: color, alpha: nil))
-    failing.failAtRead = 2
-    let writer = CollectingWriter()
-    #expect { try model.upscale(from: failing, to: writer, options: options) } throws: { error in
-        (error as? ImageIOError)?.message.contains("truncated (test)") == true
     }
 }
 

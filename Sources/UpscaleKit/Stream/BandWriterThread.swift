@@ -11,15 +11,13 @@ import Foundation
 
 /// At most `capacity` threads inside `run` at once. A caller with `priority` (the writer thread)
 /// goes before the others waiting: it takes the next slot freed, so the encoder is never starved
-/// by a band's many short items. A `background` caller (reading ahead) goes after them: it takes a
-/// slot only when no one else waits for one, so it fills the moments a band's last items leave a
-/// core idle instead of taking a core from the band's tiles.
-// Unchecked: `free`, `priorityWaiting` and `othersWaiting` are only touched under `condition`'s lock.
+/// by a band's many short items.
+// Unchecked: `free` and `priorityWaiting` are only touched under `condition`'s lock.
 final class BusySlots: @unchecked Sendable {
     let capacity: Int
     private let condition = NSCondition()
     private var free: Int
-    private var priorityWaiting = 0, othersWaiting = 0
+    private var priorityWaiting = 0
     /// The most slots held at once, and the calls of `run` so far (read by tests).
     private(set) var mostHeld = 0, runs = 0
 
@@ -29,12 +27,12 @@ final class BusySlots: @unchecked Sendable {
     }
 
     /// `body` while holding `count` slots (at most `capacity`; waits until that many are free).
-    func run<T>(priority: Bool = false, background: Bool = false, count: Int = 1, _ body: () throws -> T) rethrows -> T {
+    func run<T>(priority: Bool = false, count: Int = 1, _ body: () throws -> T) rethrows -> T {
         let count = min(max(1, count), capacity)
         condition.lock()
-        if priority { priorityWaiting += 1 } else if !background { othersWaiting += 1 }
-        while free < count || (!priority && priorityWaiting > 0) || (background && othersWaiting > 0) { condition.wait() }
-        if priority { priorityWaiting -= 1 } else if !background { othersWaiting -= 1 }
+        if priority { priorityWaiting += 1 }
+        while free < count || (!priority && priorityWaiting > 0) { condition.wait() }
+        if priority { priorityWaiting -= 1 }
         free -= count
         mostHeld = max(mostHeld, capacity - free)
         runs += 1

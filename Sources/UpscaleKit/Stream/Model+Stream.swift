@@ -98,27 +98,15 @@ extension Model {
             GraphPipeline(model: $0, height: height, width: width, threads: threads, slots: slots)
         }
         var window = RowWindow()
-        /// Up to `count` more image rows, in model space (nil: the source has none left).
-        func convertedRows(_ count: Int, threads: Int) throws -> ConvertedRows? {
-            guard let rows = try source.readBand(maxRows: max(1, count)) else { return nil }
-            // With alpha, the residual and chroma upscale premultiplied colour (Resampling/Alpha.swift).
-            let color = rows.alpha.map { Alpha.premultiplied(rows.color, by: $0) } ?? rows.color
-            return ConvertedRows(input: modelInput(color, threads: threads), alpha: rows.alpha,
-                                 color: rows.alpha == nil ? nil : rows.color)
-        }
-        func append(_ rows: ConvertedRows) {
-            window.append(stack: rows.input.stack, chroma: rows.input.chroma, alpha: rows.alpha, color: rows.color)
-        }
         /// Appends up to `count` more image rows to the window; false when the source has none left.
         func readRows(_ count: Int) throws -> Bool {
-            guard let rows = try convertedRows(count, threads: threads) else { return false }
-            append(rows)
+            guard let rows = try source.readBand(maxRows: max(1, count)) else { return false }
+            // With alpha, the residual and chroma upscale premultiplied colour (Resampling/Alpha.swift).
+            let color = rows.alpha.map { Alpha.premultiplied(rows.color, by: $0) } ?? rows.color
+            let input = modelInput(color, threads: threads)
+            window.append(stack: input.stack, chroma: input.chroma, alpha: rows.alpha, color: rows.alpha == nil ? nil : rows.color)
             return true
         }
-        // The tiled stack's bands (not TTA, not the graph pipeline, whose fetches read as it goes),
-        // with a thread to spare: the next band's rows are read while this band's tiles run.
-        let readAhead = threads > 1 && !tta && pipeline == nil ? RowReadAhead<ConvertedRows?>(slots: slots) : nil
-        defer { readAhead?.finish() }   // the source is not left while a read of it runs
         do {
             // TTA: the whole image, and the average of its 8 flipped stacks (1, Cout, sH, sW).
             var averaged: Tensor? = nil
@@ -135,16 +123,10 @@ extension Model {
             for b in 0..<bands.count {
                 let band = bands.band(b)
                 window.drop(below: band.reads.lowerBound)
-                if let readAhead, readAhead.isPending, let rows = try readAhead.take() { append(rows) }
                 // Only the rows the band reads: the first band's network starts after its own rows
                 // are decoded, not after the next band's first rows too.
                 while window.end < band.reads.upperBound {
                     guard try readRows(band.reads.upperBound - window.end) else { preconditionFailure("the source ended at row \(window.end) of \(height)") }
-                }
-                // The next band's rows, read on their own thread (one slot) while this band computes.
-                if let readAhead, b + 1 < bands.count, bands.band(b + 1).reads.upperBound > window.end {
-                    let count = bands.band(b + 1).reads.upperBound - window.end
-                    readAhead.start { try convertedRows(count, threads: 1) }
                 }
                 if tracker.shouldStop() { throw CancellationError() }
                 let y: Tensor  // (1, Cout, band output rows, sW)
@@ -181,13 +163,6 @@ extension Model {
             try? output.close(discard: true)
             throw error
         }
-    }
-
-    /// Image rows read from a band source, in model space: the window's new rows.
-    struct ConvertedRows {
-        var input: ModelInput
-        var alpha: Tensor?   // (1, 1, rows, W), images with alpha only
-        var color: Tensor?   // (1, C, rows, W) straight colour, images with alpha only
     }
 
     /// The stack's output rows `band.output` (1, Cout, rows, sW): the band's row ranges crossed with
