@@ -362,6 +362,41 @@ private func roundTrip(channels: Int, alpha hasAlpha: Bool, bitDepth: Int, width
             == naiveAdler32(specFilteredStream(stored, rowBytes: 3 * width, bpp: 3)))
 }
 
+/// Packed bands (the upscale loop's) may each be coded on a different number of threads (one
+/// beside the tile workers, all of them for the last band): the file is the same bytes.
+@Test func packedBandsGiveTheSameFileWhateverThreadsEachMayUse() throws {
+    // 1200×1020 RGB noise: 3.5 MiB of filtered rows, three whole blocks and a partial one, in
+    // bands of 300, 300, 300 and 120 rows.
+    var random = SeededSamples(seed: 29)
+    let (width, height, bands) = (1200, 1020, [300, 300, 300, 120])
+    let samples = (0..<(3 * width * height)).map { _ in UInt8(random.next(below: 256)) }   // (H, W, 3)
+    let dir = ScratchDir("deflate-packed-threads")
+    defer { dir.remove() }
+    var files: [(label: String, bytes: [UInt8])] = []
+    for allowed in [[1, 1, 1, 1], [1, 1, 1, 3], [3, 3, 3, 3], [1, 3, 1, 2]] {
+        var options = EncodeOptions()
+        options.pngEncoder = .fastDeflate
+        options.threads = 3
+        let path = dir.file("out-\(allowed.map(String.init).joined()).png")
+        let writer = try ImageCodec.openWriter(path: path, width: width, height: height, colorChannels: 3, hasAlpha: false,
+                                               bitDepth: 8, metadata: ImageMetadata(), options: options)
+        var row = 0
+        for (k, rows) in bands.enumerated() {
+            try writer.writePacked(Array(samples[(row * 3 * width)..<((row + rows) * 3 * width)]), rows: rows, threads: allowed[k])
+            row += rows
+        }
+        _ = try writer.finish()
+        files.append(("threads per band \(allowed)", try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))))
+    }
+    for file in files.dropFirst() {
+        #expect(file.bytes == files[0].bytes, "\(file.label): \(file.bytes.count) bytes; one thread: \(files[0].bytes.count)")
+    }
+    var planar = [Float](repeating: 0, count: samples.count)   // (3, H, W), the decoder's layout
+    for p in 0..<(width * height) { for ch in 0..<3 { planar[ch * width * height + p] = Float(samples[p * 3 + ch]) / 255 } }
+    let read = try ImageCodec.decode(path: dir.file("out-1312.png")).color.data
+    #expect(read == planar, "libpng does not read back the samples")
+}
+
 /// The memory estimate holds one more block scratch per extra deflate worker, but only as many as
 /// the output has whole 1 MiB blocks to share out, and none for zlib.
 @Test func memoryEstimateCountsTheDeflateWorkers() throws {

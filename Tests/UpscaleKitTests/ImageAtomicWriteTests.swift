@@ -174,3 +174,23 @@ func theFinalStepMovesOnlyOntoAFreeName(useRenameat2: Bool) throws {
     #expect(AtomicFile.removeStaleTemporaries(in: dir.path) == [stale])
     #expect(dir.entries == [".upscale-notes", live, "keep.png"].sorted())
 }
+
+@Test func writebackBetweenWritesKeepsEveryByteAndTheTargetUntilCommit() throws {
+    // The writer starts the disk writes after each band (sync_file_range); the file is still only
+    // the temporary until commit, and holds every byte, in order, after it.
+    let dir = ScratchDir("writeback")
+    defer { dir.remove() }
+    let target = dir.file("out.bin")
+    let write = try AtomicWrite(path: target, overwrite: false)
+    var expected: [UInt8] = []
+    for part in 0..<3 {
+        let bytes = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 * 7 + part) }
+        #expect(fwrite(bytes, 1, bytes.count, write.file) == bytes.count)
+        expected += bytes
+        write.startWriteback()
+        #expect(!FileSystem.exists(target), "the target appeared before commit")
+    }
+    try write.commit()
+    #expect(readBytes(target) == expected)
+    #expect(dir.entries == ["out.bin"])
+}

@@ -49,8 +49,9 @@ struct StreamCase: CustomStringConvertible, Sendable {
     var alpha: Bool
     var height: Int, width: Int
     var bandRows: Int, tileSize: Int, threads: Int
+    var edgeRows = 0          // the first and last band's rows (BandPlan); 0: all of bandRows
     var description: String {
-        "\(model) C=\(channels)\(alpha ? "+A" : "") \(height)×\(width) band \(bandRows) tile \(tileSize) threads \(threads)"
+        "\(model) C=\(channels)\(alpha ? "+A" : "") \(height)×\(width) band \(bandRows) edge \(edgeRows) tile \(tileSize) threads \(threads)"
     }
 }
 
@@ -85,6 +86,10 @@ let streamCases: [StreamCase] = [
     StreamCase(model: "y-random", channels: 3, alpha: true, height: 9, width: 8, bandRows: 4, tileSize: 3, threads: 2),
     StreamCase(model: "padded-nearest", channels: 3, alpha: true, height: 10, width: 7, bandRows: 1, tileSize: 2, threads: 2),
     StreamCase(model: "padded-nearest", channels: 1, alpha: false, height: 9, width: 11, bandRows: 4, tileSize: 5, threads: 1),
+    // Short first and last bands (the CLI's default plan), the middle evened out.
+    StreamCase(model: "x2", channels: 3, alpha: false, height: 23, width: 19, bandRows: 7, tileSize: 16, threads: 2, edgeRows: 2),
+    StreamCase(model: "x4", channels: 3, alpha: true, height: 19, width: 10, bandRows: 6, tileSize: 8, threads: 2, edgeRows: 1),
+    StreamCase(model: "padded-nearest", channels: 3, alpha: false, height: 16, width: 7, bandRows: 5, tileSize: 4, threads: 1, edgeRows: 3),
 ]
 
 @Test(arguments: streamCases)
@@ -102,6 +107,7 @@ func streamingIsBitIdenticalToTheWholeImage(_ c: StreamCase) throws {
     options.run.tileSize = c.tileSize
     options.run.threads = c.threads
     options.bandRows = c.bandRows
+    options.edgeRows = c.edgeRows
     var rowsSeen: [Int] = []
     options.rowsProgress = { done, total in
         rowsSeen.append(done)
@@ -125,15 +131,15 @@ func streamingIsBitIdenticalToTheWholeImage(_ c: StreamCase) throws {
 @Test func bandPlanPartitionsTheOutputAndItsReadsOnlyMoveDown() throws {
     for name in ["x2", "x3", "x4", "rgb-none", "y-random", "padded-nearest"] {
         let model = try streamTestModel(name)
-        for (height, bandRows) in [(1, 1), (7, 3), (23, 5), (40, 40), (41, 8)] {
+        for (height, bandRows, edgeRows) in [(1, 1, 0), (7, 3, 0), (23, 5, 0), (40, 40, 0), (41, 8, 0), (41, 8, 2), (16, 8, 3), (23, 5, 1)] {
             let taps = Resize.BicubicTaps(height: height, width: 4, factor: model.scale)
-            let plan = BandPlan(height: height, bandRows: bandRows, rows: model.rowGeometry, taps: taps,
+            let plan = BandPlan(height: height, bandRows: bandRows, edgeRows: edgeRows, rows: model.rowGeometry, taps: taps,
                                 inputPadding: model.inputPadding)
             var nextOutput = 0
             var lastReads = 0..<0
             for b in 0..<plan.count {
                 let band = plan.band(b)
-                let label = "\(name) H=\(height) band \(bandRows) #\(b): \(band)"
+                let label = "\(name) H=\(height) band \(bandRows) edge \(edgeRows) #\(b): \(band)"
                 #expect(band.output.lowerBound == nextOutput, "\(label)")
                 nextOutput = band.output.upperBound
                 #expect(band.reads.lowerBound >= 0 && band.reads.upperBound <= height, "\(label)")
@@ -151,6 +157,65 @@ func streamingIsBitIdenticalToTheWholeImage(_ c: StreamCase) throws {
             #expect(nextOutput == model.scale * height, "\(name) H=\(height): bands end at \(nextOutput)")
         }
     }
+}
+
+@Test(arguments: [(1080, 216, 54), (41, 8, 2), (16, 8, 3), (23, 5, 1), (15, 8, 2), (20, 8, 8), (20, 8, 0)])
+func edgeBandsAreShortAndTheOthersAtMostBandRows(height: Int, bandRows: Int, edgeRows: Int) throws {
+    let model = try streamTestModel("x2")
+    let plan = BandPlan(height: height, bandRows: bandRows, edgeRows: edgeRows, rows: model.rowGeometry,
+                        taps: Resize.BicubicTaps(height: height, width: 4, factor: 2))
+    let sizes = (0..<plan.count).map { plan.band($0).input.count }
+    let label = "H=\(height) band \(bandRows) edge \(edgeRows): \(sizes)"
+    #expect((0..<plan.count).map { plan.band($0).input.lowerBound } == [0] + sizes.dropLast().reduce(into: [Int]()) { $0.append(($0.last ?? 0) + $1) },
+            "\(label): bands follow each other")
+    #expect(sizes.reduce(0, +) == height, "\(label)")
+    if edgeRows > 0 && edgeRows < bandRows && height >= 2 * bandRows {
+        #expect(sizes.first == edgeRows && sizes.last == edgeRows, "\(label)")
+        let middle = sizes.dropFirst().dropLast()
+        #expect(middle.allSatisfy { $0 <= bandRows } && middle.max()! - middle.min()! <= 1, "\(label): the middle evened out")
+        #expect(middle.count == (height - 2 * edgeRows + bandRows - 1) / bandRows, "\(label): as few middle bands as fit")
+    } else {
+        #expect(sizes == Array(repeating: bandRows, count: height / bandRows) + (height % bandRows == 0 ? [] : [height % bandRows]),
+                "\(label): every band of bandRows")
+    }
+}
+
+/// A band source that records the rows each read asked for.
+private final class RecordingSource: BandSource {
+    let rows: TensorRows
+    private(set) var asked: [Int] = []
+    init(_ rows: TensorRows) { self.rows = rows }
+    var width: Int { rows.width }
+    var height: Int { rows.height }
+    var colorChannels: Int { rows.colorChannels }
+    var hasAlpha: Bool { rows.hasAlpha }
+    func readBand(maxRows: Int) throws -> ImageBand? {
+        asked.append(maxRows)
+        return try rows.readBand(maxRows: maxRows)
+    }
+}
+
+/// The first band's network starts once its own rows are read: the loop asks the source for the
+/// rows the band reads, not for whole bands until it has them (which read most of the second band too).
+@Test func eachBandReadsOnlyTheRowsItNeeds() throws {
+    let model = try streamTestModel("x2")
+    let (height, width, bandRows) = (40, 9, 10)
+    var rng = SeededRandom(seed: 2812)
+    let color = Tensor(shape: [1, 3, height, width], data: rng.floats(3 * height * width, 0...1))
+    var options = StreamOptions()
+    options.bandRows = bandRows
+    let source = RecordingSource(TensorRows(color: color, alpha: nil))
+    try model.upscale(from: source, to: CollectingWriter(), options: options)
+    let plan = BandPlan(height: height, bandRows: bandRows, rows: model.rowGeometry,
+                        taps: Resize.BicubicTaps(height: height, width: width, factor: model.scale))
+    var end = 0
+    var expected: [Int] = []
+    for b in 0..<plan.count where plan.band(b).reads.upperBound > end {
+        expected.append(plan.band(b).reads.upperBound - end)
+        end = plan.band(b).reads.upperBound
+    }
+    #expect(plan.band(0).reads.upperBound > bandRows, "the case needs a first band that reads past its own rows")
+    #expect(Array(source.asked.prefix(expected.count)) == expected, "asked \(source.asked), the bands read \(expected)")
 }
 
 @Test func aWriterFailureStopsTheStreamWithItsError() throws {

@@ -275,7 +275,7 @@ private final class DrainingWriter: ImageRowWriter {
     // Packed rows pass through too: without them stdout's image went the float path (a zeroed
     // float band per band, then the writer's own packing), slower than a file's.
     var packedLayout: PackedRowLayout? { writer.packedLayout }
-    func writePacked(_ bytes: [UInt8], rows: Int) throws { try writer.writePacked(bytes, rows: rows) }
+    func writePacked(_ bytes: [UInt8], rows: Int, threads: Int) throws { try writer.writePacked(bytes, rows: rows, threads: threads) }
     func abort() { writer.abort() }
 
     func finish() throws -> [WriterNote] {

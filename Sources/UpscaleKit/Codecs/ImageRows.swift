@@ -82,8 +82,9 @@ public protocol ImageRowWriter: AnyObject {
     /// The packed rows `writePacked` takes, or nil when the writer takes float bands only.
     var packedLayout: PackedRowLayout? { get }
     /// `rows` rows packed as `packedLayout` says (`rows · rowBytes` bytes): the same file as
-    /// `write` of the float band they were packed from.
-    func writePacked(_ bytes: [UInt8], rows: Int) throws
+    /// `write` of the float band they were packed from. `threads`: how many threads the call may
+    /// keep busy (1 while the upscale loop's workers compute beside it); the bytes do not depend on it.
+    func writePacked(_ bytes: [UInt8], rows: Int, threads: Int) throws
     /// Completes the file and commits it; returns notes (dropped alpha, library warnings).
     func finish() throws -> [WriterNote]
     /// Drops the output: the temporary file is removed, the target is untouched.
@@ -106,7 +107,7 @@ extension ImageRowWriter {
     }
 
     public var packedLayout: PackedRowLayout? { nil }
-    public func writePacked(_ bytes: [UInt8], rows: Int) throws {
+    public func writePacked(_ bytes: [UInt8], rows: Int, threads: Int) throws {
         preconditionFailure("\(Self.self) takes float bands only (packedLayout is nil)")
     }
 }

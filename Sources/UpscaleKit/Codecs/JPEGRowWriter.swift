@@ -104,7 +104,8 @@ public final class JPEGRowWriter: ImageRowWriter {
         background == nil ? PackedRowLayout(sampleBits: 8, colorChannels: fileChannels, withAlpha: false) : nil
     }
 
-    public func writePacked(_ bytes: [UInt8], rows: Int) throws {
+    /// libjpeg codes on this thread only, whatever `threads` allows.
+    public func writePacked(_ bytes: [UInt8], rows: Int, threads: Int) throws {
         try output.checkOpen()
         guard let layout = packedLayout else { preconditionFailure("packed rows for a JPEG that composites alpha") }
         try output.checkPacked(byteCount: bytes.count, rows: rows, rowBytes: layout.rowBytes(width: width))

@@ -119,22 +119,22 @@ public final class PNGRowWriter: ImageRowWriter {
         PackedRowLayout(sampleBits: bitDepth, colorChannels: colorChannels, withAlpha: hasAlpha)
     }
 
-    public func writePacked(_ bytes: [UInt8], rows: Int) throws {
+    public func writePacked(_ bytes: [UInt8], rows: Int, threads: Int) throws {
         try output.checkOpen()
         try output.checkPacked(byteCount: bytes.count, rows: rows, rowBytes: packedLayout!.rowBytes(width: width))
         guard rows > 0 else { return }
-        try writeRows(bytes, rows: rows, alone: false)
+        try writeRows(bytes, rows: rows, workers: threads)
     }
 
     /// `rows` rows of samples as the PNG stores them (`rows × rowBytes` bytes), filtered and compressed.
     /// Packed rows come from the upscale loop, whose tile workers use the run's threads meanwhile:
-    /// their deflate blocks are coded on the writer's thread alone (`alone` false), so that the
-    /// encoder adds one busy thread to `-j N`, not N.
-    private func writeRows(_ samples: [UInt8], rows: Int, alone: Bool = true) throws {
+    /// their deflate blocks are coded on the writer's thread alone (`workers` 1), so that the
+    /// encoder adds one busy thread to `-j N`, not N; the last band's on up to `workers` threads.
+    private func writeRows(_ samples: [UInt8], rows: Int, workers: Int = .max) throws {
         guard let deflate else {
             return try output.writeRows(samples, rows: rows, orFail: "PNG write") { cpng_write_rows(writer, &$0, png_uint_32(rows)) != 0 }
         }
-        let ok = deflate.append(rows: samples, rowCount: rows, alone: alone) { writeImageData($0) }
+        let ok = deflate.append(rows: samples, rowCount: rows, workers: workers) { writeImageData($0) }
         try output.addRows(rows, ifWritten: ok, orFail: "PNG write")
     }
 

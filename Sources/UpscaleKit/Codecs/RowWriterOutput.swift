@@ -72,11 +72,12 @@ final class RowWriterOutput<State: CodecState> {
         try addRows(rows, ifWritten: ok, orFail: what)
     }
 
-    /// Adds `rows` rows when the library call that wrote them succeeded (`ok`); otherwise the
-    /// output fails with `what`.
+    /// Adds `rows` rows when the library call that wrote them succeeded (`ok`), and lets the sink
+    /// start writing them to the disk; otherwise the output fails with `what`.
     func addRows(_ rows: Int, ifWritten ok: Bool, orFail what: String) throws {
         guard ok else { throw fail(what) }
         rowsWritten += rows
+        sink.startWriteback()
     }
 
     /// Fails the output (discarding the sink) and returns the error to throw: `what`, the library's

@@ -112,7 +112,7 @@ public final class WebPRowWriter: ImageRowWriter {
         PackedRowLayout(sampleBits: 8, colorChannels: colorChannels, withAlpha: hasAlpha)
     }
 
-    public func writePacked(_ bytes: [UInt8], rows: Int) throws {
+    public func writePacked(_ bytes: [UInt8], rows: Int, threads: Int) throws {
         try checkOpen()
         let rowBytes = packedLayout!.rowBytes(width: width)
         guard rows <= height - rowsWritten, bytes.count == rows * rowBytes else {

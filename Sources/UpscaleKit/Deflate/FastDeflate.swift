@@ -44,7 +44,7 @@ final class FastDeflateEncoder {
     private var adler = Adler32()
     private var bits = BitWriter()
     private var started = false
-    private var workers = 1   // for the blocks being coded: `threads`, or 1 beside other work
+    private var workers = 1   // for the blocks being coded: up to `threads`, 1 beside other work
 
     /// Rows of `rowBytes` bytes (samples as the PNG stores them), pixels of `bytesPerPixel` bytes
     /// (1 for 8-bit gray … 8 for 16-bit RGBA); blocks coded on up to `threads` workers.
@@ -66,12 +66,12 @@ final class FastDeflateEncoder {
     }
 
     /// Filters and codes `rowCount` rows at `rows` (consecutive rows of `rowBytes`), the blocks on
-    /// up to `threads` workers, or on this thread only when `alone` is false (another stage, such
-    /// as the upscale loop's tile workers, has the other cores: `-j N` counts them). The stream's
-    /// new bytes go to `output`, as they are coded; false from it stops the work and is returned.
-    func append(rows: UnsafePointer<UInt8>, rowCount: Int, alone: Bool = true,
+    /// up to `min(threads, workers)` workers: 1 when another stage, such as the upscale loop's
+    /// tile workers, has the other cores (`-j N` counts them). The stream's new bytes go to
+    /// `output`, as they are coded; false from it stops the work and is returned.
+    func append(rows: UnsafePointer<UInt8>, rowCount: Int, workers: Int = .max,
                 output: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
-        workers = alone ? threads : 1
+        self.workers = min(threads, max(1, workers))
         start()
         let lineBytes = rowBytes + 1
         for r in 0..<rowCount {
@@ -85,7 +85,7 @@ final class FastDeflateEncoder {
             }
             adler.update(UnsafeBufferPointer(start: line, count: lineBytes))
             stagedCount += lineBytes
-            if stagedCount >= workers * Self.blockBytes {
+            if stagedCount >= self.workers * Self.blockBytes {
                 guard codeStaged(blocks: stagedCount / Self.blockBytes, output: output) else { return false }
             }
         }

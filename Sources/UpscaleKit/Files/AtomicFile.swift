@@ -138,6 +138,20 @@ final class AtomicWrite: OutputSink {
         if let failure { throw failure }
     }
 
+    /// Hands what is written so far to the disk without waiting for it (sync_file_range,
+    /// SYNC_FILE_RANGE_WRITE), so that the fsync of `commit` waits for the last part only instead
+    /// of the whole file (tens of MB for an upscaled photo) after the last row. A hint: where the
+    /// call is missing or fails, `commit`'s fsync does all of it, as before.
+    func startWriteback() {
+        guard !done, let syncFileRange = Self.syncFileRange, fflush(file) == 0 else { return }
+        _ = syncFileRange(fileno(file), 0, 0, Self.syncFileRangeWrite)
+    }
+
+    /// sync_file_range is declared only with _GNU_SOURCE, as renameat2 (below) is.
+    private typealias SyncFileRange = @convention(c) (Int32, Int64, Int64, UInt32) -> Int32
+    private static let syncFileRange: SyncFileRange? = dlsym(nil, "sync_file_range").map { unsafeBitCast($0, to: SyncFileRange.self) }
+    private static let syncFileRangeWrite: UInt32 = 2  // SYNC_FILE_RANGE_WRITE, <fcntl.h>
+
     /// With `overwrite`: give the new file the permission bits of the regular file it replaces.
     private func keepModeOfReplacedFile() {
         var status = stat()

@@ -17,9 +17,14 @@ protocol OutputSink: AnyObject {
     func commit() throws
     /// Removes every trace of the output; safe to call more than once.
     func discard()
+    /// Called after each band: a file whose commit waits for the disk starts writing what it has
+    /// (AtomicWrite); the others do nothing.
+    func startWriteback()
 }
 
 extension OutputSink {
+    func startWriteback() {}
+
     /// The system's reason for a failed write on `file` ("File too large", "No space left on
     /// device"), or nil when no write failed. Read it before `discard()`, which changes errno.
     var writeFailure: String? { ferror(file) != 0 ? errnoText() : nil }

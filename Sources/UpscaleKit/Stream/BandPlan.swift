@@ -1,7 +1,10 @@
 // Band geometry of the streaming path: pure integer code (plus the bicubic taps), no pixels.
 //
-// The image's H input rows are cut into bands of `bandRows` rows (the last one shorter). Band b
-// owns the input block [b·bandRows, min(H, (b + 1)·bandRows)) and the output rows that block's
+// The image's H input rows are cut into bands of `bandRows` rows (the last one shorter), or with
+// `edgeRows` e: a first and a last band of e rows and the rows between them in bands of at most
+// `bandRows`, evened out. Short edge bands shorten the run's start and end, where one core would
+// wait: the network starts once the first band's rows are decoded, and the process ends once the
+// last band is encoded. Band b owns its input block [start, end) and the output rows that block's
 // stack tiles own (TilePlan.blockRanges: [s·start, s·end), the last band up to the output's end).
 // To compute them it reads
 //   stack    the block's per-layer row ranges, clipped to the true image (its halo rows)
@@ -26,7 +29,10 @@ public struct BandPlan: Sendable {
     }
 
     public let height: Int
+    /// The most input rows of any band.
     public let bandRows: Int
+    /// The first input row of each band, then `height`.
+    let starts: [Int]
     public let scale: Int
     public let inputPadding: Int
     /// Rows around the stack's that its input is computed from (0: none; `Alpha.fillRadius` with alpha).
@@ -35,14 +41,24 @@ public struct BandPlan: Sendable {
     let layers: [AxisGeometry]
     let taps: Resize.BicubicTaps
 
-    /// - Parameters: `height` image rows, `bandRows` ≥ 1 rows per band, the stack's row geometry,
-    ///   the bicubic taps of the image (`Resize.BicubicTaps(height:width:factor:)`), the model's
-    ///   input padding and the fill radius (0 for an image without alpha).
-    public init(height: Int, bandRows: Int, rows: [AxisGeometry], taps: Resize.BicubicTaps, inputPadding: Int = 0,
-                fillRadius: Int = 0) {
+    /// - Parameters: `height` image rows, `bandRows` ≥ 1 rows per band, `edgeRows` the rows of the
+    ///   first and last band (0, or not less than `bandRows`, or an image of fewer than
+    ///   `2 · bandRows` rows: all bands of `bandRows`), the stack's row geometry, the bicubic taps
+    ///   of the image (`Resize.BicubicTaps(height:width:factor:)`), the model's input padding and
+    ///   the fill radius (0 for an image without alpha).
+    public init(height: Int, bandRows: Int, edgeRows: Int = 0, rows: [AxisGeometry], taps: Resize.BicubicTaps,
+                inputPadding: Int = 0, fillRadius: Int = 0) {
         precondition(height > 0 && bandRows > 0 && !rows.isEmpty, "a band plan needs rows, a band size and layers")
         self.height = height
         self.bandRows = bandRows
+        if edgeRows > 0 && edgeRows < bandRows && height >= 2 * bandRows {
+            // e, then the middle's rows in k bands of ⌊·⌋ or ⌈·⌉ rows (each ≤ bandRows), then e.
+            let middle = height - 2 * edgeRows
+            let k = (middle + bandRows - 1) / bandRows
+            starts = [0] + (0...k).map { edgeRows + middle * $0 / k } + [height]
+        } else {
+            starts = Array(stride(from: 0, to: height, by: bandRows)) + [height]
+        }
         self.layers = rows
         self.scale = rows.reduce(1) { $0 * $1.stride }
         self.inputPadding = inputPadding
@@ -52,7 +68,7 @@ public struct BandPlan: Sendable {
     }
 
     /// Number of bands.
-    public var count: Int { (height + bandRows - 1) / bandRows }
+    public var count: Int { starts.count - 1 }
 
     /// Output rows of the whole image.
     public var outputHeight: Int { rowSizes[rowSizes.count - 1] }
@@ -60,7 +76,7 @@ public struct BandPlan: Sendable {
     /// Band b, top to bottom.
     public func band(_ b: Int) -> Band {
         precondition(b >= 0 && b < count, "band \(b) of \(count)")
-        let input = (b * bandRows)..<min(height, (b + 1) * bandRows)
+        let input = starts[b]..<starts[b + 1]
         let stackRows = TilePlan.blockRanges(input, sizes: rowSizes, layers: layers, scale: scale, inputPadding: inputPadding)
         let output = stackRows[stackRows.count - 1]
         let stackImage = TilePlan.imageRange(stackRows[0], inputPadding: inputPadding, length: height)
@@ -83,4 +99,8 @@ public struct BandPlan: Sendable {
         let bands = (height + most - 1) / most
         return max(1, (height + bands - 1) / bands)
     }
+
+    /// The default edge bands: a quarter of `bandRows` (at least 8 rows), so that the first band's
+    /// decode before the network and the last band's encode after it take a quarter of a band's time.
+    public static func defaultEdgeRows(bandRows: Int) -> Int { max(8, bandRows / 4) }
 }

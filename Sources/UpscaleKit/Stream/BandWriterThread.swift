@@ -5,6 +5,8 @@
 // caller's thread when it is put, so the run keeps to one busy thread. With N ≥ 2 the writer and
 // the band's workers share N `BusySlots`: the writer holds one while it encodes a band, each worker
 // one per item (a tile, an output row), so at most N threads compute at any time (`-j N`).
+// The last band is the exception: nothing computes after it, so the writer takes all N slots and
+// may encode it on N threads (a PNG's deflate blocks), which shortens the run's tail.
 import Foundation
 
 /// At most `capacity` threads inside `run` at once. A caller with `priority` (the writer thread)
@@ -24,19 +26,20 @@ final class BusySlots: @unchecked Sendable {
         free = self.capacity
     }
 
-    /// `body` while holding one slot (waits for one).
-    func run<T>(priority: Bool = false, _ body: () throws -> T) rethrows -> T {
+    /// `body` while holding `count` slots (at most `capacity`; waits until that many are free).
+    func run<T>(priority: Bool = false, count: Int = 1, _ body: () throws -> T) rethrows -> T {
+        let count = min(max(1, count), capacity)
         condition.lock()
         if priority { priorityWaiting += 1 }
-        while free == 0 || (!priority && priorityWaiting > 0) { condition.wait() }
+        while free < count || (!priority && priorityWaiting > 0) { condition.wait() }
         if priority { priorityWaiting -= 1 }
-        free -= 1
+        free -= count
         mostHeld = max(mostHeld, capacity - free)
         runs += 1
         condition.unlock()
         defer {
             condition.lock()
-            free += 1
+            free += count
             condition.broadcast()
             condition.unlock()
         }
@@ -51,7 +54,7 @@ final class BandWriterThread: @unchecked Sendable {
     private let capacity: Int
     private let slots: BusySlots?
     private let condition = NSCondition()
-    private var queue: [OutputRows] = []
+    private var queue: [(rows: OutputRows, last: Bool)] = []
     private var closed = false
     private var running = true
     private var failure: Error?
@@ -60,8 +63,9 @@ final class BandWriterThread: @unchecked Sendable {
     let synchronous: Bool
 
     /// Starts the thread; every band `put` is handed to `writer.write` (or `writePacked`) in order,
-    /// on that thread only, each while holding one of `slots` (when given). `synchronous`: no
-    /// thread; `put` writes the band before it returns.
+    /// on that thread only, each while holding one of `slots` (when given; the last band all of
+    /// them, and `writePacked` may then use that many threads). `synchronous`: no thread; `put`
+    /// writes the band before it returns.
     init(writer: any ImageRowWriter, capacity: Int = 1, synchronous: Bool = false, slots: BusySlots? = nil) {
         self.writer = writer
         self.capacity = max(1, capacity)
@@ -87,11 +91,17 @@ final class BandWriterThread: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let band = queue.removeFirst()
+            let (band, last) = queue.removeFirst()
             condition.broadcast()
             condition.unlock()
             do {
-                if let slots { try slots.run(priority: true) { try write(band) } } else { try write(band) }
+                if let slots {
+                    // The last band: nothing computes beside it, so its encoding may keep every slot busy.
+                    let count = last ? slots.capacity : 1
+                    try slots.run(priority: true, count: count) { try write(band, threads: count) }
+                } else {
+                    try write(band, threads: 1)
+                }
             } catch {
                 condition.lock()
                 failure = error
@@ -105,20 +115,21 @@ final class BandWriterThread: @unchecked Sendable {
         }
     }
 
-    private func write(_ band: OutputRows) throws {
+    private func write(_ band: OutputRows, threads: Int) throws {
         switch band {
         case .floats(let floats): try writer.write(floats)
-        case .packed(let bytes, let rows, _): try writer.writePacked(bytes, rows: rows)
+        case .packed(let bytes, let rows, _): try writer.writePacked(bytes, rows: rows, threads: threads)
         }
     }
 
     /// Queues a band; waits while the queue is full. Throws the writer's error once it has failed.
+    /// `last`: no band and no other work of the run follows (the caller only closes after it).
     /// Synchronous: writes it now.
-    func put(_ band: OutputRows) throws {
+    func put(_ band: OutputRows, last: Bool = false) throws {
         if synchronous {
             if let failure { throw failure }
             precondition(!closed, "put after close")
-            do { try write(band) } catch { failure = error; throw error }
+            do { try write(band, threads: 1) } catch { failure = error; throw error }
             return
         }
         condition.lock()
@@ -126,7 +137,7 @@ final class BandWriterThread: @unchecked Sendable {
         while queue.count >= capacity && failure == nil { condition.wait() }
         if let failure { throw failure }
         precondition(!closed, "put after close")
-        queue.append(band)
+        queue.append((band, last))
         condition.broadcast()
     }
 

@@ -26,7 +26,9 @@
 //
 // Threads: the tiles of a band run on `parallelFor`, each worker owning its tiles' output columns;
 // the colour stage's workers each own whole output rows; encoding runs on one writer thread
-// (BandWriterThread) that owns the writer, or with one thread on the loop's own thread.
+// (BandWriterThread) that owns the writer, or with one thread on the loop's own thread; the last
+// band, after which nothing else computes, is encoded on all of the run's threads where the
+// encoder can split it (a PNG's deflate blocks).
 // Memory: the window (≈ band rows + halo + one read), one band's output planes being computed, and
 // at most two bands in the writer (one queued, one being encoded).
 
@@ -38,6 +40,9 @@ public struct StreamOptions {
     public var run = RunOptions()
     /// Input rows per band; nil: `BandPlan.defaultBandRows` for the image width.
     public var bandRows: Int? = nil
+    /// Input rows of the first and the last band (BandPlan); nil: `BandPlan.defaultEdgeRows` with
+    /// the default `bandRows`, none (every band of `bandRows`) with a given one.
+    public var edgeRows: Int? = nil
     /// Called after each band is queued for writing, with the output rows done and the total.
     public var rowsProgress: ((_ rowsDone: Int, _ rowsTotal: Int) -> Void)? = nil
 
@@ -71,8 +76,9 @@ extension Model {
         let floatTaps = Resize.FloatBicubicTaps(taps)   // the colour stage's (Float) bicubic
         // An image with alpha: the network reads its straight colour, transparent pixels filled (Alpha.swift).
         let fillRadius = source.hasAlpha ? alphaFillRadius : 0
-        let bands = BandPlan(height: height, bandRows: bandRows, rows: rowGeometry, taps: taps, inputPadding: inputPadding,
-                             fillRadius: fillRadius)
+        let edgeRows = options.edgeRows ?? (options.bandRows == nil ? BandPlan.defaultEdgeRows(bandRows: bandRows) : 0)
+        let bands = BandPlan(height: height, bandRows: bandRows, edgeRows: edgeRows, rows: rowGeometry, taps: taps,
+                             inputPadding: inputPadding, fillRadius: fillRadius)
         let tiles = TilePlan(height: height, width: width, tileSize: tileSize, rows: rowGeometry, cols: colGeometry,
                              inputPadding: inputPadding)
         let tta = options.run.tta
@@ -92,8 +98,9 @@ extension Model {
             GraphPipeline(model: $0, height: height, width: width, threads: threads, slots: slots)
         }
         var window = RowWindow()
-        func readRows() throws -> Bool {
-            guard let rows = try source.readBand(maxRows: bandRows) else { return false }
+        /// Appends up to `count` more image rows to the window; false when the source has none left.
+        func readRows(_ count: Int) throws -> Bool {
+            guard let rows = try source.readBand(maxRows: max(1, count)) else { return false }
             // With alpha, the residual and chroma upscale premultiplied colour (Resampling/Alpha.swift).
             let color = rows.alpha.map { Alpha.premultiplied(rows.color, by: $0) } ?? rows.color
             let input = modelInput(color, threads: threads)
@@ -104,7 +111,7 @@ extension Model {
             // TTA: the whole image, and the average of its 8 flipped stacks (1, Cout, sH, sW).
             var averaged: Tensor? = nil
             if tta {
-                while try readRows() {}
+                while try readRows(bandRows) {}
                 let image = networkInput(window, rows: 0..<height, imageHeight: height, fillRadius: fillRadius, threads: threads).image
                 averaged = try stackAveragedOverFlips(image, tileSize: tileSize, threads: threads, tracker: tracker)
             }
@@ -116,8 +123,10 @@ extension Model {
             for b in 0..<bands.count {
                 let band = bands.band(b)
                 window.drop(below: band.reads.lowerBound)
+                // Only the rows the band reads: the first band's network starts after its own rows
+                // are decoded, not after the next band's first rows too.
                 while window.end < band.reads.upperBound {
-                    guard try readRows() else { preconditionFailure("the source ended at row \(window.end) of \(height)") }
+                    guard try readRows(band.reads.upperBound - window.end) else { preconditionFailure("the source ended at row \(window.end) of \(height)") }
                 }
                 if tracker.shouldStop() { throw CancellationError() }
                 let y: Tensor  // (1, Cout, band output rows, sW)
@@ -127,7 +136,7 @@ extension Model {
                     y = try graphRows(pipeline, band.output, tiles: tiles.colPlans.count, tracker: tracker) { rows in
                         // With alpha, the network input of `rows` is filled from the rows around them.
                         while window.end < min(height, rows.upperBound + fillRadius) {
-                            guard try readRows() else { preconditionFailure("the source ended at row \(window.end) of \(height)") }
+                            guard try readRows(bandRows) else { preconditionFailure("the source ended at row \(window.end) of \(height)") }
                         }
                         guard window.origin <= max(0, rows.lowerBound - fillRadius) else { preconditionFailure("rows dropped unread") }
                         let (image, origin) = networkInput(window, rows: rows, imageHeight: height, fillRadius: fillRadius,
@@ -142,7 +151,7 @@ extension Model {
                 }
                 try output.put(colorRows(y, outRows: band.output, window: window, imageHeight: height, taps: floatTaps,
                                          colorChannels: source.colorChannels, packed: packed, threads: threads,
-                                         slots: slots))
+                                         slots: slots), last: b == bands.count - 1)
                 // y is dropped at the end of this band: its storage is then the next band's alone.
                 if averaged == nil && pipeline == nil { stackStorage.keep(y) }
                 options.rowsProgress?(band.output.upperBound, bands.outputHeight)
