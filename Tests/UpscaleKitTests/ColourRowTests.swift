@@ -1,4 +1,4 @@
-// The fused colour pass (Stream/ColourRow.swift) against its per-pixel formulas written out here in
+// The fused colour pass (Pipeline/ColourRow.swift) against its per-pixel formulas written out here in
 // scalar code, over a seeded table of model kinds, alpha, widths (tails of 0 ... 7 pixels) and
 // sample layouts: every float bit and every packed byte. Then the colour stage in Float (bicubic
 // and YCbCr → RGB) against the Double formulas it replaced: every 8- and 16-bit sample within ±1.

@@ -12,7 +12,7 @@
 //   residual "nearest"      likewise with the nearest-neighbour upscale: output pixel x takes input
 //                           pixel x / scale, done in the colour stage's row loop (Model+Stream.swift)
 //   input padding P         the stack reads the image extended by P replicated border pixels
-//                           (the tile plan's business, Tiling/TilePlan.swift); residuals and alpha
+//                           (the tile plan's business, Pipeline/TilePlan.swift); residuals and alpha
 //                           are upscaled from the image itself
 //   alpha                   upscaled with bicubic, separately; the colour is upscaled
 //                           premultiplied by it (Resampling/Alpha.swift)
@@ -22,7 +22,7 @@
 // samples input x/scale + 0.5·(1 − 1/scale), borders mirrored (see Resampling/Resize.swift).
 
 extension Model {
-    /// Upscales an image in memory by `scale`: the upscale loop (Stream/Model+Stream.swift) reading
+    /// Upscales an image in memory by `scale`: the upscale loop (Pipeline/Model+Stream.swift) reading
     /// the tensors' rows and collecting the output's.
     /// - Parameters:
     ///   - color: (1, 1 | 3, H, W), values in [0, 1] (gray or RGB).

@@ -2,8 +2,8 @@
 // activation, mapping a (1, C, H, W) image to (1, C, scale·H, scale·W).
 //
 // The file format (safetensors, see docs/model-format.md) is read by Model+Safetensors.swift and
-// written by Model+Writer.swift; the tiled runner is in Tiling/TiledRunner.swift, the upscale loop
-// and its colour stage in Stream/Model+Stream.swift, the input side
+// written by Model+Writer.swift; the tiled runner is in Pipeline/TiledRunner.swift, the upscale loop
+// and its colour stage in Pipeline/Model+Stream.swift, the input side
 // in Model+Upscale.swift. Every model, however built, passes `Model.validate`.
 
 /// Limits past which a model is refused (before anything is allocated for it).

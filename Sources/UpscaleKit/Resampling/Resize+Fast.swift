@@ -259,7 +259,7 @@ private func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<Float>) where V.Sc
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
-// The colour stage's bicubic (Stream/Model+Stream.swift, colorRows): the same taps as
+// The colour stage's bicubic (Pipeline/Model+Stream.swift, colorRows): the same taps as
 // `BicubicTaps`, the weights rounded to Float, each output the sum Σ_j w_j·x_j in Float with a
 // fused multiply-add per tap in tap order (acc = fma(w_j, x_j, acc) from acc = 0). Not the
 // MATLAB-exact passes above (those stay in Double for training and evaluation): within a few
