@@ -187,6 +187,7 @@ func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, ali
         let height = 18
         var schedule = GraphRowSchedule(model: model, paddedHeight: height, fetchRows: 2, rowAlignment: 4)
         while schedule.done.last! < schedule.rows.last! {
+            schedule.startPass()
             schedule.fetched(upTo: min(height, schedule.imageFetched + 2))
             for k in 0..<model.nodes.count {
                 let r = schedule.ready(k)
