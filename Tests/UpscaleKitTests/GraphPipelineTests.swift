@@ -187,6 +187,7 @@ func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, ali
         let height = 18
         var schedule = GraphRowSchedule(model: model, paddedHeight: height, fetchRows: 2, rowAlignment: 4)
         while schedule.done.last! < schedule.rows.last! {
+            schedule.startPass()
             schedule.fetched(upTo: min(height, schedule.imageFetched + 2))
             for k in 0..<model.nodes.count {
                 let r = schedule.ready(k)
@@ -354,5 +355,73 @@ func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, ali
         for threads in [1, 2] {
             #expect(try streamed(swapped, input, band: 3, threads: threads).0 == whole, "threads \(threads)")
         }
+    }
+}
+
+@Suite struct GraphRingSizeTests {
+    @Test func denseBlockOutputsAreAddedInPlace() throws {
+        // RRDBNet: each dense block's conv5 is read only by its residual add (conv5·0.2 + x), and the
+        // last block's add only by the RRDB's (· 0.2 + x): their rows live in the ring of the add
+        // at the chain's end (named by the importer: body.i.rdbN, body.i), and hold no ring of
+        // their own; the streamed run still gives the whole-image run's bits.
+        let model = try GraphFixtures.graph("rrdb_x2.safetensors")
+        let schedule = GraphRowSchedule(model: model, paddedHeight: 40, fetchRows: 2)
+        let index = Dictionary(uniqueKeysWithValues: model.nodes.enumerated().map { ($1.name, $0) })
+        let rows = model.pipelineRingRows(paddedHeight: 40, fetchRows: 2, rowAlignment: 1).nodes
+        for i in 0..<2 {
+            for n in 1...3 {
+                let conv5 = try #require(index["body.\(i).rdb\(n).conv5"]), add = try #require(index["body.\(i).rdb\(n)"])
+                let end = try #require(index[n == 3 ? "body.\(i)" : "body.\(i).rdb\(n)"])
+                #expect(schedule.host[conv5] == end && schedule.host[add] == end && schedule.host[end] == end,
+                        "body.\(i).rdb\(n): hosts \(schedule.host[conv5]), \(schedule.host[add])")
+                #expect(rows[conv5] == 0 && schedule.heads[conv5] && !schedule.heads[add])
+            }
+        }
+        // Nothing else: the trunk's add reads its convolution second (ElementwiseOps.add would
+        // overwrite it before reading it), so conv_body keeps its ring.
+        let aliased = model.nodes.indices.filter { schedule.host[$0] != $0 }
+        #expect(aliased.count == 2 * 4, "\(aliased.map { model.nodes[$0].name })")
+        let input = try GraphFixtures.tensor("rrdb_x2", "input")
+        let whole = try model.networkOutput(input, threads: 1)
+        for (band, threads) in [(1, 1), (7, 2)] {
+            #expect(try streamed(model, input, band: band, threads: threads).0 == whole, "band \(band), threads \(threads)")
+        }
+    }
+
+    @Test func upsampledTailHoldsASweepsRowsNotAPasss() throws {
+        // RRDBNet ×4 at 1920 px (one image row a pass): each ×4 map's pass of 16 rows comes in
+        // sweeps of 4, which its 3×3 reader takes before the next, so a ×4 value holds one sweep's
+        // rows and the reader's halo (2), where it held a pass's and the halo (18 of 64 channels ×
+        // 7680 px, 35 MB each, on the 23-block network).
+        let model = try GraphFixtures.graph("rrdb_x4_new.pth")
+        let fetch = model.fetchRows(forWidth: 1920)
+        let schedule = GraphRowSchedule(model: model, paddedHeight: 40, fetchRows: fetch)
+        let rows = model.pipelineRingRows(paddedHeight: 40, fetchRows: fetch, rowAlignment: 1).nodes
+        let last = model.nodes.count - 1
+        let tail = model.nodes.indices.filter { model.shapes[$0].rows == SizeRatio(4, 1) && $0 != last }
+        #expect(!tail.isEmpty)
+        for k in tail {
+            #expect(schedule.sweepRows[k] * 4 == schedule.passRows[k] && rows[k] <= schedule.sweepRows[k] + 2,
+                    "\(model.nodes[k].name): \(rows[k]) rows, sweep \(schedule.sweepRows[k]), pass \(schedule.passRows[k])")
+        }
+        let input = try GraphFixtures.tensor("rrdb_x4", "input")
+        let whole = try model.networkOutput(input, threads: 1)
+        #expect(try streamed(model, input, band: 5, threads: 2, fetchRows: fetch).0 == whole)
+    }
+
+    @Test func lastRingHoldsAPassNotTheBand() throws {
+        // The output rows are copied out of the last node's ring after each pass: asked for in one
+        // band of the whole image, the ring holds at most two passes' rows (a pass's, and those the
+        // band before computed past its end), as the estimate counts, not the band's.
+        let model = try GraphFixtures.graph("rrdb_x2.safetensors")
+        var rng = SeededRandom(seed: 97)
+        let (h, w) = (24, 6)
+        let input = Tensor(shape: [1, 3, h, w], data: rng.floats(3 * h * w, 0...1))
+        let (got, pipeline) = try streamed(model, input, band: 2 * h, threads: 1)
+        #expect(got == (try model.networkOutput(input, threads: 1)))
+        let pass = model.pipelineRingRows(paddedHeight: h, fetchRows: pipeline.fetchRows, rowAlignment: 1).nodes[model.nodes.count - 1]
+        #expect(pipeline.outputRingCapacity <= 2 * pass && 2 * pass < 2 * h, "capacity \(pipeline.outputRingCapacity), pass \(pass)")
+        let estimate = model.pipelineBytes(height: h, width: w, bands: [0..<(2 * h)], fetchRows: pipeline.fetchRows)
+        #expect(pipeline.allocatedFloats * 4 <= estimate, "allocated \(pipeline.allocatedFloats) floats, estimate \(estimate) bytes")
     }
 }

@@ -20,8 +20,9 @@ extension GraphModel {
     }
 
     /// The ring sizes (rows) of a streamed run on a padded height: the most rows each value holds
-    /// at once (0 for a virtual concat, which holds none; for the last node the rows of one pass,
-    /// its ring grows to the caller's band), and the image's.
+    /// at once (0 for a virtual concat, which holds none, and for a node of an in-place chain but
+    /// its host, whose ring holds the chain's rows; for the last node the rows of one pass, which
+    /// leave it after the pass), and the image's.
     func pipelineRingRows(paddedHeight: Int, fetchRows: Int, rowAlignment: Int) -> (image: Int, nodes: [Int]) {
         let replay = replayPipeline(height: paddedHeight, width: 1, bands: [0..<(scale * paddedHeight)], fetchRows: fetchRows,
                                     rowAlignment: rowAlignment)
@@ -31,8 +32,8 @@ extension GraphModel {
     }
 
     /// The passes of GraphPipeline.outputRows on row counts: the peak of the floats held (rows and
-    /// the reflection's tail), the most rows each value and
-    /// the image hold, and the most rows the last node adds in one pass.
+    /// the reflection's tail), the most rows each value (an in-place chain's rows under its host)
+    /// and the image hold, and the most rows the last node adds in one pass.
     private func replayPipeline(height: Int, width: Int, bands: [Range<Int>], fetchRows: Int?, rowAlignment: Int)
         -> (peakFloats: Int, imageRows: Int, nodeRows: [Int], lastPassRows: Int, rowsComputed: [Int]) {
         let fetchStep = max(1, fetchRows ?? self.fetchRows(forWidth: width))
@@ -49,14 +50,16 @@ extension GraphModel {
                 imageOrigin += drop; held -= drop * imageRowFloats
             } else if schedule.virtual[v] {   // holds nothing; its parts hold its rows
                 for part in Set(nodes[v].inputs) { keep(part, from: schedule.keepFrom(part)) }
-            } else {
-                let drop = min(max(0, row - origin[v]), end[v] - origin[v])
+            } else if schedule.host[v] == v {   // rows above its own are the in-place chain's (GraphRowSchedule.host)
+                let drop = min(max(0, min(row, schedule.done[v]) - origin[v]), end[v] - origin[v])
                 origin[v] += drop; held -= drop * rowFloats[v]
             }
         }
         let last = nodes.count - 1
         for band in bands {
+            keep(last, from: min(schedule.done[last], band.upperBound))   // copied out (GraphPipeline.outputRows)
             while schedule.done[last] < band.upperBound {
+                schedule.startPass()
                 let before = schedule.imageFetched
                 let next = min(paddedH, before + fetchStep)
                 if next > before {
@@ -67,25 +70,34 @@ extension GraphModel {
                     schedule.fetched(upTo: next)
                     imageMost = max(imageMost, next - imageOrigin)
                 }
-                var moved = next > before
-                for k in 0..<nodes.count {
-                    let range = schedule.ready(k)
-                    guard !range.isEmpty else { continue }
-                    moved = true
-                    computed[k] += range.count
-                    if schedule.virtual[k] {
+                var moved = next > before, swept = true
+                var passRows = 0   // the last node's rows in this pass
+                while swept {
+                    swept = false
+                    for k in 0..<nodes.count {
+                        let range = schedule.ready(k)
+                        guard !range.isEmpty else { continue }
+                        swept = true
+                        computed[k] += range.count
+                        if schedule.virtual[k] {
+                            schedule.finished(k, upTo: range.upperBound)
+                            continue
+                        }
                         schedule.finished(k, upTo: range.upperBound)
-                        continue
+                        let h = schedule.host[k]
+                        if schedule.heads[k] {   // new rows (else computed in place over its input's)
+                            end[h] = range.upperBound
+                            held += range.count * rowFloats[k]
+                        }
+                        most[h] = max(most[h], end[h] - origin[h])
+                        if k == last { passRows += range.count; lastPass = max(lastPass, passRows) }
+                        peak = max(peak, held + tailRows * imageRowFloats)
+                        for v in Set(nodes[k].inputs) { keep(v, from: schedule.keepFrom(v)) }
                     }
-                    schedule.finished(k, upTo: range.upperBound)
-                    end[k] = range.upperBound
-                    most[k] = max(most[k], end[k] - origin[k])
-                    if k == last { lastPass = max(lastPass, range.count) }
-                    held += range.count * rowFloats[k]
-                    peak = max(peak, held + tailRows * imageRowFloats)
-                    for v in Set(nodes[k].inputs) { keep(v, from: schedule.keepFrom(v)) }
+                    moved = moved || swept
                 }
                 precondition(moved, "the replayed pipeline made no progress")
+                keep(last, from: min(schedule.done[last], band.upperBound))
             }
             keep(last, from: band.upperBound)
         }
@@ -113,10 +125,11 @@ extension GraphModel {
     }
 
     /// Bytes of the streamed run at its peak: every value's ring (the most rows it holds at once,
-    /// `pipelineRingRows`; the last node's up to the largest band and one pass more), the image's,
-    /// the reflection's tail, and the scratch of the largest convolution step (its gathered input
-    /// window and its output rows). `fetchRows`: image rows per pass, the run's default for the
-    /// width (`fetchRows(forWidth:)`) unless told.
+    /// `pipelineRingRows`; the last node's two passes' rows), the image's, the reflection's tail,
+    /// and the scratch of the largest convolution step (its gathered input window and its output
+    /// rows). The bands asked for are the caller's memory, not counted here (the pipeline holds
+    /// none: GraphPipeline.outputRows copies rows out after each pass). `fetchRows`: image rows per
+    /// pass, the run's default for the width (`fetchRows(forWidth:)`) unless told.
     public func pipelineBytes(height: Int, width: Int, bands: [Range<Int>], fetchRows: Int? = nil) -> Int {
         let paddedH = GraphModel.roundUp(height, sizeMultiple), paddedW = GraphModel.roundUp(width, sizeMultiple)
         let fetchStep = max(1, fetchRows ?? self.fetchRows(forWidth: width))
@@ -131,14 +144,15 @@ extension GraphModel {
             for v in members { capacity[v] = most }
         }
         for k in 0..<last { floats += capacity[k] * rowFloats[k] }
-        let band = bands.map(\.count).max() ?? 0
-        floats += 2 * (band + rings.nodes[last]) * rowFloats[last]   // grown by half again past its need
+        // The last node's ring: a pass's rows and those the band before computed past its end (at
+        // most a pass's); the band itself is the caller's (MemoryEstimate counts it).
+        floats += 2 * rings.nodes[last] * rowFloats[last]
         // The largest conv step: the window its output rows read (all input rows, whatever the
         // alignment of the step) and those output rows.
         var step = 0
         for (k, node) in nodes.enumerated() {
             guard case .conv = node.op else { continue }
-            let m = schedule.passRows[k], v = node.inputs[0]
+            let m = schedule.sweepRows[k], v = node.inputs[0]   // the most rows of one call
             let inRows = (0..<8).map { schedule.rawInputRows(of: k, forOutput: (1 << 20) + $0 ..< (1 << 20) + $0 + m).count }.max() ?? 0
             let inFloats = v == GraphNode.image ? channels.count * paddedW : rowFloats[v]
             step = max(step, min(inRows, schedule.rowCount(v)) * inFloats + m * rowFloats[k])

@@ -17,7 +17,14 @@
 // Rows per pass: the model's least on wide images (1920: one image row, four rows of each ×1 map
 // with Winograd's alignment), more on narrow ones (GraphModel.fetchRows(forWidth:): 16 at 128 px),
 // where a pass of 4 rows would give a 3×3 layer's kernel one row of tiles: one thread, and the
-// call's setup for few tiles.
+// call's setup for few tiles. A pass sweeps over the nodes until none can move; an upsampled map
+// takes its pass's rows (16 of a ×4 map) a full-size map's worth per sweep, so its readers take
+// them in between and its ring holds a sweep's rows (GraphRowSchedule.sweepRows).
+//
+// Memory: each value's ring holds the rows its slowest reader still needs (the replay,
+// GraphModel.pipelineRingRows, sizes them before the run); a conv read only by an add as its first
+// input writes into that add's ring, which the add then rewrites in place (GraphRowSchedule.host);
+// the output rows leave the last node's ring after each pass, into the caller's band.
 //
 // Threads: a pass gives a node a few rows (often one), fewer than the conv kernels' per-thread
 // blocks of rows, so a conv's output columns are split into slices over the `threads` workers;
@@ -70,6 +77,8 @@ struct Unowned<T: AnyObject> { unowned let value: T }
 /// One value's rows: rows [origin, end) of a (C, ·, width) map, in channels
 /// [channelOffset, channelOffset + C) of its storage. Adding rows writes only the new rows and
 /// dropping rows moves nothing, so a skip connection that holds hundreds of rows costs nothing per pass.
+/// An in-place chain (GraphRowSchedule.host: conv → add → add) is one ring: rows below the host
+/// node's done are its values, the rows above them the values of the nodes ahead of it.
 ///
 ///   storage (C_storage, capacity, width); the rows held satisfy end − origin ≤ capacity
 ///
@@ -171,7 +180,8 @@ public final class GraphPipeline {
     /// at most N cores busy. Nil: no other busy thread.
     let slots: BusySlots?
     private var schedule: GraphRowSchedule
-    /// Each node's rows (nil for a virtual concat, which holds none), and the padded image's.
+    /// Each node's rows (nil for a virtual concat, which holds none; an in-place chain's nodes
+    /// share their host's ring), and the padded image's.
     private let rings: [RowRing?]
     private let image: RowRing
     /// The last real image rows, padded to W' (the reflection below the image reads them): row → (C, W').
@@ -234,6 +244,7 @@ public final class GraphPipeline {
         for (k, shape) in model.shapes.enumerated() where rings[k] == nil && capacity.nodes[k] > 0 {
             rings[k] = RowRing(channels: shape.channels, width: shape.cols.of(paddedWidth), capacity: capacity.nodes[k])
         }
+        for k in rings.indices where schedule.host[k] != k { rings[k] = rings[schedule.host[k]] }   // one ring for the chain
         self.rings = rings
         self.image = RowRing(channels: model.channels.count, width: paddedWidth, capacity: capacity.image)
         self.rowsComputed = [Int](repeating: 0, count: model.nodes.count)
@@ -245,49 +256,74 @@ public final class GraphPipeline {
     public func outputRows(_ rows: Range<Int>, fetch: (Range<Int>) throws -> Tensor) throws -> Tensor {
         precondition(rows.lowerBound == delivered && rows.upperBound <= model.scale * height, "output rows in order")
         let last = model.nodes.count - 1
-        while schedule.done[last] < rows.upperBound {
-            // One pass: `fetchRows` more image rows, then every node computes what it can.
-            let before = schedule.imageFetched
-            try fetchImage(upTo: min(paddedHeight, before + fetchRows), fetch)
-            var moved = schedule.imageFetched > before
+        let ring = rings[last]!
+        let outWidth = model.scale * width
+        // The output rows, cropped to scale·W columns, copied out of the last node's ring after each
+        // pass and forgotten there: the ring holds a pass's rows, not the band's.
+        let out = try Tensor(shape: [1, ring.channels, rows.count, outWidth]) { dst in   // (1, C, rows.count, scale·W)
+            var copied = rows.lowerBound
+            func copyDone() {
+                let upTo = min(schedule.done[last], rows.upperBound)
+                guard upTo > copied else { return }
+                for c in 0..<ring.channels {
+                    for r in copied..<upTo {
+                        (dst.baseAddress! + (c * rows.count + r - rows.lowerBound) * outWidth).update(from: ring.row(c, r), count: outWidth)
+                    }
+                }
+                copied = upTo
+                ring.drop(below: upTo)
+            }
+            copyDone()   // rows the last pass of the band before computed past it
+            while schedule.done[last] < rows.upperBound {
+                try pass(fetch)
+                copyDone()
+            }
+        }
+        delivered = rows.upperBound
+        return out
+    }
+
+    /// One pass: `fetchRows` more image rows, then sweeps over the nodes, each computing what it can
+    /// (GraphRowSchedule.ready), until none can move.
+    private func pass(_ fetch: (Range<Int>) throws -> Tensor) throws {
+        schedule.startPass()
+        let before = schedule.imageFetched
+        try fetchImage(upTo: min(paddedHeight, before + fetchRows), fetch)
+        var moved = schedule.imageFetched > before, swept = true
+        while swept {
+            swept = false
             for k in 0..<model.nodes.count {
                 let range = schedule.ready(k)
                 guard !range.isEmpty else { continue }
-                moved = true
+                swept = true
                 if schedule.virtual[k] {   // a concat its convolutions gather from the parts
                     schedule.finished(k, upTo: range.upperBound)
                     rowsComputed[k] += range.count
                     continue
                 }
                 let ring = rings[k]!
-                ring.reserve(range.count)
+                let head = schedule.heads[k]   // else its rows are its input's, rewritten in place
+                if head { ring.reserve(range.count) }
                 computeRows(k, range, into: ring)
-                ring.added(range.count)
+                if head { ring.added(range.count) }
                 schedule.finished(k, upTo: range.upperBound)
                 rowsComputed[k] += range.count
                 peakFloats = max(peakFloats, heldFloats)
                 // Inputs whose readers have all moved past rows can drop them now.
                 for v in Set(model.nodes[k].inputs) { dropUnneeded(v) }
             }
-            precondition(moved, "the pipeline made no progress")
+            moved = moved || swept
         }
-        // The output rows, cropped to scale·W columns; then forgotten.
-        let outWidth = model.scale * width
-        let ring = rings[last]!
-        let out = Tensor(shape: [1, ring.channels, rows.count, outWidth]) { dst in
-            for c in 0..<ring.channels {
-                for (i, row) in rows.enumerated() {
-                    (dst.baseAddress! + (c * rows.count + i) * outWidth).update(from: ring.row(c, row), count: outWidth)
-                }
-            }
-        }
-        delivered = rows.upperBound
-        ring.drop(below: delivered)
-        return out
+        precondition(moved, "the pipeline made no progress")
     }
 
+    /// Rows the last node's ring has room for (it grows only when a pass's rows do not fit).
+    var outputRingCapacity: Int { rings[model.nodes.count - 1]!.capacity }
+
     private var heldFloats: Int {
-        rings.reduce(image.floatCount + tail.count * model.channels.count * paddedWidth) { $0 + ($1?.floatCount ?? 0) }
+        rings.indices.reduce(image.floatCount + tail.count * model.channels.count * paddedWidth) { sum, k in
+            schedule.host[k] == k ? sum + (rings[k]?.floatCount ?? 0) : sum   // an in-place chain's ring once
+        }
     }
 
     /// Floats of the rings' storage and the scratch buffers now (the memory the run holds).
@@ -302,7 +338,10 @@ public final class GraphPipeline {
             for part in Set(model.nodes[v].inputs) { dropUnneeded(part) }   // parts are never virtual
             return
         }
-        ring(v).drop(below: schedule.keepFrom(v))
+        if v == GraphNode.image { return image.drop(below: schedule.keepFrom(v)) }
+        // A chain's ring drops as its host's readers move; the rows above the host's are still to be read.
+        guard schedule.host[v] == v else { return }
+        ring(v).drop(below: min(schedule.keepFrom(v), schedule.done[v]))
     }
 
     private func ring(_ v: Int) -> RowRing { v == GraphNode.image ? image : rings[v]! }

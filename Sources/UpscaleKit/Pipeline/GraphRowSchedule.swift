@@ -40,6 +40,26 @@ struct GraphRowSchedule {
     /// The most rows node k computes in one pass: what `fetchRows` image rows are worth at its
     /// size (so the last passes, with the whole image fetched, drain in steps too).
     let passRows: [Int]
+    /// The most rows node k computes in one sweep over the nodes: its pass rows, but no more than a
+    /// full-size map's on an upsampled map. A pass sweeps until no node can move, so a ×4 node's
+    /// 16 rows of a pass come as 4 sweeps of 4, each read by its consumers before the next: the
+    /// upsampled tail holds a few rows more than one sweep's, not more than one pass's (RRDBNet ×4
+    /// at 1920 px: 18 → 8 rows of 64 channels × 7680 px in each of 3 rings).
+    let sweepRows: [Int]
+    /// Rows computed per node when the pass began (`startPass`).
+    private(set) var passStart: [Int]
+
+    /// Nodes whose rows live in their reader's storage (`host[k] != k`): a node whose only reader
+    /// is an element-wise add that takes it as its first input, at the same size. The add then
+    /// computes its rows in place over its input's (ElementwiseOps.add reads each element of its
+    /// first input before writing it, and its other inputs after), so the chain conv5 → add → add
+    /// of an RRDB is one ring, not three. `host[k]`: the node at the end of k's chain, whose
+    /// storage holds the chain's rows: rows below done[host] are the host's values, the rows above
+    /// the values of the nodes ahead of it. k itself where not aliased.
+    let host: [Int]
+    /// `heads[k]`: node k's rows are new rows of its storage (no node's rows lie in k's place):
+    /// every node but those an aliased node feeds in place.
+    let heads: [Bool]
 
     /// Node k's rows are computed in blocks [j·rowBlocks[k].size + rowBlocks[k].phase, …) of its
     /// map, except where the map ends: a Winograd layer's tiles (its row geometry's alignment and
@@ -73,6 +93,12 @@ struct GraphRowSchedule {
             let rows = max(1, (fetchStep * shape.rows.numerator + shape.rows.denominator - 1) / shape.rows.denominator)
             return (rows + step - 1) / step * step
         }
+        self.sweepRows = model.shapes.map { shape in
+            let rows = max(1, (fetchStep * min(shape.rows.numerator, shape.rows.denominator) + shape.rows.denominator - 1)
+                           / shape.rows.denominator)
+            return (rows + step - 1) / step * step
+        }
+        self.passStart = self.done
         var readers: [Int: [Int]] = [:]
         for (k, node) in model.nodes.enumerated() {
             for v in Set(node.inputs) { readers[v, default: []].append(k) }
@@ -105,7 +131,26 @@ struct GraphRowSchedule {
         }
         self.groups = groups
         self.grouped = grouped
+        // In-place adds: k's only reader j adds it first (and only there), j not the last node (its
+        // ring is the caller's band), k not stored in a concat group (its channels are the group's).
+        let last = model.nodes.count - 1
+        var into = [Int?](repeating: nil, count: model.nodes.count)   // the add k's rows are computed into
+        for k in 0..<last where !virtual[k] && member[k] == nil {
+            guard let list = readers[k], list.count == 1, let j = list.first, j < last, !virtual[j],
+                  case .add = model.nodes[j].op, model.nodes[j].inputs.first == k,
+                  !model.nodes[j].inputs.dropFirst().contains(k), model.shapes[j] == model.shapes[k] else { continue }
+            into[k] = j
+        }
+        var host = Array(0..<model.nodes.count)
+        for k in stride(from: last, through: 0, by: -1) { if let j = into[k] { host[k] = host[j] } }   // readers come later
+        self.host = host
+        var heads = [Bool](repeating: true, count: model.nodes.count)
+        for case let j? in into { heads[j] = false }
+        self.heads = heads
     }
+
+    /// Starts a pass: each node may compute up to `passRows` rows from here, in sweeps.
+    mutating func startPass() { passStart = done }
 
     /// Rows of value v (the image or a node).
     func rowCount(_ v: Int) -> Int { v == GraphNode.image ? imageRows : rows[v] }
@@ -137,11 +182,13 @@ struct GraphRowSchedule {
     }
 
     /// The rows node k can compute now: from `done[k]` on, while every input holds the rows they
-    /// read (inputs earlier in node order have already moved in this pass), at most `passRows[k]`.
+    /// read (inputs earlier in node order have already moved in this sweep), at most `sweepRows[k]`
+    /// and what is left of its `passRows[k]` in this pass.
     func ready(_ k: Int) -> Range<Int> {
         var o = done[k]
         let inputs = Set(model.nodes[k].inputs)
-        rows: while o < rows[k] && o - done[k] < passRows[k] {
+        let most = min(sweepRows[k], passStart[k] + passRows[k] - done[k])
+        rows: while o < rows[k] && o - done[k] < most {
             for v in inputs where inputRows(of: k, v, forOutput: o..<(o + 1)).upperBound > (v == GraphNode.image ? imageFetched : done[v]) {
                 break rows
             }
