@@ -280,3 +280,20 @@ extension SeededRandom {
         return copy.floats(n, 0...1)
     }
 }
+
+/// The default bands: a tiled stack's by input pixels (its tiles' row blocks), a graph-streamed
+/// run's by output pixels, scale² per input pixel, since the pipeline keeps its own rows from band
+/// to band and a band only stages the output (RRDBNet ×4 at 1920 px held 768-row output bands).
+@Test func graphRunsBudgetTheirBandsByOutputPixels() throws {
+    let graph = try Model(graph: everyOpGraph(seed: 3))   // ×2
+    let stack = try streamTestModel("x2")
+    #expect(graph.scale == 2 && stack.graph == nil)
+    // 1080 rows: the stack's budget (2^20 / 1920 = 546 rows, capped at the tile's 256) gives 5 bands
+    // of 216; the graph's (2^20 / (4 · 1920) = 136 rows) 8 bands of 135.
+    #expect(stack.defaultBandRows(height: 1080, width: 1920, tileSize: 256, tta: false) == 216)
+    #expect(graph.defaultBandRows(height: 1080, width: 1920, tileSize: 256, tta: false) == 135)
+    #expect(graph.defaultBandRows(height: 1080, width: 1920, tileSize: 256, tta: true) == 135)
+    // Narrow images: the tile's cap, and never under 8 rows.
+    #expect(graph.defaultBandRows(height: 1080, width: 100, tileSize: 256, tta: false) == 216)
+    #expect(graph.defaultBandRows(height: 1080, width: 100_000, tileSize: 256, tta: false) == 8)
+}

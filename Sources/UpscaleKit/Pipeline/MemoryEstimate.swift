@@ -87,7 +87,7 @@ extension Model {
         }
         let tiles = TilePlan(height: h, width: w, tileSize: tileSize, rows: rowGeometry, cols: colGeometry,
                              inputPadding: inputPadding)
-        let bandRows = BandPlan.defaultBandRows(width: w, height: h, tileSize: tileSize)
+        let bandRows = defaultBandRows(height: h, width: w, tileSize: tileSize, tta: run.tta)
         let bands = BandPlan(height: h, bandRows: bandRows, edgeRows: BandPlan.defaultEdgeRows(bandRows: bandRows), rows: rowGeometry,
                              taps: Resize.BicubicTaps(height: h, width: w, factor: s), inputPadding: inputPadding,
                              fillRadius: alpha == 1 ? alphaFillRadius : 0)

@@ -63,6 +63,17 @@ public protocol BandSource: AnyObject {
 }
 
 extension Model {
+    /// The default band height of a run on an H×W image (`BandPlan.defaultBandRows`). When the
+    /// graph pipeline computes the network's rows (`streamGraph`), it keeps its own rows from band
+    /// to band, so a band is only the output's staging (the network's output rows, the colour
+    /// stage's and the writer's): its budget counts output pixels, scale² per input pixel
+    /// (RRDBNet ×4 at 1920 px: 32 rows, 16 MB of output floats, instead of 216 rows, 100 MB).
+    /// A tiled stack's bands are its tiles' row blocks, budgeted by input pixels.
+    public func defaultBandRows(height: Int, width: Int, tileSize: Int, tta: Bool) -> Int {
+        let streamed = streamGraph(width: width, tta: tta) != nil
+        return BandPlan.defaultBandRows(width: streamed ? width * scale * scale : width, height: height, tileSize: tileSize)
+    }
+
     /// Upscales the image `source` delivers, band by band, into `writer` (opened for
     /// scale·W × scale·H, the source's colour channels and alpha). Does not call `writer.finish()`
     /// or `abort()`: the caller commits or drops the output.
@@ -71,7 +82,7 @@ extension Model {
     public func upscale(from source: any BandSource, to writer: any ImageRowWriter, options: StreamOptions) throws {
         let (height, width) = (source.height, source.width)
         let tileSize = max(1, options.run.tileSize)
-        let bandRows = max(1, options.bandRows ?? BandPlan.defaultBandRows(width: width, height: height, tileSize: tileSize))
+        let bandRows = max(1, options.bandRows ?? defaultBandRows(height: height, width: width, tileSize: tileSize, tta: options.run.tta))
         let taps = Resize.BicubicTaps(height: height, width: width, factor: scale)
         let floatTaps = Resize.FloatBicubicTaps(taps)   // the colour stage's (Float) bicubic
         // An image with alpha: the network reads its straight colour, transparent pixels filled (Alpha.swift).
