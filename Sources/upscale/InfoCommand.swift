@@ -32,12 +32,10 @@ struct InfoCommand: ParsableCommand {
         if let graph = model.graph {
             print("graph       \(graph.nodes.count) nodes, input sizes padded to a multiple of \(graph.sizeMultiple)")
             print("reach       \(graph.receptiveRadius) input pixels of context around each output pixel")
-            // The streamed run's buffers (replayed on integers, as the run's memory check does), in
-            // output bands of 4·scale rows: what a width needs, for a height past the receptive field.
+            // The streamed run's buffers (replayed on integers, as the run's memory check does): what
+            // a width needs, for a height past the receptive field.
             for (w, h) in [(1280, 720), (1920, 1080)] {
-                let step = 4 * graph.scale
-                let bands = stride(from: 0, to: graph.scale * h, by: step).map { $0..<min(graph.scale * h, $0 + step) }
-                let bytes = graph.pipelineBytes(height: h, width: w, bands: bands)
+                let bytes = graph.pipelineBytes(height: h, width: w)
                 print("memory      \(bytes / 1_000_000) MB of streamed buffers for a \(w)×\(h) input")
             }
         } else {

@@ -225,31 +225,6 @@ func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, ali
         #expect(ring.rows == 0 && ring.end == 9)
     }
 
-    @Test func inPlaceWindowOnlyWhereZerosWouldBeRead() {
-        // Capacity 4, a map of 10 rows; rows 3..<7 held: slots 3, 0, 1, 2.
-        let ring = RowRing(channels: 1, width: 2, capacity: 4)
-        filled(ring, rows: 0..<4)
-        ring.drop(below: 3)
-        filled(ring, rows: 4..<7)
-        #expect(ring.inPlaceWindow(needed: 4..<7, raw: 4..<7, mapRows: 10) == 4)   // slots 0..<3: rows 4..<8 in place
-        #expect(ring.inPlaceWindow(needed: 3..<5, raw: 3..<5, mapRows: 10) == nil) // wraps
-        // Above the map: in place only for a window starting at row 0.
-        let top = RowRing(channels: 1, width: 2, capacity: 4)
-        filled(top, rows: 0..<2)
-        #expect(top.inPlaceWindow(needed: 0..<2, raw: -1..<2, mapRows: 10) == 0)
-        // Below the map: only when the window ends where the map does.
-        let bottom = RowRing(channels: 1, width: 2, capacity: 4)
-        filled(bottom, rows: 0..<4)
-        bottom.drop(below: 4)
-        filled(bottom, rows: 4..<7)
-        #expect(bottom.inPlaceWindow(needed: 4..<7, raw: 4..<8, mapRows: 7) == nil)  // slot 3 holds row 3, not zeros
-        let edge = RowRing(channels: 1, width: 2, capacity: 3)   // rows 3..<6 in slots 0..<3: the window ends at the map's end
-        filled(edge, rows: 0..<3)
-        edge.drop(below: 3)
-        filled(edge, rows: 3..<6)
-        #expect(edge.inPlaceWindow(needed: 3..<6, raw: 3..<7, mapRows: 6) == 3)
-    }
-
     @Test(arguments: [(150, 9, 2), (150, 9, 3), (257, 6, 2)])
     func wideRowsSplitIntoColumnSlicesGiveTheSameBits(w: Int, h: Int, threads: Int) throws {
         // At these widths a conv's output columns are split over the threads (slices of whole
@@ -264,8 +239,7 @@ func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, ali
                 let (got, pipeline) = try streamed(model, input, band: band, threads: threads)
                 #expect(got == whole, "\(w)×\(h), band \(band), threads \(threads): bits differ from the whole-image run")
                 #expect(pipeline.convReads.inPlace > 0 && pipeline.convReads.wrapped > 0, "\(pipeline.convReads)")
-                let bands = stride(from: 0, to: model.scale * h, by: band).map { $0..<min(model.scale * h, $0 + band) }
-                let estimate = model.pipelineBytes(height: h, width: w, bands: bands, fetchRows: pipeline.fetchRows)
+                let estimate = model.pipelineBytes(height: h, width: w, fetchRows: pipeline.fetchRows)
                 #expect(pipeline.allocatedFloats * 4 <= estimate, "allocated \(pipeline.allocatedFloats) floats, estimate \(estimate) bytes")
             }
         }
@@ -421,7 +395,7 @@ func streamed(_ model: GraphModel, _ input: Tensor, band: Int, threads: Int, ali
         #expect(got == (try model.networkOutput(input, threads: 1)))
         let pass = model.pipelineRingRows(paddedHeight: h, fetchRows: pipeline.fetchRows, rowAlignment: 1).nodes[model.nodes.count - 1]
         #expect(pipeline.outputRingCapacity <= 2 * pass && 2 * pass < 2 * h, "capacity \(pipeline.outputRingCapacity), pass \(pass)")
-        let estimate = model.pipelineBytes(height: h, width: w, bands: [0..<(2 * h)], fetchRows: pipeline.fetchRows)
+        let estimate = model.pipelineBytes(height: h, width: w, fetchRows: pipeline.fetchRows)
         #expect(pipeline.allocatedFloats * 4 <= estimate, "allocated \(pipeline.allocatedFloats) floats, estimate \(estimate) bytes")
     }
 }

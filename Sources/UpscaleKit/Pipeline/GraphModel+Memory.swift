@@ -130,7 +130,7 @@ extension GraphModel {
     /// rows). The bands asked for are the caller's memory, not counted here (the pipeline holds
     /// none: GraphPipeline.outputRows copies rows out after each pass). `fetchRows`: image rows per
     /// pass, the run's default for the width (`fetchRows(forWidth:)`) unless told.
-    public func pipelineBytes(height: Int, width: Int, bands: [Range<Int>], fetchRows: Int? = nil) -> Int {
+    public func pipelineBytes(height: Int, width: Int, fetchRows: Int? = nil) -> Int {
         let paddedH = GraphModel.roundUp(height, sizeMultiple), paddedW = GraphModel.roundUp(width, sizeMultiple)
         let fetchStep = max(1, fetchRows ?? self.fetchRows(forWidth: width))
         let rings = pipelineRingRows(paddedHeight: paddedH, fetchRows: fetchStep, rowAlignment: 1)

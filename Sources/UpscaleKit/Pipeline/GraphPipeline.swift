@@ -133,25 +133,9 @@ final class RowRing {
         precondition(rows + m <= capacity, "rows added beyond the reserved room")
         end += m
     }
-
-    /// The storage as a window (C, capacity, width) whose first row is map row `first`, when it holds
-    /// rows `needed` (clipped to the map's `mapRows` rows) unwrapped and a convolution reading rows
-    /// `raw` (`needed` before clipping) would find zeros, as outside the map, exactly where it reads
-    /// outside it: above the map only when the window starts at row 0, below only when it ends at
-    /// `mapRows`. Rows of the window other than `needed` hold other rows' values, which a convolution
-    /// asked for the outputs that read `needed` does not read.
-    func inPlaceWindow(needed: Range<Int>, raw: Range<Int>, mapRows: Int) -> Int? {
-        guard !needed.isEmpty else { return nil }
-        precondition(needed.lowerBound >= origin && needed.upperBound <= end, "rows \(needed) not held (\(origin)..<\(end))")
-        let first = needed.lowerBound - needed.lowerBound % capacity
-        guard needed.upperBound <= first + capacity else { return nil }              // wraps
-        if raw.lowerBound < needed.lowerBound && first != 0 { return nil }
-        if raw.upperBound > needed.upperBound && first + capacity != mapRows { return nil }
-        return first
-    }
 }
 
-/// Floats of scratch memory reused from pass to pass (a conv's gathered input, its output rows).
+/// Floats of scratch memory reused from pass to pass (a conv's gathered input window).
 final class Scratch {
     private(set) var count = 0
     private(set) var pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)

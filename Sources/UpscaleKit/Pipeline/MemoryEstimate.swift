@@ -108,11 +108,11 @@ extension Model {
                                                            planes: color + alpha)
         }
         if let chain {   // the weights are the stack's, counted with the image-independent part
-            estimate.model += chain.pipelineBytes(height: h, width: w, bands: plans.map(\.output))
+            estimate.model += chain.pipelineBytes(height: h, width: w)
         }
         if let graph {   // its weights (as loaded and as repacked), and the graph executors' buffers (Pipeline/GraphModel+Memory.swift)
             estimate.model += graph.weightBytes + (run.tta ? graph.wholeImageBytes(height: max(h, w), width: max(h, w))
-                                      : graph.pipelineBytes(height: h, width: w, bands: plans.map(\.output)))
+                                      : graph.pipelineBytes(height: h, width: w))
         }
         return estimate
     }
