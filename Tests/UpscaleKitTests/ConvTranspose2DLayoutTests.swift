@@ -17,6 +17,20 @@ struct OutputLayoutCase: CustomStringConvertible, Sendable {
         "\(name): \(cIn)→\(cOut) \(size)×\(size) stride \(stride) padding \(padding) \(epilogue) on \(algorithm)"
     }
 
+    /// The case's plan on seeded weights, checked to run on its algorithm, a seeded input map
+    /// (1, Cin, 13, 75), the map's size and its whole output's.
+    func layer(seed: UInt64) throws -> (plan: ConvTranspose2DPlan, input: [Float], size: (Int, Int), outputSize: (Int, Int)) {
+        var rng = SeededRandom(seed: seed)
+        let (h, w) = (13, 75)
+        let weight = Tensor(shape: [cIn, cOut, size, size], data: rng.floats(cIn * cOut * size * size, -0.3...0.3))
+        let bias = Tensor(shape: [cOut], data: rng.floats(cOut))
+        let plan = try ConvTranspose2DPlan(weight: weight, bias: bias, stride: (stride, stride), padding: (padding, padding),
+                                           epilogue: epilogue, kernel: kernel)
+        #expect(plan.algorithm == algorithm, "\(self): the plan runs \(plan.algorithm)")
+        let input = rng.floats(cIn * h * w)
+        return (plan, input, (h, w), (stride * (h - 1) + size - 2 * padding, stride * (w - 1) + size - 2 * padding))
+    }
+
     static let all: [OutputLayoutCase] = [
         .init(name: "winograd", kernel: .winograd, algorithm: .winograd, cIn: 32, cOut: 40, size: 3, stride: 1, padding: 1,
               epilogue: .leakyReLU(0.1)),
@@ -35,15 +49,7 @@ struct OutputLayoutCase: CustomStringConvertible, Sendable {
 
 @Test(arguments: OutputLayoutCase.all)
 func runWindowStoresThroughTheOutputLayout(_ c: OutputLayoutCase) throws {
-    var rng = SeededRandom(seed: 26)
-    let (h, w) = (13, 75)
-    let weight = Tensor(shape: [c.cIn, c.cOut, c.size, c.size], data: rng.floats(c.cIn * c.cOut * c.size * c.size, -0.3...0.3))
-    let bias = Tensor(shape: [c.cOut], data: rng.floats(c.cOut))
-    let plan = try ConvTranspose2DPlan(weight: weight, bias: bias, stride: (c.stride, c.stride), padding: (c.padding, c.padding),
-                                       epilogue: c.epilogue, kernel: c.kernel)
-    #expect(plan.algorithm == c.algorithm, "\(c): the plan runs \(plan.algorithm)")
-    let input = rng.floats(c.cIn * h * w)   // (1, Cin, h, w), the whole map
-    let (oH, oW) = (c.stride * (h - 1) + c.size - 2 * c.padding, c.stride * (w - 1) + c.size - 2 * c.padding)
+    let (plan, input, (h, w), (oH, oW)) = try c.layer(seed: 26)
     // Windows of the whole map's output: rows top ..< top + rows, columns left ..< left + columns,
     // from the whole input (every tap inside it), Winograd's tiles anchored at row 1.
     for (top, rows, left, columns) in [(0, oH, 0, oW), (5, 3, 7, 50), (2, 1, 0, oW), (oH - 4, 4, 16, oW - 16)] {
@@ -85,15 +91,7 @@ func runWindowStoresThroughTheOutputLayout(_ c: OutputLayoutCase) throws {
 /// in a late slot so that the rows wrap; each window the same bits as from the dense input.
 @Test(arguments: OutputLayoutCase.all)
 func runWindowReadsThroughTheInputLayout(_ c: OutputLayoutCase) throws {
-    var rng = SeededRandom(seed: 27)
-    let (h, w) = (13, 75)
-    let weight = Tensor(shape: [c.cIn, c.cOut, c.size, c.size], data: rng.floats(c.cIn * c.cOut * c.size * c.size, -0.3...0.3))
-    let bias = Tensor(shape: [c.cOut], data: rng.floats(c.cOut))
-    let plan = try ConvTranspose2DPlan(weight: weight, bias: bias, stride: (c.stride, c.stride), padding: (c.padding, c.padding),
-                                       epilogue: c.epilogue, kernel: c.kernel)
-    #expect(plan.algorithm == c.algorithm, "\(c): the plan runs \(plan.algorithm)")
-    let input = rng.floats(c.cIn * h * w)   // (1, Cin, h, w), the whole map
-    let (oH, oW) = (c.stride * (h - 1) + c.size - 2 * c.padding, c.stride * (w - 1) + c.size - 2 * c.padding)
+    let (plan, input, (h, w), (oH, oW)) = try c.layer(seed: 27)
     let (slots, rowStride, margin) = (h + 3, w + 9, 4)
     let channelStride = (slots + 1) * rowStride
     for first in [0, h, 7] {
