@@ -185,7 +185,7 @@ struct RunCommand: ParsableCommand {
                     // The streamed run's work (Pipeline/: a graph model, or a stack streamed as its chain), in --verbose.
                     if let graph = net.streamGraph(width: file.inputWidth, tta: settings.tta) {
                         let work = graph.pipelineWork(height: file.inputHeight, width: file.inputWidth).factor
-                        console.detail("\(job.input.path): streamed run, work \(String(format: "%.2f", work))× one whole-image pass"
+                        console.detail("\(job.input.path): streamed run, work \(String(format: "%.3f", work))× one whole-image pass"
                                        + (settings.tta ? " per flip (8 flips, --tta)" : "")
                                        + " (each convolution's rows computed ÷ its rows in one pass)")
                     }

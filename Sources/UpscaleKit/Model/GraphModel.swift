@@ -128,6 +128,16 @@ public final class GraphModel: Sendable {
     /// holds a few rows per layer, so the larger passes cost 16 more rows a layer; graphs with long
     /// skip connections (RRDBNet) keep one, their rings being already deep.
     let streamFetchRows: Int
+    /// For each node, the node whose rows it computes again (a recomputed copy that the streamed run
+    /// adds, Pipeline/GraphModel+Recompute.swift), nil for the model's own nodes.
+    let copyOf: [Int?]
+    /// The graph the streamed run executes, when it differs from this one: these nodes with
+    /// recomputed copies (GraphModel+Recompute.swift). Nil: this graph.
+    private let recomputing: GraphModel?
+
+    /// The graph the streamed run executes (GraphPipeline, and the replays that size its memory):
+    /// this one, or this one with recomputed copies of cheap convolutions for far readers.
+    public var streamedGraph: GraphModel { recomputing ?? self }
 
     /// Image rows a streamed run on a `width`-wide image fetches per pass unless told: at least
     /// `streamFetchRows`, and on narrow images enough rows that a pass gives each convolution about
@@ -168,8 +178,11 @@ public final class GraphModel: Sendable {
     }
 
     /// - Parameter plans: the conv nodes' plans when the caller has them (a stack's chain), else nil.
+    /// - Parameter copyOf: for the streamed run's graph (`streamedGraph`), the node each copy
+    ///   recomputes; nil for a model as loaded (its streamed graph is then derived from it).
     init(nodes: [GraphNode], scale: Int, channels: ModelChannels, residual: ModelResidual,
-         metadata: [String: String], source: String, plans: [ConvTranspose2DPlan?]? = nil, streamFetchRows: Int? = nil) throws {
+         metadata: [String: String], source: String, plans: [ConvTranspose2DPlan?]? = nil, streamFetchRows: Int? = nil,
+         copyOf: [Int?]? = nil) throws {
         let shapes = try GraphModel.validate(nodes: nodes, scale: scale, channels: channels, metadata: metadata,
                                              source: source)
         var multiple = 1
@@ -179,18 +192,32 @@ public final class GraphModel: Sendable {
             for i in node.inputs where i >= 0 { lastUse[i] = k }
         }
         lastUse[nodes.count - 1] = nodes.count
+        let built: [ConvTranspose2DPlan?]
         do {
-            self.plans = try plans ?? nodes.map { node in
+            built = try plans ?? nodes.map { node in
                 guard case .conv(let layer) = node.op else { return nil }
                 return try ConvTranspose2DPlan(layer)
             }
         } catch {
             throw ModelError("\(source): \(error)", path: source)
         }
-        self.nodes = GraphModel.staggered(nodes)
+        let staggered = GraphModel.staggered(nodes)
+        let fetchRows = GraphModel.roundUp(max(1, streamFetchRows ?? multiple), multiple)
+        let input = GraphValueShape(channels: channels.count, rows: SizeRatio(1, 1), cols: SizeRatio(1, 1))
+        if copyOf == nil, let copies = GraphModel.recomputedCopies(staggered, shapes: shapes, input: input, sizeMultiple: multiple,
+                                                                    plans: built) {
+            self.recomputing = try GraphModel(nodes: copies.nodes, scale: scale, channels: channels, residual: residual,
+                                              metadata: metadata, source: source, plans: copies.plans,
+                                              streamFetchRows: fetchRows, copyOf: copies.copyOf)
+        } else {
+            self.recomputing = nil
+        }
+        self.copyOf = copyOf ?? [Int?](repeating: nil, count: nodes.count)
+        self.plans = built
+        self.nodes = staggered
         self.shapes = shapes
         self.sizeMultiple = multiple
-        self.streamFetchRows = GraphModel.roundUp(max(1, streamFetchRows ?? multiple), multiple)
+        self.streamFetchRows = fetchRows
         self.lastUse = lastUse
         self.scale = scale
         self.channels = channels

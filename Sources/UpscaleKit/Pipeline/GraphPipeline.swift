@@ -201,6 +201,7 @@ public final class GraphPipeline {
         self.slots = slots
         precondition(height > 0 && width > 0, "an image")
         self.fetchRows = max(1, fetchRows ?? model.fetchRows(forWidth: width))
+        let model = model.streamedGraph   // with its recomputed copies, if any (GraphModel+Recompute.swift)
         self.model = model
         self.height = height
         self.width = width
