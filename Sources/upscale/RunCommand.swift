@@ -61,7 +61,12 @@ struct RunCommand: ParsableCommand {
         Interruption.install()
         ProcessMemory.keepFreedMemory()
         let started = Date()
-        let (source, net) = try model.load(console)
+        // The run needs the plans, not the weights as loaded (67 MB of RRDBNet 23's): the model as
+        // loaded is let go here, before any image is read.
+        let (source, net) = try { () throws -> (ModelSource, Model) in
+            let (source, loaded) = try model.load(console)
+            return (source, try loaded.withoutSourceWeights())
+        }()
         let choice = ModelChoice(size: size.outputSize, pinned: model.model != nil || model.scale != nil,
                                  denoise: model.denoise, loaded: net)
         if case .factor(let factor)? = size.outputSize, let largest = choice.largestScale, factor > Double(largest) {

@@ -258,10 +258,30 @@ public final class GraphModel: Sendable {
     /// The shape of value `v` (`GraphNode.image` or a node index).
     public func shape(of v: Int) -> GraphValueShape { v == GraphNode.image ? inputShape : shapes[v] }
 
-    /// Bytes of the weights in memory: as loaded (4 per learned value) and as each conv plan holds
-    /// them repacked for its kernel (ConvTranspose2DPlan.packedBytes).
+    /// Bytes of the weights in memory: as loaded (4 per learned value, less the conv weights a run
+    /// has dropped: `withoutSourceWeights`) and as each conv plan holds them repacked for its kernel
+    /// (ConvTranspose2DPlan.packedBytes).
     public var weightBytes: Int {
-        4 * parameterCount + plans.reduce(0) { $0 + ($1?.packedBytes ?? 0) }
+        let dropped = nodes.reduce(0) { total, node in
+            guard case .conv(let layer) = node.op, !layer.hasWeight else { return total }
+            return total + Tensor.elementCount(layer.weightShape)
+        }
+        return 4 * (parameterCount - dropped) + plans.reduce(0) { $0 + ($1?.packedBytes ?? 0) }
+    }
+
+    /// This model without its convolutions' weights as loaded, which their plans hold repacked
+    /// (for RRDBNet 23 blocks, 67 MB of 348): what a run needs. The same nodes, plans and bits;
+    /// `parameterCount` and the shapes stay. Writing it (`serialized`) throws, so the file writer,
+    /// the importers and `info` use the model as loaded.
+    public func withoutSourceWeights() throws -> GraphModel {
+        let nodes = self.nodes.map { node -> GraphNode in
+            guard case .conv(let layer) = node.op else { return node }
+            var node = node
+            node.op = .conv(layer.droppingWeight())
+            return node
+        }
+        return try GraphModel(nodes: nodes, scale: scale, channels: channels, residual: residual, metadata: metadata,
+                              source: metadata["name"] ?? "<model>", plans: plans, streamFetchRows: streamFetchRows)
     }
 
     /// Number of learned values (weights, biases, slopes, affine constants).
@@ -269,7 +289,7 @@ public final class GraphModel: Sendable {
         nodes.reduce(0) { total, node in
             switch node.op {
             case .conv(let layer):
-                var n = layer.weight.count + (layer.bias?.count ?? 0)
+                var n = Tensor.elementCount(layer.weightShape) + (layer.bias?.count ?? 0)
                 if case .prelu(let slopes) = layer.activation { n += slopes.count }
                 return total + n
             case .prelu(let slopes): return total + slopes.count
@@ -287,7 +307,7 @@ public final class GraphModel: Sendable {
             let input = shape(of: node.inputs[0])
             let pixels = Double(input.rows.numerator) / Double(input.rows.denominator)
                 * Double(input.cols.numerator) / Double(input.cols.denominator)
-            macs += pixels * Double(layer.inChannels * layer.weight.shape[1] * layer.kernel.0 * layer.kernel.1)
+            macs += pixels * Double(layer.inChannels * layer.weightShape[1] * layer.kernel.0 * layer.kernel.1)
         }
         return macs / Double(scale * scale)
     }

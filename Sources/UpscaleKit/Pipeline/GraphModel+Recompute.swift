@@ -41,7 +41,7 @@ extension GraphModel {
             guard case .conv(let layer) = nodes[k].op else { return 0 }
             let s = shape(nodes[k].inputs[0])
             return Double(s.rows.numerator * s.cols.numerator) / Double(s.rows.denominator * s.cols.denominator)
-                * Double(layer.inChannels * layer.weight.shape[1] * layer.kernel.0 * layer.kernel.1)
+                * Double(layer.inChannels * layer.weightShape[1] * layer.kernel.0 * layer.kernel.1)
         }
         // Rows relative to a base E far from row 0, a multiple of every size factor's denominator.
         let ends = rowEnds(nodes), base = (1 << 16) * sizeMultiple

@@ -47,7 +47,7 @@ extension GraphModel {
             let (input, output) = (shape(of: node.inputs[0]), shapes[k])
             let inputRowsPerRow = Double(input.rows.numerator * output.rows.denominator) / Double(input.rows.denominator * output.rows.numerator)
             let perRow = inputRowsPerRow * Double(input.cols.numerator) / Double(input.cols.denominator)
-                * Double(layer.inChannels * layer.weight.shape[1] * layer.kernel.0 * layer.kernel.1)
+                * Double(layer.inChannels * layer.weightShape[1] * layer.kernel.0 * layer.kernel.1)
             done += Double(rowsComputed[k]) * perRow
             if copyOf[k] == nil { pass += Double(shapes[k].rows.of(paddedHeight)) * perRow }
         }
