@@ -61,7 +61,12 @@ struct RunCommand: ParsableCommand {
         Interruption.install()
         ProcessMemory.keepFreedMemory()
         let started = Date()
-        let (source, net) = try model.load(console)
+        // The run needs the plans, not the weights as loaded (67 MB of RRDBNet 23's): the model as
+        // loaded is let go here, before any image is read.
+        let (source, net) = try { () throws -> (ModelSource, Model) in
+            let (source, loaded) = try model.load(console)
+            return (source, try loaded.withoutSourceWeights())
+        }()
         let choice = ModelChoice(size: size.outputSize, pinned: model.model != nil || model.scale != nil,
                                  denoise: model.denoise, loaded: net)
         if case .factor(let factor)? = size.outputSize, let largest = choice.largestScale, factor > Double(largest) {
@@ -185,7 +190,7 @@ struct RunCommand: ParsableCommand {
                     // The streamed run's work (Pipeline/: a graph model, or a stack streamed as its chain), in --verbose.
                     if let graph = net.streamGraph(width: file.inputWidth, tta: settings.tta) {
                         let work = graph.pipelineWork(height: file.inputHeight, width: file.inputWidth).factor
-                        console.detail("\(job.input.path): streamed run, work \(String(format: "%.2f", work))× one whole-image pass"
+                        console.detail("\(job.input.path): streamed run, work \(String(format: "%.3f", work))× one whole-image pass"
                                        + (settings.tta ? " per flip (8 flips, --tta)" : "")
                                        + " (each convolution's rows computed ÷ its rows in one pass)")
                     }

@@ -84,7 +84,7 @@ import UpscaleKit
             let run = try CLI.run([input, "-m", weightsPath, "-o", out] + options)
             #expect(run.status == 0, "\(options): \(run.stderr)")
             if options == ["--verbose"] {
-                #expect(run.stderr.contains("streamed run, work 1.00×"), "\(run.stderr)")
+                #expect(run.stderr.contains("streamed run, work 1.000×"), "\(run.stderr)")
             }
             outputs.append(try Data(contentsOf: URL(fileURLWithPath: out)))
         }

@@ -44,6 +44,9 @@ extension GraphModel {
             var spec: [String: Any] = ["name": node.name, "op": node.op.kind, "inputs": node.inputs.map(name)]
             switch node.op {
             case .conv(let layer):
+                guard layer.hasWeight else {
+                    throw ModelError("\(metadata["name"] ?? "<model>"): node \(i) (\(node.name)): the weights as loaded were dropped for a run (GraphModel.withoutSourceWeights); write the model as loaded")
+                }
                 spec.merge(LayerSpec.json(layer)) { a, _ in a }
                 tensors.append(("nodes.\(i).weight", layer.weight.shape, layer.weight.data))
                 if let bias = layer.bias { tensors.append(("nodes.\(i).bias", bias.shape, bias.data)) }

@@ -18,26 +18,31 @@
 extension GraphModel {
     /// `nodes` with each Winograd conv layer's `rowPhase` set as above (others unchanged).
     static func staggered(_ nodes: [GraphNode]) -> [GraphNode] {
-        var ends: [Int] = []   // end(node k) − E·(its size factor); the image's is 0
-        ends.reserveCapacity(nodes.count)
+        let ends = rowEnds(nodes)
         var staggered = nodes
         for (k, node) in nodes.enumerated() {
+            guard case .conv(var layer) = node.op, let side = layer.winogradTile else { continue }
+            layer.rowPhase = ((ends[k] % side) + side) % side
+            staggered[k].op = .conv(layer)
+        }
+        return staggered
+    }
+
+    /// end(node k) − E·(its size factor) for each node, as above (the image's is 0): where each
+    /// value's rows end when the image's end at E, rows being made as soon as their inputs allow.
+    static func rowEnds(_ nodes: [GraphNode]) -> [Int] {
+        var ends: [Int] = []
+        ends.reserveCapacity(nodes.count)
+        for node in nodes {
             let inputEnds = node.inputs.map { $0 == GraphNode.image ? 0 : ends[$0] }
             let first = inputEnds.first ?? 0
             switch node.op {
-            case .conv(var layer):
-                let g = layer.rowGeometry
-                let end = g.stride * first - g.padding
-                if let side = layer.winogradTile {
-                    layer.rowPhase = ((end % side) + side) % side
-                    staggered[k].op = .conv(layer)
-                }
-                ends.append(end)
+            case .conv(let layer): ends.append(layer.rowGeometry.stride * first - layer.rowGeometry.padding)
             case .pixelShuffle(let r), .upsampleNearest(let r): ends.append(r * first)
             case .pixelUnshuffle(let r): ends.append(floorDiv(first, r))
             case .add, .mul, .affine, .sigmoid, .silu, .leakyReLU, .prelu, .concat: ends.append(inputEnds.min() ?? 0)
             }
         }
-        return staggered
+        return ends
     }
 }

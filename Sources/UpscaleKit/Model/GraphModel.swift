@@ -128,6 +128,16 @@ public final class GraphModel: Sendable {
     /// holds a few rows per layer, so the larger passes cost 16 more rows a layer; graphs with long
     /// skip connections (RRDBNet) keep one, their rings being already deep.
     let streamFetchRows: Int
+    /// For each node, the node whose rows it computes again (a recomputed copy that the streamed run
+    /// adds, Pipeline/GraphModel+Recompute.swift), nil for the model's own nodes.
+    let copyOf: [Int?]
+    /// The graph the streamed run executes, when it differs from this one: these nodes with
+    /// recomputed copies (GraphModel+Recompute.swift). Nil: this graph.
+    private let recomputing: GraphModel?
+
+    /// The graph the streamed run executes (GraphPipeline, and the replays that size its memory):
+    /// this one, or this one with recomputed copies of cheap convolutions for far readers.
+    public var streamedGraph: GraphModel { recomputing ?? self }
 
     /// Image rows a streamed run on a `width`-wide image fetches per pass unless told: at least
     /// `streamFetchRows`, and on narrow images enough rows that a pass gives each convolution about
@@ -168,8 +178,11 @@ public final class GraphModel: Sendable {
     }
 
     /// - Parameter plans: the conv nodes' plans when the caller has them (a stack's chain), else nil.
+    /// - Parameter copyOf: for the streamed run's graph (`streamedGraph`), the node each copy
+    ///   recomputes; nil for a model as loaded (its streamed graph is then derived from it).
     init(nodes: [GraphNode], scale: Int, channels: ModelChannels, residual: ModelResidual,
-         metadata: [String: String], source: String, plans: [ConvTranspose2DPlan?]? = nil, streamFetchRows: Int? = nil) throws {
+         metadata: [String: String], source: String, plans: [ConvTranspose2DPlan?]? = nil, streamFetchRows: Int? = nil,
+         copyOf: [Int?]? = nil) throws {
         let shapes = try GraphModel.validate(nodes: nodes, scale: scale, channels: channels, metadata: metadata,
                                              source: source)
         var multiple = 1
@@ -179,18 +192,32 @@ public final class GraphModel: Sendable {
             for i in node.inputs where i >= 0 { lastUse[i] = k }
         }
         lastUse[nodes.count - 1] = nodes.count
+        let built: [ConvTranspose2DPlan?]
         do {
-            self.plans = try plans ?? nodes.map { node in
+            built = try plans ?? nodes.map { node in
                 guard case .conv(let layer) = node.op else { return nil }
                 return try ConvTranspose2DPlan(layer)
             }
         } catch {
             throw ModelError("\(source): \(error)", path: source)
         }
-        self.nodes = GraphModel.staggered(nodes)
+        let staggered = GraphModel.staggered(nodes)
+        let fetchRows = GraphModel.roundUp(max(1, streamFetchRows ?? multiple), multiple)
+        let input = GraphValueShape(channels: channels.count, rows: SizeRatio(1, 1), cols: SizeRatio(1, 1))
+        if copyOf == nil, let copies = GraphModel.recomputedCopies(staggered, shapes: shapes, input: input, sizeMultiple: multiple,
+                                                                    plans: built) {
+            self.recomputing = try GraphModel(nodes: copies.nodes, scale: scale, channels: channels, residual: residual,
+                                              metadata: metadata, source: source, plans: copies.plans,
+                                              streamFetchRows: fetchRows, copyOf: copies.copyOf)
+        } else {
+            self.recomputing = nil
+        }
+        self.copyOf = copyOf ?? [Int?](repeating: nil, count: nodes.count)
+        self.plans = built
+        self.nodes = staggered
         self.shapes = shapes
         self.sizeMultiple = multiple
-        self.streamFetchRows = GraphModel.roundUp(max(1, streamFetchRows ?? multiple), multiple)
+        self.streamFetchRows = fetchRows
         self.lastUse = lastUse
         self.scale = scale
         self.channels = channels
@@ -231,10 +258,30 @@ public final class GraphModel: Sendable {
     /// The shape of value `v` (`GraphNode.image` or a node index).
     public func shape(of v: Int) -> GraphValueShape { v == GraphNode.image ? inputShape : shapes[v] }
 
-    /// Bytes of the weights in memory: as loaded (4 per learned value) and as each conv plan holds
-    /// them repacked for its kernel (ConvTranspose2DPlan.packedBytes).
+    /// Bytes of the weights in memory: as loaded (4 per learned value, less the conv weights a run
+    /// has dropped: `withoutSourceWeights`) and as each conv plan holds them repacked for its kernel
+    /// (ConvTranspose2DPlan.packedBytes).
     public var weightBytes: Int {
-        4 * parameterCount + plans.reduce(0) { $0 + ($1?.packedBytes ?? 0) }
+        let dropped = nodes.reduce(0) { total, node in
+            guard case .conv(let layer) = node.op, !layer.hasWeight else { return total }
+            return total + Tensor.elementCount(layer.weightShape)
+        }
+        return 4 * (parameterCount - dropped) + plans.reduce(0) { $0 + ($1?.packedBytes ?? 0) }
+    }
+
+    /// This model without its convolutions' weights as loaded, which their plans hold repacked
+    /// (for RRDBNet 23 blocks, 67 MB of 348): what a run needs. The same nodes, plans and bits;
+    /// `parameterCount` and the shapes stay. Writing it (`serialized`) throws, so the file writer,
+    /// the importers and `info` use the model as loaded.
+    public func withoutSourceWeights() throws -> GraphModel {
+        let nodes = self.nodes.map { node -> GraphNode in
+            guard case .conv(let layer) = node.op else { return node }
+            var node = node
+            node.op = .conv(layer.droppingWeight())
+            return node
+        }
+        return try GraphModel(nodes: nodes, scale: scale, channels: channels, residual: residual, metadata: metadata,
+                              source: metadata["name"] ?? "<model>", plans: plans, streamFetchRows: streamFetchRows)
     }
 
     /// Number of learned values (weights, biases, slopes, affine constants).
@@ -242,7 +289,7 @@ public final class GraphModel: Sendable {
         nodes.reduce(0) { total, node in
             switch node.op {
             case .conv(let layer):
-                var n = layer.weight.count + (layer.bias?.count ?? 0)
+                var n = Tensor.elementCount(layer.weightShape) + (layer.bias?.count ?? 0)
                 if case .prelu(let slopes) = layer.activation { n += slopes.count }
                 return total + n
             case .prelu(let slopes): return total + slopes.count
@@ -260,7 +307,7 @@ public final class GraphModel: Sendable {
             let input = shape(of: node.inputs[0])
             let pixels = Double(input.rows.numerator) / Double(input.rows.denominator)
                 * Double(input.cols.numerator) / Double(input.cols.denominator)
-            macs += pixels * Double(layer.inChannels * layer.weight.shape[1] * layer.kernel.0 * layer.kernel.1)
+            macs += pixels * Double(layer.inChannels * layer.weightShape[1] * layer.kernel.0 * layer.kernel.1)
         }
         return macs / Double(scale * scale)
     }

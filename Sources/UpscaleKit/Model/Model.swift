@@ -116,6 +116,13 @@ public final class Model: Sendable {
         self.chain = nil
     }
 
+    /// For a run: a graph model without its convolutions' weights as loaded
+    /// (GraphModel.withoutSourceWeights; its plans hold them repacked); a stack as it is.
+    public func withoutSourceWeights() throws -> Model {
+        guard let graph else { return self }
+        return try Model(graph: graph.withoutSourceWeights())
+    }
+
     /// Keys of `__metadata__` that the format itself defines (not free-form metadata).
     static let structuralKeys: Set<String> = ["format", "scale", "channels", "residual", "input_padding", "layers"]
 
@@ -137,7 +144,7 @@ public final class Model: Sendable {
         var macs = 0.0
         for layer in layers {
             let (kH, kW) = layer.kernel
-            macs += pixelsH * pixelsW * Double(layer.inChannels * layer.weight.shape[1] * kH * kW)
+            macs += pixelsH * pixelsW * Double(layer.inChannels * layer.weightShape[1] * kH * kW)
             pixelsH *= Double(layer.stride.0)
             pixelsW *= Double(layer.stride.1)
         }
@@ -224,7 +231,7 @@ public final class Model: Sendable {
 
     static func validate(layer: ModelLayer, index i: Int, source: String) throws {
         func fail(_ what: String) -> ModelError { ModelError("\(source): layer \(i) (layers.\(i)): \(what)", path: source) }
-        let w = layer.weight.shape
+        let w = layer.weightShape
         guard w.count == 4 else { throw fail("weight has shape \(w), expected 4 dims (Cin, Cout/groups, kH, kW)") }
         guard (1...ModelLimits.maxGroups).contains(layer.groups) else { throw fail("groups \(layer.groups) must be between 1 and \(ModelLimits.maxGroups)") }
         guard w[0] <= ModelLimits.maxChannels, w[1] * layer.groups <= ModelLimits.maxChannels else {

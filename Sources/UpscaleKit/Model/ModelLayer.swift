@@ -2,7 +2,7 @@
 
 /// One layer: `conv_transpose2d` (PyTorch semantics, see Ops/ConvTranspose2D.swift) then an activation.
 public struct ModelLayer: Sendable {
-    public var weight: Tensor            // (Cin, Cout/groups, kH, kW), PyTorch's layout
+    public var weight: Tensor            // (Cin, Cout/groups, kH, kW), PyTorch's layout; [0] once dropped
     public var bias: Tensor?             // (Cout)
     public var stride: (Int, Int)
     public var padding: (Int, Int)
@@ -14,6 +14,8 @@ public struct ModelLayer: Sendable {
     /// layer): set by the model, which staggers its layers (GraphModel.staggered), never read from
     /// a file. The tile grid is part of the layer's rounding, so every run of the model uses it.
     public var rowPhase = 0
+    /// The weight's shape once a run has dropped the weight itself (`droppingWeight()`), else nil.
+    private var droppedShape: [Int]? = nil
 
     public init(weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
                 outputPadding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1,
@@ -28,11 +30,25 @@ public struct ModelLayer: Sendable {
         self.activation = activation
     }
 
+    /// (Cin, Cout/groups, kH, kW): the weight's shape, which stays when the weight is dropped.
+    public var weightShape: [Int] { droppedShape ?? weight.shape }
+    /// False once a run has dropped the weight as loaded (its plan holds it repacked).
+    public var hasWeight: Bool { droppedShape == nil }
+
+    /// The layer without its weight as loaded, which its plan (ConvTranspose2DPlan) holds repacked:
+    /// for a run (GraphModel.withoutSourceWeights), not for writing or building plans.
+    func droppingWeight() -> ModelLayer {
+        var layer = self
+        layer.droppedShape = weightShape
+        layer.weight = Tensor(shape: [0], data: [])
+        return layer
+    }
+
     /// Input channels (weight dim 0).
-    public var inChannels: Int { weight.shape[0] }
+    public var inChannels: Int { weightShape[0] }
     /// Output channels (weight dim 1 · groups).
-    public var outChannels: Int { weight.shape[1] * groups }
-    public var kernel: (Int, Int) { (weight.shape[2], weight.shape[3]) }
+    public var outChannels: Int { weightShape[1] * groups }
+    public var kernel: (Int, Int) { (weightShape[2], weightShape[3]) }
     /// The layer's geometry along the rows (height) and the columns (width), with the alignment of
     /// its outputs: a Winograd layer's tile side (its plan runs Winograd exactly where this says so).
     public var rowGeometry: AxisGeometry {
@@ -55,6 +71,7 @@ extension ConvTranspose2DPlan {
     /// The plan of a model's layer: its weights, geometry and activation (fused when the kernel
     /// can, else applied after, as the model runs it).
     public init(_ layer: ModelLayer) throws {
+        precondition(layer.hasWeight, "a plan is built from a layer's weight as loaded")
         try self.init(weight: layer.weight, bias: layer.bias, stride: layer.stride, padding: layer.padding,
                       outputPadding: layer.outputPadding, groups: layer.groups, dilation: layer.dilation,
                       epilogue: layer.activation)

@@ -8,12 +8,15 @@ extension GraphModel {
     /// output rows are asked for in `bands` (consecutive ranges from 0 to scale·height): the same
     /// passes as GraphPipeline.outputRows, on row counts.
     public func pipelinePeakFloats(height: Int, width: Int, bands: [Range<Int>], fetchRows: Int? = nil) -> Int {
-        replayPipeline(height: height, width: width, bands: bands, fetchRows: fetchRows, rowAlignment: 1).peakFloats
+        if streamedGraph !== self { return streamedGraph.pipelinePeakFloats(height: height, width: width, bands: bands, fetchRows: fetchRows) }
+        return replayPipeline(height: height, width: width, bands: bands, fetchRows: fetchRows, rowAlignment: 1).peakFloats
     }
 
     /// The rows each node computes in a streamed run of a `height` × `width` image (the pipeline's
-    /// `rowsComputed` when it has delivered every row), and their `workFactor`: what `--verbose` reports.
+    /// `rowsComputed` when it has delivered every row, one per node of `streamedGraph`), and their
+    /// `workFactor`: what `--verbose` reports.
     public func pipelineWork(height: Int, width: Int) -> (rowsComputed: [Int], factor: Double) {
+        if streamedGraph !== self { return streamedGraph.pipelineWork(height: height, width: width) }
         let paddedH = GraphModel.roundUp(height, sizeMultiple)
         let rows = replayPipeline(height: height, width: width, bands: [0..<(scale * height)], fetchRows: nil, rowAlignment: 1).rowsComputed
         return (rows, workFactor(rowsComputed: rows, paddedHeight: paddedH))
@@ -22,7 +25,8 @@ extension GraphModel {
     /// The ring sizes (rows) of a streamed run on a padded height: the most rows each value holds
     /// at once (0 for a virtual concat, which holds none, and for a node of an in-place chain but
     /// its host, whose ring holds the chain's rows; for the last node the rows of one pass, which
-    /// leave it after the pass), and the image's.
+    /// leave it after the pass), and the image's. For this graph's own nodes: the pipeline asks its
+    /// `streamedGraph`.
     func pipelineRingRows(paddedHeight: Int, fetchRows: Int, rowAlignment: Int) -> (image: Int, nodes: [Int]) {
         let replay = replayPipeline(height: paddedHeight, width: 1, bands: [0..<(scale * paddedHeight)], fetchRows: fetchRows,
                                     rowAlignment: rowAlignment)
@@ -131,6 +135,7 @@ extension GraphModel {
     /// none: GraphPipeline.outputRows copies rows out after each pass). `fetchRows`: image rows per
     /// pass, the run's default for the width (`fetchRows(forWidth:)`) unless told.
     public func pipelineBytes(height: Int, width: Int, fetchRows: Int? = nil) -> Int {
+        if streamedGraph !== self { return streamedGraph.pipelineBytes(height: height, width: width, fetchRows: fetchRows) }
         let paddedH = GraphModel.roundUp(height, sizeMultiple), paddedW = GraphModel.roundUp(width, sizeMultiple)
         let fetchStep = max(1, fetchRows ?? self.fetchRows(forWidth: width))
         let rings = pipelineRingRows(paddedHeight: paddedH, fetchRows: fetchStep, rowAlignment: 1)

@@ -25,6 +25,9 @@
 // GraphModel.pipelineRingRows, sizes them before the run); a conv read only by an add as its first
 // input writes into that add's ring, which the add then rewrites in place (GraphRowSchedule.host);
 // the output rows leave the last node's ring after each pass, into the caller's band.
+// The pipeline runs the model's `streamedGraph`: where a cheap convolution's output would be held
+// over a long skip (RRDBNet's conv_first, ~351 rows), its far reader reads a copy computed just in
+// time from the narrow input instead (GraphModel+Recompute.swift).
 //
 // Threads: a pass gives a node a few rows (often one), fewer than the conv kernels' per-thread
 // blocks of rows, so a conv's output columns are split into slices over the `threads` workers;
@@ -201,6 +204,7 @@ public final class GraphPipeline {
         self.slots = slots
         precondition(height > 0 && width > 0, "an image")
         self.fetchRows = max(1, fetchRows ?? model.fetchRows(forWidth: width))
+        let model = model.streamedGraph   // with its recomputed copies, if any (GraphModel+Recompute.swift)
         self.model = model
         self.height = height
         self.width = width

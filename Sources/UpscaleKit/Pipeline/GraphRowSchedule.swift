@@ -183,11 +183,13 @@ struct GraphRowSchedule {
 
     /// The rows node k can compute now: from `done[k]` on, while every input holds the rows they
     /// read (inputs earlier in node order have already moved in this sweep), at most `sweepRows[k]`
-    /// and what is left of its `passRows[k]` in this pass.
+    /// and what is left of its `passRows[k]` in this pass; a recomputed copy no more than its
+    /// readers' next sweep reads (`demand`).
     func ready(_ k: Int) -> Range<Int> {
         var o = done[k]
         let inputs = Set(model.nodes[k].inputs)
-        let most = min(sweepRows[k], passStart[k] + passRows[k] - done[k])
+        var most = min(sweepRows[k], passStart[k] + passRows[k] - done[k])
+        if model.copyOf[k] != nil { most = min(most, demand(k) - done[k]) }
         rows: while o < rows[k] && o - done[k] < most {
             for v in inputs where inputRows(of: k, v, forOutput: o..<(o + 1)).upperBound > (v == GraphNode.image ? imageFetched : done[v]) {
                 break rows
@@ -199,6 +201,18 @@ struct GraphRowSchedule {
             o = max(done[k], floorDiv(o - block.phase, block.size) * block.size + block.phase)
         }
         return done[k]..<o
+    }
+
+    /// The rows a recomputed copy k (GraphModel+Recompute.swift) computes up to now: those its
+    /// readers' next sweeps (their `sweepRows` from their `done`) read, up to the end of k's block
+    /// there, so that it holds its rows only from just before they are read, and its input the lag.
+    func demand(_ k: Int) -> Int {
+        var need = done[k]
+        for j in readers[k] ?? [] where done[j] < rows[j] {
+            need = max(need, inputRows(of: j, k, forOutput: done[j]..<min(rows[j], done[j] + sweepRows[j])).upperBound)
+        }
+        let block = rowBlocks[k]
+        return min(rows[k], ceilDiv(need - block.phase, block.size) * block.size + block.phase)
     }
 
     /// Node k has computed its rows up to `row`.

@@ -37,7 +37,8 @@ extension GraphModel {
 
     /// How many times one whole-image pass the pipeline's rows cost: rows each convolution
     /// computed, weighted by its multiply-adds per row, over the rows of one pass of the padded
-    /// image. 1 while every row is computed once (full-width rows); more where rows are computed again.
+    /// image. 1 while every row is computed once (full-width rows); more where rows are computed again
+    /// (a recomputed copy's rows, `copyOf`, count as done, not as the pass's).
     public func workFactor(rowsComputed: [Int], paddedHeight: Int) -> Double {
         var done = 0.0, pass = 0.0
         for (k, node) in nodes.enumerated() {
@@ -46,9 +47,9 @@ extension GraphModel {
             let (input, output) = (shape(of: node.inputs[0]), shapes[k])
             let inputRowsPerRow = Double(input.rows.numerator * output.rows.denominator) / Double(input.rows.denominator * output.rows.numerator)
             let perRow = inputRowsPerRow * Double(input.cols.numerator) / Double(input.cols.denominator)
-                * Double(layer.inChannels * layer.weight.shape[1] * layer.kernel.0 * layer.kernel.1)
+                * Double(layer.inChannels * layer.weightShape[1] * layer.kernel.0 * layer.kernel.1)
             done += Double(rowsComputed[k]) * perRow
-            pass += Double(shapes[k].rows.of(paddedHeight)) * perRow
+            if copyOf[k] == nil { pass += Double(shapes[k].rows.of(paddedHeight)) * perRow }
         }
         return pass > 0 ? done / pass : 1
     }
