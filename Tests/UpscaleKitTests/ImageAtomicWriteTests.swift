@@ -194,22 +194,3 @@ func theFinalStepMovesOnlyOntoAFreeName(useRenameat2: Bool) throws {
     #expect(readBytes(target) == expected)
     #expect(dir.entries == ["out.bin"])
 }
-
-@Test func aSpoolHandsOnEveryByteInOrderOnlyOnceCommitted() throws {
-    // stdout's spool: what was written, byte for byte, reaches the consumer after commit (mapped
-    // whole, or read back in pieces); an empty spool hands on nothing; a consumer's error is thrown.
-    for count in [0, 1, (3 << 20) + 12345] {
-        let spool = try SpooledOutput(name: "stdout")
-        let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 13) }
-        #expect(fwrite(bytes, 1, bytes.count, spool.file) == bytes.count)
-        try spool.commit()
-        var received: [UInt8] = []
-        try spool.drain { received += $0 }
-        #expect(received == bytes, "\(count) bytes spooled, \(received.count) handed on")
-    }
-    struct Gone: Error {}
-    let spool = try SpooledOutput(name: "stdout")
-    #expect(fwrite([1, 2, 3], 1, 3, spool.file) == 3)
-    try spool.commit()
-    #expect(throws: Gone.self) { try spool.drain { _ in throw Gone() } }
-}

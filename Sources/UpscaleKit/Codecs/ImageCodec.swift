@@ -175,7 +175,7 @@ public enum ImageCodec {
     }
 
     /// A band writer whose bytes are spooled to a temporary file and handed to `consume` in order,
-    /// whole or in pieces, when `finish()` has completed the image (nothing reaches `consume` when
+    /// 1 MiB at a time, when `finish()` has completed the image (nothing reaches `consume` when
     /// the image is not complete): an image for stdout. `name` is used in error messages.
     public static func openSpooledWriter(name: String, format: ImageFormat, width: Int, height: Int, colorChannels: Int,
                                          hasAlpha: Bool, bitDepth: Int = 8, metadata: ImageMetadata = .init(),

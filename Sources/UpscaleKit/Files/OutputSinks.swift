@@ -117,22 +117,10 @@ final class SpooledOutput: OutputSink {
         fclose(file)
     }
 
-    /// Hands the committed bytes to `consume`, in order; then closes the spool. The spool is mapped
-    /// and handed on whole (one `write` of the image, copied once, from the page cache): this is
-    /// the tail of a run to stdout, after the last band (38 MB at x4 of a 1080p image). Where it
-    /// cannot be mapped, it is read back 1 MiB at a time.
+    /// Hands the committed bytes to `consume`, 1 MiB at a time, in order; then closes the spool.
     func drain(into consume: (UnsafeRawBufferPointer) throws -> Void) throws {
         precondition(committed && !closed, "drain a committed spool once")
         defer { discard() }
-        let descriptor = fileno(file)
-        var status = stat()
-        if fstat(descriptor, &status) == 0, status.st_size > 0, let mapped = mmap(nil, Int(status.st_size), PROT_READ,
-                                                                                    MAP_PRIVATE | MAP_POPULATE, descriptor, 0),
-           mapped != MAP_FAILED {
-            defer { munmap(mapped, Int(status.st_size)) }
-            try consume(UnsafeRawBufferPointer(start: mapped, count: Int(status.st_size)))
-            return
-        }
         rewind(file)
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { chunk.deallocate() }
