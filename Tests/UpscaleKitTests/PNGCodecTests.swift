@@ -208,11 +208,15 @@ func iccProfile(size: Int, space: String) -> [UInt8] {
 
 /// The library's defaults are the CLI's: `EncodeOptions()` writes PNG as `upscale` does (our fast
 /// deflate encoder, not zlib), and `upscaleOutput` differs from it only in the JPEG Huffman choice
-/// for outputs over `optimizedJPEGPixels`.
+/// for outputs over `optimizedJPEGPixels`: the x2 output of a 1080p image (8.3 megapixels) gets
+/// the standard tables (issue 28: optimizing them is a one-thread pass after the last row), the
+/// x2 output of a 540p one (2.1 megapixels) optimized ones.
 @Test func libraryEncodeDefaultsAreTheCLIs() {
     let library = EncodeOptions(), small = EncodeOptions.upscaleOutput(pixels: 1000)
     let huge = EncodeOptions.upscaleOutput(pixels: EncodeOptions.optimizedJPEGPixels + 1)
     #expect(library.pngEncoder == .fastDeflate && small.pngEncoder == .fastDeflate && huge.pngEncoder == .fastDeflate)
     #expect(library.jpegOptimizeHuffman && small.jpegOptimizeHuffman && !huge.jpegOptimizeHuffman)
+    #expect(EncodeOptions.upscaleOutput(pixels: 1920 * 1080).jpegOptimizeHuffman)
+    #expect(!EncodeOptions.upscaleOutput(pixels: 3840 * 2160).jpegOptimizeHuffman)
     #expect(DecodeOptions().maxMemory == MemoryBudget.defaultBytes)
 }

@@ -71,10 +71,13 @@ public struct EncodeOptions: Sendable {
     public var overwrite = false
     public init() {}
 
-    /// JPEG outputs up to this many pixels get Huffman tables optimized for the image; libjpeg keeps
-    /// the whole image's coefficients for that (6 bytes per RGB pixel: 96 MB at 16 megapixels).
-    /// Larger outputs use the standard tables, so that their memory stays bounded.
-    public static let optimizedJPEGPixels = 16 << 20
+    /// JPEG outputs up to this many pixels get Huffman tables optimized for the image. For that,
+    /// libjpeg keeps the whole image's coefficients (6 bytes per RGB pixel), and only after the last
+    /// row does it count their symbols and code them, on one thread: on the x2 output of a 1080p
+    /// photo (8.3 megapixels) that is a ~40 ms tail with a core idle and 0.09–0.12 CPU s more than the
+    /// standard tables, for a file 3.7% smaller (BENCHMARKS.md, issue 28, branch `wall2`). Larger
+    /// outputs use the standard tables, coded band by band as the rows arrive, in bounded memory.
+    public static let optimizedJPEGPixels = 2 << 20
 
     /// What `upscale` writes an output of `outputPixels` pixels with: the defaults (PNG by our own
     /// deflate encoder: on the x2 output of a 1080p photo 11× faster to encode than zlib level 6
