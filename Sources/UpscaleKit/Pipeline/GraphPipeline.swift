@@ -500,9 +500,10 @@ public final class GraphPipeline {
         let groups = (firstGroup...lastGroup).map { j in
             max(rows.lowerBound, phase + j * groupRows)..<min(rows.upperBound, phase + (j + 1) * groupRows)
         }
-        // Column slices: the fewest from `itemsPerThread` items per thread on whose items (in
-        // vectors × rows, largest first, each to the thread free first) no thread works more than
-        // 2% over an equal share.
+        // Column slices: at least two vectors (128 columns) each, as the other kernels' (a call has a
+        // setup cost; SPAN's 256-px maps keep 2 slices, RRDBNet's 128-px maps 1); the fewest from 2
+        // items per thread on whose items (in vectors × rows, largest first, each to the thread free
+        // first) no thread works more than 2% over an equal share.
         func slices(_ s: Int) -> [Range<Int>] {   // s near-equal runs of whole vectors, in columns
             (0..<s).map { i in
                 let v0 = i * vectors / s, v1 = (i + 1) * vectors / s
@@ -519,9 +520,10 @@ public final class GraphPipeline {
             for item in list { load[load.indices.min { load[$0] < load[$1] }!] += item.size }
             return load.max()!
         }
-        let first = min(vectors, max(1, (ConvTranspose2DWinograd.itemsPerThread * threads + groups.count - 1) / groups.count))
+        let most = max(1, vectors / 2)
+        let first = min(most, max(1, (2 * threads + groups.count - 1) / groups.count))
         var best = items(first)
-        for s in first...vectors {
+        for s in first...most {
             let list = items(s)
             let total = list.reduce(0) { $0 + $1.size }
             if makespan(list) < makespan(best) { best = list }
