@@ -512,7 +512,7 @@ public final class GraphPipeline {
         }
         func items(_ s: Int) -> [(rows: Range<Int>, columns: Range<Int>, size: Int)] {
             groups.flatMap { r in
-                slices(s).map { c in (r, c, r.count * (c.count + vectorColumns - 1) / vectorColumns) }
+                slices(s).map { c in (r, c, r.count * ((c.count + vectorColumns - 1) / vectorColumns)) }
             }.sorted { $0.size > $1.size }
         }
         func makespan(_ list: [(rows: Range<Int>, columns: Range<Int>, size: Int)]) -> Int {
