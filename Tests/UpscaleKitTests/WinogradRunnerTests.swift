@@ -45,6 +45,54 @@ import Testing
         #expect(close.ok, "max |Δ| \(close.maxDiff)")
     }
 
+    @Test(arguments: [(150, 37, 2), (150, 37, 3), (200, 19, 2)])
+    func streamedChainSplitIntoVectorsOfTilesGivesTheSameBits(w: Int, h: Int, threads: Int) throws {
+        // Several vectors of tiles per row (the last partial) and passes of several rows of tiles:
+        // the streamed chain's work items (GraphPipeline.workItems) split both, and the bits stay
+        // those of the tiled runner.
+        let model = try Model(layers: Self.wideStack(seed: 17), scale: 2, channels: .rgb, residual: .none, metadata: [:])
+        let chain = try #require(model.chain)
+        var rng = SeededRandom(seed: UInt64(w + h))
+        let input = Tensor(shape: [1, 3, h, w], data: rng.floats(3 * h * w, 0...1))
+        let tracker = RunTracker(options: RunOptions(), total: 1 << 20)
+        let reference = try model.stackWholeImage(input, tileSize: 1000, threads: 1, tracker: tracker)
+        for band in [5, 2 * h] {
+            let (streamedOut, _) = try streamed(chain, input, band: band, threads: threads)
+            #expect(streamedOut.data.elementsEqual(reference.data) { $0.bitPattern == $1.bitPattern },
+                    "\(h)×\(w), band \(band), \(threads) threads")
+        }
+    }
+
+    @Test(arguments: [(960, 0..<16, 0, 2), (960, 6..<22, 2, 2), (1920, 4..<8, 0, 2), (150, 1..<17, 1, 3), (64, 0..<8, 0, 2)])
+    func streamedWorkItemsAreWholeVectorsOfTiles(width: Int, rows: Range<Int>, phase: Int, threads: Int) throws {
+        // A Winograd layer's work items in a pass: every output element once, columns in whole
+        // vectors of tiles (a slice ending inside one computes all of it), rows inside one group of
+        // the kernel's tile rows, largest first; at 960 px (15 vectors) the two threads get equal work.
+        var rng = SeededRandom(seed: 31)
+        let plan = try ConvTranspose2DPlan(weight: Tensor(shape: [32, 32, 3, 3], data: rng.floats(32 * 32 * 9, -0.1...0.1)),
+                                           padding: (1, 1), epilogue: .relu)
+        let pack = try #require(plan.winograd)
+        let vector = ConvTransposeWinogradPack.outputTile * pack.lanes * pack.tileVectors   // columns of one vector of tiles
+        let groupRows = ConvTransposeWinogradPack.outputTile * ConvTranspose2DWinograd.itemTileRows
+        let items = GraphPipeline.workItems(plan, rows: rows, phase: phase, width: width, threads: threads, slotted: false)
+        var written = [Int](repeating: 0, count: rows.count * width)
+        for item in items {
+            for r in item.rows { for c in item.columns { written[(r - rows.lowerBound) * width + c] += 1 } }
+            #expect(item.columns.lowerBound % vector == 0 && (item.columns.upperBound % vector == 0 || item.columns.upperBound == width),
+                    "columns \(item.columns)")
+            #expect(floorDiv(item.rows.lowerBound - phase, groupRows) == floorDiv(item.rows.upperBound - 1 - phase, groupRows),
+                    "rows \(item.rows)")
+        }
+        #expect(written.allSatisfy { $0 == 1 }, "every element once")
+        let sizes = items.map { $0.rows.count * (($0.columns.count + vector - 1) / vector) }   // rows × vectors computed
+        #expect(zip(sizes, sizes.dropFirst()).allSatisfy { $0 >= $1 }, "largest first: \(sizes)")
+        if width == 960 && pack.lanes == 16 {
+            var load = [Int](repeating: 0, count: threads)
+            for size in sizes { load[load.indices.min { load[$0] < load[$1] }!] += size }
+            #expect(load.max()! * threads == sizes.reduce(0, +), "loads \(load)")
+        }
+    }
+
     @Test func narrowWindowsInsideOneTileGiveTheWholeMapsBits() throws {
         // Output windows 1–5 wide starting anywhere in a tile (a tiled run's thin edges), each fed the
         // input its whole tiles read: the whole map's bits (a window inside one tile once crashed).

@@ -359,7 +359,21 @@ enum ConvTransposeWinogradDriver<V: SIMD, let TV: Int, let CB: Int> where V.Scal
         let (rowLo, rowHi) = (max(0, r0), min(oH, r0 + 4))
         let (columnLo, columnHi) = (max(0, c0), min(oW, c0 + 4 * tiles))
         guard rowLo < rowHi, columnLo < columnHi else { return }
+        // The output rows are asked for (for writing) a few channels ahead: they lie in the pipeline's
+        // rings or the output map, mostly out of cache (upconv_7's 128 → 256: 16 MB per pass), and
+        // each store's cache line had to be fetched before it could be written.
+        let ahead = 4   // output channels
+        func prefetchOutput(_ co: Int) {
+            for oh in rowLo..<rowHi {
+                let start = UnsafeRawPointer(y + k.layouts.output.offset(n, co, oh) + columnLo)
+                for byte in stride(from: 0, to: (columnHi - columnLo) * MemoryLayout<Float>.size, by: 64) {
+                    llvmPrefetch(start + byte, 1, 3, 1)
+                }
+            }
+        }
+        for co in 0..<min(ahead, cOut) { prefetchOutput(co) }
         for co in 0..<cOut {
+            if co + ahead < cOut { prefetchOutput(co + ahead) }
             let biasVector = V(repeating: k.bias[co])
             let mc = UnsafePointer(b.m + co * T)                        // M[0][co][0]
             let step = b.mStride                                        // M[ξ + 1] − M[ξ]

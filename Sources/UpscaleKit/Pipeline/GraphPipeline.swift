@@ -407,48 +407,43 @@ public final class GraphPipeline {
     /// the rows may wrap around; taps outside the window read zeros, as outside the map), or, for a
     /// virtual concat whose parts lie in storages of their own, a copy of them gathered into a
     /// window. The kernels store straight into the ring's reserved rows (`outputLayout`, likewise).
-    /// A pass asks for a few rows (often one), fewer than the kernels' per-thread row blocks, so
-    /// the output columns are split instead: slice s computes columns [s·cw, (s + 1)·cw) of every
-    /// row from the same input window, into its own columns of the ring. The window a conv is given
-    /// and where it lies do not change a value's bits (the kernels' per-element order is fixed), so
-    /// neither does the split.
+    /// The threads split the rows and columns (`workItems`): each item computes its output rows and
+    /// columns from the same input window, into its own elements of the ring. The window a conv is
+    /// given and where it lies do not change a value's bits (the kernels' per-element order is
+    /// fixed), so neither does the split.
     private func convRows(_ k: Int, _ range: Range<Int>, into out: RowRing) {
         let v = model.nodes[k].inputs[0]
         let needed = schedule.inputRows(of: k, v, forOutput: range)
         let m = range.count, wOut = out.width
-        // The ring's rows (C, capacity, W'): output row i of the call is map row range.lowerBound + i.
+        // The ring's rows (C, capacity, W'): output row i of a call from map row r0 is map row r0 + i.
         let y = out.base
-        let layout = ConvTransposeMapLayout(batchStride: out.storage.channels * out.capacity * wOut,
-                                            channelStride: out.capacity * wOut, rowStride: wOut,
-                                            firstSlot: range.lowerBound % out.capacity, slots: out.capacity)
+        func layout(from r0: Int) -> ConvTransposeMapLayout {
+            ConvTransposeMapLayout(batchStride: out.storage.channels * out.capacity * wOut,
+                                   channelStride: out.capacity * wOut, rowStride: wOut,
+                                   firstSlot: r0 % out.capacity, slots: out.capacity)
+        }
         let plan = model.plans[k]!
         let phase = schedule.rowBlocks[k].phase   // where the layer's Winograd tiles start (its row geometry's phase)
-        let unit = 16   // slice widths in whole vectors
-        // At least 128 columns each (a call has a setup cost); with busy slots at least one slice per
-        // thread where the width allows, since a single window would run on the kernel's own threads,
-        // which hold no slot.
-        let fewest = slots == nil ? 1 : min(threads, max(1, wOut / unit))
-        let slices = threads == 1 ? 1 : max(fewest, min(2 * threads, wOut / (8 * unit)))
-        let sliceWidth = (wOut + slices - 1) / slices
-        let cw = slices == 1 ? wOut : (sliceWidth + unit - 1) / unit * unit
-        let starts = Array(stride(from: 0, to: wOut, by: cw))
+        let items = Self.workItems(plan, rows: range, phase: phase, width: wOut, threads: threads, slotted: slots != nil)
         func run(_ x: UnsafePointer<Float>, _ inputLayout: ConvTransposeMapLayout?, first: Int, rows: Int, width: Int) {
-            if starts.count == 1 {
+            if items.count == 1 {
                 let kernelThreads = slots == nil ? threads : 1   // in one slot: one thread
                 return inSlot {
                     plan.runWindow(input: x, inputOrigin: (first, 0), inputSize: (rows, width), inputLayout: inputLayout,
                                    outputOrigin: (range.lowerBound, 0),
-                                   outputSize: (m, wOut), output: y, outputLayout: layout, tilePhase: (phase, 0),
-                                   threads: kernelThreads)
+                                   outputSize: (m, wOut), output: y, outputLayout: layout(from: range.lowerBound),
+                                   tilePhase: (phase, 0), threads: kernelThreads)
                 }
             }
-            // Each item owns one slice: its columns of every output row and channel, disjoint elements of the ring.
-            parallelFor(starts.count, threads: threads) { s in
-                let c0 = starts[s], count = min(cw, wOut - c0)
-                inSlot { plan.runWindow(input: x, inputOrigin: (first, 0), inputSize: (rows, width), inputLayout: inputLayout,
-                               outputOrigin: (range.lowerBound, c0),
-                               outputSize: (m, count), output: y + c0, outputLayout: layout, tilePhase: (phase, 0),
-                               threads: 1) }
+            // Each item owns its rows and columns of every output channel: disjoint elements of the ring.
+            parallelFor(items.count, threads: threads) { i in
+                let item = items[i]
+                inSlot {
+                    plan.runWindow(input: x, inputOrigin: (first, 0), inputSize: (rows, width), inputLayout: inputLayout,
+                                   outputOrigin: (item.rows.lowerBound, item.columns.lowerBound),
+                                   outputSize: (item.rows.count, item.columns.count), output: y + item.columns.lowerBound,
+                                   outputLayout: layout(from: item.rows.lowerBound), tilePhase: (phase, 0), threads: 1)
+                }
             }
         }
         let parts = v >= 0 && schedule.virtual[v] ? model.nodes[v].inputs.map(ring) : [ring(v)]
@@ -474,6 +469,71 @@ public final class GraphPipeline {
             gather(parts, rows: needed, into: x)
             run(x, nil, first: needed.lowerBound, rows: needed.count, width: width)
         }
+    }
+
+    /// How conv node k's rows `rows` of a `width`-wide map are split over the threads: the work
+    /// items, each some output rows and columns (all channels), together every element once.
+    /// A pass gives a conv few rows, fewer than the kernels' per-thread row blocks, so the columns
+    /// are split too. A Winograd layer's items are whole vectors of tiles (64 columns on AVX-512,
+    /// from column 0, where the tile grid starts) by groups of `itemTileRows` tile rows (from
+    /// `phase`), the kernel's own items: a slice that ends inside a vector computes the whole
+    /// vector (a 240-column slice of 960 computed 64 tiles for 60: 7% more products). Their sizes
+    /// differ (960 px is 15 vectors), so the column slices are chosen for balance and the items
+    /// are ordered largest first, which the threads claim one after another. Other kernels: column
+    /// slices of every row, of whole 16-column vectors. Items' bits do not depend on the split.
+    /// `slotted`: the run has busy slots (then at least one item per thread where the width
+    /// allows, since a single window would run on the kernel's own threads, which hold no slot).
+    static func workItems(_ plan: ConvTranspose2DPlan, rows: Range<Int>, phase: Int, width: Int, threads: Int,
+                          slotted: Bool) -> [(rows: Range<Int>, columns: Range<Int>)] {
+        guard threads > 1, !rows.isEmpty else { return [(rows, 0..<width)] }
+        guard let pack = plan.winograd else {
+            let unit = 16   // slice widths in whole vectors
+            // At least 128 columns each (a call has a setup cost); with busy slots at least one per thread.
+            let fewest = slotted ? min(threads, max(1, width / unit)) : 1
+            let slices = max(fewest, min(2 * threads, width / (8 * unit)))
+            let cw = slices == 1 ? width : ((width + slices - 1) / slices + unit - 1) / unit * unit
+            return stride(from: 0, to: width, by: cw).map { (rows, $0..<min(width, $0 + cw)) }
+        }
+        let tile = ConvTransposeWinogradPack.outputTile
+        let vectorColumns = tile * pack.lanes * pack.tileVectors
+        let vectors = (width + vectorColumns - 1) / vectorColumns
+        // Row groups: `itemTileRows` rows of tiles each, tiles starting at rows ≡ phase (mod 4).
+        let groupRows = tile * ConvTranspose2DWinograd.itemTileRows
+        let firstGroup = floorDiv(rows.lowerBound - phase, groupRows)
+        let lastGroup = floorDiv(rows.upperBound - 1 - phase, groupRows)
+        let groups = (firstGroup...lastGroup).map { j in
+            max(rows.lowerBound, phase + j * groupRows)..<min(rows.upperBound, phase + (j + 1) * groupRows)
+        }
+        // Column slices: at least two vectors (128 columns) each, as the other kernels' (a call has a
+        // setup cost; SPAN's 256-px maps keep 2 slices, RRDBNet's 128-px maps 1); the fewest from 2
+        // items per thread on whose items (in vectors × rows, largest first, each to the thread free
+        // first) no thread works more than 2% over an equal share.
+        func slices(_ s: Int) -> [Range<Int>] {   // s near-equal runs of whole vectors, in columns
+            (0..<s).map { i in
+                let v0 = i * vectors / s, v1 = (i + 1) * vectors / s
+                return (v0 * vectorColumns)..<min(width, v1 * vectorColumns)
+            }
+        }
+        func items(_ s: Int) -> [(rows: Range<Int>, columns: Range<Int>, size: Int)] {
+            groups.flatMap { r in
+                slices(s).map { c in (r, c, r.count * ((c.count + vectorColumns - 1) / vectorColumns)) }
+            }.sorted { $0.size > $1.size }
+        }
+        func makespan(_ list: [(rows: Range<Int>, columns: Range<Int>, size: Int)]) -> Int {
+            var load = [Int](repeating: 0, count: threads)
+            for item in list { load[load.indices.min { load[$0] < load[$1] }!] += item.size }
+            return load.max()!
+        }
+        let most = max(1, vectors / 2)
+        let first = min(most, max(1, (2 * threads + groups.count - 1) / groups.count))
+        var best = items(first)
+        for s in first...most {
+            let list = items(s)
+            let total = list.reduce(0) { $0 + $1.size }
+            if makespan(list) < makespan(best) { best = list }
+            if 50 * makespan(best) <= 51 * (total + threads - 1) / threads { break }
+        }
+        return best.map { ($0.rows, $0.columns) }
     }
 
     /// Node k's output rows `range`, (C, range.count, W_k), written into its ring's reserved rows.
