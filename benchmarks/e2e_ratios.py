@@ -6,7 +6,7 @@ or two builds alternated run by run, beside the network-only time of the same mo
            one process per round of CLI runs (interleaved with them), the median of its 2 timed
            runs' CPU and wall (process start and model load not included); median over the rounds
   cli      `/usr/bin/time` of the whole `upscale` process (start, model load, decode, colour,
-           network, encode, atomic commit): median user + system, and median wall
+           network, encode, atomic commit onto a new name): median user + system, and median wall
 
 CPU seconds (all threads) are what a shared, loaded machine moves least; they are the ratios' basis.
 
@@ -58,6 +58,11 @@ def main():
                             results[name].append(timed([bin, "-", "-s", str(scale), "-f", "png", "--quiet", "-j", "2"],
                                                        stdin=src, stdout=dst))
                     else:
+                        # A new file, as a user's first run writes: replacing the last run's output
+                        # would add ext4 freeing its blocks inside rename (6-24 ms at x4), a cost of
+                        # this loop, not of the tool (BENCHMARKS.md, issue 28, wall2).
+                        if os.path.exists(f"{work}/out.{path}"):
+                            os.remove(f"{work}/out.{path}")
                         results[name].append(timed([bin, image, "-s", str(scale), "-o", f"{work}/out.{path}",
                                                     "--overwrite", "--quiet", "-j", "2"]))
             for name, runs in results.items():
