@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import UpscaleKit
 
@@ -22,6 +23,29 @@ import Testing
                 #expect(tally.counts.allSatisfy { $0 == 1 }, "\(count) items on \(threads) threads")
             }
         }
+    }
+
+    /// A call that starts new pool threads gets them: each of its items waits (up to 10 s) until
+    /// every worker is inside one, which only happens when every thread it started joined it. A
+    /// thread that read the generation once running could start after the call's bump and sit the
+    /// call out. 37 workers: more threads than any other test starts, so this call starts some.
+    @Test func threadsStartedForACallJoinIt() {
+        let workers = 37
+        let inside = Atomic<Int>(0), met = Atomic<Int>(0)
+        let deadline = Date().addingTimeInterval(30)
+        // Owning the pool: another test's call may hold it for a moment; then try again.
+        while !WorkerPool.shared.run(workers, workers: workers, { _ in
+            inside.add(1, ordering: .sequentiallyConsistent)
+            let start = Date()
+            while inside.load(ordering: .sequentiallyConsistent) < workers, Date().timeIntervalSince(start) < 10 {
+                usleep(200)
+            }
+            if inside.load(ordering: .sequentiallyConsistent) >= workers { met.add(1, ordering: .relaxed) }
+        }) {
+            guard Date() < deadline else { Issue.record("the pool stayed busy"); return }
+            usleep(1000)
+        }
+        #expect(met.load(ordering: .relaxed) == workers, "\(inside.load(ordering: .relaxed)) of \(workers) workers joined")
     }
 
     @Test func nestedAndConcurrentCallsEachRunEveryItemOnce() {

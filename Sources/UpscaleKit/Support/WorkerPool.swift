@@ -70,9 +70,12 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// A pool thread: wait for a generation, try to join its call, repeat.
-    private func loop() {
-        var seen = generation.load(ordering: .acquiring)
+    /// A pool thread: wait for a generation after `seen`, try to join its call, repeat. A thread
+    /// starts with the generation before the call that started it, so that it joins that call too:
+    /// reading the generation itself once running, it could start after the call's bump and sit out
+    /// the whole call (one long call, as building a model's plans, then ran on the caller alone).
+    private func loop(after seen: Int) {
+        var seen = seen
         while true {
             var spins = 0
             while generation.load(ordering: .acquiring) == seen {
@@ -98,18 +101,27 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
+    /// What a new pool thread starts from.
+    private final class Start {
+        let pool: WorkerPool
+        let seen: Int
+        init(pool: WorkerPool, seen: Int) { self.pool = pool; self.seen = seen }
+    }
+
     private func startThread() -> Bool {
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
         pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        let box = Unmanaged.passRetained(self).toOpaque()
+        // The owner starts threads before it bumps the generation for its call (`run`).
+        let start = Unmanaged.passRetained(Start(pool: self, seen: generation.load(ordering: .acquiring))).toOpaque()
         var thread = pthread_t()
         let started = pthread_create(&thread, &attributes, { argument in
-            Unmanaged<WorkerPool>.fromOpaque(argument!).takeRetainedValue().loop()
+            let start = Unmanaged<Start>.fromOpaque(argument!).takeRetainedValue()
+            start.pool.loop(after: start.seen)
             return nil
-        }, box)
-        if started != 0 { Unmanaged<WorkerPool>.fromOpaque(box).release() }
+        }, start)
+        if started != 0 { Unmanaged<Start>.fromOpaque(start).release() }
         return started == 0
     }
 }
