@@ -53,7 +53,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let console = Console(level: .normal)
-        let (source, network) = try model.load(console)
+        let (source, network) = try model.load(console, threads: threads ?? Threading.coreCount)
         var options = RunOptions()
         options.threads = threads ?? Threading.coreCount
         // The inputs are found as `upscale run` finds them (folders not walked below their own

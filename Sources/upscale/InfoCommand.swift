@@ -17,7 +17,7 @@ struct InfoCommand: ParsableCommand {
         let model: Model
         do {
             let source = try ModelSource.resolve(model: file, scale: nil, builtinNames: BuiltinModels.names)
-            model = try source.load(builtin: BuiltinModels.bytes(named:))
+            model = try source.load(builtin: BuiltinModels.bytes(named:), threads: Threading.coreCount)
         } catch {
             StandardError.error(modelMessage(error, name: file))
             throw ExitCode.failure

@@ -6,8 +6,8 @@ extension ModelOptions {
     /// `-m`, `-s` and `--denoise` resolved and the weights loaded, the same way for every subcommand
     /// that runs a model, before any input is read. Weights that `-m`/`-s` do not name, or whose
     /// scale is not `-s`, are a usage error (exit 64); weights that cannot be loaded end the run
-    /// (exit 1).
-    func load(_ console: Console) throws -> (source: ModelSource, model: Model) {
+    /// (exit 1). `threads` workers repack the weights (the run's `-j`: nothing else is busy yet).
+    func load(_ console: Console, threads: Int) throws -> (source: ModelSource, model: Model) {
         let source: ModelSource
         do {
             source = try resolve(builtinNames: BuiltinModels.names)
@@ -17,7 +17,7 @@ extension ModelOptions {
         }
         let net: Model
         do {
-            net = try source.load(builtin: BuiltinModels.bytes(named:))
+            net = try source.load(builtin: BuiltinModels.bytes(named:), threads: threads)
         } catch let error as ModelError where error.kind == .otherFormat {
             console.error(error.message)
             throw ExitCode.failure

@@ -64,7 +64,7 @@ struct RunCommand: ParsableCommand {
         // The run needs the plans, not the weights as loaded (67 MB of RRDBNet 23's): the model as
         // loaded is let go here, before any image is read.
         let (source, net) = try { () throws -> (ModelSource, Model) in
-            let (source, loaded) = try model.load(console)
+            let (source, loaded) = try model.load(console, threads: engine.threads ?? Threading.coreCount)
             return (source, try loaded.withoutSourceWeights())
         }()
         let choice = ModelChoice(size: size.outputSize, pinned: model.model != nil || model.scale != nil,

@@ -71,16 +71,17 @@ public enum ModelSource: Sendable, Equatable {
         throw ResolveError.notFound(model: model, name: name, denoise: denoise)
     }
 
-    /// Loads the weights: the file, or the built-in model's bytes that `builtin` gives for its name.
+    /// Loads the weights: the file, or the built-in model's bytes that `builtin` gives for its name;
+    /// `threads` workers repack them.
     /// - Throws: `ResolveError.unknownBuiltin` for a built-in name `builtin` does not know,
     ///   `ModelError` for a file that cannot be used.
-    public func load(builtin: (String) -> [UInt8]?) throws -> Model {
+    public func load(builtin: (String) -> [UInt8]?, threads: Int = 1) throws -> Model {
         switch self {
         case .file(let path):
-            return try Model.load(path: path)
+            return try Model.load(path: path, threads: threads)
         case .builtin(let name):
             guard let bytes = builtin(name) else { throw ResolveError.unknownBuiltin(name: name) }
-            return try Model(bytes: bytes, name: name)
+            return try Model(bytes: bytes, name: name, threads: threads)
         }
     }
 

@@ -28,10 +28,11 @@ extension GraphModel {
     }
 
     /// Reads a graph model from the bytes of a file; `name` stands for the file in error messages.
-    public convenience init(bytes: [UInt8], name: String) throws {
+    /// `threads` workers build its plans.
+    public convenience init(bytes: [UInt8], name: String, threads: Int = 1) throws {
         let file = try GraphFile(bytes: bytes, name: name)
         try self.init(nodes: file.nodes, scale: file.scale, channels: file.channels, residual: file.residual,
-                      metadata: file.metadata, source: name)
+                      metadata: file.metadata, source: name, threads: threads)
     }
 
     /// The model as a graph file, with tensors stored as `dtype`.

@@ -180,9 +180,10 @@ public final class GraphModel: Sendable {
     /// - Parameter plans: the conv nodes' plans when the caller has them (a stack's chain), else nil.
     /// - Parameter copyOf: for the streamed run's graph (`streamedGraph`), the node each copy
     ///   recomputes; nil for a model as loaded (its streamed graph is then derived from it).
+    /// - Parameter threads: workers that build the plans when the caller has none.
     init(nodes: [GraphNode], scale: Int, channels: ModelChannels, residual: ModelResidual,
          metadata: [String: String], source: String, plans: [ConvTranspose2DPlan?]? = nil, streamFetchRows: Int? = nil,
-         copyOf: [Int?]? = nil) throws {
+         copyOf: [Int?]? = nil, threads: Int = 1) throws {
         let shapes = try GraphModel.validate(nodes: nodes, scale: scale, channels: channels, metadata: metadata,
                                              source: source)
         var multiple = 1
@@ -194,10 +195,10 @@ public final class GraphModel: Sendable {
         lastUse[nodes.count - 1] = nodes.count
         let built: [ConvTranspose2DPlan?]
         do {
-            built = try plans ?? nodes.map { node in
+            built = try plans ?? ConvTranspose2DPlan.plans(of: nodes.map { node in
                 guard case .conv(let layer) = node.op else { return nil }
-                return try ConvTranspose2DPlan(layer)
-            }
+                return layer
+            }, threads: threads)
         } catch {
             throw ModelError("\(source): \(error)", path: source)
         }

@@ -22,9 +22,9 @@ extension Model {
     /// The value of `__metadata__.format` this reader understands.
     public static let formatName = "upscale.convt-stack/1"
 
-    /// Reads a model file.
+    /// Reads a model file; `threads` workers build its layers' plans (repacked weights).
     /// - Throws: `ModelError` naming the file, the tensor or layer, and the problem.
-    public static func load(path: String) throws -> Model {
+    public static func load(path: String, threads: Int = 1) throws -> Model {
         guard let size = FileSystem.size(path) else {
             throw ModelError("\(path): cannot read the model file (does it exist, is it readable?)", path: path)
         }
@@ -40,18 +40,19 @@ extension Model {
         guard let bytes = FileSystem.contents(path) else {
             throw ModelError("\(path): cannot read the model file", path: path)
         }
-        return try Model(bytes: bytes, name: path)
+        return try Model(bytes: bytes, name: path, threads: threads)
     }
 
     /// Reads a model from the bytes of a file; `name` stands for the file in error messages.
-    public convenience init(bytes: [UInt8], name: String) throws {
+    /// `threads` workers build its layers' plans.
+    public convenience init(bytes: [UInt8], name: String, threads: Int = 1) throws {
         if SafetensorsFile.format(of: bytes) == GraphModel.formatName {
-            try self.init(graph: try GraphModel(bytes: bytes, name: name))
+            try self.init(graph: try GraphModel(bytes: bytes, name: name, threads: threads))
             return
         }
         let file = try SafetensorsFile(bytes: bytes, name: name)
         try self.init(layers: file.layers, scale: file.scale, channels: file.channels, residual: file.residual,
-                      inputPadding: file.inputPadding, metadata: file.metadata, source: name)
+                      inputPadding: file.inputPadding, metadata: file.metadata, source: name, threads: threads)
     }
 }
 

@@ -54,8 +54,9 @@ public final class Model: Sendable {
                       metadata: metadata, source: metadata["name"] ?? "<model>")
     }
 
+    /// - Parameter threads: workers that build the layers' plans (`ConvTranspose2DPlan.plans`).
     init(layers: [ModelLayer], scale: Int, channels: ModelChannels, residual: ModelResidual, inputPadding: Int = 0,
-         metadata: [String: String], source: String) throws {
+         metadata: [String: String], source: String, threads: Int = 1) throws {
         try Model.validate(layers: layers, scale: scale, channels: channels, inputPadding: inputPadding,
                            metadata: metadata, source: source)
         // The Winograd layers' row tiles staggered as in the stack's chain (GraphModel+Stagger), for
@@ -66,7 +67,7 @@ public final class Model: Sendable {
         }
         self.layers = layers
         do {
-            self.plans = try layers.map(ConvTranspose2DPlan.init)
+            self.plans = try ConvTranspose2DPlan.plans(of: layers, threads: threads).map { $0! }
         } catch {
             throw ModelError("\(source): \(error)", path: source)
         }

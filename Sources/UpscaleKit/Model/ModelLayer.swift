@@ -76,4 +76,19 @@ extension ConvTranspose2DPlan {
                       outputPadding: layer.outputPadding, groups: layer.groups, dilation: layer.dilation,
                       epilogue: layer.activation)
     }
+
+    /// The plans of `layers` (nil where a layer is nil), built on up to `threads` workers. Each plan
+    /// repacks its own layer's weights (Winograd's transform is most of a large model's load time:
+    /// 0.27 of 0.37 s for RRDBNet 6 blocks), so the plans do not depend on `threads`. Throws the
+    /// error of the first layer, in order, that has no plan.
+    static func plans(of layers: [ModelLayer?], threads: Int) throws -> [ConvTranspose2DPlan?] {
+        var results = [Result<ConvTranspose2DPlan, any Error>?](repeating: nil, count: layers.count)
+        results.withUnsafeMutableBufferPointer { out in
+            parallelFor(layers.count, threads: threads) { k in
+                guard let layer = layers[k] else { return }
+                out[k] = Result { try ConvTranspose2DPlan(layer) }
+            }
+        }
+        return try results.map { try $0?.get() }
+    }
 }
