@@ -120,6 +120,9 @@ public final class GraphModel: Sendable {
     public let sizeMultiple: Int
     /// For each value, the last node that reads it (`nodes.count` for the output: read by the run).
     public let lastUse: [Int]
+    /// Each node's inputs without repeats, in the order they first appear: what the schedule and
+    /// the pipeline walk after every step (a Set built there each time was most of their allocations).
+    let distinctInputs: [[Int]]
     /// One conv plan per conv node (nil for the others), weights repacked once.
     let plans: [ConvTranspose2DPlan?]
     /// Image rows the streamed run fetches per pass unless told (GraphPipeline, and the memory
@@ -220,6 +223,9 @@ public final class GraphModel: Sendable {
         self.sizeMultiple = multiple
         self.streamFetchRows = fetchRows
         self.lastUse = lastUse
+        self.distinctInputs = staggered.map { node in
+            node.inputs.enumerated().filter { i, v in !node.inputs[..<i].contains(v) }.map(\.element)
+        }
         self.scale = scale
         self.channels = channels
         self.residual = residual

@@ -53,7 +53,7 @@ extension GraphModel {
                 let drop = min(max(0, row - imageOrigin), schedule.imageFetched - imageOrigin)
                 imageOrigin += drop; held -= drop * imageRowFloats
             } else if schedule.virtual[v] {   // holds nothing; its parts hold its rows
-                for part in Set(nodes[v].inputs) { keep(part, from: schedule.keepFrom(part)) }
+                for part in distinctInputs[v] { keep(part, from: schedule.keepFrom(part)) }
             } else if schedule.host[v] == v {   // rows above its own are the in-place chain's (GraphRowSchedule.host)
                 let drop = min(max(0, min(row, schedule.done[v]) - origin[v]), end[v] - origin[v])
                 origin[v] += drop; held -= drop * rowFloats[v]
@@ -96,7 +96,7 @@ extension GraphModel {
                         most[h] = max(most[h], end[h] - origin[h])
                         if k == last { passRows += range.count; lastPass = max(lastPass, passRows) }
                         peak = max(peak, held + tailRows * imageRowFloats)
-                        for v in Set(nodes[k].inputs) { keep(v, from: schedule.keepFrom(v)) }
+                        for v in distinctInputs[k] { keep(v, from: schedule.keepFrom(v)) }
                     }
                     moved = moved || swept
                 }
@@ -171,10 +171,10 @@ extension GraphModel {
         let paddedH = GraphModel.roundUp(height, sizeMultiple), paddedW = GraphModel.roundUp(width, sizeMultiple)
         let size = shapes.map { $0.channels * $0.rows.of(paddedH) * $0.cols.of(paddedW) }
         var live = channels.count * paddedH * paddedW, peak = live
-        for (k, node) in nodes.enumerated() {
+        for k in nodes.indices {
             live += size[k]
             peak = max(peak, live)
-            for v in Set(node.inputs) where v != GraphNode.image && lastUse[v] == k { live -= size[v] }
+            for v in distinctInputs[k] where v != GraphNode.image && lastUse[v] == k { live -= size[v] }
         }
         return 4 * peak
     }

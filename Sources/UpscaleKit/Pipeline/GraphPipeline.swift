@@ -298,7 +298,7 @@ public final class GraphPipeline {
                 rowsComputed[k] += range.count
                 peakFloats = max(peakFloats, heldFloats)
                 // Inputs whose readers have all moved past rows can drop them now.
-                for v in Set(model.nodes[k].inputs) { dropUnneeded(v) }
+                for v in model.distinctInputs[k] { dropUnneeded(v) }
             }
             moved = moved || swept
         }
@@ -323,7 +323,7 @@ public final class GraphPipeline {
 
     private func dropUnneeded(_ v: Int) {
         if v >= 0, schedule.virtual[v] {   // it holds nothing; its parts hold its rows
-            for part in Set(model.nodes[v].inputs) { dropUnneeded(part) }   // parts are never virtual
+            for part in model.distinctInputs[v] { dropUnneeded(part) }   // parts are never virtual
             return
         }
         if v == GraphNode.image { return image.drop(below: schedule.keepFrom(v)) }

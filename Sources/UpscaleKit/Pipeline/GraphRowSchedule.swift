@@ -187,7 +187,7 @@ struct GraphRowSchedule {
     /// readers' next sweep reads (`demand`).
     func ready(_ k: Int) -> Range<Int> {
         var o = done[k]
-        let inputs = Set(model.nodes[k].inputs)
+        let inputs = model.distinctInputs[k]
         var most = min(sweepRows[k], passStart[k] + passRows[k] - done[k])
         if model.copyOf[k] != nil { most = min(most, demand(k) - done[k]) }
         rows: while o < rows[k] && o - done[k] < most {
