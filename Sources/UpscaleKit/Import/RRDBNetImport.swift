@@ -112,7 +112,7 @@ extension ModelImport {
         let hr = try dict.conv("conv_hr", cOut: nf, cIn: nf, kernel: 3)
         h = g.conv("conv_hr", hr.weight, hr.bias, h, activation: lrelu)
         let last = try dict.conv("conv_last", cOut: 3, cIn: nf, kernel: 3)
-        g.conv("conv_last", last.weight, last.bias, h)
+        _ = g.conv("conv_last", last.weight, last.bias, h)   // the output node: the last one added
         try dict.refuseUnread()
         var meta = metadata
         meta["architecture"] = "RRDBNet"
