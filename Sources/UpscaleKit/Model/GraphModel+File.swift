@@ -11,20 +11,14 @@
 import Foundation
 
 extension GraphModel {
-    /// Reads a graph model file.
+    /// Reads a graph model file, as `Model.load(path:)` reads every model file (the same size
+    /// limit and checks); a stack's file is refused.
     /// - Throws: `ModelError` naming the file, the node or tensor, and the problem.
-    public static func load(path: String) throws -> GraphModel {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        guard let size = (attributes?[.size] as? NSNumber)?.intValue else {
-            throw ModelError("\(path): cannot read the model file (does it exist, is it readable?)", path: path)
+    public static func load(path: String, threads: Int = 1) throws -> GraphModel {
+        guard let graph = try Model.load(path: path, threads: threads).graph else {
+            throw ModelError("\(path): a layer stack (\(Model.formatName)), not a graph model (\(formatName))", path: path)
         }
-        guard size <= ModelLimits.maxFileBytes else {
-            throw ModelError("\(path): the file is \(size) bytes, more than the limit of \(ModelLimits.maxFileBytes) bytes for a model", path: path)
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ModelError("\(path): cannot read the model file", path: path)
-        }
-        return try GraphModel(bytes: [UInt8](data), name: path)
+        return graph
     }
 
     /// Reads a graph model from the bytes of a file; `name` stands for the file in error messages.
