@@ -18,14 +18,8 @@ private final class ThreadRecordingWriter: ImageRowWriter {
 
 @Test(arguments: [1, 2])
 func bandsAreWrittenOnTheLoopsThreadOnlyWithOneThread(threads: Int) throws {
-    let model = try streamTestModel("x2")
-    var rng = SeededRandom(seed: 28)
-    let color = Tensor(shape: [1, 3, 12, 9], data: rng.floats(3 * 12 * 9, 0...1))
-    var options = StreamOptions()
-    options.run.threads = threads
-    options.bandRows = 4
     let writer = ThreadRecordingWriter()
-    try model.upscale(from: TensorRows(color: color, alpha: nil), to: writer, options: options)
+    try upscaleInThreeBands(seed: 28, threads: threads, into: writer)
     let caller = pthread_self()
     #expect(writer.rowsWritten == 24 && writer.threads.count == 3)
     let onCaller = writer.threads.map { pthread_equal($0, caller) != 0 }
@@ -51,14 +45,8 @@ private final class PackedRecordingWriter: ImageRowWriter {
 /// `-j N` (a PNG's deflate blocks on N threads), the other bands one, beside the tile workers.
 @Test(arguments: [1, 2, 3])
 func onlyTheLastBandIsEncodedOnEveryThread(threads: Int) throws {
-    let model = try streamTestModel("x2")
-    var rng = SeededRandom(seed: 2828)
-    let color = Tensor(shape: [1, 3, 12, 9], data: rng.floats(3 * 12 * 9, 0...1))
-    var options = StreamOptions()
-    options.run.threads = threads
-    options.bandRows = 4
     let writer = PackedRecordingWriter()
-    try model.upscale(from: TensorRows(color: color, alpha: nil), to: writer, options: options)
+    try upscaleInThreeBands(seed: 2828, threads: threads, into: writer)
     #expect(writer.rowsWritten == 24)
     #expect(writer.allowed == [1, 1, threads], "-j \(threads): threads per band \(writer.allowed)")
 }
@@ -80,4 +68,16 @@ func onlyTheLastBandIsEncodedOnEveryThread(threads: Int) throws {
     }
     #expect(most.withLock { $0 } <= 3 && slots.mostHeld <= 3, "held at most \(most.withLock { $0 }), slots say \(slots.mostHeld)")
     #expect(slots.runs == 24)
+}
+
+/// A seeded 12×9 RGB image through the x2 test model on `threads` threads, in three bands of 4
+/// input rows (8 output rows each), into `writer`.
+private func upscaleInThreeBands(seed: UInt64, threads: Int, into writer: any ImageRowWriter) throws {
+    let model = try streamTestModel("x2")
+    var rng = SeededRandom(seed: seed)
+    let color = Tensor(shape: [1, 3, 12, 9], data: rng.floats(3 * 12 * 9, 0...1))
+    var options = StreamOptions()
+    options.run.threads = threads
+    options.bandRows = 4
+    try model.upscale(from: TensorRows(color: color, alpha: nil), to: writer, options: options)
 }

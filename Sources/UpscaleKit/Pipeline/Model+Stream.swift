@@ -38,7 +38,7 @@ import Foundation
 public struct StreamOptions {
     /// Tile size, threads, TTA, progress (tiles of all bands) and cancellation.
     public var run = RunOptions()
-    /// Input rows per band; nil: `BandPlan.defaultBandRows` for the image width.
+    /// Input rows per band; nil: the model's default for the image (`Model.defaultBandRows`).
     public var bandRows: Int? = nil
     /// Input rows of the first and the last band (BandPlan); nil: `BandPlan.defaultEdgeRows` with
     /// the default `bandRows`, none (every band of `bandRows`) with a given one.
