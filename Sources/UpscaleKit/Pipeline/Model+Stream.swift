@@ -249,6 +249,10 @@ extension Model {
         var alphaPlane: Tensor? = hasAlpha && packed == nil ? Tensor(zeros: [1, 1, rows, outW]) : nil
         // (rows, sW, channels) samples; not zero-filled first: each row's pack writes every byte.
         var bytes = [UInt8](unsafeUninitializedCapacity: rows * rowBytes) { $1 = rows * rowBytes }
+        // A photo through a y model with its bicubic residual, written as 8-bit RGB (the usual case):
+        // the width pass and the packing fused, from the height pass's rows (ColourRow.packBicubicYToRGB8).
+        let fused = packed.map { $0.sampleBits == 8 && !$0.withAlpha } == true && !hasAlpha && channels == .y
+            && colorChannels == 3 && residual == .bicubic && cm == 1 && taps.uniformPhases
         y.withUnsafeBufferPointer { y in
         stack.withUnsafeBufferPointer { stack in
         taps.withPointers { taps in
@@ -267,6 +271,19 @@ extension Model {
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: w + (cm + 3) * outW) { scratch in
                     // short (W): a height pass's row; residualRows (Cmodel, sW); extra (3, sW): Cb, Cr, alpha.
                     let short = scratch.baseAddress!, residualRows = short + w, extra = residualRows + cm * outW
+                    if fused, let chroma {
+                        // (3, W): the height pass's rows of the residual (Y), Cb and Cr.
+                        let shortRows = (short, short + w, short + 2 * w)
+                        func heightPass(_ plane: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>) {
+                            Resize.heightPassRowFloat(taps, plane: plane, rowOrigin: origin, width: w, output: o, into: row)
+                        }
+                        heightPass(stack, into: shortRows.0)
+                        heightPass(chroma, into: shortRows.1)
+                        heightPass(chroma + n * w, into: shortRows.2)
+                        ColourRow.packBicubicYToRGB8(stack: y + k * outW, short: (UnsafePointer(shortRows.0), UnsafePointer(shortRows.1), UnsafePointer(shortRows.2)),
+                                                     taps: taps, into: bytesOut.baseAddress! + k * rowBytes)
+                        return
+                    }
                     /// Row o of the bicubic upscale of a window plane (n, W), into `row` (sW).
                     func bicubicRow(_ plane: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>) {
                         Resize.bicubicRowFloat(taps, plane: plane, rowOrigin: origin, width: w, output: o,
