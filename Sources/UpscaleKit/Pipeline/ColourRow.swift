@@ -117,34 +117,36 @@ struct ColourRow {
     /// lane (so the same bytes), written as a plain loop over the pixels, which the optimizer
     /// vectorizes whole (16 pixels per AVX-512 step, the interleaved RGB stores included). The SIMD8
     /// code of `packAny` left its selects and the byte interleave partly lane by lane: this loop is
-    /// about 4× faster (measured, Zen 4). The clamp to [0, 1] is folded into the quantizer: s =
-    /// value·255 clamped to [0, 255] (NaN to 0) gives quantize(clamp(value)) for every Float
-    /// (checked over all 2³² of them), and the sample is the low byte of s + 2²³ (its integer part).
+    /// about 4× faster (measured, Zen 4). The clamp to [0, 1] is folded into the quantizer
+    /// (`sample8`: s = value·255 clamped to [0, 255], NaN to 0, gives quantize(clamp(value)) for
+    /// every Float, checked over all 2³² of them; the sample is the low byte of s + 2²³).
     @inline(__always)
     static func packYToRGB8(y: UnsafePointer<Float>, residual: UnsafePointer<Float>, cb: UnsafePointer<Float>,
                             cr: UnsafePointer<Float>, count: Int, toRGB m: ColorSpace.FloatInverse,
                             into dst: UnsafeMutablePointer<UInt8>) {
-        /// PixelPacking.quantize(_: SIMD8<Float>, maxValue: 255) of ColourRow.clamp(value), on one value.
-        @inline(__always) func sample(_ value: Float) -> UInt8 {
-            var s = value * 255
-            s = s > 0 ? s : 0   // and NaN
-            s = min(s, 255)
-            let rounded = s + 8_388_608   // 2^23 + s rounded to an integer (ties to even)
-            let t = rounded - 8_388_608
-            var q = rounded.bitPattern    // the integer in its low bits
-            if s - t == 0.5 { q &+= 1 }   // a tie goes up
-            return UInt8(truncatingIfNeeded: q)
-        }
         for i in 0..<count {
             // ColorSpace.yCbCrToRGBClampedFloat on one pixel.
             let p0 = (y[i] + residual[i]) - m.b0, p1 = cb[i] - m.b1, p2 = cr[i] - m.b2
             var r = p0 * m.m00, g = p0 * m.m10, b = p0 * m.m20
             r.addProduct(p1, m.m01); g.addProduct(p1, m.m11); b.addProduct(p1, m.m21)
             r.addProduct(p2, m.m02); g.addProduct(p2, m.m12); b.addProduct(p2, m.m22)
-            dst[3 &* i] = sample(r)
-            dst[3 &* i &+ 1] = sample(g)
-            dst[3 &* i &+ 2] = sample(b)
+            dst[3 &* i] = sample8(r)
+            dst[3 &* i &+ 1] = sample8(g)
+            dst[3 &* i &+ 2] = sample8(b)
         }
+    }
+
+    /// PixelPacking.quantize(clamp(value), maxValue: 255) as a byte, for every Float (NaN → 0).
+    @inline(__always)
+    static func sample8(_ value: Float) -> UInt8 {
+        var s = value * 255
+        s = s > 0 ? s : 0   // and NaN
+        s = min(s, 255)
+        let rounded = s + 8_388_608   // 2^23 + s rounded to an integer (ties to even)
+        let t = rounded - 8_388_608
+        var q = rounded.bitPattern    // the integer in its low bits
+        if s - t == 0.5 { q &+= 1 }   // a tie goes up
+        return UInt8(truncatingIfNeeded: q)
     }
 
     /// Input columns per chunk of `packBicubicYToRGB8`: its three float rows of a chunk (3 × factor·64

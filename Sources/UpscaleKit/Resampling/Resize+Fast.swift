@@ -490,8 +490,8 @@ extension Resize {
     }
 }
 
-// The interleaves. The optimizer lowers a shuffle of two sources well; of more, it chained a
-// permute per source lane group (the 4-phase one: pairs first, then pairs as 64-bit lanes).
+// The interleaves: pure moves of the bits. The optimizer lowers a shuffle of two sources well; of
+// more, it chained a permute per source lane group, so each is built of two-source shuffles.
 
 // src = phases 0 and 1 of inputs x ..< x + 8 / dst = outputs 2x ..< 2x + 16, interleaved
 @inline(__always)
@@ -499,11 +499,18 @@ private func storeInterleaved(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ p: UnsafeM
     store(SIMD16(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3], a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7]), p)
 }
 
-// src = phases 0, 1, 2 of inputs x ..< x + 8 / dst = outputs 3x ..< 3x + 24, interleaved
+// src = phases 0, 1, 2 of inputs x ..< x + 8 / dst = outputs 3x ..< 3x + 24, interleaved: each
+// output vector the bitwise or of two two-source shuffles with zeros in the other's lanes
 @inline(__always)
 private func storeInterleaved(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-    store(SIMD16(a[0], b[0], c[0], a[1], b[1], c[1], a[2], b[2], c[2], a[3], b[3], c[3], a[4], b[4], c[4], a[5]), p)
-    store(SIMD8(b[5], c[5], a[6], b[6], c[6], a[7], b[7], c[7]), p + 16)
+    let z: Float = 0
+    func bits<V: SIMD>(_ v: V) -> V.MaskStorage where V.Scalar == Float { unsafeBitCast(v, to: V.MaskStorage.self) }
+    let ab = SIMD16(a[0], b[0], z, a[1], b[1], z, a[2], b[2], z, a[3], b[3], z, a[4], b[4], z, a[5])
+    let cc = SIMD16(z, z, c[0], z, z, c[1], z, z, c[2], z, z, c[3], z, z, c[4], z)
+    let abTail = SIMD8(z, z, a[6], b[6], z, a[7], b[7], z)
+    let bcTail = SIMD8(b[5], c[5], z, z, c[6], z, z, c[7])
+    UnsafeMutableRawPointer(p).storeBytes(of: bits(ab) | bits(cc), as: SIMD16<Int32>.self)
+    UnsafeMutableRawPointer(p + 16).storeBytes(of: bits(abTail) | bits(bcTail), as: SIMD8<Int32>.self)
 }
 
 // src = phases 0 ... 3 of inputs x ..< x + 8 / dst = outputs 4x ..< 4x + 32, interleaved
