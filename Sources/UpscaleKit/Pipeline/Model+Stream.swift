@@ -274,12 +274,8 @@ extension Model {
                     if fused, let chroma {
                         // (3, W): the height pass's rows of the residual (Y), Cb and Cr.
                         let shortRows = (short, short + w, short + 2 * w)
-                        func heightPass(_ plane: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>) {
-                            Resize.heightPassRowFloat(taps, plane: plane, rowOrigin: origin, width: w, output: o, into: row)
-                        }
-                        heightPass(stack, into: shortRows.0)
-                        heightPass(chroma, into: shortRows.1)
-                        heightPass(chroma + n * w, into: shortRows.2)
+                        Resize.heightPassRowsFloat3(taps, planes: (stack, chroma, chroma + n * w), rowOrigin: origin,
+                                                    width: w, output: o, into: shortRows)
                         ColourRow.packBicubicYToRGB8(stack: y + k * outW, short: (UnsafePointer(shortRows.0), UnsafePointer(shortRows.1), UnsafePointer(shortRows.2)),
                                                      taps: taps, into: bytesOut.baseAddress! + k * rowBytes)
                         return

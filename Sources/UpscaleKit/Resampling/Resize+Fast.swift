@@ -348,6 +348,53 @@ extension Resize {
         widthPassRowFloat(t, input: short, into: row)
     }
 
+    /// `heightPassRowFloat` of three planes of the same size at once (a y model's Y, Cb and Cr):
+    /// plane r's output row `o` into `rows.r`. The same sums per plane (the nonzero taps of row o in
+    /// order, fused multiply-adds from 0), one loop over the columns for the three.
+    @inline(__always)
+    static func heightPassRowsFloat3(_ t: FloatBicubicPointers,
+                                     planes: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
+                                     rowOrigin: Int, width w: Int, output o: Int,
+                                     into rows: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)) {
+        // The nonzero taps of row o (at most 4 for an upscale; more only for a shrink, never here):
+        // the row offset (from the plane's first row) and weight of each.
+        let taps = t.rowTaps
+        var offsets = SIMD8<Int>(), weights = SIMD8<Float>()
+        var used = 0
+        for j in 0..<taps where t.rowWeight[o * taps + j] != 0 {
+            precondition(used < 8, "an upscale's row has at most 6 taps")
+            offsets[used] = (t.rowIndex[o * taps + j] - rowOrigin) * w
+            weights[used] = t.rowWeight[o * taps + j]
+            used += 1
+        }
+        typealias V = SIMD16<Float>
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        var x = 0
+        while x + 16 <= w {
+            var (a0, a1, a2) = (V(), V(), V())
+            for k in 0..<used {
+                let (weight, offset) = (V(repeating: weights[k]), offsets[k] + x)
+                a0.addProduct(weight, load(planes.0 + offset))
+                a1.addProduct(weight, load(planes.1 + offset))
+                a2.addProduct(weight, load(planes.2 + offset))
+            }
+            UnsafeMutableRawPointer(rows.0 + x).storeBytes(of: a0, as: V.self)
+            UnsafeMutableRawPointer(rows.1 + x).storeBytes(of: a1, as: V.self)
+            UnsafeMutableRawPointer(rows.2 + x).storeBytes(of: a2, as: V.self)
+            x += 16
+        }
+        while x < w {
+            var (a0, a1, a2): (Float, Float, Float) = (0, 0, 0)
+            for k in 0..<used {
+                a0.addProduct(weights[k], planes.0[offsets[k] + x])
+                a1.addProduct(weights[k], planes.1[offsets[k] + x])
+                a2.addProduct(weights[k], planes.2[offsets[k] + x])
+            }
+            (rows.0[x], rows.1[x], rows.2[x]) = (a0, a1, a2)
+            x += 1
+        }
+    }
+
     @inline(__always)
     static func heightPassRowFloat(_ t: FloatBicubicPointers, plane src: UnsafePointer<Float>, rowOrigin: Int,
                                    width w: Int, output o: Int, into row: UnsafeMutablePointer<Float>) {
