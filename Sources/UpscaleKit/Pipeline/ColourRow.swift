@@ -15,6 +15,12 @@
 // the same order (ColourRowTests writes them out), so a pixel's bits depend on its inputs only, not
 // on the band or thread. The row's last count mod 8 pixels go through the same vector code,
 // zero-padded; the padding lanes are never stored.
+//
+// The usual case, a y model with its bicubic residual written as 8-bit RGB without alpha, has a
+// path of its own (packBicubicYToRGB8): from the height pass's rows of Y, Cb and Cr it makes the
+// width pass of the three per chunk of 64 input columns into buffers that stay in the L1 cache
+// and packs each chunk at once, so the three full-width float rows are never written. The same
+// sums and per-pixel operations, so the same bytes (ColourRowFusedTests).
 
 struct ColourRow {
     typealias V = SIMD8<Float>

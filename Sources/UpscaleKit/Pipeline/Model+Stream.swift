@@ -227,6 +227,9 @@ extension Model {
     /// bicubic from the window, clamped. Each value is a per-pixel function of rows whose bits do
     /// not depend on the band, so any band gives the whole image's bits. The bicubic rows are made
     /// here; the per-pixel part is one SIMD pass per row (ColourRow), reading the stack's rows in place.
+    /// A y model with its bicubic residual written as 8-bit RGB without alpha (the usual case) makes
+    /// only the height pass's rows here; ColourRow.packBicubicYToRGB8 does the width pass and the
+    /// packing together, chunk by chunk (the same bytes).
     /// - Parameters:
     ///   - y: the stack's output rows `outRows` (1, Cmodel, rows, sW).
     ///   - window: the image rows the band reads (stack input, chroma, alpha), from `window.origin`.
