@@ -191,3 +191,112 @@ func colourStageIsWithinOneStepOfTheDoubleFormulas(model name: String) throws {
         #expect(worst <= 1, "\(name) \(h)×\(w): a sample off by \(worst)")
     }
 }
+
+/// The fused colour row of the usual case (a y model with its bicubic residual, 8-bit RGB) and its parts.
+@Suite struct ColourRowFusedTests {
+    /// `ColourRow.sample8` (the 8-bit quantizer with the clamp folded in) against
+    /// `PixelPacking.quantize` (rounding half away from zero, 0 below, 255 above, NaN 0): every step k/255
+    /// and every half step (k + ½)/255 with 3 Float neighbours either side, signed zeros, infinities, NaN,
+    /// and a stride through all 2³² bit patterns.
+    @Test func sample8IsQuantizeOfTheClampedValue() {
+        var values: [Float] = [0, -0.0, 1, .infinity, -.infinity, .nan, -.nan, .leastNonzeroMagnitude,
+                               -.leastNonzeroMagnitude, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 1e-30, 2, -1]
+        for k in 0...255 {
+            for center in [Float(k) / 255, (Float(k) + 0.5) / 255] {
+                var (up, down) = (center, center)
+                values.append(center)
+                for _ in 0..<3 {
+                    (up, down) = (up.nextUp, down.nextDown)
+                    values += [up, down]
+                }
+            }
+        }
+        for bits in stride(from: UInt64(0), to: 1 << 32, by: 4099) { values.append(Float(bitPattern: UInt32(bits))) }
+        let bad = values.filter { Int(ColourRow.sample8($0)) != PixelPacking.quantize($0, maxValue: 255) }
+        #expect(bad.isEmpty, "\(bad.count) values differ, first \(bad.prefix(5).map { "\($0) (\($0.bitPattern))" })")
+    }
+
+    /// The fused row of a y model on 8-bit RGB (`Resize.heightPassRowsFloat3` of Y, Cb and Cr, then
+    /// `ColourRow.packBicubicYToRGB8`: their width pass per chunk, packed at once) against the Float
+    /// bicubic's sums written out here from the taps (no vector pass) then the per-pixel formulas
+    /// written out in `scalarColour` and `PixelPacking.quantize`: every byte, at factors 2, 3 and 4, every
+    /// output row, widths with no vector interior, a short one, one chunk and several chunks with a
+    /// part chunk and a scalar tail; values outside [0, 1] so the clamps act.
+    @Test(arguments: [2, 3, 4])
+    func fusedBicubicRowPacksTheBytesOfTheWrittenOutSums(factor: Int) {
+        for (height, width, seed) in [(3, 9, UInt64(1)), (4, 17, 2), (3, 33, 3), (5, 64, 4), (3, 75, 5), (4, 301, 6)] {
+            let bicubic = Resize.BicubicTaps(height: height, width: width, factor: factor)
+            let taps = Resize.FloatBicubicTaps(bicubic)
+            #expect(taps.uniformPhases, "×\(factor) W=\(width): no uniform phases, the fused row is never taken")
+            guard taps.uniformPhases else { continue }
+            var random = SeededRandom(seed: seed)
+            let (outH, outW) = (factor * height, factor * width)
+            // planes (3, H, W): the Y the residual upscales, Cb, Cr; stack (sH, sW): the model's rows.
+            let planes = random.floats(3 * height * width, -0.1...1.1)
+            let stack = random.floats(outH * outW, -0.3...0.3)
+            let c = ColourRowCase(channels: .y, colorChannels: 3, residual: true, alpha: false, width: outW, sampleBits: 8,
+                                  withAlpha: false, seed: seed)
+            var worstRow: Int? = nil
+            planes.withUnsafeBufferPointer { planes in
+                stack.withUnsafeBufferPointer { stack in
+                    taps.withPointers { t in
+                        var short = [Float](repeating: 0, count: 3 * width)
+                        var rows = [[Float]](repeating: [], count: 3)
+                        var got = [UInt8](repeating: 0xA5, count: 3 * outW + 4)   // 4 guard bytes
+                        for o in 0..<outH {
+                            let plane = { (k: Int) in planes.baseAddress! + k * height * width }
+                            // The Float bicubic's sums written out: fused multiply-adds from 0 in tap order, the
+                            // row's nonzero taps, then the columns' used taps (those nonzero for some output).
+                            let (rowTaps, colTaps) = (bicubic.rows, bicubic.cols)
+                            for k in 0..<3 {
+                                let column = (0..<width).map { x in
+                                    var acc: Float = 0
+                                    for j in 0..<rowTaps.taps where Float(rowTaps.weight[o * rowTaps.taps + j]) != 0 {
+                                        let (weight, row) = (rowTaps.weight[o * rowTaps.taps + j], rowTaps.index[o * rowTaps.taps + j])
+                                        acc.addProduct(Float(weight), plane(k)[row * width + x])
+                                    }
+                                    return acc
+                                }
+                                rows[k] = (0..<outW).map { x in
+                                    var acc: Float = 0
+                                    for j in taps.usedCols {
+                                        acc.addProduct(Float(colTaps.weight[x * colTaps.taps + j]), column[colTaps.index[x * colTaps.taps + j]])
+                                    }
+                                    return acc
+                                }
+                            }
+                            let y = Array(stack[(o * outW)..<((o + 1) * outW)])
+                            let colour = scalarColour(c, stack: [y], residual: [rows[0]], alpha: nil, cb: rows[1], cr: rows[2])
+                            let expected = (0..<outW).flatMap { i in (0..<3).map { UInt8(PixelPacking.quantize(colour[$0][i], maxValue: 255)) } }
+                            short.withUnsafeMutableBufferPointer { short in
+                                let s = short.baseAddress!
+                                Resize.heightPassRowsFloat3(t, planes: (plane(0), plane(1), plane(2)), rowOrigin: 0, width: width,
+                                                            output: o, into: (s, s + width, s + 2 * width))
+                                got.withUnsafeMutableBufferPointer {
+                                    ColourRow.packBicubicYToRGB8(stack: stack.baseAddress! + o * outW,
+                                                                 short: (UnsafePointer(s), UnsafePointer(s + width), UnsafePointer(s + 2 * width)),
+                                                                 taps: t, into: $0.baseAddress!)
+                                }
+                            }
+                            if Array(got[..<(3 * outW)]) != expected || got[(3 * outW)...].contains(where: { $0 != 0xA5 }) {
+                                worstRow = worstRow ?? o
+                            }
+                        }
+                    }
+                }
+            }
+            #expect(worstRow == nil, "×\(factor) \(height)×\(width): row \(worstRow ?? -1) differs from the written-out sums")
+        }
+    }
+
+    /// The Float taps of the bicubic's integer factors have the same weights at every interior position
+    /// of a phase (`uniformPhases`), at image widths up to 8K: the fused colour row is what runs.
+    @Test func bicubicFloatTapsHaveUniformPhases() {
+        for factor in 2...4 {
+            for width in [9, 33, 640, 1080, 1920, 3840, 7680] {
+                let taps = Resize.FloatBicubicTaps(Resize.BicubicTaps(height: 5, width: width, factor: factor))
+                #expect(taps.uniformPhases, "×\(factor) W=\(width)")
+            }
+        }
+    }
+}

@@ -15,6 +15,12 @@
 // the same order (ColourRowTests writes them out), so a pixel's bits depend on its inputs only, not
 // on the band or thread. The row's last count mod 8 pixels go through the same vector code,
 // zero-padded; the padding lanes are never stored.
+//
+// The usual case, a y model with its bicubic residual written as 8-bit RGB without alpha, has a
+// path of its own (packBicubicYToRGB8): from the height pass's rows of Y, Cb and Cr it makes the
+// width pass of the three per chunk of 64 input columns into buffers that stay in the L1 cache
+// and packs each chunk at once, so the three full-width float rows are never written. The same
+// sums and per-pixel operations, so the same bytes (ColourRowFusedTests).
 
 struct ColourRow {
     typealias V = SIMD8<Float>
@@ -105,41 +111,93 @@ struct ColourRow {
         packAny(withAlpha: withAlpha, sampleBits: sampleBits, into: dst)
     }
 
-    /// `pack` of a y model's rows with a residual and no alpha, as 8-bit RGB: per pixel the same
-    /// operations as `pixels` then `PixelPacking.quantize` lane by lane (so the same bytes), written
-    /// as a plain loop over the pixels, which the optimizer vectorizes whole (16 pixels per AVX-512
-    /// step, the interleaved RGB stores included). The SIMD8 code of `packAny` left its selects and
-    /// the byte interleave partly lane by lane: this loop is about 4× faster (measured, Zen 4).
+    /// `pack` of a y model's rows with a residual and no alpha, as 8-bit RGB: `packYToRGB8(y:...)`.
     private func packYToRGB8(residual: UnsafePointer<Float>, chroma: (cb: UnsafePointer<Float>, cr: UnsafePointer<Float>),
                              into dst: UnsafeMutablePointer<UInt8>) {
-        let (y, cb, cr, m) = (stack.0, chroma.cb, chroma.cr, toRGB)
-        /// ColourRow.clamp on one value (NaN kept).
-        @inline(__always) func clamp(_ x: Float) -> Float {
-            var v = x
-            if v <= 0 { v = 0 }
-            if v > 1 { v = 1 }
-            return v
-        }
-        /// PixelPacking.quantize(_: SIMD8<Float>, maxValue: 255) on one value.
-        @inline(__always) func sample(_ value: Float) -> UInt8 {
-            let s = value * 255
-            let rounded = s + 8_388_608
-            let t = rounded - 8_388_608
-            var q = Int32(bitPattern: rounded.bitPattern) &- 0x4B00_0000
-            if s - t == 0.5 { q &+= 1 }
-            if !(value < 1) { q = 255 }
-            if !(value > 0) { q = 0 }
-            return UInt8(truncatingIfNeeded: q)
-        }
+        ColourRow.packYToRGB8(y: stack.0, residual: residual, cb: chroma.cb, cr: chroma.cr, count: count, toRGB: toRGB,
+                              into: dst)
+    }
+
+    /// Pixels 0 ..< count of a y model's rows with a residual and no alpha, as 8-bit RGB into `dst`
+    /// (count, 3): per pixel the same operations as `pixels` then `PixelPacking.quantize` lane by
+    /// lane (so the same bytes), written as a plain loop over the pixels, which the optimizer
+    /// vectorizes whole (16 pixels per AVX-512 step, the interleaved RGB stores included). The SIMD8
+    /// code of `packAny` left its selects and the byte interleave partly lane by lane: this loop is
+    /// about 4× faster (measured, Zen 4). The clamp to [0, 1] is folded into the quantizer
+    /// (`sample8`: s = value·255 clamped to [0, 255], NaN to 0, gives quantize(clamp(value)) for
+    /// every Float, checked over all 2³² of them; the sample is the low byte of s + 2²³).
+    @inline(__always)
+    static func packYToRGB8(y: UnsafePointer<Float>, residual: UnsafePointer<Float>, cb: UnsafePointer<Float>,
+                            cr: UnsafePointer<Float>, count: Int, toRGB m: ColorSpace.FloatInverse,
+                            into dst: UnsafeMutablePointer<UInt8>) {
         for i in 0..<count {
             // ColorSpace.yCbCrToRGBClampedFloat on one pixel.
             let p0 = (y[i] + residual[i]) - m.b0, p1 = cb[i] - m.b1, p2 = cr[i] - m.b2
             var r = p0 * m.m00, g = p0 * m.m10, b = p0 * m.m20
             r.addProduct(p1, m.m01); g.addProduct(p1, m.m11); b.addProduct(p1, m.m21)
             r.addProduct(p2, m.m02); g.addProduct(p2, m.m12); b.addProduct(p2, m.m22)
-            dst[3 &* i] = sample(clamp(r))
-            dst[3 &* i &+ 1] = sample(clamp(g))
-            dst[3 &* i &+ 2] = sample(clamp(b))
+            dst[3 &* i] = sample8(r)
+            dst[3 &* i &+ 1] = sample8(g)
+            dst[3 &* i &+ 2] = sample8(b)
+        }
+    }
+
+    /// PixelPacking.quantize(clamp(value), maxValue: 255) as a byte, for every Float (NaN → 0).
+    @inline(__always)
+    static func sample8(_ value: Float) -> UInt8 {
+        var s = value * 255
+        s = s > 0 ? s : 0   // and NaN
+        s = min(s, 255)
+        let rounded = s + 8_388_608   // 2^23 + s rounded to an integer (ties to even)
+        let t = rounded - 8_388_608
+        var q = rounded.bitPattern    // the integer in its low bits
+        if s - t == 0.5 { q &+= 1 }   // a tie goes up
+        return UInt8(truncatingIfNeeded: q)
+    }
+
+    /// Input columns per chunk of `packBicubicYToRGB8`: its three float rows of a chunk (3 × factor·64
+    /// floats, ≤ 3 KiB) stay in the L1 cache between the width pass and the packing.
+    static let chunkColumns = 64
+
+    /// A y model's output row with its bicubic residual, no alpha, as 8-bit RGB, from the height
+    /// pass's rows: `stack` (the model's row, factor·W), `short` the height pass's rows of the Y
+    /// residual, Cb and Cr (W each). The same bytes as `bicubicRowFloat` of the three rows then
+    /// `pack` (the same sums, then `packYToRGB8`), without the three float rows in memory: chunk by
+    /// chunk of `chunkColumns` input columns, the width pass of the three rows
+    /// (`Resize.widthPassInteriorFloat3` in the interior, gathered at the borders) into buffers
+    /// that stay in the L1 cache, each chunk then packed. Needs `taps.uniformPhases`.
+    static func packBicubicYToRGB8(stack y: UnsafePointer<Float>,
+                                   short: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
+                                   taps t: FloatBicubicPointers, into dst: UnsafeMutablePointer<UInt8>) {
+        precondition(t.uniformPhases, "packBicubicYToRGB8: taps without uniform phases")
+        let (f, outWidth, toRGB) = (t.factor, t.outWidth, ColorSpace.inverseFloat)
+        let lo = t.interior.lowerBound
+        let vectorEnd = lo + t.interior.count / 8 * 8
+        let chunkOutputs = f * chunkColumns
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * chunkOutputs) { buffer in
+            // (3, chunkOutputs): the residual's, Cb's and Cr's values of the chunk's outputs.
+            let rows = (buffer.baseAddress!, buffer.baseAddress! + chunkOutputs, buffer.baseAddress! + 2 * chunkOutputs)
+            func pack(_ outputs: Range<Int>) {
+                packYToRGB8(y: y + outputs.lowerBound, residual: rows.0, cb: rows.1, cr: rows.2, count: outputs.count,
+                            toRGB: toRGB, into: dst + 3 * outputs.lowerBound)
+            }
+            /// Outputs `outputs` (at most chunkOutputs) through the gather, then packed.
+            func gathered(_ outputs: Range<Int>) {
+                for o in outputs {
+                    let k = o - outputs.lowerBound
+                    rows.0[k] = Resize.widthPassOutputFloat(t, input: short.0, output: o)
+                    rows.1[k] = Resize.widthPassOutputFloat(t, input: short.1, output: o)
+                    rows.2[k] = Resize.widthPassOutputFloat(t, input: short.2, output: o)
+                }
+                pack(outputs)
+            }
+            for o in stride(from: 0, to: f * lo, by: chunkOutputs) { gathered(o..<min(o + chunkOutputs, f * lo)) }
+            for x in stride(from: lo, to: vectorEnd, by: chunkColumns) {
+                let xs = x..<min(x + chunkColumns, vectorEnd)
+                Resize.widthPassInteriorFloat3(t, inputs: short, xs: xs, into: rows)
+                pack((f * xs.lowerBound)..<(f * xs.upperBound))
+            }
+            for o in stride(from: f * vectorEnd, to: outWidth, by: chunkOutputs) { gathered(o..<min(o + chunkOutputs, outWidth)) }
         }
     }
 

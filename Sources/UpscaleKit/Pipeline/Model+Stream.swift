@@ -227,6 +227,9 @@ extension Model {
     /// bicubic from the window, clamped. Each value is a per-pixel function of rows whose bits do
     /// not depend on the band, so any band gives the whole image's bits. The bicubic rows are made
     /// here; the per-pixel part is one SIMD pass per row (ColourRow), reading the stack's rows in place.
+    /// A y model with its bicubic residual written as 8-bit RGB without alpha (the usual case) makes
+    /// only the height pass's rows here; ColourRow.packBicubicYToRGB8 does the width pass and the
+    /// packing together, chunk by chunk (the same bytes).
     /// - Parameters:
     ///   - y: the stack's output rows `outRows` (1, Cmodel, rows, sW).
     ///   - window: the image rows the band reads (stack input, chroma, alpha), from `window.origin`.
@@ -249,6 +252,10 @@ extension Model {
         var alphaPlane: Tensor? = hasAlpha && packed == nil ? Tensor(zeros: [1, 1, rows, outW]) : nil
         // (rows, sW, channels) samples; not zero-filled first: each row's pack writes every byte.
         var bytes = [UInt8](unsafeUninitializedCapacity: rows * rowBytes) { $1 = rows * rowBytes }
+        // A photo through a y model with its bicubic residual, written as 8-bit RGB (the usual case):
+        // the width pass and the packing fused, from the height pass's rows (ColourRow.packBicubicYToRGB8).
+        let fused = packed.map { $0.sampleBits == 8 && !$0.withAlpha } == true && !hasAlpha && channels == .y
+            && colorChannels == 3 && residual == .bicubic && cm == 1 && taps.uniformPhases
         y.withUnsafeBufferPointer { y in
         stack.withUnsafeBufferPointer { stack in
         taps.withPointers { taps in
@@ -267,6 +274,15 @@ extension Model {
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: w + (cm + 3) * outW) { scratch in
                     // short (W): a height pass's row; residualRows (Cmodel, sW); extra (3, sW): Cb, Cr, alpha.
                     let short = scratch.baseAddress!, residualRows = short + w, extra = residualRows + cm * outW
+                    if fused, let chroma {
+                        // (3, W): the height pass's rows of the residual (Y), Cb and Cr.
+                        let shortRows = (short, short + w, short + 2 * w)
+                        Resize.heightPassRowsFloat3(taps, planes: (stack, chroma, chroma + n * w), rowOrigin: origin,
+                                                    width: w, output: o, into: shortRows)
+                        ColourRow.packBicubicYToRGB8(stack: y + k * outW, short: (UnsafePointer(shortRows.0), UnsafePointer(shortRows.1), UnsafePointer(shortRows.2)),
+                                                     taps: taps, into: bytesOut.baseAddress! + k * rowBytes)
+                        return
+                    }
                     /// Row o of the bicubic upscale of a window plane (n, W), into `row` (sW).
                     func bicubicRow(_ plane: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>) {
                         Resize.bicubicRowFloat(taps, plane: plane, rowOrigin: origin, width: w, output: o,

@@ -270,6 +270,10 @@ private func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<Float>) where V.Sc
 //   height pass  output row o = Σ_j weight[o, j] · input row index[o, j]: 16 columns at a time
 //   width pass   as `widthPassRow`: phase p of inputs x ..< x + 8 reads x + shift[p] + j with
 //                its own weights; borders gathered
+//   three rows   the colour stage's residual, Cb and Cr rows (widthPassInteriorFloat3): at factors
+//                2 ... 4 every interior position of phase p has the same 4 Float weights (checked
+//                when the taps are made: `uniformPhases`), so they are held in registers, not read
+//                per position; the same sums
 extension Resize {
     /// `BicubicTaps` with Float weights: rows (sH, taps), columns phase-major (factor, used, interior).
     struct FloatBicubicTaps: Sendable {
@@ -285,6 +289,10 @@ extension Resize {
         let colWeight: [Float]    // (sW, colTaps)
         let shift: [Int]          // (factor)
         let phaseWeight: [Float]  // (factor, used, interior.count)
+        /// Whether the factor is 2 ... 4 with 4 used taps and each phase's weights the same bits at
+        /// every interior position (`phaseWeight[p, j, x] == phaseWeight[p, j, interior.lowerBound]`),
+        /// as they are for the bicubic's integer factors: then `widthPassInteriorFloat3` applies.
+        let uniformPhases: Bool
 
         init(_ taps: BicubicTaps) {
             rowTaps = taps.rows.taps
@@ -299,7 +307,13 @@ extension Resize {
             colIndex = cols.contributions.index
             colWeight = cols.contributions.weight.map { Float($0) }
             shift = cols.shift
-            phaseWeight = cols.phaseWeight.map { Float($0) }
+            let phaseWeight = cols.phaseWeight.map { Float($0) }
+            self.phaseWeight = phaseWeight
+            let n = cols.interior.count
+            uniformPhases = (2...4).contains(cols.factor) && cols.usedTaps.count == 4 && n > 0
+                && (0..<(cols.factor * 4)).allSatisfy { pj in
+                    phaseWeight[(pj * n)..<((pj + 1) * n)].allSatisfy { $0.bitPattern == phaseWeight[pj * n].bitPattern }
+                }
         }
 
         /// `body` with the tables as raw pointers (valid only inside `body`).
@@ -314,7 +328,7 @@ extension Resize {
                     rowTaps: rowTaps, rowIndex: start(rowIndex), rowWeight: start(rowWeight), colTaps: colTaps,
                     usedCols: usedCols, factor: factor, interior: interior, outWidth: outWidth,
                     colIndex: start(colIndex), colWeight: start(colWeight), shift: start(shift),
-                    phaseWeight: start(phaseWeight)))
+                    phaseWeight: start(phaseWeight), uniformPhases: uniformPhases))
             }
             }
             }
@@ -332,6 +346,53 @@ extension Resize {
                                 output o: Int, short: UnsafeMutablePointer<Float>, into row: UnsafeMutablePointer<Float>) {
         heightPassRowFloat(t, plane: plane, rowOrigin: rowOrigin, width: w, output: o, into: short)
         widthPassRowFloat(t, input: short, into: row)
+    }
+
+    /// `heightPassRowFloat` of three planes of the same size at once (a y model's Y, Cb and Cr):
+    /// plane r's output row `o` into `rows.r`. The same sums per plane (the nonzero taps of row o in
+    /// order, fused multiply-adds from 0), one loop over the columns for the three.
+    @inline(__always)
+    static func heightPassRowsFloat3(_ t: FloatBicubicPointers,
+                                     planes: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
+                                     rowOrigin: Int, width w: Int, output o: Int,
+                                     into rows: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)) {
+        // The nonzero taps of row o (at most 4 for an upscale; more only for a shrink, never here):
+        // the row offset (from the plane's first row) and weight of each.
+        let taps = t.rowTaps
+        var offsets = SIMD8<Int>(), weights = SIMD8<Float>()
+        var used = 0
+        for j in 0..<taps where t.rowWeight[o * taps + j] != 0 {
+            precondition(used < 8, "an upscale's row has at most 6 taps")
+            offsets[used] = (t.rowIndex[o * taps + j] - rowOrigin) * w
+            weights[used] = t.rowWeight[o * taps + j]
+            used += 1
+        }
+        typealias V = SIMD16<Float>
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        var x = 0
+        while x + 16 <= w {
+            var (a0, a1, a2) = (V(), V(), V())
+            for k in 0..<used {
+                let (weight, offset) = (V(repeating: weights[k]), offsets[k] + x)
+                a0.addProduct(weight, load(planes.0 + offset))
+                a1.addProduct(weight, load(planes.1 + offset))
+                a2.addProduct(weight, load(planes.2 + offset))
+            }
+            UnsafeMutableRawPointer(rows.0 + x).storeBytes(of: a0, as: V.self)
+            UnsafeMutableRawPointer(rows.1 + x).storeBytes(of: a1, as: V.self)
+            UnsafeMutableRawPointer(rows.2 + x).storeBytes(of: a2, as: V.self)
+            x += 16
+        }
+        while x < w {
+            var (a0, a1, a2): (Float, Float, Float) = (0, 0, 0)
+            for k in 0..<used {
+                a0.addProduct(weights[k], planes.0[offsets[k] + x])
+                a1.addProduct(weights[k], planes.1[offsets[k] + x])
+                a2.addProduct(weights[k], planes.2[offsets[k] + x])
+            }
+            (rows.0[x], rows.1[x], rows.2[x]) = (a0, a1, a2)
+            x += 1
+        }
     }
 
     @inline(__always)
@@ -375,15 +436,10 @@ extension Resize {
     @inline(__always)
     static func widthPassRowFloat(_ t: FloatBicubicPointers, input: UnsafePointer<Float>,
                                   into output: UnsafeMutablePointer<Float>) {
-        let (taps, used, f) = (t.colTaps, t.usedCols, t.factor)
+        let (used, f) = (t.usedCols, t.factor)
         let (lo, n) = (t.interior.lowerBound, t.interior.count)
         let vectorEnd = lo + n / 8 * 8
-        @inline(__always) func gather(_ o: Int) {
-            var acc: Float = 0
-            for j in used { acc.addProduct(t.colWeight[o * taps + j], input[t.colIndex[o * taps + j]]) }
-            output[o] = acc
-        }
-        for o in 0..<(f * lo) { gather(o) }
+        for o in 0..<(f * lo) { output[o] = widthPassOutputFloat(t, input: input, output: o) }
         typealias V = SIMD8<Float>
         // 8 outputs of phase p at inputs x ..< x + 8.
         @inline(__always) func phase(_ p: Int, _ x: Int) -> V {
@@ -398,24 +454,9 @@ extension Resize {
         }
         for x in stride(from: lo, to: vectorEnd, by: 8) {
             switch f {
-            case 2:
-                // src = phases 0 and 1 of x ..< x + 8 / dst = outputs 2x ..< 2x + 16, interleaved
-                let (a, b) = (phase(0, x), phase(1, x))
-                store(SIMD16(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3],
-                             a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7]), output + 2 * x)
-            case 3:
-                // src = phases 0, 1, 2 of x ..< x + 8 / dst = outputs 3x ..< 3x + 24, interleaved
-                let (a, b, c) = (phase(0, x), phase(1, x), phase(2, x))
-                store(SIMD16(a[0], b[0], c[0], a[1], b[1], c[1], a[2], b[2], c[2], a[3], b[3], c[3],
-                             a[4], b[4], c[4], a[5]), output + 3 * x)
-                store(SIMD8(b[5], c[5], a[6], b[6], c[6], a[7], b[7], c[7]), output + 3 * x + 16)
-            case 4:
-                // src = phases 0 ... 3 of x ..< x + 8 / dst = outputs 4x ..< 4x + 32, interleaved
-                let (a, b, c, d) = (phase(0, x), phase(1, x), phase(2, x), phase(3, x))
-                store(SIMD16(a[0], b[0], c[0], d[0], a[1], b[1], c[1], d[1],
-                             a[2], b[2], c[2], d[2], a[3], b[3], c[3], d[3]), output + 4 * x)
-                store(SIMD16(a[4], b[4], c[4], d[4], a[5], b[5], c[5], d[5],
-                             a[6], b[6], c[6], d[6], a[7], b[7], c[7], d[7]), output + 4 * x + 16)
+            case 2: storeInterleaved(phase(0, x), phase(1, x), output + 2 * x)
+            case 3: storeInterleaved(phase(0, x), phase(1, x), phase(2, x), output + 3 * x)
+            case 4: storeInterleaved(phase(0, x), phase(1, x), phase(2, x), phase(3, x), output + 4 * x)
             default:
                 for p in 0..<f {
                     let v = phase(p, x)
@@ -423,8 +464,112 @@ extension Resize {
                 }
             }
         }
-        for o in (f * vectorEnd)..<t.outWidth { gather(o) }
+        for o in (f * vectorEnd)..<t.outWidth { output[o] = widthPassOutputFloat(t, input: input, output: o) }
     }
+
+    /// Output `o` of the width pass of `input`, gathered through its taps (any o; the borders' way).
+    @inline(__always)
+    static func widthPassOutputFloat(_ t: FloatBicubicPointers, input: UnsafePointer<Float>, output o: Int) -> Float {
+        var acc: Float = 0
+        for j in t.usedCols { acc.addProduct(t.colWeight[o * t.colTaps + j], input[t.colIndex[o * t.colTaps + j]]) }
+        return acc
+    }
+
+    /// The width pass of three rows (a y model's residual, Cb and Cr) over the interior inputs `xs`
+    /// (a multiple of 8 of them, inside `interior.lowerBound ..< interior.lowerBound + interior.count / 8 · 8`),
+    /// for taps with `uniformPhases`: output f·x + p of row r into `outputs.r[f·(x − xs.lowerBound) + p]`.
+    /// Each output the same sum as `widthPassRowFloat`'s (the same weights, taps and order); the
+    /// factor's 4f weights are read from a 4f-vector table instead of per position, the 4 taps
+    /// are unrolled, and the phases meet in `phase` (4 vectors) before the interleave: computed
+    /// straight into the interleave, the optimizer split the sums lane by lane.
+    @inline(__always)
+    static func widthPassInteriorFloat3(_ t: FloatBicubicPointers,
+                                        inputs: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
+                                        xs: Range<Int>,
+                                        into outputs: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)) {
+        let (f, lo, n) = (t.factor, t.interior.lowerBound, t.interior.count)
+        precondition(t.uniformPhases && xs.count % 8 == 0 && xs.lowerBound >= lo && xs.upperBound <= lo + n / 8 * 8,
+                     "widthPassInteriorFloat3: inputs outside the uniform interior")
+        typealias V = SIMD8<Float>
+        withUnsafeTemporaryAllocation(of: V.self, capacity: 20) { table in
+            // src = phaseWeight (factor, 4, interior.count) / dst = weight (factor, 4) vectors, every
+            // interior position's: weight[4p + j] = phaseWeight[(4p + j)·n] in each lane
+            let weight = table.baseAddress!, phase = weight + 16   // phase (4): phase p's 8 outputs
+            for pj in 0..<(4 * f) { weight[pj] = V(repeating: t.phaseWeight[pj * n]) }
+            let shift = t.shift
+            /// Phases 0 ..< f of inputs x ..< x + 8 of `input` into `phase`.
+            @inline(__always) func phases(_ input: UnsafePointer<Float>, _ x: Int, factor f: Int) {
+                for p in 0..<f {
+                    let first = input + x + shift[p]
+                    var acc = V()
+                    acc.addProduct(weight[4 * p], UnsafeRawPointer(first).loadUnaligned(as: V.self))
+                    acc.addProduct(weight[4 * p + 1], UnsafeRawPointer(first + 1).loadUnaligned(as: V.self))
+                    acc.addProduct(weight[4 * p + 2], UnsafeRawPointer(first + 2).loadUnaligned(as: V.self))
+                    acc.addProduct(weight[4 * p + 3], UnsafeRawPointer(first + 3).loadUnaligned(as: V.self))
+                    phase[p] = acc
+                }
+            }
+            let x0 = xs.lowerBound
+            switch f {
+            case 2:
+                for x in stride(from: x0, to: xs.upperBound, by: 8) {
+                    let o = 2 * (x - x0)
+                    phases(inputs.0, x, factor: 2); storeInterleaved(phase[0], phase[1], outputs.0 + o)
+                    phases(inputs.1, x, factor: 2); storeInterleaved(phase[0], phase[1], outputs.1 + o)
+                    phases(inputs.2, x, factor: 2); storeInterleaved(phase[0], phase[1], outputs.2 + o)
+                }
+            case 3:
+                for x in stride(from: x0, to: xs.upperBound, by: 8) {
+                    let o = 3 * (x - x0)
+                    phases(inputs.0, x, factor: 3); storeInterleaved(phase[0], phase[1], phase[2], outputs.0 + o)
+                    phases(inputs.1, x, factor: 3); storeInterleaved(phase[0], phase[1], phase[2], outputs.1 + o)
+                    phases(inputs.2, x, factor: 3); storeInterleaved(phase[0], phase[1], phase[2], outputs.2 + o)
+                }
+            default:
+                for x in stride(from: x0, to: xs.upperBound, by: 8) {
+                    let o = 4 * (x - x0)
+                    phases(inputs.0, x, factor: 4); storeInterleaved(phase[0], phase[1], phase[2], phase[3], outputs.0 + o)
+                    phases(inputs.1, x, factor: 4); storeInterleaved(phase[0], phase[1], phase[2], phase[3], outputs.1 + o)
+                    phases(inputs.2, x, factor: 4); storeInterleaved(phase[0], phase[1], phase[2], phase[3], outputs.2 + o)
+                }
+            }
+        }
+    }
+}
+
+// The interleaves: pure moves of the bits. The optimizer lowers a shuffle of two sources well; of
+// more, it chained a permute per source lane group, so each is built of two-source shuffles.
+
+// src = phases 0 and 1 of inputs x ..< x + 8 / dst = outputs 2x ..< 2x + 16, interleaved
+@inline(__always)
+private func storeInterleaved(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    store(SIMD16(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3], a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7]), p)
+}
+
+// src = phases 0, 1, 2 of inputs x ..< x + 8 / dst = outputs 3x ..< 3x + 24, interleaved: each
+// output vector the bitwise or of two two-source shuffles with zeros in the other's lanes
+@inline(__always)
+private func storeInterleaved(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    let z: Float = 0
+    func bits<V: SIMD>(_ v: V) -> V.MaskStorage where V.Scalar == Float { unsafeBitCast(v, to: V.MaskStorage.self) }
+    let ab = SIMD16(a[0], b[0], z, a[1], b[1], z, a[2], b[2], z, a[3], b[3], z, a[4], b[4], z, a[5])
+    let cc = SIMD16(z, z, c[0], z, z, c[1], z, z, c[2], z, z, c[3], z, z, c[4], z)
+    let abTail = SIMD8(z, z, a[6], b[6], z, a[7], b[7], z)
+    let bcTail = SIMD8(b[5], c[5], z, z, c[6], z, z, c[7])
+    UnsafeMutableRawPointer(p).storeBytes(of: bits(ab) | bits(cc), as: SIMD16<Int32>.self)
+    UnsafeMutableRawPointer(p + 16).storeBytes(of: bits(abTail) | bits(bcTail), as: SIMD8<Int32>.self)
+}
+
+// src = phases 0 ... 3 of inputs x ..< x + 8 / dst = outputs 4x ..< 4x + 32, interleaved
+@inline(__always)
+private func storeInterleaved(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, _ d: SIMD8<Float>,
+                              _ p: UnsafeMutablePointer<Float>) {
+    let ab = unsafeBitCast(SIMD16(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3], a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7]),
+                           to: SIMD8<UInt64>.self)
+    let cd = unsafeBitCast(SIMD16(c[0], d[0], c[1], d[1], c[2], d[2], c[3], d[3], c[4], d[4], c[5], d[5], c[6], d[6], c[7], d[7]),
+                           to: SIMD8<UInt64>.self)
+    UnsafeMutableRawPointer(p).storeBytes(of: SIMD8(ab[0], cd[0], ab[1], cd[1], ab[2], cd[2], ab[3], cd[3]), as: SIMD8<UInt64>.self)
+    UnsafeMutableRawPointer(p + 16).storeBytes(of: SIMD8(ab[4], cd[4], ab[5], cd[5], ab[6], cd[6], ab[7], cd[7]), as: SIMD8<UInt64>.self)
 }
 
 /// A `FloatBicubicTaps` as raw pointers, for the row loops.
@@ -438,4 +583,5 @@ struct FloatBicubicPointers {
     let outWidth: Int
     let colIndex: UnsafePointer<Int>, colWeight: UnsafePointer<Float>
     let shift: UnsafePointer<Int>, phaseWeight: UnsafePointer<Float>
+    let uniformPhases: Bool
 }
