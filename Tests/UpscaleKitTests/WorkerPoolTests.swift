@@ -48,6 +48,37 @@ import Testing
         #expect(met.load(ordering: .relaxed) == workers, "\(inside.load(ordering: .relaxed)) of \(workers) workers joined")
     }
 
+    /// The caller sleeps, not spins, while a pool thread finishes a long last item: two items, each
+    /// waiting until both have started (so the caller and a pool thread hold one each); the pool
+    /// thread's then sleeps 300 ms. The caller's thread uses well under that much CPU meanwhile
+    /// (spinning, it used all of it, a core the band writer thread could not have).
+    @Test func theCallerSleepsThroughALongLastItem() {
+        let caller = pthread_self()
+        let started = Atomic<Int>(0)
+        let deadline = Date().addingTimeInterval(30)
+        func threadCPU() -> Double {
+            var t = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+            return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+        }
+        var cpu = 0.0
+        while true {
+            started.store(0, ordering: .sequentiallyConsistent)
+            let before = threadCPU()
+            let ran = WorkerPool.shared.run(2, workers: 2) { _ in
+                started.add(1, ordering: .sequentiallyConsistent)
+                let start = Date()
+                while started.load(ordering: .sequentiallyConsistent) < 2, Date().timeIntervalSince(start) < 10 { usleep(100) }
+                if pthread_equal(pthread_self(), caller) == 0 { usleep(300_000) }
+            }
+            cpu = threadCPU() - before
+            if ran { break }
+            guard Date() < deadline else { Issue.record("the pool stayed busy"); return }
+            usleep(1000)
+        }
+        #expect(cpu < 0.1, "the caller used \(cpu) s of CPU waiting for a pool thread's 300 ms item")
+    }
+
     @Test func nestedAndConcurrentCallsEachRunEveryItemOnce() {
         // Two threads call at once (one owns the pool, the other runs on Dispatch), and every item
         // of the outer calls makes an inner call (the pool is owned: Dispatch).
