@@ -23,8 +23,8 @@ struct EncodeCommand: ParsableCommand {
             configure(&encode)
             steps.add(name) { [encode] in try ImageCodec.encode(image, format: .png, options: encode).count }
         }
-        add("zlib6") { _ in }
-        add("zlib2up") { $0.pngCompressionLevel = 2; $0.pngFilters = .up }
+        add("zlib6") { $0.pngEncoder = .zlib }
+        add("zlib2up") { $0.pngEncoder = .zlib; $0.pngCompressionLevel = 2; $0.pngFilters = .up }
         add("ours") { $0.pngEncoder = .fastDeflate }
         print("input \(input): \(image.width)×\(image.height), \(rounds.reps) reps")
         try steps.runAndReport(reps: rounds.reps)
