@@ -170,16 +170,18 @@ func bothCodersRoundTripThroughLibpng(kind: Int) throws {
     #expect(covered < 64_000)
 }
 
-/// The literal codes come from samples of the block (two 64 KiB slices of a 1 MiB block, at its
-/// start and middle); bytes the slices never show, placed only outside them, must still be coded
-/// (each byte value counts at least 1), with codes as long as the limit allows.
+/// The literal codes come from samples of the block (of a 1 MiB block: two 64 KiB slices at its
+/// start and middle, and 16 slices of 8 KiB every 64 KiB); bytes the samples never show, placed
+/// only outside them, must still be coded (each byte value counts at least 1), with codes as long
+/// as the limit allows.
 @Test func bytesTheSamplesMissStillGetCodes() throws {
     var random = SeededSamples(seed: 91)
     let blockBytes = 1 << 20, width = 4096
     // Byte v with probability 2^−(v+1) (v < 16): a skewed histogram, the rare bytes' codes long.
     var rows = (0..<(blockBytes + 3 * width)).map { _ in UInt8(min(15, random.next(below: 1 << 16).trailingZeroBitCount)) }
-    for k in stride(from: 70_000, to: rows.count, by: 997) where !(520_000..<600_000).contains(k) {
-        rows[k] = UInt8(128 + k % 128)   // never within the slices (the stream adds a byte per row)
+    // Never within the slices (the stream adds a byte per row: at most 260 before 1 MiB).
+    for k in stride(from: 70_000, to: rows.count, by: 997) where !(520_000..<600_000).contains(k) && k % 65_536 > 8_500 {
+        rows[k] = UInt8(128 + k % 128)
     }
     let block = Array(rows[0..<blockBytes])
     let sample = block.withUnsafeBufferPointer { DeflateBlock.Sample($0, scratch: DeflateBlock.Scratch(blockBytes: blockBytes)) }
@@ -194,17 +196,21 @@ func bothCodersRoundTripThroughLibpng(kind: Int) throws {
     }
 }
 
-/// Both coders' literal counts are the slices' histogram (less what runs or matches cover),
-/// scaled to the block: here no zeros and no repeats, so exactly the histogram, scaled.
+/// Both coders' literal counts are their samples' histogram (less what runs or matches cover),
+/// scaled to the block: here no zeros and no repeats, so exactly the histogram, scaled. The
+/// matched coder's sample is the two 64 KiB slices at the start and middle, the runs coder's 16
+/// slices of 8 KiB, one every sixteenth of the block.
 @Test func sampleLiteralCountsAreTheSlicesHistogramScaled() {
     var random = SeededSamples(seed: 92)
-    let count = 400_000, slice = 65_536
+    let count = 400_000
     let block = (0..<count).map { _ in UInt8(1 + random.next(below: 255)) }
-    var histogram = [Int](repeating: 0, count: 256)
-    for start in [0, count / 2] { for b in block[start..<(start + slice)] { histogram[Int(b)] += 1 } }
-    let expected = histogram.map { max(1, $0 * count / (2 * slice)) }
+    func scaledHistogram(starts: [Int], bytes: Int) -> [Int] {
+        var histogram = [Int](repeating: 0, count: 256)
+        for start in starts { for b in block[start..<(start + bytes)] { histogram[Int(b)] += 1 } }
+        return histogram.map { max(1, $0 * count / (starts.count * bytes)) }
+    }
     let sample = block.withUnsafeBufferPointer { DeflateBlock.Sample($0, scratch: DeflateBlock.Scratch(blockBytes: count)) }
-    #expect(sample.runLiterals == expected)
-    #expect(sample.matchedLiterals == expected)
+    #expect(sample.matchedLiterals == scaledHistogram(starts: [0, count / 2], bytes: 65_536))
+    #expect(sample.runLiterals == scaledHistogram(starts: (0..<16).map { $0 * (count / 16) }, bytes: 8_192))
     #expect(sample.prefersRuns)
 }
