@@ -311,8 +311,8 @@ enum DeflateBlock {
         /// The byte values each coder leaves as literals in samples (the runs coder: all but the
         /// zeros its runs cover, in the `literalSlices`, or in the slices above when the block is
         /// no larger than those; the matched one: all but the bytes its matches cover, in the
-        /// slices above), scaled to the whole block and each at least 1: every byte value gets a
-        /// code, since one the samples lack may occur elsewhere in the block.
+        /// slices above that were searched), scaled to the whole block and each at least 1: every
+        /// byte value gets a code, since one the samples lack may occur elsewhere in the block.
         var runLiterals: [Int], matchedLiterals: [Int]
         /// Whether the runs coder codes the slices at most `runsSlack` percent larger than the
         /// matched one, by the bits of each coder's Huffman code fitted to the slices' symbols;
@@ -348,7 +348,10 @@ enum DeflateBlock {
                     + codedBits(distanceCounts, maxBits: maxBits, extraBits: distanceExtraBits)
                 return runBits * 100 <= matchedBits * (100 + slack)
             }
+            let spreadLiterals = data.count > literalSlices * literalSliceBytes
             for k in 0..<slices {
+                // Once runs have won, a slice not searched serves only a small block's literal code.
+                if k > 0 && !searching && spreadLiterals { break }
                 let sliceBytes = bytes + k * (data.count / slices)
                 sampled.withUnsafeMutableBufferPointer { addHistogram(sliceBytes, count: slice, into: $0.baseAddress!) }
                 runPieces += findRuns(sliceBytes, count: slice, into: scratch.runs, counts: &runCounts)
@@ -365,10 +368,11 @@ enum DeflateBlock {
                 counts[0..<256].map { max(1, $0 * data.count / sampledBytes) }
             }
             let (runs, matched) = literalCounts()
-            matchedLiterals = scaled(matched, sampledBytes: slices * slice)
+            let sampledBytes = (searching || !spreadLiterals ? slices : 1) * slice   // the slices read
+            matchedLiterals = scaled(matched, sampledBytes: sampledBytes)
             prefersRuns = !searching || runsWin(slack: runsSlack)
-            guard data.count > literalSlices * literalSliceBytes else {
-                runLiterals = scaled(runs, sampledBytes: slices * slice)
+            guard spreadLiterals else {
+                runLiterals = scaled(runs, sampledBytes: sampledBytes)
                 return
             }
             var spread = [UInt32](repeating: 0, count: 4 * 256), spreadRuns = [Int](repeating: 0, count: 286)
