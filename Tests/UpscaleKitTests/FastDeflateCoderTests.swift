@@ -54,8 +54,9 @@ private func decodedThroughLibpng(_ rows: [UInt8], width: Int, blockBytes: Int,
 }
 
 private let coders: [(String, @Sendable (UnsafeBufferPointer<UInt8>, DeflateBlock.Scratch, inout BitWriter) -> Void)] = [
-    ("runs", { DeflateBlock.writeRuns($0, scratch: $1, into: &$2) }),
-    ("matched", { DeflateBlock.writeMatched($0, scratch: $1, into: &$2) }),
+    ("runs", { DeflateBlock.writeRuns($0, literalCounts: DeflateBlock.Sample($0, scratch: $1).runLiterals, scratch: $1, into: &$2) }),
+    ("matched", { DeflateBlock.writeMatched($0, literalCounts: DeflateBlock.Sample($0, scratch: $1).matchedLiterals,
+                                            scratch: $1, into: &$2) }),
     ("chosen", { DeflateBlock.write($0, scratch: $1, into: &$2) }),
 ]
 
@@ -119,13 +120,14 @@ func bothCodersRoundTripThroughLibpng(kind: Int) throws {
     let tile = (0..<150).map { _ in UInt8(random.next(below: 256)) }
     let repeated = (0..<400_000).map { tile[$0 % 150] }
     let scratch = DeflateBlock.Scratch(blockBytes: 400_000)
-    noise.withUnsafeBufferPointer { #expect(DeflateBlock.prefersRuns($0, scratch: scratch)) }
-    repeated.withUnsafeBufferPointer { #expect(!DeflateBlock.prefersRuns($0, scratch: scratch)) }
+    noise.withUnsafeBufferPointer { #expect(DeflateBlock.Sample($0, scratch: scratch).prefersRuns) }
+    repeated.withUnsafeBufferPointer { #expect(!DeflateBlock.Sample($0, scratch: scratch).prefersRuns) }
 }
 
 /// The matched coder's search: every match it stores copies bytes that are equal (at its
 /// distance, within the window, inside the block), matches do not overlap and are taken in order,
-/// and the symbol counts are exactly those of the matches and of the bytes outside them. A pattern
+/// the length and distance counts are exactly those of the matches, and the covered bytes'
+/// histogram exactly that of the bytes inside them. A pattern
 /// repeating every 1 000 bytes behind noise is found, and after the first match the rest come from
 /// the repeated distance.
 @Test func matchesAreRealAndCountedExactly() {
@@ -136,9 +138,13 @@ func bothCodersRoundTripThroughLibpng(kind: Int) throws {
     bytes += (0..<5_000).map { _ in UInt8(random.next(below: 4)) }         // small residuals
     let scratch = DeflateBlock.Scratch(blockBytes: bytes.count)
     var counts = [Int](repeating: 0, count: 286), distanceCounts = [Int](repeating: 0, count: 30)
-    let matches = DeflateBlock.findMatches(bytes, count: bytes.count, scratch: scratch, counts: &counts,
-                                           distanceCounts: &distanceCounts)
+    var coveredTables = [UInt32](repeating: 0, count: 4 * 256)   // as addHistogram counts
+    let matches = coveredTables.withUnsafeMutableBufferPointer {
+        DeflateBlock.findMatches(bytes, count: bytes.count, scratch: scratch, counts: &counts,
+                                 distanceCounts: &distanceCounts, covered: $0.baseAddress!)
+    }
     var expectedCounts = [Int](repeating: 0, count: 286), expectedDistances = [Int](repeating: 0, count: 30)
+    var expectedCovered = [Int](repeating: 0, count: 256)
     var position = 0, covered = 0, atThousand = 0
     for k in 0..<matches {
         let (start, length, distance) = (Int(scratch.tokens[3 * k]), Int(scratch.tokens[3 * k + 1]),
@@ -147,16 +153,65 @@ func bothCodersRoundTripThroughLibpng(kind: Int) throws {
                 "match \(k): start \(start), length \(length), distance \(distance)")
         #expect(bytes[start..<(start + length)].elementsEqual(bytes[(start - distance)..<(start - distance + length)]),
                 "match \(k) copies other bytes")
-        for b in bytes[position..<start] { expectedCounts[Int(b)] += 1 }
+        for b in bytes[start..<(start + length)] { expectedCovered[Int(b)] += 1 }
         expectedCounts[DeflateBlock.lengthSymbol(length).symbol] += 1
         expectedDistances[DeflateBlock.distanceSymbol(distance).symbol] += 1
         covered += length
         if distance == 1_000 { atThousand += length }
         position = start + length
     }
-    for b in bytes[position...] { expectedCounts[Int(b)] += 1 }
     #expect(counts == expectedCounts)
+    let coveredHistogram = (0..<256).map { b in
+        Int(coveredTables[b]) + Int(coveredTables[256 + b]) + Int(coveredTables[512 + b]) + Int(coveredTables[768 + b])
+    }
+    #expect(coveredHistogram == expectedCovered)
     #expect(distanceCounts == expectedDistances)
     #expect(atThousand >= 58_000, "the repeated pattern: \(atThousand) of 59 000 bytes as matches 1 000 back")
     #expect(covered < 64_000)
+}
+
+/// The literal codes come from samples of the block (of a 1 MiB block: two 64 KiB slices at its
+/// start and middle, and 16 slices of 8 KiB every 64 KiB); bytes the samples never show, placed
+/// only outside them, must still be coded (each byte value counts at least 1), with codes as long
+/// as the limit allows.
+@Test func bytesTheSamplesMissStillGetCodes() throws {
+    var random = SeededSamples(seed: 91)
+    let blockBytes = 1 << 20, width = 4096
+    // Byte v with probability 2^−(v+1) (v < 16): a skewed histogram, the rare bytes' codes long.
+    var rows = (0..<(blockBytes + 3 * width)).map { _ in UInt8(min(15, random.next(below: 1 << 16).trailingZeroBitCount)) }
+    // Never within the slices (the stream adds a byte per row: at most 260 before 1 MiB).
+    for k in stride(from: 70_000, to: rows.count, by: 997) where !(520_000..<600_000).contains(k) && k % 65_536 > 8_500 {
+        rows[k] = UInt8(128 + k % 128)
+    }
+    let block = Array(rows[0..<blockBytes])
+    let sample = block.withUnsafeBufferPointer { DeflateBlock.Sample($0, scratch: DeflateBlock.Scratch(blockBytes: blockBytes)) }
+    #expect(sample.runLiterals[128...].allSatisfy { $0 == 1 }, "absent from the slices")
+    #expect(sample.runLiterals.allSatisfy { $0 >= 1 } && sample.matchedLiterals.allSatisfy { $0 >= 1 })
+    let lengths = HuffmanCode.lengths(counts: sample.runLiterals + [1] + [Int](repeating: 0, count: 29),
+                                      maxBits: DeflateBlock.literalBits)
+    #expect(lengths.max() == DeflateBlock.literalBits, "the rare bytes' codes reach the limit")
+    for (name, coder) in coders {
+        let back = try decodedThroughLibpng(rows, width: width, blockBytes: blockBytes, coder: coder)
+        #expect(back == rows, "\(name) coder")
+    }
+}
+
+/// Both coders' literal counts are their samples' histogram (less what runs or matches cover),
+/// scaled to the block: here no zeros and no repeats, so exactly the histogram, scaled. The
+/// matched coder's sample is the 64 KiB slices searched (the one at the start: runs win it, so the
+/// one in the middle is not searched), the runs coder's 16 slices of 8 KiB, one every sixteenth of
+/// the block.
+@Test func sampleLiteralCountsAreTheSlicesHistogramScaled() {
+    var random = SeededSamples(seed: 92)
+    let count = 400_000
+    let block = (0..<count).map { _ in UInt8(1 + random.next(below: 255)) }
+    func scaledHistogram(starts: [Int], bytes: Int) -> [Int] {
+        var histogram = [Int](repeating: 0, count: 256)
+        for start in starts { for b in block[start..<(start + bytes)] { histogram[Int(b)] += 1 } }
+        return histogram.map { max(1, $0 * count / (starts.count * bytes)) }
+    }
+    let sample = block.withUnsafeBufferPointer { DeflateBlock.Sample($0, scratch: DeflateBlock.Scratch(blockBytes: count)) }
+    #expect(sample.matchedLiterals == scaledHistogram(starts: [0], bytes: 65_536))
+    #expect(sample.runLiterals == scaledHistogram(starts: (0..<16).map { $0 * (count / 16) }, bytes: 8_192))
+    #expect(sample.prefersRuns)
 }

@@ -226,6 +226,9 @@ enum PaethFilter {
 enum DeflateBlock {
     /// Longest code deflate allows for literals, lengths and distances, and for the code-length code.
     static let maxBits = 15, maxCodeLengthBits = 7
+    /// Longest literal/length code we make (deflate allows 15): four literal codes and the 7 bits
+    /// a flush leaves fit one 64-bit word (`BitWriter.putBlock`).
+    static let literalBits = 14
     /// Shortest match we take (4, the hash's width; deflate allows 3) and longest deflate codes.
     static let minMatch = 4, maxMatch = 258
     /// Farthest match deflate codes.
@@ -248,6 +251,12 @@ enum DeflateBlock {
     /// A slice spans more than the 32 KiB window, so that matches one row up (a 4K-wide RGB row is
     /// 23 KB) are seen: with 16 KiB slices an x4 output of a resized photo chose runs, 23% larger.
     static let sampleSlices = 2, sampleBytes = 65_536, runsSlack = 5
+    /// The runs coder's literal code is fitted to `literalSlices` slices of `literalSliceBytes`
+    /// spread evenly over a block larger than their total. A block spans ~45 rows of a 4K-wide
+    /// RGB image and all of a 1024² gray one, whose parts differ: fitted to the two slices above,
+    /// at the block's start and middle, a gray photo whose lower part is textured came out 12%
+    /// larger.
+    static let literalSlices = 16, literalSliceBytes = 8_192
 
     /// Working memory for blocks of up to `blockBytes` bytes: the tokens, the hash table, and room
     /// for the block's bits.
@@ -281,38 +290,104 @@ enum DeflateBlock {
     }
 
     /// Codes `data` as one block, never the final one: `FastDeflateEncoder.finish` ends the stream
-    /// with an empty final block.
+    /// with an empty final block. The coder, and its literal code, come from samples of the block.
     static func write(_ data: UnsafeBufferPointer<UInt8>, scratch: Scratch, into bits: inout BitWriter) {
         guard !data.isEmpty else { return }
         precondition(data.count <= scratch.blockBytes, "a block larger than its scratch")
-        if prefersRuns(data, scratch: scratch) {
-            writeRuns(data, scratch: scratch, into: &bits)
+        let sample = Sample(data, scratch: scratch)
+        if sample.prefersRuns {
+            writeRuns(data, literalCounts: sample.runLiterals, scratch: scratch, into: &bits)
         } else {
-            writeMatched(data, scratch: scratch, into: &bits)
+            writeMatched(data, literalCounts: sample.matchedLiterals, scratch: scratch, into: &bits)
         }
     }
 
-    /// Whether the runs coder codes samples of `data` at most `runsSlack` percent larger than the
-    /// matched one, by the bits of each coder's Huffman code fitted to the samples' symbols.
-    static func prefersRuns(_ data: UnsafeBufferPointer<UInt8>, scratch: Scratch) -> Bool {
-        let slice = min(sampleBytes, data.count / sampleSlices)
-        guard slice >= 64 else { return true }
-        var runCounts = [Int](repeating: 0, count: 286), runPieces = 0
-        var counts = [Int](repeating: 0, count: 286), distanceCounts = [Int](repeating: 0, count: 30)
-        for k in 0..<sampleSlices {
-            let bytes = data.baseAddress! + k * (data.count / sampleSlices)
-            var sliceCounts = histogram(bytes, count: slice) + [Int](repeating: 0, count: 30)
-            runPieces += findRuns(bytes, count: slice, into: scratch.runs, counts: &sliceCounts)
-            for s in 0..<286 { runCounts[s] += sliceCounts[s] }
-            _ = findMatches(bytes, count: slice, scratch: scratch, counts: &counts, distanceCounts: &distanceCounts)
+    /// What samples of a block say, read once per block: `sampleSlices` slices of `sampleBytes`
+    /// spread over it (of a block under twice that: its halves, all of it), each coded by both
+    /// coders, and `literalSlices` small ones for the runs coder's literal code. No coder counts
+    /// the whole block's bytes: a code fitted to an eighth of a photo's block codes the block
+    /// about as well as one fitted to all of it.
+    struct Sample {
+        /// The byte values each coder leaves as literals in samples (the runs coder: all but the
+        /// zeros its runs cover, in the `literalSlices`, or in the slices above when the block is
+        /// no larger than those; the matched one: all but the bytes its matches cover, in the
+        /// slices above that were searched), scaled to the whole block and each at least 1: every
+        /// byte value gets a code, since one the samples lack may occur elsewhere in the block.
+        var runLiterals: [Int], matchedLiterals: [Int]
+        /// Whether the runs coder codes the slices at most `runsSlack` percent larger than the
+        /// matched one, by the bits of each coder's Huffman code fitted to the slices' symbols;
+        /// or codes the first slice no larger (the other slices are then not searched). Blocks of
+        /// under 128 bytes take runs without a search.
+        var prefersRuns: Bool
+
+        init(_ data: UnsafeBufferPointer<UInt8>, scratch: Scratch) {
+            let bytes = data.baseAddress!
+            let searched = data.count / sampleSlices >= 64
+            let (slices, slice) = searched ? (sampleSlices, min(sampleBytes, data.count / sampleSlices)) : (1, data.count)
+            // Counts in 4 × 256 tables (`addHistogram`): the slices' bytes, and the bytes matches cover.
+            var sampled = [UInt32](repeating: 0, count: 4 * 256), covered = [UInt32](repeating: 0, count: 4 * 256)
+            var runCounts = [Int](repeating: 0, count: 286), runPieces = 0
+            var counts = [Int](repeating: 0, count: 286), distanceCounts = [Int](repeating: 0, count: 30)
+            var searching = searched
+            /// Both coders' literal counts: the slices' bytes, less the zeros the runs cover (which
+            /// findRuns took off `runCounts[0]`), less the bytes the matches cover.
+            func literalCounts() -> (runs: [Int], matched: [Int]) {
+                var (runs, matched) = (runCounts, counts)
+                for b in 0..<256 {
+                    let all = (0..<4).reduce(0) { $0 + Int(sampled[256 * $1 + b]) }
+                    runs[b] += all
+                    matched[b] += all - (0..<4).reduce(0) { $0 + Int(covered[256 * $1 + b]) }
+                }
+                return (runs, matched)
+            }
+            /// Whether runs code the slices so far at most `slack` percent larger than matches.
+            func runsWin(slack: Int) -> Bool {
+                let (runs, matched) = literalCounts()
+                let runBits = codedBits(runs, maxBits: literalBits, extraBits: lengthExtraBits) + runPieces
+                let matchedBits = codedBits(matched, maxBits: literalBits, extraBits: lengthExtraBits)
+                    + codedBits(distanceCounts, maxBits: maxBits, extraBits: distanceExtraBits)
+                return runBits * 100 <= matchedBits * (100 + slack)
+            }
+            let spreadLiterals = data.count > literalSlices * literalSliceBytes
+            for k in 0..<slices {
+                // Once runs have won, a slice not searched serves only a small block's literal code.
+                if k > 0 && !searching && spreadLiterals { break }
+                let sliceBytes = bytes + k * (data.count / slices)
+                sampled.withUnsafeMutableBufferPointer { addHistogram(sliceBytes, count: slice, into: $0.baseAddress!) }
+                runPieces += findRuns(sliceBytes, count: slice, into: scratch.runs, counts: &runCounts)
+                guard searching else { continue }
+                covered.withUnsafeMutableBufferPointer {
+                    _ = findMatches(sliceBytes, count: slice, scratch: scratch, counts: &counts,
+                                    distanceCounts: &distanceCounts, covered: $0.baseAddress!)
+                }
+                // Runs that win the first slice outright (as on photos) win the block: the search,
+                // the sample's costliest part, stops there.
+                if k == 0 && slices > 1 && runsWin(slack: 0) { searching = false }
+            }
+            func scaled(_ counts: [Int], sampledBytes: Int) -> [Int] {
+                counts[0..<256].map { max(1, $0 * data.count / sampledBytes) }
+            }
+            let (runs, matched) = literalCounts()
+            let sampledBytes = (searching || !spreadLiterals ? slices : 1) * slice   // the slices read
+            matchedLiterals = scaled(matched, sampledBytes: sampledBytes)
+            prefersRuns = !searching || runsWin(slack: runsSlack)
+            guard spreadLiterals else {
+                runLiterals = scaled(runs, sampledBytes: sampledBytes)
+                return
+            }
+            var spread = [UInt32](repeating: 0, count: 4 * 256), spreadRuns = [Int](repeating: 0, count: 286)
+            for k in 0..<literalSlices {
+                let sliceBytes = bytes + k * (data.count / literalSlices)
+                spread.withUnsafeMutableBufferPointer { addHistogram(sliceBytes, count: literalSliceBytes, into: $0.baseAddress!) }
+                _ = findRuns(sliceBytes, count: literalSliceBytes, into: scratch.runs, counts: &spreadRuns)
+            }
+            for b in 0..<256 { spreadRuns[b] += (0..<4).reduce(0) { $0 + Int(spread[256 * $1 + b]) } }
+            runLiterals = scaled(spreadRuns, sampledBytes: literalSlices * literalSliceBytes)
         }
-        let runBits = codedBits(runCounts, extraBits: lengthExtraBits) + runPieces
-        let matchedBits = codedBits(counts, extraBits: lengthExtraBits) + codedBits(distanceCounts, extraBits: distanceExtraBits)
-        return runBits * 100 <= matchedBits * (100 + runsSlack)
     }
 
     /// The bits of `counts` symbols in the Huffman code fitted to them, with their extra bits.
-    static func codedBits(_ counts: [Int], extraBits: (Int) -> Int) -> Int {
+    static func codedBits(_ counts: [Int], maxBits: Int, extraBits: (Int) -> Int) -> Int {
         let lengths = HuffmanCode.lengths(counts: counts, maxBits: maxBits)
         return counts.indices.reduce(0) { $0 + counts[$1] * (lengths[$1] + extraBits($1)) }
     }
@@ -322,15 +397,18 @@ enum DeflateBlock {
     static func distanceExtraBits(_ s: Int) -> Int { s >= 4 ? s / 2 - 1 : 0 }
 
     /// The matched coder: the matches the search finds, then the block's bytes as literals between
-    /// them and each match as its length and distance codes.
-    static func writeMatched(_ data: UnsafeBufferPointer<UInt8>, scratch: Scratch, into bits: inout BitWriter) {
+    /// them and each match as its length and distance codes. The literal code is fitted to
+    /// `literalCounts` (256, every one at least 1: `Sample.matchedLiterals`).
+    static func writeMatched(_ data: UnsafeBufferPointer<UInt8>, literalCounts: [Int], scratch: Scratch,
+                             into bits: inout BitWriter) {
+        precondition(literalCounts.count == 256 && !literalCounts.contains(0), "a code for every byte value")
         let bytes = data.baseAddress!
-        var counts = [Int](repeating: 0, count: 286)          // literal/length symbols
-        var distanceCounts = [Int](repeating: 0, count: 30)   // distance symbols
+        var counts = literalCounts + [Int](repeating: 0, count: 30)   // literal/length symbols
+        var distanceCounts = [Int](repeating: 0, count: 30)             // distance symbols
         let matchCount = findMatches(bytes, count: data.count, scratch: scratch, counts: &counts,
-                                     distanceCounts: &distanceCounts)
+                                     distanceCounts: &distanceCounts, covered: nil)
         counts[256] = 1   // the end-of-block symbol, once
-        let lengths = HuffmanCode.lengths(counts: counts, maxBits: maxBits)
+        let lengths = HuffmanCode.lengths(counts: counts, maxBits: literalBits)
         let codes = HuffmanCode.canonicalCodes(lengths: lengths)
         let distanceLengths = HuffmanCode.lengths(counts: distanceCounts, maxBits: maxBits)
         let distanceCodes = HuffmanCode.canonicalCodes(lengths: distanceLengths)
@@ -339,9 +417,10 @@ enum DeflateBlock {
         bits.put(0b100, count: 3)   // BFINAL = 0, BTYPE = 10
         writeCodeLengths(Array(lengths[0..<literalCount]), distanceLengths: Array(distanceLengths[0..<distanceCount]),
                          into: &bits)
-        // Bits as (value << 8 | bit count): literals by byte value; a match's length code with
-        // its extra bits by length, its distance code with its extra bits by distance − 1.
-        let literalTable = (0..<256).map { UInt64(codes[$0]) << 8 | UInt64(lengths[$0]) }
+        // Literals' codes then their bit counts, by byte value; (value << 8 | bit count) of a
+        // match's length code with its extra bits by length, of its distance code with its extra
+        // bits by distance − 1.
+        let literalTable = (0..<256).map { UInt64(codes[$0]) } + (0..<256).map { UInt64(lengths[$0]) }
         var lengthTable = [UInt64](repeating: 0, count: maxMatch + 1)
         var distanceTable = [UInt64](repeating: 0, count: window)
         if matchCount > 0 {
@@ -376,96 +455,90 @@ enum DeflateBlock {
     /// A repeat is found at its first anchor and followed from there at the repeated distance, so
     /// looking up 1 position in 16 loses little (1% more bytes on the benchmark image, which
     /// repeats every 1 024 input pixels) and costs a sixteenth of the table's cache misses. Stores each match as
-    /// (start, length, distance) in `scratch.tokens`, counts the literal/length and distance
-    /// symbols (the literals are the bytes outside matches). Returns the number of matches.
-    static func findMatches(_ data: UnsafePointer<UInt8>, count: Int, scratch: Scratch,
-                            counts: inout [Int], distanceCounts: inout [Int]) -> Int {
+    /// (start, length, distance) in `scratch.tokens`, counts the matches' length and distance
+    /// symbols, and adds the bytes the matches cover to `covered` (4 × 256 counts, as
+    /// `addHistogram`) when given. Returns the number of matches.
+    static func findMatches(_ data: UnsafePointer<UInt8>, count: Int, scratch: Scratch, counts: inout [Int],
+                            distanceCounts: inout [Int], covered: UnsafeMutablePointer<UInt32>?) -> Int {
         let matches = scratch.tokens, heads = scratch.heads
         heads.update(repeating: -1, count: 1 << hashBits)
-        var literalTables = [UInt32](repeating: 0, count: 4 * 256)
-        var m = 0, i = 0, misses = 0, literalsFrom = 0, last = 0   // last: the previous match's distance, 0 before one
+        var m = 0, i = 0, misses = 0, last = 0   // last: the previous match's distance, 0 before one
         @inline(__always) func load32(_ p: Int) -> UInt32 { UnsafeRawPointer(data + p).loadUnaligned(as: UInt32.self) }
-        literalTables.withUnsafeMutableBufferPointer { tables in
-            let tables = tables.baseAddress!
-            while i &+ minMatch <= count {
-                let word = load32(i)
-                var candidate = -1
-                if last > 0 && i >= last && load32(i &- last) == word {
-                    candidate = i &- last
-                } else {
-                    let hash = word &* 2_654_435_761
-                    if hash >> (32 - anchorBits) == 0 {   // an anchor: look it up, enter it
-                        let h = Int(hash >> (32 - anchorBits - UInt32(hashBits)) & UInt32(1 << hashBits - 1))
-                        let c = Int(heads[h])
-                        heads[h] = Int32(truncatingIfNeeded: i)
-                        if c >= 0 && i &- c <= window && load32(c) == word { candidate = c }
-                    }
+        while i &+ minMatch <= count {
+            let word = load32(i)
+            var candidate = -1
+            if last > 0 && i >= last && load32(i &- last) == word {
+                candidate = i &- last
+            } else {
+                let hash = word &* 2_654_435_761
+                if hash >> (32 - anchorBits) == 0 {   // an anchor: look it up, enter it
+                    let h = Int(hash >> (32 - anchorBits - UInt32(hashBits)) & UInt32(1 << hashBits - 1))
+                    let c = Int(heads[h])
+                    heads[h] = Int32(truncatingIfNeeded: i)
+                    if c >= 0 && i &- c <= window && load32(c) == word { candidate = c }
                 }
-                if candidate >= 0 {
-                    // Extend 8 bytes at a time while they agree.
-                    let limit = min(count &- i, maxMatch)
-                    var length = minMatch
-                    while length &+ 8 <= limit {
-                        let x = UnsafeRawPointer(data + (i &+ length)).loadUnaligned(as: UInt64.self)
-                            ^ UnsafeRawPointer(data + (candidate &+ length)).loadUnaligned(as: UInt64.self)
-                        if x != 0 { length &+= x.trailingZeroBitCount >> 3; break }
-                        length &+= 8
-                    }
-                    if length &+ 8 > limit {
-                        while length < limit && data[i &+ length] == data[candidate &+ length] { length &+= 1 }
-                    }
-                    let distance = i &- candidate
-                    // A short match far back costs more bits (length and distance codes with
-                    // extra bits, ~20–28) than the literals it replaces (photo residuals code
-                    // in 2–4 bits each). 12 and 16 measured best of 8/12 on six test images.
-                    if length >= 12 || distance <= 16 {
-                        addHistogram(data + literalsFrom, count: i &- literalsFrom, into: tables)
-                        matches[3 &* m] = UInt32(i)
-                        matches[3 &* m &+ 1] = UInt32(length)
-                        matches[3 &* m &+ 2] = UInt32(distance)
-                        counts[lengthSymbol(length).symbol] &+= 1
-                        distanceCounts[distanceSymbol(distance).symbol] &+= 1
-                        m &+= 1
-                        i &+= length
-                        literalsFrom = i
-                        last = distance
-                        misses = 0
-                        continue
-                    }
-                }
-                // A literal: after a stretch without matches the next few bytes are not probed
-                // (photo residuals rarely match: probing every byte there is most of the search's
-                // cost; a skipped anchor delays finding a repeat to a later one). A match resets
-                // the stretch.
-                misses &+= 1
-                i &+= min(maxSkip, 1 &+ misses >> skipShift)
             }
-            addHistogram(data + literalsFrom, count: count &- literalsFrom, into: tables)
-        }
-        for b in 0..<256 {
-            counts[b] += Int(literalTables[b]) + Int(literalTables[256 + b]) + Int(literalTables[512 + b])
-                + Int(literalTables[768 + b])
+            if candidate >= 0 {
+                // Extend 8 bytes at a time while they agree.
+                let limit = min(count &- i, maxMatch)
+                var length = minMatch
+                while length &+ 8 <= limit {
+                    let x = UnsafeRawPointer(data + (i &+ length)).loadUnaligned(as: UInt64.self)
+                        ^ UnsafeRawPointer(data + (candidate &+ length)).loadUnaligned(as: UInt64.self)
+                    if x != 0 { length &+= x.trailingZeroBitCount >> 3; break }
+                    length &+= 8
+                }
+                if length &+ 8 > limit {
+                    while length < limit && data[i &+ length] == data[candidate &+ length] { length &+= 1 }
+                }
+                let distance = i &- candidate
+                // A short match far back costs more bits (length and distance codes with
+                // extra bits, ~20–28) than the literals it replaces (photo residuals code
+                // in 2–4 bits each). 12 and 16 measured best of 8/12 on six test images.
+                if length >= 12 || distance <= 16 {
+                    if let covered { addHistogram(data + i, count: length, into: covered) }
+                    matches[3 &* m] = UInt32(i)
+                    matches[3 &* m &+ 1] = UInt32(length)
+                    matches[3 &* m &+ 2] = UInt32(distance)
+                    counts[lengthSymbol(length).symbol] &+= 1
+                    distanceCounts[distanceSymbol(distance).symbol] &+= 1
+                    m &+= 1
+                    i &+= length
+                    last = distance
+                    misses = 0
+                    continue
+                }
+            }
+            // A literal: after a stretch without matches the next few bytes are not probed
+            // (photo residuals rarely match: probing every byte there is most of the search's
+            // cost; a skipped anchor delays finding a repeat to a later one). A match resets
+            // the stretch.
+            misses &+= 1
+            i &+= min(maxSkip, 1 &+ misses >> skipShift)
         }
         return m
     }
 
-    /// The runs coder: a literal code fitted to the block's byte histogram, then the bytes as
-    /// literals and the runs' pieces as matches.
-    static func writeRuns(_ data: UnsafeBufferPointer<UInt8>, scratch: Scratch, into bits: inout BitWriter) {
+    /// The runs coder: the bytes as literals and the runs' pieces as matches, with a literal code
+    /// fitted to `literalCounts` (256, every one at least 1: `Sample.runLiterals`).
+    static func writeRuns(_ data: UnsafeBufferPointer<UInt8>, literalCounts: [Int], scratch: Scratch,
+                          into bits: inout BitWriter) {
+        precondition(literalCounts.count == 256 && !literalCounts.contains(0), "a code for every byte value")
         let bytes = data.baseAddress!
-        var counts = histogram(bytes, count: data.count) + [Int](repeating: 0, count: 30)   // literal/length symbols
+        var counts = [Int](repeating: 0, count: 286)   // literal/length symbols
         let pieceCount = findRuns(bytes, count: data.count, into: scratch.runs, counts: &counts)
+        counts.replaceSubrange(0..<256, with: literalCounts)   // in place of the zeros findRuns moved
         counts[256] = 1   // the end-of-block symbol, once
-        let lengths = HuffmanCode.lengths(counts: counts, maxBits: maxBits)
+        let lengths = HuffmanCode.lengths(counts: counts, maxBits: literalBits)
         let codes = HuffmanCode.canonicalCodes(lengths: lengths)
         // Every match is at distance 1: distance symbol 0 alone (a one-bit code), or none.
         let distanceLengths = pieceCount > 0 ? [1] : [0]
         let literalCount = max(257, (lengths.lastIndex { $0 > 0 } ?? 0) + 1)
         bits.put(0b100, count: 3)   // BFINAL = 0, BTYPE = 10
         writeCodeLengths(Array(lengths[0..<literalCount]), distanceLengths: distanceLengths, into: &bits)
-        // Bits as (value << 8 | bit count): literals by byte value; a match's length code with its
-        // extra bits by length, then distance code 0 (the bit 0).
-        let literalTable = (0..<256).map { UInt64(codes[$0]) << 8 | UInt64(lengths[$0]) }
+        // Literals' codes then their bit counts, by byte value; (value << 8 | bit count) of a
+        // match's length code with its extra bits by length, then distance code 0 (the bit 0).
+        let literalTable = (0..<256).map { UInt64(codes[$0]) } + (0..<256).map { UInt64(lengths[$0]) }
         var lengthTable = [UInt64](repeating: 0, count: maxMatch + 1)
         if pieceCount > 0 {
             for length in minRunPiece...maxMatch {
@@ -526,6 +599,12 @@ enum DeflateBlock {
         var i = 0, literalsFrom = 0   // bytes before literalsFrom are coded (literals or runs)
         counts.withUnsafeMutableBufferPointer { counts in
             while i &+ wordBytes <= count {
+                // Four steps' words at once while none is zero (most of a photo's residuals).
+                if i &+ 4 &* wordBytes <= count
+                    && all(UnsafeRawPointer(data + i).loadUnaligned(as: SIMD4<UInt64>.self) .!= 0) {
+                    i &+= 4 &* wordBytes
+                    continue
+                }
                 if word(i) != 0 { i &+= wordBytes; continue }
                 var start = i
                 while start > literalsFrom && data[start &- 1] == 0 { start &-= 1 }
@@ -646,13 +725,15 @@ enum HuffmanCode {
     /// Plain Huffman: repeatedly merge the two lightest trees (ties by order of creation, so the
     /// result is the same on every run), then read each leaf's depth.
     static func unlimitedLengths(_ counts: [Int]) -> [Int] {
+        precondition(counts.count <= 512, "deflate's alphabets have at most 286 symbols")
         let used = counts.indices.filter { counts[$0] > 0 }
         var lengths = [Int](repeating: 0, count: counts.count)
         if used.count == 1 { lengths[used[0]] = 1 }
         guard used.count >= 2 else { return lengths }
         // Nodes: leaves first (sorted by weight), then merged nodes in creation order, whose
         // weights never decrease: two queues give the lightest pair without a heap.
-        let leaves = used.sorted { (counts[$0], $0) < (counts[$1], $1) }
+        // By (count, symbol), sorted as one integer each: symbols are below 2^9 (286 at most).
+        let leaves = used.map { counts[$0] << 9 | $0 }.sorted().map { $0 & 511 }
         var weight = leaves.map { counts[$0] }
         var parent = [Int](repeating: -1, count: 2 * leaves.count - 1)
         var nextLeaf = 0, nextMerged = leaves.count
@@ -717,12 +798,12 @@ struct BitWriter {
         }
     }
 
-    /// The bits of a block's body: the bytes of `data` as literals (`literals[byte]`), except the
+    /// The bits of a block's body: the bytes of `data` as literals (`literals[byte]` the code,
+    /// `literals[256 + byte]` its bit count, at most 14: `DeflateBlock.literalBits`), except the
     /// matches, (start, length, distance) triples in order, each coded as `lengths[length]` then
-    /// `distances[distance − 1]`; entries are (value << 8 | bit count), at most 15, 20 and 28 bits.
-    /// The bits gather in a 64-bit word whose whole bytes are stored 8 at a time into `out` (room
-    /// for the block's bits and 8 more bytes) after every three literals (at most 7 + 3 · 15 bits)
-    /// and after each match (7 + 20 + 28).
+    /// `distances[distance − 1]`, entries (value << 8 | bit count) of at most 19 and 28 bits. The bits gather in a 64-bit word whose whole bytes are stored 8 at a time
+    /// into `out` (room for the block's bits and 8 more bytes) after every four literals (at most
+    /// 7 + 4 · 14 bits) and after each match (7 + 19 + 28).
     mutating func putBlock(_ data: UnsafePointer<UInt8>, count: Int, matches: UnsafeBufferPointer<UInt32>,
                            literals: UnsafePointer<UInt64>, lengths: UnsafePointer<UInt64>,
                            distances: UnsafePointer<UInt64>, scratch out: UnsafeMutablePointer<UInt8>) {
@@ -739,16 +820,31 @@ struct BitWriter {
             buffer = buffer &>> (whole &<< 3)   // whole ≤ 7: a shift below 64
             bitCount &= 7
         }
+        // Four literals' codes are joined into one before they meet the word (four codes of
+        // ≤ 14 bits and 7 left over fit the 64 bits), and codes and bit counts come from tables
+        // of their own, read by the instructions that use them: the loop is bound by its
+        // instruction count, ~8 per literal.
+        let codes = literals, codeLengths = literals + 256
+        @inline(__always) func putFour(_ i: Int) {
+            let (b0, b1, b2, b3) = (Int(data[i]), Int(data[i &+ 1]), Int(data[i &+ 2]), Int(data[i &+ 3]))
+            let n0 = codeLengths[b0], n2 = codeLengths[b2]
+            let n01 = n0 &+ codeLengths[b1]
+            let low = codes[b0] | codes[b1] &<< n0, high = codes[b2] | codes[b3] &<< n2
+            buffer |= (low | high &<< n01) &<< bitCount
+            bitCount &+= n01 &+ n2 &+ codeLengths[b3]
+            flush()
+        }
         @inline(__always) func putLiterals(_ from: Int, _ to: Int) {
             var i = from
-            while i &+ 3 <= to {
-                add(literals[Int(data[i])])
-                add(literals[Int(data[i &+ 1])])
-                add(literals[Int(data[i &+ 2])])
+            while i &+ 8 <= to { putFour(i); putFour(i &+ 4); i &+= 8 }
+            if i &+ 4 <= to { putFour(i); i &+= 4 }
+            while i < to {
+                let b = Int(data[i])
+                buffer |= codes[b] &<< bitCount
+                bitCount &+= codeLengths[b]
                 flush()
-                i &+= 3
+                i &+= 1
             }
-            while i < to { add(literals[Int(data[i])]); flush(); i &+= 1 }
         }
         var position = 0
         for k in stride(from: 0, to: matches.count, by: 3) {
