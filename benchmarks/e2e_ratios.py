@@ -54,6 +54,10 @@ def main():
                 for name, folder in builds:
                     bin = os.path.join(folder, "upscale")
                     if path == "stdin":
+                        # stdout into a new file too: truncating the last run's 39 MB x4 output cost
+                        # the next run ~0.1 CPU s and ~0.06 s wall at x4 (ext4, measured 21:15 UTC).
+                        if os.path.exists(f"{work}/out.png"):
+                            os.remove(f"{work}/out.png")
                         with open(image, "rb") as src, open(f"{work}/out.png", "wb") as dst:
                             results[name].append(timed([bin, "-", "-s", str(scale), "-f", "png", "--quiet", "-j", "2"],
                                                        stdin=src, stdout=dst))
