@@ -560,13 +560,6 @@ enum DeflateBlock {
         bits.put(UInt64(codes[256]), count: lengths[256])
     }
 
-    /// How often each byte value occurs in `count` bytes.
-    static func histogram(_ data: UnsafePointer<UInt8>, count: Int) -> [Int] {
-        var tables = [UInt32](repeating: 0, count: 4 * 256)
-        tables.withUnsafeMutableBufferPointer { addHistogram(data, count: count, into: $0.baseAddress!) }
-        return (0..<256).map { Int(tables[$0]) + Int(tables[256 + $0]) + Int(tables[512 + $0]) + Int(tables[768 + $0]) }
-    }
-
     /// Adds the byte values of `count` bytes to `tables` (4 × 256 counts whose sum is the histogram:
     /// four tables, so that repeated values do not wait on each other's increments).
     @inline(__always)
