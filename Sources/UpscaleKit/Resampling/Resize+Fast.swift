@@ -356,17 +356,7 @@ extension Resize {
                                      planes: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
                                      rowOrigin: Int, width w: Int, output o: Int,
                                      into rows: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)) {
-        // The nonzero taps of row o (at most 4 for an upscale; more only for a shrink, never here):
-        // the row offset (from the plane's first row) and weight of each.
-        let taps = t.rowTaps
-        var offsets = SIMD8<Int>(), weights = SIMD8<Float>()
-        var used = 0
-        for j in 0..<taps where t.rowWeight[o * taps + j] != 0 {
-            precondition(used < 8, "an upscale's row has at most 6 taps")
-            offsets[used] = (t.rowIndex[o * taps + j] - rowOrigin) * w
-            weights[used] = t.rowWeight[o * taps + j]
-            used += 1
-        }
+        let (offsets, weights, used) = heightTapsFloat(t, rowOrigin: rowOrigin, width: w, output: o)
         typealias V = SIMD16<Float>
         @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
         var x = 0
@@ -395,41 +385,43 @@ extension Resize {
         }
     }
 
+    /// The nonzero taps of output row `o` in tap order (at most 4 for an upscale; more only for a
+    /// shrink, never here): each one's offset from the first element of a plane `w` wide whose
+    /// first row is `rowOrigin`, and its weight; `used` of them.
+    @inline(__always)
+    static func heightTapsFloat(_ t: FloatBicubicPointers, rowOrigin: Int, width w: Int, output o: Int)
+        -> (offsets: SIMD8<Int>, weights: SIMD8<Float>, used: Int) {
+        let taps = t.rowTaps
+        var offsets = SIMD8<Int>(), weights = SIMD8<Float>()
+        var used = 0
+        for j in 0..<taps where t.rowWeight[o * taps + j] != 0 {
+            precondition(used < 6, "an upscale's row has at most 6 taps")
+            offsets[used] = (t.rowIndex[o * taps + j] - rowOrigin) * w
+            weights[used] = t.rowWeight[o * taps + j]
+            used += 1
+        }
+        return (offsets, weights, used)
+    }
+
     @inline(__always)
     static func heightPassRowFloat(_ t: FloatBicubicPointers, plane src: UnsafePointer<Float>, rowOrigin: Int,
                                    width w: Int, output o: Int, into row: UnsafeMutablePointer<Float>) {
-        // The nonzero taps of row o (at most 4 for an upscale; more only for a shrink, never here).
-        let taps = t.rowTaps
-        var inputs = (src, src, src, src, src, src)
-        var weights = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0))
-        var used = 0
-        withUnsafeMutablePointer(to: &inputs) { inputs in
-        withUnsafeMutablePointer(to: &weights) { weights in
-            let input = UnsafeMutableRawPointer(inputs).assumingMemoryBound(to: UnsafePointer<Float>.self)
-            let weight = UnsafeMutableRawPointer(weights).assumingMemoryBound(to: Float.self)
-            for j in 0..<taps where t.rowWeight[o * taps + j] != 0 {
-                precondition(used < 6, "an upscale's row has at most 6 taps")
-                input[used] = src + (t.rowIndex[o * taps + j] - rowOrigin) * w
-                weight[used] = t.rowWeight[o * taps + j]
-                used += 1
+        let (offsets, weights, used) = heightTapsFloat(t, rowOrigin: rowOrigin, width: w, output: o)
+        typealias V = SIMD16<Float>
+        var x = 0
+        while x + 16 <= w {
+            var acc = V()
+            for k in 0..<used {
+                acc.addProduct(V(repeating: weights[k]), UnsafeRawPointer(src + offsets[k] + x).loadUnaligned(as: V.self))
             }
-            typealias V = SIMD16<Float>
-            var x = 0
-            while x + 16 <= w {
-                var acc = V()
-                for k in 0..<used {
-                    acc.addProduct(V(repeating: weight[k]), UnsafeRawPointer(input[k] + x).loadUnaligned(as: V.self))
-                }
-                UnsafeMutableRawPointer(row + x).storeBytes(of: acc, as: V.self)
-                x += 16
-            }
-            while x < w {
-                var acc: Float = 0
-                for k in 0..<used { acc.addProduct(weight[k], input[k][x]) }
-                row[x] = acc
-                x += 1
-            }
+            UnsafeMutableRawPointer(row + x).storeBytes(of: acc, as: V.self)
+            x += 16
         }
+        while x < w {
+            var acc: Float = 0
+            for k in 0..<used { acc.addProduct(weights[k], src[offsets[k] + x]) }
+            row[x] = acc
+            x += 1
         }
     }
 
