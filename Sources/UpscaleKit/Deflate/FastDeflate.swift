@@ -333,10 +333,10 @@ enum DeflateBlock {
             /// findRuns took off `runCounts[0]`), less the bytes the matches cover.
             func literalCounts() -> (runs: [Int], matched: [Int]) {
                 var (runs, matched) = (runCounts, counts)
+                let (all, matchedOver) = (histogramSums(sampled), histogramSums(covered))
                 for b in 0..<256 {
-                    let all = (0..<4).reduce(0) { $0 + Int(sampled[256 * $1 + b]) }
-                    runs[b] += all
-                    matched[b] += all - (0..<4).reduce(0) { $0 + Int(covered[256 * $1 + b]) }
+                    runs[b] += all[b]
+                    matched[b] += all[b] - matchedOver[b]
                 }
                 return (runs, matched)
             }
@@ -381,7 +381,7 @@ enum DeflateBlock {
                 spread.withUnsafeMutableBufferPointer { addHistogram(sliceBytes, count: literalSliceBytes, into: $0.baseAddress!) }
                 _ = findRuns(sliceBytes, count: literalSliceBytes, into: scratch.runs, counts: &spreadRuns)
             }
-            for b in 0..<256 { spreadRuns[b] += (0..<4).reduce(0) { $0 + Int(spread[256 * $1 + b]) } }
+            for (b, n) in histogramSums(spread).enumerated() { spreadRuns[b] += n }
             runLiterals = scaled(spreadRuns, sampledBytes: literalSlices * literalSliceBytes)
         }
     }
@@ -558,6 +558,12 @@ enum DeflateBlock {
             }
         }
         bits.put(UInt64(codes[256]), count: lengths[256])
+    }
+
+    /// The histogram that `addHistogram`'s four tables (4 × 256) hold: count b = the sum of the
+    /// four tables' counts b.
+    static func histogramSums(_ tables: [UInt32]) -> [Int] {
+        (0..<256).map { Int(tables[$0]) + Int(tables[256 + $0]) + Int(tables[512 + $0]) + Int(tables[768 + $0]) }
     }
 
     /// Adds the byte values of `count` bytes to `tables` (4 × 256 counts whose sum is the histogram:
@@ -794,9 +800,10 @@ struct BitWriter {
     /// The bits of a block's body: the bytes of `data` as literals (`literals[byte]` the code,
     /// `literals[256 + byte]` its bit count, at most 14: `DeflateBlock.literalBits`), except the
     /// matches, (start, length, distance) triples in order, each coded as `lengths[length]` then
-    /// `distances[distance − 1]`, entries (value << 8 | bit count) of at most 19 and 28 bits. The bits gather in a 64-bit word whose whole bytes are stored 8 at a time
-    /// into `out` (room for the block's bits and 8 more bytes) after every four literals (at most
-    /// 7 + 4 · 14 bits) and after each match (7 + 19 + 28).
+    /// `distances[distance − 1]`, entries (value << 8 | bit count) of at most 19 and 28 bits. The
+    /// bits gather in a 64-bit word whose whole bytes are stored 8 at a time into `out` (room for
+    /// the block's bits and 8 more bytes) after every four literals (at most 7 + 4 · 14 bits) and
+    /// after each match (7 + 19 + 28).
     mutating func putBlock(_ data: UnsafePointer<UInt8>, count: Int, matches: UnsafeBufferPointer<UInt32>,
                            literals: UnsafePointer<UInt64>, lengths: UnsafePointer<UInt64>,
                            distances: UnsafePointer<UInt64>, scratch out: UnsafeMutablePointer<UInt8>) {
